@@ -1,0 +1,3 @@
+"""graphclust: self-supervised contrastive graph clustering."""
+
+__version__ = "0.1.0"
