@@ -1,0 +1,186 @@
+"""Reproducible plans of seed-node batches, shared out across processes.
+
+An epoch is a permutation of the ``N`` node ids, drawn from a generator seeded with
+``(seed, epoch)`` alone. That makes a batch sequence reproducible from two integers:
+the same on every rank of a ``torch.distributed`` job, after a restart, and with or
+without the epochs before it having run.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+
+import torch
+
+__all__ = ["NodeBatchPlan"]
+
+_SEED_LIMIT = 2**32
+
+
+class NodeBatchPlan:
+    """Batches of seed node ids for each epoch, optionally one share per process.
+
+    Epoch ``e`` permutes ``range(num_nodes)`` with a ``torch.Generator`` on ``device``
+    seeded with ``seed * 2**32 + e`` (or keeps the identity order when
+    ``shuffle=False``). With ``world_size`` processes the epoch is cut into global
+    batches of ``batch_size * world_size`` consecutive ids, and process ``rank``
+    takes every ``world_size``-th id of each, starting at position ``rank``: the
+    shares are disjoint, and every process gets the same number of batches, as
+    DistributedDataParallel requires.
+
+    Parameters
+    ----------
+    num_nodes : int
+        Number of nodes ``N >= 1``.
+    batch_size : int
+        Seeds per batch and process, ``>= 1``. A value larger than a process's share
+        of the epoch (``N`` for one process) gives one batch with the whole share,
+        with a warning; :attr:`batch_size` then holds the share size.
+    shuffle : bool, default=True
+        Permute the nodes each epoch.
+    drop_last : bool, default=False
+        Drop the final incomplete global batch. When False and ``N`` is not a
+        multiple of ``world_size``, the epoch is padded with its own first
+        ``-N mod world_size`` ids (as ``torch.utils.data.DistributedSampler`` does),
+        so those few nodes appear twice in the epoch.
+    seed : int, optional
+        In ``[0, 2**32)``. Defaults to a draw from torch's global generator, which
+        ``torch.manual_seed`` controls. Required when ``world_size > 1``: the ranks
+        must agree on it.
+    rank : int, default=0
+        This process's rank, in ``[0, world_size)``.
+    world_size : int, default=1
+        Number of processes sharing each epoch.
+    device : torch.device or str, optional
+        Device of the permutation and the batches (CPU by default). A CUDA plan
+        draws with a CUDA generator, so its permutations differ from a CPU plan's
+        with the same seed.
+
+    Attributes
+    ----------
+    epoch : int
+        Epoch the next iteration yields. Each iteration advances it by one, so
+        consecutive epochs differ and ranks that iterate equally often stay in step;
+        :meth:`set_epoch` sets it (for example when resuming).
+    batch_size : int
+        Seeds per batch in effect.
+
+    Examples
+    --------
+    >>> plan = NodeBatchPlan(10, batch_size=4, seed=0)
+    >>> len(plan)
+    3
+    >>> [batch.numel() for batch in plan]
+    [4, 4, 2]
+    """
+
+    def __init__(
+        self,
+        num_nodes: int,
+        batch_size: int,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        seed: int | None = None,
+        rank: int = 0,
+        world_size: int = 1,
+        device: torch.device | str | None = None,
+    ) -> None:
+        for name, value, low in (
+            ("num_nodes", num_nodes, 1),
+            ("batch_size", batch_size, 1),
+            ("world_size", world_size, 1),
+            ("rank", rank, 0),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
+            if value < low:
+                raise ValueError(f"{name} must be >= {low}, got {value}.")
+        if rank >= world_size:
+            raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}.")
+        for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {type(value).__name__}.")
+        if seed is None:
+            if world_size > 1:
+                raise ValueError(
+                    "seed is required when world_size > 1: every rank must draw the same "
+                    "permutation."
+                )
+            seed = int(torch.randint(0, _SEED_LIMIT, ()))
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < _SEED_LIMIT:
+            raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}.")
+
+        if drop_last:
+            share = num_nodes // world_size
+            if share == 0:
+                raise ValueError(
+                    f"With drop_last=True, {num_nodes} nodes leave nothing for each of "
+                    f"{world_size} processes."
+                )
+        else:
+            share = math.ceil(num_nodes / world_size)
+        if batch_size > share:
+            whose = "the graph's" if world_size == 1 else "each process's share of"
+            warnings.warn(
+                f"batch_size={batch_size} exceeds {whose} {share} nodes: each epoch is one "
+                f"full batch of {share} seeds.",
+                UserWarning,
+                stacklevel=2,
+            )
+            batch_size = share
+
+        self.num_nodes = num_nodes
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.device = torch.device("cpu") if device is None else torch.device(device)
+        self.epoch = 0
+        self._share = share
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next iteration yield the batches of ``epoch`` (in ``[0, 2**32)``)."""
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < _SEED_LIMIT:
+            raise ValueError(f"epoch must be an int in [0, 2**32), got {epoch!r}.")
+        self.epoch = epoch
+
+    def batches(self, epoch: int) -> list[torch.Tensor]:
+        """This process's ``int64`` seed batches of ``epoch``, without advancing."""
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < _SEED_LIMIT:
+            raise ValueError(f"epoch must be an int in [0, 2**32), got {epoch!r}.")
+        if self.shuffle:
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(self.seed * _SEED_LIMIT + epoch)
+            order = torch.randperm(self.num_nodes, generator=generator, device=self.device)
+        else:
+            order = torch.arange(self.num_nodes, device=self.device)
+        used = self._share * self.world_size
+        if used != self.num_nodes:
+            # Truncate (drop_last) or wrap around to the epoch's first ids (padding).
+            order = order[torch.arange(used, device=self.device) % self.num_nodes]
+        share = order[self.rank :: self.world_size].contiguous()
+        batches = list(share.split(self.batch_size))
+        if self.drop_last and batches[-1].numel() < self.batch_size:
+            batches.pop()
+        return batches
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        epoch = self.epoch
+        self.epoch += 1
+        return iter(self.batches(epoch))
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return self._share // self.batch_size
+        return math.ceil(self._share / self.batch_size)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(num_nodes={self.num_nodes}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed}, "
+            f"rank={self.rank}, world_size={self.world_size}, device={self.device})"
+        )
