@@ -1,0 +1,70 @@
+"""Processing folders outside the data root, for readers whose libraries write next to raw.
+
+PyG's ``Planetoid`` and OGB's ``PygNodePropPredDataset`` save a ``processed/`` folder beside
+the raw files. graphclust treats the data root as read-only input (it may be a shared or
+mounted folder), so those libraries are pointed at a mirror in the cache instead: the mirror
+links to the original raw entries and receives the processed files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+__all__ = ["mirror"]
+
+
+def _fingerprint(source: Path, entries: list[str]) -> str:
+    """Hash of the source path and the size and mtime of every file below ``entries``.
+
+    A changed or replaced raw file gives a new mirror, so stale processed files are
+    never reused.
+    """
+    digest = hashlib.sha1(str(source.resolve()).encode())
+    for entry in sorted(entries):
+        top = source / entry
+        files = sorted(top.rglob("*")) if top.is_dir() else [top]
+        for file in files:
+            if file.is_file():
+                stat = file.stat()
+                digest.update(f"{file.relative_to(source)}|{stat.st_size}|"
+                              f"{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def mirror(source: Path, entries: list[str], cache_root: Path, layout: str) -> Path:
+    """Mirror ``source/<entry>`` for each entry into the cache and return the mirror folder.
+
+    Parameters
+    ----------
+    source : Path
+        Folder holding the raw entries, e.g. ``<root>/planetoid/Cora``.
+    entries : list of str
+        Names inside ``source`` to link (files or folders), e.g. ``["raw"]``.
+    cache_root : Path
+        graphclust's cache folder.
+    layout : str
+        Sub-folder of the cache for this reader.
+
+    Returns
+    -------
+    Path
+        ``<cache_root>/<layout>/<fingerprint>/<source.name>``, holding a symbolic link
+        (or, where links are not allowed, a copy) of every entry.
+    """
+    target = cache_root / layout / _fingerprint(source, entries) / source.name
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        link, original = target / entry, (source / entry).resolve()
+        if link.exists() or link.is_symlink():
+            continue
+        try:
+            os.symlink(original, link, target_is_directory=original.is_dir())
+        except OSError:
+            if original.is_dir():
+                shutil.copytree(original, link)
+            else:
+                shutil.copy2(original, link)
+    return target

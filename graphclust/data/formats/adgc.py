@@ -1,0 +1,71 @@
+"""Reader for the A-DGC zip layout (Awesome-Deep-Graph-Clustering collection).
+
+``<root>/adgc/<name>.zip`` holds ``<name>_feat.npy`` (N x d), ``<name>_label.npy`` (N,) and
+``<name>_adj.npy`` (dense N x N), at the top of the archive or inside one folder (the USA
+air-traffic archive keeps them in ``uat/``). The arrays are read straight from the archive,
+without extracting, and without pickle.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from torch_geometric.data import Data
+
+from graphclust.data.inputs import GraphInputWarning, to_graph
+
+__all__ = ["read_adgc"]
+
+_PARTS = ("feat", "label", "adj")
+
+
+def read_adgc(path: str | Path, name: str | None = None) -> Data:
+    """Read one A-DGC archive.
+
+    Parameters
+    ----------
+    path : str or Path
+        The archive, ``<root>/adgc/<name>.zip``.
+    name : str, optional
+        Array name prefix; defaults to the archive's stem.
+
+    Returns
+    -------
+    torch_geometric.data.Data
+        Canonical graph (see :func:`graphclust.data.to_graph`): every nonzero entry of
+        the dense adjacency is an edge; self-loops that some archives store on the
+        diagonal (e.g. 71 in ``bat``) are dropped.
+
+    Raises
+    ------
+    FileNotFoundError
+        The archive is missing.
+    ValueError
+        The archive lacks one of the three arrays, or holds it twice.
+    """
+    path = Path(path)
+    name = path.stem if name is None else name
+    if not path.is_file():
+        raise FileNotFoundError(f"A-DGC layout: missing archive {path}")
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        for part in _PARTS:
+            wanted = f"{name}_{part}.npy"
+            members = [
+                member for member in archive.namelist()
+                if PurePosixPath(member).name == wanted
+            ]
+            if len(members) != 1:
+                raise ValueError(
+                    f"{path}: expected one {wanted} in the archive, found {len(members)} "
+                    f"(members: {archive.namelist()})"
+                )
+            with archive.open(members[0]) as stream:
+                arrays[part] = np.load(stream, allow_pickle=False)
+    with warnings.catch_warnings():
+        # Diagonal entries and a symmetric matrix are the layout's convention.
+        warnings.simplefilter("ignore", GraphInputWarning)
+        return to_graph(arrays["feat"], arrays["adj"], arrays["label"])

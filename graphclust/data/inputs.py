@@ -1,0 +1,388 @@
+"""Turn user graphs of many kinds into one validated, canonical PyG ``Data``.
+
+Every reader and estimator in graphclust works on the same graph currency: a
+:class:`torch_geometric.data.Data` with
+
+* ``x``: float32 features of shape ``(N, d)`` with ``N >= 1`` and ``d >= 1``, all finite;
+* ``edge_index``: int64 of shape ``(2, E)``, symmetric (``(i, j)`` present iff ``(j, i)``
+  is), without duplicates or self-loops, sorted by source then target;
+* ``y`` (optional): int64 labels in ``0..K-1``;
+* ``num_nodes = N``.
+
+:func:`to_graph` builds that object and refuses, with a message naming the problem, what it
+cannot repair. What it does repair (asymmetric edges, duplicates, self-loops, edge weights
+and unused ``Data`` attributes) is reported in a single :class:`GraphInputWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch_geometric.data import Data
+
+__all__ = ["GraphInputWarning", "to_graph"]
+
+# Data attributes that to_graph understands; anything else on an input Data is dropped
+# (and reported) because the canonical edge set no longer lines up with per-edge values.
+_DATA_KEYS_KEPT = frozenset({"x", "edge_index", "y", "num_nodes", "name"})
+
+
+class GraphInputWarning(UserWarning):
+    """Issued by :func:`to_graph` when it had to change the input graph.
+
+    A subclass of :class:`UserWarning` so that callers who convert a layout known to list
+    both edge directions or self-loops (as the dataset readers do) can filter exactly this
+    warning and nothing else.
+    """
+
+
+def _canonical_edge_index(
+    edge_index: torch.Tensor, num_nodes: int
+) -> tuple[torch.Tensor, dict[str, int]]:
+    r"""Symmetrise, de-duplicate, drop self-loops and sort an edge list.
+
+    Each directed entry :math:`(i, j)` is encoded as the key :math:`iN + j`, so that
+    de-duplication and sorting are one ``torch.unique`` call each (no Python loop). The
+    result is the edge set :math:`\{(i, j), (j, i) : (i, j) \in E, i \ne j\}`.
+
+    Parameters
+    ----------
+    edge_index : torch.Tensor
+        Integer tensor of shape ``(2, E)`` with entries already checked to lie in
+        ``[0, num_nodes)``.
+    num_nodes : int
+        Number of nodes ``N``.
+
+    Returns
+    -------
+    edge_index : torch.LongTensor
+        Canonical edge list of shape ``(2, E')`` on the input's device.
+    report : dict
+        ``self_loops_removed``, ``duplicates_removed`` (repeated directed entries) and
+        ``reverse_edges_added`` (entries added to make the graph symmetric).
+    """
+    row, col = edge_index.to(torch.int64)
+    is_loop = row == col
+    row, col = row[~is_loop], col[~is_loop]
+    directed = torch.unique(row * num_nodes + col)
+    source, target = directed // num_nodes, directed % num_nodes
+    undirected = torch.unique(torch.cat([directed, target * num_nodes + source]))
+    report = {
+        "self_loops_removed": int(is_loop.sum()),
+        "duplicates_removed": int(row.numel() - directed.numel()),
+        "reverse_edges_added": int(undirected.numel() - directed.numel()),
+    }
+    return torch.stack([undirected // num_nodes, undirected % num_nodes]), report
+
+
+def _features(X: Any) -> torch.Tensor:
+    """Features as a dense float32 tensor (kept on its device for torch input)."""
+    if isinstance(X, torch.Tensor):
+        x = X.detach()
+        if x.layout != torch.strided:
+            x = x.to_dense()
+    elif sp.issparse(X):
+        x = torch.from_numpy(np.asarray(X.toarray()))
+    elif isinstance(X, np.ndarray):
+        x = X
+        if x.dtype.kind not in "biuf":
+            raise TypeError(
+                f"X has unsupported dtype {x.dtype}; features must be numbers "
+                "(bool, integer or float)"
+            )
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    else:
+        raise TypeError(
+            "X must be a numpy array, torch tensor, scipy sparse matrix or "
+            f"torch_geometric Data, got {type(X).__module__}.{type(X).__qualname__}"
+        )
+    if x.is_complex():
+        raise TypeError(f"X has unsupported complex dtype {x.dtype}; use real numbers")
+    if x.dim() != 2:
+        raise ValueError(
+            f"X must be 2-D (nodes x features), got {x.dim()}-D with shape {tuple(x.shape)}"
+            + ("; use X.reshape(-1, 1) for a single feature" if x.dim() == 1 else "")
+        )
+    num_nodes, num_features = x.shape
+    if num_nodes == 0 or num_features == 0:
+        raise ValueError(
+            f"empty graph: X has shape {tuple(x.shape)}; at least one node and one "
+            "feature are needed"
+        )
+    x = x.to(torch.float32)
+    bad_rows = (~torch.isfinite(x)).any(dim=1)
+    if bool(bad_rows.any()):
+        first = torch.nonzero(bad_rows).flatten()[:5].tolist()
+        raise ValueError(
+            f"X has NaN or inf values in {int(bad_rows.sum())} of {num_nodes} rows "
+            f"(first rows: {first}); impute or drop them first"
+        )
+    return x
+
+
+def _check_node_count(num_nodes: int, adjacency_nodes: int, what: str) -> None:
+    if adjacency_nodes != num_nodes:
+        raise ValueError(
+            f"shape mismatch: {what} has {adjacency_nodes} nodes but X has {num_nodes} rows"
+        )
+
+
+def _edges_from_matrix(
+    rows: np.ndarray | torch.Tensor, cols: np.ndarray | torch.Tensor, values: Any
+) -> tuple[torch.Tensor, bool]:
+    """Edge list of the nonzero entries; whether values other than 0/1 were ignored."""
+    rows, cols = torch.as_tensor(rows), torch.as_tensor(cols)
+    values = torch.as_tensor(values)
+    if values.dtype == torch.bool:
+        nonzero = values
+        weighted = False
+    else:
+        if values.is_floating_point() and not bool(torch.isfinite(values).all()):
+            raise ValueError("adjacency has NaN or inf entries")
+        nonzero = values != 0
+        weighted = bool((values[nonzero] != 1).any())
+    return torch.stack([rows[nonzero], cols[nonzero]]).to(torch.int64), weighted
+
+
+def _edge_index_array(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
+    """Validate an explicit ``(2, E)`` edge list."""
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise ValueError(
+            f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}; "
+            "a dense adjacency matrix must be square (N x N)"
+        )
+    if edge_index.is_floating_point() or edge_index.is_complex() or (
+        edge_index.dtype == torch.bool
+    ):
+        raise ValueError(
+            f"edge_index must hold integer node indices, got dtype {edge_index.dtype} "
+            "(a dense adjacency matrix must be square N x N)"
+        )
+    edge_index = edge_index.to(torch.int64)
+    if edge_index.numel():
+        low, high = int(edge_index.min()), int(edge_index.max())
+        if low < 0 or high >= num_nodes:
+            raise ValueError(
+                f"edge_index has node indices outside [0, {num_nodes}): min {low}, "
+                f"max {high}, with N={num_nodes} nodes (rows of X)"
+            )
+    return edge_index
+
+
+def _networkx_edges(graph: nx.Graph, num_nodes: int) -> torch.Tensor:
+    """Edge list of a networkx graph; node ``v`` maps to row ``v`` or to its sorted rank."""
+    _check_node_count(num_nodes, graph.number_of_nodes(), "the networkx graph")
+    nodes = list(graph.nodes)
+    if set(nodes) == set(range(num_nodes)):
+        order = range(num_nodes)
+    else:
+        try:
+            order = sorted(nodes)
+        except TypeError as err:
+            raise TypeError(
+                "networkx nodes are not 0..N-1 and cannot be sorted to define the row "
+                f"order ({err}); relabel them with nx.convert_node_labels_to_integers"
+            ) from err
+    # weight=None: the structure alone matters, so multi-edges do not become weights.
+    coo = nx.to_scipy_sparse_array(graph, nodelist=order, weight=None, format="coo")
+    return torch.stack([torch.from_numpy(coo.row), torch.from_numpy(coo.col)]).to(torch.int64)
+
+
+def _adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]:
+    """Edge list of any supported adjacency; whether edge weights were ignored."""
+    if adjacency is None:
+        return torch.empty((2, 0), dtype=torch.int64), False
+    if isinstance(adjacency, nx.Graph):
+        return _networkx_edges(adjacency, num_nodes), False
+    if sp.issparse(adjacency):
+        if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
+            raise ValueError(
+                f"adjacency must be square (N x N), got shape {tuple(adjacency.shape)}"
+            )
+        _check_node_count(num_nodes, adjacency.shape[0], "the adjacency matrix")
+        coo = sp.coo_array(adjacency)
+        if coo.dtype.kind not in "biuf":
+            raise TypeError(f"adjacency has unsupported dtype {coo.dtype}")
+        return _edges_from_matrix(coo.row, coo.col, coo.data)
+    if isinstance(adjacency, np.ndarray):
+        if adjacency.dtype.kind not in "biuf":
+            raise TypeError(
+                f"adjacency has unsupported dtype {adjacency.dtype}; use numbers or bool"
+            )
+        adjacency = torch.from_numpy(np.ascontiguousarray(adjacency))
+    if not isinstance(adjacency, torch.Tensor):
+        raise TypeError(
+            "adjacency must be a scipy sparse matrix, a dense (N x N) numpy array or "
+            "torch tensor, an edge_index (2 x E), or a networkx graph, got "
+            f"{type(adjacency).__module__}.{type(adjacency).__qualname__}"
+        )
+    if adjacency.layout != torch.strided:
+        if adjacency.dim() != 2 or adjacency.shape[0] != adjacency.shape[1]:
+            raise ValueError(
+                f"adjacency must be square (N x N), got shape {tuple(adjacency.shape)}"
+            )
+        _check_node_count(num_nodes, adjacency.shape[0], "the adjacency matrix")
+        coo = adjacency.to_sparse_coo().coalesce()
+        return _edges_from_matrix(*coo.indices(), coo.values())
+    if tuple(adjacency.shape) == (num_nodes, num_nodes):
+        # Checked before the edge-list reading so that the documented rule holds when
+        # N == 2, the one case where a (2, 2) array could be either.
+        if adjacency.is_complex():
+            raise TypeError(f"adjacency has unsupported dtype {adjacency.dtype}")
+        rows, cols = torch.nonzero(adjacency != 0, as_tuple=True)
+        return _edges_from_matrix(rows, cols, adjacency[rows, cols])
+    if adjacency.dim() == 2 and adjacency.shape[0] == 2:
+        return _edge_index_array(adjacency, num_nodes), False
+    if adjacency.dim() == 2 and adjacency.shape[0] == adjacency.shape[1]:
+        _check_node_count(num_nodes, adjacency.shape[0], "the adjacency matrix")
+    raise ValueError(
+        "adjacency must be a square (N x N) matrix or an edge_index of shape (2, E), "
+        f"got shape {tuple(adjacency.shape)}"
+    )
+
+
+def _labels(y: Any, num_nodes: int) -> torch.Tensor:
+    """Labels mapped to ``0..K-1`` in sorted order of the original values."""
+    values = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise ValueError(f"y must have shape (N,) or (N, 1), got {values.shape}")
+    if values.shape[0] != num_nodes:
+        raise ValueError(
+            f"shape mismatch: y has {values.shape[0]} labels but X has {num_nodes} rows"
+        )
+    if values.dtype.kind == "c":
+        raise TypeError(f"y has unsupported complex dtype {values.dtype}")
+    if values.dtype.kind == "f":
+        missing = np.isnan(values)
+        if missing.any():
+            raise ValueError(
+                f"y has NaN in {int(missing.sum())} of {num_nodes} entries; "
+                "unlabelled nodes cannot be mapped to classes"
+            )
+    try:
+        _, codes = np.unique(values, return_inverse=True)
+    except TypeError as err:
+        raise TypeError(f"y values cannot be sorted into classes: {err}") from err
+    return torch.from_numpy(codes.reshape(-1).astype(np.int64))
+
+
+def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
+    r"""Validate a graph and return it in graphclust's canonical ``Data`` form.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, torch.Tensor, scipy.sparse matrix or torch_geometric.data.Data
+        Node features, ``(N, d)``; converted to dense float32 (torch input keeps its
+        device). A ``Data`` object brings its own ``x``, ``edge_index`` and ``y`` and is
+        validated and cleaned exactly like the separate inputs.
+    adjacency : optional
+        The edges, one of
+
+        * a scipy sparse matrix or torch sparse tensor, ``(N, N)``;
+        * a dense numpy array or torch tensor, ``(N, N)`` (a square array is always read
+          as a matrix, also when ``N == 2``);
+        * an integer ``edge_index`` array or tensor of shape ``(2, E)``;
+        * a networkx graph with ``N`` nodes. If its nodes are exactly ``0..N-1``, node
+          ``v`` is row ``v`` of ``X``; otherwise the nodes are sorted and the ``i``-th
+          smallest node is row ``i``.
+
+        Any nonzero matrix entry :math:`A_{ij}` is an edge; weights are ignored (graph
+        structure only). ``None`` (default) gives a graph without edges; building a kNN
+        graph is the caller's decision (see :func:`graphclust.data.knn_graph`).
+    y : array-like, optional
+        Labels, ``(N,)`` or ``(N, 1)``, of any sortable type. Mapped to ``0..K-1`` by the
+        sorted order of the distinct values (``np.unique``'s inverse).
+
+    Returns
+    -------
+    torch_geometric.data.Data
+        ``x`` float32 ``(N, d)``; ``edge_index`` int64 ``(2, E)`` holding both directions
+        of every edge, without duplicates or self-loops, sorted; ``y`` int64 ``(N,)`` when
+        given; ``num_nodes``.
+
+    Raises
+    ------
+    ValueError
+        Non-finite features, empty graphs (no nodes or no features), mismatched sizes of
+        ``X``, ``adjacency`` and ``y``, non-square matrices, ``edge_index`` not of shape
+        ``(2, E)`` or holding floats or indices outside ``[0, N)``, NaN labels.
+    TypeError
+        Unsupported input types or dtypes (object, string, complex).
+
+    Warns
+    -----
+    GraphInputWarning
+        One warning listing every change made: self-loops removed, duplicate edges
+        removed, reverse edges added to symmetrise, weights ignored, ``Data`` attributes
+        dropped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = to_graph(np.eye(3), np.array([[0, 1], [1, 2]]), y=["b", "a", "b"])
+    >>> g.edge_index.tolist(), g.y.tolist()
+    ([[0, 1, 1, 2], [1, 0, 2, 1]], [1, 0, 1])
+    """
+    changes: list[str] = []
+    name = None
+    if isinstance(X, Data):
+        data = X
+        if adjacency is not None or y is not None:
+            raise ValueError(
+                "pass either a Data object or X with adjacency/y, not both: the Data "
+                "already carries edge_index and y"
+            )
+        if data.x is None:
+            raise ValueError("the Data object has no node features (data.x is None)")
+        dropped = sorted(set(data.keys()) - _DATA_KEYS_KEPT)
+        if dropped:
+            changes.append(f"dropped Data attributes {dropped}")
+        if isinstance(data.get("name"), str):
+            name = data.name
+        x = _features(data.x)
+        num_nodes = x.shape[0]
+        stored_nodes = data._store.get("num_nodes")
+        if stored_nodes is not None and stored_nodes != num_nodes:
+            raise ValueError(
+                f"shape mismatch: data.num_nodes is {stored_nodes} but data.x has "
+                f"{num_nodes} rows"
+            )
+        if data.edge_index is None:
+            edge_index = torch.empty((2, 0), dtype=torch.int64)
+        elif isinstance(data.edge_index, torch.Tensor):
+            edge_index = _edge_index_array(data.edge_index, num_nodes)
+        else:
+            raise TypeError(
+                f"data.edge_index must be a torch tensor, got {type(data.edge_index)}"
+            )
+        y = data.y
+    else:
+        x = _features(X)
+        num_nodes = x.shape[0]
+        edge_index, weights_ignored = _adjacency_edges(adjacency, num_nodes)
+        if weights_ignored:
+            changes.append("ignored edge weights (any nonzero entry is an edge)")
+    labels = None if y is None else _labels(y, num_nodes).to(x.device)
+    edge_index, report = _canonical_edge_index(edge_index.to(x.device), num_nodes)
+    if report["self_loops_removed"]:
+        changes.append(f"removed {report['self_loops_removed']} self-loops")
+    if report["duplicates_removed"]:
+        changes.append(f"removed {report['duplicates_removed']} duplicate edges")
+    if report["reverse_edges_added"]:
+        changes.append(
+            f"symmetrised by adding {report['reverse_edges_added']} reverse edges"
+        )
+    if changes:
+        warnings.warn("to_graph changed the input graph: " + "; ".join(changes) + ".",
+                      GraphInputWarning, stacklevel=2)
+    graph = Data(x=x, edge_index=edge_index, y=labels, num_nodes=num_nodes)
+    if name is not None:
+        graph.name = name
+    return graph
