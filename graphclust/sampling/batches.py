@@ -17,13 +17,17 @@ import torch
 __all__ = ["NodeBatchPlan"]
 
 _SEED_LIMIT = 2**32
+# torch's CPU generator (mt19937) keeps only the low 32 bits of its seed, so epochs are
+# folded into 32 bits: an odd multiplier makes the map epoch -> seed one-to-one for a
+# fixed seed, and keeps nearby seeds from sharing an epoch permutation.
+_EPOCH_MULTIPLIER = 0x9E3779B9
 
 
 class NodeBatchPlan:
     """Batches of seed node ids for each epoch, optionally one share per process.
 
     Epoch ``e`` permutes ``range(num_nodes)`` with a ``torch.Generator`` on ``device``
-    seeded with ``seed * 2**32 + e`` (or keeps the identity order when
+    seeded with ``(seed + e * 0x9E3779B9) mod 2**32`` (or keeps the identity order when
     ``shuffle=False``). With ``world_size`` processes the epoch is cut into global
     batches of ``batch_size * world_size`` consecutive ids, and process ``rank``
     takes every ``world_size``-th id of each, starting at position ``rank``: the
@@ -154,7 +158,7 @@ class NodeBatchPlan:
             raise ValueError(f"epoch must be an int in [0, 2**32), got {epoch!r}.")
         if self.shuffle:
             generator = torch.Generator(device=self.device)
-            generator.manual_seed(self.seed * _SEED_LIMIT + epoch)
+            generator.manual_seed((self.seed + epoch * _EPOCH_MULTIPLIER) % _SEED_LIMIT)
             order = torch.randperm(self.num_nodes, generator=generator, device=self.device)
         else:
             order = torch.arange(self.num_nodes, device=self.device)
