@@ -1,0 +1,278 @@
+"""to_graph: every supported input gives the same canonical graph; bad input is refused."""
+
+from __future__ import annotations
+
+import warnings
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch_geometric.data import Data
+
+from graphclust.data import GraphInputWarning, to_graph
+from graphclust.data.inputs import _canonical_edge_index
+
+# A 4-node path 0-1-2-3 plus the edge 0-2, listed once per direction.
+EDGES = np.array([[0, 1], [1, 2], [2, 3], [0, 2]])
+CANONICAL = [[0, 0, 1, 1, 2, 2, 2, 3], [1, 2, 0, 2, 0, 1, 3, 2]]
+
+
+def _features(num_nodes: int = 4, num_features: int = 3) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(num_nodes, num_features))
+
+
+def _dense(edges: np.ndarray = EDGES, num_nodes: int = 4) -> np.ndarray:
+    matrix = np.zeros((num_nodes, num_nodes))
+    matrix[edges[:, 0], edges[:, 1]] = 1
+    return matrix + matrix.T
+
+
+def _no_warning_to_graph(*args, **kwargs) -> Data:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return to_graph(*args, **kwargs)
+
+
+ADJACENCIES = {
+    "scipy_csr": lambda: sp.csr_matrix(_dense()),
+    "scipy_coo_array": lambda: sp.coo_array(_dense()),
+    "dense_numpy_bool": lambda: _dense().astype(bool),
+    "dense_torch": lambda: torch.from_numpy(_dense()),
+    "torch_sparse": lambda: torch.from_numpy(_dense()).to_sparse_csr(),
+    "edge_index_numpy": lambda: np.concatenate([EDGES, EDGES[:, ::-1]]).T,
+    "edge_index_torch_int32": lambda: torch.from_numpy(
+        np.concatenate([EDGES, EDGES[:, ::-1]]).T.astype(np.int32).copy()),
+    "networkx": lambda: nx.Graph(EDGES.tolist()),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ADJACENCIES))
+def test_every_adjacency_type_gives_the_canonical_graph(kind):
+    graph = _no_warning_to_graph(_features(), ADJACENCIES[kind](), y=[3, 3, 7, 9])
+    assert graph.edge_index.dtype == torch.int64
+    assert graph.edge_index.tolist() == CANONICAL
+    assert graph.x.dtype == torch.float32 and graph.x.shape == (4, 3)
+    assert graph.y.tolist() == [0, 0, 1, 2]
+    assert graph.num_nodes == 4
+
+
+@pytest.mark.parametrize("features", [
+    torch.from_numpy(_features()),
+    sp.csr_matrix(_features()),
+    _features().astype(np.float16),
+    (_features() > 0),
+])
+def test_feature_types_become_dense_float32(features):
+    graph = _no_warning_to_graph(features, ADJACENCIES["edge_index_numpy"]())
+    expected = features.toarray() if sp.issparse(features) else np.asarray(features)
+    assert graph.x.dtype == torch.float32
+    np.testing.assert_allclose(graph.x.numpy(), expected.astype(np.float32))
+
+
+def test_data_input_is_validated_and_cleaned_like_arrays():
+    data = Data(x=torch.ones(4, 2), edge_index=torch.tensor(EDGES.T.copy()),
+                y=torch.tensor([[5], [6], [5], [6]]), train_mask=torch.ones(4, dtype=torch.bool))
+    with pytest.warns(GraphInputWarning, match=r"dropped Data attributes \['train_mask'\]"):
+        graph = to_graph(data)
+    assert graph.edge_index.tolist() == CANONICAL
+    assert graph.y.tolist() == [0, 1, 0, 1]
+
+
+def test_no_adjacency_gives_a_graph_without_edges():
+    graph = _no_warning_to_graph(_features())
+    assert graph.edge_index.shape == (2, 0) and graph.edge_index.dtype == torch.int64
+
+
+def test_warning_counts_every_change_in_one_message():
+    edges = np.array([[0, 1, 0, 2, 3], [1, 2, 1, 3, 3]])  # 0->1 twice, 3->3 loop
+    with pytest.warns(GraphInputWarning) as record:
+        graph = to_graph(_features(), edges)
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert "removed 1 self-loops" in message
+    assert "removed 1 duplicate edges" in message
+    assert "symmetrised by adding 3 reverse edges" in message
+    assert graph.edge_index.tolist() == [[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]]
+
+
+def test_weighted_adjacency_is_read_as_structure_with_a_warning():
+    weighted = _dense() * 0.5
+    with pytest.warns(GraphInputWarning, match="ignored edge weights"):
+        graph = to_graph(_features(), sp.csr_matrix(weighted))
+    assert graph.edge_index.tolist() == CANONICAL
+
+
+def test_explicit_zeros_in_a_sparse_matrix_are_not_edges():
+    matrix = sp.csr_matrix(_dense())
+    matrix.data[:] = 0.0
+    graph = _no_warning_to_graph(_features(), matrix)
+    assert graph.edge_index.shape == (2, 0)
+
+
+def test_square_two_by_two_array_is_a_matrix_when_n_is_two():
+    graph = _no_warning_to_graph(np.eye(2), np.array([[0, 1], [1, 0]]))
+    assert graph.edge_index.tolist() == [[0, 1], [1, 0]]
+    # With N = 3 the same (2, 2) shape can only be an edge list: the edges 0->1 and 1->0.
+    graph = _no_warning_to_graph(np.eye(3), np.array([[0, 1], [1, 0]]))
+    assert graph.edge_index.tolist() == [[0, 1], [1, 0]]
+
+
+def test_networkx_nodes_that_are_not_0_to_n_map_by_sorted_order():
+    graph = nx.DiGraph([("c", "a"), ("a", "b")])  # sorted: a->0, b->1, c->2
+    with pytest.warns(GraphInputWarning, match="adding 2 reverse edges"):
+        result = to_graph(np.eye(3), graph)
+    assert result.edge_index.tolist() == [[0, 0, 1, 2], [1, 2, 0, 0]]
+
+
+def test_networkx_nodes_that_cannot_be_sorted_are_refused():
+    graph = nx.Graph([("a", 1), (1, 2)])
+    with pytest.raises(TypeError, match="cannot be sorted"):
+        to_graph(np.eye(3), graph)
+
+
+def test_labels_of_any_sortable_type_map_to_0_k():
+    graph = _no_warning_to_graph(_features(), y=np.array(["b", "a", "c", "a"]))
+    assert graph.y.tolist() == [1, 0, 2, 0] and graph.y.dtype == torch.int64
+    graph = _no_warning_to_graph(_features(), y=torch.tensor([4.0, 1.0, 4.0, 2.0]))
+    assert graph.y.tolist() == [2, 0, 2, 1]
+
+
+def test_canonical_edge_index_reports_what_it_did():
+    edge_index = torch.tensor([[2, 2, 0, 1], [2, 0, 1, 0]])
+    result, report = _canonical_edge_index(edge_index, 3)
+    assert result.tolist() == [[0, 0, 1, 2], [1, 2, 0, 0]]
+    assert report == {"self_loops_removed": 1, "duplicates_removed": 0,
+                      "reverse_edges_added": 1}
+
+
+@settings(max_examples=60, deadline=None)
+@given(num_nodes=st.integers(1, 12), data=st.data())
+def test_canonical_edge_index_equals_the_set_definition(num_nodes, data):
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, num_nodes - 1),
+                                         st.integers(0, num_nodes - 1)), max_size=40))
+    edge_index = torch.tensor(pairs, dtype=torch.int64).reshape(-1, 2).T
+    result, report = _canonical_edge_index(edge_index, num_nodes)
+    expected = sorted({(i, j) for i, j in pairs if i != j} | {(j, i) for i, j in pairs if i != j})
+    assert [tuple(pair) for pair in result.T.tolist()] == expected
+    assert report["self_loops_removed"] == sum(i == j for i, j in pairs)
+
+
+# --- refusals: exact error type and a message naming the problem ----------------------------
+
+def test_nan_features_are_refused_with_the_row_count():
+    features = _features()
+    features[1, 0], features[3, 2] = np.nan, np.inf
+    match = r"NaN or inf values in 2 of 4 rows \(first rows: \[1, 3\]"
+    with pytest.raises(ValueError, match=match):
+        to_graph(features)
+
+
+@pytest.mark.parametrize("edges, match", [
+    (np.array([[0, 1], [1, 4]]), r"outside \[0, 4\): min 0, max 4, with N=4"),
+    (np.array([[0, -1], [1, 2]]), r"outside \[0, 4\): min -1, max 2"),
+])
+def test_edges_outside_the_node_range_are_refused(edges, match):
+    with pytest.raises(ValueError, match=match):
+        to_graph(_features(), edges)
+
+
+def test_float_edge_index_is_refused():
+    with pytest.raises(ValueError, match="must hold integer node indices, got dtype torch.float64"):
+        to_graph(_features(), np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]]))
+
+
+def test_edge_index_of_the_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match=r"edge_index of shape \(2, E\), got shape \(3, 5\)"):
+        to_graph(_features(), np.zeros((3, 5), dtype=np.int64))
+    data = Data(x=torch.ones(4, 2), edge_index=torch.zeros(3, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"edge_index must have shape \(2, E\), got \(3, 2\)"):
+        to_graph(data)
+
+
+@pytest.mark.parametrize("adjacency", [sp.csr_matrix((4, 5)), torch.sparse_coo_tensor(
+    torch.zeros((2, 0), dtype=torch.long), torch.zeros(0), (4, 5), check_invariants=True)])
+def test_non_square_sparse_adjacency_is_refused(adjacency):
+    with pytest.raises(ValueError, match=r"must be square \(N x N\), got shape \(4, 5\)"):
+        to_graph(_features(), adjacency)
+
+
+def test_non_square_dense_adjacency_is_refused():
+    with pytest.raises(ValueError, match=r"square \(N x N\) matrix .* got shape \(4, 5\)"):
+        to_graph(_features(), np.zeros((4, 5)))
+
+
+@pytest.mark.parametrize("adjacency, what", [
+    (np.zeros((5, 5)), "the adjacency matrix has 5 nodes but X has 4 rows"),
+    (sp.eye(3), "the adjacency matrix has 3 nodes but X has 4 rows"),
+    (nx.path_graph(6), "the networkx graph has 6 nodes but X has 4 rows"),
+])
+def test_adjacency_size_must_match_x(adjacency, what):
+    with pytest.raises(ValueError, match=f"shape mismatch: {what}"):
+        to_graph(_features(), adjacency)
+
+
+def test_label_count_must_match_x():
+    with pytest.raises(ValueError, match="shape mismatch: y has 3 labels but X has 4 rows"):
+        to_graph(_features(), y=[0, 1, 0])
+
+
+def test_labels_with_nan_are_refused():
+    with pytest.raises(ValueError, match="y has NaN in 1 of 4 entries"):
+        to_graph(_features(), y=[0.0, np.nan, 1.0, 1.0])
+
+
+def test_labels_of_the_wrong_shape_are_refused():
+    with pytest.raises(ValueError, match=r"y must have shape \(N,\) or \(N, 1\), got \(4, 2\)"):
+        to_graph(_features(), y=np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize("features", [np.zeros((0, 3)), np.zeros((4, 0))])
+def test_empty_graphs_are_refused(features):
+    with pytest.raises(ValueError, match="empty graph: X has shape"):
+        to_graph(features)
+
+
+@pytest.mark.parametrize("features, match", [
+    (np.zeros((2, 3, 4)), r"X must be 2-D \(nodes x features\), got 3-D"),
+    (np.zeros(4), r"got 1-D .*X\.reshape\(-1, 1\)"),
+])
+def test_features_must_be_2d(features, match):
+    with pytest.raises(ValueError, match=match):
+        to_graph(features)
+
+
+@pytest.mark.parametrize("features, match", [
+    ([[0.0, 1.0]], "X must be a numpy array, .* got builtins.list"),
+    (np.array([[object()]]), "X has unsupported dtype object"),
+    (np.array([["a"]]), "X has unsupported dtype <U1"),
+    (torch.ones(2, 2, dtype=torch.complex64), "unsupported complex dtype"),
+])
+def test_unsupported_feature_types_raise_type_error(features, match):
+    with pytest.raises(TypeError, match=match):
+        to_graph(features)
+
+
+def test_unsupported_adjacency_type_raises_type_error():
+    with pytest.raises(TypeError, match="adjacency must be .* got builtins.dict"):
+        to_graph(_features(), {0: [1]})
+
+
+def test_nan_in_adjacency_is_refused():
+    adjacency = _dense()
+    adjacency[0, 3] = np.nan
+    with pytest.raises(ValueError, match="adjacency has NaN or inf entries"):
+        to_graph(_features(), adjacency)
+
+
+def test_data_with_separate_adjacency_or_without_features_is_refused():
+    data = Data(x=torch.ones(4, 2), edge_index=torch.tensor(EDGES.T.copy()))
+    with pytest.raises(ValueError, match="pass either a Data object or X with adjacency/y"):
+        to_graph(data, adjacency=EDGES.T)
+    with pytest.raises(ValueError, match=r"no node features \(data.x is None\)"):
+        to_graph(Data(edge_index=torch.tensor(EDGES.T.copy()), num_nodes=4))
+    with pytest.raises(ValueError, match="data.num_nodes is 5 but data.x has 4 rows"):
+        to_graph(Data(x=torch.ones(4, 2), num_nodes=5))
