@@ -336,7 +336,7 @@ def load_dataset(
     if chosen.layout == "sdcn":
         graph = read_sdcn(root / "sdcn" / chosen.name, chosen.name, k=k)
     elif chosen.layout == "adgc":
-        graph = read_adgc(_adgc_archive(root, chosen.name), chosen.name)
+        graph = read_adgc(_adgc_archive(root, chosen.name))
     elif chosen.layout == "planetoid":
         graph = read_planetoid(root / "planetoid", chosen.name, cache_dir=cache_root(),
                                download=download)

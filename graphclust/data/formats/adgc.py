@@ -44,27 +44,35 @@ def read_adgc(path: str | Path, name: str | None = None) -> Data:
     FileNotFoundError
         The archive is missing.
     ValueError
-        The archive lacks one of the three arrays, or holds it twice.
+        The archive lacks one of the three arrays, holds one twice, or holds one that
+        is not a plain numpy array (pickled objects are refused).
     """
     path = Path(path)
     name = path.stem if name is None else name
     if not path.is_file():
         raise FileNotFoundError(f"A-DGC layout: missing archive {path}")
-    arrays = {}
     with zipfile.ZipFile(path) as archive:
+        members = {}
         for part in _PARTS:
             wanted = f"{name}_{part}.npy"
-            members = [
-                member for member in archive.namelist()
-                if PurePosixPath(member).name == wanted
-            ]
-            if len(members) != 1:
+            found = [member for member in archive.namelist()
+                     if PurePosixPath(member).name == wanted]
+            if len(found) != 1:
                 raise ValueError(
-                    f"{path}: expected one {wanted} in the archive, found {len(members)} "
+                    f"{path}: expected one {wanted} in the archive, found {len(found)} "
                     f"(members: {archive.namelist()})"
                 )
-            with archive.open(members[0]) as stream:
-                arrays[part] = np.load(stream, allow_pickle=False)
+            members[part] = found[0]
+        arrays = {}
+        for part, member in members.items():
+            with archive.open(member) as stream:
+                try:
+                    arrays[part] = np.load(stream, allow_pickle=False)
+                except (EOFError, ValueError) as err:
+                    raise ValueError(
+                        f"{path}: {member} is not a numpy array readable without pickle "
+                        f"({err})"
+                    ) from err
     with warnings.catch_warnings():
         # Diagonal entries and a symmetric matrix are the layout's convention.
         warnings.simplefilter("ignore", GraphInputWarning)
