@@ -393,7 +393,12 @@ def test_power_positives_sample_rows_of_the_matrix_power(small_csr, small_adjace
     exact = np.linalg.matrix_power(normalized_with_self_loops(small_adjacency), ORDER)
     seeds = torch.arange(SMALL_NUM_NODES)
     raw = sample_positives(
-        small_csr, seeds, ORDER, WALKS_PER_NODE, "power", torch.Generator().manual_seed(3),
+        small_csr,
+        seeds,
+        ORDER,
+        WALKS_PER_NODE,
+        "power",
+        torch.Generator().manual_seed(3),
         coalesce=False,
     )
     assert raw.seed_index.numel() == SMALL_NUM_NODES * WALKS_PER_NODE
@@ -415,7 +420,12 @@ def test_influence_positives_estimate_the_sum_of_powers(small_csr, small_adjacen
     powers = [np.linalg.matrix_power(transition, step) for step in range(1, ORDER + 1)]
     seeds = torch.arange(SMALL_NUM_NODES)
     raw = sample_positives(
-        small_csr, seeds, ORDER, WALKS_PER_NODE, "influence", torch.Generator().manual_seed(4),
+        small_csr,
+        seeds,
+        ORDER,
+        WALKS_PER_NODE,
+        "influence",
+        torch.Generator().manual_seed(4),
         coalesce=False,
     )
     # Uncoalesced pairs are ordered by seed, walk, then step: step l visits are
@@ -424,8 +434,10 @@ def test_influence_positives_estimate_the_sum_of_powers(small_csr, small_adjacen
     anchors = raw.seed_index.view(SMALL_NUM_NODES, WALKS_PER_NODE, ORDER)
     for step in range(ORDER):
         counts = row_counts(
-            anchors[..., step].reshape(-1), visits[..., step].reshape(-1),
-            SMALL_NUM_NODES, SMALL_NUM_NODES,
+            anchors[..., step].reshape(-1),
+            visits[..., step].reshape(-1),
+            SMALL_NUM_NODES,
+            SMALL_NUM_NODES,
         )
         assert combined_chisquare_pvalue(counts, powers[step]) > P_THRESHOLD
 
@@ -548,12 +560,18 @@ def test_batch_size_larger_than_the_graph_falls_back_to_full_batch():
         ({"num_nodes": 10, "batch_size": 0}, ValueError, "batch_size must be >= 1"),
         ({"num_nodes": 0, "batch_size": 4}, ValueError, "num_nodes must be >= 1"),
         ({"num_nodes": 10, "batch_size": 2.5}, TypeError, "batch_size must be an int"),
-        ({"num_nodes": 10, "batch_size": 2, "seed": 1, "rank": 2, "world_size": 2},
-         ValueError, r"rank must be in \[0, world_size=2\)"),
+        (
+            {"num_nodes": 10, "batch_size": 2, "seed": 1, "rank": 2, "world_size": 2},
+            ValueError,
+            r"rank must be in \[0, world_size=2\)",
+        ),
         ({"num_nodes": 10, "batch_size": 2, "world_size": 2}, ValueError, "seed is required"),
         ({"num_nodes": 10, "batch_size": 2, "seed": -1}, ValueError, "seed must be an int"),
-        ({"num_nodes": 2, "batch_size": 1, "seed": 0, "world_size": 3, "drop_last": True},
-         ValueError, "leave nothing"),
+        (
+            {"num_nodes": 2, "batch_size": 1, "seed": 0, "world_size": 3, "drop_last": True},
+            ValueError,
+            "leave nothing",
+        ),
         ({"num_nodes": 10, "batch_size": 2, "shuffle": 1}, TypeError, "shuffle must be a bool"),
     ],
 )

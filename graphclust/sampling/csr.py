@@ -143,9 +143,7 @@ class CSRGraph:
             message gives the size of the CSR itself, ``8 * (N + 1 + E)`` bytes.
         """
         if not isinstance(edge_index, torch.Tensor):
-            raise TypeError(
-                f"edge_index must be a torch.Tensor, got {type(edge_index).__name__}."
-            )
+            raise TypeError(f"edge_index must be a torch.Tensor, got {type(edge_index).__name__}.")
         if edge_index.dtype.is_floating_point or edge_index.dtype in (
             torch.bool,
             torch.complex64,
@@ -153,9 +151,7 @@ class CSRGraph:
         ):
             raise TypeError(f"edge_index must hold integers, got dtype {edge_index.dtype}.")
         if edge_index.dim() != 2 or edge_index.shape[0] != 2:
-            raise ValueError(
-                f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}."
-            )
+            raise ValueError(f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}.")
         if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 0:
             raise ValueError(f"num_nodes must be a non-negative int, got {num_nodes!r}.")
         if num_nodes > _MAX_NUM_NODES:

@@ -119,8 +119,7 @@ def sample_neighbors(
             raise TypeError(f"fanouts must hold ints, got {fanout!r} in {list(fanouts)}.")
         if fanout <= 0 and fanout != -1:
             raise ValueError(
-                f"fanouts must be positive or -1 (all neighbours), got {fanout} in "
-                f"{list(fanouts)}."
+                f"fanouts must be positive or -1 (all neighbours), got {fanout} in {list(fanouts)}."
             )
     if not isinstance(replace, bool):
         raise TypeError(f"replace must be a bool, got {type(replace).__name__}.")
@@ -137,7 +136,9 @@ def sample_neighbors(
         frontier = node_ids[frontier_start:]
         edge_positions, owner = _sample_edge_positions(csr, frontier, fanout, replace, generator)
         num_known = node_ids.numel()
-        node_ids, neighbour_local = _append_new_nodes(node_ids, csr.col[edge_positions])
+        node_ids, neighbour_local = _append_new_nodes(
+            node_ids, csr.col.index_select(0, edge_positions)
+        )
         sources.append(neighbour_local)
         targets.append(owner + frontier_start)
         layer_sizes.append(node_ids.numel() - num_known)
@@ -168,8 +169,9 @@ def _sample_edge_positions(
 
     Entries are grouped by owner, owners in the order of ``nodes``.
     """
-    start = csr.rowptr[nodes]
-    degree = csr.rowptr[nodes + 1] - start
+    # index_select rather than tensor indexing: same result, markedly faster on CPU.
+    start = csr.rowptr.index_select(0, nodes)
+    degree = csr.rowptr.index_select(0, nodes + 1) - start
     if fanout == -1:
         count = degree
     elif replace:
@@ -179,19 +181,20 @@ def _sample_edge_positions(
     owner = torch.repeat_interleave(count)
     # Rank of each sampled entry among those of its owner: 0, 1, ..., count - 1.
     first_slot = torch.cumsum(count, dim=0) - count
-    slot = torch.arange(owner.numel(), device=nodes.device) - first_slot[owner]
+    slot = torch.arange(owner.numel(), device=nodes.device) - first_slot.index_select(0, owner)
 
     if fanout == -1:
         offset = slot
     elif replace:
-        offset = _random_below(degree[owner], generator)
+        offset = _random_below(degree.index_select(0, owner), generator)
     else:
         offset = slot
         subsampled = degree > fanout
         # Owners are sorted and each subsampled owner has exactly `fanout` slots, so the
         # row-major flattening of the subsets lines up with the masked slots.
-        offset[subsampled[owner]] = _floyd_subsets(degree[subsampled], fanout, generator).view(-1)
-    return start[owner] + offset, owner
+        subsets = _floyd_subsets(degree[subsampled], fanout, generator)
+        offset.masked_scatter_(subsampled.index_select(0, owner), subsets)
+    return start.index_select(0, owner) + offset, owner
 
 
 def _floyd_subsets(
@@ -227,6 +230,8 @@ def _append_new_nodes(
         0, inverse, position, reduce="amin"
     )
     order = torch.argsort(first_position)
-    local_id = torch.empty_like(order)
-    local_id[order] = torch.arange(order.numel(), device=order.device)
-    return unique_ids[order], local_id[inverse[node_ids.numel():]]
+    local_id = torch.empty_like(order).scatter_(
+        0, order, torch.arange(order.numel(), device=order.device)
+    )
+    candidate_local = local_id.index_select(0, inverse[node_ids.numel() :])
+    return unique_ids.index_select(0, order), candidate_local

@@ -86,8 +86,9 @@ def random_walks(
         return walks
     current = starts
     for step in range(1, length + 1):
-        row_start = csr.rowptr[current]
-        degree = csr.rowptr[current + 1] - row_start
+        # index_select rather than tensor indexing: same result, markedly faster on CPU.
+        row_start = csr.rowptr.index_select(0, current)
+        degree = csr.rowptr.index_select(0, current + 1) - row_start
         if self_loops:
             # Choice `degree` is the stay option of the identity in A + I.
             choice = _random_below(degree + 1, generator)
@@ -97,7 +98,7 @@ def random_walks(
             moves = degree > 0
         # Walkers that stay read a valid dummy position; their value is discarded.
         position = torch.where(moves, row_start + choice, 0)
-        current = torch.where(moves, csr.col[position], current)
+        current = torch.where(moves, csr.col.index_select(0, position), current)
         walks[:, step] = current
     return walks
 
