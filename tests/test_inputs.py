@@ -82,6 +82,17 @@ def test_data_input_is_validated_and_cleaned_like_arrays():
     assert graph.y.tolist() == [0, 1, 0, 1]
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("kind", ["dense_torch", "edge_index_numpy", "scipy_csr"])
+def test_cuda_features_keep_the_graph_on_their_device(kind):
+    adjacency = ADJACENCIES[kind]()
+    if isinstance(adjacency, torch.Tensor):
+        adjacency = adjacency.cuda()
+    graph = _no_warning_to_graph(torch.from_numpy(_features()).cuda(), adjacency, y=[1, 0, 1, 0])
+    assert graph.x.is_cuda and graph.edge_index.is_cuda and graph.y.is_cuda
+    assert graph.edge_index.tolist() == CANONICAL
+
+
 def test_no_adjacency_gives_a_graph_without_edges():
     graph = _no_warning_to_graph(_features())
     assert graph.edge_index.shape == (2, 0) and graph.edge_index.dtype == torch.int64

@@ -86,16 +86,13 @@ def _features(X: Any) -> torch.Tensor:
         x = X.detach()
         if x.layout != torch.strided:
             x = x.to_dense()
-    elif sp.issparse(X):
-        x = torch.from_numpy(np.asarray(X.toarray()))
-    elif isinstance(X, np.ndarray):
-        x = X
-        if x.dtype.kind not in "biuf":
+    elif sp.issparse(X) or isinstance(X, np.ndarray):
+        if X.dtype.kind not in "biuf":
             raise TypeError(
-                f"X has unsupported dtype {x.dtype}; features must be numbers "
+                f"X has unsupported dtype {X.dtype}; features must be numbers "
                 "(bool, integer or float)"
             )
-        x = torch.from_numpy(np.ascontiguousarray(x))
+        x = torch.from_numpy(np.ascontiguousarray(X.toarray() if sp.issparse(X) else X))
     else:
         raise TypeError(
             "X must be a numpy array, torch tensor, scipy sparse matrix or "
@@ -348,10 +345,9 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
             name = data.name
         x = _features(data.x)
         num_nodes = x.shape[0]
-        stored_nodes = data._store.get("num_nodes")
-        if stored_nodes is not None and stored_nodes != num_nodes:
+        if "num_nodes" in data.keys() and data.num_nodes != num_nodes:
             raise ValueError(
-                f"shape mismatch: data.num_nodes is {stored_nodes} but data.x has "
+                f"shape mismatch: data.num_nodes is {data.num_nodes} but data.x has "
                 f"{num_nodes} rows"
             )
         if data.edge_index is None:
