@@ -25,10 +25,11 @@ def accuracy(y_true, y_pred) -> float:
     .. math:: \\mathrm{ACC} = \\max_{m} \\frac{1}{n} \\sum_i [\\, m(\\hat y_i) = y_i \\,]
 
     where ``m`` ranges over injective partial maps from predicted clusters to classes, found
-    with :func:`scipy.optimize.linear_sum_assignment` on the contingency table. When there are
-    more clusters than classes the surplus clusters stay unmatched and all their points count
-    as errors; with fewer clusters, the unmatched classes are errors. No cluster is merged or
-    relabelled beyond the matching.
+    with :func:`scipy.optimize.linear_sum_assignment` on the contingency table (ties between
+    optimal matchings are broken as described in :func:`f1`). When there are more clusters
+    than classes the surplus clusters stay unmatched and all their points count as errors;
+    with fewer clusters, the unmatched classes are errors. No cluster is merged or relabelled
+    beyond the matching.
 
     Parameters
     ----------
@@ -47,6 +48,9 @@ def accuracy(y_true, y_pred) -> float:
 
 def f1(y_true, y_pred) -> float:
     """Macro F1 over the true classes after the Hungarian matching of :func:`accuracy`.
+
+    Among the matchings with the maximal number of correctly matched points, the one with the
+    highest macro F1 is used, so the score does not depend on how clusters are numbered.
 
     Class ``c`` matched to cluster ``j`` scores :math:`F_1 = 2\\,n_{cj} / (n_c + n_j)`
     (harmonic mean of precision :math:`n_{cj}/n_j` and recall :math:`n_{cj}/n_c`); a class
@@ -247,8 +251,18 @@ def _contingency(y_true, y_pred) -> np.ndarray:
 
 
 def _hungarian(contingency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Matched (class, cluster) pairs maximising the points they share."""
-    return linear_sum_assignment(contingency, maximize=True)
+    """Matched (class, cluster) pairs: most shared points, then highest macro F1.
+
+    Several matchings can share the maximal number of points, and their F1 differ; picking
+    whichever the solver meets first would make ``f1`` depend on how clusters are numbered.
+    The weight ``(K + 1) * n_cj + F1_cj`` breaks the tie: a matching has at most ``K``
+    pairs with ``F1_cj <= 1``, so the F1 term can never outweigh one more shared point.
+    """
+    class_sizes = contingency.sum(axis=1, keepdims=True)
+    cluster_sizes = contingency.sum(axis=0, keepdims=True)
+    pair_f1 = 2 * contingency / (class_sizes + cluster_sizes)
+    weight = (contingency.shape[0] + 1) * contingency + pair_f1
+    return linear_sum_assignment(weight, maximize=True)
 
 
 def _graph_and_partition(
