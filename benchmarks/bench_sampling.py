@@ -83,10 +83,17 @@ def machine_description(device: torch.device) -> list[str]:
                 break
     lines = [
         f"CPU: {cpu_model}, {os.cpu_count()} logical cores "
-        f"(torch uses {torch.get_num_threads()} threads)",
+        f"(torch threads: {torch.get_num_threads()})",
         f"RAM: {psutil.virtual_memory().total / 2**30:.1f} GiB",
         f"Python {platform.python_version()}, torch {torch.__version__}, {platform.platform()}",
     ]
+    threading_variables = [
+        f"{name}={os.environ[name]}"
+        for name in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")
+        if name in os.environ
+    ]
+    if threading_variables:
+        lines.append("Environment: " + " ".join(threading_variables))
     if device.type == "cuda":
         lines.append(f"GPU: {torch.cuda.get_device_name(device)}")
     return lines
