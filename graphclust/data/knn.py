@@ -150,7 +150,8 @@ def knn_graph(
 
 def _as_feature_tensor(X, device: str | torch.device | None) -> torch.Tensor:
     """Validate ``X`` and return it as a float32/float64 tensor on the target device."""
-    if hasattr(X, "tocsr") or getattr(X, "is_sparse", False):
+    is_sparse_tensor = isinstance(X, torch.Tensor) and X.layout != torch.strided
+    if hasattr(X, "tocsr") or is_sparse_tensor:
         raise TypeError("X must be dense; convert sparse features with .toarray() / .to_dense()")
     if isinstance(X, torch.Tensor):
         features = X.detach()
