@@ -154,7 +154,7 @@ def test_bad_feature_types():
     with pytest.raises(TypeError, match="dense"):
         knn_indices(sp.random(10, 4, density=0.5, format="csr"), 2)
     with pytest.raises(TypeError, match="dense"):
-        knn_indices(torch.eye(4).to_sparse_csr(), 2)
+        knn_indices(torch.eye(4).to_sparse(), 2)
     with pytest.raises(TypeError, match="real numbers"):
         knn_indices(np.ones((4, 2), dtype=complex), 2)
     with pytest.raises(TypeError, match="real numbers"):
