@@ -1,0 +1,211 @@
+"""Shared scikit-learn machinery for graphclust's clustering estimators.
+
+An estimator composes the package's parts and knows none of their insides:
+
+* the graph: :func:`graphclust.data.to_graph` (or a kNN graph for a plain matrix);
+* the input transform: :class:`graphclust.data.transforms.FeatureTransform`;
+* the encoder (subclasses build it), started by a pre-training stage;
+* the objective: neighbour-contrastive / IAC loss and DEC's Student-t/KL clustering;
+* the start of the centres: :func:`graphclust.kmeans.kmeans` on the embeddings;
+* a label-free stopping rule (DEC's): stop when fewer than ``tol`` of the nodes changed
+  cluster since the previous epoch.
+
+Labels passed to ``fit`` are never used for training or stopping: they only fill the
+per-epoch metrics in ``history_`` (for curves and the optimistic "paper protocol").
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+import warnings
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from torch_geometric.data import Data
+
+from graphclust.data.inputs import to_graph
+from graphclust.data.knn import knn_graph
+from graphclust.data.transforms import FEATURE_TRANSFORMS
+from graphclust.metrics import evaluate
+
+__all__ = ["BaseGraphClusterer", "resolve_device"]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as torch reads it."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device={device!r} is not a torch device or 'auto'") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} requested but CUDA is not available")
+    return resolved
+
+
+def _check_int(name: str, value, minimum: int, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_real(name: str, value, minimum: float, strict: bool) -> None:
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)
+    if bad or value < minimum or (strict and value == minimum):
+        relation = ">" if strict else ">="
+        raise ValueError(f"{name} must be a finite number {relation} {minimum}, got {value!r}")
+
+
+class BaseGraphClusterer(ClusterMixin, BaseEstimator):
+    """Base class: graph input, validation, seeding, the stopping rule and inference.
+
+    Subclasses implement :meth:`_fit_graph` (train on a validated graph, return the fitted
+    encoder and head) and :meth:`_embed` (encoder outputs for a feature matrix).
+    """
+
+    def _validate_params(self, num_nodes: int) -> None:
+        _check_int("n_clusters", self.n_clusters, 2)
+        if self.n_clusters > num_nodes:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the number of nodes ({num_nodes})"
+            )
+        _check_int("order", self.order, 1)
+        _check_int("max_epochs", self.max_epochs, 0)
+        _check_int("pretrain_epochs", self.pretrain_epochs, 0)
+        _check_int("embedding_dim", self.embedding_dim, 1)
+        _check_int("n_neighbors", self.n_neighbors, 1)
+        _check_int("batch_size", self.batch_size, 1, allow_none=True)
+        _check_real("alpha", self.alpha, 0.0, strict=False)
+        _check_real("beta", self.beta, 0.0, strict=False)
+        _check_real("tau", self.tau, 0.0, strict=True)
+        _check_real("lr", self.lr, 0.0, strict=True)
+        _check_real("tol", self.tol, 0.0, strict=False)
+        if self.features not in FEATURE_TRANSFORMS:
+            raise ValueError(
+                f"features={self.features!r} is not one of {FEATURE_TRANSFORMS}"
+            )
+        hidden = self.hidden_dims
+        if isinstance(hidden, numbers.Integral):
+            hidden = (hidden,)
+        if any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1
+               for h in hidden):
+            raise ValueError(f"hidden_dims must be positive integers, got {self.hidden_dims!r}")
+
+    # ------------------------------------------------------------------ input
+    def _graph(self, X, y=None, adjacency=None) -> Data:
+        """A validated graph; a plain feature matrix without edges gets a kNN graph."""
+        graph = to_graph(X, adjacency, y) if not isinstance(X, Data) else to_graph(X)
+        if isinstance(X, Data) or adjacency is not None:
+            return graph
+        n = graph.num_nodes
+        if n < 2:
+            raise ValueError(f"need at least 2 samples to cluster, got {n}")
+        k = min(self.n_neighbors, n - 1)
+        graph.edge_index = knn_graph(graph.x, k=k, metric="cosine")
+        graph.knn_graph = True
+        return graph
+
+    def _features(self, X) -> torch.Tensor:
+        """Feature matrix for inference: a ``Data``'s ``x`` or any array ``to_graph`` takes."""
+        graph = to_graph(X) if isinstance(X, Data) else to_graph(X)
+        if graph.x.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {graph.x.shape[1]} features, but {type(self).__name__} was fitted "
+                f"with {self.n_features_in_}"
+            )
+        return graph.x
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None, adjacency=None):
+        """Cluster the nodes of a graph.
+
+        Parameters
+        ----------
+        X : torch_geometric.data.Data or array-like of shape (n_nodes, n_features)
+            The graph, or its node features (numpy, torch or scipy sparse).
+        y : array-like of shape (n_nodes,), optional
+            Ground-truth labels. Never used for training or stopping; when given,
+            ``history_`` records ACC/NMI/ARI/F1 per epoch. A ``Data``'s own ``y`` is
+            used the same way.
+        adjacency : optional
+            Edges when ``X`` is a feature matrix (scipy/dense matrix, ``(2, E)`` edge
+            index or networkx graph). Without it a cosine kNN graph with
+            ``n_neighbors`` neighbours is built, so plain tabular data works too.
+
+        Returns
+        -------
+        self
+        """
+        graph = self._graph(X, y, adjacency)
+        self._validate_params(graph.num_nodes)
+        if graph.edge_index.shape[1] == 0:
+            warnings.warn(
+                "the graph has no edges: the contrastive term has only self-pairs "
+                "(every node is its own only positive)",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.device_ = resolve_device(self.device)
+        self.n_features_in_ = int(graph.x.shape[1])
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        labels = getattr(graph, "y", None)
+        devices = [self.device_] if self.device_.type == "cuda" else []
+        start = time.perf_counter()
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            self._fit_graph(graph.to(self.device_), seed, labels)
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def _fit_graph(self, graph: Data, seed: int, labels: torch.Tensor | None) -> None:
+        raise NotImplementedError
+
+    def _record(self, entry: dict, predicted: torch.Tensor, labels) -> dict:
+        """Append one epoch to ``history_``; metrics only when labels were given."""
+        if labels is not None:
+            entry.update(evaluate(labels.cpu().numpy(), predicted.cpu().numpy()))
+        self.history_.append(entry)
+        return entry
+
+    def _progress(self, total: int, description: str):
+        if not self.verbose:
+            return nullcontext(None)
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=description, leave=False, dynamic_ncols=True)
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def _soft_assignments(self, X) -> tuple[torch.Tensor, torch.Tensor]:
+        check_is_fitted(self, "cluster_centers_")
+        x = self._features(X).to(self.device_)
+        z = self._embed(x)
+        return z, self.head_(z)
+
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def predict(self, X) -> np.ndarray:
+        """Cluster index of each row (argmax of the Student-t assignment)."""
+        return self._soft_assignments(X)[1].argmax(1).cpu().numpy()
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Student-t soft assignments :math:`Q`, shape ``(n, n_clusters)``."""
+        return self._soft_assignments(X)[1].cpu().numpy()
+
+    def transform(self, X) -> np.ndarray:
+        """Encoder embeddings, shape ``(n, embedding_dim)``."""
+        return self._soft_assignments(X)[0].cpu().numpy()
+
+    def fit_transform(self, X, y=None, adjacency=None) -> np.ndarray:
+        return self.fit(X, y, adjacency=adjacency).embedding_
+
+    def fit_predict(self, X, y=None, adjacency=None) -> np.ndarray:
+        return self.fit(X, y, adjacency=adjacency).labels_

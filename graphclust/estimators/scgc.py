@@ -1,0 +1,205 @@
+"""SCGC and SCGC*: MLP encoders trained with neighbour-contrastive losses (Kulatilleke et
+al., "SCGC: Self-Supervised Contrastive Graph Clustering", 2022).
+
+* :class:`SCGC` keeps SDCN's autoencoder: loss :math:`\\beta\\,\\mathrm{KL}(P\\|Q) +
+  \\alpha\\,\\mathcal L_{NC}(W = \\hat A^r) + \\mathrm{MSE}(\\hat x, x)`.
+* :class:`SCGCStar` keeps only the encoder and uses the influence-augmented positives:
+  :math:`\\beta\\,\\mathrm{KL}(P\\|Q) + \\alpha\\,\\mathcal L_{IAC}(W = \\sum_{l\\le r}\\hat A^l)`.
+
+Both predict without a graph: the encoder is an MLP over node features.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+import torch.nn.functional as F
+
+from graphclust.data.transforms import FeatureTransform
+from graphclust.estimators.base import BaseGraphClusterer
+from graphclust.kmeans import kmeans
+from graphclust.nn.heads import StudentTHead
+from graphclust.nn.mlp import MLP
+from graphclust.objectives.clustering import kl_clustering_loss, target_distribution
+from graphclust.objectives.contrastive import neighbor_contrastive_loss, positive_weights
+
+__all__ = ["SCGC", "SCGCStar", "PRETRAIN_MODES"]
+
+PRETRAIN_MODES = ("contrastive", "autoencoder", "none")
+
+
+class _SCGCBase(BaseGraphClusterer):
+    """Shared training of SCGC and SCGC*; subclasses fix the positives and the decoder."""
+
+    _positive_kind = "power"
+    _reconstruction = False
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        alpha: float = 1.0,
+        beta: float = 0.1,
+        tau: float = 0.25,
+        order: int = 1,
+        lr: float = 1e-3,
+        max_epochs: int = 200,
+        pretrain: str = "contrastive",
+        pretrain_epochs: int = 30,
+        hidden_dims=(500, 500, 2000),
+        embedding_dim: int = 10,
+        features: str = "auto",
+        n_neighbors: int = 10,
+        batch_size: int | None = None,
+        tol: float = 1e-3,
+        device: str = "auto",
+        random_state=None,
+        verbose: bool = False,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.alpha = alpha
+        self.beta = beta
+        self.tau = tau
+        self.order = order
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.features = features
+        self.n_neighbors = n_neighbors
+        self.batch_size = batch_size
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _validate_params(self, num_nodes: int) -> None:
+        super()._validate_params(num_nodes)
+        if self.pretrain not in PRETRAIN_MODES:
+            raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
+
+    def _layer_dims(self) -> list[int]:
+        hidden = self.hidden_dims
+        hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
+        return [self.n_features_in_, *map(int, hidden), int(self.embedding_dim)]
+
+    # ------------------------------------------------------------------ training
+    def _fit_graph(self, graph, seed, labels) -> None:
+        device = graph.x.device
+        generator = torch.Generator(device=device).manual_seed(seed)
+        self.transform_ = FeatureTransform(self.features).fit(graph.x)
+        x = self.transform_.transform(graph.x)
+        n = graph.num_nodes
+        weights = positive_weights(graph.edge_index, n, self.order, self._positive_kind)
+        positive_anchor, positive_candidate = weights.indices()
+        positive_weight = weights.values()
+
+        def contrastive(z):
+            return neighbor_contrastive_loss(
+                z, z, positive_anchor, positive_candidate, positive_weight, self.tau
+            )
+
+        dims = self._layer_dims()
+        self.encoder_ = MLP(dims).to(device)
+        self.decoder_ = MLP(dims[::-1]).to(device) if self._reconstruction else None
+        self.head_ = StudentTHead(self.n_clusters, dims[-1]).to(device)
+        self.history_ = []
+        self._pretrain(x, contrastive, generator, labels)
+
+        with torch.no_grad():
+            z = self.encoder_(x)
+        start = kmeans(z, self.n_clusters, n_init=20, generator=generator)
+        self.head_.reset_parameters(start.centers)
+        previous = start.labels
+
+        modules = [self.encoder_, self.head_] + ([self.decoder_] if self.decoder_ else [])
+        parameters = [p for module in modules for p in module.parameters()]
+        optimizer = torch.optim.Adam(parameters, lr=self.lr)
+        self.n_iter_ = 0
+        with self._progress(self.max_epochs, type(self).__name__) as bar:
+            for epoch in range(1, self.max_epochs + 1):
+                z = self.encoder_(x)
+                q = self.head_(z)
+                kl = kl_clustering_loss(target_distribution(q), q)
+                nc = contrastive(z)
+                loss = self.beta * kl + self.alpha * nc
+                entry = {"epoch": epoch, "phase": "train", "kl": kl.item(),
+                         "contrastive": nc.item()}
+                if self.decoder_ is not None:
+                    reconstruction = F.mse_loss(self.decoder_(z), x)
+                    loss = loss + reconstruction
+                    entry["reconstruction"] = reconstruction.item()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                predicted = q.detach().argmax(1)
+                changed = (predicted != previous).float().mean().item()
+                previous = predicted
+                entry.update(loss=loss.item(), changed=changed)
+                self._record(entry, predicted, labels)
+                self.n_iter_ = epoch
+                if bar is not None:
+                    bar.update()
+                    bar.set_postfix(loss=f"{entry['loss']:.4f}", changed=f"{changed:.4f}")
+                if changed < self.tol:
+                    break
+
+        with torch.no_grad():
+            z = self.encoder_(x)
+            q = self.head_(z)
+        self.embedding_ = z.cpu().numpy()
+        self.labels_ = q.argmax(1).cpu().numpy()
+        self.cluster_centers_ = self.head_.centers.detach().cpu().numpy()
+
+    def _pretrain(self, x, contrastive, generator, labels) -> None:
+        """Start the encoder: contrastive-only epochs, an autoencoder, or nothing."""
+        if self.pretrain == "none" or self.pretrain_epochs == 0:
+            return
+        if self.pretrain == "contrastive":
+            optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.lr)
+            for epoch in range(1, self.pretrain_epochs + 1):
+                loss = contrastive(self.encoder_(x))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                self.history_.append({"epoch": epoch, "phase": "pretrain", "loss": loss.item()})
+            return
+        # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
+        decoder = self.decoder_ or MLP(self._layer_dims()[::-1]).to(x.device)
+        parameters = list(self.encoder_.parameters()) + list(decoder.parameters())
+        optimizer = torch.optim.Adam(parameters, lr=self.lr)
+        for epoch in range(1, self.pretrain_epochs + 1):
+            order = torch.randperm(x.shape[0], generator=generator, device=x.device)
+            total = 0.0
+            for batch in order.split(256):
+                loss = F.mse_loss(decoder(self.encoder_(x[batch])), x[batch])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(batch)
+            self.history_.append(
+                {"epoch": epoch, "phase": "pretrain", "loss": total / x.shape[0]}
+            )
+
+    # ------------------------------------------------------------------ inference
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.transform_.transform(x)
+        return torch.cat([self.encoder_(chunk) for chunk in x.split(65536)])
+
+
+class SCGC(_SCGCBase):
+    """SCGC: autoencoder + neighbour-contrastive loss with :math:`W = \\hat A^r`."""
+
+    _positive_kind = "power"
+    _reconstruction = True
+
+
+class SCGCStar(_SCGCBase):
+    """SCGC*: encoder only + influence-augmented contrastive loss,
+    :math:`W = \\sum_{l \\le r} \\hat A^l`."""
+
+    _positive_kind = "influence"
+    _reconstruction = False

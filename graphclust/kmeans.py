@@ -1,0 +1,115 @@
+r"""Seeded k-means in torch (k-means++ start, Lloyd iterations), on CPU or GPU.
+
+Used to start the Student-t centres from the encoder's embeddings. Distances are computed
+in row chunks, so memory is :math:`O(\text{chunk} \cdot K)` beyond the data. For very large
+embeddings the centres are fitted on a uniform sample of at most ``max_samples`` rows (the
+sample is plenty for :math:`K \ll` sample size), and every row is then assigned in chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from graphclust.nn.heads import squared_distances
+
+__all__ = ["KMeansResult", "kmeans", "assign"]
+
+
+@dataclass(frozen=True)
+class KMeansResult:
+    centers: torch.Tensor
+    labels: torch.Tensor
+    inertia: float
+    n_iter: int
+
+
+def assign(x: torch.Tensor, centers: torch.Tensor, chunk_size: int = 65536):
+    """Nearest centre of every row and the squared distance to it, in chunks."""
+    labels, distances = [], []
+    for chunk in x.split(chunk_size):
+        best = squared_distances(chunk, centers).min(1)
+        labels.append(best.indices)
+        distances.append(best.values)
+    return torch.cat(labels), torch.cat(distances)
+
+
+def _kmeans_plus_plus(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+    n = x.shape[0]
+    first = torch.randint(n, (1,), generator=generator, device=x.device)
+    centers = x[first]
+    closest = squared_distances(x, centers).squeeze(1)
+    for _ in range(1, k):
+        total = closest.sum()
+        if total <= 0:  # fewer distinct points than clusters: pick uniformly
+            weights = torch.ones_like(closest)
+        else:
+            weights = closest / total
+        index = torch.multinomial(weights, 1, generator=generator)
+        centers = torch.cat([centers, x[index]])
+        closest = torch.minimum(closest, squared_distances(x, x[index]).squeeze(1))
+    return centers
+
+
+def _lloyd(x, centers, max_iter: int, tol: float, chunk_size: int):
+    k = centers.shape[0]
+    scale = x.var(0).mean().clamp_min(torch.finfo(x.dtype).tiny)
+    for iteration in range(1, max_iter + 1):
+        labels, distances = assign(x, centers, chunk_size)
+        sums = torch.zeros_like(centers).index_add_(0, labels, x)
+        counts = torch.bincount(labels, minlength=k).to(x.dtype).unsqueeze(1)
+        # An empty cluster keeps its centre (it can win points back later).
+        new_centers = torch.where(counts > 0, sums / counts.clamp_min(1), centers)
+        shift = (new_centers - centers).pow(2).sum()
+        centers = new_centers
+        if shift <= tol * scale:
+            break
+    labels, distances = assign(x, centers, chunk_size)
+    return centers, labels, float(distances.sum()), iteration
+
+
+def kmeans(
+    x: torch.Tensor,
+    n_clusters: int,
+    n_init: int = 10,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    generator: torch.Generator | None = None,
+    max_samples: int = 100_000,
+    chunk_size: int = 65536,
+) -> KMeansResult:
+    """Best of ``n_init`` k-means++ / Lloyd runs by inertia.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(N, D)`` float tensor.
+    n_clusters : int
+        :math:`K`, at most :math:`N`.
+    n_init, max_iter, tol :
+        As in scikit-learn: restarts, Lloyd iterations, and the stopping threshold on the
+        squared centre shift relative to the mean feature variance.
+    generator : torch.Generator, optional
+        On ``x.device``; seeds the sample, the k-means++ draws and nothing else.
+    max_samples : int
+        Fit the centres on a uniform sample of this many rows when :math:`N` is larger.
+    """
+    n = x.shape[0]
+    if not 1 <= n_clusters <= n:
+        raise ValueError(f"n_clusters={n_clusters} must be between 1 and the {n} points")
+    x = x.detach().float()
+    fit_rows = x
+    if n > max_samples:
+        fit_rows = x[torch.randperm(n, generator=generator, device=x.device)[:max_samples]]
+    best = None
+    for _ in range(n_init):
+        start = _kmeans_plus_plus(fit_rows, n_clusters, generator)
+        centers, labels, inertia, n_iter = _lloyd(fit_rows, start, max_iter, tol, chunk_size)
+        if best is None or inertia < best[2]:
+            best = (centers, labels, inertia, n_iter)
+    centers, labels, inertia, n_iter = best
+    if fit_rows is not x:
+        labels, distances = assign(x, centers, chunk_size)
+        inertia = float(distances.sum())
+    return KMeansResult(centers, labels, inertia, n_iter)

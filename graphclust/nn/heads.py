@@ -1,0 +1,61 @@
+r"""Student-t soft clustering head (DEC).
+
+Given embeddings :math:`z_i` and cluster centres :math:`\mu_j`,
+
+.. math::
+
+    q_{ij} = \frac{(1 + \lVert z_i - \mu_j \rVert^2 / \nu)^{-(\nu + 1)/2}}
+                  {\sum_{j'} (1 + \lVert z_i - \mu_{j'} \rVert^2 / \nu)^{-(\nu + 1)/2}},
+
+a Student-t kernel with :math:`\nu` degrees of freedom (:math:`\nu = 1` in DEC, SDCN and
+SCGC).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["StudentTHead", "squared_distances"]
+
+
+def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pairwise squared Euclidean distances through one matrix product.
+
+    Unlike ``torch.cdist(...).pow(2)`` its gradient is defined at zero distance.
+    """
+    squared = a.pow(2).sum(1, keepdim=True) + b.pow(2).sum(1) - 2.0 * a @ b.T
+    return squared.clamp_min(0.0)
+
+
+class StudentTHead(nn.Module):
+    """Learnable cluster centres and the Student-t soft assignment :math:`Q`.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters :math:`K`.
+    embedding_dim : int
+        Dimension of the embeddings.
+    degrees_of_freedom : float
+        :math:`\\nu` of the Student-t kernel.
+    """
+
+    def __init__(self, n_clusters: int, embedding_dim: int, degrees_of_freedom: float = 1.0):
+        super().__init__()
+        self.degrees_of_freedom = float(degrees_of_freedom)
+        self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
+
+    def reset_parameters(self, centers: torch.Tensor | None = None) -> None:
+        """Set the centres (typically from k-means); random normal when not given."""
+        with torch.no_grad():
+            if centers is None:
+                nn.init.normal_(self.centers)
+            else:
+                self.centers.copy_(centers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        nu = self.degrees_of_freedom
+        squared = squared_distances(z, self.centers)
+        logits = -(nu + 1.0) / 2.0 * torch.log1p(squared / nu)
+        return torch.softmax(logits, dim=1)

@@ -1,0 +1,39 @@
+r"""DEC's self-training clustering objective.
+
+From the soft assignments :math:`Q` (see :class:`graphclust.nn.StudentTHead`) the target
+
+.. math::
+
+    p_{ij} = \frac{q_{ij}^2 / f_j}{\sum_{j'} q_{ij'}^2 / f_{j'}}, \qquad f_j = \sum_i q_{ij},
+
+sharpens confident assignments and divides by cluster frequency so that large clusters do
+not swallow small ones. The loss is :math:`\mathrm{KL}(P \,\|\, Q) = \frac{1}{N}\sum_i
+\sum_j p_{ij} \log(p_{ij} / q_{ij})`, with :math:`P` held fixed (recomputed from :math:`Q`
+every epoch in SCGC).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["target_distribution", "kl_clustering_loss"]
+
+
+def target_distribution(q: torch.Tensor, cluster_frequency: torch.Tensor | None = None):
+    """DEC target :math:`P` from soft assignments ``q`` of shape ``(N, K)``.
+
+    ``cluster_frequency`` (:math:`f`) defaults to ``q.sum(0)``; mini-batch training passes
+    the frequency over the whole graph.
+    """
+    q = q.detach()
+    if cluster_frequency is None:
+        cluster_frequency = q.sum(0)
+    weight = q.pow(2) / cluster_frequency.clamp_min(torch.finfo(q.dtype).tiny)
+    return weight / weight.sum(1, keepdim=True)
+
+
+def kl_clustering_loss(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """:math:`\\mathrm{KL}(P \\| Q)` averaged over rows; ``p`` is treated as a constant."""
+    p = p.detach()
+    tiny = torch.finfo(q.dtype).tiny
+    return (p * (torch.log(p.clamp_min(tiny)) - torch.log(q.clamp_min(tiny)))).sum(1).mean()
