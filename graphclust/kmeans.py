@@ -55,8 +55,10 @@ def _kmeans_plus_plus(x: torch.Tensor, k: int, generator: torch.Generator) -> to
 def _lloyd(x, centers, max_iter: int, tol: float, chunk_size: int):
     k = centers.shape[0]
     scale = x.var(0).mean().clamp_min(torch.finfo(x.dtype).tiny)
-    for iteration in range(1, max_iter + 1):
-        labels, distances = assign(x, centers, chunk_size)
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        labels, _ = assign(x, centers, chunk_size)
         sums = torch.zeros_like(centers).index_add_(0, labels, x)
         counts = torch.bincount(labels, minlength=k).to(x.dtype).unsqueeze(1)
         # An empty cluster keeps its centre (it can win points back later).
@@ -66,7 +68,7 @@ def _lloyd(x, centers, max_iter: int, tol: float, chunk_size: int):
         if shift <= tol * scale:
             break
     labels, distances = assign(x, centers, chunk_size)
-    return centers, labels, float(distances.sum()), iteration
+    return centers, labels, float(distances.sum()), n_iter
 
 
 def kmeans(

@@ -13,6 +13,7 @@ with a linear last layer, as SDCN's autoencoder (``d-500-500-2000-10``) that SCG
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -43,7 +44,7 @@ class MLP(nn.Module):
                 f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}"
             )
         self.dims = tuple(dims)
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:], strict=False))
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(dims))
         self.activation = _ACTIVATIONS[activation]()
 
     @property
@@ -68,7 +69,7 @@ class MLP(nn.Module):
 
     def flops_per_row(self) -> int:
         """Multiply-adds times two of one forward pass for one input row."""
-        return 2 * sum(a * b for a, b in zip(self.dims[:-1], self.dims[1:], strict=False))
+        return 2 * sum(a * b for a, b in pairwise(self.dims))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({'-'.join(map(str, self.dims))})"
