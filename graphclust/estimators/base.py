@@ -204,6 +204,12 @@ class BaseGraphClusterer(ClusterMixin, BaseEstimator):
         """Encoder embeddings, shape ``(n, embedding_dim)``."""
         return self._soft_assignments(X)[0].cpu().numpy()
 
+    def save(self, path) -> None:
+        """Write the fitted estimator to ``path`` (see :func:`graphclust.io.save`)."""
+        from graphclust.io import save
+
+        save(self, path)
+
     def fit_transform(self, X, y=None, adjacency=None) -> np.ndarray:
         return self.fit(X, y, adjacency=adjacency).embedding_
 
