@@ -23,9 +23,9 @@ from contextlib import nullcontext
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 from torch_geometric.data import Data
 
 from graphclust.data.inputs import to_graph
@@ -63,12 +63,33 @@ def _check_real(name: str, value, minimum: float, strict: bool) -> None:
         raise ValueError(f"{name} must be a finite number {relation} {minimum}, got {value!r}")
 
 
-class BaseGraphClusterer(ClusterMixin, BaseEstimator):
+def _as_matrix(X, min_samples: int = 2):
+    """Torch tensors pass through; anything else goes through scikit-learn's checks.
+
+    This gives plain matrices scikit-learn's usual behaviour (lists, object arrays of
+    numbers, clear messages for complex data, 0 features or too few samples).
+    """
+    if isinstance(X, torch.Tensor):
+        return X
+    return check_array(
+        X,
+        accept_sparse=("csr", "csc", "coo"),
+        dtype=(np.float32, np.float64),
+        ensure_min_samples=min_samples,
+    )
+
+
+class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     """Base class: graph input, validation, seeding, the stopping rule and inference.
 
     Subclasses implement :meth:`_fit_graph` (train on a validated graph, return the fitted
     encoder and head) and :meth:`_embed` (encoder outputs for a feature matrix).
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def _validate_params(self, num_nodes: int) -> None:
         _check_int("n_clusters", self.n_clusters, 2)
@@ -101,24 +122,28 @@ class BaseGraphClusterer(ClusterMixin, BaseEstimator):
     # ------------------------------------------------------------------ input
     def _graph(self, X, y=None, adjacency=None) -> Data:
         """A validated graph; a plain feature matrix without edges gets a kNN graph."""
-        graph = to_graph(X, adjacency, y) if not isinstance(X, Data) else to_graph(X)
+        if isinstance(X, Data):
+            if adjacency is not None or y is not None:
+                raise ValueError("pass y and adjacency inside the Data object, not beside it")
+            graph = to_graph(X)
+        else:
+            graph = to_graph(_as_matrix(X), adjacency, y)
+        if graph.num_nodes < 2:
+            raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
         if isinstance(X, Data) or adjacency is not None:
             return graph
-        n = graph.num_nodes
-        if n < 2:
-            raise ValueError(f"need at least 2 samples to cluster, got {n}")
-        k = min(self.n_neighbors, n - 1)
+        k = min(self.n_neighbors, graph.num_nodes - 1)
         graph.edge_index = knn_graph(graph.x, k=k, metric="cosine")
         graph.knn_graph = True
         return graph
 
     def _features(self, X) -> torch.Tensor:
         """Feature matrix for inference: a ``Data``'s ``x`` or any array ``to_graph`` takes."""
-        graph = to_graph(X) if isinstance(X, Data) else to_graph(X)
+        graph = to_graph(X) if isinstance(X, Data) else to_graph(_as_matrix(X, min_samples=1))
         if graph.x.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {graph.x.shape[1]} features, but {type(self).__name__} was fitted "
-                f"with {self.n_features_in_}"
+                f"X has {graph.x.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input"
             )
         return graph.x
 

@@ -1,0 +1,135 @@
+"""The objectives against their formulas written out densely (not taken from any code)."""
+
+import numpy as np
+import pytest
+import torch
+
+from graphclust.nn.heads import StudentTHead
+from graphclust.objectives import (
+    kl_clustering_loss,
+    neighbor_contrastive_loss,
+    positive_weights,
+    target_distribution,
+)
+
+
+def _small_graph():
+    # A path 0-1-2-3, a triangle 4-5-6 and an isolated node 7.
+    edges = [(0, 1), (1, 2), (2, 3), (4, 5), (5, 6), (4, 6)]
+    both = edges + [(j, i) for i, j in edges]
+    return torch.tensor(both).T, 8
+
+
+def _dense_weights(edge_index, n, order, influence):
+    a = np.zeros((n, n))
+    a[edge_index[0].numpy(), edge_index[1].numpy()] = 1.0
+    a_tilde = a + np.eye(n)
+    a_hat = a_tilde / a_tilde.sum(1, keepdims=True)
+    powers = [np.linalg.matrix_power(a_hat, level) for level in range(1, order + 1)]
+    return sum(powers) if influence else powers[-1]
+
+
+def _dense_loss(z, w, tau):
+    h = z / np.linalg.norm(z, axis=1, keepdims=True)
+    s = h @ h.T
+    np.fill_diagonal(s, 0.0)
+    numerator = (w * np.exp(tau * s)).sum(1)
+    denominator = np.exp(tau * s).sum(1)
+    return -np.mean(np.log(numerator / denominator))
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["power", "influence"])
+def test_positive_weights_match_dense_powers(order, kind):
+    edge_index, n = _small_graph()
+    w = positive_weights(edge_index, n, order, kind).to_dense().numpy()
+    expected = _dense_weights(edge_index, n, order, kind == "influence")
+    np.testing.assert_allclose(w, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(w.sum(1), order if kind == "influence" else 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["power", "influence"])
+@pytest.mark.parametrize("tau", [0.25, 1.0, 4.0])
+def test_full_batch_loss_equals_dense_formula(order, kind, tau):
+    edge_index, n = _small_graph()
+    generator = torch.Generator().manual_seed(order * 10 + int(tau * 4))
+    z = torch.randn(n, 5, generator=generator, dtype=torch.float64)
+    w = positive_weights(edge_index, n, order, kind)
+    row, col = w.indices()
+    loss = neighbor_contrastive_loss(z, z, row, col, w.values(), tau)
+    expected = _dense_loss(z.numpy(), _dense_weights(edge_index, n, order, kind == "influence"),
+                           tau)
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_loss_is_stable_for_large_tau():
+    edge_index, n = _small_graph()
+    z = torch.randn(n, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    w = positive_weights(edge_index, n, 2, "influence")
+    row, col = w.indices()
+    loss = neighbor_contrastive_loss(z, z, row, col, w.values(), 500.0)
+    expected = _dense_loss(z.numpy().astype(np.longdouble),
+                           _dense_weights(edge_index, n, 2, True), 500.0)
+    assert torch.isfinite(loss)
+    assert loss.item() == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_minibatch_form_matches_rows_of_the_full_loss():
+    """Anchors = a subset, candidates = all nodes: the mean over those rows of the full loss."""
+    edge_index, n = _small_graph()
+    z = torch.randn(n, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    w = _dense_weights(edge_index, n, 2, True)
+    anchors = torch.tensor([5, 0, 7])
+    sub = w[anchors.numpy()]
+    rows, cols = np.nonzero(sub)
+    loss = neighbor_contrastive_loss(
+        z[anchors], z, torch.tensor(rows), torch.tensor(cols), torch.tensor(sub[rows, cols]),
+        1.5, self_candidate=anchors,
+    )
+    h = (z / z.norm(dim=1, keepdim=True)).numpy()
+    s = h @ h.T
+    np.fill_diagonal(s, 0.0)
+    per_row = -np.log((w * np.exp(1.5 * s)).sum(1) / np.exp(1.5 * s).sum(1))
+    assert loss.item() == pytest.approx(per_row[anchors.numpy()].mean(), rel=1e-6)
+
+
+def test_loss_gradient_matches_finite_differences():
+    edge_index, n = _small_graph()
+    w = positive_weights(edge_index, n, 2, "power")
+    row, col = w.indices()
+    values = w.values().double()
+    z = torch.randn(n, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64,
+                    requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda t: neighbor_contrastive_loss(t, t, row, col, values, 2.0), (z,)
+    )
+
+
+def test_student_t_and_target_and_kl_match_formulas():
+    generator = torch.Generator().manual_seed(3)
+    z = torch.randn(6, 2, generator=generator, dtype=torch.float64)
+    centers = torch.randn(3, 2, generator=generator, dtype=torch.float64)
+    head = StudentTHead(3, 2).double()
+    head.reset_parameters(centers)
+    q = head(z).detach().numpy()
+    kernel = 1.0 / (1.0 + ((z.numpy()[:, None] - centers.numpy()[None]) ** 2).sum(-1))
+    np.testing.assert_allclose(q, kernel / kernel.sum(1, keepdims=True), rtol=1e-10)
+    p = target_distribution(torch.tensor(q)).numpy()
+    weight = q**2 / q.sum(0)
+    np.testing.assert_allclose(p, weight / weight.sum(1, keepdims=True), rtol=1e-10)
+    kl = kl_clustering_loss(torch.tensor(p), torch.tensor(q)).item()
+    assert kl == pytest.approx(np.mean((p * np.log(p / q)).sum(1)), rel=1e-10)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5])
+def test_positive_weights_reject_bad_order(bad):
+    edge_index, n = _small_graph()
+    with pytest.raises(ValueError, match="order"):
+        positive_weights(edge_index, n, bad)
+
+
+def test_positive_weights_reject_unknown_kind():
+    edge_index, n = _small_graph()
+    with pytest.raises(ValueError, match="unknown positive kind"):
+        positive_weights(edge_index, n, 1, "sum")

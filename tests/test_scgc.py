@@ -1,0 +1,132 @@
+"""SCGC / SCGC* estimators: API, determinism, bad input."""
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from graphclust import SCGC, SCGCStar, evaluate, to_graph
+from graphclust.data import make_sbm
+
+FAST = {"max_epochs": 15, "pretrain_epochs": 5, "hidden_dims": (32,), "embedding_dim": 8}
+
+
+@pytest.fixture(scope="module")
+def sbm():
+    return make_sbm(300, 3, 16, avg_degree=8, homophily=0.9, feature_signal=1.5,
+                    random_state=0)
+
+
+@pytest.mark.parametrize("model", [SCGC, SCGCStar])
+def test_fit_attributes_and_quality(model, sbm):
+    est = model(n_clusters=3, random_state=0, **FAST).fit(sbm)
+    n = sbm.num_nodes
+    assert est.labels_.shape == (n,)
+    assert est.embedding_.shape == (n, 8)
+    assert est.cluster_centers_.shape == (3, 8)
+    assert est.n_features_in_ == 16
+    assert 1 <= est.n_iter_ <= FAST["max_epochs"]
+    phases = {entry["phase"] for entry in est.history_}
+    assert phases == {"pretrain", "train"}
+    train = [e for e in est.history_ if e["phase"] == "train"]
+    assert "acc" in train[0]  # the Data carried labels: metrics recorded per epoch
+    assert evaluate(sbm.y.numpy(), est.labels_)["acc"] > 0.9
+
+
+@pytest.mark.parametrize("model", [SCGC, SCGCStar])
+def test_same_seed_same_labels(model, sbm):
+    a = model(n_clusters=3, random_state=7, **FAST).fit(sbm)
+    b = model(n_clusters=3, random_state=7, **FAST).fit(sbm)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.embedding_, b.embedding_)
+
+
+def test_fit_does_not_change_global_torch_rng(sbm):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    SCGCStar(n_clusters=3, random_state=0, **FAST).fit(sbm)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_predict_needs_no_graph_and_matches_labels(sbm):
+    est = SCGCStar(n_clusters=3, random_state=0, **FAST).fit(sbm)
+    np.testing.assert_array_equal(est.predict(sbm.x.numpy()), est.labels_)
+    proba = est.predict_proba(sbm.x)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(est.transform(sbm), est.embedding_, rtol=1e-5, atol=1e-6)
+
+
+def test_features_with_adjacency_networkx_and_labels_only_for_history(sbm):
+    graph = nx.Graph(sbm.edge_index.T.tolist())
+    graph.add_nodes_from(range(sbm.num_nodes))
+    est = SCGCStar(n_clusters=3, random_state=0, **FAST)
+    labels = est.fit_predict(sbm.x.numpy(), adjacency=graph)
+    with_y = SCGCStar(n_clusters=3, random_state=0, **FAST).fit(
+        sbm.x.numpy(), sbm.y.numpy(), adjacency=graph)
+    np.testing.assert_array_equal(labels, with_y.labels_)  # labels never steer training
+    assert "acc" not in est.history_[-1] and "acc" in with_y.history_[-1]
+
+
+def test_plain_matrix_gets_a_knn_graph():
+    from sklearn.datasets import make_blobs
+
+    x, y = make_blobs(200, centers=3, n_features=5, random_state=0)
+    est = SCGCStar(n_clusters=3, random_state=0, n_neighbors=5, **FAST).fit(x)
+    assert evaluate(y, est.labels_)["acc"] > 0.9
+
+
+def test_stopping_rule_stops_early(sbm):
+    est = SCGCStar(n_clusters=3, random_state=0, tol=0.5, **FAST).fit(sbm)
+    assert est.n_iter_ == 1
+    est = SCGCStar(n_clusters=3, random_state=0, tol=0.0, **FAST).fit(sbm)
+    assert est.n_iter_ == FAST["max_epochs"]
+
+
+def test_graph_without_edges_warns():
+    x = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    graph = to_graph(x, np.zeros((2, 0), dtype=np.int64))
+    with pytest.warns(UserWarning, match="no edges"):
+        SCGCStar(n_clusters=2, random_state=0, **FAST).fit(graph)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_clusters": 1}, "n_clusters must be an integer >= 2"),
+        ({"n_clusters": 301}, "larger than the number of nodes"),
+        ({"order": 0}, "order must be an integer >= 1"),
+        ({"tau": 0.0}, "tau must be a finite number > 0"),
+        ({"lr": -1.0}, "lr must be"),
+        ({"alpha": float("nan")}, "alpha must be"),
+        ({"features": "pca"}, "features='pca' is not one of"),
+        ({"pretrain": "magic"}, "pretrain='magic' is not one of"),
+        ({"hidden_dims": (8, 0)}, "hidden_dims must be positive"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+        ({"device": "tpu"}, "device='tpu'"),
+    ],
+)
+def test_bad_parameters(params, message, sbm):
+    est = SCGCStar(**{"n_clusters": 3, **FAST, **params})
+    with pytest.raises(ValueError, match=message):
+        est.fit(sbm)
+
+
+def test_bad_inputs(sbm):
+    est = SCGCStar(n_clusters=3, **FAST)
+    x = sbm.x.numpy().copy()
+    x[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(x, adjacency=sbm.edge_index)
+    with pytest.raises(ValueError):
+        est.fit(sbm.x.numpy()[:-1], adjacency=sbm.edge_index)
+    fitted = SCGCStar(n_clusters=3, random_state=0, **FAST).fit(sbm)
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(sbm.x.numpy()[:, :5])
+
+
+def test_predict_before_fit():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        SCGCStar().predict(np.ones((3, 2)))
