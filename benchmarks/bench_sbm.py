@@ -96,6 +96,8 @@ def main() -> None:
         f"Peak RSS includes the interpreter with torch and torch_geometric imported "
         f"(about {rows[0]['import_rss_gib']:.2f} GiB before generating). Time covers "
         "labels, edges (sampling, symmetrising, sorting, de-duplicating) and features.",
+        "A load average above the number of cores means other jobs shared the CPU during the run; "
+        "the timings are then pessimistic and vary between runs.",
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
