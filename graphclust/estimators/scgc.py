@@ -12,17 +12,19 @@ Both predict without a graph: the encoder is an MLP over node features.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import torch
 import torch.nn.functional as F
 
 from graphclust.data.transforms import FeatureTransform
-from graphclust.estimators.base import BaseGraphClusterer
+from graphclust.estimators.base import BaseGraphClusterer, _check_int
+from graphclust.estimators.contrastive_batches import FullGraphBatches, SampledBatches
 from graphclust.kmeans import kmeans
 from graphclust.nn.heads import StudentTHead
 from graphclust.nn.mlp import MLP
 from graphclust.objectives.clustering import kl_clustering_loss, target_distribution
-from graphclust.objectives.contrastive import neighbor_contrastive_loss, positive_weights
+from graphclust.objectives.contrastive import neighbor_contrastive_loss
 
 __all__ = ["SCGC", "SCGCStar", "PRETRAIN_MODES"]
 
@@ -52,6 +54,8 @@ class _SCGCBase(BaseGraphClusterer):
         features: str = "auto",
         n_neighbors: int = 10,
         batch_size: int | None = None,
+        num_walks: int = 4,
+        normalize_embedding: bool = True,
         tol: float = 1e-3,
         device: str = "auto",
         random_state=None,
@@ -71,6 +75,8 @@ class _SCGCBase(BaseGraphClusterer):
         self.features = features
         self.n_neighbors = n_neighbors
         self.batch_size = batch_size
+        self.num_walks = num_walks
+        self.normalize_embedding = normalize_embedding
         self.tol = tol
         self.device = device
         self.random_state = random_state
@@ -78,6 +84,7 @@ class _SCGCBase(BaseGraphClusterer):
 
     def _validate_params(self, num_nodes: int) -> None:
         super()._validate_params(num_nodes)
+        _check_int("num_walks", self.num_walks, 1)
         if self.pretrain not in PRETRAIN_MODES:
             raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
 
@@ -87,31 +94,48 @@ class _SCGCBase(BaseGraphClusterer):
         return [self.n_features_in_, *map(int, hidden), int(self.embedding_dim)]
 
     # ------------------------------------------------------------------ training
+    def _contrastive_batches(self, graph, seed: int):
+        n = graph.num_nodes
+        if self.batch_size is not None and self.batch_size >= n:
+            warnings.warn(
+                f"batch_size={self.batch_size} is not smaller than the graph ({n} nodes): "
+                "training full-batch with exact positives",
+                UserWarning,
+                stacklevel=4,
+            )
+        if self.batch_size is None or self.batch_size >= n:
+            return FullGraphBatches(graph.edge_index, n, self.order, self._positive_kind)
+        return SampledBatches(graph.edge_index, n, self.order, self._positive_kind,
+                              self.batch_size, self.num_walks, seed)
+
+    def _embedding(self, z: torch.Tensor) -> torch.Tensor:
+        """What the clustering head sees: the encoder output, on the unit sphere if asked."""
+        return F.normalize(z, dim=1) if self.normalize_embedding else z
+
+    def _contrastive_loss(self, z, batch) -> torch.Tensor:
+        anchors = z[: len(batch.anchors)]
+        return neighbor_contrastive_loss(
+            anchors, z, batch.positive_anchor, batch.positive_candidate,
+            batch.positive_weight, self.tau,
+        )
+
     def _fit_graph(self, graph, seed, labels) -> None:
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
         self.transform_ = FeatureTransform(self.features).fit(graph.x)
         x = self.transform_.transform(graph.x)
-        n = graph.num_nodes
-        weights = positive_weights(graph.edge_index, n, self.order, self._positive_kind)
-        positive_anchor, positive_candidate = weights.indices()
-        positive_weight = weights.values()
-
-        def contrastive(z):
-            return neighbor_contrastive_loss(
-                z, z, positive_anchor, positive_candidate, positive_weight, self.tau
-            )
+        batches = self._contrastive_batches(graph, seed)
 
         dims = self._layer_dims()
         self.encoder_ = MLP(dims).to(device)
         self.decoder_ = MLP(dims[::-1]).to(device) if self._reconstruction else None
         self.head_ = StudentTHead(self.n_clusters, dims[-1]).to(device)
         self.history_ = []
-        self._pretrain(x, contrastive, generator, labels)
+        self._pretrain(x, batches, generator)
 
         with torch.no_grad():
-            z = self.encoder_(x)
-        start = kmeans(z, self.n_clusters, n_init=20, generator=generator)
+            start = kmeans(self._embedding(self._encode_all(x)), self.n_clusters, n_init=20,
+                           generator=generator)
         self.head_.reset_parameters(start.centers)
         previous = start.labels
 
@@ -121,24 +145,41 @@ class _SCGCBase(BaseGraphClusterer):
         self.n_iter_ = 0
         with self._progress(self.max_epochs, type(self).__name__) as bar:
             for epoch in range(1, self.max_epochs + 1):
-                z = self.encoder_(x)
-                q = self.head_(z)
-                kl = kl_clustering_loss(target_distribution(q), q)
-                nc = contrastive(z)
-                loss = self.beta * kl + self.alpha * nc
-                entry = {"epoch": epoch, "phase": "train", "kl": kl.item(),
-                         "contrastive": nc.item()}
-                if self.decoder_ is not None:
-                    reconstruction = F.mse_loss(self.decoder_(z), x)
-                    loss = loss + reconstruction
-                    entry["reconstruction"] = reconstruction.item()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                predicted = q.detach().argmax(1)
+                target = None
+                if not isinstance(batches, FullGraphBatches):
+                    # Mini-batches: P from the whole graph at the start of the epoch (DEC).
+                    with torch.no_grad():
+                        q_all = self.head_(self._embedding(self._encode_all(x)))
+                    target = target_distribution(q_all)
+                    predicted = q_all.argmax(1)
+                sums = {"loss": 0.0, "kl": 0.0, "contrastive": 0.0}
+                for batch in batches:
+                    rows = x if batch.is_full_graph else x[batch.candidates]
+                    z = self.encoder_(rows)
+                    q = self.head_(self._embedding(z[: len(batch.anchors)]))
+                    p = target_distribution(q) if target is None else target[batch.anchors]
+                    kl = kl_clustering_loss(p, q)
+                    nc = self._contrastive_loss(z, batch)
+                    loss = self.beta * kl + self.alpha * nc
+                    if self.decoder_ is not None:
+                        anchors = x if batch.is_full_graph else x[batch.anchors]
+                        reconstruction = F.mse_loss(self.decoder_(z[: len(batch.anchors)]),
+                                                    anchors)
+                        loss = loss + reconstruction
+                        sums["reconstruction"] = sums.get("reconstruction", 0.0) + \
+                            reconstruction.item()
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    sums["loss"] += loss.item()
+                    sums["kl"] += kl.item()
+                    sums["contrastive"] += nc.item()
+                    if batch.is_full_graph:
+                        predicted = q.detach().argmax(1)
                 changed = (predicted != previous).float().mean().item()
                 previous = predicted
-                entry.update(loss=loss.item(), changed=changed)
+                entry = {"epoch": epoch, "phase": "train", "changed": changed}
+                entry.update({key: value / len(batches) for key, value in sums.items()})
                 self._record(entry, predicted, labels)
                 self.n_iter_ = epoch
                 if bar is not None:
@@ -148,24 +189,33 @@ class _SCGCBase(BaseGraphClusterer):
                     break
 
         with torch.no_grad():
-            z = self.encoder_(x)
+            z = self._embedding(self._encode_all(x))
             q = self.head_(z)
         self.embedding_ = z.cpu().numpy()
         self.labels_ = q.argmax(1).cpu().numpy()
         self.cluster_centers_ = self.head_.centers.detach().cpu().numpy()
 
-    def _pretrain(self, x, contrastive, generator, labels) -> None:
+    def _encode_all(self, x: torch.Tensor, chunk_size: int = 65536) -> torch.Tensor:
+        return torch.cat([self.encoder_(chunk) for chunk in x.split(chunk_size)])
+
+    def _pretrain(self, x, batches, generator) -> None:
         """Start the encoder: contrastive-only epochs, an autoencoder, or nothing."""
         if self.pretrain == "none" or self.pretrain_epochs == 0:
             return
         if self.pretrain == "contrastive":
             optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.lr)
             for epoch in range(1, self.pretrain_epochs + 1):
-                loss = contrastive(self.encoder_(x))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                self.history_.append({"epoch": epoch, "phase": "pretrain", "loss": loss.item()})
+                total = 0.0
+                for batch in batches:
+                    rows = x if batch.is_full_graph else x[batch.candidates]
+                    loss = self._contrastive_loss(self.encoder_(rows), batch)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    total += loss.item()
+                self.history_.append(
+                    {"epoch": epoch, "phase": "pretrain", "loss": total / len(batches)}
+                )
             return
         # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
         decoder = self.decoder_ or MLP(self._layer_dims()[::-1]).to(x.device)
@@ -235,8 +285,7 @@ class _SCGCBase(BaseGraphClusterer):
 
     # ------------------------------------------------------------------ inference
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.transform_.transform(x)
-        return torch.cat([self.encoder_(chunk) for chunk in x.split(65536)])
+        return self._embedding(self._encode_all(self.transform_.transform(x)))
 
 
 class SCGC(_SCGCBase):

@@ -99,6 +99,7 @@ def neighbor_contrastive_loss(
     positive_weight: torch.Tensor,
     tau: float,
     self_candidate: torch.Tensor | None = None,
+    chunk_size: int = 512,
 ) -> torch.Tensor:
     r"""Mean neighbour-contrastive loss over the anchors.
 
@@ -118,29 +119,86 @@ def neighbor_contrastive_loss(
         ``(B,)`` row of each anchor among the candidates (``-1`` if absent). Those
         similarities are set to zero, as SCGC zeroes the diagonal. ``None`` means the
         anchors are the first ``B`` candidates (full batch: anchors = candidates).
+    chunk_size : int
+        Anchor rows processed at a time; memory is :math:`O(\text{chunk} \cdot C)`.
 
     Returns
     -------
     torch.Tensor
-        Scalar loss.
+        Scalar loss, differentiable with respect to ``anchors`` and ``candidates``.
+
+    Notes
+    -----
+    With :math:`L_{ik} = \tau s_{ik}` and :math:`\pi_{ik} = \mathrm{softmax}_k(L_i)`, the
+    gradient is :math:`\partial \mathcal L / \partial L_{ik} = (\pi_{ik} - \rho_{ik}) / B`,
+    where :math:`\rho_{ik} = W_{ik} e^{L_{ik}} / \sum_j W_{ij} e^{L_{ij}}` is non-zero only
+    on positives. The loss and this gradient are computed together, chunk by chunk, in a
+    few passes over each :math:`(\text{chunk} \times C)` block; autograd through the same
+    formula would keep about ten :math:`B \times C` temporaries and run several times
+    slower on a CPU.
     """
-    num_anchors = anchors.shape[0]
+    if self_candidate is None:
+        self_candidate = torch.arange(anchors.shape[0], device=anchors.device)
     a = F.normalize(anchors, dim=1)
     c = F.normalize(candidates, dim=1)
-    logits = tau * (a @ c.T)
-    if self_candidate is None:
-        self_candidate = torch.arange(num_anchors, device=anchors.device)
-    present = (self_candidate >= 0).nonzero().squeeze(1)
-    # In place: the product's backward does not need its output, so this is safe and
-    # avoids a second (B, C) buffer.
-    logits.index_put_((present, self_candidate[present]), logits.new_zeros(()))
-    log_denominator = torch.logsumexp(logits, dim=1)
-    # log sum_j W_ij exp(tau s_ij) as a weighted log-sum-exp per anchor, shifted by the
-    # anchor's largest positive logit so that no tau overflows or underflows.
-    pair_logits = logits[positive_anchor, positive_candidate]
-    shift = torch.full((num_anchors,), -torch.inf, dtype=logits.dtype, device=logits.device)
-    shift = shift.scatter_reduce(0, positive_anchor, pair_logits.detach(), "amax")
-    terms = positive_weight.to(logits.dtype) * torch.exp(pair_logits - shift[positive_anchor])
-    numerator = torch.zeros_like(shift).index_add(0, positive_anchor, terms)
-    log_numerator = torch.log(numerator) + shift
-    return (log_denominator - log_numerator).mean()
+    return _NeighborContrastive.apply(
+        a, c, positive_anchor, positive_candidate, positive_weight.to(a.dtype), float(tau),
+        self_candidate, int(chunk_size),
+    )
+
+
+# Below this inverse temperature exp(tau * s - tau) cannot underflow in float32 for
+# s in [-1, 1] (e^-80 > 1e-38), so no per-row maximum is needed.
+_FIXED_SHIFT_LIMIT = 40.0
+
+
+class _NeighborContrastive(torch.autograd.Function):
+    """Loss and analytic gradient of the neighbour-contrastive loss on unit vectors."""
+
+    @staticmethod
+    def forward(ctx, a, c, positive_anchor, positive_candidate, positive_weight, tau,
+                self_candidate, chunk_size):
+        num_anchors = a.shape[0]
+        scaled = a * tau
+        log_denominator = torch.empty(num_anchors, dtype=a.dtype, device=a.device)
+        grad_a = torch.empty_like(a)
+        grad_c = torch.zeros_like(c)
+        for start in range(0, num_anchors, chunk_size):
+            stop = min(start + chunk_size, num_anchors)
+            block = scaled[start:stop] @ c.T  # logits tau * s_ik
+            own = self_candidate[start:stop]
+            present = (own >= 0).nonzero().squeeze(1)
+            block[present, own[present]] = 0.0
+            if tau <= _FIXED_SHIFT_LIMIT:
+                shift = torch.full((stop - start, 1), tau, dtype=a.dtype, device=a.device)
+            else:
+                shift = block.max(1, keepdim=True).values
+            block.sub_(shift).exp_()
+            row_sum = block.sum(1, keepdim=True)
+            log_denominator[start:stop] = (row_sum.log() + shift).squeeze(1)
+            block.div_(row_sum)  # softmax pi_ik
+            block[present, own[present]] = 0.0  # s_ii is a constant: no gradient
+            grad_a[start:stop] = block @ c
+            grad_c.addmm_(block.T, a[start:stop])
+
+        # Numerator: weighted log-sum-exp over each anchor's positives.
+        pair_logits = tau * (a[positive_anchor] * c[positive_candidate]).sum(1)
+        is_self = positive_candidate == self_candidate[positive_anchor]
+        pair_logits = pair_logits.masked_fill(is_self, 0.0)
+        shift = torch.full((num_anchors,), -torch.inf, dtype=a.dtype, device=a.device)
+        shift = shift.scatter_reduce(0, positive_anchor, pair_logits, "amax")
+        terms = positive_weight * torch.exp(pair_logits - shift[positive_anchor])
+        numerator = torch.zeros_like(shift).index_add_(0, positive_anchor, terms)
+        loss = (log_denominator - numerator.log() - shift).mean()
+
+        rho = (terms / numerator[positive_anchor]).masked_fill(is_self, 0.0).unsqueeze(1)
+        grad_a.index_add_(0, positive_anchor, -rho * c[positive_candidate])
+        grad_c.index_add_(0, positive_candidate, -rho * a[positive_anchor])
+        factor = tau / num_anchors
+        ctx.save_for_backward(grad_a.mul_(factor), grad_c.mul_(factor))
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad_a, grad_c = ctx.saved_tensors
+        return grad_output * grad_a, grad_output * grad_c, None, None, None, None, None, None
