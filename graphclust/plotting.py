@@ -30,6 +30,12 @@ _MARKER_LIMIT = 40
 def _line(ax, x, y, **kwargs) -> None:
     ax.plot(x, y, marker="o" if len(x) <= _MARKER_LIMIT else None, markersize=3, **kwargs)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(x) == 1:  # otherwise matplotlib spans +-5% around the point with fractional ticks
+        ax.set_xlim(x[0] - 1, x[0] + 1)
+
+
+def _epochs(count: int) -> str:
+    return f"{count} epoch" + ("" if count == 1 else "s")
 
 
 def plot_training_curves(history: Sequence[Mapping], *, title: str | None = None) -> Figure:
@@ -63,10 +69,10 @@ def plot_training_curves(history: Sequence[Mapping], *, title: str | None = None
         losses = [entry["loss"] for entry in entries]
         if phase == "pretrain":
             _line(ax, epochs, losses, color="tab:gray", label="pre-training loss")
-            ax.set_title("Pre-training")
+            ax.set_title(f"Pre-training ({_epochs(len(entries))})")
         else:
             _line(ax, epochs, losses, color="tab:blue", label="training loss")
-            ax.set_title("Training (after k-means start)")
+            ax.set_title(f"Training after k-means start ({_epochs(len(entries))})")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.grid(alpha=0.3)
