@@ -1,0 +1,228 @@
+"""Save/load: exact round trips, and clear refusals of foreign, corrupted or unsafe files."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+
+import graphclust
+from graphclust import SCGC, SCGCStar, load_dataset
+from graphclust.io import FORMAT_VERSION, load, save
+
+_TINY = {"hidden_dims": (32, 16), "embedding_dim": 4, "max_epochs": 3, "pretrain_epochs": 2}
+
+
+@pytest.fixture(scope="module")
+def karate():
+    return load_dataset("karate")
+
+
+@pytest.fixture(scope="module", params=[SCGC, SCGCStar], ids=["scgc", "scgc-star"])
+def fitted(request, karate):
+    return request.param(n_clusters=2, random_state=0, **_TINY).fit(karate)
+
+
+@pytest.fixture()
+def model_file(fitted, tmp_path):
+    path = tmp_path / "model.graphclust"
+    fitted.save(path)
+    return path
+
+
+def _rewrite(path, header_change=None, tensors_bytes=None, drop=None):
+    """Copy of a model file with its header edited, its tensors replaced or a member dropped."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    if header_change is not None:
+        header = json.loads(members["graphclust.json"])
+        header_change(header)
+        members["graphclust.json"] = json.dumps(header).encode()
+    if tensors_bytes is not None:
+        members["tensors.pt"] = tensors_bytes
+    if drop is not None:
+        del members[drop]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_round_trip_predicts_identically(fitted, model_file, karate):
+    loaded = load(model_file)
+    assert type(loaded) is type(fitted)
+    assert loaded.get_params() == fitted.get_params()
+    assert loaded.get_params()["hidden_dims"] == (32, 16)  # a tuple stays a tuple
+    np.testing.assert_array_equal(loaded.predict(karate), fitted.predict(karate))
+    np.testing.assert_array_equal(loaded.predict_proba(karate), fitted.predict_proba(karate))
+    np.testing.assert_array_equal(loaded.transform(karate), fitted.transform(karate))
+    np.testing.assert_array_equal(loaded.labels_, fitted.labels_)
+    np.testing.assert_array_equal(loaded.cluster_centers_, fitted.cluster_centers_)
+    assert loaded.history_ == fitted.history_
+    assert loaded.n_iter_ == fitted.n_iter_
+
+
+def test_save_function_and_method_write_the_same_model(fitted, tmp_path, karate):
+    save(fitted, tmp_path / "a")
+    np.testing.assert_array_equal(load(tmp_path / "a").predict_proba(karate),
+                                  fitted.predict_proba(karate))
+
+
+def test_header_is_plain_json(model_file, fitted):
+    with zipfile.ZipFile(model_file) as archive:
+        header = json.loads(archive.read("graphclust.json"))
+    assert header["format"] == "graphclust-model"
+    assert header["format_version"] == FORMAT_VERSION
+    assert header["graphclust_version"] == graphclust.__version__
+    assert graphclust.MODELS[header["model"]] is type(fitted)
+    assert header["params"]["random_state"] == 0
+
+
+def test_loading_uses_weights_only(model_file, monkeypatch):
+    calls = []
+    real_load = torch.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    load(model_file)
+    assert calls and all(call.get("weights_only") is True for call in calls)
+
+
+_TRIGGERED = []
+
+
+def _trigger():
+    _TRIGGERED.append(True)
+    return {}
+
+
+class _Trap:
+    """Unpickling this object would run ``_trigger``; weights_only must refuse it."""
+
+    def __reduce__(self):
+        return (_trigger, ())
+
+
+def test_pickled_code_is_never_run(model_file):
+    payload = io.BytesIO()
+    torch.save({"encoder.weight": torch.zeros(1), "trap": _Trap()}, payload)
+    _rewrite(model_file, tensors_bytes=payload.getvalue())
+    with pytest.raises(ValueError, match="weights_only=True"):
+        load(model_file)
+    assert _TRIGGERED == []
+
+
+def test_other_graphclust_version_is_refused(model_file):
+    _rewrite(model_file, header_change=lambda h: h.update(graphclust_version="0.0.1"))
+    with pytest.raises(ValueError, match=r"saved by graphclust 0\.0\.1.*refit"):
+        load(model_file)
+
+
+def test_other_format_version_is_refused(model_file):
+    _rewrite(model_file, header_change=lambda h: h.update(format_version=FORMAT_VERSION + 1))
+    with pytest.raises(ValueError, match="format version"):
+        load(model_file)
+
+
+def test_truncated_file_is_refused(model_file):
+    data = model_file.read_bytes()
+    model_file.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a graphclust model file|corrupted"):
+        load(model_file)
+
+
+def test_corrupted_tensors_are_refused(model_file):
+    _rewrite(model_file, tensors_bytes=b"\x00garbage" * 100)
+    with pytest.raises(ValueError, match="corrupted"):
+        load(model_file)
+
+
+def test_corrupted_header_is_refused(model_file):
+    with zipfile.ZipFile(model_file) as archive:
+        tensors = archive.read("tensors.pt")
+    with zipfile.ZipFile(model_file, "w") as archive:
+        archive.writestr("graphclust.json", "{not json")
+        archive.writestr("tensors.pt", tensors)
+    with pytest.raises(ValueError, match="corrupted"):
+        load(model_file)
+
+
+def test_missing_tensor_is_refused(model_file):
+    def drop_centres(payload: bytes) -> bytes:
+        tensors = torch.load(io.BytesIO(payload), weights_only=True)
+        del tensors["cluster_centers_"]
+        out = io.BytesIO()
+        torch.save(tensors, out)
+        return out.getvalue()
+
+    with zipfile.ZipFile(model_file) as archive:
+        payload = archive.read("tensors.pt")
+    _rewrite(model_file, tensors_bytes=drop_centres(payload))
+    with pytest.raises(ValueError, match="corrupted"):
+        load(model_file)
+
+
+def test_missing_member_is_refused(model_file):
+    _rewrite(model_file, drop="tensors.pt")
+    with pytest.raises(ValueError, match="no tensors.pt"):
+        load(model_file)
+
+
+def test_unknown_model_name_is_refused(model_file):
+    _rewrite(model_file, header_change=lambda h: h.update(model="no-such-model"))
+    with pytest.raises(ValueError, match="'no-such-model'.*registered"):
+        load(model_file)
+
+
+@pytest.mark.parametrize("content", [b"hello, not a model", b""], ids=["text", "empty"])
+def test_unrelated_file_is_refused(tmp_path, content):
+    path = tmp_path / "other.bin"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a graphclust model file"):
+        load(path)
+
+
+def test_plain_torch_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"weight": torch.ones(2)}, path)  # also a zip archive, but not ours
+    with pytest.raises(ValueError, match="not a graphclust model file"):
+        load(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load(tmp_path / "absent.graphclust")
+
+
+def test_unfitted_estimator_cannot_be_saved(tmp_path):
+    with pytest.raises(NotFittedError):
+        SCGCStar().save(tmp_path / "m")
+
+
+def test_unregistered_class_cannot_be_saved(karate, tmp_path):
+    class Custom(SCGCStar):
+        pass
+
+    model = Custom(n_clusters=2, random_state=0, **_TINY).fit(karate)
+    with pytest.raises(ValueError, match="not a registered model"):
+        model.save(tmp_path / "m")
+
+
+def test_parameter_without_json_form_is_refused(karate, tmp_path):
+    model = SCGCStar(n_clusters=2, random_state=np.random.RandomState(0), **_TINY).fit(karate)
+    with pytest.raises(TypeError, match="random_state"):
+        model.save(tmp_path / "m")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folder_is_refused(fitted, tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        fitted.save(tmp_path / "absent" / "m")
