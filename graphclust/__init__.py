@@ -5,7 +5,7 @@
 """
 
 from graphclust.data import datasets, load_dataset, to_graph
-from graphclust.estimators import MODELS, SCGC, SCGCStar
+from graphclust.estimators import MODELS, SCGC, SCGCStar, SVDKMeans
 from graphclust.metrics import evaluate
 
 __version__ = "0.1.0"
@@ -14,6 +14,7 @@ __all__ = [
     "MODELS",
     "SCGC",
     "SCGCStar",
+    "SVDKMeans",
     "__version__",
     "datasets",
     "evaluate",

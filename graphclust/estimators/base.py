@@ -32,6 +32,7 @@ from graphclust.data.inputs import to_graph
 from graphclust.data.knn import knn_graph
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.metrics import evaluate
+from graphclust.nn.heads import student_t_assignment
 
 __all__ = ["BaseGraphClusterer", "resolve_device"]
 
@@ -97,21 +98,24 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"n_clusters={self.n_clusters} is larger than the number of nodes ({num_nodes})"
             )
+        _check_int("n_neighbors", self.n_neighbors, 1)
+        if self.features not in FEATURE_TRANSFORMS:
+            raise ValueError(
+                f"features={self.features!r} is not one of {FEATURE_TRANSFORMS}"
+            )
+
+    def _validate_training_params(self) -> None:
+        """Checks shared by the estimators trained with the contrastive objective."""
         _check_int("order", self.order, 1)
         _check_int("max_epochs", self.max_epochs, 0)
         _check_int("pretrain_epochs", self.pretrain_epochs, 0)
         _check_int("embedding_dim", self.embedding_dim, 1)
-        _check_int("n_neighbors", self.n_neighbors, 1)
         _check_int("batch_size", self.batch_size, 1, allow_none=True)
         _check_real("alpha", self.alpha, 0.0, strict=False)
         _check_real("beta", self.beta, 0.0, strict=False)
         _check_real("tau", self.tau, 0.0, strict=True)
         _check_real("lr", self.lr, 0.0, strict=True)
         _check_real("tol", self.tol, 0.0, strict=False)
-        if self.features not in FEATURE_TRANSFORMS:
-            raise ValueError(
-                f"features={self.features!r} is not one of {FEATURE_TRANSFORMS}"
-            )
         hidden = self.hidden_dims
         if isinstance(hidden, numbers.Integral):
             hidden = (hidden,)
@@ -212,7 +216,8 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "cluster_centers_")
         x = self._features(X).to(self.device_)
         z = self._embed(x)
-        return z, self.head_(z)
+        centers = torch.as_tensor(self.cluster_centers_, device=z.device)
+        return z, student_t_assignment(z, centers)
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -84,6 +84,7 @@ class _SCGCBase(BaseGraphClusterer):
 
     def _validate_params(self, num_nodes: int) -> None:
         super()._validate_params(num_nodes)
+        self._validate_training_params()
         _check_int("num_walks", self.num_walks, 1)
         if self.pretrain not in PRETRAIN_MODES:
             raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
@@ -185,7 +186,8 @@ class _SCGCBase(BaseGraphClusterer):
                 if bar is not None:
                     bar.update()
                     bar.set_postfix(loss=f"{entry['loss']:.4f}", changed=f"{changed:.4f}")
-                if changed < self.tol:
+                # DEC's rule; the first epoch compares with k-means itself, so skip it.
+                if epoch > 1 and changed < self.tol:
                     break
 
         with torch.no_grad():

@@ -16,7 +16,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["StudentTHead", "squared_distances"]
+__all__ = ["StudentTHead", "squared_distances", "student_t_assignment"]
+
+
+def student_t_assignment(
+    z: torch.Tensor, centers: torch.Tensor, degrees_of_freedom: float = 1.0
+) -> torch.Tensor:
+    """Soft assignments :math:`Q` (module docstring), as a softmax of log-kernels."""
+    nu = degrees_of_freedom
+    logits = -(nu + 1.0) / 2.0 * torch.log1p(squared_distances(z, centers) / nu)
+    return torch.softmax(logits, dim=1)
 
 
 def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -55,7 +64,4 @@ class StudentTHead(nn.Module):
                 self.centers.copy_(centers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        nu = self.degrees_of_freedom
-        squared = squared_distances(z, self.centers)
-        logits = -(nu + 1.0) / 2.0 * torch.log1p(squared / nu)
-        return torch.softmax(logits, dim=1)
+        return student_t_assignment(z, self.centers, self.degrees_of_freedom)

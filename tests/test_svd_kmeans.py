@@ -1,0 +1,31 @@
+"""The SVD + k-means baseline and its propagation."""
+
+import numpy as np
+import torch
+
+from graphclust import SVDKMeans, evaluate
+from graphclust.data import make_sbm
+from graphclust.estimators.svd_kmeans import propagate
+
+
+def test_propagate_equals_dense_normalised_powers():
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    a = np.zeros((5, 5))
+    a[edge_index[0], edge_index[1]] = 1
+    a_tilde = a + np.eye(5)
+    d = a_tilde.sum(1) ** -0.5
+    s = d[:, None] * a_tilde * d[None]
+    np.testing.assert_allclose(propagate(x, edge_index, 2).numpy(), s @ s @ x.numpy())
+
+
+def test_propagation_helps_on_a_homophilous_graph_and_predict_agrees():
+    graph = make_sbm(600, 4, 32, avg_degree=10, homophily=0.9, feature_signal=0.35,
+                     random_state=0)
+    plain = SVDKMeans(n_clusters=4, n_components=8, features="standardize",
+                      random_state=0).fit(graph)
+    smoothed = SVDKMeans(n_clusters=4, n_components=8, features="standardize",
+                         propagation_steps=2, random_state=0).fit(graph)
+    y = graph.y.numpy()
+    assert evaluate(y, smoothed.labels_)["acc"] > evaluate(y, plain.labels_)["acc"] + 0.1
+    np.testing.assert_array_equal(plain.predict(graph.x), plain.labels_)
