@@ -1,0 +1,187 @@
+"""Benchmark runner: grid, failure survival, written files, validation, summaries."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+from graphclust import SCGCStar
+from graphclust.benchmark import (
+    METRICS,
+    build_estimator,
+    machine_info,
+    run_benchmark,
+    summarize,
+)
+from graphclust.estimators import MODELS
+
+_TINY = {"hidden_dims": (32,), "embedding_dim": 4, "max_epochs": 4, "pretrain_epochs": 2}
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class _FailsOnSeedOne(SCGCStar):
+    """SCGC* that raises for random_state=1: one deliberately failing run in a grid."""
+
+    def fit(self, X, y=None, adjacency=None):
+        if self.random_state == 1:
+            raise RuntimeError("deliberate failure for seed 1")
+        return super().fit(X, y, adjacency=adjacency)
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    """karate x {scgc, flaky} x seeds {0, 1}, both protocols; the flaky seed-1 run fails."""
+    out = tmp_path_factory.mktemp("bench")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(MODELS, "flaky", _FailsOnSeedOne)
+        results = run_benchmark(["karate"], ["scgc", "flaky"], seeds=2, out=out,
+                                protocol="both", params=_TINY, progress=False,
+                                command="graphclust bench test")
+    return results, out
+
+
+def test_one_failing_run_is_recorded_and_the_rest_kept(grid):
+    results, _ = grid
+    statuses = {(row["model"], row["seed"]): row["status"] for row in results.rows}
+    assert statuses == {("scgc", 0): "ok", ("scgc", 1): "ok", ("flaky", 0): "ok",
+                        ("flaky", 1): "failed"}
+    (failure,) = results.failures
+    assert failure["error"] == "RuntimeError: deliberate failure for seed 1"
+    assert {entry["model"]: entry["runs"] for entry in results.summary} == {"scgc": 2,
+                                                                           "flaky": 1}
+
+
+def test_rows_hold_scores_timings_memory_and_parameters(grid):
+    results, _ = grid
+    for row in results.rows:
+        if row["status"] != "ok":
+            continue
+        # ARI is chance-corrected and can be negative; the others lie in [0, 1].
+        for prefix in ("", "paper_"):
+            assert all(0.0 <= row[f"{prefix}{m}"] <= 1.0 for m in ("acc", "nmi", "f1"))
+            assert -1.0 <= row[f"{prefix}ari"] <= 1.0
+        assert row["train_seconds"] > 0 and row["predict_seconds"] > 0
+        assert row["peak_rss_mib"] > 0 and row["peak_rss_increase_mib"] >= 0
+        assert row["peak_cuda_mib"] is None  # CPU run
+        assert 1 <= row["n_iter"] <= _TINY["max_epochs"]
+        assert (row["nodes"], row["n_clusters"]) == (34, 2)
+        assert '"max_epochs": 4' in row["params"] and f'"random_state": {row["seed"]}' in (
+            row["params"])
+
+
+def test_csv_has_one_row_per_run(grid):
+    results, out = grid
+    with open(out / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["model"], r["seed"], r["status"]) for r in rows] == [
+        ("scgc", "0", "ok"), ("scgc", "1", "ok"), ("flaky", "0", "ok"), ("flaky", "1", "failed")]
+    assert float(rows[0]["acc"]) == pytest.approx(results.rows[0]["acc"], rel=1e-5)
+    assert rows[3]["error"].startswith("RuntimeError") and rows[3]["acc"] == ""
+
+
+def test_markdown_has_command_machine_tables_and_failures(grid):
+    _, out = grid
+    text = (out / "results.md").read_text()
+    assert "graphclust bench test" in text
+    assert "| cores |" in text and "| torch |" in text and "| date |" in text
+    assert "## Final model" in text and "## Paper protocol (optimistic)" in text
+    assert "| karate | scgc | 2 |" in text and "| karate | flaky | 1 |" in text
+    assert "karate / flaky / seed 1: RuntimeError: deliberate failure" in text
+    assert "deliberate failure" in (out / "errors.log").read_text()
+    assert "Traceback" in (out / "errors.log").read_text()
+
+
+def test_plots_are_written(grid):
+    results, out = grid
+    names = {path.name for path in (out / "plots").iterdir()}
+    assert {"scores-final.png", "scores-paper.png", "curves-karate-scgc.png",
+            "embedding-karate-scgc.png", "curves-karate-flaky.png"} <= names
+    for path in (out / "plots").iterdir():
+        assert path.read_bytes()[:8] == _PNG_MAGIC
+    assert set(results.files) >= {out / "results.csv", out / "results.md"}
+
+
+def test_paper_protocol_is_the_per_metric_best_epoch(karate_tiny_run):
+    row, history = karate_tiny_run
+    epochs = [entry for entry in history if entry["phase"] == "train"]
+    for metric in METRICS:
+        assert row[f"paper_{metric}"] == max(entry[metric] for entry in epochs)
+
+
+@pytest.fixture(scope="module")
+def karate_tiny_run():
+    """One run through the runner, and the history of the same fit done directly."""
+    from graphclust import load_dataset
+
+    results = run_benchmark("karate", "scgc-star", seeds=[3], protocol="paper",
+                            params=_TINY, progress=False)
+    model = SCGCStar(n_clusters=2, random_state=3, **_TINY).fit(load_dataset("karate"))
+    return results.rows[0], model.history_
+
+
+def test_final_protocol_leaves_paper_columns_out():
+    results = run_benchmark("karate", "scgc-star", seeds=1, protocol="final", params=_TINY,
+                            progress=False)
+    assert "paper_acc" not in results.rows[0]
+    assert results.out is None and results.files == []
+
+
+def test_missing_data_fails_its_runs_only(tmp_path):
+    results = run_benchmark(["acm", "karate"], ["scgc-star"], seeds=1, root=tmp_path,
+                            params=_TINY, progress=False)
+    assert [row["status"] for row in results.rows] == ["failed", "ok"]
+    assert results.rows[0]["error"].startswith("FileNotFoundError: data set 'acm' not found")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"models": ["nope"]}, "unknown model 'nope'"),
+        ({"datasets": ["nope"]}, "unknown data set"),
+        ({"params": {"nope": 1}}, "has no parameter 'nope'"),
+        ({"params": {"max_epochs": 2.5}}, "max_epochs=2.5 has type float"),
+        ({"params": {"lr": "fast"}}, "lr='fast' has type str"),
+        ({"protocol": "best"}, "protocol must be one of"),
+        ({"seeds": 0}, "seeds must be >= 1"),
+        ({"seeds": []}, "non-empty sequence of ints"),
+        ({"embedding": "umap"}, "embedding must be"),
+    ],
+)
+def test_bad_configuration_raises_before_running(tmp_path, kwargs, message):
+    arguments = {"datasets": ["karate"], "models": ["scgc"], "seeds": 1,
+                 "out": tmp_path / "out", "progress": False, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        run_benchmark(**arguments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_estimator_overrides_and_type_checks():
+    model = build_estimator("scgc", {"lr": 1e-2, "hidden_dims": [8]}, n_clusters=3, lr=1.0)
+    assert (model.lr, model.n_clusters, model.hidden_dims) == (1e-2, 3, [8])
+    assert build_estimator("scgc", {"lr": 1}).lr == 1  # an int is a valid float value
+    assert build_estimator("scgc", {"batch_size": 64}).batch_size == 64  # None default
+    with pytest.raises(ValueError, match="verbose=1 has type int"):
+        build_estimator("scgc", {"verbose": 1})
+    with pytest.raises(ValueError, match="max_epochs=True has type bool"):
+        build_estimator("scgc", {"max_epochs": True})
+
+
+def test_summarize_skips_failed_runs_and_uses_population_std():
+    rows = [
+        {"dataset": "d", "model": "m", "status": "ok", "acc": 0.2},
+        {"dataset": "d", "model": "m", "status": "ok", "acc": 0.6},
+        {"dataset": "d", "model": "m", "status": "failed"},
+    ]
+    (entry,) = summarize(rows, ["acc"])
+    assert entry["runs"] == 2
+    assert entry["acc_mean"] == pytest.approx(0.4)
+    assert entry["acc_std"] == pytest.approx(0.2)
+    assert summarize([rows[2]], ["acc"]) == []
+
+
+def test_machine_info_fields():
+    info = machine_info("cpu")
+    assert set(info) >= {"CPU", "cores", "RAM", "torch", "device", "date"}
+    assert info["device"] == "cpu" and not math.isnan(float(info["RAM"].split()[0]))
