@@ -1,8 +1,16 @@
-"""Batches for the contrastive objective: exact full graph, or sampled mini-batches.
+r"""Batches for the contrastive objective: exact full graph, or sampled mini-batches.
 
-A :class:`ContrastiveBatch` names the anchors (nodes the loss averages over), the
-candidates (nodes the denominator sums over; anchors come first) and the positive pairs
-with their weights. The training loop encodes ``candidates`` once and never needs to know
+A :class:`ContrastiveBatch` names the seeds (the batch's nodes: the clustering loss covers
+them), the candidates (nodes the contrastive denominator sums over; seeds come first), the
+contrastive anchors (the seeds the contrastive loss averages over) and the positive pairs
+with their weights.
+
+Isolated nodes: :math:`\hat A` gives a node without edges itself as its only positive, so
+its contrastive term is pure repulsion from every other node. With
+``exclude_isolated=True`` such nodes are not anchors (they stay candidates, i.e.
+negatives of the others, and are still clustered); on DBLP, where 36% of the nodes are
+isolated, their repulsion otherwise spreads those nodes over the sphere and washes out the
+clusters as training goes on. The training loop encodes ``candidates`` once and never needs to know
 which kind of batch it got:
 
 * :class:`FullGraphBatches`: one batch per epoch, anchors = candidates = all nodes, exact
@@ -10,7 +18,7 @@ which kind of batch it got:
 * :class:`SampledBatches`: shuffled seed batches (:class:`graphclust.sampling.NodeBatchPlan`)
   with positives from random walks (:func:`graphclust.sampling.sample_positives`); the
   candidates are the batch plus its positives, so the denominator uses in-batch negatives
-  and nothing of size :math:`N \\times N` is ever built.
+  and nothing of size :math:`N \times N` is ever built.
 """
 
 from __future__ import annotations
@@ -28,22 +36,43 @@ __all__ = ["ContrastiveBatch", "FullGraphBatches", "SampledBatches"]
 
 @dataclass(frozen=True)
 class ContrastiveBatch:
-    anchors: torch.Tensor  # (B,) global node ids
-    candidates: torch.Tensor  # (C,) global node ids, anchors first
-    positive_anchor: torch.Tensor  # (P,) rows into anchors
+    seeds: torch.Tensor  # (B,) global node ids
+    candidates: torch.Tensor  # (C,) global node ids, seeds first
+    anchor_rows: torch.Tensor  # (A,) rows into candidates (all < B) of the contrastive anchors
+    positive_anchor: torch.Tensor  # (P,) rows into anchor_rows
     positive_candidate: torch.Tensor  # (P,) rows into candidates
     positive_weight: torch.Tensor  # (P,)
     is_full_graph: bool
 
 
+def _make_batch(seeds, candidates, seed_index, positive_candidate, weight, degree,
+                exclude_isolated: bool, is_full_graph: bool) -> ContrastiveBatch:
+    """Drop isolated anchors if asked, renumbering the positives' anchor rows."""
+    rows = torch.arange(len(seeds), device=seeds.device)
+    if exclude_isolated:
+        keep = degree[seeds] > 0
+        if not bool(keep.all()):
+            new_row = torch.cumsum(keep, 0) - 1
+            kept_pair = keep[seed_index]
+            rows = rows[keep]
+            seed_index = new_row[seed_index[kept_pair]]
+            positive_candidate = positive_candidate[kept_pair]
+            weight = weight[kept_pair]
+    return ContrastiveBatch(seeds, candidates, rows, seed_index, positive_candidate, weight,
+                            is_full_graph)
+
+
 class FullGraphBatches:
     """The whole graph as one batch with exact positive weights."""
 
-    def __init__(self, edge_index: torch.Tensor, num_nodes: int, order: int, kind: str):
+    def __init__(self, edge_index: torch.Tensor, num_nodes: int, order: int, kind: str,
+                 exclude_isolated: bool = False):
         weights = positive_weights(edge_index, num_nodes, order, kind)
         row, col = weights.indices()
         nodes = torch.arange(num_nodes, device=edge_index.device)
-        self._batch = ContrastiveBatch(nodes, nodes, row, col, weights.values(), True)
+        degree = torch.bincount(edge_index[0], minlength=num_nodes)
+        self._batch = _make_batch(nodes, nodes, row, col, weights.values(), degree,
+                                  exclude_isolated, True)
 
     def __len__(self) -> int:
         return 1
@@ -64,6 +93,7 @@ class SampledBatches:
         batch_size: int,
         num_walks: int,
         seed: int,
+        exclude_isolated: bool = False,
     ):
         device = edge_index.device
         self.csr = CSRGraph.from_edge_index(edge_index, num_nodes, device=device)
@@ -72,6 +102,7 @@ class SampledBatches:
         self.order = order
         self.kind = kind
         self.num_walks = num_walks
+        self.exclude_isolated = exclude_isolated
         self.generator = torch.Generator(device=device).manual_seed(seed)
         # Reused buffer mapping global ids to candidate rows (-1 elsewhere).
         self._row_of = torch.full((num_nodes,), -1, dtype=torch.long, device=device)
@@ -91,5 +122,5 @@ class SampledBatches:
             self._row_of[candidates] = torch.arange(len(candidates), device=seeds.device)
             positive_candidate = self._row_of[positives.node_ids]
             self._row_of[candidates] = -1
-            yield ContrastiveBatch(seeds, candidates, positives.seed_index, positive_candidate,
-                                   positives.weight, False)
+            yield _make_batch(seeds, candidates, positives.seed_index, positive_candidate,
+                              positives.weight, self.csr.degree, self.exclude_isolated, False)

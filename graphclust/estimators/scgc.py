@@ -55,6 +55,7 @@ class _SCGCBase(BaseGraphClusterer):
         n_neighbors: int = 10,
         batch_size: int | None = None,
         num_walks: int = 4,
+        exclude_isolated: bool = True,
         normalize_embedding: bool = True,
         tol: float = 1e-3,
         device: str = "auto",
@@ -76,6 +77,7 @@ class _SCGCBase(BaseGraphClusterer):
         self.n_neighbors = n_neighbors
         self.batch_size = batch_size
         self.num_walks = num_walks
+        self.exclude_isolated = exclude_isolated
         self.normalize_embedding = normalize_embedding
         self.tol = tol
         self.device = device
@@ -105,19 +107,21 @@ class _SCGCBase(BaseGraphClusterer):
                 stacklevel=4,
             )
         if self.batch_size is None or self.batch_size >= n:
-            return FullGraphBatches(graph.edge_index, n, self.order, self._positive_kind)
+            return FullGraphBatches(graph.edge_index, n, self.order, self._positive_kind,
+                                    self.exclude_isolated)
         return SampledBatches(graph.edge_index, n, self.order, self._positive_kind,
-                              self.batch_size, self.num_walks, seed)
+                              self.batch_size, self.num_walks, seed, self.exclude_isolated)
 
     def _embedding(self, z: torch.Tensor) -> torch.Tensor:
         """What the clustering head sees: the encoder output, on the unit sphere if asked."""
         return F.normalize(z, dim=1) if self.normalize_embedding else z
 
     def _contrastive_loss(self, z, batch) -> torch.Tensor:
-        anchors = z[: len(batch.anchors)]
+        if len(batch.anchor_rows) == 0:  # only isolated nodes in this batch
+            return z.sum() * 0.0
         return neighbor_contrastive_loss(
-            anchors, z, batch.positive_anchor, batch.positive_candidate,
-            batch.positive_weight, self.tau,
+            z[batch.anchor_rows], z, batch.positive_anchor, batch.positive_candidate,
+            batch.positive_weight, self.tau, self_candidate=batch.anchor_rows,
         )
 
     def _fit_graph(self, graph, seed, labels) -> None:
@@ -157,15 +161,15 @@ class _SCGCBase(BaseGraphClusterer):
                 for batch in batches:
                     rows = x if batch.is_full_graph else x[batch.candidates]
                     z = self.encoder_(rows)
-                    q = self.head_(self._embedding(z[: len(batch.anchors)]))
-                    p = target_distribution(q) if target is None else target[batch.anchors]
+                    q = self.head_(self._embedding(z[: len(batch.seeds)]))
+                    p = target_distribution(q) if target is None else target[batch.seeds]
                     kl = kl_clustering_loss(p, q)
                     nc = self._contrastive_loss(z, batch)
                     loss = self.beta * kl + self.alpha * nc
                     if self.decoder_ is not None:
-                        anchors = x if batch.is_full_graph else x[batch.anchors]
-                        reconstruction = F.mse_loss(self.decoder_(z[: len(batch.anchors)]),
-                                                    anchors)
+                        seed_rows = x if batch.is_full_graph else x[batch.seeds]
+                        reconstruction = F.mse_loss(self.decoder_(z[: len(batch.seeds)]),
+                                                    seed_rows)
                         loss = loss + reconstruction
                         sums["reconstruction"] = sums.get("reconstruction", 0.0) + \
                             reconstruction.item()

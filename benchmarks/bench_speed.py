@@ -1,0 +1,129 @@
+"""Full-batch speed of SCGC* on DBLP against the machine's own GEMM rate (issue 3, item 5).
+
+Measures, in one run:
+
+* the GEMM rate of this machine (float32 ``torch.mm`` of encoder-sized matrices);
+* the FLOPs of one training epoch: encoder forward + backward (3x the forward's
+  multiply-adds) and the three (N x N x D) products of the contrastive loss;
+* the marginal time per epoch (training epochs timed after the start-up);
+* ``predict`` time on all nodes;
+* time to quality: ``fit`` with the default parameters and the label-free stopping rule.
+
+Usage::
+
+    python benchmarks/bench_speed.py --root ../shared/data --out benchmarks/results/speed.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import load_average, machine_info, peak_rss_gib  # noqa: E402
+
+from graphclust import SCGCStar, evaluate, load_dataset  # noqa: E402
+
+
+def gemm_rate(m: int, k: int, n: int, repeats: int = 20) -> float:
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    for _ in range(3):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * m * k * n * repeats / (time.perf_counter() - start)
+
+
+def gemm_bound(dims, num_nodes: int) -> tuple[float, float]:
+    """FLOPs of one epoch and the time they need at this machine's rate for each shape.
+
+    Each encoder layer costs three GEMMs of its shape (forward, input and weight
+    gradients); the loss costs three (N x D x N)-sized products (similarities and the
+    two gradient products).
+    """
+    flops, seconds = 0.0, 0.0
+    for a, b in pairwise(dims):
+        layer = 3 * 2 * num_nodes * a * b
+        flops += layer
+        seconds += layer / gemm_rate(num_nodes, a, b)
+    loss = 3 * 2 * num_nodes * num_nodes * dims[-1]
+    return flops + loss, seconds + loss / gemm_rate(num_nodes, dims[-1], num_nodes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", default=None)
+    parser.add_argument("--dataset", default="dblp")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    graph = load_dataset(args.dataset, root=args.root)
+    k = int(graph.y.max()) + 1
+    y = graph.y.numpy()
+
+    # Marginal epoch time: fixed-length runs with 10 and 30 training epochs, no stopping.
+    timed = {}
+    for epochs in (10, 30):
+        est = SCGCStar(n_clusters=k, max_epochs=epochs, tol=0.0, random_state=0)
+        start = time.perf_counter()
+        est.fit(graph)
+        timed[epochs] = time.perf_counter() - start
+    per_epoch = (timed[30] - timed[10]) / 20
+    flops, ideal = gemm_bound(est.encoder_.dims, graph.num_nodes)
+    rate = flops / ideal
+
+    start = time.perf_counter()
+    for _ in range(10):
+        est.predict(graph.x)
+    predict_ms = (time.perf_counter() - start) / 10 * 1e3
+
+    runs = []
+    for seed in range(args.seeds):
+        est = SCGCStar(n_clusters=k, random_state=seed)
+        start = time.perf_counter()
+        est.fit(graph)
+        seconds = time.perf_counter() - start
+        runs.append((seed, seconds, est.n_iter_, evaluate(y, est.labels_)))
+
+    info = machine_info()
+    lines = [
+        f"# Full-batch speed: SCGC* on {args.dataset}",
+        "",
+        f"Command: `python {' '.join(sys.argv)}`",
+        "",
+        "Machine: " + ", ".join(f"{key} {value}" for key, value in info.items())
+        + f"; load average {load_average()}",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| encoder | {est.encoder_} |",
+        f"| FLOPs per epoch (encoder fwd+bwd + loss products) | {flops / 1e9:.2f} GFLOP |",
+        f"| measured float32 GEMM rate on the epoch's shapes | {rate / 1e9:.0f} GFLOP/s |",
+        f"| GEMM-bound time per epoch | {ideal * 1e3:.1f} ms |",
+        f"| measured marginal time per epoch | {per_epoch * 1e3:.1f} ms |",
+        f"| ratio measured / GEMM-bound (goal <= 2) | {per_epoch / ideal:.2f} |",
+        f"| predict (all {graph.num_nodes} nodes) | {predict_ms:.1f} ms |",
+        f"| peak RSS | {peak_rss_gib():.2f} GiB |",
+        "",
+        "Time to quality with the default parameters and the label-free stopping rule:",
+        "",
+        "| seed | fit seconds | epochs | ACC | NMI | ARI |",
+        "|---|---|---|---|---|---|",
+    ]
+    for seed, seconds, n_iter, metrics in runs:
+        lines.append(f"| {seed} | {seconds:.1f} | {n_iter} | {metrics['acc']:.3f} | "
+                     f"{metrics['nmi']:.3f} | {metrics['ari']:.3f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
