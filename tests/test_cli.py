@@ -1,0 +1,180 @@
+"""The ``graphclust`` command: outputs, files, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from graphclust.cli import main, parse_assignment
+
+_TINY = ["--set", "max_epochs=3", "--set", "pretrain_epochs=2", "--set", "hidden_dims=32,16",
+         "--set", "embedding_dim=4"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("max_epochs=3", ("max_epochs", 3)),
+        ("lr=1e-4", ("lr", 1e-4)),
+        (" tau = 0.5 ", ("tau", 0.5)),
+        ("hidden_dims=256,64", ("hidden_dims", (256, 64))),
+        ("hidden_dims=[256, 64]", ("hidden_dims", (256, 64))),
+        ("hidden_dims=(128,)", ("hidden_dims", (128,))),
+        ("batch_size=None", ("batch_size", None)),
+        ("batch_size=null", ("batch_size", None)),
+        ("verbose=true", ("verbose", True)),
+        ("verbose=False", ("verbose", False)),
+        ("features=tfidf", ("features", "tfidf")),
+        ("features='l2'", ("features", "l2")),
+        ("device=cuda:0", ("device", "cuda:0")),
+    ],
+)
+def test_parse_assignment(text, expected):
+    key, value = parse_assignment(text)
+    assert (key, value) == expected
+    assert type(value) is type(expected[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("max_epochs", "expects key=value"),
+        ("=3", "expects key=value"),
+        ("max-epochs=3", "expects key=value"),
+        ("max_epochs=", "has no value"),
+        ("alpha={1: 2}", "got dict"),
+        ("alpha=[1, {2}]", "got tuple"),
+    ],
+)
+def test_parse_assignment_refuses(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_assignment(text)
+
+
+def _run(argv, capsys):
+    """Exit code, stdout and stderr of ``graphclust argv`` (argparse errors exit directly)."""
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_fit_save_and_predict(tmp_path, capsys):
+    model = tmp_path / "karate.graphclust"
+    code, out, err = _run(["fit", "--dataset", "karate", "--seed", "1", "--out", str(tmp_path),
+                           "--save", str(model), *_TINY], capsys)
+    assert code == 0, err
+    assert "karate: 34 nodes, 78 edges, 34 features, 2 classes" in out
+    assert "ACC " in out and "NMI " in out and "ARI " in out and "F1 " in out
+    assert "time: " in out
+    run_dir = tmp_path / "karate-scgc-star-seed1"
+    assert f"labels: {run_dir / 'labels.csv'}" in out
+    with open(run_dir / "labels.csv") as handle:
+        fitted = list(csv.reader(handle))
+    assert fitted[0] == ["node", "cluster"] and len(fitted) == 35
+    summary = json.loads((run_dir / "run.json").read_text())
+    assert summary["params"]["max_epochs"] == 3 and summary["params"]["random_state"] == 1
+    assert summary["params"]["n_clusters"] == 2
+    assert set(summary["scores"]) == {"acc", "nmi", "ari", "f1"}
+
+    code, out, err = _run(["predict", "--model", str(model), "--dataset", "karate",
+                           "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    with open(tmp_path / "karate-predict-karate" / "labels.csv") as handle:
+        assert list(csv.reader(handle)) == fitted  # the saved model predicts the same labels
+
+
+def test_fit_progress_bar_goes_to_stderr(tmp_path, capsys):
+    code, _, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), *_TINY], capsys)
+    assert code == 0
+    assert "SCGCStar" in err and "loss=" in err
+    code, _, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet",
+                         *_TINY], capsys)
+    assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "--dataset", "nope"], "unknown data set 'nope'"),
+        (["fit", "--model", "nope"], "unknown model 'nope'; registered: scgc, scgc-star"),
+        (["fit", "--set", "nope=1"], "scgc-star has no parameter 'nope'"),
+        (["fit", "--set", "max_epochs=abc"], "max_epochs='abc' has type str"),
+        (["fit", "--set", "max_epochs"], "expects key=value"),
+        (["fit", "--set", "lr=1", "--set", "lr=2"], "--set lr given twice"),
+        (["fit", "--set", "random_state=3"], "use --seed instead"),
+        (["fit", "--dataset", "karate", "--quiet", "--set", "max_epochs=-1"],
+         "max_epochs must be an integer >= 0"),
+        (["fit", "--dataset", "acm", "--root", "{tmp}"], "data set 'acm' not found"),
+        (["predict", "--model", "{tmp}/absent", "--dataset", "karate"], "does not exist"),
+        (["predict", "--model", "{tmp}/junk.txt", "--dataset", "karate"],
+         "not a graphclust model file"),
+        (["bench", "--datasets", "karate", "--models", "nope"], "unknown model 'nope'"),
+        (["bench", "--datasets", "karate", "--models", "scgc", "--seeds", "0"],
+         "seeds must be >= 1"),
+        (["bench", "--datasets", ",", "--models", "scgc"], "--datasets needs at least one"),
+        (["fit", "--bogus"], "unrecognized arguments: --bogus"),
+        (["bench", "--models", "scgc"], "required: --datasets"),
+        (["bench", "--datasets", "karate", "--models", "scgc", "--protocol", "best"],
+         "invalid choice: 'best'"),
+        ([], "required: COMMAND"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code_2(tmp_path, capsys, argv, message):
+    (tmp_path / "junk.txt").write_text("not a model")
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback():
+    with pytest.raises(ValueError, match="unknown data set"):
+        main(["fit", "--dataset", "nope", "--debug"])
+
+
+def test_datasets_lists_names_and_why_missing(tmp_path, capsys):
+    code, out, _ = _run(["datasets", "--root", str(tmp_path)], capsys)
+    assert code == 0
+    assert f"data root: {tmp_path}" in out
+    lines = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert "available (embedded)" in lines["digits"] and "1797" in lines["digits"]
+    assert "absent: missing" in lines["acm"] and str(tmp_path) in lines["acm"]
+    assert "cite (citeseer)" in out
+
+
+def test_datasets_finds_the_shared_data(data_root, capsys):
+    code, out, _ = _run(["datasets", "--root", str(data_root)], capsys)
+    assert code == 0
+    assert f"available: {data_root / 'sdcn' / 'dblp'}" in out
+
+
+def test_bench_survives_a_missing_data_set(tmp_path, capsys):
+    out_dir = tmp_path / "bench"
+    code, out, err = _run(["bench", "--datasets", "karate,acm", "--models", "scgc-star",
+                           "--seeds", "1", "--root", str(tmp_path), "--out", str(out_dir),
+                           "--quiet", *_TINY], capsys)
+    assert code == 1
+    assert "karate" in out and "scgc-star" in out
+    assert "run failed: acm / scgc-star / seed 0: FileNotFoundError" in err
+    assert "1 of 2 runs failed" in err
+    assert (out_dir / "results.csv").is_file() and (out_dir / "results.md").is_file()
+    command = (out_dir / "results.md").read_text()
+    assert "graphclust bench --datasets karate,acm --models scgc-star" in command
+    assert any(path.suffix == ".png" for path in (out_dir / "plots").iterdir())
+
+
+def test_console_entry_point_runs_as_a_process():
+    result = subprocess.run([sys.executable, "-m", "graphclust.cli", "fit", "--dataset", "nope"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("graphclust fit: error: unknown data set 'nope'")
+    assert len(result.stderr.strip().splitlines()) == 1
