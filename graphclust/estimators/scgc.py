@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from graphclust.data.transforms import FeatureTransform
-from graphclust.estimators.base import BaseGraphClusterer, _check_int
+from graphclust.estimators.base import BaseGraphClusterer, _check_int, _check_real
 from graphclust.estimators.contrastive_batches import FullGraphBatches, SampledBatches
 from graphclust.kmeans import kmeans
 from graphclust.nn.heads import StudentTHead
@@ -46,6 +46,7 @@ class _SCGCBase(BaseGraphClusterer):
         tau: float = 0.25,
         order: int = 1,
         lr: float = 1e-3,
+        pretrain_lr: float = 1e-3,
         max_epochs: int = 200,
         pretrain: str = "contrastive",
         pretrain_epochs: int = 30,
@@ -68,6 +69,7 @@ class _SCGCBase(BaseGraphClusterer):
         self.tau = tau
         self.order = order
         self.lr = lr
+        self.pretrain_lr = pretrain_lr
         self.max_epochs = max_epochs
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
@@ -88,6 +90,7 @@ class _SCGCBase(BaseGraphClusterer):
         super()._validate_params(num_nodes)
         self._validate_training_params()
         _check_int("num_walks", self.num_walks, 1)
+        _check_real("pretrain_lr", self.pretrain_lr, 0.0, strict=True)
         if self.pretrain not in PRETRAIN_MODES:
             raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
 
@@ -209,7 +212,7 @@ class _SCGCBase(BaseGraphClusterer):
         if self.pretrain == "none" or self.pretrain_epochs == 0:
             return
         if self.pretrain == "contrastive":
-            optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.lr)
+            optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.pretrain_lr)
             for epoch in range(1, self.pretrain_epochs + 1):
                 total = 0.0
                 for batch in batches:
@@ -226,7 +229,7 @@ class _SCGCBase(BaseGraphClusterer):
         # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
         decoder = self.decoder_ or MLP(self._layer_dims()[::-1]).to(x.device)
         parameters = list(self.encoder_.parameters()) + list(decoder.parameters())
-        optimizer = torch.optim.Adam(parameters, lr=self.lr)
+        optimizer = torch.optim.Adam(parameters, lr=self.pretrain_lr)
         for epoch in range(1, self.pretrain_epochs + 1):
             order = torch.randperm(x.shape[0], generator=generator, device=x.device)
             total = 0.0
