@@ -94,16 +94,20 @@ class SampledBatches:
         num_walks: int,
         seed: int,
         exclude_isolated: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
     ):
         device = edge_index.device
         self.csr = CSRGraph.from_edge_index(edge_index, num_nodes, device=device)
+        # Every process draws the same permutation and takes its own share of it.
         self.plan = NodeBatchPlan(num_nodes, batch_size, shuffle=True, seed=seed % 2**32,
-                                  device=device)
+                                  rank=rank, world_size=world_size, device=device)
         self.order = order
         self.kind = kind
         self.num_walks = num_walks
         self.exclude_isolated = exclude_isolated
-        self.generator = torch.Generator(device=device).manual_seed(seed)
+        # Walks differ between processes (their seeds differ anyway).
+        self.generator = torch.Generator(device=device).manual_seed(seed + rank)
         # Reused buffer mapping global ids to candidate rows (-1 elsewhere).
         self._row_of = torch.full((num_nodes,), -1, dtype=torch.long, device=device)
 

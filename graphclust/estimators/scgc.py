@@ -16,6 +16,7 @@ import warnings
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from graphclust.data.transforms import FeatureTransform
 from graphclust.estimators.base import BaseGraphClusterer, _check_int, _check_real
@@ -100,7 +101,7 @@ class _SCGCBase(BaseGraphClusterer):
         return [self.n_features_in_, *map(int, hidden), int(self.embedding_dim)]
 
     # ------------------------------------------------------------------ training
-    def _contrastive_batches(self, graph, seed: int):
+    def _contrastive_batches(self, graph, seed: int, rank: int = 0, world_size: int = 1):
         n = graph.num_nodes
         if self.batch_size is not None and self.batch_size >= n:
             warnings.warn(
@@ -113,7 +114,8 @@ class _SCGCBase(BaseGraphClusterer):
             return FullGraphBatches(graph.edge_index, n, self.order, self._positive_kind,
                                     self.exclude_isolated)
         return SampledBatches(graph.edge_index, n, self.order, self._positive_kind,
-                              self.batch_size, self.num_walks, seed, self.exclude_isolated)
+                              self.batch_size, self.num_walks, seed, self.exclude_isolated,
+                              rank=rank, world_size=world_size)
 
     def _embedding(self, z: torch.Tensor) -> torch.Tensor:
         """What the clustering head sees: the encoder output, on the unit sphere if asked."""
@@ -132,14 +134,19 @@ class _SCGCBase(BaseGraphClusterer):
         generator = torch.Generator(device=device).manual_seed(seed)
         self.transform_ = FeatureTransform(self.features).fit(graph.x)
         x = self.transform_.transform(graph.x)
-        batches = self._contrastive_batches(graph, seed)
+        rank, world_size = distributed_context()
+        if world_size > 1 and self.batch_size is None:
+            raise ValueError(
+                "multi-process training shards seed batches across processes: set batch_size"
+            )
+        batches = self._contrastive_batches(graph, seed, rank, world_size)
 
         dims = self._layer_dims()
         self.encoder_ = MLP(dims).to(device)
         self.decoder_ = MLP(dims[::-1]).to(device) if self._reconstruction else None
         self.head_ = StudentTHead(self.n_clusters, dims[-1]).to(device)
         self.history_ = []
-        self._pretrain(x, batches, generator)
+        self._pretrain(x, batches, generator, world_size)
 
         with torch.no_grad():
             start = kmeans(self._embedding(self._encode_all(x)), self.n_clusters, n_init=20,
@@ -147,9 +154,12 @@ class _SCGCBase(BaseGraphClusterer):
         self.head_.reset_parameters(start.centers)
         previous = start.labels
 
-        modules = [self.encoder_, self.head_] + ([self.decoder_] if self.decoder_ else [])
-        parameters = [p for module in modules for p in module.parameters()]
-        optimizer = torch.optim.Adam(parameters, lr=self.lr)
+        networks = _Networks(self.encoder_, self.head_, self.decoder_,
+                             self.normalize_embedding)
+        # Gradients averaged over processes; DDP also broadcasts rank 0's parameters
+        # (centres included) so every process starts from the same k-means solution.
+        trained = _data_parallel(networks, world_size)
+        optimizer = torch.optim.Adam(networks.parameters(), lr=self.lr)
         self.n_iter_ = 0
         with self._progress(self.max_epochs, type(self).__name__) as bar:
             for epoch in range(1, self.max_epochs + 1):
@@ -162,17 +172,15 @@ class _SCGCBase(BaseGraphClusterer):
                     predicted = q_all.argmax(1)
                 sums = {"loss": 0.0, "kl": 0.0, "contrastive": 0.0}
                 for batch in batches:
+                    num_seeds = len(batch.seeds)
                     rows = x if batch.is_full_graph else x[batch.candidates]
-                    z = self.encoder_(rows)
-                    q = self.head_(self._embedding(z[: len(batch.seeds)]))
+                    z, q, reconstructed = trained(rows, num_seeds)
                     p = target_distribution(q) if target is None else target[batch.seeds]
                     kl = kl_clustering_loss(p, q)
                     nc = self._contrastive_loss(z, batch)
                     loss = self.beta * kl + self.alpha * nc
-                    if self.decoder_ is not None:
-                        seed_rows = x if batch.is_full_graph else x[batch.seeds]
-                        reconstruction = F.mse_loss(self.decoder_(z[: len(batch.seeds)]),
-                                                    seed_rows)
+                    if reconstructed is not None:
+                        reconstruction = F.mse_loss(reconstructed, rows[:num_seeds])
                         loss = loss + reconstruction
                         sums["reconstruction"] = sums.get("reconstruction", 0.0) + \
                             reconstruction.item()
@@ -194,6 +202,7 @@ class _SCGCBase(BaseGraphClusterer):
                     bar.update()
                     bar.set_postfix(loss=f"{entry['loss']:.4f}", changed=f"{changed:.4f}")
                 # DEC's rule; the first epoch compares with k-means itself, so skip it.
+                # Every process sees the same whole-graph labels, so all stop together.
                 if epoch > 1 and changed < self.tol:
                     break
 
@@ -207,17 +216,22 @@ class _SCGCBase(BaseGraphClusterer):
     def _encode_all(self, x: torch.Tensor, chunk_size: int = 65536) -> torch.Tensor:
         return torch.cat([self.encoder_(chunk) for chunk in x.split(chunk_size)])
 
-    def _pretrain(self, x, batches, generator) -> None:
-        """Start the encoder: contrastive-only epochs, an autoencoder, or nothing."""
+    def _pretrain(self, x, batches, generator, world_size: int = 1) -> None:
+        """Start the encoder: contrastive-only epochs, an autoencoder, or nothing.
+
+        With several processes the contrastive start is data-parallel like training; the
+        autoencoder start runs identically (same seed, same data) on every process.
+        """
         if self.pretrain == "none" or self.pretrain_epochs == 0:
             return
         if self.pretrain == "contrastive":
+            encoder = _data_parallel(self.encoder_, world_size)
             optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.pretrain_lr)
             for epoch in range(1, self.pretrain_epochs + 1):
                 total = 0.0
                 for batch in batches:
                     rows = x if batch.is_full_graph else x[batch.candidates]
-                    loss = self._contrastive_loss(self.encoder_(rows), batch)
+                    loss = self._contrastive_loss(encoder(rows), batch)
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     optimizer.step()
@@ -295,6 +309,44 @@ class _SCGCBase(BaseGraphClusterer):
     # ------------------------------------------------------------------ inference
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         return self._embedding(self._encode_all(self.transform_.transform(x)))
+
+
+class _Networks(nn.Module):
+    """Encoder, clustering head and optional decoder as one module (one DDP unit)."""
+
+    def __init__(self, encoder, head, decoder, normalize_embedding: bool):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+        self.decoder = decoder
+        self.normalize_embedding = normalize_embedding
+
+    def forward(self, rows: torch.Tensor, num_seeds: int):
+        z = self.encoder(rows)
+        seeds = z[:num_seeds]
+        q = self.head(F.normalize(seeds, dim=1) if self.normalize_embedding else seeds)
+        reconstructed = self.decoder(seeds) if self.decoder is not None else None
+        return z, q, reconstructed
+
+
+def distributed_context() -> tuple[int, int]:
+    """``(rank, world_size)`` of an initialised torch.distributed job, else ``(0, 1)``."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _data_parallel(module: nn.Module, world_size: int) -> nn.Module:
+    if world_size == 1:
+        return module
+    from torch.nn.parallel import DistributedDataParallel
+
+    device_ids = [module_device(module).index] if module_device(module).type == "cuda" else None
+    return DistributedDataParallel(module, device_ids=device_ids)
+
+
+def module_device(module: nn.Module) -> torch.device:
+    return next(module.parameters()).device
 
 
 class SCGC(_SCGCBase):

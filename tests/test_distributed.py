@@ -1,0 +1,51 @@
+"""Two CPU processes (gloo) train one model with DistributedDataParallel."""
+
+import numpy as np
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from graphclust import SCGCStar, evaluate
+from graphclust.data import make_sbm
+
+PARAMS = {"n_clusters": 3, "batch_size": 100, "max_epochs": 8, "pretrain_epochs": 3,
+          "hidden_dims": (32,), "embedding_dim": 8, "tol": 0.0, "random_state": 0}
+
+
+def _graph():
+    return make_sbm(600, 3, 16, avg_degree=8, homophily=0.9, feature_signal=1.0,
+                    random_state=1)
+
+
+def _worker(rank: int, world_size: int, folder: str) -> None:
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous",
+                            rank=rank, world_size=world_size)
+    try:
+        est = SCGCStar(**PARAMS).fit(_graph())
+        flat = torch.cat([p.detach().flatten() for p in est.encoder_.parameters()])
+        np.save(f"{folder}/params{rank}.npy", flat.numpy())
+        np.save(f"{folder}/labels{rank}.npy", est.labels_)
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_two_processes_stay_in_sync_and_match_single_process_quality(tmp_path):
+    mp.spawn(_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "params0.npy"),
+                                  np.load(tmp_path / "params1.npy"))
+    labels = np.load(tmp_path / "labels0.npy")
+    np.testing.assert_array_equal(labels, np.load(tmp_path / "labels1.npy"))
+    graph = _graph()
+    single = SCGCStar(**PARAMS).fit(graph)
+    y = graph.y.numpy()
+    assert evaluate(y, labels)["acc"] >= evaluate(y, single.labels_)["acc"] - 0.05
+    assert evaluate(y, labels)["acc"] > 0.9
+
+
+def test_full_batch_is_refused_in_a_distributed_job(monkeypatch):
+    monkeypatch.setattr("graphclust.estimators.scgc.distributed_context", lambda: (0, 2))
+    with pytest.raises(ValueError, match="set batch_size"):
+        SCGCStar(**{**PARAMS, "batch_size": None}).fit(_graph())
