@@ -77,8 +77,8 @@ def test_plain_matrix_gets_a_knn_graph():
 
 
 def test_stopping_rule_stops_early(sbm):
-    est = SCGCStar(n_clusters=3, random_state=0, tol=0.5, **FAST).fit(sbm)
-    assert est.n_iter_ == 2  # the first epoch only compares with the k-means start
+    est = SCGCStar(n_clusters=3, random_state=0, tol=0.5, check_interval=2, **FAST).fit(sbm)
+    assert est.n_iter_ == 2  # the first check compares epoch 2 with the k-means start
     est = SCGCStar(n_clusters=3, random_state=0, tol=0.0, **FAST).fit(sbm)
     assert est.n_iter_ == FAST["max_epochs"]
 
