@@ -16,7 +16,7 @@ print(f"digits: {graph.num_nodes} nodes, {graph.edge_index.shape[1] // 2} edges"
 # A smaller encoder and fewer epochs than the defaults (hidden_dims=(500, 500, 2000),
 # max_epochs=200, pretrain_epochs=30) so that the example finishes in seconds; remove them
 # for the paper's recipe. verbose=True shows a progress bar with the current loss.
-model = SCGCStar(n_clusters=10, hidden_dims=(256, 64), max_epochs=30, pretrain_epochs=10,
+model = SCGCStar(n_clusters=10, hidden_dims=(256, 64), max_epochs=20, pretrain_epochs=5,
                  random_state=0, verbose=True)
 labels = model.fit_predict(graph)
 
