@@ -6,6 +6,7 @@
 
 from graphclust.data import datasets, load_dataset, to_graph
 from graphclust.estimators import MODELS, SCGC, SCGCStar, SVDKMeans
+from graphclust.io import load
 from graphclust.metrics import evaluate
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ __all__ = [
     "__version__",
     "datasets",
     "evaluate",
+    "load",
     "load_dataset",
     "to_graph",
 ]
