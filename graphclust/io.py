@@ -96,14 +96,21 @@ def save(estimator, path: str | os.PathLike) -> None:
     ValueError
         The estimator is not registered or its folder does not exist.
     TypeError
-        A parameter (e.g. a ``numpy.random.RandomState`` as ``random_state``) has no JSON
-        form.
+        The estimator's class does not implement the persistence hooks
+        (``_fitted_tensors``, ``_fitted_metadata``, ``_restore``), or a parameter (e.g. a
+        ``numpy.random.RandomState`` as ``random_state``) has no JSON form.
     sklearn.exceptions.NotFittedError
         The estimator is not fitted.
     """
     from sklearn.utils.validation import check_is_fitted
 
     name = _registry_name(estimator)
+    hooks = ("_fitted_tensors", "_fitted_metadata", "_restore")
+    if not all(hasattr(estimator, hook) for hook in hooks):
+        raise TypeError(
+            f"{type(estimator).__name__} ({name!r}) does not support saving: it lacks "
+            f"{', '.join(hook for hook in hooks if not hasattr(estimator, hook))}"
+        )
     check_is_fitted(estimator, "cluster_centers_")
     params = {key: _encode(key, value)
               for key, value in estimator.get_params(deep=False).items()}

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from graphclust.cli import main, parse_assignment
+from graphclust.estimators import MODELS
 
 _TINY = ["--set", "max_epochs=3", "--set", "pretrain_epochs=2", "--set", "hidden_dims=32,16",
          "--set", "embedding_dim=4"]
@@ -103,7 +104,7 @@ def test_fit_progress_bar_goes_to_stderr(tmp_path, capsys):
     ("argv", "message"),
     [
         (["fit", "--dataset", "nope"], "unknown data set 'nope'"),
-        (["fit", "--model", "nope"], "unknown model 'nope'; registered: scgc, scgc-star"),
+        (["fit", "--model", "nope"], "unknown model 'nope'; registered: " + ", ".join(MODELS)),
         (["fit", "--set", "nope=1"], "scgc-star has no parameter 'nope'"),
         (["fit", "--set", "max_epochs=abc"], "max_epochs='abc' has type str"),
         (["fit", "--set", "max_epochs"], "expects key=value"),

@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 import graphclust
@@ -214,6 +215,21 @@ def test_unregistered_class_cannot_be_saved(karate, tmp_path):
     model = Custom(n_clusters=2, random_state=0, **_TINY).fit(karate)
     with pytest.raises(ValueError, match="not a registered model"):
         model.save(tmp_path / "m")
+
+
+class _NoHooks(BaseEstimator):
+    """A registered, fitted estimator that lacks the persistence hooks."""
+
+    def __init__(self, n_clusters: int = 2) -> None:
+        self.n_clusters = n_clusters
+
+
+def test_class_without_persistence_hooks_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setitem(graphclust.MODELS, "no-hooks", _NoHooks)
+    model = _NoHooks()
+    model.cluster_centers_ = np.zeros((2, 2))
+    with pytest.raises(TypeError, match="does not support saving: it lacks _fitted_tensors"):
+        save(model, tmp_path / "m")
 
 
 def test_parameter_without_json_form_is_refused(karate, tmp_path):
