@@ -314,18 +314,22 @@ class _SCGCBase(BaseGraphClusterer):
         if self.pretrain == "contrastive":
             encoder = _data_parallel(self.encoder_, world_size)
             optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.pretrain_lr)
-            for epoch in range(1, self.pretrain_epochs + 1):
-                total = 0.0
-                for batch in batches:
-                    rows = x if batch.is_full_graph else x[batch.candidates]
-                    loss = self._contrastive_loss(encoder(rows), batch)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.item()
-                self.history_.append(
-                    {"epoch": epoch, "phase": "pretrain", "loss": total / len(batches)}
-                )
+            with self._progress(self.pretrain_epochs, "pretrain") as bar:
+                for epoch in range(1, self.pretrain_epochs + 1):
+                    total = 0.0
+                    for batch in batches:
+                        rows = x if batch.is_full_graph else x[batch.candidates]
+                        loss = self._contrastive_loss(encoder(rows), batch)
+                        optimizer.zero_grad(set_to_none=True)
+                        loss.backward()
+                        optimizer.step()
+                        total += loss.item()
+                    self.history_.append(
+                        {"epoch": epoch, "phase": "pretrain", "loss": total / len(batches)}
+                    )
+                    if bar is not None:
+                        bar.update()
+                        bar.set_postfix(loss=f"{total / len(batches):.4f}")
             return
         # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
         decoder = self.decoder_ or MLP(self._layer_dims()[::-1]).to(x.device)
