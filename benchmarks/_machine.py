@@ -1,33 +1,19 @@
-"""Shared helpers of the benchmark scripts: machine description and peak memory."""
+"""Shared helpers of the benchmark scripts: machine description, peak memory, load."""
 
 from __future__ import annotations
 
-import datetime
 import os
-import platform
 import resource
+from pathlib import Path
 
-import torch
+from graphclust.benchmark import machine_info
 
+__all__ = ["LOAD_NOTE", "load_average", "machine_info", "peak_rss_gib", "write_results"]
 
-def machine_info() -> dict[str, str]:
-    """CPU model, core count, RAM, torch version and date, for the results header."""
-    cpu_model = platform.processor() or "unknown"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as meminfo:
-        total_kib = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
-    return {
-        "CPU": cpu_model,
-        "cores": str(os.cpu_count()),
-        "RAM": f"{total_kib / 2**20:.1f} GiB",
-        "torch": torch.__version__,
-        "torch threads": str(torch.get_num_threads()),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    }
+LOAD_NOTE = (
+    "A load average above the number of cores means other jobs shared the CPU during the run; "
+    "the timings are then pessimistic and vary between runs."
+)
 
 
 def peak_rss_gib() -> float:
@@ -38,3 +24,10 @@ def peak_rss_gib() -> float:
 def load_average() -> str:
     """1/5/15-minute load averages: other work on the machine slows the timings."""
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def write_results(path: Path, lines: list[str]) -> None:
+    """Write a results file (creating its folder) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    print(f"wrote {path}")

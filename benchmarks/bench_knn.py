@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import torch
-from _machine import load_average, machine_info, peak_rss_gib
+from _machine import LOAD_NOTE, load_average, machine_info, peak_rss_gib, write_results
 
 SIZES = (100_000, 300_000, 1_000_000)
 N_FEATURES = 64
@@ -155,13 +155,10 @@ def main() -> None:
         f"({largest * K * 8 * 5 / 2**30:.1f} GiB at this size).",
         "Peak RSS includes the interpreter with torch imported and the input matrix "
         f"({N_FEATURES * 4} bytes per point).",
-        "A load average above the number of cores means other jobs shared the CPU during the run; "
-        "the timings are then pessimistic and vary between runs.",
+        LOAD_NOTE,
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines))
-    print(f"wrote {RESULTS}")
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import torch
-from _machine import load_average, machine_info, peak_rss_gib
+from _machine import LOAD_NOTE, load_average, machine_info, peak_rss_gib, write_results
 
 SIZES = (10_000, 100_000, 1_000_000, 2_400_000)
 N_CLUSTERS = 10
@@ -96,13 +96,10 @@ def main() -> None:
         f"Peak RSS includes the interpreter with torch and torch_geometric imported "
         f"(about {rows[0]['import_rss_gib']:.2f} GiB before generating). Time covers "
         "labels, edges (sampling, symmetrising, sorting, de-duplicating) and features.",
-        "A load average above the number of cores means other jobs shared the CPU during the run; "
-        "the timings are then pessimistic and vary between runs.",
+        LOAD_NOTE,
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines))
-    print(f"wrote {RESULTS}")
+    write_results(RESULTS, lines)
 
 
 if __name__ == "__main__":
