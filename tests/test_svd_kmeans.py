@@ -29,3 +29,15 @@ def test_propagation_helps_on_a_homophilous_graph_and_predict_agrees():
     y = graph.y.numpy()
     assert evaluate(y, smoothed.labels_)["acc"] > evaluate(y, plain.labels_)["acc"] + 0.1
     np.testing.assert_array_equal(plain.predict(graph.x), plain.labels_)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    from graphclust import load
+
+    graph = make_sbm(200, 3, 8, avg_degree=6, random_state=2)
+    model = SVDKMeans(n_clusters=3, n_components=4, propagation_steps=1,
+                      features="standardize", random_state=0).fit(graph)
+    model.save(tmp_path / "svd.gc")
+    loaded = load(tmp_path / "svd.gc")
+    np.testing.assert_array_equal(loaded.predict(graph.x), model.predict(graph.x))
+    np.testing.assert_array_equal(loaded.labels_, model.labels_)

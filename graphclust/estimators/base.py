@@ -30,7 +30,7 @@ from torch_geometric.data import Data
 
 from graphclust.data.inputs import to_graph
 from graphclust.data.knn import knn_graph
-from graphclust.data.transforms import FEATURE_TRANSFORMS
+from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
 
@@ -233,6 +233,47 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         """Encoder embeddings, shape ``(n, embedding_dim)``."""
         return self._soft_assignments(X)[0].cpu().numpy()
+
+    # ------------------------------------------------------------------ persistence
+    def _model_tensors(self) -> dict[str, torch.Tensor]:
+        """Model-specific fitted tensors by name (subclasses)."""
+        raise NotImplementedError
+
+    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Rebuild the model-specific fitted parts from :meth:`_model_tensors`."""
+        raise NotImplementedError
+
+    def _fitted_tensors(self) -> dict[str, torch.Tensor]:
+        """Every fitted tensor by name (see :mod:`graphclust.io`)."""
+        tensors = dict(self._model_tensors())
+        for key, value in self.transform_.state_dict().items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"transform.{key}"] = value
+        for name in ("labels_", "embedding_", "cluster_centers_"):
+            tensors[name] = torch.as_tensor(getattr(self, name))
+        return {k: v.detach().cpu() for k, v in tensors.items()}
+
+    def _fitted_metadata(self) -> dict:
+        """JSON-serialisable fitted attributes."""
+        return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
+                "history_": self.history_, "transform_kind": self.transform_.kind_,
+                "fit_time_": self.fit_time_}
+
+    def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
+        """Rebuild a fitted estimator from :meth:`_fitted_tensors` and the metadata."""
+        self.n_features_in_ = int(metadata["n_features_in_"])
+        self.n_iter_ = int(metadata["n_iter_"])
+        self.history_ = list(metadata["history_"])
+        self.fit_time_ = float(metadata["fit_time_"])
+        self.device_ = torch.device("cpu")
+        self.transform_ = FeatureTransform.from_state_dict(
+            {"kind": metadata["transform_kind"], "shift": tensors.get("transform.shift"),
+             "scale": tensors.get("transform.scale")}
+        )
+        self.labels_ = tensors["labels_"].numpy()
+        self.embedding_ = tensors["embedding_"].numpy()
+        self.cluster_centers_ = tensors["cluster_centers_"].numpy()
+        self._restore_model(tensors)
 
     def save(self, path) -> None:
         """Write the fitted estimator to ``path`` (see :func:`graphclust.io.save`)."""

@@ -349,32 +349,14 @@ class _SCGCBase(BaseGraphClusterer):
             )
 
     # ------------------------------------------------------------------ persistence
-    def _fitted_tensors(self) -> dict[str, torch.Tensor]:
-        """Every fitted tensor by name (see :mod:`graphclust.io`)."""
+    def _model_tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"encoder.{k}": v for k, v in self.encoder_.state_dict().items()}
         tensors.update({f"head.{k}": v for k, v in self.head_.state_dict().items()})
         if self.decoder_ is not None:
             tensors.update({f"decoder.{k}": v for k, v in self.decoder_.state_dict().items()})
-        for key, value in self.transform_.state_dict().items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"transform.{key}"] = value
-        for name in ("labels_", "embedding_", "cluster_centers_"):
-            tensors[name] = torch.as_tensor(getattr(self, name))
-        return {k: v.detach().cpu() for k, v in tensors.items()}
+        return tensors
 
-    def _fitted_metadata(self) -> dict:
-        """JSON-serialisable fitted attributes."""
-        return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
-                "history_": self.history_, "transform_kind": self.transform_.kind_,
-                "fit_time_": self.fit_time_}
-
-    def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
-        """Rebuild the fitted estimator from :meth:`_fitted_tensors` / metadata."""
-        self.n_features_in_ = int(metadata["n_features_in_"])
-        self.n_iter_ = int(metadata["n_iter_"])
-        self.history_ = list(metadata["history_"])
-        self.fit_time_ = float(metadata["fit_time_"])
-        self.device_ = torch.device("cpu")
+    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
         dims = self._layer_dims()
 
         def part(prefix):
@@ -388,14 +370,6 @@ class _SCGCBase(BaseGraphClusterer):
         if self._reconstruction:
             self.decoder_ = MLP(dims[::-1])
             self.decoder_.load_state_dict(part("decoder."))
-        transform = part("transform.")
-        self.transform_ = FeatureTransform.from_state_dict(
-            {"kind": metadata["transform_kind"], "shift": transform.get("shift"),
-             "scale": transform.get("scale")}
-        )
-        self.labels_ = tensors["labels_"].numpy()
-        self.embedding_ = tensors["embedding_"].numpy()
-        self.cluster_centers_ = tensors["cluster_centers_"].numpy()
 
     # ------------------------------------------------------------------ inference
     def _embed(self, x: torch.Tensor) -> torch.Tensor:

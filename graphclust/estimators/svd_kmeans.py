@@ -95,7 +95,8 @@ class SVDKMeans(BaseGraphClusterer):
         x = propagate(self.transform_.transform(graph.x), graph.edge_index,
                       self.propagation_steps)
         components = min(self.n_components, max(1, x.shape[1] - 1))
-        self.svd_ = TruncatedSVD(components, random_state=seed).fit(x.cpu().numpy())
+        svd = TruncatedSVD(components, random_state=seed).fit(x.cpu().numpy())
+        self.components_ = torch.from_numpy(svd.components_.astype(np.float32)).to(x.device)
         z = self._project(x)
         generator = torch.Generator(device=z.device).manual_seed(seed)
         result = kmeans(z, self.n_clusters, n_init=self.n_init, generator=generator)
@@ -108,9 +109,16 @@ class SVDKMeans(BaseGraphClusterer):
                      labels)
 
     def _project(self, x: torch.Tensor) -> torch.Tensor:
-        projected = self.svd_.transform(x.cpu().numpy()).astype(np.float32)
-        projected = torch.from_numpy(projected).to(x.device)
+        projected = x @ self.components_.to(x.device).T
         return torch.nn.functional.normalize(projected, dim=1) if self.normalize else projected
 
+    # ------------------------------------------------------------------ persistence
+    def _model_tensors(self) -> dict[str, torch.Tensor]:
+        return {"components_": self.components_}
+
+    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.components_ = tensors["components_"]
+
+    # ------------------------------------------------------------------ inference
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         return self._project(self.transform_.transform(x))
