@@ -159,44 +159,54 @@ class _NeighborContrastive(torch.autograd.Function):
     def forward(ctx, a, c, positive_anchor, positive_candidate, positive_weight, tau,
                 self_candidate, chunk_size):
         num_anchors = a.shape[0]
+        if positive_anchor.numel() > 1 and bool((positive_anchor[1:] < positive_anchor[:-1]).any()):
+            order = torch.argsort(positive_anchor, stable=True)
+            positive_anchor = positive_anchor[order]
+            positive_candidate = positive_candidate[order]
+            positive_weight = positive_weight[order]
+        bounds = torch.arange(0, num_anchors + chunk_size, chunk_size, device=a.device)
+        pair_bounds = torch.searchsorted(positive_anchor, bounds.clamp_max(num_anchors)).tolist()
         scaled = a * tau
-        log_denominator = torch.empty(num_anchors, dtype=a.dtype, device=a.device)
+        log_ratio = torch.empty(num_anchors, dtype=a.dtype, device=a.device)
         grad_a = torch.empty_like(a)
         grad_c = torch.zeros_like(c)
-        for start in range(0, num_anchors, chunk_size):
+        for chunk, start in enumerate(range(0, num_anchors, chunk_size)):
             stop = min(start + chunk_size, num_anchors)
+            pairs = slice(pair_bounds[chunk], pair_bounds[chunk + 1])
+            rows = positive_anchor[pairs] - start
+            cols = positive_candidate[pairs]
             block = scaled[start:stop] @ c.T  # logits tau * s_ik
             own = self_candidate[start:stop]
             present = (own >= 0).nonzero().squeeze(1)
             block[present, own[present]] = 0.0
+
+            # Numerator log sum_j W_ij exp(L_ij): a weighted log-sum-exp per anchor over its
+            # positives, read from the block (scalars, not embedding rows).
+            pair_logits = block[rows, cols]
+            top = torch.full((stop - start,), -torch.inf, dtype=a.dtype, device=a.device)
+            top = top.scatter_reduce(0, rows, pair_logits, "amax")
+            terms = positive_weight[pairs] * torch.exp(pair_logits - top[rows])
+            numerator = torch.zeros_like(top).index_add_(0, rows, terms)
+
             if tau <= _FIXED_SHIFT_LIMIT:
                 shift = torch.full((stop - start, 1), tau, dtype=a.dtype, device=a.device)
             else:
                 shift = block.max(1, keepdim=True).values
             block.sub_(shift).exp_()
             row_sum = block.sum(1, keepdim=True)
-            log_denominator[start:stop] = (row_sum.log() + shift).squeeze(1)
-            block.div_(row_sum)  # softmax pi_ik
+            log_ratio[start:stop] = (row_sum.log() + shift).squeeze(1) - numerator.log() - top
+
+            # d loss / d L_ik (times B): softmax pi_ik minus rho_ik on the positives.
+            block.div_(row_sum)
+            rho = terms / numerator[rows]
+            block.index_put_((rows, cols), -rho, accumulate=True)
             block[present, own[present]] = 0.0  # s_ii is a constant: no gradient
             grad_a[start:stop] = block @ c
             grad_c.addmm_(block.T, a[start:stop])
 
-        # Numerator: weighted log-sum-exp over each anchor's positives.
-        pair_logits = tau * (a[positive_anchor] * c[positive_candidate]).sum(1)
-        is_self = positive_candidate == self_candidate[positive_anchor]
-        pair_logits = pair_logits.masked_fill(is_self, 0.0)
-        shift = torch.full((num_anchors,), -torch.inf, dtype=a.dtype, device=a.device)
-        shift = shift.scatter_reduce(0, positive_anchor, pair_logits, "amax")
-        terms = positive_weight * torch.exp(pair_logits - shift[positive_anchor])
-        numerator = torch.zeros_like(shift).index_add_(0, positive_anchor, terms)
-        loss = (log_denominator - numerator.log() - shift).mean()
-
-        rho = (terms / numerator[positive_anchor]).masked_fill(is_self, 0.0).unsqueeze(1)
-        grad_a.index_add_(0, positive_anchor, -rho * c[positive_candidate])
-        grad_c.index_add_(0, positive_candidate, -rho * a[positive_anchor])
         factor = tau / num_anchors
         ctx.save_for_backward(grad_a.mul_(factor), grad_c.mul_(factor))
-        return loss
+        return log_ratio.mean()
 
     @staticmethod
     def backward(ctx, grad_output):
