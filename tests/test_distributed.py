@@ -9,8 +9,8 @@ import torch.multiprocessing as mp
 from graphclust import SCGCStar, evaluate
 from graphclust.data import make_sbm
 
-PARAMS = {"n_clusters": 3, "batch_size": 100, "max_epochs": 8, "pretrain_epochs": 3,
-          "hidden_dims": (32,), "embedding_dim": 8, "tol": 0.0, "random_state": 0}
+PARAMS = {"n_clusters": 3, "batch_size": 100, "max_epochs": 10, "pretrain_epochs": 5,
+          "hidden_dims": (32,), "embedding_dim": 8, "lr": 1e-3, "tol": 0.0, "random_state": 0}
 
 
 def _graph():
@@ -38,10 +38,17 @@ def test_two_processes_stay_in_sync_and_match_single_process_quality(tmp_path):
                                   np.load(tmp_path / "params1.npy"))
     labels = np.load(tmp_path / "labels0.npy")
     np.testing.assert_array_equal(labels, np.load(tmp_path / "labels1.npy"))
+    # One process with the same global batch (2 x 100 seeds) takes the same number of
+    # optimizer steps; two processes must reach its quality.
     graph = _graph()
-    single = SCGCStar(**PARAMS).fit(graph)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in the workers
+    try:
+        single = SCGCStar(**{**PARAMS, "batch_size": 200}).fit(graph)
+    finally:
+        torch.set_num_threads(threads)
     y = graph.y.numpy()
-    assert evaluate(y, labels)["acc"] >= evaluate(y, single.labels_)["acc"] - 0.05
+    assert evaluate(y, labels)["acc"] >= evaluate(y, single.labels_)["acc"] - 0.03
     assert evaluate(y, labels)["acc"] > 0.9
 
 
