@@ -25,13 +25,22 @@ class KMeansResult:
     n_iter: int
 
 
-def assign(x: torch.Tensor, centers: torch.Tensor, chunk_size: int = 65536):
-    """Nearest centre of every row and the squared distance to it, in chunks."""
+def assign(x: torch.Tensor, centers: torch.Tensor, chunk_size: int = 65536,
+           squared_norms: torch.Tensor | None = None):
+    r"""Nearest centre of every row and the squared distance to it, in chunks.
+
+    The nearest centre maximises :math:`x \cdot c - \lVert c \rVert^2 / 2` (one matrix
+    product per chunk); ``squared_norms`` (:math:`\lVert x \rVert^2` per row) can be passed
+    when the same rows are assigned many times, as in Lloyd's iterations.
+    """
+    if squared_norms is None:
+        squared_norms = x.pow(2).sum(1)
+    half_norms = centers.pow(2).sum(1) * 0.5
     labels, distances = [], []
-    for chunk in x.split(chunk_size):
-        best = squared_distances(chunk, centers).min(1)
+    for chunk, norms in zip(x.split(chunk_size), squared_norms.split(chunk_size), strict=True):
+        best = torch.addmm(-half_norms, chunk, centers.T).max(1)
         labels.append(best.indices)
-        distances.append(best.values)
+        distances.append((norms - 2.0 * best.values).clamp_min(0.0))
     return torch.cat(labels), torch.cat(distances)
 
 
@@ -55,10 +64,11 @@ def _kmeans_plus_plus(x: torch.Tensor, k: int, generator: torch.Generator) -> to
 def _lloyd(x, centers, max_iter: int, tol: float, chunk_size: int):
     k = centers.shape[0]
     scale = x.var(0).mean().clamp_min(torch.finfo(x.dtype).tiny)
+    squared_norms = x.pow(2).sum(1)
     n_iter = 0
     while n_iter < max_iter:
         n_iter += 1
-        labels, _ = assign(x, centers, chunk_size)
+        labels, _ = assign(x, centers, chunk_size, squared_norms)
         sums = torch.zeros_like(centers).index_add_(0, labels, x)
         counts = torch.bincount(labels, minlength=k).to(x.dtype).unsqueeze(1)
         # An empty cluster keeps its centre (it can win points back later).
@@ -67,7 +77,7 @@ def _lloyd(x, centers, max_iter: int, tol: float, chunk_size: int):
         centers = new_centers
         if shift <= tol * scale:
             break
-    labels, distances = assign(x, centers, chunk_size)
+    labels, distances = assign(x, centers, chunk_size, squared_norms)
     return centers, labels, float(distances.sum()), n_iter
 
 

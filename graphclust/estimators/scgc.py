@@ -58,7 +58,9 @@ class _SCGCBase(BaseGraphClusterer):
         How the encoder is started: ``pretrain_epochs`` epochs of the contrastive loss
         alone (default), SDCN's autoencoder recipe (batches of 256, MSE), or nothing.
     pretrain_epochs : int
-        Epochs of the start.
+        Length of the start. For the contrastive start it counts optimizer steps: full-batch
+        epochs, or seed batches in mini-batch training (the start is measured in Adam steps,
+        which do not shrink with the batch). For the autoencoder start it counts epochs.
     hidden_dims : int or sequence of int
         Hidden widths of the MLP encoder (the decoder mirrors them).
     embedding_dim : int
@@ -312,24 +314,24 @@ class _SCGCBase(BaseGraphClusterer):
         if self.pretrain == "none" or self.pretrain_epochs == 0:
             return
         if self.pretrain == "contrastive":
+            # One optimizer step per unit of `pretrain_epochs`, whatever the batch size: the
+            # start is measured in Adam steps (a full-graph epoch is one step), because too
+            # many steps erode the clusters (benchmarks/results/notes.md).
             encoder = _data_parallel(self.encoder_, world_size)
             optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.pretrain_lr)
+            stream = (batch for _ in iter(int, 1) for batch in batches)
             with self._progress(self.pretrain_epochs, "pretrain") as bar:
-                for epoch in range(1, self.pretrain_epochs + 1):
-                    total = 0.0
-                    for batch in batches:
-                        rows = x if batch.is_full_graph else x[batch.candidates]
-                        loss = self._contrastive_loss(encoder(rows), batch)
-                        optimizer.zero_grad(set_to_none=True)
-                        loss.backward()
-                        optimizer.step()
-                        total += loss.item()
-                    self.history_.append(
-                        {"epoch": epoch, "phase": "pretrain", "loss": total / len(batches)}
-                    )
+                for step in range(1, self.pretrain_epochs + 1):
+                    batch = next(stream)
+                    rows = x if batch.is_full_graph else x[batch.candidates]
+                    loss = self._contrastive_loss(encoder(rows), batch)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    self.history_.append({"epoch": step, "phase": "pretrain", "loss": loss.item()})
                     if bar is not None:
                         bar.update()
-                        bar.set_postfix(loss=f"{total / len(batches):.4f}")
+                        bar.set_postfix(loss=f"{loss.item():.4f}")
             return
         # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
         decoder = self.decoder_ or MLP(self._layer_dims()[::-1]).to(x.device)
