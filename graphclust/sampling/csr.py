@@ -81,14 +81,8 @@ class CSRGraph:
     """
 
     def __init__(self, rowptr: torch.Tensor, col: torch.Tensor) -> None:
-        for name, tensor in (("rowptr", rowptr), ("col", col)):
-            if not isinstance(tensor, torch.Tensor):
-                raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}.")
-            if tensor.dtype != torch.int64 or tensor.dim() != 1:
-                raise ValueError(
-                    f"{name} must be a 1-D int64 tensor, got dtype {tensor.dtype} "
-                    f"and shape {tuple(tensor.shape)}."
-                )
+        _check_int64_vector(rowptr, "rowptr")
+        _check_int64_vector(col, "col")
         if rowptr.device != col.device:
             raise ValueError(
                 f"rowptr and col must be on one device, got {rowptr.device} and {col.device}."
@@ -263,14 +257,18 @@ def _check_generator(generator: torch.Generator | None, device: torch.device) ->
         )
 
 
-def _check_node_ids(nodes: torch.Tensor, csr: CSRGraph, name: str) -> None:
-    if not isinstance(nodes, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(nodes).__name__}.")
-    if nodes.dtype != torch.int64 or nodes.dim() != 1:
+def _check_int64_vector(tensor, name: str) -> None:
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}.")
+    if tensor.dtype != torch.int64 or tensor.dim() != 1:
         raise ValueError(
-            f"{name} must be a 1-D int64 tensor, got dtype {nodes.dtype} and shape "
-            f"{tuple(nodes.shape)}."
+            f"{name} must be a 1-D int64 tensor, got dtype {tensor.dtype} and shape "
+            f"{tuple(tensor.shape)}."
         )
+
+
+def _check_node_ids(nodes: torch.Tensor, csr: CSRGraph, name: str) -> None:
+    _check_int64_vector(nodes, name)
     if nodes.device != csr.device:
         raise ValueError(
             f"{name} is on {nodes.device} but the graph is on {csr.device}; move it with "
