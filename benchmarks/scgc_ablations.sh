@@ -21,4 +21,4 @@ run alpha_1 --set alpha=1.0 --set beta=0.1
 run order_1 --set order=1
 run embedding_10 --set embedding_dim=10
 run sdcn_encoder --set "hidden_dims=(500,500,2000)" --set embedding_dim=10
-run raw_features --set features=none
+run raw_features --set 'features="none"'
