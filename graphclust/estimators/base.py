@@ -126,12 +126,13 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ input
     def _graph(self, X, y=None, adjacency=None) -> Data:
         """A validated graph; a plain feature matrix without edges gets a kNN graph."""
-        if isinstance(X, Data):
-            if adjacency is not None or y is not None:
-                raise ValueError("pass y and adjacency inside the Data object, not beside it")
-            graph = to_graph(X)
-        else:
-            graph = to_graph(_as_matrix(X), adjacency, y)
+        if isinstance(X, Data) and (adjacency is not None or y is not None):
+            raise ValueError("pass y and adjacency inside the Data object, not beside it")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            graph = to_graph(X) if isinstance(X, Data) else to_graph(_as_matrix(X), adjacency, y)
+        for warning in caught:  # point at the user's fit(...) call, not at this line
+            warnings.warn(warning.message, warning.category, stacklevel=3)
         if graph.num_nodes < 2:
             raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
         if isinstance(X, Data) or adjacency is not None:
