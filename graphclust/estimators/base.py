@@ -175,17 +175,11 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         graph = self._graph(X, y, adjacency)
         self._validate_params(graph.num_nodes)
-        if graph.edge_index.shape[1] == 0:
-            warnings.warn(
-                "the graph has no edges: the contrastive term has only self-pairs "
-                "(every node is its own only positive)",
-                UserWarning,
-                stacklevel=2,
-            )
         self.device_ = resolve_device(self.device)
         self.n_features_in_ = int(graph.x.shape[1])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        labels = getattr(graph, "y", None)
+        # Labels only score the epochs in history_; converted once, not every epoch.
+        labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
         devices = [self.device_] if self.device_.type == "cuda" else []
         start = time.perf_counter()
         with torch.random.fork_rng(devices=devices):
@@ -194,13 +188,13 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _fit_graph(self, graph: Data, seed: int, labels: torch.Tensor | None) -> None:
+    def _fit_graph(self, graph: Data, seed: int, labels: np.ndarray | None) -> None:
         raise NotImplementedError
 
     def _record(self, entry: dict, predicted: torch.Tensor, labels) -> dict:
         """Append one epoch to ``history_``; metrics only when labels were given."""
         if labels is not None:
-            entry.update(evaluate(labels.cpu().numpy(), predicted.cpu().numpy()))
+            entry.update(evaluate(labels, predicted.cpu().numpy()))
         self.history_.append(entry)
         return entry
 

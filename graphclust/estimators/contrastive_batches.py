@@ -3,14 +3,7 @@ r"""Batches for the contrastive objective: exact full graph, or sampled mini-bat
 A :class:`ContrastiveBatch` names the seeds (the batch's nodes: the clustering loss covers
 them), the candidates (nodes the contrastive denominator sums over; seeds come first), the
 contrastive anchors (the seeds the contrastive loss averages over) and the positive pairs
-with their weights.
-
-Isolated nodes: :math:`\hat A` gives a node without edges itself as its only positive, so
-its contrastive term is pure repulsion from every other node. With
-``exclude_isolated=True`` such nodes are not anchors (they stay candidates, i.e.
-negatives of the others, and are still clustered); on DBLP, where 36% of the nodes are
-isolated, their repulsion otherwise spreads those nodes over the sphere and washes out the
-clusters as training goes on. The training loop encodes ``candidates`` once and never needs to know
+with their weights. The training loop encodes ``candidates`` once and never needs to know
 which kind of batch it got:
 
 * :class:`FullGraphBatches`: one batch per epoch, anchors = candidates = all nodes, exact
@@ -19,6 +12,13 @@ which kind of batch it got:
   with positives from random walks (:func:`graphclust.sampling.sample_positives`); the
   candidates are the batch plus its positives, so the denominator uses in-batch negatives
   and nothing of size :math:`N \times N` is ever built.
+
+Isolated nodes: :math:`\hat A` gives a node without edges itself as its only positive, so
+its contrastive term is pure repulsion from every other node. With
+``exclude_isolated=True`` such nodes are not anchors (they stay candidates, i.e.
+negatives of the others, and are still clustered); on DBLP, where 36% of the nodes are
+isolated, their repulsion otherwise spreads those nodes over the sphere and washes out the
+clusters as training goes on.
 """
 
 from __future__ import annotations

@@ -213,6 +213,13 @@ class _SCGCBase(BaseGraphClusterer):
         )
 
     def _fit_graph(self, graph, seed, labels) -> None:
+        if graph.edge_index.shape[1] == 0:
+            warnings.warn(
+                "the graph has no edges: the contrastive term has only self-pairs "
+                "(every node is its own only positive)",
+                UserWarning,
+                stacklevel=3,
+            )
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
         self.transform_ = FeatureTransform(self.features).fit(graph.x)
@@ -235,11 +242,9 @@ class _SCGCBase(BaseGraphClusterer):
             start = kmeans(self._embedding(self._encode_all(x)), self.n_clusters, n_init=20,
                            generator=generator)
         self.head_.reset_parameters(start.centers)
-        previous = start.labels
-        window = [start.labels]
+        window = [start.labels]  # cluster labels of the last check_interval + 1 epochs
 
-        networks = _Networks(self.encoder_, self.head_, self.decoder_,
-                             self.normalize_embedding)
+        networks = _Networks(self.encoder_, self.head_, self.decoder_, self._embedding)
         # Gradients averaged over processes; DDP also broadcasts rank 0's parameters
         # (centres included) so every process starts from the same k-means solution.
         trained = _data_parallel(networks, world_size)
@@ -276,8 +281,7 @@ class _SCGCBase(BaseGraphClusterer):
                     sums["contrastive"] += nc.item()
                     if batch.is_full_graph:
                         predicted = q.detach().argmax(1)
-                changed = (predicted != previous).float().mean().item()
-                previous = predicted
+                changed = (predicted != window[-1]).float().mean().item()
                 window.append(predicted)
                 entry = {"epoch": epoch, "phase": "train", "changed": changed}
                 entry.update({key: value / len(batches) for key, value in sums.items()})
@@ -381,17 +385,17 @@ class _SCGCBase(BaseGraphClusterer):
 class _Networks(nn.Module):
     """Encoder, clustering head and optional decoder as one module (one DDP unit)."""
 
-    def __init__(self, encoder, head, decoder, normalize_embedding: bool):
+    def __init__(self, encoder, head, decoder, embedding):
         super().__init__()
         self.encoder = encoder
         self.head = head
         self.decoder = decoder
-        self.normalize_embedding = normalize_embedding
+        self.embedding = embedding  # the estimator's map from encoder output to head input
 
     def forward(self, rows: torch.Tensor, num_seeds: int):
         z = self.encoder(rows)
         seeds = z[:num_seeds]
-        q = self.head(F.normalize(seeds, dim=1) if self.normalize_embedding else seeds)
+        q = self.head(self.embedding(seeds))
         reconstructed = self.decoder(seeds) if self.decoder is not None else None
         return z, q, reconstructed
 
