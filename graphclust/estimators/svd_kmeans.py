@@ -23,20 +23,14 @@ from sklearn.decomposition import TruncatedSVD
 from graphclust.data.transforms import FeatureTransform
 from graphclust.estimators.base import BaseGraphClusterer, _check_int
 from graphclust.kmeans import kmeans
+from graphclust.objectives.contrastive import normalized_adjacency
 
 __all__ = ["SVDKMeans", "propagate"]
 
 
 def propagate(x: torch.Tensor, edge_index: torch.Tensor, steps: int) -> torch.Tensor:
     r""":math:`S^t x` with :math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}`, sparse."""
-    n = x.shape[0]
-    loops = torch.arange(n, device=x.device)
-    row = torch.cat([edge_index[0], loops])
-    col = torch.cat([edge_index[1], loops])
-    inv_sqrt = torch.bincount(row, minlength=n).to(x.dtype).rsqrt()
-    values = inv_sqrt[row] * inv_sqrt[col]
-    s = torch.sparse_coo_tensor(torch.stack([row, col]), values, (n, n),
-                                check_invariants=False).coalesce()
+    s = normalized_adjacency(edge_index, x.shape[0], symmetric=True, dtype=x.dtype)
     for _ in range(steps):
         x = torch.sparse.mm(s, x)
     return x

@@ -35,18 +35,28 @@ __all__ = ["normalized_adjacency", "positive_weights", "neighbor_contrastive_los
 _KINDS = ("power", "influence")
 
 
-def normalized_adjacency(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
-    r"""Sparse :math:`\hat A = \tilde D^{-1}(A + I)` as a coalesced COO tensor.
+def normalized_adjacency(
+    edge_index: torch.Tensor,
+    num_nodes: int,
+    symmetric: bool = False,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    r"""Sparse normalised adjacency with self-loops, as a coalesced COO tensor.
 
-    ``edge_index`` lists each undirected edge in both directions, without self-loops
-    (the canonical form of :func:`graphclust.data.to_graph`).
+    ``symmetric=False``: :math:`\hat A = \tilde D^{-1}(A + I)` (row-stochastic, SCGC's
+    positives); ``symmetric=True``: :math:`\tilde D^{-1/2}(A + I)\tilde D^{-1/2}` (GCN/SGC
+    propagation). ``edge_index`` lists each undirected edge in both directions, without
+    self-loops (the canonical form of :func:`graphclust.data.to_graph`).
     """
-    device = edge_index.device
-    loops = torch.arange(num_nodes, device=device)
+    loops = torch.arange(num_nodes, device=edge_index.device)
     row = torch.cat([edge_index[0], loops])
     col = torch.cat([edge_index[1], loops])
-    degree = torch.bincount(row, minlength=num_nodes).to(torch.float32)
-    values = degree.reciprocal()[row]
+    degree = torch.bincount(row, minlength=num_nodes).to(dtype)
+    if symmetric:
+        inv_sqrt = degree.rsqrt()
+        values = inv_sqrt[row] * inv_sqrt[col]
+    else:
+        values = degree.reciprocal()[row]
     return torch.sparse_coo_tensor(
         torch.stack([row, col]), values, (num_nodes, num_nodes), check_invariants=False
     ).coalesce()
