@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Quick probes for the open Cora gap (issue 3): one parameter changed from the defaults,
+# 3 seeds, Cora and DBLP. Results: benchmarks/results/cora_probes/<name>/results.md
+#   bash benchmarks/cora_probes.sh [DATA_ROOT]
+set -euo pipefail
+ROOT=${1:-../shared/data}
+GC=${GRAPHCLUST:-graphclust}
+run() {
+  local name=$1; shift
+  "$GC" bench --datasets cora,dblp --models scgc-star --seeds 3 --root "$ROOT" \
+    --out "benchmarks/results/cora_probes/$name" --quiet "$@"
+}
+run order_3 --set order=3
+run order_4 --set order=4
+run tau_0.5 --set tau=0.5
+run tau_2 --set tau=2.0
+run order_3_tau_0.5 --set order=3 --set tau=0.5
+run order_3_embedding_64 --set order=3 --set embedding_dim=64
