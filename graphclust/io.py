@@ -14,7 +14,9 @@ A model file is a zip archive with two members:
     containers, so loading a file never runs code stored in it.
 
 Tuples in the parameters (``hidden_dims=(500, 500, 2000)``) are stored as
-``{"__tuple__": [...]}`` so that the loaded estimator has exactly the saved parameters.
+``{"__tuple__": [...]}`` and encoder configurations (``encoder=MLPConfig(...)``) as
+``{"__config__": "module:Class", "fields": {...}}`` (only graphclust classes are imported
+back), so that the loaded estimator has exactly the saved parameters.
 
 A file written by another graphclust version is refused with a :class:`ValueError` (the
 fitted attributes an estimator needs may differ between versions): refit, or load it with
@@ -23,6 +25,8 @@ the version named in the message.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import io
 import json
 import os
@@ -57,9 +61,18 @@ def _registry_name(estimator) -> str:
 
 
 def _encode(name: str, value):
-    """JSON-able form of one parameter value; tuples are tagged to come back as tuples."""
+    """JSON-able form of one parameter value; tuples are tagged to come back as tuples,
+    encoder configurations (graphclust dataclasses) by import path and fields."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        cls = type(value)
+        if not cls.__module__.startswith("graphclust."):
+            raise TypeError(f"parameter {name}: {cls.__name__} is not a graphclust "
+                            "configuration, so it cannot be saved")
+        return {"__config__": f"{cls.__module__}:{cls.__qualname__}",
+                "fields": {f.name: _encode(f"{name}.{f.name}", getattr(value, f.name))
+                           for f in dataclasses.fields(value)}}
     if isinstance(value, tuple):
         return {"__tuple__": [_encode(name, item) for item in value]}
     if isinstance(value, list):
@@ -73,6 +86,12 @@ def _encode(name: str, value):
 def _decode(value):
     if isinstance(value, dict) and set(value) == {"__tuple__"}:
         return tuple(_decode(item) for item in value["__tuple__"])
+    if isinstance(value, dict) and set(value) == {"__config__", "fields"}:
+        module_name, _, qualname = value["__config__"].partition(":")
+        if not module_name.startswith("graphclust."):  # never import code named by a file
+            raise ValueError(f"configuration class {value['__config__']!r} is not graphclust's")
+        cls = getattr(importlib.import_module(module_name), qualname)
+        return cls(**{key: _decode(item) for key, item in value["fields"].items()})
     if isinstance(value, list):
         return [_decode(item) for item in value]
     return value
@@ -233,7 +252,11 @@ def load(path: str | os.PathLike):
     ):
         raise ValueError(f"{path} is corrupted: {_TENSORS} is not a name -> tensor mapping")
 
-    params = {key: _decode(value) for key, value in header["params"].items()}
+    try:
+        params = {key: _decode(value) for key, value in header["params"].items()}
+    except (ImportError, AttributeError, TypeError, ValueError) as error:
+        raise ValueError(f"{path} has a parameter this graphclust cannot rebuild: {error}") \
+            from None
     try:
         estimator = MODELS[name](**params)
     except TypeError as error:

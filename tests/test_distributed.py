@@ -53,6 +53,6 @@ def test_two_processes_stay_in_sync_and_match_single_process_quality(tmp_path):
 
 
 def test_full_batch_is_refused_in_a_distributed_job(monkeypatch):
-    monkeypatch.setattr("graphclust.estimators.scgc.distributed_context", lambda: (0, 2))
+    monkeypatch.setattr("graphclust.estimators.contrastive.distributed_context", lambda: (0, 2))
     with pytest.raises(ValueError, match="set batch_size"):
         SCGCStar(**{**PARAMS, "batch_size": None}).fit(_graph())

@@ -104,25 +104,6 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 f"features={self.features!r} is not one of {FEATURE_TRANSFORMS}"
             )
 
-    def _validate_training_params(self) -> None:
-        """Checks shared by the estimators trained with the contrastive objective."""
-        _check_int("order", self.order, 1)
-        _check_int("max_epochs", self.max_epochs, 0)
-        _check_int("pretrain_epochs", self.pretrain_epochs, 0)
-        _check_int("embedding_dim", self.embedding_dim, 1)
-        _check_int("batch_size", self.batch_size, 1, allow_none=True)
-        _check_real("alpha", self.alpha, 0.0, strict=False)
-        _check_real("beta", self.beta, 0.0, strict=False)
-        _check_real("tau", self.tau, 0.0, strict=True)
-        _check_real("lr", self.lr, 0.0, strict=True)
-        _check_real("tol", self.tol, 0.0, strict=False)
-        hidden = self.hidden_dims
-        if isinstance(hidden, numbers.Integral):
-            hidden = (hidden,)
-        if any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1
-               for h in hidden):
-            raise ValueError(f"hidden_dims must be positive integers, got {self.hidden_dims!r}")
-
     # ------------------------------------------------------------------ input
     def _graph(self, X, y=None, adjacency=None) -> Data:
         """A validated graph; a plain feature matrix without edges gets a kNN graph."""
@@ -137,20 +118,49 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
         if isinstance(X, Data) or adjacency is not None:
             return graph
+        return self._with_knn_graph(graph)
+
+    def _with_knn_graph(self, graph: Data) -> Data:
         k = min(self.n_neighbors, graph.num_nodes - 1)
         graph.edge_index = knn_graph(graph.x, k=k, metric="cosine")
         graph.knn_graph = True
         return graph
 
-    def _features(self, X) -> torch.Tensor:
-        """Feature matrix for inference: a ``Data``'s ``x`` or any array ``to_graph`` takes."""
-        graph = to_graph(X) if isinstance(X, Data) else to_graph(_as_matrix(X, min_samples=1))
+    def _uses_graph(self) -> bool:
+        """Whether inference reads the edges (message-passing encoders: transductive)."""
+        return False
+
+    def _inference_graph(self, X, adjacency=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Features (and edges, for a model that reads them) for ``predict``/``transform``.
+
+        A model whose encoder passes messages needs the graph: a ``Data``, a matrix with
+        ``adjacency``, or, when ``fit`` itself built a kNN graph from a plain matrix, a
+        plain matrix (the same kind of kNN graph is built for it).
+        """
+        if isinstance(X, Data) and adjacency is not None:
+            raise ValueError("pass the edges inside the Data object, not as adjacency")
+        uses_graph = self._uses_graph()
+        if isinstance(X, Data):
+            graph = to_graph(X)
+        else:
+            matrix = _as_matrix(X, min_samples=2 if uses_graph else 1)
+            graph = to_graph(matrix, adjacency if uses_graph else None)
         if graph.x.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {graph.x.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input"
             )
-        return graph.x
+        if not uses_graph:
+            return graph.x, None
+        if not isinstance(X, Data) and adjacency is None:
+            if not self.knn_graph_:
+                raise ValueError(
+                    f"{type(self).__name__} passes messages over the graph, so predict and "
+                    "transform need it: pass a torch_geometric Data or X with adjacency= "
+                    "(it was fitted on a given graph, not on a kNN graph of X)"
+                )
+            graph = self._with_knn_graph(graph)
+        return graph.x, graph.edge_index
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, adjacency=None):
@@ -177,6 +187,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self._validate_params(graph.num_nodes)
         self.device_ = resolve_device(self.device)
         self.n_features_in_ = int(graph.x.shape[1])
+        self.knn_graph_ = bool(getattr(graph, "knn_graph", False))
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         # Labels only score the epochs in history_; converted once, not every epoch.
         labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
@@ -207,27 +218,32 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
-    def _soft_assignments(self, X) -> tuple[torch.Tensor, torch.Tensor]:
+    def _soft_assignments(self, X, adjacency=None) -> tuple[torch.Tensor, torch.Tensor]:
         check_is_fitted(self, "cluster_centers_")
-        x = self._features(X).to(self.device_)
-        z = self._embed(x)
+        x, edge_index = self._inference_graph(X, adjacency)
+        z = self._embed(x.to(self.device_),
+                        None if edge_index is None else edge_index.to(self.device_))
         centers = torch.as_tensor(self.cluster_centers_, device=z.device)
         return z, student_t_assignment(z, centers)
 
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+    def _embed(self, x: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
-    def predict(self, X) -> np.ndarray:
-        """Cluster index of each row (argmax of the Student-t assignment)."""
-        return self._soft_assignments(X)[1].argmax(1).cpu().numpy()
+    def predict(self, X, adjacency=None) -> np.ndarray:
+        """Cluster index of each node (argmax of the Student-t assignment).
 
-    def predict_proba(self, X) -> np.ndarray:
+        ``X`` as in :meth:`fit`; ``adjacency`` is read only by models whose encoder
+        passes messages (they need the graph, see :meth:`_inference_graph`).
+        """
+        return self._soft_assignments(X, adjacency)[1].argmax(1).cpu().numpy()
+
+    def predict_proba(self, X, adjacency=None) -> np.ndarray:
         """Student-t soft assignments :math:`Q`, shape ``(n, n_clusters)``."""
-        return self._soft_assignments(X)[1].cpu().numpy()
+        return self._soft_assignments(X, adjacency)[1].cpu().numpy()
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X, adjacency=None) -> np.ndarray:
         """Encoder embeddings, shape ``(n, embedding_dim)``."""
-        return self._soft_assignments(X)[0].cpu().numpy()
+        return self._soft_assignments(X, adjacency)[0].cpu().numpy()
 
     # ------------------------------------------------------------------ persistence
     def _model_tensors(self) -> dict[str, torch.Tensor]:
@@ -251,6 +267,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fitted_metadata(self) -> dict:
         """JSON-serialisable fitted attributes."""
         return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
+                "knn_graph_": self.knn_graph_,
                 "history_": self.history_, "transform_kind": self.transform_.kind_,
                 "fit_time_": self.fit_time_}
 
@@ -258,6 +275,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """Rebuild a fitted estimator from :meth:`_fitted_tensors` and the metadata."""
         self.n_features_in_ = int(metadata["n_features_in_"])
         self.n_iter_ = int(metadata["n_iter_"])
+        self.knn_graph_ = bool(metadata["knn_graph_"])
         self.history_ = list(metadata["history_"])
         self.fit_time_ = float(metadata["fit_time_"])
         self.device_ = torch.device("cpu")

@@ -114,5 +114,5 @@ class SVDKMeans(BaseGraphClusterer):
         self.components_ = tensors["components_"]
 
     # ------------------------------------------------------------------ inference
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+    def _embed(self, x: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:
         return self._project(self.transform_.transform(x))

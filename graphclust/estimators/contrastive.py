@@ -1,0 +1,389 @@
+r"""The training loop shared by every estimator with the contrastive objective.
+
+:class:`ContrastiveClusterer` composes the package's parts and knows none of their
+insides: an encoder built from an :class:`graphclust.nn.config.EncoderConfig`, the
+neighbour-contrastive / IAC objective (:mod:`graphclust.objectives`), DEC's Student-t
+head, a k-means start, batches from :mod:`graphclust.estimators.contrastive_batches` and,
+for message-passing encoders in mini-batches, :func:`graphclust.sampling.sample_neighbors`.
+
+Training runs in three stages: a start of the encoder (``pretrain``), k-means on the
+embeddings to place the Student-t centres, then joint training of
+:math:`\beta\,\mathrm{KL}(P\|Q) + \alpha\,\mathcal L_{NC}` (+ reconstruction when the
+estimator has a decoder) until the label-free stopping rule fires or ``max_epochs`` is
+reached. Subclasses only choose the positives, the decoder, their parameters and their
+default encoder (:meth:`ContrastiveClusterer._default_encoder`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graphclust.data.transforms import FeatureTransform
+from graphclust.estimators.base import BaseGraphClusterer, _check_int, _check_real
+from graphclust.estimators.contrastive_batches import FullGraphBatches, SampledBatches
+from graphclust.kmeans import kmeans
+from graphclust.nn.config import EncoderConfig, check_positive_ints
+from graphclust.nn.heads import StudentTHead
+from graphclust.nn.mlp import MLP
+from graphclust.objectives.clustering import kl_clustering_loss, target_distribution
+from graphclust.objectives.contrastive import neighbor_contrastive_loss
+from graphclust.sampling import CSRGraph, sample_neighbors
+
+__all__ = ["ContrastiveClusterer", "PRETRAIN_MODES", "distributed_context"]
+
+PRETRAIN_MODES = ("contrastive", "autoencoder", "none")
+
+
+@dataclass
+class _EncoderInputs:
+    """How the encoder sees the training graph: rows only, or (sub)graphs around them."""
+
+    x: torch.Tensor
+    edge_index: torch.Tensor | None  # None for feature-only encoders
+    csr: CSRGraph | None  # for sampling neighbourhoods of mini-batches
+    fanouts: list[int]
+    generator: torch.Generator
+
+    def __call__(self, batch) -> tuple[tuple[torch.Tensor, ...], int]:
+        """Encoder arguments for a batch and how many leading output rows are its candidates."""
+        num_candidates = len(batch.candidates)
+        if batch.is_full_graph:
+            rows = (self.x,) if self.edge_index is None else (self.x, self.edge_index)
+            return rows, num_candidates
+        if self.edge_index is None:
+            return (self.x[batch.candidates],), num_candidates
+        # The candidates' sampled neighbourhoods; candidates come first in the subgraph.
+        sub = sample_neighbors(self.csr, batch.candidates, self.fanouts, self.generator)
+        return (self.x[sub.node_ids], sub.edge_index), num_candidates
+
+
+class ContrastiveClusterer(BaseGraphClusterer):
+    """Base class of SCGC, SCGC*, MPNN+VN and the graph transformer (see module docstring).
+
+    Subclasses set ``_positive_kind`` (``"power"``: :math:`\\hat A^r`, ``"influence"``:
+    :math:`\\sum_{l\\le r}\\hat A^l`), ``_reconstruction`` and implement
+    :meth:`_default_encoder`. Their ``__init__`` stores the parameters read here.
+    """
+
+    _positive_kind = "influence"
+    _reconstruction = False
+
+    # ------------------------------------------------------------------ parameters
+    def _validate_params(self, num_nodes: int) -> None:
+        super()._validate_params(num_nodes)
+        _check_int("order", self.order, 1)
+        _check_int("max_epochs", self.max_epochs, 0)
+        _check_int("pretrain_epochs", self.pretrain_epochs, 0)
+        _check_int("embedding_dim", self.embedding_dim, 1)
+        _check_int("batch_size", self.batch_size, 1, allow_none=True)
+        _check_int("num_walks", self.num_walks, 1)
+        _check_int("fanout", self.fanout, 1)
+        _check_int("check_interval", self.check_interval, 1)
+        for name in ("alpha", "beta", "tol"):
+            _check_real(name, getattr(self, name), 0.0, strict=False)
+        for name in ("tau", "lr", "pretrain_lr"):
+            _check_real(name, getattr(self, name), 0.0, strict=True)
+        if self.pretrain not in PRETRAIN_MODES:
+            raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
+        if self.encoder is not None and not isinstance(self.encoder, EncoderConfig):
+            raise TypeError(
+                f"encoder must be None or an encoder configuration with uses_graph and "
+                f"build(in_channels, out_channels) (e.g. graphclust.nn.MLPConfig), got "
+                f"{type(self.encoder).__name__}"
+            )
+        if self.encoder is None:
+            self._default_encoder()  # validates the architecture parameters
+        if self._reconstruction or self.pretrain == "autoencoder":
+            check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
+
+    def _default_encoder(self) -> EncoderConfig:
+        """The encoder built from the estimator's own architecture parameters."""
+        raise NotImplementedError
+
+    def _encoder_config(self) -> EncoderConfig:
+        return self._default_encoder() if self.encoder is None else self.encoder
+
+    def _uses_graph(self) -> bool:
+        return self._encoder_config().uses_graph
+
+    def _decoder(self) -> MLP:
+        """SDCN's mirror-image decoder ``embedding - reversed(hidden_dims) - features``."""
+        hidden = check_positive_ints("hidden_dims", self.hidden_dims)
+        return MLP([int(self.embedding_dim), *hidden[::-1], self.n_features_in_])
+
+    # ------------------------------------------------------------------ training
+    def _contrastive_batches(self, graph, seed: int, rank: int = 0, world_size: int = 1):
+        n = graph.num_nodes
+        if self.batch_size is not None and self.batch_size >= n:
+            warnings.warn(
+                f"batch_size={self.batch_size} is not smaller than the graph ({n} nodes): "
+                "training full-batch with exact positives",
+                UserWarning,
+                stacklevel=5,
+            )
+        if self.batch_size is None or self.batch_size >= n:
+            return FullGraphBatches(graph.edge_index, n, self.order, self._positive_kind,
+                                    self.exclude_isolated)
+        return SampledBatches(graph.edge_index, n, self.order, self._positive_kind,
+                              self.batch_size, self.num_walks, seed, self.exclude_isolated,
+                              rank=rank, world_size=world_size)
+
+    def _embedding(self, z: torch.Tensor) -> torch.Tensor:
+        """What the clustering head sees: the encoder output, on the unit sphere if asked."""
+        return F.normalize(z, dim=1) if self.normalize_embedding else z
+
+    def _contrastive_loss(self, z, batch) -> torch.Tensor:
+        if len(batch.anchor_rows) == 0:  # only isolated nodes in this batch
+            return z.sum() * 0.0
+        return neighbor_contrastive_loss(
+            z[batch.anchor_rows], z, batch.positive_anchor, batch.positive_candidate,
+            batch.positive_weight, self.tau, self_candidate=batch.anchor_rows,
+        )
+
+    def _fit_graph(self, graph, seed, labels) -> None:
+        if graph.edge_index.shape[1] == 0:
+            warnings.warn(
+                "the graph has no edges: the contrastive term has only self-pairs "
+                "(every node is its own only positive)",
+                UserWarning,
+                stacklevel=3,
+            )
+        device = graph.x.device
+        generator = torch.Generator(device=device).manual_seed(seed)
+        self.transform_ = FeatureTransform(self.features).fit(graph.x)
+        x = self.transform_.transform(graph.x)
+        rank, world_size = distributed_context()
+        if world_size > 1 and self.batch_size is None:
+            raise ValueError(
+                "multi-process training shards seed batches across processes: set batch_size"
+            )
+        batches = self._contrastive_batches(graph, seed, rank, world_size)
+
+        self.encoder_ = self._build_encoder().to(device)
+        uses_graph = self._uses_graph()
+        if uses_graph and self.pretrain == "autoencoder":
+            raise ValueError("pretrain='autoencoder' needs a feature-only encoder; this one "
+                             "passes messages over the graph (use 'contrastive' or 'none')")
+        self.decoder_ = self._decoder().to(device) if self._reconstruction else None
+        self.head_ = StudentTHead(self.n_clusters, int(self.embedding_dim)).to(device)
+        edge_index = graph.edge_index if uses_graph else None
+        csr = None
+        if uses_graph and not isinstance(batches, FullGraphBatches):
+            csr = CSRGraph.from_edge_index(graph.edge_index, graph.num_nodes, device=device)
+        inputs = _EncoderInputs(x, edge_index, csr,
+                                [self.fanout] * getattr(self.encoder_, "num_layers", 0),
+                                generator)
+        self.history_ = []
+        self._pretrain(inputs, batches, generator, world_size)
+
+        with torch.no_grad():
+            start = kmeans(self._embedding(self._encode_all(x, edge_index)), self.n_clusters,
+                           n_init=20, generator=generator)
+        self.head_.reset_parameters(start.centers)
+        window = [start.labels]  # cluster labels of the last check_interval + 1 epochs
+
+        networks = _Networks(self.encoder_, self.head_, self.decoder_, self._embedding)
+        # Gradients averaged over processes; DDP also broadcasts rank 0's parameters
+        # (centres included) so every process starts from the same k-means solution.
+        trained = _data_parallel(networks, world_size)
+        optimizer = torch.optim.Adam(networks.parameters(), lr=self.lr)
+        self.n_iter_ = 0
+        with self._progress(self.max_epochs, type(self).__name__) as bar:
+            for epoch in range(1, self.max_epochs + 1):
+                target = None
+                if not isinstance(batches, FullGraphBatches):
+                    # Mini-batches: P from the whole graph at the start of the epoch (DEC).
+                    with torch.no_grad():
+                        q_all = self.head_(self._embedding(self._encode_all(x, edge_index)))
+                    target = target_distribution(q_all)
+                    predicted = q_all.argmax(1)
+                sums = {"loss": 0.0, "kl": 0.0, "contrastive": 0.0}
+                for batch in batches:
+                    num_seeds = len(batch.seeds)
+                    arguments, num_candidates = inputs(batch)
+                    z, q, reconstructed = trained(arguments, num_candidates, num_seeds)
+                    p = target_distribution(q) if target is None else target[batch.seeds]
+                    kl = kl_clustering_loss(p, q)
+                    nc = self._contrastive_loss(z, batch)
+                    loss = self.beta * kl + self.alpha * nc
+                    if reconstructed is not None:
+                        seeds_x = x if batch.is_full_graph else x[batch.seeds]
+                        reconstruction = F.mse_loss(reconstructed, seeds_x)
+                        loss = loss + reconstruction
+                        sums["reconstruction"] = sums.get("reconstruction", 0.0) + \
+                            reconstruction.item()
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    sums["loss"] += loss.item()
+                    sums["kl"] += kl.item()
+                    sums["contrastive"] += nc.item()
+                    if batch.is_full_graph:
+                        predicted = q.detach().argmax(1)
+                changed = (predicted != window[-1]).float().mean().item()
+                window.append(predicted)
+                entry = {"epoch": epoch, "phase": "train", "changed": changed}
+                entry.update({key: value / len(batches) for key, value in sums.items()})
+                self._record(entry, predicted, labels)
+                self.n_iter_ = epoch
+                if bar is not None:
+                    bar.update()
+                    bar.set_postfix(loss=f"{entry['loss']:.4f}", changed=f"{changed:.4f}")
+                # DEC's rule over a window: stop once fewer than `tol` of the nodes changed
+                # cluster in the last `check_interval` epochs. Every process sees the same
+                # whole-graph labels, so all processes stop together.
+                if len(window) > self.check_interval:
+                    drift = (window.pop(0) != window[-1]).float().mean().item()
+                    entry["changed_window"] = drift
+                    if drift < self.tol:
+                        break
+
+        with torch.no_grad():
+            z = self._embedding(self._encode_all(x, edge_index))
+            q = self.head_(z)
+        self.embedding_ = z.cpu().numpy()
+        self.labels_ = q.argmax(1).cpu().numpy()
+        self.cluster_centers_ = self.head_.centers.detach().cpu().numpy()
+
+    def _build_encoder(self) -> nn.Module:
+        return self._encoder_config().build(self.n_features_in_, int(self.embedding_dim))
+
+    @torch.no_grad()
+    def _encode_all(self, x: torch.Tensor, edge_index: torch.Tensor | None,
+                    chunk_size: int = 65536) -> torch.Tensor:
+        """Embeddings of every node, in evaluation mode.
+
+        Feature-only encoders run over row chunks; message-passing encoders run layer by
+        layer over the whole graph, so a node's embedding never depends on batching.
+        """
+        was_training = self.encoder_.training
+        self.encoder_.eval()
+        try:
+            if edge_index is not None:
+                return self.encoder_(x, edge_index)
+            return torch.cat([self.encoder_(chunk) for chunk in x.split(chunk_size)])
+        finally:
+            self.encoder_.train(was_training)
+
+    def _pretrain(self, inputs: _EncoderInputs, batches, generator, world_size: int = 1) -> None:
+        """Start the encoder: contrastive-only epochs, an autoencoder, or nothing.
+
+        With several processes the contrastive start is data-parallel like training; the
+        autoencoder start runs identically (same seed, same data) on every process.
+        """
+        if self.pretrain == "none" or self.pretrain_epochs == 0:
+            return
+        if self.pretrain == "contrastive":
+            # One optimizer step per unit of `pretrain_epochs`, whatever the batch size: the
+            # start is measured in Adam steps (a full-graph epoch is one step), because too
+            # many steps erode the clusters (benchmarks/results/notes.md).
+            encoder = _data_parallel(_Rows(self.encoder_), world_size)
+            optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.pretrain_lr)
+            stream = (batch for _ in iter(int, 1) for batch in batches)
+            with self._progress(self.pretrain_epochs, "pretrain") as bar:
+                for step in range(1, self.pretrain_epochs + 1):
+                    batch = next(stream)
+                    arguments, num_candidates = inputs(batch)
+                    loss = self._contrastive_loss(encoder(arguments, num_candidates), batch)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    self.history_.append({"epoch": step, "phase": "pretrain", "loss": loss.item()})
+                    if bar is not None:
+                        bar.update()
+                        bar.set_postfix(loss=f"{loss.item():.4f}")
+            return
+        # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
+        x = inputs.x
+        decoder = self.decoder_ or self._decoder().to(x.device)
+        parameters = list(self.encoder_.parameters()) + list(decoder.parameters())
+        optimizer = torch.optim.Adam(parameters, lr=self.pretrain_lr)
+        for epoch in range(1, self.pretrain_epochs + 1):
+            order = torch.randperm(x.shape[0], generator=generator, device=x.device)
+            total = 0.0
+            for batch in order.split(256):
+                loss = F.mse_loss(decoder(self.encoder_(x[batch])), x[batch])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(batch)
+            self.history_.append(
+                {"epoch": epoch, "phase": "pretrain", "loss": total / x.shape[0]}
+            )
+
+    # ------------------------------------------------------------------ persistence
+    def _model_tensors(self) -> dict[str, torch.Tensor]:
+        tensors = {f"encoder.{k}": v for k, v in self.encoder_.state_dict().items()}
+        tensors.update({f"head.{k}": v for k, v in self.head_.state_dict().items()})
+        if self.decoder_ is not None:
+            tensors.update({f"decoder.{k}": v for k, v in self.decoder_.state_dict().items()})
+        return tensors
+
+    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
+        def part(prefix):
+            return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+        self.encoder_ = self._build_encoder()
+        self.encoder_.load_state_dict(part("encoder."))
+        self.head_ = StudentTHead(self.n_clusters, int(self.embedding_dim))
+        self.head_.load_state_dict(part("head."))
+        self.decoder_ = None
+        if self._reconstruction:
+            self.decoder_ = self._decoder()
+            self.decoder_.load_state_dict(part("decoder."))
+
+    # ------------------------------------------------------------------ inference
+    def _embed(self, x: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:
+        x = self.transform_.transform(x)
+        return self._embedding(self._encode_all(x, edge_index if self._uses_graph() else None))
+
+
+class _Rows(nn.Module):
+    """An encoder called on batch inputs, keeping the candidates' leading rows."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, arguments: tuple[torch.Tensor, ...], num_candidates: int) -> torch.Tensor:
+        return self.encoder(*arguments)[:num_candidates]
+
+
+class _Networks(nn.Module):
+    """Encoder, clustering head and optional decoder as one module (one DDP unit)."""
+
+    def __init__(self, encoder, head, decoder, embedding):
+        super().__init__()
+        self.rows = _Rows(encoder)
+        self.head = head
+        self.decoder = decoder
+        self.embedding = embedding  # the estimator's map from encoder output to head input
+
+    def forward(self, arguments, num_candidates: int, num_seeds: int):
+        z = self.rows(arguments, num_candidates)
+        seeds = z[:num_seeds]
+        q = self.head(self.embedding(seeds))
+        reconstructed = self.decoder(seeds) if self.decoder is not None else None
+        return z, q, reconstructed
+
+
+def distributed_context() -> tuple[int, int]:
+    """``(rank, world_size)`` of an initialised torch.distributed job, else ``(0, 1)``."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _data_parallel(module: nn.Module, world_size: int) -> nn.Module:
+    if world_size == 1:
+        return module
+    from torch.nn.parallel import DistributedDataParallel
+
+    device = next(module.parameters()).device
+    device_ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(module, device_ids=device_ids)

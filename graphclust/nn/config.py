@@ -1,0 +1,67 @@
+r"""Encoder configurations: what an estimator needs to build its encoder.
+
+Estimators trained with the contrastive objective take ``encoder=None`` (their own default
+architecture) or any object following :class:`EncoderConfig`: a small frozen dataclass of
+hyperparameters with a ``build(in_channels, out_channels)`` method. This keeps the encoder
+swappable (MLP, MPNN + virtual node, graph transformer, or a variant from
+:mod:`graphclust.extras`) without the estimators knowing any of them, and lets
+:mod:`graphclust.io` save the choice as JSON (the dataclass fields and its import path).
+
+Two kinds of encoder exist, told apart by ``uses_graph``:
+
+* feature-only (``uses_graph = False``): ``module(x) -> z``. Predicting needs no graph and
+  mini-batches encode only the batch's rows;
+* message-passing (``uses_graph = True``): ``module(x, edge_index) -> z`` for every node of
+  the given (sub)graph, with ``module.num_layers`` hops of receptive field. Predicting needs
+  the graph, and mini-batches encode sampled ``num_layers``-hop neighbourhoods.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+from torch import nn
+
+from graphclust.nn.mlp import MLP
+
+__all__ = ["EncoderConfig", "MLPConfig", "check_positive_ints"]
+
+
+@runtime_checkable
+class EncoderConfig(Protocol):
+    """Anything with ``uses_graph`` and ``build(in_channels, out_channels) -> nn.Module``."""
+
+    uses_graph: ClassVar[bool]
+
+    def build(self, in_channels: int, out_channels: int) -> nn.Module: ...
+
+
+def check_positive_ints(name: str, values) -> tuple[int, ...]:
+    """``values`` (an int or a sequence of ints) as a tuple, or a ValueError naming ``name``."""
+    values = (values,) if isinstance(values, numbers.Integral) else tuple(values)
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in values):
+        raise ValueError(f"{name} must be positive integers, got {values!r}")
+    return tuple(int(v) for v in values)
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    """A feature-only :class:`graphclust.nn.MLP` ``in - hidden_dims... - out``.
+
+    Parameters
+    ----------
+    hidden_dims : tuple of int
+        Hidden widths.
+    activation : str
+        Non-linearity between layers (see :class:`graphclust.nn.MLP`).
+    """
+
+    hidden_dims: tuple[int, ...] = (256,)
+    activation: str = "relu"
+    uses_graph: ClassVar[bool] = False
+
+    def build(self, in_channels: int, out_channels: int) -> MLP:
+        hidden = check_positive_ints("hidden_dims", self.hidden_dims)
+        return MLP([in_channels, *hidden, out_channels], self.activation)
