@@ -20,7 +20,8 @@ records per run:
   ``peak_rss_increase_mib``, that peak minus the resident size when the run started
   (the memory the run itself added). On CUDA, ``peak_cuda_mib`` is
   ``torch.cuda.max_memory_allocated`` during the run (tensors only, exact).
-* ``n_iter`` (training epochs run), graph sizes, the device and the estimator's
+* ``parameters`` (learned numbers: :func:`count_parameters`), ``n_iter`` (training
+  epochs run), graph sizes, the device and the estimator's
   parameters as JSON.
 
 A run that raises is recorded (``status="failed"``, the error in ``error``, the
@@ -58,6 +59,7 @@ __all__ = [
     "PROTOCOLS",
     "BenchmarkResults",
     "build_estimator",
+    "count_parameters",
     "machine_info",
     "run_benchmark",
     "summarize",
@@ -69,7 +71,7 @@ _METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}
 _COLUMNS = (
     "dataset", "model", "seed", "status", *METRICS, *(f"paper_{m}" for m in METRICS),
     "train_seconds", "predict_seconds", "peak_rss_mib", "peak_rss_increase_mib",
-    "peak_cuda_mib", "n_iter", "nodes", "edges", "n_clusters", "device", "params", "error",
+    "peak_cuda_mib", "parameters", "n_iter", "nodes", "edges", "n_clusters", "device", "params", "error",
 )
 
 
@@ -100,6 +102,18 @@ def _check_value(model: str, key: str, value, default) -> None:
             f"{model}: {key}={value!r} has type {type(value).__name__}, expected a value "
             f"like the default {key}={default!r}"
         )
+
+
+def count_parameters(estimator) -> int:
+    """Learned numbers of a fitted estimator: its torch modules' parameters plus fitted
+    tensors stored directly on it (e.g. :class:`SVDKMeans`' ``components_``)."""
+    total = 0
+    for name, value in vars(estimator).items():
+        if isinstance(value, torch.nn.Module):
+            total += sum(p.numel() for p in value.parameters())
+        elif isinstance(value, torch.Tensor) and name.endswith("_"):
+            total += value.numel()
+    return total
 
 
 def build_estimator(model: str, params: Mapping | None = None, **fixed):
@@ -301,14 +315,15 @@ def _write_markdown(results: BenchmarkResults, path: Path, *, protocol: str, com
              "`results.csv`.", ""]
     metric_keys = list(METRICS)
     metric_headers = [_METRIC_NAMES[m] for m in METRICS]
-    cost_keys = ["train_seconds", "predict_seconds", "peak_rss_increase_mib", "n_iter"]
-    cost_headers = ["train s", "predict s", "peak RSS increase MiB", "epochs"]
+    cost_keys = ["train_seconds", "predict_seconds", "peak_rss_increase_mib", "parameters",
+                 "n_iter"]
+    cost_headers = ["train s", "predict s", "peak RSS increase MiB", "parameters", "epochs"]
     if protocol in ("final", "both"):
         lines += ["## Final model", "",
                   "Scores of the model at the end of training (`predict` on all nodes); "
                   "labels are used for scoring only.", "",
                   *_table(results.summary, metric_keys + cost_keys, metric_headers
-                          + cost_headers, [4, 4, 4, 4, 2, 3, 0, 1]), ""]
+                          + cost_headers, [4, 4, 4, 4, 2, 3, 0, 0, 1]), ""]
     if protocol in ("paper", "both"):
         paper_keys = [f"paper_{m}" for m in METRICS]
         lines += ["## Paper protocol (optimistic)", "",
@@ -519,6 +534,7 @@ def run_benchmark(
                 peak_rss_mib=memory.peak / 2**20,
                 peak_rss_increase_mib=(memory.peak - memory.start) / 2**20,
                 peak_cuda_mib=None if memory.cuda_peak is None else memory.cuda_peak / 2**20,
+                parameters=count_parameters(estimator),
                 n_iter=estimator.n_iter_, n_clusters=estimator.n_clusters, device=str(device),
                 params=json.dumps(estimator.get_params(deep=False), default=str),
             )
@@ -538,7 +554,8 @@ def run_benchmark(
             _write_csv(results.rows, out / "results.csv")
     bar.close()
 
-    keys = [*METRICS, "train_seconds", "predict_seconds", "peak_rss_increase_mib", "n_iter"]
+    keys = [*METRICS, "train_seconds", "predict_seconds", "peak_rss_increase_mib", "parameters",
+            "n_iter"]
     if protocol != "final":
         keys += [f"paper_{m}" for m in METRICS]
     results.summary = summarize(results.rows, keys)

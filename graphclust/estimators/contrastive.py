@@ -138,12 +138,52 @@ class ContrastiveClusterer(BaseGraphClusterer):
         return F.normalize(z, dim=1) if self.normalize_embedding else z
 
     def _contrastive_loss(self, z, batch) -> torch.Tensor:
+        """The contrastive loss of the encoder output, averaged over the encoder's views.
+
+        An encoder may define ``contrastive_views(z) -> list of tensors`` (rows aligned
+        with ``z``): a projection head, matryoshka prefixes, auxiliary heads of local
+        learning. Each view gets the loss; by default the only view is ``z``.
+        """
+        views = self.encoder_.contrastive_views(z) if hasattr(
+            self.encoder_, "contrastive_views") else [z]
         if len(batch.anchor_rows) == 0:  # only isolated nodes in this batch
-            return z.sum() * 0.0
-        return neighbor_contrastive_loss(
-            z[batch.anchor_rows], z, batch.positive_anchor, batch.positive_candidate,
-            batch.positive_weight, self.tau, self_candidate=batch.anchor_rows,
-        )
+            return sum(view.sum() for view in views) * 0.0
+        return sum(
+            neighbor_contrastive_loss(
+                view[batch.anchor_rows], view, batch.positive_anchor,
+                batch.positive_candidate, batch.positive_weight, self.tau,
+                self_candidate=batch.anchor_rows,
+            )
+            for view in views
+        ) / len(views)
+
+    def _step(self, optimizer, loss: torch.Tensor) -> None:
+        """One optimizer step, with the encoder's optional regulariser and post-step hook.
+
+        ``regularization() -> scalar tensor`` is added to the loss (e.g. a group-sparsity
+        penalty); ``after_optimizer_step()`` runs after the update (e.g. a proximal step).
+        """
+        if hasattr(self.encoder_, "regularization"):
+            loss = loss + self.encoder_.regularization()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if hasattr(self.encoder_, "after_optimizer_step"):
+            with torch.no_grad():
+                self.encoder_.after_optimizer_step()
+
+    def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
+        """Adam over ``module``; the encoder may set per-group learning rates.
+
+        ``parameter_groups(lr) -> list of dicts`` (torch's param-group format) lets an
+        encoder scale its layers' learning rates (e.g. muP); other parameters get ``lr``.
+        """
+        if not hasattr(self.encoder_, "parameter_groups"):
+            return torch.optim.Adam(module.parameters(), lr=lr)
+        groups = list(self.encoder_.parameter_groups(lr))
+        encoder_ids = {id(p) for p in self.encoder_.parameters()}
+        rest = [p for p in module.parameters() if id(p) not in encoder_ids]
+        return torch.optim.Adam(groups + ([{"params": rest}] if rest else []), lr=lr)
 
     def _fit_graph(self, graph, seed, labels) -> None:
         if graph.edge_index.shape[1] == 0:
@@ -191,7 +231,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         # Gradients averaged over processes; DDP also broadcasts rank 0's parameters
         # (centres included) so every process starts from the same k-means solution.
         trained = _data_parallel(networks, world_size)
-        optimizer = torch.optim.Adam(networks.parameters(), lr=self.lr)
+        optimizer = self._optimizer(networks, self.lr)
         self.n_iter_ = 0
         with self._progress(self.max_epochs, type(self).__name__) as bar:
             for epoch in range(1, self.max_epochs + 1):
@@ -217,9 +257,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
                         loss = loss + reconstruction
                         sums["reconstruction"] = sums.get("reconstruction", 0.0) + \
                             reconstruction.item()
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
+                    self._step(optimizer, loss)
                     sums["loss"] += loss.item()
                     sums["kl"] += kl.item()
                     sums["contrastive"] += nc.item()
@@ -283,16 +321,14 @@ class ContrastiveClusterer(BaseGraphClusterer):
             # start is measured in Adam steps (a full-graph epoch is one step), because too
             # many steps erode the clusters (benchmarks/results/notes.md).
             encoder = _data_parallel(_Rows(self.encoder_), world_size)
-            optimizer = torch.optim.Adam(self.encoder_.parameters(), lr=self.pretrain_lr)
+            optimizer = self._optimizer(self.encoder_, self.pretrain_lr)
             stream = (batch for _ in iter(int, 1) for batch in batches)
             with self._progress(self.pretrain_epochs, "pretrain") as bar:
                 for step in range(1, self.pretrain_epochs + 1):
                     batch = next(stream)
                     arguments, num_candidates = inputs(batch)
                     loss = self._contrastive_loss(encoder(arguments, num_candidates), batch)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
+                    self._step(optimizer, loss)
                     self.history_.append({"epoch": step, "phase": "pretrain", "loss": loss.item()})
                     if bar is not None:
                         bar.update()
@@ -308,9 +344,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
             total = 0.0
             for batch in order.split(256):
                 loss = F.mse_loss(decoder(self.encoder_(x[batch])), x[batch])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                self._step(optimizer, loss)
                 total += loss.item() * len(batch)
             self.history_.append(
                 {"epoch": epoch, "phase": "pretrain", "loss": total / x.shape[0]}

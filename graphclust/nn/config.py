@@ -14,6 +14,16 @@ Two kinds of encoder exist, told apart by ``uses_graph``:
 * message-passing (``uses_graph = True``): ``module(x, edge_index) -> z`` for every node of
   the given (sub)graph, with ``module.num_layers`` hops of receptive field. Predicting needs
   the graph, and mini-batches encode sampled ``num_layers``-hop neighbourhoods.
+
+A built module may also define these optional methods, which the training loop
+(:class:`graphclust.estimators.contrastive.ContrastiveClusterer`) calls when present:
+
+* ``contrastive_views(z) -> list[Tensor]``: the tensors the contrastive loss is averaged
+  over (default ``[z]``); e.g. a projection head or matryoshka prefixes;
+* ``regularization() -> Tensor``: a scalar added to every training loss;
+* ``after_optimizer_step()``: runs (without gradients) after each optimizer step;
+* ``parameter_groups(lr) -> list[dict]``: torch optimizer groups with their own
+  learning rates (parameters left out get ``lr``).
 """
 
 from __future__ import annotations
