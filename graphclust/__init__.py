@@ -5,7 +5,14 @@
 """
 
 from graphclust.data import datasets, load_dataset, to_graph
-from graphclust.estimators import MODELS, SCGC, SCGCStar, SVDKMeans
+from graphclust.estimators import (
+    MODELS,
+    SCGC,
+    GraphTransformerClusterer,
+    MPNNVNClusterer,
+    SCGCStar,
+    SVDKMeans,
+)
 from graphclust.io import load
 from graphclust.metrics import evaluate
 
@@ -14,6 +21,8 @@ __version__ = "0.1.0"
 __all__ = [
     "MODELS",
     "SCGC",
+    "GraphTransformerClusterer",
+    "MPNNVNClusterer",
     "SCGCStar",
     "SVDKMeans",
     "__version__",

@@ -1,8 +1,16 @@
 """scikit-learn estimators and the registry of models by name."""
 
+from graphclust.estimators.graph_models import GraphTransformerClusterer, MPNNVNClusterer
 from graphclust.estimators.scgc import SCGC, SCGCStar
 from graphclust.estimators.svd_kmeans import SVDKMeans
 
-MODELS = {"scgc": SCGC, "scgc-star": SCGCStar, "svd-kmeans": SVDKMeans}
+MODELS = {
+    "scgc": SCGC,
+    "scgc-star": SCGCStar,
+    "mpnn-vn": MPNNVNClusterer,
+    "graph-transformer": GraphTransformerClusterer,
+    "svd-kmeans": SVDKMeans,
+}
 
-__all__ = ["MODELS", "SCGC", "SCGCStar", "SVDKMeans"]
+__all__ = ["MODELS", "SCGC", "GraphTransformerClusterer", "MPNNVNClusterer", "SCGCStar",
+           "SVDKMeans"]

@@ -98,6 +98,9 @@ class ContrastiveClusterer(BaseGraphClusterer):
             )
         if self.encoder is None:
             self._default_encoder()  # validates the architecture parameters
+        if self.pretrain == "autoencoder" and self._uses_graph():
+            raise ValueError("pretrain='autoencoder' needs a feature-only encoder; this one "
+                             "passes messages over the graph (use 'contrastive' or 'none')")
         if self._reconstruction or self.pretrain == "autoencoder":
             check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
 
@@ -206,9 +209,6 @@ class ContrastiveClusterer(BaseGraphClusterer):
 
         self.encoder_ = self._build_encoder().to(device)
         uses_graph = self._uses_graph()
-        if uses_graph and self.pretrain == "autoencoder":
-            raise ValueError("pretrain='autoencoder' needs a feature-only encoder; this one "
-                             "passes messages over the graph (use 'contrastive' or 'none')")
         self.decoder_ = self._decoder().to(device) if self._reconstruction else None
         self.head_ = StudentTHead(self.n_clusters, int(self.embedding_dim)).to(device)
         edge_index = graph.edge_index if uses_graph else None

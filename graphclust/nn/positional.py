@@ -1,0 +1,72 @@
+r"""Positional encodings of nodes for the graph transformer (small graphs only).
+
+* Random-walk PE (Dwivedi et al., "Graph Neural Networks with Learnable Structural and
+  Positional Representations", ICLR 2022): :math:`p_i = \big[(RW)_{ii}, (RW^2)_{ii},
+  \dots, (RW^k)_{ii}\big]` with :math:`RW = D^{-1}A`, the probabilities of returning to
+  :math:`i` after :math:`1..k` steps. Formed as :math:`RW^t` applied to the identity,
+  :math:`O(k \cdot |E| \cdot N)` time and :math:`N^2` memory.
+* Laplacian PE (Dwivedi & Bresson, 2020): the eigenvectors of the :math:`k` smallest
+  non-trivial eigenvalues of :math:`L = I - D^{-1/2} A D^{-1/2}` (dense eigendecomposition,
+  :math:`O(N^3)`). Their signs are arbitrary; the transformer flips them at random while
+  training so that it cannot rely on them.
+
+Both refuse graphs above ``max_nodes`` with a clear error: they are for small graphs.
+Isolated nodes get zeros (no walk returns; no Laplacian structure beyond the trivial).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["POSITIONAL_ENCODINGS", "laplacian_pe", "random_walk_pe"]
+
+POSITIONAL_ENCODINGS = ("random_walk", "laplacian")
+
+
+def _check_size(num_nodes: int, max_nodes: int, kind: str) -> None:
+    if num_nodes > max_nodes:
+        raise ValueError(
+            f"{kind} positional encodings need an N x N matrix: the graph has {num_nodes} "
+            f"nodes, above the limit of {max_nodes}; use positional_encoding=None"
+        )
+
+
+def _dense_adjacency(edge_index: torch.Tensor, num_nodes: int, dtype) -> torch.Tensor:
+    adjacency = torch.zeros(num_nodes, num_nodes, dtype=dtype, device=edge_index.device)
+    adjacency[edge_index[0], edge_index[1]] = 1.0
+    return adjacency
+
+
+def random_walk_pe(edge_index: torch.Tensor, num_nodes: int, steps: int,
+                   max_nodes: int = 10000) -> torch.Tensor:
+    """Return probabilities after ``1..steps`` steps, shape ``(num_nodes, steps)``."""
+    _check_size(num_nodes, max_nodes, "random-walk")
+    degree = torch.bincount(edge_index[0], minlength=num_nodes).float()
+    inverse = torch.where(degree > 0, 1.0 / degree.clamp_min(1), torch.zeros_like(degree))
+    values = inverse[edge_index[0]]
+    walk = torch.sparse_coo_tensor(edge_index, values, (num_nodes, num_nodes)).coalesce()
+    power = torch.eye(num_nodes, device=edge_index.device)
+    columns = []
+    for _ in range(steps):
+        power = torch.sparse.mm(walk, power)
+        columns.append(power.diagonal())
+    return torch.stack(columns, dim=1)
+
+
+def laplacian_pe(edge_index: torch.Tensor, num_nodes: int, k: int,
+                 max_nodes: int = 5000) -> torch.Tensor:
+    """Eigenvectors of the ``k`` smallest non-trivial eigenvalues, shape ``(num_nodes, k)``.
+
+    Fewer than ``k + 1`` nodes: the missing columns are zeros.
+    """
+    _check_size(num_nodes, max_nodes, "Laplacian")
+    adjacency = _dense_adjacency(edge_index, num_nodes, torch.float64)
+    degree = adjacency.sum(1)
+    scale = torch.where(degree > 0, degree.clamp_min(1e-12).rsqrt(), torch.zeros_like(degree))
+    laplacian = torch.eye(num_nodes, dtype=torch.float64, device=edge_index.device) \
+        - scale[:, None] * adjacency * scale[None, :]
+    _, vectors = torch.linalg.eigh(laplacian)
+    vectors = vectors[:, 1:k + 1].float()
+    if vectors.shape[1] < k:
+        vectors = torch.cat([vectors, vectors.new_zeros(num_nodes, k - vectors.shape[1])], 1)
+    return vectors
