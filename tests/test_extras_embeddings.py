@@ -1,0 +1,431 @@
+"""Extras of the "embeddings" group: projection head, Starbucks matryoshka, recursive weight
+sharing (Relaxed Recursive Transformers / SReT) and the layer diagnostics."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graphclust import SCGCStar, evaluate
+from graphclust.data import make_sbm
+from graphclust.extras.diagnostics import (
+    binned_entropy,
+    binned_mutual_information,
+    estimator_representations,
+    information_plane,
+    layer_representations,
+    probe_layers,
+    weight_statistics,
+)
+from graphclust.extras.matryoshka import (
+    MatryoshkaMLP,
+    MatryoshkaMLPConfig,
+    prefix_kmeans,
+    truncate_embedding,
+)
+from graphclust.extras.projection_head import ProjectedEncoder, ProjectionHeadConfig
+from graphclust.extras.weight_sharing import (
+    LearnableResidual,
+    RecursiveMLP,
+    RecursiveMLPConfig,
+    RecursiveStack,
+)
+from graphclust.io import load, save
+from graphclust.kmeans import kmeans
+from graphclust.objectives.contrastive import neighbor_contrastive_loss
+
+FAST = {"max_epochs": 6, "pretrain_epochs": 3, "embedding_dim": 8}
+
+
+@pytest.fixture(scope="module")
+def sbm():
+    return make_sbm(200, 3, 12, avg_degree=8, homophily=0.9, feature_signal=2.0,
+                    random_state=0)
+
+
+def ring_contrastive_loss(view: torch.Tensor) -> torch.Tensor:
+    """The package's contrastive loss with each row's ring neighbours as positives."""
+    n = view.shape[0]
+    rows = torch.arange(n)
+    anchor = torch.cat([rows, rows])
+    candidate = torch.cat([(rows + 1) % n, (rows - 1) % n])
+    return neighbor_contrastive_loss(view, view, anchor, candidate,
+                                     torch.full((2 * n,), 0.5), 1.0, self_candidate=rows)
+
+
+# ---------------------------------------------------------------- projection head
+def test_projection_head_embedding_is_pre_projection():
+    torch.manual_seed(0)
+    module = ProjectionHeadConfig(hidden_dims=(16,), head_dims=(8,)).build(10, 6)
+    assert isinstance(module, ProjectedEncoder)
+    x = torch.randn(20, 10)
+    z = module(x)
+    torch.testing.assert_close(z, module.encoder(x))
+    (view,) = module.contrastive_views(z)
+    torch.testing.assert_close(view, module.head(z))
+    assert not torch.allclose(view, z)
+    # The embedding does not depend on g: the clustering term never trains the head.
+    z.sum().backward()
+    assert all(p.grad is None for p in module.head.parameters())
+
+
+def test_projection_head_contrastive_gradient_reaches_head_and_encoder():
+    torch.manual_seed(0)
+    module = ProjectionHeadConfig(hidden_dims=(16,), head_dims=(8,)).build(10, 6)
+    (view,) = module.contrastive_views(module(torch.randn(20, 10)))
+    ring_contrastive_loss(view).backward()
+    for part in (module.encoder, module.head):
+        for parameter in part.parameters():
+            assert parameter.grad is not None and parameter.grad.abs().sum() > 0
+
+
+def test_projection_head_linear_head_and_bad_widths():
+    module = ProjectionHeadConfig(head_dims=()).build(5, 4)
+    assert [layer.weight.shape for layer in module.head.layers] == [(4, 4)]
+    with pytest.raises(ValueError, match="head_dims"):
+        ProjectionHeadConfig(head_dims=(0,)).build(5, 4)
+
+
+# ---------------------------------------------------------------- matryoshka
+def test_matryoshka_prefix_views_are_embedding_columns():
+    torch.manual_seed(0)
+    module = MatryoshkaMLPConfig(hidden_dims=(16,), dims=(2, 4, 8)).build(10, 8)
+    z = module(torch.randn(30, 10))
+    views = module.contrastive_views(z)
+    assert [v.shape for v in views] == [(30, 2), (30, 4), (30, 8)]
+    for view in views:
+        assert torch.isfinite(view).all()
+        torch.testing.assert_close(view, z[:, :view.shape[1]])
+
+
+def test_matryoshka_sub_layer_views_use_the_shared_output_projection():
+    torch.manual_seed(0)
+    config = MatryoshkaMLPConfig(hidden_dims=(16, 16), dims=(2, 4, 8), layers=(1, 1, 2))
+    module = config.build(10, 8)
+    x = torch.randn(30, 10)
+    z = module(x)
+    views = module.contrastive_views(z)
+    first_hidden = torch.relu(module.layers[0](x))
+    sub_layer = module.layers[-1](first_hidden)  # layer 1, then the shared projection
+    torch.testing.assert_close(views[0], sub_layer[:, :2])
+    torch.testing.assert_close(views[1], sub_layer[:, :4])
+    torch.testing.assert_close(views[2], z)
+    assert all(torch.isfinite(v).all() for v in views)
+    # The rows given to contrastive_views may be the leading rows of the forward pass.
+    assert module.contrastive_views(z[:12])[0].shape == (12, 2)
+
+
+def test_matryoshka_loss_reaches_every_view_and_only_its_prefix():
+    torch.manual_seed(0)
+    module = MatryoshkaMLPConfig(hidden_dims=(16, 16), dims=(2, 4, 8),
+                                 layers=(1, 2, 2)).build(10, 8)
+    z = module(torch.randn(30, 10))
+    z.retain_grad()
+    views = module.contrastive_views(z)
+    for view in views:
+        view.retain_grad()
+    (sum(ring_contrastive_loss(v) for v in views) / len(views)).backward()
+    assert all(view.grad.abs().sum() > 0 for view in views)
+    # z itself carries the full-depth views only: columns beyond the longest prefix of
+    # those (8 here) would have no gradient; the 2-dim view acts through layer 1 alone.
+    assert module.layers[0].weight.grad.abs().sum() > 0
+
+    single = MatryoshkaMLPConfig(hidden_dims=(16,), dims=(3,)).build(10, 8)
+    z = single(torch.randn(30, 10))
+    z.retain_grad()
+    ring_contrastive_loss(single.contrastive_views(z)[0]).backward()
+    assert z.grad[:, :3].abs().sum() > 0
+    assert torch.count_nonzero(z.grad[:, 3:]) == 0
+
+
+def test_matryoshka_bad_configurations():
+    with pytest.raises(ValueError, match="embedding width"):
+        MatryoshkaMLPConfig(dims=(2, 64)).build(10, 32)
+    with pytest.raises(ValueError, match="same length"):
+        MatryoshkaMLPConfig(hidden_dims=(16, 16), dims=(2, 4), layers=(1,)).build(10, 8)
+    with pytest.raises(ValueError, match="between 1 and the 1 hidden"):
+        MatryoshkaMLPConfig(hidden_dims=(16,), dims=(2,), layers=(2,)).build(10, 8)
+    with pytest.raises(ValueError, match="equal hidden widths"):
+        MatryoshkaMLPConfig(hidden_dims=(32, 16), dims=(2, 4), layers=(1, 2)).build(10, 8)
+    with pytest.raises(ValueError, match="dims must be positive"):
+        MatryoshkaMLPConfig(dims=(0, 4)).build(10, 8)
+    module = MatryoshkaMLP([10, 16, 16, 8], [(1, 2)])
+    with torch.no_grad():
+        z = module(torch.randn(4, 10))
+    with pytest.raises(RuntimeError, match="hidden states"):
+        module.contrastive_views(z)
+
+
+def test_truncate_embedding_and_prefix_kmeans():
+    rng = np.random.default_rng(0)
+    embedding = rng.normal(size=(40, 6)).astype(np.float32)
+    prefix = truncate_embedding(embedding, 3)
+    np.testing.assert_allclose(
+        prefix, embedding[:, :3] / np.linalg.norm(embedding[:, :3], axis=1, keepdims=True),
+        rtol=1e-5)
+    labels = prefix_kmeans(embedding, 3, n_clusters=4, random_state=1, n_init=5)
+    expected = kmeans(torch.from_numpy(prefix), 4, n_init=5,
+                      generator=torch.Generator().manual_seed(1)).labels.numpy()
+    np.testing.assert_array_equal(labels, expected)
+    with pytest.raises(ValueError, match="dims must be an integer between 1 and"):
+        truncate_embedding(embedding, 7)
+    with pytest.raises(ValueError, match="n_clusters is required"):
+        prefix_kmeans(embedding, 3)
+    with pytest.raises(ValueError, match="not fitted"):
+        truncate_embedding(SCGCStar(), 2)
+    with pytest.raises(ValueError, match="NaN"):
+        truncate_embedding(np.full((3, 2), np.nan), 1)
+
+
+# ---------------------------------------------------------------- weight sharing
+def _linear_block(index: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 6))
+
+
+def test_lora_tied_layers_share_one_base_parameter():
+    torch.manual_seed(0)
+    stack = RecursiveStack(_linear_block, loops=4, lora_rank=2)
+    weights = [p for name, p in stack.named_parameters() if name.endswith("0.weight")
+               and name.startswith("blocks")]
+    assert len(weights) == 1  # one base tensor for all four positions
+    base = stack.blocks[0][0].weight
+    for position in range(4):
+        adapter = stack.lora[position][0]
+        effective = stack.effective_weights(position)["0.weight"]
+        torch.testing.assert_close(effective - base, adapter.B @ adapter.A)
+    strict = RecursiveStack(_linear_block, loops=3, lora_rank=0)
+    for position in range(3):
+        assert strict.effective_weights(position)["0.weight"] is strict.blocks[0][0].weight
+    assert len({p.data_ptr() for p in strict.parameters()}) == 4  # 2 weights + 2 biases
+
+
+def test_all_loops_compute_the_same_function_at_initialisation():
+    torch.manual_seed(0)
+    stack = RecursiveStack(_linear_block, loops=4, lora_rank=3)
+    h = torch.randn(7, 6)
+    outputs = [stack.apply_position(p, h) for p in range(4)]
+    for output in outputs[1:]:
+        torch.testing.assert_close(output, outputs[0])
+    with torch.no_grad():  # once an adapter moves, its loop differs
+        stack.lora[2][0].B.normal_()
+    assert not torch.allclose(stack.apply_position(2, h), outputs[0])
+
+
+def test_parameter_count_is_shared_plus_depth_times_adapters():
+    r, loops = 3, 4
+    tied = RecursiveStack(_linear_block, loops=loops, lora_rank=0)
+    relaxed = RecursiveStack(_linear_block, loops=loops, lora_rank=r)
+    shared = sum(p.numel() for p in tied.parameters())
+    adapters = loops * (r * (6 + 5) + r * (5 + 6))
+    assert sum(p.numel() for p in relaxed.parameters()) == shared + adapters
+
+    mlp = RecursiveMLPConfig(hidden_dim=16, loops=4, lora_rank=2).build(10, 8)
+    tied_mlp = RecursiveMLPConfig(hidden_dim=16, loops=4, lora_rank=0).build(10, 8)
+    assert (sum(p.numel() for p in mlp.parameters())
+            == sum(p.numel() for p in tied_mlp.parameters()) + 4 * 2 * (2 * (16 + 16)))
+
+
+def test_gradient_reaches_shared_weights_and_every_adapter():
+    torch.manual_seed(0)
+    stack = RecursiveStack(_linear_block, loops=3, lora_rank=2)
+    stack(torch.randn(8, 6)).pow(2).sum().backward()
+    assert stack.blocks[0][0].weight.grad.abs().sum() > 0
+    assert stack.blocks[0][2].weight.grad.abs().sum() > 0
+    for adapters in stack.lora:
+        for adapter in adapters:
+            assert adapter.B.grad.abs().sum() > 0
+            assert torch.count_nonzero(adapter.A.grad) == 0  # B = 0 blocks A's gradient
+    with torch.no_grad():
+        for adapters in stack.lora:
+            for adapter in adapters:
+                adapter.B.normal_()
+    stack.zero_grad()
+    stack(torch.randn(8, 6)).pow(2).sum().backward()
+    assert all(adapter.A.grad.abs().sum() > 0 for adapters in stack.lora for adapter in adapters)
+
+
+def test_schedules_and_sret_pattern():
+    cycle = RecursiveStack(_linear_block, loops=2, num_blocks=2, schedule="cycle")
+    sequence = RecursiveStack(_linear_block, loops=2, num_blocks=2, schedule="sequence")
+    assert cycle.block_of_position == (0, 1, 0, 1)
+    assert sequence.block_of_position == (0, 0, 1, 1)
+
+    sliced = RecursiveMLPConfig(hidden_dim=16, loops=3, lora_rank=0, mode="sliced").build(10, 8)
+    assert isinstance(sliced.stack.blocks[0], LearnableResidual)
+    projections = list(sliced.stack.interleaved)
+    assert len(projections) == 3
+    assert len({id(p.sublayer.layers[0].weight) for p in projections}) == 3  # not shared
+    assert sliced.stack.blocks[0].skip_scale.item() == 1.0
+    assert sliced.stack.blocks[0].branch_scale.item() == 1.0
+    relaxed = RecursiveMLPConfig(hidden_dim=16, loops=3).build(10, 8)
+    assert relaxed.stack.interleaved is None and relaxed.stack.schedule == "cycle"
+
+
+def test_recursive_stack_passes_extra_arguments_to_any_linear_block():
+    class Scaled(nn.Module):  # stands for a message-passing block taking the edges
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 4)
+
+        def forward(self, h, scale):
+            return h + scale * self.linear(h)
+
+    torch.manual_seed(0)
+    stack = RecursiveStack(lambda index: Scaled(), loops=2, lora_rank=1)
+    h = torch.randn(5, 4)
+    assert stack(h, 0.0).equal(h)
+    assert not torch.allclose(stack(h, 1.0), h)
+
+
+def test_weight_sharing_bad_input():
+    with pytest.raises(ValueError, match="loops"):
+        RecursiveStack(_linear_block, loops=0)
+    with pytest.raises(ValueError, match="lora_rank"):
+        RecursiveStack(_linear_block, loops=2, lora_rank=-1)
+    with pytest.raises(ValueError, match="schedule"):
+        RecursiveStack(_linear_block, loops=2, schedule="zigzag")
+    with pytest.raises(ValueError, match="needs nn.Linear"):
+        RecursiveStack(lambda index: nn.LayerNorm(4), loops=2, lora_rank=2)
+    with pytest.raises(IndexError, match="outside the depth"):
+        RecursiveStack(_linear_block, loops=2).effective_weights(2)
+    with pytest.raises(ValueError, match="mode"):
+        RecursiveMLPConfig(mode="ring").build(4, 2)
+    with pytest.raises(ValueError, match="lora_rank"):
+        RecursiveMLPConfig(lora_rank=1.5).build(4, 2)
+    with pytest.raises(ValueError, match="hidden_dim"):
+        RecursiveMLPConfig(hidden_dim=0).build(4, 2)
+    with pytest.raises(ValueError, match="activation"):
+        RecursiveMLPConfig(activation="swish").build(4, 2)
+    assert isinstance(RecursiveMLPConfig().build(4, 2), RecursiveMLP)
+
+
+# ---------------------------------------------------------------- estimator fits and io
+CONFIGS = {
+    "projection": ProjectionHeadConfig(hidden_dims=(32,), head_dims=(8,)),
+    "matryoshka": MatryoshkaMLPConfig(hidden_dims=(32, 32), dims=(2, 4, 8), layers=(1, 2, 2)),
+    "relaxed": RecursiveMLPConfig(hidden_dim=32, loops=2, lora_rank=2),
+    "sliced": RecursiveMLPConfig(hidden_dim=32, loops=2, lora_rank=0, mode="sliced"),
+}
+
+
+@pytest.fixture(scope="module")
+def fitted(sbm):
+    """One short SCGC* fit per extra, shared by the tests below."""
+    return {name: SCGCStar(n_clusters=3, encoder=config, random_state=0, **FAST).fit(sbm)
+            for name, config in CONFIGS.items()}
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_short_scgc_star_fit(name, fitted, sbm):
+    estimator = fitted[name]
+    assert estimator.embedding_.shape == (sbm.num_nodes, 8)
+    assert np.isfinite(estimator.embedding_).all()
+    assert evaluate(sbm.y.numpy(), estimator.labels_)["acc"] > 0.6
+
+
+def test_save_load_round_trip(tmp_path, fitted, sbm):
+    path = tmp_path / "model.graphclust"
+    save(fitted["relaxed"], path)
+    loaded = load(path)
+    assert loaded.get_params()["encoder"] == CONFIGS["relaxed"]
+    np.testing.assert_array_equal(loaded.predict(sbm.x), fitted["relaxed"].labels_)
+    np.testing.assert_allclose(loaded.transform(sbm.x), fitted["relaxed"].embedding_,
+                               rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- diagnostics
+def test_binned_entropy_of_a_constructed_representation():
+    patterns = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    t = patterns.repeat(3, 1)  # four symbols, equally frequent
+    assert binned_entropy(t, bins=2) == pytest.approx(2.0)
+    assert binned_entropy(t, bins=1) == pytest.approx(0.0)  # one bin: one symbol
+    uneven = torch.tensor([[0.0], [0.0], [0.0], [1.0]])  # p = (3/4, 1/4)
+    expected = -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25))
+    assert binned_entropy(uneven, bins=4) == pytest.approx(expected)
+    # Two bins over [0, 1]: 0.0 and 0.2 fall into the lower one, 0.6 and 1.0 the upper one.
+    assert binned_entropy(torch.tensor([[0.0], [0.2], [0.6], [1.0]]), bins=2) == \
+        pytest.approx(1.0)
+
+
+def test_binned_mutual_information_with_labels():
+    t = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]).repeat(2, 1)
+    symbol = np.array([0, 1, 2, 3] * 2)
+    assert binned_mutual_information(t, symbol, bins=2) == pytest.approx(2.0)
+    assert binned_mutual_information(t, t[:, 0].long(), bins=2) == pytest.approx(1.0)
+    assert binned_mutual_information(t, np.zeros(8, dtype=int), bins=2) == pytest.approx(0.0)
+    rows = information_plane({"t": t}, symbol, bins=2)
+    assert rows[0]["i_xt"] == pytest.approx(2.0) and rows[0]["max_bits"] == 3.0
+    with pytest.raises(ValueError, match="bins"):
+        binned_entropy(t, bins=0)
+    with pytest.raises(ValueError, match="rows but there are"):
+        binned_mutual_information(t, symbol[:5])
+    with pytest.raises(ValueError, match="integer"):
+        binned_mutual_information(t, symbol.astype(float))
+
+
+def test_weight_statistics_hand_checked():
+    identical = nn.Linear(4, 3, bias=False)
+    identity = nn.Linear(4, 4, bias=False)
+    with torch.no_grad():
+        identical.weight.copy_(torch.tensor([1.0, -2.0, 0.5, 3.0]).repeat(3, 1))
+        identity.weight.copy_(torch.eye(4))
+    (row,) = weight_statistics(identical)
+    assert row["shape"] == "3x4"
+    assert row["redundancy"] == pytest.approx(1.0)  # identical rows: fully redundant
+    assert row["sv_entropy"] == pytest.approx(0.0, abs=1e-6)  # rank one
+    assert math.isnan(row["variance_entropy"])  # no variance between the rows
+    assert row["sparsity"] == 0.0
+    (row,) = weight_statistics(identity)
+    assert row["redundancy"] == pytest.approx(0.0)
+    assert row["sv_entropy"] == pytest.approx(1.0)
+    with torch.no_grad():
+        identity.weight[1:] = 1e-4  # three rows below 1% of the largest weight
+    assert weight_statistics(identity)[0]["sparsity"] == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        weight_statistics(nn.ReLU())
+    with pytest.raises(ValueError, match="sparsity_eps"):
+        weight_statistics(identity, sparsity_eps=2.0)
+
+
+def test_layer_representations_follow_the_layers():
+    torch.manual_seed(0)
+    module = MatryoshkaMLPConfig(hidden_dims=(16, 16), dims=(4,)).build(10, 8)
+    module.train()
+    x = torch.randn(12, 10)
+    representations = layer_representations(module, x)
+    assert list(representations) == ["layers.0", "layers.1", "layers.2"]
+    torch.testing.assert_close(representations["layers.0"], torch.relu(module.layers[0](x)))
+    torch.testing.assert_close(representations["layers.2"], module(x))
+    assert module.training  # mode restored
+
+    stack = RecursiveMLPConfig(hidden_dim=16, loops=2, lora_rank=0).build(10, 8)
+    named = layer_representations(stack, x, layers=["stack.blocks.0", "output"])
+    assert list(named) == ["stack.blocks.0@1", "stack.blocks.0@2", "output"]
+    with pytest.raises(ValueError, match="not submodules"):
+        layer_representations(stack, x, layers=["nope"])
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        layer_representations(nn.ReLU(), x)
+
+
+def test_probe_layers_on_a_fitted_estimator(fitted, sbm):
+    estimator = fitted["matryoshka"]
+    representations = estimator_representations(estimator, sbm)
+    assert list(representations) == ["input", "layers.0", "layers.1", "layers.2"]
+    labels = sbm.y.numpy()
+    rows = probe_layers(representations, labels, random_state=3)
+    assert [row["layer"] for row in rows] == ["input", "layers.0", "layers.1", "layers.2"]
+    assert [row["width"] for row in rows] == [12, 32, 32, 8]
+    embedding = torch.from_numpy(estimator.embedding_)
+    final = kmeans(F.normalize(embedding, dim=1), 3, n_init=10,
+                   generator=torch.Generator().manual_seed(3))
+    assert rows[-1]["acc"] == pytest.approx(evaluate(labels, final.labels.numpy())["acc"])
+    assert rows[-1]["nmi"] == pytest.approx(evaluate(labels, final.labels.numpy())["nmi"])
+    plane = information_plane(representations, labels, bins=4)
+    assert len(plane) == 4
+    assert all(0 <= row["i_ty"] <= row["h_y"] + 1e-9 for row in plane)
+    assert all(row["i_ty"] <= row["i_xt"] + 1e-9 <= row["max_bits"] + 1e-9 for row in plane)
+    with pytest.raises(ValueError, match="not a fitted estimator"):
+        estimator_representations(SCGCStar(), sbm)
