@@ -123,15 +123,20 @@ def test_matryoshka_loss_reaches_every_view_and_only_its_prefix():
     module = MatryoshkaMLPConfig(hidden_dims=(16, 16), dims=(2, 4, 8),
                                  layers=(1, 2, 2)).build(10, 8)
     z = module(torch.randn(30, 10))
-    z.retain_grad()
     views = module.contrastive_views(z)
     for view in views:
         view.retain_grad()
     (sum(ring_contrastive_loss(v) for v in views) / len(views)).backward()
     assert all(view.grad.abs().sum() > 0 for view in views)
-    # z itself carries the full-depth views only: columns beyond the longest prefix of
-    # those (8 here) would have no gradient; the 2-dim view acts through layer 1 alone.
+
+    # The one-layer view skips the second hidden layer and uses the shared projection.
+    module.zero_grad()
+    z = module(torch.randn(30, 10))
+    ring_contrastive_loss(module.contrastive_views(z)[0]).backward()
+    assert module.layers[1].weight.grad is None or not module.layers[1].weight.grad.any()
     assert module.layers[0].weight.grad.abs().sum() > 0
+    assert module.layers[2].weight.grad[:2].abs().sum() > 0
+    assert not module.layers[2].weight.grad[2:].any()  # rows of the unused columns
 
     single = MatryoshkaMLPConfig(hidden_dims=(16,), dims=(3,)).build(10, 8)
     z = single(torch.randn(30, 10))
