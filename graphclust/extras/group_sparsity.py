@@ -274,19 +274,23 @@ class GroupSparseMLP(nn.Module):
         keep = [norms > 0 for norms in self.group_norms()]
         if not all(bool(mask.any()) for mask in keep):
             raise ValueError(f"a hidden layer has no non-zero unit left: {self.zero_groups()}")
-        old = self.mlp.layers
-        dims = [self.mlp.dims[0], *(int(mask.sum()) for mask in keep), self.mlp.dims[-1]]
-        compact = MLP(dims)
-        compact.activation = copy.deepcopy(self.mlp.activation)
-        for index, layer in enumerate(compact.layers):
-            weight, bias = old[index].weight, old[index].bias
+        layers = []
+        for index, layer in enumerate(self.mlp.layers):
+            weight, bias = layer.weight, layer.bias
             if index < len(keep):  # rows of the kept units of this layer
                 weight, bias = weight[keep[index]], bias[keep[index]]
             if index > 0:  # columns of the kept units of the previous layer
                 weight = weight[:, keep[index - 1]]
-            layer.to(device=weight.device, dtype=weight.dtype)
-            layer.weight.copy_(weight)
-            layer.bias.copy_(bias)
+            # skip_init: the values are overwritten, so draw nothing from the global generator.
+            linear = nn.utils.skip_init(nn.Linear, weight.shape[1], weight.shape[0],
+                                        device=weight.device, dtype=weight.dtype)
+            linear.weight.copy_(weight)
+            linear.bias.copy_(bias)
+            layers.append(linear)
+        compact = copy.deepcopy(self.mlp)  # keeps the activation
+        compact.layers = nn.ModuleList(layers)
+        compact.dims = (self.mlp.dims[0], *(int(mask.sum()) for mask in keep),
+                        self.mlp.dims[-1])
         return compact.train(self.training)
 
 

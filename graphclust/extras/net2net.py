@@ -61,8 +61,9 @@ def _check_hidden_layer(mlp: MLP, layer, name: str) -> int:
 
 
 def _linear_like(reference: nn.Linear, weight: torch.Tensor, bias: torch.Tensor) -> nn.Linear:
-    linear = nn.Linear(weight.shape[1], weight.shape[0], device=weight.device,
-                       dtype=weight.dtype)
+    # skip_init: the values are overwritten, so draw nothing from the global generator.
+    linear = nn.utils.skip_init(nn.Linear, weight.shape[1], weight.shape[0],
+                                device=weight.device, dtype=weight.dtype)
     with torch.no_grad():
         linear.weight.copy_(weight)
         linear.bias.copy_(bias)
