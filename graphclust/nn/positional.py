@@ -44,7 +44,8 @@ def random_walk_pe(edge_index: torch.Tensor, num_nodes: int, steps: int,
     degree = torch.bincount(edge_index[0], minlength=num_nodes).float()
     inverse = torch.where(degree > 0, 1.0 / degree.clamp_min(1), torch.zeros_like(degree))
     values = inverse[edge_index[0]]
-    walk = torch.sparse_coo_tensor(edge_index, values, (num_nodes, num_nodes)).coalesce()
+    walk = torch.sparse_coo_tensor(edge_index, values, (num_nodes, num_nodes),
+                                   check_invariants=True).coalesce()
     power = torch.eye(num_nodes, device=edge_index.device)
     columns = []
     for _ in range(steps):

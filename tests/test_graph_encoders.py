@@ -1,0 +1,146 @@
+"""MPNN + virtual node, attention, positional encodings and the GPS graph transformer."""
+
+import math
+
+import pytest
+import torch
+
+from graphclust.nn import GraphTransformer, GraphTransformerConfig, MPNNVirtualNode, MPNNVNConfig
+from graphclust.nn.attention import FullAttention, PerformerAttention
+from graphclust.nn.positional import laplacian_pe, random_walk_pe
+
+
+def _ring(n: int, offset: int = 0) -> torch.Tensor:
+    src = torch.arange(n)
+    dst = (src + 1) % n
+    return torch.stack([torch.cat([src, dst]), torch.cat([dst, src])]) + offset
+
+
+def _two_copies(x, edge_index):
+    n = x.shape[0]
+    x2 = torch.cat([x, x])
+    edges = torch.cat([edge_index, edge_index + n], 1)
+    batch = torch.cat([torch.zeros(n, dtype=torch.long), torch.ones(n, dtype=torch.long)])
+    return x2, edges, batch
+
+
+@pytest.mark.parametrize("conv", ["gcn", "gin"])
+def test_virtual_node_averages_so_duplicating_the_graph_changes_nothing(conv):
+    torch.manual_seed(0)
+    model = MPNNVirtualNode(5, 16, 4, num_layers=3, conv=conv).eval()
+    x, edges = torch.randn(6, 5), _ring(6)
+    alone = model(x, edges)
+    # Two disconnected copies as ONE graph: a mean VN sees the same average (a sum would
+    # double), so every node's output is unchanged.
+    x2, edges2, batch = _two_copies(x, edges)
+    torch.testing.assert_close(model(x2, edges2)[:6], alone, atol=1e-5, rtol=1e-5)
+    # As two graphs of a batch: one VN each, same outputs again.
+    torch.testing.assert_close(model(x2, edges2, batch)[6:], alone, atol=1e-5, rtol=1e-5)
+
+
+def test_virtual_node_carries_information_between_disconnected_nodes():
+    torch.manual_seed(0)
+    model = MPNNVirtualNode(3, 8, 2, num_layers=2).eval()
+    x = torch.randn(4, 3)
+    edges = torch.empty(2, 0, dtype=torch.long)
+    changed = x.clone()
+    changed[3] += 5.0
+    # Without edges only the VN links node 0 to node 3.
+    assert not torch.allclose(model(x, edges)[0], model(changed, edges)[0])
+
+
+def test_performer_approaches_softmax_attention_with_many_features():
+    torch.manual_seed(0)
+    channels, heads = 16, 2
+    exact = FullAttention(channels, heads)
+    approximate = PerformerAttention(channels, heads, num_features=4096)
+    approximate.projections.load_state_dict(exact.projections.state_dict())
+    h = torch.randn(50, channels) * 0.5
+    reference = exact(h)
+    error = (approximate(h) - reference).norm() / reference.norm()
+    assert error < 0.1
+
+
+@pytest.mark.parametrize("attention", [FullAttention(8, 2), PerformerAttention(8, 2)])
+def test_attention_stays_within_each_graph_of_a_batch(attention):
+    torch.manual_seed(1)
+    a, b = torch.randn(5, 8), torch.randn(7, 8)
+    batch = torch.cat([torch.zeros(5, dtype=torch.long), torch.ones(7, dtype=torch.long)])
+    joint = attention(torch.cat([a, b]), batch)
+    torch.testing.assert_close(joint[:5], attention(a), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(joint[5:], attention(b), atol=1e-5, rtol=1e-4)
+
+
+def test_full_attention_refuses_large_graphs():
+    with pytest.raises(ValueError, match="max_nodes=10.*performer"):
+        FullAttention(8, 2, max_nodes=10)(torch.randn(11, 8))
+
+
+def test_random_walk_pe_on_a_ring():
+    pe = random_walk_pe(_ring(6), 6, steps=4)
+    # Returning after 1 and 3 steps is impossible on an even ring; after 2: 1/2; after 4: 3/8.
+    torch.testing.assert_close(pe[:, 0], torch.zeros(6))
+    torch.testing.assert_close(pe[:, 1], torch.full((6,), 0.5))
+    torch.testing.assert_close(pe[:, 2], torch.zeros(6))
+    torch.testing.assert_close(pe[:, 3], torch.full((6,), 3 / 8))
+
+
+def test_laplacian_pe_solves_the_eigenproblem():
+    n, k = 8, 3
+    edges = _ring(n)
+    pe = laplacian_pe(edges, n, k).double()
+    adjacency = torch.zeros(n, n, dtype=torch.float64)
+    adjacency[edges[0], edges[1]] = 1
+    laplacian = torch.eye(n, dtype=torch.float64) - adjacency / 2  # ring: every degree is 2
+    eigenvalues = torch.tensor([1 - math.cos(2 * math.pi * j / n) for j in (1, 1, 2)],
+                               dtype=torch.float64)
+    torch.testing.assert_close(laplacian @ pe, pe * eigenvalues, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(pe.T @ pe, torch.eye(k, dtype=torch.float64), atol=1e-5,
+                               rtol=1e-5)
+
+
+def test_positional_encodings_refuse_large_graphs():
+    with pytest.raises(ValueError, match="above the limit"):
+        random_walk_pe(_ring(20), 20, 4, max_nodes=10)
+    with pytest.raises(ValueError, match="positional_encoding=None"):
+        laplacian_pe(_ring(20), 20, 4, max_nodes=10)
+
+
+@pytest.mark.parametrize("norm", ["post", "pre"])
+@pytest.mark.parametrize("attention", ["performer", "full"])
+def test_graph_transformer_keeps_graphs_of_a_batch_apart(norm, attention):
+    torch.manual_seed(0)
+    model = GraphTransformer(5, 16, 4, num_layers=2, heads=2, attention=attention,
+                             norm=norm).eval()
+    x, edges = torch.randn(6, 5), _ring(6)
+    x2, edges2, batch = _two_copies(x, edges)
+    # Nodes of a batch never mix (attention is per graph and LayerNorm is per node).
+    torch.testing.assert_close(model(x2, edges2, batch)[6:], model(x, edges), atol=1e-5,
+                               rtol=1e-4)
+
+
+@pytest.mark.parametrize("pe", ["random_walk", "laplacian"])
+def test_graph_transformer_with_positional_encoding(pe):
+    torch.manual_seed(0)
+    model = GraphTransformer(5, 8, 3, heads=2, positional_encoding=pe, pe_dim=4)
+    out = model(torch.randn(6, 5), _ring(6))
+    out.sum().backward()
+    assert model.pe_input.weight.grad.abs().sum() > 0
+    model.eval()
+    x, edges = torch.randn(6, 5), _ring(6)
+    torch.testing.assert_close(model(x, edges), model(x, edges))  # no random sign at eval
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (lambda: MPNNVNConfig(num_layers=0), "num_layers must be an integer >= 1"),
+        (lambda: MPNNVNConfig(conv="sage"), "conv='sage' is not one of"),
+        (lambda: GraphTransformerConfig(hidden_channels=10, heads=4), "divisible by heads"),
+        (lambda: GraphTransformerConfig(attention="dense"), "attention='dense'"),
+        (lambda: GraphTransformerConfig(positional_encoding="rw"), "positional_encoding='rw'"),
+    ],
+)
+def test_bad_configurations(config, message):
+    with pytest.raises(ValueError, match=message):
+        config()

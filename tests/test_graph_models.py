@@ -1,0 +1,118 @@
+"""MPNNVNClusterer and GraphTransformerClusterer: API, transductive predict, bad input."""
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from graphclust import GraphTransformerClusterer, MPNNVNClusterer, evaluate, load
+from graphclust.data import make_sbm
+
+FAST = {"max_epochs": 15, "pretrain_epochs": 5, "hidden_channels": 16, "embedding_dim": 8}
+MODELS = [MPNNVNClusterer, GraphTransformerClusterer]
+
+
+@pytest.fixture(scope="module")
+def sbm():
+    return make_sbm(200, 3, 16, avg_degree=8, homophily=0.9, feature_signal=1.5,
+                    random_state=0)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_fit_predict_needs_the_graph(model, sbm):
+    est = model(n_clusters=3, random_state=0, **FAST).fit(sbm)
+    assert est.labels_.shape == (sbm.num_nodes,)
+    assert est.embedding_.shape == (sbm.num_nodes, 8)
+    assert not est.knn_graph_
+    assert evaluate(sbm.y.numpy(), est.labels_)["acc"] > 0.9
+    np.testing.assert_array_equal(est.predict(sbm), est.labels_)
+    np.testing.assert_array_equal(est.predict(sbm.x, adjacency=sbm.edge_index), est.labels_)
+    with pytest.raises(ValueError, match="passes messages over the graph.*adjacency="):
+        est.predict(sbm.x.numpy())
+    again = model(n_clusters=3, random_state=0, **FAST).fit(sbm)
+    np.testing.assert_array_equal(again.labels_, est.labels_)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_mini_batches_sample_neighbourhoods_and_inference_is_full_graph(model, sbm):
+    est = model(n_clusters=3, random_state=0, batch_size=64, fanout=5, **FAST).fit(sbm)
+    assert evaluate(sbm.y.numpy(), est.labels_)["acc"] > 0.8
+    # Inference runs on the whole graph: deterministic and equal to the fitted labels.
+    np.testing.assert_array_equal(est.predict(sbm), est.labels_)
+    np.testing.assert_allclose(est.transform(sbm), est.transform(sbm))
+
+
+def test_plain_matrix_fit_builds_a_knn_graph_for_predict_too(sbm):
+    x = sbm.x.numpy()
+    est = MPNNVNClusterer(n_clusters=3, random_state=0, **FAST).fit(x)
+    assert est.knn_graph_
+    np.testing.assert_array_equal(est.predict(x), est.labels_)
+
+
+def test_save_and_load_round_trip(sbm, tmp_path):
+    est = GraphTransformerClusterer(n_clusters=3, random_state=0,
+                                    positional_encoding="random_walk", pe_dim=4, **FAST)
+    est.fit(sbm)
+    est.save(tmp_path / "gt.graphclust")
+    loaded = load(tmp_path / "gt.graphclust")
+    assert loaded.get_params() == est.get_params()
+    np.testing.assert_allclose(loaded.predict_proba(sbm), est.predict_proba(sbm), rtol=1e-5,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "message"),
+    [
+        (MPNNVNClusterer, {"num_layers": 0}, "num_layers must be an integer >= 1"),
+        (MPNNVNClusterer, {"conv": "gat"}, "conv='gat'"),
+        (MPNNVNClusterer, {"pretrain": "autoencoder"}, "feature-only encoder"),
+        (GraphTransformerClusterer, {"heads": 3}, "divisible by heads"),
+        (GraphTransformerClusterer, {"attention": "linear"}, "attention='linear'"),
+        (GraphTransformerClusterer, {"attention": "full", "max_full_nodes": 50},
+         "max_nodes=50.*performer"),
+        (GraphTransformerClusterer, {"fanout": 0}, "fanout must be an integer >= 1"),
+    ],
+)
+def test_bad_parameters(model, params, message, sbm):
+    with pytest.raises(ValueError, match=message):
+        model(n_clusters=3, **{**FAST, **params}).fit(sbm)
+
+
+_SMALL = {"max_epochs": 3, "pretrain_epochs": 2, "hidden_channels": 8, "embedding_dim": 4,
+          "n_neighbors": 5, "random_state": 0}
+_N_CLUSTERS_ONE = "the check sets n_clusters=1, which graphclust refuses by design"
+_SPARSE_TAGS = ("scikit-learn's sparse check reads classifier tags when predict_proba exists; "
+                "sparse features are supported (checked by the other sparse checks)")
+EXPECTED_FAILURES = {
+    "check_fit2d_1feature": _N_CLUSTERS_ONE,
+    "check_fit2d_predict1d": _N_CLUSTERS_ONE,
+    "check_dont_overwrite_parameters": _N_CLUSTERS_ONE,
+    "check_estimator_sparse_array": _SPARSE_TAGS,
+    "check_estimator_sparse_matrix": _SPARSE_TAGS,
+    "check_methods_subset_invariance": (
+        "transductive: a row's prediction depends on the kNN graph built from the rows "
+        "predicted together, so a subset of rows gives a different graph"
+    ),
+    "check_methods_sample_order_invariance": (
+        "transductive: the kNN graph of the predicted rows (ties broken by order) is "
+        "part of the input"
+    ),
+}
+
+
+_GT_FAILURES = {
+    **EXPECTED_FAILURES,
+    "check_fit_idempotent": (
+        "two fits agree to ~1e-7 (float32 sums in multi-threaded CPU kernels of the "
+        "attention backward), the check demands rtol 1e-7; same-seed labels are equal "
+        "(test_fit_predict_needs_the_graph)"
+    ),
+}
+
+
+@parametrize_with_checks(
+    [MPNNVNClusterer(n_clusters=3, **_SMALL), GraphTransformerClusterer(n_clusters=3, **_SMALL)],
+    expected_failed_checks=lambda estimator: (
+        _GT_FAILURES if isinstance(estimator, GraphTransformerClusterer) else EXPECTED_FAILURES),
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
