@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Issue 6: the MPNN + virtual node and graph-transformer baselines, trained with SCGC*'s
+# objective and default parameters, 10 seeds, final model, on the data sets of the quality
+# table (SCGC / SCGC* rows come from bench_quality.sh, same code and defaults), then the
+# cost of both as the graph grows (bench_graph_models_scaling.py).
+#   bash benchmarks/bench_graph_models.sh [DATA_ROOT]
+# One thread per process keeps the timings comparable on a shared 2-core machine.
+set -euo pipefail
+ROOT=${1:-../shared/data}
+GC=${GRAPHCLUST:-graphclust}
+export OMP_NUM_THREADS=1
+"$GC" bench --datasets cora,dblp,uat,eat,bat,digits --models mpnn-vn,graph-transformer \
+  --seeds 10 --root "$ROOT" --out benchmarks/results/graph_models/quality --quiet
+python benchmarks/bench_graph_models_scaling.py
+python benchmarks/graph_models_table.py --root "$ROOT"
