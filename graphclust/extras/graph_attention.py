@@ -103,13 +103,10 @@ class NeighbourMix(nn.Module):
         return self.self_weight * x + self.neighbour_weight * neighbour_mean(x, edge_index)
 
 
-def _graph_sums(values: torch.Tensor, batch: torch.Tensor | None) -> torch.Tensor:
-    """Sum of ``values`` (``(N, ...)``) over each graph, gathered back to every row."""
-    if batch is None:
-        return values.sum(0, keepdim=True).expand_as(values)
+def _sum_per_graph(values: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+    """Sum of ``values`` (``(N, ...)``) over the rows of each graph: ``(num_graphs, ...)``."""
     num_graphs = int(batch.max()) + 1 if batch.numel() else 0
-    sums = values.new_zeros(num_graphs, *values.shape[1:]).index_add_(0, batch, values)
-    return sums[batch]
+    return values.new_zeros(num_graphs, *values.shape[1:]).index_add_(0, batch, values)
 
 
 class SimplifiedLinearAttention(nn.Module):
@@ -133,9 +130,14 @@ class SimplifiedLinearAttention(nn.Module):
         edge_index = _check_edges(edge_index, "SimplifiedLinearAttention")
         q, k, v = self.projections.split(h)
         phi_q, phi_k = torch.relu(q), torch.relu(k)  # (N, heads, d)
-        kv = _graph_sums(torch.einsum("nhe,nhd->nhed", phi_k, v), batch)
-        numerator = torch.einsum("nhe,nhed->nhd", phi_q, kv)
-        denominator = torch.einsum("nhe,nhe->nh", phi_q, _graph_sums(phi_k, batch))
+        if batch is None:  # one graph: no per-node outer products are materialised
+            kv = torch.einsum("nhe,nhd->hed", phi_k, v)
+            numerator = torch.einsum("nhe,hed->nhd", phi_q, kv)
+            denominator = torch.einsum("nhe,he->nh", phi_q, phi_k.sum(0))
+        else:
+            kv = _sum_per_graph(torch.einsum("nhe,nhd->nhed", phi_k, v), batch)
+            numerator = torch.einsum("nhe,nhed->nhd", phi_q, kv[batch])
+            denominator = torch.einsum("nhe,nhe->nh", phi_q, _sum_per_graph(phi_k, batch)[batch])
         attended = numerator / denominator.clamp_min(self.eps)[..., None]
         return self.projections.merge(attended + self.value_mix * neighbour_mean(v, edge_index))
 

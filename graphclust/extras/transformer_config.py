@@ -29,6 +29,7 @@ from graphclust.extras.graph_attention import (
     MixtureOfDepthsAttention,
     SimplifiedLinearAttention,
     TokenMergingAttention,
+    _check_fraction,
 )
 from graphclust.extras.normalization import (
     NORM_PLACEMENTS,
@@ -66,14 +67,6 @@ def _check_kind(kind) -> None:
 def _check_int(name: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_real(name: str, value, low: float, high: float, low_open: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not (low < value if low_open else low <= value) or value > high:
-        raise ValueError(f"{name} must be in {'(' if low_open else '['}{low}, {high}], "
-                         f"got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -121,7 +114,7 @@ class MixtureOfDepths:
     max_full_nodes: int = 5000
 
     def __post_init__(self):
-        _check_real("final_capacity", self.final_capacity, 0.0, 1.0, low_open=True)
+        _check_fraction("final_capacity", self.final_capacity, 0.0, 1.0, low_open=True)
         if self.schedule not in MOD_SCHEDULES:
             raise ValueError(f"schedule={self.schedule!r} is not one of {MOD_SCHEDULES}")
         _check_kind(self.kind)
@@ -157,7 +150,7 @@ class TokenMerging:
     max_full_nodes: int = 5000
 
     def __post_init__(self):
-        _check_real("merge_ratio", self.merge_ratio, 0.0, 0.5, low_open=False)
+        _check_fraction("merge_ratio", self.merge_ratio, 0.0, 0.5, low_open=False)
         _check_kind(self.kind)
         _check_int("num_features", self.num_features, 1)
 
