@@ -26,7 +26,7 @@ of per-channel neighbour mixing with the mean over in-neighbours
 
   with a learned per-channel :math:`w`. Time and memory are linear in :math:`N`.
 * :class:`ConvolvedQKVAttention` (Primer, So et al. 2021: a depth-wise convolution after
-  each of the Q/K/V projections; RCMHA, Vo et al. 2023): after the projections,
+  each of the Q/K/V projections; RCMHA, 2023, likewise): after the projections,
   :math:`q_i \leftarrow a_q \odot q_i + b_q \odot \bar q_i` (same for :math:`k, v`) with
   per-channel :math:`a = 1`, :math:`b = 0` at initialisation, so training starts from the
   plain attention; then Performer or softmax attention (:mod:`graphclust.nn.attention`).

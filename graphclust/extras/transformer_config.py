@@ -104,7 +104,9 @@ class MixtureOfDepths:
     :math:`c_l = 1 - (1 - c)\,(l - 1)/(L - 1)` of the nodes (1 for one layer), so the
     first layer routes all nodes and the last ``final_capacity`` :math:`c`; this needs the
     layer position, which :class:`ExtraGraphTransformerConfig` passes.
-    ``schedule="constant"`` keeps :math:`c` everywhere.
+    ``schedule="constant"`` keeps :math:`c` everywhere. p-MoD's progressive ratio decay
+    is cosine-shaped across many layers; any decay from 1 to :math:`c` is the same for two
+    layers, the estimator's default depth.
     """
 
     final_capacity: float = 0.5
