@@ -27,7 +27,7 @@ from _machine import LOAD_NOTE, load_average, machine_info, peak_rss_gib, write_
 
 SIZES = (1_000, 4_000, 16_000)
 MODELS = ("scgc-star", "mpnn-vn", "graph-transformer")
-MAX_EPOCHS = 100
+MAX_EPOCHS = 30
 RESULTS = Path(__file__).resolve().parent / "results" / "graph_models" / "scaling.md"
 
 
