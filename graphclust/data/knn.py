@@ -21,9 +21,10 @@ Ranking is by a score where larger means closer:
   (Computing the kernel itself, as SDCN does, underflows to 0 for far points and turns them
   into ties; ranking by distance avoids that.)
 
-A point is never its own neighbour, even when other points duplicate it. Ties are broken
-towards the lower column index, so the result is deterministic and independent of the block
-size.
+A point is never its own neighbour, even when other points duplicate it. Equal scores are
+broken towards the lower column index, so the result is deterministic. It is independent of
+the block size whenever the scores themselves are: BLAS may round the same dot product
+differently for different tile shapes, which can reorder near-duplicates.
 """
 
 from __future__ import annotations
