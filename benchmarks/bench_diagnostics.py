@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from _machine import LOAD_NOTE, load_average, machine_info, write_results
+from _recipes import EXTRAS_RECIPE
 
 from graphclust import SCGCStar, evaluate, load_dataset
 from graphclust.extras.diagnostics import (
@@ -44,7 +45,7 @@ def diagnose(dataset: str, root: str, seed: int) -> list[str]:
     labels = graph.y.numpy()
     n_clusters = int(labels.max()) + 1
     start = time.perf_counter()
-    fitted = SCGCStar(n_clusters=n_clusters, random_state=seed).fit(graph)
+    fitted = SCGCStar(n_clusters=n_clusters, random_state=seed, **EXTRAS_RECIPE).fit(graph)
     seconds = time.perf_counter() - start
     initial = SCGCStar(n_clusters=n_clusters, random_state=seed, pretrain="none",
                        max_epochs=0).fit(graph)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from _machine import LOAD_NOTE, load_average, machine_info, write_results
+from _recipes import EXTRAS_RECIPE
 
 from graphclust import SCGCStar, evaluate, load_dataset
 from graphclust.extras.matryoshka import MatryoshkaMLPConfig, prefix_kmeans
@@ -40,7 +41,7 @@ def run(datasets: list[str], seeds: int, root: str) -> list[dict]:
             for seed in range(seeds):
                 start = time.perf_counter()
                 estimator = SCGCStar(n_clusters=n_clusters, encoder=encoder,
-                                     random_state=seed).fit(graph)
+                                     random_state=seed, **EXTRAS_RECIPE).fit(graph)
                 seconds = time.perf_counter() - start
                 rows.append({"dataset": dataset, "model": model, "seed": seed,
                              "clustering": "head", "dims": 32, "train_seconds": seconds,

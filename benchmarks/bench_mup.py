@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
+from _recipes import EXTRAS_RECIPE  # noqa: E402
 
 from graphclust import SCGCStar, evaluate, load_dataset  # noqa: E402
 from graphclust.extras.mup import MuPMLPConfig  # noqa: E402
@@ -56,8 +57,9 @@ def encoder_config(parametrisation: str, width: int, base_width: int):
 def run(graph, parametrisation: str, width: int, eta: float, seed: int, args) -> dict:
     n_clusters = int(graph.y.max()) + 1
     estimator = SCGCStar(n_clusters=n_clusters, random_state=seed, lr=eta,
-                         pretrain_lr=eta * PRETRAIN_RATIO, max_epochs=args.max_epochs, tol=0.0,
-                         encoder=encoder_config(parametrisation, width, args.base_width))
+                         max_epochs=args.max_epochs, tol=0.0,
+                         encoder=encoder_config(parametrisation, width, args.base_width),
+                         **{**EXTRAS_RECIPE, "pretrain_lr": eta * PRETRAIN_RATIO})
     start = time.perf_counter()
     estimator.fit(graph)
     seconds = time.perf_counter() - start

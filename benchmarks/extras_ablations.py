@@ -6,7 +6,8 @@
 from a variant name to the estimator parameters it changes (usually ``encoder=`` an extras
 configuration), and optionally ``MODEL`` (a key of ``graphclust.MODELS``, default
 ``"scgc-star"``) and ``PLAIN`` (the parameters of the reference run, default ``{}``:
-the model's defaults). Every variant and the plain model run with the same seeds through
+the model's defaults under ``_recipes.EXTRAS_RECIPE``, the start the extras can take).
+Every variant and the plain model run with the same seeds through
 :func:`graphclust.benchmark.run_benchmark`; raw runs go to
 ``benchmarks/results/extras/GROUP/<variant>/`` and the comparison table (quality, train
 time, parameters, peak memory, epochs, difference to plain) to
@@ -27,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
+from _recipes import EXTRAS_RECIPE  # noqa: E402
 
 from graphclust.benchmark import run_benchmark  # noqa: E402
 
@@ -63,7 +65,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     group = load_group(args.group)
     model = getattr(group, "MODEL", "scgc-star")
-    plain = dict(getattr(group, "PLAIN", {}))
+    plain = {**EXTRAS_RECIPE, **getattr(group, "PLAIN", {})}
     variants = {"plain": plain, **{name: {**plain, **params}
                                    for name, params in group.VARIANTS.items()}}
     if args.only:

@@ -24,6 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
+from _recipes import EXTRAS_RECIPE  # noqa: E402
 
 from graphclust import SCGCStar, load_dataset  # noqa: E402
 from graphclust.extras.activations import activation_sparsity  # noqa: E402
@@ -44,7 +45,8 @@ ENCODERS = {
 def measure(dataset: str, name: str, config, seed: int, root: str) -> list[dict]:
     graph = load_dataset(dataset, root=root)
     n_clusters = int(graph.y.max()) + 1
-    model = SCGCStar(n_clusters=n_clusters, encoder=config, random_state=seed).fit(graph)
+    model = SCGCStar(n_clusters=n_clusters, encoder=config, random_state=seed,
+                     **EXTRAS_RECIPE).fit(graph)
     with torch.no_grad():
         x = model.transform_.transform(graph.x)
     torch.manual_seed(seed)

@@ -24,7 +24,8 @@ results = run_benchmark(
     seeds=3,
     out=out,
     protocol="both",
-    params={"order": 2, "max_epochs": 30, "pretrain_epochs": 10, "hidden_dims": (64, 16)},
+    params={"order": 2, "max_epochs": 30, "pretrain_epochs": 100, "hidden_dims": (64,),
+            "embedding_dim": 16},
     progress=False,
 )
 

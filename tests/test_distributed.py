@@ -9,7 +9,7 @@ import torch.multiprocessing as mp
 from graphclust import SCGCStar, evaluate
 from graphclust.data import make_sbm
 
-PARAMS = {"n_clusters": 3, "batch_size": 100, "max_epochs": 10, "pretrain_epochs": 15,
+PARAMS = {"n_clusters": 3, "batch_size": 100, "max_epochs": 10, "pretrain_epochs": 60,
           "hidden_dims": (32,), "embedding_dim": 8, "lr": 1e-3, "tol": 0.0, "random_state": 0}
 
 

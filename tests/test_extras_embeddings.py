@@ -37,7 +37,7 @@ from graphclust.io import load, save
 from graphclust.kmeans import kmeans
 from graphclust.objectives.contrastive import neighbor_contrastive_loss
 
-FAST = {"max_epochs": 6, "pretrain_epochs": 3, "embedding_dim": 8}
+FAST = {"max_epochs": 6, "pretrain": "contrastive", "pretrain_epochs": 3, "embedding_dim": 8}
 
 
 @pytest.fixture(scope="module")

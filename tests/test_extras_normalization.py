@@ -33,7 +33,8 @@ from graphclust.io import load
 from graphclust.nn import MLP
 from graphclust.nn.residual import PostNormResidual, PreNormResidual, residual_sublayer
 
-_FIT = {"max_epochs": 3, "pretrain_epochs": 2, "embedding_dim": 4, "random_state": 0}
+_FIT = {"max_epochs": 3, "pretrain": "contrastive", "pretrain_epochs": 2, "embedding_dim": 4,
+        "random_state": 0}
 
 
 def _layer_norm(h, norm: nn.LayerNorm):

@@ -320,7 +320,7 @@ def test_local_learning_bad_input():
 
 # --------------------------------------------------------------------------- estimator
 
-_FAST = {"max_epochs": 12, "pretrain_epochs": 5, "embedding_dim": 8}
+_FAST = {"max_epochs": 12, "pretrain": "contrastive", "pretrain_epochs": 5, "embedding_dim": 8}
 _CONFIGS = [TrActMLPConfig(hidden_dims=(32,)), MuPMLPConfig(hidden_dims=(32,), base_width=16),
             LocalLearningMLPConfig(hidden_dims=(32, 32))]
 

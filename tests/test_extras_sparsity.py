@@ -285,8 +285,8 @@ def sbm():
 
 
 def _fit(graph, encoder):
-    return SCGCStar(3, encoder=encoder, max_epochs=8, pretrain_epochs=6, random_state=0,
-                    device="cpu").fit(graph)
+    return SCGCStar(3, encoder=encoder, max_epochs=8, pretrain="contrastive", pretrain_epochs=6,
+                    random_state=0, device="cpu").fit(graph)
 
 
 _SPARSE = GroupSparseMLPConfig(hidden_dims=(40,), sparsity=0.25, ramp_steps=6)

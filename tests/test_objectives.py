@@ -122,6 +122,25 @@ def test_student_t_and_target_and_kl_match_formulas():
     assert kl == pytest.approx(np.mean((p * np.log(p / q)).sum(1)), rel=1e-10)
 
 
+def test_target_with_size_prior_matches_formula():
+    q = torch.softmax(torch.randn(8, 3, generator=torch.Generator().manual_seed(4),
+                                  dtype=torch.float64), dim=1)
+    prior = torch.tensor([5.0, 2.0, 1.0], dtype=torch.float64)
+    p = target_distribution(q, size_prior=prior).numpy()
+    qn = q.numpy()
+    weight = qn**2 * prior.numpy() / qn.sum(0)
+    np.testing.assert_allclose(p, weight / weight.sum(1, keepdims=True), rtol=1e-10)
+    # Only the prior's proportions matter, and a uniform prior is DEC's own target.
+    np.testing.assert_allclose(target_distribution(q, size_prior=3 * prior).numpy(), p,
+                               rtol=1e-10)
+    np.testing.assert_allclose(target_distribution(q, size_prior=torch.ones(3)).numpy(),
+                               target_distribution(q).numpy(), rtol=1e-10)
+    # With the prior equal to the current sizes the target sharpens without moving sizes:
+    # it is q^2 row-normalised.
+    same = target_distribution(q, size_prior=q.sum(0)).numpy()
+    np.testing.assert_allclose(same, qn**2 / (qn**2).sum(1, keepdims=True), rtol=1e-10)
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5])
 def test_positive_weights_reject_bad_order(bad):
     edge_index, n = _small_graph()

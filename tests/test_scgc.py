@@ -7,6 +7,7 @@ import torch
 
 from graphclust import SCGC, SCGCStar, evaluate, to_graph
 from graphclust.data import make_sbm
+from graphclust.nn import MLPConfig, MPNNVNConfig
 
 FAST = {"max_epochs": 15, "pretrain_epochs": 5, "hidden_dims": (32,), "embedding_dim": 8}
 
@@ -83,6 +84,21 @@ def test_stopping_rule_stops_early(sbm):
     assert est.n_iter_ == FAST["max_epochs"]
 
 
+def test_linear_start_is_grown_into_the_mlp(sbm):
+    est = SCGCStar(n_clusters=3, random_state=0, **{**FAST, "max_epochs": 0}).fit(sbm)
+    pretrain = [e for e in est.history_ if e["phase"] == "pretrain"]
+    assert len(pretrain) == FAST["pretrain_epochs"]
+    assert [layer.weight.shape for layer in est.encoder_.layers] == [(32, 16), (8, 32)]
+    # Untrained since the start: the output reads only the carried (u+, u-) units, so the
+    # encoder is still exactly the linear map the start trained.
+    last = est.encoder_.layers[-1]
+    eye = torch.eye(8)
+    torch.testing.assert_close(last.weight[:, :16], torch.cat([eye, -eye], 1))
+    assert not last.weight[:, 16:].any() and not last.bias.any()
+    first = est.encoder_.layers[0]
+    torch.testing.assert_close(first.weight[8:16], -first.weight[:8])
+
+
 def test_graph_without_edges_warns():
     x = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
     graph = to_graph(x, np.zeros((2, 0), dtype=np.int64))
@@ -101,6 +117,10 @@ def test_graph_without_edges_warns():
         ({"alpha": float("nan")}, "alpha must be"),
         ({"features": "pca"}, "features='pca' is not one of"),
         ({"pretrain": "magic"}, "pretrain='magic' is not one of"),
+        ({"size_prior": "equal"}, "size_prior='equal' is not one of"),
+        ({"hidden_dims": (15,)}, "at least 2 \\* out_features = 16"),
+        ({"hidden_dims": (32,), "encoder": MLPConfig((32,), "tanh")}, "sigma"),
+        ({"encoder": MPNNVNConfig()}, "pretrain='linear' grows a linear start"),
         ({"hidden_dims": (8, 0)}, "hidden_dims must be positive"),
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"device": "tpu"}, "device='tpu'"),

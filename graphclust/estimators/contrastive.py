@@ -34,9 +34,10 @@ from graphclust.objectives.clustering import kl_clustering_loss, target_distribu
 from graphclust.objectives.contrastive import neighbor_contrastive_loss
 from graphclust.sampling import CSRGraph, sample_neighbors
 
-__all__ = ["ContrastiveClusterer", "PRETRAIN_MODES", "distributed_context"]
+__all__ = ["ContrastiveClusterer", "PRETRAIN_MODES", "SIZE_PRIORS", "distributed_context"]
 
-PRETRAIN_MODES = ("contrastive", "autoencoder", "none")
+PRETRAIN_MODES = ("linear", "contrastive", "autoencoder", "none")
+SIZE_PRIORS = ("start", "uniform")
 
 
 @dataclass
@@ -90,6 +91,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
             _check_real(name, getattr(self, name), 0.0, strict=True)
         if self.pretrain not in PRETRAIN_MODES:
             raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
+        if self.size_prior not in SIZE_PRIORS:
+            raise ValueError(f"size_prior={self.size_prior!r} is not one of {SIZE_PRIORS}")
         if self.encoder is not None and not isinstance(self.encoder, EncoderConfig):
             raise TypeError(
                 f"encoder must be None or an encoder configuration with uses_graph and "
@@ -101,6 +104,19 @@ class ContrastiveClusterer(BaseGraphClusterer):
         if self.pretrain == "autoencoder" and self._uses_graph():
             raise ValueError("pretrain='autoencoder' needs a feature-only encoder; this one "
                              "passes messages over the graph (use 'contrastive' or 'none')")
+        if self.pretrain == "linear":
+            config = self._encoder_config()
+            if not hasattr(config, "from_linear"):
+                raise ValueError(
+                    f"pretrain='linear' grows a linear start into the encoder, which "
+                    f"{type(config).__name__} cannot do (it has no from_linear); use "
+                    "pretrain='contrastive' (e.g. with pretrain_epochs=50) or 'none'")
+            try:
+                with torch.random.fork_rng(devices=[]):  # a dry run: widths, activation
+                    config.from_linear(nn.Linear(1, int(self.embedding_dim)))
+            except ValueError as error:
+                raise ValueError(f"pretrain='linear' cannot grow into this encoder: {error}; "
+                                 "change the encoder or use pretrain='contrastive'") from None
         if self._reconstruction or self.pretrain == "autoencoder":
             check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
 
@@ -222,9 +238,11 @@ class ContrastiveClusterer(BaseGraphClusterer):
         self._pretrain(inputs, batches, generator, world_size)
 
         with torch.no_grad():
-            start = kmeans(self._embedding(self._encode_all(x, edge_index)), self.n_clusters,
-                           n_init=20, generator=generator)
-        self.head_.reset_parameters(start.centers)
+            embedding = self._embedding(self._encode_all(x, edge_index))
+            start = kmeans(embedding, self.n_clusters, n_init=20, generator=generator)
+            self.head_.reset_parameters(start.centers)
+            # The target's pull on cluster sizes: towards the start's (soft) sizes, or equal.
+            size_prior = self.head_(embedding).sum(0) if self.size_prior == "start" else None
         window = [start.labels]  # cluster labels of the last check_interval + 1 epochs
 
         networks = _Networks(self.encoder_, self.head_, self.decoder_, self._embedding)
@@ -240,14 +258,15 @@ class ContrastiveClusterer(BaseGraphClusterer):
                     # Mini-batches: P from the whole graph at the start of the epoch (DEC).
                     with torch.no_grad():
                         q_all = self.head_(self._embedding(self._encode_all(x, edge_index)))
-                    target = target_distribution(q_all)
+                    target = target_distribution(q_all, size_prior=size_prior)
                     predicted = q_all.argmax(1)
                 sums = {"loss": 0.0, "kl": 0.0, "contrastive": 0.0}
                 for batch in batches:
                     num_seeds = len(batch.seeds)
                     arguments, num_candidates = inputs(batch)
                     z, q, reconstructed = trained(arguments, num_candidates, num_seeds)
-                    p = target_distribution(q) if target is None else target[batch.seeds]
+                    p = target_distribution(q, size_prior=size_prior) if target is None \
+                        else target[batch.seeds]
                     kl = kl_clustering_loss(p, q)
                     nc = self._contrastive_loss(z, batch)
                     loss = self.beta * kl + self.alpha * nc
@@ -309,30 +328,24 @@ class ContrastiveClusterer(BaseGraphClusterer):
             self.encoder_.train(was_training)
 
     def _pretrain(self, inputs: _EncoderInputs, batches, generator, world_size: int = 1) -> None:
-        """Start the encoder: contrastive-only epochs, an autoencoder, or nothing.
+        """Start the encoder: contrastive-only steps (of the encoder itself, or of a linear
+        map then grown into it), an autoencoder, or nothing.
 
         With several processes the contrastive start is data-parallel like training; the
         autoencoder start runs identically (same seed, same data) on every process.
         """
         if self.pretrain == "none" or self.pretrain_epochs == 0:
             return
+        if self.pretrain == "linear":
+            # A linear map cannot fit the contrastive loss beyond what the features explain:
+            # its clusters do not erode with more steps as an MLP's do, and the grown MLP
+            # starts from exactly that map (benchmarks/results/notes.md).
+            self.encoder_ = MLP([self.n_features_in_, int(self.embedding_dim)]).to(inputs.x)
+            self._contrastive_start(inputs, batches, world_size)
+            self.encoder_ = self._encoder_config().from_linear(self.encoder_.layers[0])
+            return
         if self.pretrain == "contrastive":
-            # One optimizer step per unit of `pretrain_epochs`, whatever the batch size: the
-            # start is measured in Adam steps (a full-graph epoch is one step), because too
-            # many steps erode the clusters (benchmarks/results/notes.md).
-            encoder = _data_parallel(_Rows(self.encoder_), world_size)
-            optimizer = self._optimizer(self.encoder_, self.pretrain_lr)
-            stream = (batch for _ in iter(int, 1) for batch in batches)
-            with self._progress(self.pretrain_epochs, "pretrain") as bar:
-                for step in range(1, self.pretrain_epochs + 1):
-                    batch = next(stream)
-                    arguments, num_candidates = inputs(batch)
-                    loss = self._contrastive_loss(encoder(arguments, num_candidates), batch)
-                    self._step(optimizer, loss)
-                    self.history_.append({"epoch": step, "phase": "pretrain", "loss": loss.item()})
-                    if bar is not None:
-                        bar.update()
-                        bar.set_postfix(loss=f"{loss.item():.4f}")
+            self._contrastive_start(inputs, batches, world_size)
             return
         # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
         x = inputs.x
@@ -349,6 +362,27 @@ class ContrastiveClusterer(BaseGraphClusterer):
             self.history_.append(
                 {"epoch": epoch, "phase": "pretrain", "loss": total / x.shape[0]}
             )
+
+    def _contrastive_start(self, inputs: _EncoderInputs, batches, world_size: int) -> None:
+        """``pretrain_epochs`` Adam steps of the contrastive loss alone on ``encoder_``.
+
+        One optimizer step per unit of ``pretrain_epochs``, whatever the batch size: the
+        start is measured in Adam steps (a full-graph epoch is one step), because too many
+        steps erode an MLP's clusters (benchmarks/results/notes.md).
+        """
+        encoder = _data_parallel(_Rows(self.encoder_), world_size)
+        optimizer = self._optimizer(self.encoder_, self.pretrain_lr)
+        stream = (batch for _ in iter(int, 1) for batch in batches)
+        with self._progress(self.pretrain_epochs, "pretrain") as bar:
+            for step in range(1, self.pretrain_epochs + 1):
+                batch = next(stream)
+                arguments, num_candidates = inputs(batch)
+                loss = self._contrastive_loss(encoder(arguments, num_candidates), batch)
+                self._step(optimizer, loss)
+                self.history_.append({"epoch": step, "phase": "pretrain", "loss": loss.item()})
+                if bar is not None:
+                    bar.update()
+                    bar.set_postfix(loss=f"{loss.item():.4f}")
 
     # ------------------------------------------------------------------ persistence
     def _model_tensors(self) -> dict[str, torch.Tensor]:

@@ -39,10 +39,10 @@ _SHARED_DOC = """
     fanout : int
         Neighbours sampled per hop around a mini-batch (``batch_size`` set).
     alpha, beta, tau, order, lr, pretrain_lr, max_epochs, pretrain, pretrain_epochs, \
-features, n_neighbors, batch_size, num_walks, exclude_isolated, normalize_embedding, tol, \
-check_interval, device, random_state, verbose
+features, n_neighbors, batch_size, num_walks, exclude_isolated, normalize_embedding, \
+size_prior, tol, check_interval, device, random_state, verbose
         As in :class:`graphclust.SCGCStar` (``pretrain`` is ``"contrastive"`` or
-        ``"none"``: the autoencoder start needs a feature-only encoder).
+        ``"none"``: the linear and autoencoder starts need a feature-only encoder).
 
     Attributes
     ----------
@@ -67,8 +67,8 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
                  features: str = "auto", n_neighbors: int = 10,
                  batch_size: int | None = None, num_walks: int = 4, fanout: int = 10,
                  exclude_isolated: bool = True, normalize_embedding: bool = True,
-                 tol: float = 5e-3, check_interval: int = 10, device: str = "auto",
-                 random_state=None, verbose: bool = False) -> None:
+                 size_prior: str = "start", tol: float = 5e-3, check_interval: int = 10,
+                 device: str = "auto", random_state=None, verbose: bool = False) -> None:
         self.n_clusters = n_clusters
         self.num_layers = num_layers
         self.hidden_channels = hidden_channels
@@ -91,6 +91,7 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
         self.fanout = fanout
         self.exclude_isolated = exclude_isolated
         self.normalize_embedding = normalize_embedding
+        self.size_prior = size_prior
         self.tol = tol
         self.check_interval = check_interval
         self.device = device
@@ -131,8 +132,8 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
                  features: str = "auto", n_neighbors: int = 10,
                  batch_size: int | None = None, num_walks: int = 4, fanout: int = 10,
                  exclude_isolated: bool = True, normalize_embedding: bool = True,
-                 tol: float = 5e-3, check_interval: int = 10, device: str = "auto",
-                 random_state=None, verbose: bool = False) -> None:
+                 size_prior: str = "start", tol: float = 5e-3, check_interval: int = 10,
+                 device: str = "auto", random_state=None, verbose: bool = False) -> None:
         # scikit-learn reads parameters from this signature, so each is listed here.
         super().__init__(
             n_clusters, num_layers=num_layers, hidden_channels=hidden_channels, conv=conv,
@@ -141,7 +142,8 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
             embedding_dim=embedding_dim, encoder=encoder, features=features,
             n_neighbors=n_neighbors, batch_size=batch_size, num_walks=num_walks,
             fanout=fanout, exclude_isolated=exclude_isolated,
-            normalize_embedding=normalize_embedding, tol=tol, check_interval=check_interval,
+            normalize_embedding=normalize_embedding, size_prior=size_prior, tol=tol,
+            check_interval=check_interval,
             device=device, random_state=random_state, verbose=verbose)
         self.heads = heads
         self.attention = attention

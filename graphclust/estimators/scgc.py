@@ -40,11 +40,17 @@ class _SCGCBase(ContrastiveClusterer):
         Adam learning rates of the joint stage and of the start.
     max_epochs : int
         Upper bound on joint-stage epochs.
-    pretrain : {"contrastive", "autoencoder", "none"}
-        How the encoder is started: ``pretrain_epochs`` epochs of the contrastive loss
-        alone (default), SDCN's autoencoder recipe (batches of 256, MSE), or nothing.
+    pretrain : {"linear", "contrastive", "autoencoder", "none"}
+        How the encoder is started. ``"linear"`` (default): ``pretrain_epochs`` steps of the
+        contrastive loss alone on a linear map ``features -> embedding_dim``, then grown
+        into the MLP encoder so that it computes exactly that map
+        (:func:`graphclust.nn.mlp.grow_linear`; needs every hidden width
+        ``>= 2 * embedding_dim`` and an encoder configuration with ``from_linear``).
+        ``"contrastive"``: the same loss on the encoder itself (an MLP's clusters erode
+        after some 50-100 steps, so keep ``pretrain_epochs`` small). ``"autoencoder"``:
+        SDCN's recipe (batches of 256, MSE). ``"none"``: random weights.
     pretrain_epochs : int
-        Length of the start. For the contrastive start it counts optimizer steps: full-batch
+        Length of the start. For the contrastive starts it counts optimizer steps: full-batch
         epochs, or seed batches in mini-batch training (the start is measured in Adam steps,
         which do not shrink with the batch). For the autoencoder start it counts epochs.
     hidden_dims : int or sequence of int
@@ -76,6 +82,10 @@ class _SCGCBase(ContrastiveClusterer):
         still serve as negatives.
     normalize_embedding : bool
         Cluster the L2-normalised embeddings (the contrastive loss only sees directions).
+    size_prior : {"start", "uniform"}
+        Cluster sizes the self-training target pulls towards
+        (:func:`graphclust.objectives.target_distribution`): the soft sizes found at the
+        k-means start (default), or equal sizes (DEC's original target).
     tol, check_interval : float, int
         Stop once fewer than ``tol`` of the nodes changed cluster over the last
         ``check_interval`` epochs (DEC's rule over a window). ``tol=0`` runs all epochs.
@@ -117,15 +127,15 @@ class _SCGCBase(ContrastiveClusterer):
         self,
         n_clusters: int = 8,
         *,
-        alpha: float = 0.1,
+        alpha: float = 0.03,
         beta: float = 1.0,
         tau: float = 1.0,
         order: int = 2,
         lr: float = 3e-4,
         pretrain_lr: float = 1e-3,
         max_epochs: int = 200,
-        pretrain: str = "contrastive",
-        pretrain_epochs: int = 50,
+        pretrain: str = "linear",
+        pretrain_epochs: int = 400,
         hidden_dims=(256,),
         embedding_dim: int = 32,
         encoder: EncoderConfig | None = None,
@@ -136,6 +146,7 @@ class _SCGCBase(ContrastiveClusterer):
         fanout: int = 10,
         exclude_isolated: bool = True,
         normalize_embedding: bool = True,
+        size_prior: str = "start",
         tol: float = 5e-3,
         check_interval: int = 10,
         device: str = "auto",
@@ -162,6 +173,7 @@ class _SCGCBase(ContrastiveClusterer):
         self.fanout = fanout
         self.exclude_isolated = exclude_isolated
         self.normalize_embedding = normalize_embedding
+        self.size_prior = size_prior
         self.tol = tol
         self.check_interval = check_interval
         self.device = device

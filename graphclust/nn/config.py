@@ -24,6 +24,10 @@ A built module may also define these optional methods, which the training loop
 * ``after_optimizer_step()``: runs (without gradients) after each optimizer step;
 * ``parameter_groups(lr) -> list[dict]``: torch optimizer groups with their own
   learning rates (parameters left out get ``lr``).
+
+A configuration may define ``from_linear(linear) -> nn.Module``: the encoder, computing
+exactly the map of the trained ``torch.nn.Linear`` it is given. Estimators then accept
+``pretrain="linear"`` (a contrastive start of a linear map, grown into the encoder).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from torch import nn
 
-from graphclust.nn.mlp import MLP
+from graphclust.nn.mlp import MLP, grow_linear
 
 __all__ = ["EncoderConfig", "MLPConfig", "check_positive_ints"]
 
@@ -75,3 +79,8 @@ class MLPConfig:
     def build(self, in_channels: int, out_channels: int) -> MLP:
         hidden = check_positive_ints("hidden_dims", self.hidden_dims)
         return MLP([in_channels, *hidden, out_channels], self.activation)
+
+    def from_linear(self, linear: nn.Linear) -> MLP:
+        """This MLP computing exactly ``linear``'s map (:func:`graphclust.nn.mlp.grow_linear`)."""
+        hidden = check_positive_ints("hidden_dims", self.hidden_dims)
+        return grow_linear(linear, hidden, self.activation)

@@ -18,9 +18,12 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-__all__ = ["MLP", "Autoencoder"]
+__all__ = ["MLP", "Autoencoder", "grow_linear"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "tanh": nn.Tanh}
+# Activations with sigma(u) - sigma(-u) = u, which lets an MLP carry a linear map exactly:
+# ReLU, and GELU since u * Phi(u) + u * Phi(-u) = u.
+ODD_PART_IDENTITY = ("relu", "gelu")
 
 
 class MLP(nn.Module):
@@ -93,3 +96,59 @@ class Autoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encoder(x)
         return z, self.decoder(z)
+
+
+@torch.no_grad()
+def grow_linear(linear: nn.Linear, hidden_dims: Sequence[int], activation: str = "relu") -> MLP:
+    r"""An :class:`MLP` ``in - hidden_dims - out`` that computes exactly ``linear``'s map.
+
+    With :math:`u = Wx + b` (``e`` outputs) and an activation satisfying
+    :math:`\sigma(u) - \sigma(-u) = u` (ReLU, GELU), every hidden layer carries
+    :math:`(\sigma(u), \sigma(-u))` in its first :math:`2e` units:
+
+    .. math::
+
+        h^{(1)}_{:2e} = \sigma\Big(\begin{bmatrix} W \\ -W \end{bmatrix} x +
+            \begin{bmatrix} b \\ -b \end{bmatrix}\Big), \qquad
+        h^{(l+1)}_{:2e} = \sigma\Big(\begin{bmatrix} I & -I \\ -I & I \end{bmatrix}
+            h^{(l)}_{:2e}\Big), \qquad
+        z = \begin{bmatrix} I & -I \end{bmatrix} h^{(L)}_{:2e} = u.
+
+    The other hidden units keep their random initial incoming weights and get zero
+    outgoing weights: they do not change the output, but receive gradients once the next
+    layer's weights move, so training the grown network starts exactly where the linear
+    map was and can use the extra capacity. SCGC's ``pretrain="linear"`` start uses this to
+    hand a stable linear contrastive solution to the MLP of the joint stage.
+
+    Parameters
+    ----------
+    linear : torch.nn.Linear
+        The map to reproduce (its device and dtype are kept).
+    hidden_dims : sequence of int
+        Hidden widths, each at least ``2 * linear.out_features``.
+    activation : {"relu", "gelu"}
+        Non-linearity of the new MLP.
+    """
+    hidden = [int(width) for width in hidden_dims]
+    e = linear.out_features
+    if activation not in ODD_PART_IDENTITY:
+        raise ValueError(f"grow_linear needs an activation with sigma(u) - sigma(-u) = u "
+                         f"({', '.join(ODD_PART_IDENTITY)}), got {activation!r}")
+    if any(width < 2 * e for width in hidden):
+        raise ValueError(f"every hidden width must be at least 2 * out_features = {2 * e} to "
+                         f"carry the linear map exactly, got hidden_dims={tuple(hidden)}")
+    mlp = MLP([linear.in_features, *hidden, e], activation).to(linear.weight)
+    eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
+    first, *middle, last = mlp.layers
+    first.weight[: 2 * e] = torch.cat([linear.weight, -linear.weight])
+    first.bias[: 2 * e] = torch.cat([linear.bias, -linear.bias])
+    # Carried rows read only the carried units; the extra units keep their random rows.
+    carry = torch.cat([torch.cat([eye, -eye], 1), torch.cat([-eye, eye], 1)])
+    for layer in middle:
+        layer.weight[: 2 * e] = 0.0
+        layer.weight[: 2 * e, : 2 * e] = carry
+        layer.bias[: 2 * e] = 0.0
+    last.weight.zero_()
+    last.weight[:, : 2 * e] = torch.cat([eye, -eye], 1)
+    last.bias.zero_()
+    return mlp
