@@ -18,6 +18,7 @@ the settings its file states.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
 import importlib.util
 import shlex
@@ -61,21 +62,25 @@ def main(argv=None) -> None:
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--datasets", default="dblp,cora")
     parser.add_argument("--only", default=None,
-                        help="comma-separated variant names (default: all, plus plain)")
+                        help="comma-separated variant names to run (default: all, plus "
+                             "plain); the table reads the others' earlier runs")
     args = parser.parse_args(argv)
     group = load_group(args.group)
     model = getattr(group, "MODEL", "scgc-star")
     plain = {**EXTRAS_RECIPE, **getattr(group, "PLAIN", {})}
     variants = {"plain": plain, **{name: {**plain, **params}
                                    for name, params in group.VARIANTS.items()}}
-    if args.only:
-        wanted = args.only.split(",")
-        variants = {name: params for name, params in variants.items() if name in wanted}
+    wanted = args.only.split(",") if args.only else list(variants)
+    unknown = sorted(set(wanted) - set(variants))
+    if unknown:
+        raise SystemExit(f"unknown variants {unknown}; {args.group} has {', '.join(variants)}")
     datasets = args.datasets.split(",")
     command = "python benchmarks/extras_ablations.py " + shlex.join(
         argv if argv is not None else sys.argv[1:])
-    rows = {}
-    for name, params in variants.items():
+    rows = {name: _earlier_rows(RESULTS / args.group / name) for name in variants
+            if name not in wanted}
+    for name in wanted:
+        params = variants[name]
         results = run_benchmark(datasets, [model], seeds=args.seeds, root=args.root,
                                 out=RESULTS / args.group / name, params=params,
                                 progress=False, command=command)
@@ -86,13 +91,23 @@ def main(argv=None) -> None:
     write_table(args, model, variants, rows, datasets, command)
 
 
+def _earlier_rows(folder: Path) -> list[dict]:
+    """The rows of a variant's earlier run (its results.csv), numbers parsed; [] if none."""
+    path = folder / "results.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        return [{key: (_number(value) if key not in ("dataset", "model", "status", "params",
+                                                     "error", "device") else value)
+                 for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def _number(text: str):
+    return None if text == "" else float(text)
+
+
 def write_table(args, model, variants, rows, datasets, command) -> None:
     path = RESULTS / f"{args.group}.md"
-    previous = {}
-    if path.exists() and args.only:  # keep the lines of variants not rerun
-        for line in path.read_text().splitlines():
-            if line.startswith("| ") and not line.startswith("| variant"):
-                previous[tuple(c.strip() for c in line.split("|")[1:3])] = line
     machine = machine_info()
     lines = [f"# Extras ablation: {args.group}", "",
              f"Command: `{command}` ({datetime.date.today().isoformat()}); model `{model}`, "
@@ -106,7 +121,7 @@ def write_table(args, model, variants, rows, datasets, command) -> None:
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     plain_acc = {d: np.nanmean([r["acc"] for r in rows.get("plain", []) if r["dataset"] == d
                                 and r["status"] == "ok"] or [np.nan]) for d in datasets}
-    table = dict(previous)
+    table = {}
     for name in variants:
         for dataset in datasets:
             runs = [r for r in rows[name] if r["dataset"] == dataset]
