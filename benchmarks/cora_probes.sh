@@ -7,8 +7,10 @@ ROOT=${1:-../shared/data}
 GC=${GRAPHCLUST:-graphclust}
 run() {
   local name=$1; shift
+  # Pinned to the recipe these probes were run with (before the linear start).
   "$GC" bench --datasets cora,dblp --models scgc-star --seeds 3 --root "$ROOT" \
-    --out "benchmarks/results/cora_probes/$name" --quiet "$@"
+    --out "benchmarks/results/cora_probes/$name" --quiet --set pretrain=contrastive \
+    --set pretrain_epochs=50 --set size_prior=uniform --set alpha=0.1 "$@"
 }
 run order_3 --set order=3
 run order_4 --set order=4

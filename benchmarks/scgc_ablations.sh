@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ablations of SCGC*'s defaults on DBLP and Cora: each line changes one default back (or to
-# the paper's value) and reruns the benchmark runner. Results: benchmarks/results/ablations/.
+# the paper's value, or to the recipe before the linear start) and reruns the benchmark
+# runner. Results: benchmarks/results/ablations/.
 #   bash benchmarks/scgc_ablations.sh [DATA_ROOT] [SEEDS]
 set -euo pipefail
 ROOT=${1:-../shared/data}
@@ -13,6 +14,11 @@ run() {  # name, then --set arguments
     --out "$OUT/$name" --quiet "$@"
 }
 run defaults
+run previous_recipe --set pretrain=contrastive --set pretrain_epochs=50 --set size_prior=uniform --set alpha=0.1
+run mlp_start --set pretrain=contrastive --set pretrain_epochs=50
+run uniform_sizes --set size_prior=uniform
+run alpha_01 --set alpha=0.1
+run alpha_0 --set alpha=0.0
 run paper_tau --set tau=0.25
 run autoencoder_start --set pretrain=autoencoder --set pretrain_epochs=30
 run keep_isolated --set exclude_isolated=false

@@ -7,7 +7,7 @@ from graphclust.nn.mlp import grow_linear
 
 
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
-@pytest.mark.parametrize("hidden", [(6,), (16, 6), (6, 9, 7)])
+@pytest.mark.parametrize("hidden", [(), (6,), (16, 6), (6, 9, 7)])
 def test_grown_mlp_computes_the_linear_map(activation, hidden):
     torch.manual_seed(0)
     linear = torch.nn.Linear(5, 3).double()

@@ -59,7 +59,7 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
     _reconstruction = False
 
     def __init__(self, n_clusters: int = 8, *, num_layers: int = 2,
-                 hidden_channels: int = 128, conv: str = "gcn", alpha: float = 0.1,
+                 hidden_channels: int = 128, conv: str = "gcn", alpha: float = 0.03,
                  beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
                  pretrain_lr: float = 1e-3, max_epochs: int = 200,
                  pretrain: str = "contrastive", pretrain_epochs: int = 50,
@@ -124,7 +124,7 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
     def __init__(self, n_clusters: int = 8, *, num_layers: int = 2,
                  hidden_channels: int = 64, conv: str = "gcn", heads: int = 4,
                  attention: str = "performer", positional_encoding: str | None = None,
-                 pe_dim: int = 8, max_full_nodes: int = 5000, alpha: float = 0.1,
+                 pe_dim: int = 8, max_full_nodes: int = 5000, alpha: float = 0.03,
                  beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
                  pretrain_lr: float = 1e-3, max_epochs: int = 200,
                  pretrain: str = "contrastive", pretrain_epochs: int = 50,

@@ -138,6 +138,9 @@ def grow_linear(linear: nn.Linear, hidden_dims: Sequence[int], activation: str =
         raise ValueError(f"every hidden width must be at least 2 * out_features = {2 * e} to "
                          f"carry the linear map exactly, got hidden_dims={tuple(hidden)}")
     mlp = MLP([linear.in_features, *hidden, e], activation).to(linear.weight)
+    if not hidden:  # a linear encoder: the map itself
+        mlp.layers[0].load_state_dict(linear.state_dict())
+        return mlp
     eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
     first, *middle, last = mlp.layers
     first.weight[: 2 * e] = torch.cat([linear.weight, -linear.weight])
