@@ -33,3 +33,16 @@ def test_grow_refuses_what_cannot_be_exact():
         grow_linear(linear, (5,))
     with pytest.raises(ValueError, match="sigma"):
         grow_linear(linear, (8,), "tanh")
+
+
+@pytest.mark.parametrize("hidden", [(), (6,)])
+def test_a_linear_map_without_bias_is_grown_with_zero_bias(hidden):
+    torch.manual_seed(2)
+    linear = torch.nn.Linear(5, 3, bias=False).double()
+    x = torch.randn(20, 5, dtype=torch.float64)
+    torch.testing.assert_close(grow_linear(linear, hidden)(x), linear(x), rtol=0, atol=1e-12)
+
+
+def test_grow_refuses_widths_that_are_not_integers():
+    with pytest.raises(ValueError, match="hidden_dims must be positive integers"):
+        grow_linear(torch.nn.Linear(4, 3), (16.5,))

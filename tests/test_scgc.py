@@ -8,6 +8,13 @@ import torch
 from graphclust import SCGC, SCGCStar, evaluate, to_graph
 from graphclust.data import make_sbm
 from graphclust.nn import MLPConfig, MPNNVNConfig
+from graphclust.objectives import target_distribution
+
+class _GraphMLPConfig(MLPConfig):
+    """An MLP configuration that claims to pass messages: it cannot take the linear start."""
+
+    uses_graph = True
+
 
 FAST = {"max_epochs": 15, "pretrain_epochs": 5, "hidden_dims": (32,), "embedding_dim": 8}
 
@@ -99,6 +106,36 @@ def test_linear_start_is_grown_into_the_mlp(sbm):
     torch.testing.assert_close(first.weight[8:16], -first.weight[:8])
 
 
+def test_linear_start_of_zero_steps_needs_no_room_to_grow(sbm):
+    # pretrain_epochs=0 is no start at all, so narrow hidden layers are fine.
+    est = SCGCStar(n_clusters=3, random_state=0,
+                   **{**FAST, "pretrain_epochs": 0, "hidden_dims": (4,)}).fit(sbm)
+    assert est.encoder_.dims == (16, 4, 8)
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
+@pytest.mark.parametrize("size_prior", ["start", "uniform"])
+def test_size_prior_reaches_the_target(size_prior, batch_size, sbm, monkeypatch):
+    import graphclust.estimators.contrastive as contrastive
+
+    seen = []
+
+    def recording(q, *args, **kwargs):
+        seen.append(kwargs.get("size_prior"))
+        return target_distribution(q, *args, **kwargs)
+
+    monkeypatch.setattr(contrastive, "target_distribution", recording)
+    SCGCStar(n_clusters=3, random_state=0, size_prior=size_prior, batch_size=batch_size,
+             **{**FAST, "max_epochs": 2, "tol": 0.0}).fit(sbm)
+    assert seen
+    if size_prior == "uniform":
+        assert all(prior is None for prior in seen)
+    else:  # the start's soft cluster sizes: one positive mass per cluster, summing to N
+        for prior in seen:
+            assert prior.shape == (3,) and (prior > 0).all()
+            assert prior.sum().item() == pytest.approx(sbm.num_nodes, rel=1e-4)
+
+
 def test_graph_without_edges_warns():
     x = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
     graph = to_graph(x, np.zeros((2, 0), dtype=np.int64))
@@ -120,7 +157,8 @@ def test_graph_without_edges_warns():
         ({"size_prior": "equal"}, "size_prior='equal' is not one of"),
         ({"hidden_dims": (15,)}, "at least 2 \\* out_features = 16"),
         ({"hidden_dims": (32,), "encoder": MLPConfig((32,), "tanh")}, "sigma"),
-        ({"encoder": MPNNVNConfig()}, "pretrain='linear' grows a linear start"),
+        ({"encoder": MPNNVNConfig()}, "pretrain='linear' \\(the default\\) grows"),
+        ({"encoder": _GraphMLPConfig()}, "needs from_linear and uses_graph=False"),
         ({"hidden_dims": (8, 0)}, "hidden_dims must be positive"),
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"device": "tpu"}, "device='tpu'"),

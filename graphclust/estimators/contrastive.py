@@ -104,19 +104,22 @@ class ContrastiveClusterer(BaseGraphClusterer):
         if self.pretrain == "autoencoder" and self._uses_graph():
             raise ValueError("pretrain='autoencoder' needs a feature-only encoder; this one "
                              "passes messages over the graph (use 'contrastive' or 'none')")
-        if self.pretrain == "linear":
+        if self.pretrain == "linear" and self.pretrain_epochs > 0:
             config = self._encoder_config()
-            if not hasattr(config, "from_linear"):
+            if not hasattr(config, "from_linear") or self._uses_graph():
                 raise ValueError(
-                    f"pretrain='linear' grows a linear start into the encoder, which "
-                    f"{type(config).__name__} cannot do (it has no from_linear); use "
-                    "pretrain='contrastive' (e.g. with pretrain_epochs=50) or 'none'")
+                    f"pretrain='linear' (the default) grows a linear start into a "
+                    f"feature-only encoder, which {type(config).__name__} cannot take (it "
+                    "needs from_linear and uses_graph=False); use pretrain='contrastive' "
+                    "(e.g. with pretrain_epochs=50) or 'none'")
             try:
                 with torch.random.fork_rng(devices=[]):  # a dry run: widths, activation
                     config.from_linear(nn.Linear(1, int(self.embedding_dim)))
             except ValueError as error:
-                raise ValueError(f"pretrain='linear' cannot grow into this encoder: {error}; "
-                                 "change the encoder or use pretrain='contrastive'") from None
+                raise ValueError(
+                    f"pretrain='linear' (the default) cannot grow into this encoder: {error} "
+                    f"(embedding_dim={self.embedding_dim}); widen hidden_dims, lower "
+                    "embedding_dim, or pass pretrain='contrastive'") from None
         if self._reconstruction or self.pretrain == "autoencoder":
             check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
 
@@ -241,14 +244,16 @@ class ContrastiveClusterer(BaseGraphClusterer):
             embedding = self._embedding(self._encode_all(x, edge_index))
             start = kmeans(embedding, self.n_clusters, n_init=20, generator=generator)
             self.head_.reset_parameters(start.centers)
-            # The target's pull on cluster sizes: towards the start's (soft) sizes, or equal.
-            size_prior = self.head_(embedding).sum(0) if self.size_prior == "start" else None
         window = [start.labels]  # cluster labels of the last check_interval + 1 epochs
 
         networks = _Networks(self.encoder_, self.head_, self.decoder_, self._embedding)
         # Gradients averaged over processes; DDP also broadcasts rank 0's parameters
         # (centres included) so every process starts from the same k-means solution.
         trained = _data_parallel(networks, world_size)
+        with torch.no_grad():
+            # The target's pull on cluster sizes: towards the start's (soft) sizes, or
+            # equal; from the shared centres, so every process uses the same prior.
+            size_prior = self.head_(embedding).sum(0) if self.size_prior == "start" else None
         optimizer = self._optimizer(networks, self.lr)
         self.n_iter_ = 0
         with self._progress(self.max_epochs, type(self).__name__) as bar:
@@ -340,7 +345,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
             # A linear map cannot fit the contrastive loss beyond what the features explain:
             # its clusters do not erode with more steps as an MLP's do, and the grown MLP
             # starts from exactly that map (benchmarks/results/notes.md).
-            self.encoder_ = MLP([self.n_features_in_, int(self.embedding_dim)]).to(inputs.x)
+            self.encoder_ = MLP([self.n_features_in_, int(self.embedding_dim)]).to(
+                inputs.x.device)
             self._contrastive_start(inputs, batches, world_size)
             self.encoder_ = self._encoder_config().from_linear(self.encoder_.layers[0])
             return

@@ -41,8 +41,9 @@ _SHARED_DOC = """
     alpha, beta, tau, order, lr, pretrain_lr, max_epochs, pretrain, pretrain_epochs, \
 features, n_neighbors, batch_size, num_walks, exclude_isolated, normalize_embedding, \
 size_prior, tol, check_interval, device, random_state, verbose
-        As in :class:`graphclust.SCGCStar` (``pretrain`` is ``"contrastive"`` or
-        ``"none"``: the linear and autoencoder starts need a feature-only encoder).
+        As in :class:`graphclust.SCGCStar`, except the start: ``pretrain`` is
+        ``"contrastive"`` (default, ``pretrain_epochs=50``) or ``"none"``; the linear and
+        autoencoder starts need a feature-only encoder.
 
     Attributes
     ----------

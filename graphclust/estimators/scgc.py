@@ -52,7 +52,8 @@ class _SCGCBase(ContrastiveClusterer):
     pretrain_epochs : int
         Length of the start. For the contrastive starts it counts optimizer steps: full-batch
         epochs, or seed batches in mini-batch training (the start is measured in Adam steps,
-        which do not shrink with the batch). For the autoencoder start it counts epochs.
+        which do not shrink with the batch). For the autoencoder start it counts epochs;
+        0 means no start (random weights, as ``pretrain="none"``).
     hidden_dims : int or sequence of int
         Hidden widths of the MLP encoder (the decoder mirrors them).
     embedding_dim : int

@@ -108,7 +108,8 @@ class CriticalMLPConfig:
     Examples
     --------
     >>> from graphclust import SCGCStar
-    >>> model = SCGCStar(n_clusters=4, encoder=CriticalMLPConfig(hidden_dims=(256,) * 4))
+    >>> model = SCGCStar(n_clusters=4, encoder=CriticalMLPConfig(hidden_dims=(256,) * 4),
+    ...                  pretrain="contrastive", pretrain_epochs=50)
     """
 
     hidden_dims: tuple[int, ...] = (256, 256, 256)

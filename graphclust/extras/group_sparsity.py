@@ -320,7 +320,8 @@ class GroupSparseMLPConfig:
     Examples
     --------
     >>> from graphclust import SCGCStar
-    >>> model = SCGCStar(n_clusters=4, encoder=GroupSparseMLPConfig(sparsity=0.5))
+    >>> model = SCGCStar(n_clusters=4, encoder=GroupSparseMLPConfig(sparsity=0.5),
+    ...                  pretrain="contrastive", pretrain_epochs=50)
     >>> # after fit: model.encoder_.zero_groups() == (128,)
     """
 

@@ -20,7 +20,9 @@ There is no final normalisation: SCGC* puts the embedding on the unit sphere bef
 clustering head (``normalize_embedding=True``), which makes its scale irrelevant there.
 
 Use it through :class:`ResidualMLPConfig`, e.g.
-``SCGCStar(n_clusters=4, encoder=ResidualMLPConfig(norm="peri"))``.
+``SCGCStar(n_clusters=4, encoder=ResidualMLPConfig(norm="peri"), pretrain="contrastive",
+pretrain_epochs=50)`` (extras encoders take the encoder's own contrastive start, not the
+default linear one).
 """
 
 from __future__ import annotations
@@ -141,9 +143,10 @@ class ResidualMLPConfig:
         depth must be among them (deeper blocks would otherwise be unused).
     prepbn_steps : int
         ``norm="prepbn"`` only: optimizer steps over which LayerNorm gives way to RepBN.
-        The default, 50, is SCGC*'s default contrastive start (one step per
-        ``pretrain_epochs``), so the k-means start and joint training see the folded
-        BatchNorm network that inference uses.
+        The default, 50, matches the 50-step contrastive start the extras are used with
+        (``pretrain="contrastive", pretrain_epochs=50``; one step per epoch), so the
+        k-means start and joint training see the folded BatchNorm network that inference
+        uses.
     """
 
     hidden_dim: int = 256

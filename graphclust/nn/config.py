@@ -25,20 +25,21 @@ A built module may also define these optional methods, which the training loop
 * ``parameter_groups(lr) -> list[dict]``: torch optimizer groups with their own
   learning rates (parameters left out get ``lr``).
 
-A configuration may define ``from_linear(linear) -> nn.Module``: the encoder, computing
-exactly the map of the trained ``torch.nn.Linear`` it is given. Estimators then accept
-``pretrain="linear"`` (a contrastive start of a linear map, grown into the encoder).
+A feature-only configuration (``uses_graph = False``) may define
+``from_linear(linear) -> nn.Module``: the encoder, computing exactly the map of the trained
+``torch.nn.Linear`` it is given, with the same ``state_dict`` layout as ``build()`` (saved
+models are rebuilt through ``build()``). Estimators then accept ``pretrain="linear"`` (a
+contrastive start of a linear map, grown into the encoder).
 """
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
 from torch import nn
 
-from graphclust.nn.mlp import MLP, grow_linear
+from graphclust.nn.mlp import MLP, check_positive_ints, grow_linear
 
 __all__ = ["EncoderConfig", "MLPConfig", "check_positive_ints"]
 
@@ -50,14 +51,6 @@ class EncoderConfig(Protocol):
     uses_graph: ClassVar[bool]
 
     def build(self, in_channels: int, out_channels: int) -> nn.Module: ...
-
-
-def check_positive_ints(name: str, values) -> tuple[int, ...]:
-    """``values`` (an int or a sequence of ints) as a tuple, or a ValueError naming ``name``."""
-    values = (values,) if isinstance(values, numbers.Integral) else tuple(values)
-    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in values):
-        raise ValueError(f"{name} must be positive integers, got {values!r}")
-    return tuple(int(v) for v in values)
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,27 @@ with a linear last layer, as SDCN's autoencoder (``d-500-500-2000-10``) that SCG
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from itertools import pairwise
 
 import torch
 from torch import nn
 
-__all__ = ["MLP", "Autoencoder", "grow_linear"]
+__all__ = ["MLP", "Autoencoder", "check_positive_ints", "grow_linear"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "tanh": nn.Tanh}
 # Activations with sigma(u) - sigma(-u) = u, which lets an MLP carry a linear map exactly:
 # ReLU, and GELU since u * Phi(u) + u * Phi(-u) = u.
 ODD_PART_IDENTITY = ("relu", "gelu")
+
+
+def check_positive_ints(name: str, values) -> tuple[int, ...]:
+    """``values`` (an int or a sequence of ints) as a tuple, or a ValueError naming ``name``."""
+    values = (values,) if isinstance(values, numbers.Integral) else tuple(values)
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in values):
+        raise ValueError(f"{name} must be positive integers, got {values!r}")
+    return tuple(int(v) for v in values)
 
 
 class MLP(nn.Module):
@@ -39,9 +48,9 @@ class MLP(nn.Module):
 
     def __init__(self, dims: Sequence[int], activation: str = "relu") -> None:
         super().__init__()
-        dims = [int(d) for d in dims]
-        if len(dims) < 2 or min(dims) < 1:
-            raise ValueError(f"MLP needs at least two positive layer widths, got {dims}")
+        dims = check_positive_ints("MLP layer widths", dims)
+        if len(dims) < 2:
+            raise ValueError(f"MLP needs at least two layer widths, got {dims}")
         if activation not in _ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}"
@@ -123,13 +132,13 @@ def grow_linear(linear: nn.Linear, hidden_dims: Sequence[int], activation: str =
     Parameters
     ----------
     linear : torch.nn.Linear
-        The map to reproduce (its device and dtype are kept).
+        The map to reproduce (its device and dtype are kept; no bias counts as zero).
     hidden_dims : sequence of int
         Hidden widths, each at least ``2 * linear.out_features``.
     activation : {"relu", "gelu"}
         Non-linearity of the new MLP.
     """
-    hidden = [int(width) for width in hidden_dims]
+    hidden = check_positive_ints("hidden_dims", hidden_dims)
     e = linear.out_features
     if activation not in ODD_PART_IDENTITY:
         raise ValueError(f"grow_linear needs an activation with sigma(u) - sigma(-u) = u "
@@ -138,13 +147,15 @@ def grow_linear(linear: nn.Linear, hidden_dims: Sequence[int], activation: str =
         raise ValueError(f"every hidden width must be at least 2 * out_features = {2 * e} to "
                          f"carry the linear map exactly, got hidden_dims={tuple(hidden)}")
     mlp = MLP([linear.in_features, *hidden, e], activation).to(linear.weight)
+    bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
     if not hidden:  # a linear encoder: the map itself
-        mlp.layers[0].load_state_dict(linear.state_dict())
+        mlp.layers[0].weight.copy_(linear.weight)
+        mlp.layers[0].bias.copy_(bias)
         return mlp
     eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
     first, *middle, last = mlp.layers
     first.weight[: 2 * e] = torch.cat([linear.weight, -linear.weight])
-    first.bias[: 2 * e] = torch.cat([linear.bias, -linear.bias])
+    first.bias[: 2 * e] = torch.cat([bias, -bias])
     # Carried rows read only the carried units; the extra units keep their random rows.
     carry = torch.cat([torch.cat([eye, -eye], 1), torch.cat([-eye, eye], 1)])
     for layer in middle:
