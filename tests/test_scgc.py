@@ -10,6 +10,7 @@ from graphclust.data import make_sbm
 from graphclust.nn import MLPConfig, MPNNVNConfig
 from graphclust.objectives import target_distribution
 
+
 class _GraphMLPConfig(MLPConfig):
     """An MLP configuration that claims to pass messages: it cannot take the linear start."""
 
