@@ -1,6 +1,7 @@
 """Each extra of ``graphclust.extras`` against the plain model, on DBLP and Cora.
 
     python benchmarks/extras_ablations.py GROUP [--seeds 5] [--root ../shared/data]
+        [--only VARIANT,...] [--table-only]
 
 ``GROUP`` names a file ``benchmarks/extras/GROUP.py`` that defines ``VARIANTS``, a dict
 from a variant name to the estimator parameters it changes (usually ``encoder=`` an extras
@@ -64,13 +65,16 @@ def main(argv=None) -> None:
     parser.add_argument("--only", default=None,
                         help="comma-separated variant names to run (default: all, plus "
                              "plain); the table reads the others' earlier runs")
+    parser.add_argument("--table-only", action="store_true",
+                        help="run nothing; rewrite the group table from every variant's "
+                             "earlier runs (after runs split over processes with --only)")
     args = parser.parse_args(argv)
     group = load_group(args.group)
     model = getattr(group, "MODEL", "scgc-star")
     plain = {**EXTRAS_RECIPE, **getattr(group, "PLAIN", {})}
     variants = {"plain": plain, **{name: {**plain, **params}
                                    for name, params in group.VARIANTS.items()}}
-    wanted = args.only.split(",") if args.only else list(variants)
+    wanted = [] if args.table_only else args.only.split(",") if args.only else list(variants)
     unknown = sorted(set(wanted) - set(variants))
     if unknown:
         raise SystemExit(f"unknown variants {unknown}; {args.group} has {', '.join(variants)}")
