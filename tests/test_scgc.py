@@ -156,6 +156,8 @@ def test_graph_without_edges_warns():
         ({"features": "pca"}, "features='pca' is not one of"),
         ({"pretrain": "magic"}, "pretrain='magic' is not one of"),
         ({"size_prior": "equal"}, "size_prior='equal' is not one of"),
+        ({"pretrain_lr": "fast"}, "pretrain_lr \\('auto' or a number\\) must be"),
+        ({"pretrain_lr": 0.0}, "pretrain_lr \\('auto' or a number\\) must be"),
         ({"hidden_dims": (15,)}, "at least 2 \\* out_features = 16"),
         ({"hidden_dims": (32,), "encoder": MLPConfig((32,), "tanh")}, "sigma"),
         ({"encoder": MPNNVNConfig()}, "pretrain='linear' \\(the default\\) grows"),
@@ -189,3 +191,10 @@ def test_predict_before_fit():
 
     with pytest.raises(NotFittedError):
         SCGCStar().predict(np.ones((3, 2)))
+
+
+def test_auto_pretrain_lr_depends_on_the_start():
+    assert SCGCStar()._pretrain_lr() == 1e-2
+    assert SCGCStar(pretrain="contrastive")._pretrain_lr() == 1e-3
+    assert SCGCStar(pretrain="autoencoder")._pretrain_lr() == 1e-3
+    assert SCGCStar(pretrain_lr=5e-4)._pretrain_lr() == 5e-4

@@ -87,8 +87,10 @@ class ContrastiveClusterer(BaseGraphClusterer):
         _check_int("check_interval", self.check_interval, 1)
         for name in ("alpha", "beta", "tol"):
             _check_real(name, getattr(self, name), 0.0, strict=False)
-        for name in ("tau", "lr", "pretrain_lr"):
+        for name in ("tau", "lr"):
             _check_real(name, getattr(self, name), 0.0, strict=True)
+        if not (isinstance(self.pretrain_lr, str) and self.pretrain_lr == "auto"):
+            _check_real("pretrain_lr ('auto' or a number)", self.pretrain_lr, 0.0, strict=True)
         if self.pretrain not in PRETRAIN_MODES:
             raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
         if self.size_prior not in SIZE_PRIORS:
@@ -122,6 +124,14 @@ class ContrastiveClusterer(BaseGraphClusterer):
                     "embedding_dim, or pass pretrain='contrastive'") from None
         if self._reconstruction or self.pretrain == "autoencoder":
             check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
+
+    def _pretrain_lr(self) -> float:
+        """``pretrain_lr``, with ``"auto"`` resolved: 1e-2 for the linear start, whose map
+        cannot erode its clusters and converges in half the steps at this rate
+        (benchmarks/results/notes.md), and 1e-3 for the encoder's own starts."""
+        if isinstance(self.pretrain_lr, str):
+            return 1e-2 if self.pretrain == "linear" else 1e-3
+        return float(self.pretrain_lr)
 
     def _default_encoder(self) -> EncoderConfig:
         """The encoder built from the estimator's own architecture parameters."""
@@ -357,7 +367,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         x = inputs.x
         decoder = self.decoder_ or self._decoder().to(x.device)
         parameters = list(self.encoder_.parameters()) + list(decoder.parameters())
-        optimizer = torch.optim.Adam(parameters, lr=self.pretrain_lr)
+        optimizer = torch.optim.Adam(parameters, lr=self._pretrain_lr())
         for epoch in range(1, self.pretrain_epochs + 1):
             order = torch.randperm(x.shape[0], generator=generator, device=x.device)
             total = 0.0
@@ -377,7 +387,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         steps erode an MLP's clusters (benchmarks/results/notes.md).
         """
         encoder = _data_parallel(_Rows(self.encoder_), world_size)
-        optimizer = self._optimizer(self.encoder_, self.pretrain_lr)
+        optimizer = self._optimizer(self.encoder_, self._pretrain_lr())
         stream = (batch for _ in iter(int, 1) for batch in batches)
         with self._progress(self.pretrain_epochs, "pretrain") as bar:
             for step in range(1, self.pretrain_epochs + 1):

@@ -36,8 +36,11 @@ class _SCGCBase(ContrastiveClusterer):
         Inverse temperature multiplying cosine similarities in the contrastive loss.
     order : int
         :math:`r`, hops of the positives (:math:`\hat A^r` or :math:`\sum_{l\le r}\hat A^l`).
-    lr, pretrain_lr : float
-        Adam learning rates of the joint stage and of the start.
+    lr : float
+        Adam learning rate of the joint stage.
+    pretrain_lr : float or "auto"
+        Adam learning rate of the start; ``"auto"``: 1e-2 for the linear start, 1e-3 for
+        the others (an MLP's contrastive start erodes faster at higher rates).
     max_epochs : int
         Upper bound on joint-stage epochs.
     pretrain : {"linear", "contrastive", "autoencoder", "none"}
@@ -133,10 +136,10 @@ class _SCGCBase(ContrastiveClusterer):
         tau: float = 1.0,
         order: int = 2,
         lr: float = 3e-4,
-        pretrain_lr: float = 1e-3,
+        pretrain_lr: float | str = "auto",
         max_epochs: int = 200,
         pretrain: str = "linear",
-        pretrain_epochs: int = 400,
+        pretrain_epochs: int = 200,
         hidden_dims=(256,),
         embedding_dim: int = 32,
         encoder: EncoderConfig | None = None,
