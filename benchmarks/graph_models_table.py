@@ -55,7 +55,7 @@ def main() -> None:
         "`quality/deep/` and `graph_models/quality/` (`results.{csv,md}`). All four use the same "
         "objective (SCGC*'s IAC loss + Student-t/KL with the same weights; SCGC adds "
         "reconstruction), samplers and stopping rule; the encoder and its start differ: "
-        "SCGC/SCGC* start a linear map and grow it into their MLP (`pretrain=\"linear\"`, 400 "
+        "SCGC/SCGC* start a linear map and grow it into their MLP (`pretrain=\"linear\"`, 200 "
         "steps), while the message-passing encoders train their own contrastive start "
         "(`pretrain=\"contrastive\"`, 50 steps; they cannot be grown from a linear map). "
         "Final model, mean ± "

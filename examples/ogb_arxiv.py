@@ -27,7 +27,7 @@ print(f"ogbn-arxiv: {graph.num_nodes} nodes, {graph.edge_index.shape[1] // 2} ed
 # batch_size trains on sampled mini-batches of nodes instead of the full graph, whose
 # N x N similarity matrix would not fit in memory at this size. A GPU (device="auto"
 # picks it) makes this minutes instead of hours.
-# The start keeps its default of 400 Adam steps (each on one seed batch), as in the DBLP
+# The start keeps its default of 200 Adam steps (each on one seed batch), as in the DBLP
 # mini-batch runs of benchmarks/results/scale.md.
 model = SCGCStar(n_clusters=40, batch_size=4096, max_epochs=50, random_state=0,
                  verbose=True)
