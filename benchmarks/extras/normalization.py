@@ -15,10 +15,13 @@ each other variant changes one thing of it. Settings fixed before running:
 * ``fusion``: Florence-VL depth fusion of all three depths (after the input layer and
   after each sublayer) into the embedding.
 
-LayerNorm Scaling (``norm="scaled"``) is implemented and tested but not run: with two
-sublayers it only multiplies the second LayerNorm's output by 1/sqrt(2), which that
-LayerNorm's learned weight and bias can represent exactly, so at this depth it is a
-change of initial scale, not the depth correction the paper studies.
+LayerNorm Scaling (``norm="scaled"``) is not run at two sublayers: there it only
+multiplies the second LayerNorm's output by 1/sqrt(2), which that LayerNorm's learned
+weight and bias can represent exactly, a change of initial scale rather than the depth
+correction the paper studies. It is run at depth instead: ``deep-pre`` (six residual
+sublayers, pre-LN) against ``deep-scaled`` (the same with the l-th LayerNorm's output
+scaled by 1/sqrt(l)), where the paper's effect (deep pre-LN layers whose outputs grow and
+stop mattering) can show.
 
 The plain model is SCGC*'s defaults, as for every extra: the residual variants are
 deeper (3.8 x the parameters on DBLP, 1.7 x on Cora), so ``residual-pre`` against
@@ -37,4 +40,7 @@ VARIANTS = {
     "squared-relu": {"encoder": ResidualMLPConfig(**_WIDTHS, activation="squared_relu")},
     "topk": {"encoder": ResidualMLPConfig(**_WIDTHS, topk=0.1)},
     "fusion": {"encoder": ResidualMLPConfig(**_WIDTHS, fusion=True)},
+    "deep-pre": {"encoder": ResidualMLPConfig(hidden_dim=256, num_layers=6, norm="pre")},
+    "deep-scaled": {"encoder": ResidualMLPConfig(hidden_dim=256, num_layers=6,
+                                                 norm="scaled")},
 }
