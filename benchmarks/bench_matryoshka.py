@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_matryoshka.py [--seeds 5] [--root ../shared/data]
 
-For every data set and seed, plain SCGC* (defaults) and SCGC* with
+For every data set and seed, plain SCGC* (the extras recipe) and SCGC* with
 ``encoder=MatryoshkaMLPConfig()`` (the same MLP, contrastive loss averaged over the
 prefixes 2, 4, 8, 16, 32) are fitted; then k-means (``prefix_kmeans``: L2-normalised first
 ``d`` columns, 20 restarts, seeded like the fit) clusters the first ``d`` columns of each
@@ -102,7 +102,8 @@ def main(argv=None) -> None:
              "mean ± std. Per-seed rows: `matryoshka_prefixes.csv`.", "",
              "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())
              + f"; load average at the end {load_average()}. " + LOAD_NOTE, "",
-             "Models: `plain` = SCGC* defaults (MLP features-256-32); `matryoshka` = the "
+             "Models: `plain` = SCGC* (MLP features-256-32) under the extras recipe "
+             "(`benchmarks/_recipes.py`: 50-step contrastive start); `matryoshka` = the "
              "same with `encoder=MatryoshkaMLPConfig(dims=(2, 4, 8, 16, 32))` (contrastive "
              "loss averaged over the five prefixes). `k-means d` = `prefix_kmeans`: k-means "
              "(20 restarts) on the L2-normalised first d columns of the fitted embedding; "

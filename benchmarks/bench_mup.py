@@ -37,7 +37,7 @@ from graphclust.extras.mup import MuPMLPConfig  # noqa: E402
 from graphclust.nn import MLPConfig  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-PRETRAIN_RATIO = 1e-3 / 3e-4  # the estimator's default pretrain_lr / lr
+PRETRAIN_RATIO = 1e-3 / 3e-4  # the contrastive start's pretrain_lr ("auto": 1e-3) / lr
 
 
 def _floats(text: str) -> list[float]:
