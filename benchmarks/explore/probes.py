@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from graphclust import evaluate, load_dataset
 from graphclust.data.transforms import FeatureTransform
 from graphclust.kmeans import kmeans
+from graphclust.metrics import modularity
 from graphclust.nn.mlp import MLP
 from graphclust.objectives.contrastive import (
     neighbor_contrastive_loss,
@@ -160,14 +161,6 @@ def _modularity_matrix_parts(setup: Setup):
     return adjacency, adjacency.sum()
 
 
-def modularity(adjacency, total: float, labels: np.ndarray) -> float:
-    n = adjacency.shape[0]
-    member = sp.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, labels.max() + 1))
-    inside = (member.T @ adjacency @ member).toarray()
-    degree = np.asarray(adjacency.sum(1)).ravel() @ member.toarray()
-    return np.trace(inside) / total - ((degree / total) ** 2).sum()
-
-
 def merge_by_modularity(adjacency, total: float, labels: np.ndarray, k: int) -> np.ndarray:
     """Greedily merge the pair of clusters with the largest modularity gain until k remain."""
     n = adjacency.shape[0]
@@ -186,6 +179,7 @@ def merge_by_modularity(adjacency, total: float, labels: np.ndarray, k: int) -> 
 
 def probe_merge(setup: Setup, cfg: dict, seeds) -> str:
     adjacency, total = _modularity_matrix_parts(setup)
+    edges = setup.graph.edge_index
     out = []
     for seed in seeds:
         for step, z in setup.train(cfg, seed, cfg.get("checks", [50, 100, 200])):
@@ -194,9 +188,9 @@ def probe_merge(setup: Setup, cfg: dict, seeds) -> str:
                 over = setup.kmeans(z, factor * setup.k, seed)
                 found[f"x{factor}merge"] = merge_by_modularity(adjacency, total, over, setup.k)
             out.append(f"seed {seed} step {step}: " + ", ".join(
-                f"{name} {setup.score(labels)} Q={modularity(adjacency, total, labels):.3f}"
+                f"{name} {setup.score(labels)} Q={modularity(edges, labels):.3f}"
                 for name, labels in found.items()))
-    out.append(f"ground truth Q={modularity(adjacency, total, setup.y):.3f}")
+    out.append(f"ground truth Q={modularity(edges, setup.y):.3f}")
     return "\n".join(out)
 
 

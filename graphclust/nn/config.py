@@ -74,6 +74,6 @@ class MLPConfig:
         return MLP([in_channels, *hidden, out_channels], self.activation)
 
     def from_linear(self, linear: nn.Linear) -> MLP:
-        """This MLP computing exactly ``linear``'s map (:func:`graphclust.nn.mlp.grow_linear`)."""
-        hidden = check_positive_ints("hidden_dims", self.hidden_dims)
-        return grow_linear(linear, hidden, self.activation)
+        """This MLP computing exactly ``linear``'s map (:func:`graphclust.nn.mlp.grow_linear`,
+        which validates the widths)."""
+        return grow_linear(linear, self.hidden_dims, self.activation)
