@@ -20,7 +20,7 @@ print(data)
 for model_class in (SCGC, SCGCStar):
     # The graph is the only signal here (identity features), so the contrastive term over
     # longer walks (order=2) matters; a small encoder suffices for 34 nodes. The start
-    # keeps its default length: 10 steps leave ACC near 0.4, the default 0.91.
+    # keeps its default length; 10 steps are too few for it.
     model = model_class(n_clusters=4, order=2, hidden_dims=(64,), embedding_dim=8,
                         max_epochs=40, tol=0.0, random_state=0)
     labels = model.fit_predict(data)
