@@ -76,6 +76,25 @@ def test_cora_through_planetoid_without_writing_into_the_data_root(data_root, tm
     assert torch.equal(again.edge_index, graph.edge_index)
 
 
+def test_mirror_tolerates_a_concurrent_process_linking_first(tmp_path, monkeypatch):
+    # Two loaders started together (e.g. parallel benchmark runs) both find no link, and the
+    # second one's symlink call fails because the first one just made it.
+    from graphclust.data.formats import _cache
+
+    source = tmp_path / "data" / "Cora"
+    (source / "raw").mkdir(parents=True)
+    (source / "raw" / "x.txt").write_text("1")
+    real_symlink = _cache.os.symlink
+
+    def other_process_wins(original, link, target_is_directory=False):
+        real_symlink(original, link, target_is_directory=target_is_directory)
+        raise FileExistsError(17, "File exists", str(link))
+
+    monkeypatch.setattr(_cache.os, "symlink", other_process_wins)
+    target = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid")
+    assert (target / "raw" / "x.txt").read_text() == "1"
+
+
 @pytest.mark.parametrize("name, nodes", [("bat", 131), ("eat", 399), ("uat", 1190)])
 def test_air_traffic_graphs_load(data_root, name, nodes):
     graph = _load_quietly(name, data_root)

@@ -62,6 +62,8 @@ def mirror(source: Path, entries: list[str], cache_root: Path, layout: str) -> P
             continue
         try:
             os.symlink(original, link, target_is_directory=original.is_dir())
+        except FileExistsError:
+            continue  # another process mirrored it between our check and our link
         except OSError:
             if original.is_dir():
                 shutil.copytree(original, link)
