@@ -275,8 +275,8 @@ def test_clusterer_fits_and_round_trips_with_an_extra_config(tmp_path):
     data = make_sbm(90, 3, 12, 6, random_state=0)
     config = ExtraGraphTransformerConfig(hidden_channels=16, heads=2, norm="peri",
                                          attention=TokenMerging(merge_ratio=0.1))
-    fitted = GraphTransformerClusterer(3, encoder=config, max_epochs=6, pretrain_epochs=4,
-                                       random_state=0).fit(data)
+    fitted = GraphTransformerClusterer(3, encoder=config, max_epochs=6, pretrain="contrastive",
+                                       pretrain_epochs=4, random_state=0).fit(data)
     assert isinstance(fitted.encoder_, ExtraGraphTransformer)
     assert fitted.labels_.shape == (90,) and np.isfinite(fitted.embedding_).all()
     fitted.save(tmp_path / "model")

@@ -144,3 +144,62 @@ def test_graph_transformer_with_positional_encoding(pe):
 def test_bad_configurations(config, message):
     with pytest.raises(ValueError, match=message):
         config()
+
+
+def _grown_and_trained_one_step(model, x, edges):
+    """One Adam step on a random objective; returns the parameters that moved."""
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model(x, edges).pow(3).sum().backward()
+    optimizer.step()
+    return {name for name, p in model.named_parameters() if not torch.equal(p, before[name])}
+
+
+@pytest.mark.parametrize("conv", ["gcn", "gin"])
+@pytest.mark.parametrize("num_layers", [1, 3])
+def test_mpnn_vn_grown_from_a_linear_map_computes_it_then_grows_message_passing(conv,
+                                                                                num_layers):
+    torch.manual_seed(0)
+    x, edges = torch.randn(12, 6), _ring(12)
+    linear = torch.nn.Linear(6, 4)
+    model = MPNNVNConfig(hidden_channels=10, num_layers=num_layers, conv=conv).from_linear(
+        linear)
+    torch.testing.assert_close(model(x, edges), linear(x))
+    moved = _grown_and_trained_one_step(model, x, edges)
+    assert {f"norms.{i}.weight" for i in range(num_layers)} <= moved  # branches open up
+    model.zero_grad()
+    model(x, edges).pow(3).sum().backward()  # ... and then message passing learns
+    assert any(p.grad.abs().sum() > 0 for p in model.convs[0].parameters())
+
+
+@pytest.mark.parametrize("norm", ["post", "pre"])
+@pytest.mark.parametrize(("conv", "attention", "pe"),
+                         [("gcn", "performer", None), ("gin", "full", "random_walk")])
+def test_graph_transformer_grown_from_a_linear_map_points_the_same_way(norm, conv, attention,
+                                                                       pe):
+    torch.manual_seed(0)
+    x, edges = torch.randn(12, 6), _ring(12)
+    linear = torch.nn.Linear(6, 4)
+    config = GraphTransformerConfig(hidden_channels=12, num_layers=2, heads=2, conv=conv,
+                                    attention=attention, norm=norm, positional_encoding=pe,
+                                    pe_dim=3)
+    model = config.from_linear(linear)
+    z, u = model(x, edges), linear(x)
+    # A positive multiple of u per node: same direction, positive scale.
+    torch.testing.assert_close(torch.nn.functional.normalize(z, dim=1),
+                               torch.nn.functional.normalize(u, dim=1))
+    assert ((z * u).sum(1) > 0).all()
+    moved = _grown_and_trained_one_step(model, x, edges)
+    assert "layers.0.mix.sublayer.attention.inner.projections.out.weight" in moved
+    assert "layers.1.feedforward.sublayer.2.weight" in moved
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    (MPNNVNConfig(hidden_channels=7), "hidden_channels must be at least 2 \\* out_features = 8"),
+    (GraphTransformerConfig(hidden_channels=6, heads=2), "at least 2 \\* out_features = 8"),
+    (GraphTransformerConfig(norm=lambda sublayer, channels, index: sublayer),
+     "norm 'post' or 'pre'"),
+])
+def test_growth_from_a_linear_map_refuses_what_it_cannot_carry(config, message):
+    with pytest.raises(ValueError, match=message):
+        config.from_linear(torch.nn.Linear(5, 4))

@@ -6,6 +6,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from graphclust import GraphTransformerClusterer, MPNNVNClusterer, evaluate, load
 from graphclust.data import make_sbm
+from graphclust.extras.transformer_config import ExtraGraphTransformerConfig
 
 FAST = {"max_epochs": 15, "pretrain_epochs": 5, "hidden_channels": 16, "embedding_dim": 8}
 MODELS = [MPNNVNClusterer, GraphTransformerClusterer]
@@ -41,6 +42,23 @@ def test_mini_batches_sample_neighbourhoods_and_inference_is_full_graph(model, s
     np.testing.assert_allclose(est.transform(sbm), est.transform(sbm))
 
 
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("batch_size", [None, 64])
+def test_linear_start_is_grown_with_the_graph_branches_silent(model, batch_size, sbm):
+    # After the start (no joint epochs) the encoder is the linear map of the features: the
+    # embedding does not depend on the edges at all, in full-batch and mini-batch fits.
+    est = model(n_clusters=3, random_state=0, batch_size=batch_size,
+                **{**FAST, "max_epochs": 0}).fit(sbm)
+    assert [e["phase"] for e in est.history_] == ["pretrain"] * FAST["pretrain_epochs"]
+    no_edges = sbm.edge_index[:, :0]
+    np.testing.assert_allclose(est.transform(sbm.x, adjacency=no_edges), est.embedding_,
+                               atol=1e-5)
+    # The joint stage then grows message passing: the edges matter.
+    trained = model(n_clusters=3, random_state=0, batch_size=batch_size, **FAST).fit(sbm)
+    assert not np.allclose(trained.transform(sbm.x, adjacency=no_edges), trained.embedding_,
+                           atol=1e-3)
+
+
 def test_plain_matrix_fit_builds_a_knn_graph_for_predict_too(sbm):
     x = sbm.x.numpy()
     est = MPNNVNClusterer(n_clusters=3, random_state=0, **FAST).fit(x)
@@ -65,6 +83,9 @@ def test_save_and_load_round_trip(sbm, tmp_path):
         (MPNNVNClusterer, {"num_layers": 0}, "num_layers must be an integer >= 1"),
         (MPNNVNClusterer, {"conv": "gat"}, "conv='gat'"),
         (MPNNVNClusterer, {"pretrain": "autoencoder"}, "feature-only encoder"),
+        (MPNNVNClusterer, {"hidden_channels": 15}, "hidden_channels must be at least 2"),
+        (GraphTransformerClusterer, {"encoder": ExtraGraphTransformerConfig(norm="peri")},
+         "has no from_linear"),
         (GraphTransformerClusterer, {"heads": 3}, "divisible by heads"),
         (GraphTransformerClusterer, {"attention": "linear"}, "attention='linear'"),
         (GraphTransformerClusterer, {"attention": "full", "max_full_nodes": 50},
@@ -102,9 +123,10 @@ EXPECTED_FAILURES = {
 _GT_FAILURES = {
     **EXPECTED_FAILURES,
     "check_fit_idempotent": (
-        "two fits agree to ~1e-7 (float32 sums in multi-threaded CPU kernels of the "
+        "two fits may differ at ~1e-7 (float32 sums in multi-threaded CPU kernels of the "
         "attention backward), the check demands rtol 1e-7; same-seed labels are equal "
-        "(test_fit_predict_needs_the_graph)"
+        "(test_fit_predict_needs_the_graph). Its 3 epochs from the linear start, where "
+        "attention starts silent, now usually pass"
     ),
 }
 

@@ -1,5 +1,8 @@
 """SCGC / SCGC* estimators: API, determinism, bad input."""
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -11,10 +14,14 @@ from graphclust.nn import MLPConfig, MPNNVNConfig
 from graphclust.objectives import target_distribution
 
 
-class _GraphMLPConfig(MLPConfig):
-    """An MLP configuration that claims to pass messages: it cannot take the linear start."""
+@dataclass(frozen=True)
+class _FixedMLPConfig:
+    """An encoder configuration without from_linear: it cannot take the linear start."""
 
-    uses_graph = True
+    uses_graph: ClassVar[bool] = False
+
+    def build(self, in_channels, out_channels):
+        return MLPConfig((32,)).build(in_channels, out_channels)
 
 
 FAST = {"max_epochs": 15, "pretrain_epochs": 5, "hidden_dims": (32,), "embedding_dim": 8}
@@ -160,8 +167,8 @@ def test_graph_without_edges_warns():
         ({"pretrain_lr": 0.0}, "pretrain_lr \\('auto' or a number\\) must be"),
         ({"hidden_dims": (15,)}, "at least 2 \\* out_features = 16"),
         ({"hidden_dims": (32,), "encoder": MLPConfig((32,), "tanh")}, "sigma"),
-        ({"encoder": MPNNVNConfig()}, "pretrain='linear' \\(the default\\) grows"),
-        ({"encoder": _GraphMLPConfig()}, "needs from_linear and uses_graph=False"),
+        ({"encoder": _FixedMLPConfig()}, "_FixedMLPConfig cannot take \\(it has no from_linear"),
+        ({"encoder": MPNNVNConfig(hidden_channels=15)}, "hidden_channels must be at least 2"),
         ({"hidden_dims": (8, 0)}, "hidden_dims must be positive"),
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"device": "tpu"}, "device='tpu'"),

@@ -17,7 +17,7 @@ default encoder (:meth:`ContrastiveClusterer._default_encoder`).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -108,19 +108,18 @@ class ContrastiveClusterer(BaseGraphClusterer):
                              "passes messages over the graph (use 'contrastive' or 'none')")
         if self.pretrain == "linear" and self.pretrain_epochs > 0:
             config = self._encoder_config()
-            if not hasattr(config, "from_linear") or self._uses_graph():
+            if not hasattr(config, "from_linear"):
                 raise ValueError(
-                    f"pretrain='linear' (the default) grows a linear start into a "
-                    f"feature-only encoder, which {type(config).__name__} cannot take (it "
-                    "needs from_linear and uses_graph=False); use pretrain='contrastive' "
-                    "(e.g. with pretrain_epochs=50) or 'none'")
+                    f"pretrain='linear' grows a linear start into the encoder, which "
+                    f"{type(config).__name__} cannot take (it has no from_linear); use "
+                    "pretrain='contrastive' (e.g. with pretrain_epochs=50) or 'none'")
             try:
                 with torch.random.fork_rng(devices=[]):  # a dry run: widths, activation
                     config.from_linear(nn.Linear(1, int(self.embedding_dim)))
             except ValueError as error:
                 raise ValueError(
                     f"pretrain='linear' (the default) cannot grow into this encoder: {error} "
-                    f"(embedding_dim={self.embedding_dim}); widen hidden_dims, lower "
+                    f"(embedding_dim={self.embedding_dim}); widen the hidden layers, lower "
                     "embedding_dim, or pass pretrain='contrastive'") from None
         if self._reconstruction or self.pretrain == "autoencoder":
             check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
@@ -357,7 +356,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
             # starts from exactly that map (benchmarks/results/notes.md).
             self.encoder_ = MLP([self.n_features_in_, int(self.embedding_dim)]).to(
                 inputs.x.device)
-            self._contrastive_start(inputs, batches, world_size)
+            features_only = replace(inputs, edge_index=None, csr=None, fanouts=[])
+            self._contrastive_start(features_only, batches, world_size)
             self.encoder_ = self._encoder_config().from_linear(self.encoder_.layers[0])
             return
         if self.pretrain == "contrastive":

@@ -2,8 +2,8 @@
 
 :class:`MPNNVNClusterer` (MPNN + virtual node, :mod:`graphclust.nn.mpnn_vn`) and
 :class:`GraphTransformerClusterer` (GPS, :mod:`graphclust.nn.graph_transformer`) share
-everything with :class:`graphclust.SCGCStar` (influence-augmented contrastive loss,
-Student-t/KL head, k-means start, stopping rule, samplers, metrics) except the encoder,
+everything with :class:`graphclust.SCGCStar` (influence-augmented contrastive loss, linear
+start, Student-t/KL head, k-means start, stopping rule, samplers, metrics) except the encoder,
 so comparisons between the three measure the encoder alone.
 
 They are transductive: the encoder passes messages, so ``predict``, ``predict_proba`` and
@@ -41,9 +41,14 @@ _SHARED_DOC = """
     alpha, beta, tau, order, lr, pretrain_lr, max_epochs, pretrain, pretrain_epochs, \
 features, n_neighbors, batch_size, num_walks, exclude_isolated, normalize_embedding, \
 size_prior, tol, check_interval, device, random_state, verbose
-        As in :class:`graphclust.SCGCStar`, except the start: ``pretrain`` is
-        ``"contrastive"`` (default, ``pretrain_epochs=50``) or ``"none"``; the linear and
-        autoencoder starts need a feature-only encoder.
+        As in :class:`graphclust.SCGCStar`. The default start is SCGC*'s: a linear map
+        trained on the features alone with the contrastive loss (``pretrain="linear"``,
+        200 steps), then grown into the encoder with its message passing (and attention)
+        silent, so training starts from the linear map's clusters and grows the graph
+        layers from there (``from_linear`` of :class:`graphclust.nn.MPNNVNConfig` and
+        :class:`graphclust.nn.GraphTransformerConfig`). ``"contrastive"`` (e.g. with
+        ``pretrain_epochs=50``) trains the encoder itself instead, ``"none"`` skips the
+        start; the autoencoder start needs a feature-only encoder.
 
     Attributes
     ----------
@@ -63,7 +68,7 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
                  hidden_channels: int = 128, conv: str = "gcn", alpha: float = 0.03,
                  beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
                  pretrain_lr: float | str = "auto", max_epochs: int = 200,
-                 pretrain: str = "contrastive", pretrain_epochs: int = 50,
+                 pretrain: str = "linear", pretrain_epochs: int = 200,
                  embedding_dim: int = 32, encoder: EncoderConfig | None = None,
                  features: str = "auto", n_neighbors: int = 10,
                  batch_size: int | None = None, num_walks: int = 4, fanout: int = 10,
@@ -128,7 +133,7 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
                  pe_dim: int = 8, max_full_nodes: int = 5000, alpha: float = 0.03,
                  beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
                  pretrain_lr: float | str = "auto", max_epochs: int = 200,
-                 pretrain: str = "contrastive", pretrain_epochs: int = 50,
+                 pretrain: str = "linear", pretrain_epochs: int = 200,
                  embedding_dim: int = 32, encoder: EncoderConfig | None = None,
                  features: str = "auto", n_neighbors: int = 10,
                  batch_size: int | None = None, num_walks: int = 4, fanout: int = 10,

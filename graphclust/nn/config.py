@@ -25,11 +25,12 @@ A built module may also define these optional methods, which the training loop
 * ``parameter_groups(lr) -> list[dict]``: torch optimizer groups with their own
   learning rates (parameters left out get ``lr``).
 
-A feature-only configuration (``uses_graph = False``) may define
-``from_linear(linear) -> nn.Module``: the encoder, computing exactly the map of the trained
-``torch.nn.Linear`` it is given, with the same ``state_dict`` layout as ``build()`` (saved
-models are rebuilt through ``build()``). Estimators then accept ``pretrain="linear"`` (a
-contrastive start of a linear map, grown into the encoder).
+A configuration may define ``from_linear(linear) -> nn.Module``: the encoder, computing the
+map of the trained ``torch.nn.Linear`` it is given (exactly, or up to a positive factor per
+node, which the normalised embedding ignores), with the same ``state_dict`` layout as
+``build()`` (saved models are rebuilt through ``build()``). Estimators then accept
+``pretrain="linear"``: a contrastive start of a linear map on the features alone, grown
+into the encoder; a message-passing encoder starts with its graph branches silent.
 """
 
 from __future__ import annotations

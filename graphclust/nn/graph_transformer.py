@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
+from torch_geometric.nn import GCNConv, GINConv
 
 from graphclust.nn.attention import ATTENTIONS, make_attention
 from graphclust.nn.local_conv import local_conv
@@ -209,3 +210,58 @@ class GraphTransformerConfig:
                                 self.num_layers, self.heads, self.conv, self.attention,
                                 self.norm, self.positional_encoding, self.pe_dim,
                                 self.num_features, self.max_full_nodes)
+
+    def from_linear(self, linear: nn.Linear) -> GraphTransformer:
+        r"""A :class:`GraphTransformer` whose output points where ``linear``'s does.
+
+        With :math:`u = Wx + b` (``e`` outputs), the input projection carries :math:`u` and
+        :math:`-u` in its first :math:`2e` channels (the others keep their random weights),
+        every residual branch (message passing, attention, feed-forward, positional
+        encoding) starts with a zero output layer, and the output reads
+        :math:`[I, -I]` from those channels. Each LayerNorm then only subtracts a mean
+        that the pair :math:`(u, -u)` cancels and divides by a positive scale, so the
+        encoder computes :math:`c(x)\,u` with :math:`c(x) > 0`: the same direction, which
+        is all the contrastive loss (cosine similarities) and the clustering head on the
+        unit sphere (``normalize_embedding=True``) see. The zero output layers receive
+        gradients from the first step, so the joint stage grows the message passing and
+        attention from the linear start (as :func:`graphclust.nn.mlp.grow_linear` grows an
+        MLP). Needs built-in attention, ``norm`` ``"post"`` or ``"pre"`` and
+        ``hidden_channels >= 2 e``.
+        """
+        e = linear.out_features
+        if not isinstance(self.attention, str) or self.norm not in ("post", "pre"):
+            raise ValueError("from_linear needs built-in attention ('performer' or 'full') and "
+                             f"norm 'post' or 'pre', got attention={self.attention!r}, "
+                             f"norm={self.norm!r}")
+        if self.hidden_channels < 2 * e:
+            raise ValueError(f"hidden_channels must be at least 2 * out_features = {2 * e} to "
+                             f"carry the linear map, got {self.hidden_channels}")
+        model = self.build(linear.in_features, e).to(linear.weight)
+        bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
+        eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
+        with torch.no_grad():
+            model.input.weight[:2 * e] = torch.cat([linear.weight, -linear.weight])
+            model.input.bias[:2 * e] = torch.cat([bias, -bias])
+            model.output.weight.zero_()
+            model.output.weight[:, :2 * e] = torch.cat([eye, -eye], dim=1)
+            model.output.bias.zero_()
+            silent = [layer.mix.sublayer.conv for layer in model.layers]
+            silent += [layer.mix.sublayer.attention.inner.projections.out
+                       for layer in model.layers]
+            silent += [layer.feedforward.sublayer[-1] for layer in model.layers]
+            silent += [model.pe_input] if model.pe_input is not None else []
+            for module in silent:
+                _zero_output(module)
+        return model
+
+
+def _zero_output(module: nn.Module) -> None:
+    """Zero the last affine map of a branch, so that the branch outputs zero."""
+    if isinstance(module, GCNConv):
+        module.lin.weight.zero_()
+        module.bias.zero_()
+    elif isinstance(module, GINConv):
+        _zero_output(module.nn[-1])
+    else:
+        module.weight.zero_()
+        module.bias.zero_()

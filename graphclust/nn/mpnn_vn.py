@@ -35,6 +35,9 @@ from graphclust.nn.local_conv import LOCAL_CONVS, local_conv
 
 __all__ = ["MPNNVNConfig", "MPNNVirtualNode", "graph_mean"]
 
+# LayerNorm shift of a message-passing branch grown from a linear start (from_linear).
+BRANCH_OFFSET = 0.01
+
 
 def graph_mean(h: torch.Tensor, batch: torch.Tensor | None, num_graphs: int) -> torch.Tensor:
     """Mean of the rows of ``h`` per graph (``batch[i]`` = graph of row ``i``)."""
@@ -108,6 +111,41 @@ class MPNNVNConfig:
     def build(self, in_channels: int, out_channels: int) -> MPNNVirtualNode:
         return MPNNVirtualNode(in_channels, self.hidden_channels, out_channels,
                                self.num_layers, self.conv)
+
+    def from_linear(self, linear: nn.Linear) -> MPNNVirtualNode:
+        r"""An :class:`MPNNVirtualNode` computing exactly ``linear``'s map.
+
+        With :math:`u = Wx + b` (``e`` outputs), the input projection carries :math:`u` and
+        :math:`-u` in its first :math:`2e` channels (the others keep their random weights)
+        and the output is :math:`\tfrac12[I, -I]` of them. Each message-passing branch
+        :math:`\sigma(\mathrm{LN}(\cdot))` starts with LayerNorm scale 0 and shift
+        ``BRANCH_OFFSET`` (> 0), so it adds the same constant to every channel, which the
+        output's :math:`[I, -I]` cancels; the virtual node's update MLPs start with a zero
+        output layer, so the virtual node stays 0. The positive shift keeps the ReLU's
+        gradient open (a zero input would give the scale no gradient), so the joint stage
+        grows message passing from the linear start (as :func:`graphclust.nn.mlp.grow_linear`
+        grows an MLP). Needs ``hidden_channels >= 2 e``.
+        """
+        e = linear.out_features
+        if self.hidden_channels < 2 * e:
+            raise ValueError(f"hidden_channels must be at least 2 * out_features = {2 * e} to "
+                             f"carry the linear map, got {self.hidden_channels}")
+        model = self.build(linear.in_features, e).to(linear.weight)
+        bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
+        half = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device) / 2
+        with torch.no_grad():
+            model.input.weight[:2 * e] = torch.cat([linear.weight, -linear.weight])
+            model.input.bias[:2 * e] = torch.cat([bias, -bias])
+            model.output.weight.zero_()
+            model.output.weight[:, :2 * e] = torch.cat([half, -half], dim=1)
+            model.output.bias.zero_()
+            for norm in model.norms:
+                norm.weight.zero_()
+                norm.bias.fill_(BRANCH_OFFSET)
+            for mlp in model.virtual_mlps:
+                mlp[-1].weight.zero_()
+                mlp[-1].bias.zero_()
+        return model
 
 
 def _check_architecture(hidden_channels, num_layers, conv) -> None:
