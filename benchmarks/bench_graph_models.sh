@@ -9,7 +9,13 @@ set -euo pipefail
 ROOT=${1:-../shared/data}
 GC=${GRAPHCLUST:-graphclust}
 export OMP_NUM_THREADS=1
-"$GC" bench --datasets cora,dblp,uat,eat,bat,digits --models mpnn-vn,graph-transformer \
-  --seeds 10 --root "$ROOT" --out benchmarks/results/graph_models/quality --quiet
+# The two models run side by side, one process (and one core) each.
+pids=()
+for model in mpnn-vn graph-transformer; do
+  "$GC" bench --datasets cora,dblp,uat,eat,bat,digits --models "$model" \
+    --seeds 10 --root "$ROOT" --out "benchmarks/results/graph_models/quality/$model" --quiet &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
 python benchmarks/bench_graph_models_scaling.py
 python benchmarks/graph_models_table.py --root "$ROOT"

@@ -3,7 +3,7 @@
     python benchmarks/graph_models_table.py [--root ../shared/data]
 
 reads benchmarks/results/quality/deep (SCGC, SCGC*: bench_quality.sh) and
-benchmarks/results/graph_models/quality (MPNN + VN, GT: bench_graph_models.sh) and writes
+benchmarks/results/graph_models/quality/<model> (MPNN + VN, GT: bench_graph_models.sh) and writes
 benchmarks/results/graph_models.md, with the scaling table of
 bench_graph_models_scaling.py appended when present. Parameter counts missing from older
 result files are recomputed by building the default model for the data set's feature count.
@@ -44,7 +44,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default="../shared/data")
     args = parser.parse_args()
-    runs = {**read(RESULTS / "quality" / "deep"), **read(RESULTS / "graph_models" / "quality")}
+    runs = read(RESULTS / "quality" / "deep")
+    for model in ("mpnn-vn", "graph-transformer"):
+        runs.update(read(RESULTS / "graph_models" / "quality" / model))
     datasets = list(dict.fromkeys(name for name, _ in runs))
     lines = [
         "# SCGC, SCGC*, MPNN + virtual node and graph transformer (issue 6)",
@@ -52,13 +54,11 @@ def main() -> None:
         "Made by `bash benchmarks/bench_quality.sh` (SCGC, SCGC*), `bash "
         "benchmarks/bench_graph_models.sh` (MPNN + VN, GT, scaling) and `python "
         "benchmarks/graph_models_table.py`. Raw runs with command, machine and date: "
-        "`quality/deep/` and `graph_models/quality/` (`results.{csv,md}`). All four use the same "
-        "objective (SCGC*'s IAC loss + Student-t/KL with the same weights; SCGC adds "
-        "reconstruction), samplers and stopping rule; the encoder and its start differ: "
-        "SCGC/SCGC* start a linear map and grow it into their MLP (`pretrain=\"linear\"`, 200 "
-        "steps), while the message-passing encoders train their own contrastive start "
-        "(`pretrain=\"contrastive\"`, 50 steps; they cannot be grown from a linear map). "
-        "Final model, mean ± "
+        "`quality/deep/` and `graph_models/quality/<model>/` (`results.{csv,md}`). All four "
+        "use the same objective (SCGC*'s IAC loss + Student-t/KL with the same weights; SCGC adds "
+        "reconstruction), samplers, stopping rule and start (a linear map trained with the "
+        "contrastive loss on the features for 200 steps, then grown into the encoder: "
+        "`pretrain=\"linear\"`); only the encoder differs. Final model, mean ± "
         "std over seeds 0-9; times are wall seconds on the shared 2-core CPU machine, one "
         "torch thread per run (other jobs ran at the same time: compare within a table, not "
         "with speed.md).",
