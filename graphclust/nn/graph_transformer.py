@@ -36,6 +36,7 @@ from torch_geometric.nn import GCNConv, GINConv
 
 from graphclust.nn.attention import ATTENTIONS, make_attention
 from graphclust.nn.local_conv import local_conv
+from graphclust.nn.mlp import carry_linear
 from graphclust.nn.mpnn_vn import _check_architecture
 from graphclust.nn.positional import POSITIONAL_ENCODINGS, laplacian_pe, random_walk_pe
 from graphclust.nn.residual import residual_sublayer
@@ -237,14 +238,8 @@ class GraphTransformerConfig:
             raise ValueError(f"hidden_channels must be at least 2 * out_features = {2 * e} to "
                              f"carry the linear map, got {self.hidden_channels}")
         model = self.build(linear.in_features, e).to(linear.weight)
-        bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
-        eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
+        carry_linear(linear, model.input, model.output)
         with torch.no_grad():
-            model.input.weight[:2 * e] = torch.cat([linear.weight, -linear.weight])
-            model.input.bias[:2 * e] = torch.cat([bias, -bias])
-            model.output.weight.zero_()
-            model.output.weight[:, :2 * e] = torch.cat([eye, -eye], dim=1)
-            model.output.bias.zero_()
             silent = [layer.mix.sublayer.conv for layer in model.layers]
             silent += [layer.mix.sublayer.attention.inner.projections.out
                        for layer in model.layers]

@@ -19,7 +19,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-__all__ = ["MLP", "Autoencoder", "check_positive_ints", "grow_linear"]
+__all__ = ["MLP", "Autoencoder", "carry_linear", "check_positive_ints", "grow_linear"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "tanh": nn.Tanh}
 # Activations with sigma(u) - sigma(-u) = u, which lets an MLP carry a linear map exactly:
@@ -108,6 +108,29 @@ class Autoencoder(nn.Module):
 
 
 @torch.no_grad()
+def carry_linear(linear: nn.Linear, first: nn.Linear, last: nn.Linear,
+                 scale: float = 1.0) -> None:
+    r"""Make ``first`` carry :math:`(u, -u)`, :math:`u = Wx + b`, and ``last`` read it back.
+
+    ``first``'s first :math:`2e` output rows become :math:`[W; -W]` (bias :math:`[b; -b]`;
+    its other rows keep their random weights); ``last`` becomes ``scale`` times
+    :math:`[I, -I]` on those :math:`2e` inputs and zero elsewhere, with zero bias. Whatever
+    lies between them and maps the pair to :math:`(f(u), f(-u))` with
+    :math:`f(u) - f(-u) = c\,u` gives :math:`\mathrm{scale}\cdot c\,u` at the output: a
+    ReLU/GELU (:func:`grow_linear`), or a LayerNorm, whose mean the pair cancels
+    (:meth:`graphclust.nn.GraphTransformerConfig.from_linear`).
+    """
+    e = linear.out_features
+    bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
+    eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
+    first.weight[: 2 * e] = torch.cat([linear.weight, -linear.weight])
+    first.bias[: 2 * e] = torch.cat([bias, -bias])
+    last.weight.zero_()
+    last.weight[:, : 2 * e] = scale * torch.cat([eye, -eye], 1)
+    last.bias.zero_()
+
+
+@torch.no_grad()
 def grow_linear(linear: nn.Linear, hidden_dims: Sequence[int], activation: str = "relu") -> MLP:
     r"""An :class:`MLP` ``in - hidden_dims - out`` that computes exactly ``linear``'s map.
 
@@ -147,22 +170,18 @@ def grow_linear(linear: nn.Linear, hidden_dims: Sequence[int], activation: str =
         raise ValueError(f"every hidden width must be at least 2 * out_features = {2 * e} to "
                          f"carry the linear map exactly, got hidden_dims={tuple(hidden)}")
     mlp = MLP([linear.in_features, *hidden, e], activation).to(linear.weight)
-    bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
     if not hidden:  # a linear encoder: the map itself
         mlp.layers[0].weight.copy_(linear.weight)
-        mlp.layers[0].bias.copy_(bias)
+        mlp.layers[0].bias.copy_(torch.zeros_like(linear.weight[:, 0]) if linear.bias is None
+                                 else linear.bias)
         return mlp
-    eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
     first, *middle, last = mlp.layers
-    first.weight[: 2 * e] = torch.cat([linear.weight, -linear.weight])
-    first.bias[: 2 * e] = torch.cat([bias, -bias])
+    carry_linear(linear, first, last)
     # Carried rows read only the carried units; the extra units keep their random rows.
+    eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
     carry = torch.cat([torch.cat([eye, -eye], 1), torch.cat([-eye, eye], 1)])
     for layer in middle:
         layer.weight[: 2 * e] = 0.0
         layer.weight[: 2 * e, : 2 * e] = carry
         layer.bias[: 2 * e] = 0.0
-    last.weight.zero_()
-    last.weight[:, : 2 * e] = torch.cat([eye, -eye], 1)
-    last.bias.zero_()
     return mlp

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from graphclust.nn.local_conv import LOCAL_CONVS, local_conv
+from graphclust.nn.mlp import carry_linear
 
 __all__ = ["MPNNVNConfig", "MPNNVirtualNode", "graph_mean"]
 
@@ -131,14 +132,8 @@ class MPNNVNConfig:
             raise ValueError(f"hidden_channels must be at least 2 * out_features = {2 * e} to "
                              f"carry the linear map, got {self.hidden_channels}")
         model = self.build(linear.in_features, e).to(linear.weight)
-        bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
-        half = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device) / 2
+        carry_linear(linear, model.input, model.output, scale=0.5)
         with torch.no_grad():
-            model.input.weight[:2 * e] = torch.cat([linear.weight, -linear.weight])
-            model.input.bias[:2 * e] = torch.cat([bias, -bias])
-            model.output.weight.zero_()
-            model.output.weight[:, :2 * e] = torch.cat([half, -half], dim=1)
-            model.output.bias.zero_()
             for norm in model.norms:
                 norm.weight.zero_()
                 norm.bias.fill_(BRANCH_OFFSET)
