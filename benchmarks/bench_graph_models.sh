@@ -16,6 +16,8 @@ for model in mpnn-vn graph-transformer; do
     --seeds 10 --root "$ROOT" --out "benchmarks/results/graph_models/quality/$model" --quiet &
   pids+=($!)
 done
-for pid in "${pids[@]}"; do wait "$pid"; done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done  # both finish before we fail
+[ "$status" -eq 0 ]
 python benchmarks/bench_graph_models_scaling.py
 python benchmarks/graph_models_table.py --root "$ROOT"

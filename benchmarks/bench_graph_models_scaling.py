@@ -85,7 +85,8 @@ def main() -> None:
              "`linear`: the default (`pretrain=\"linear\"`, 200 steps); `contrastive`: "
              "the encoder's own start (`pretrain=\"contrastive\", pretrain_epochs=50`). "
              "s/step = fit seconds / (start steps + training epochs), so it includes "
-             "k-means and the stopping checks.", "",
+             "k-means and the stopping checks; a step of the linear start costs less than "
+             "one of the encoder, so compare s/step within a start.", "",
              "| nodes | model | start | ACC | NMI | fit s | s/step | epochs | parameters "
              "| peak RSS GiB |",
              "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"]

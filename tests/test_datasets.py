@@ -95,6 +95,31 @@ def test_mirror_tolerates_a_concurrent_process_linking_first(tmp_path, monkeypat
     assert (target / "raw" / "x.txt").read_text() == "1"
 
 
+def test_mirror_copies_where_links_are_refused_and_a_concurrent_copy_wins(tmp_path,
+                                                                         monkeypatch):
+    from graphclust.data.formats import _cache
+
+    source = tmp_path / "data" / "Cora"
+    (source / "raw").mkdir(parents=True)
+    (source / "raw" / "x.txt").write_text("1")
+
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "links not allowed")
+
+    real_rename = _cache.os.rename
+
+    def other_process_copies_first(private, link):
+        _cache.shutil.copytree(source / "raw", link)
+        (link / "winner").write_text("")
+        real_rename(private, link)
+
+    monkeypatch.setattr(_cache.os, "symlink", no_links)
+    monkeypatch.setattr(_cache.os, "rename", other_process_copies_first)
+    target = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid")
+    assert not (target / "raw").is_symlink() and (target / "raw" / "winner").exists()
+    assert [p.name for p in target.iterdir()] == ["raw"]  # no partial copy left behind
+
+
 @pytest.mark.parametrize("name, nodes", [("bat", 131), ("eat", 399), ("uat", 1190)])
 def test_air_traffic_graphs_load(data_root, name, nodes):
     graph = _load_quietly(name, data_root)

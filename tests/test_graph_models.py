@@ -43,18 +43,21 @@ def test_mini_batches_sample_neighbourhoods_and_inference_is_full_graph(model, s
 
 
 @pytest.mark.parametrize("model", MODELS)
-@pytest.mark.parametrize("batch_size", [None, 64])
-def test_linear_start_is_grown_with_the_graph_branches_silent(model, batch_size, sbm):
+@pytest.mark.parametrize(("batch_size", "hidden_channels"), [(None, 16), (64, 24)])
+def test_linear_start_is_grown_with_the_graph_branches_silent(model, batch_size,
+                                                              hidden_channels, sbm):
     # After the start (no joint epochs) the encoder is the linear map of the features: the
-    # embedding does not depend on the edges at all, in full-batch and mini-batch fits.
+    # embedding does not depend on the edges at all, in full-batch and mini-batch fits, with
+    # hidden_channels = 2 * embedding_dim and wider.
+    fast = {**FAST, "hidden_channels": hidden_channels}
     est = model(n_clusters=3, random_state=0, batch_size=batch_size,
-                **{**FAST, "max_epochs": 0}).fit(sbm)
+                **{**fast, "max_epochs": 0}).fit(sbm)
     assert [e["phase"] for e in est.history_] == ["pretrain"] * FAST["pretrain_epochs"]
     no_edges = sbm.edge_index[:, :0]
     np.testing.assert_allclose(est.transform(sbm.x, adjacency=no_edges), est.embedding_,
                                atol=1e-5)
     # The joint stage then grows message passing: the edges matter.
-    trained = model(n_clusters=3, random_state=0, batch_size=batch_size, **FAST).fit(sbm)
+    trained = model(n_clusters=3, random_state=0, batch_size=batch_size, **fast).fit(sbm)
     assert not np.allclose(trained.transform(sbm.x, adjacency=no_edges), trained.embedding_,
                            atol=1e-3)
 

@@ -114,6 +114,14 @@ def test_linear_start_is_grown_into_the_mlp(sbm):
     torch.testing.assert_close(first.weight[8:16], -first.weight[:8])
 
 
+def test_linear_start_grows_into_a_message_passing_encoder_too(sbm):
+    est = SCGCStar(n_clusters=3, random_state=0, encoder=MPNNVNConfig(hidden_channels=16),
+                   **FAST).fit(sbm)
+    assert type(est.encoder_).__name__ == "MPNNVirtualNode"
+    assert evaluate(sbm.y.numpy(), est.labels_)["acc"] > 0.9
+    np.testing.assert_array_equal(est.predict(sbm), est.labels_)
+
+
 def test_linear_start_of_zero_steps_needs_no_room_to_grow(sbm):
     # pretrain_epochs=0 is no start at all, so narrow hidden layers are fine.
     est = SCGCStar(n_clusters=3, random_state=0,

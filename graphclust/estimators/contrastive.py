@@ -119,8 +119,9 @@ class ContrastiveClusterer(BaseGraphClusterer):
             except ValueError as error:
                 raise ValueError(
                     f"pretrain='linear' (the default) cannot grow into this encoder: {error} "
-                    f"(embedding_dim={self.embedding_dim}); widen the hidden layers, lower "
-                    "embedding_dim, or pass pretrain='contrastive'") from None
+                    f"(embedding_dim={self.embedding_dim}); change the encoder as this says "
+                    "(e.g. lower embedding_dim), or pass pretrain='contrastive' (e.g. with "
+                    "pretrain_epochs=50)") from None
         if self._reconstruction or self.pretrain == "autoencoder":
             check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
 
@@ -352,8 +353,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
             return
         if self.pretrain == "linear":
             # A linear map cannot fit the contrastive loss beyond what the features explain:
-            # its clusters do not erode with more steps as an MLP's do, and the grown MLP
-            # starts from exactly that map (benchmarks/results/notes.md).
+            # its clusters do not erode with more steps as an MLP's do, and the grown
+            # encoder starts from that map (benchmarks/results/notes.md).
             self.encoder_ = MLP([self.n_features_in_, int(self.embedding_dim)]).to(
                 inputs.x.device)
             features_only = replace(inputs, edge_index=None, csr=None, fanouts=[])

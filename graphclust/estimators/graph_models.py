@@ -46,9 +46,12 @@ size_prior, tol, check_interval, device, random_state, verbose
         200 steps), then grown into the encoder with its message passing (and attention)
         silent, so training starts from the linear map's clusters and grows the graph
         layers from there (``from_linear`` of :class:`graphclust.nn.MPNNVNConfig` and
-        :class:`graphclust.nn.GraphTransformerConfig`). ``"contrastive"`` (e.g. with
-        ``pretrain_epochs=50``) trains the encoder itself instead, ``"none"`` skips the
-        start; the autoencoder start needs a feature-only encoder.
+        :class:`graphclust.nn.GraphTransformerConfig`; the transformer keeps the map's
+        direction, not its norm, which matters only with ``normalize_embedding=False``).
+        ``"contrastive"`` (e.g. with ``pretrain_epochs=50``) trains the encoder itself
+        instead, ``"none"`` skips the start; the autoencoder start needs a feature-only
+        encoder. Encoders without ``from_linear`` (the extras' transformer) or too narrow
+        for the map (``hidden_channels < 2 * embedding_dim``) need ``"contrastive"``.
 
     Attributes
     ----------

@@ -46,8 +46,8 @@ class _SCGCBase(ContrastiveClusterer):
     pretrain : {"linear", "contrastive", "autoencoder", "none"}
         How the encoder is started. ``"linear"`` (default): ``pretrain_epochs`` steps of the
         contrastive loss alone on a linear map ``features -> embedding_dim``, then grown
-        into the MLP encoder so that it computes exactly that map
-        (:func:`graphclust.nn.mlp.grow_linear`; needs every hidden width
+        into the encoder so that it computes that map (the MLP exactly,
+        :func:`graphclust.nn.mlp.grow_linear`; needs every hidden width
         ``>= 2 * embedding_dim`` and an encoder configuration with ``from_linear``).
         ``"contrastive"``: the same loss on the encoder itself (an MLP's clusters erode
         after some 50-100 steps, so keep ``pretrain_epochs`` small). ``"autoencoder"``:

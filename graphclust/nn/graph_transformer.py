@@ -219,11 +219,14 @@ class GraphTransformerConfig:
         :math:`-u` in its first :math:`2e` channels (the others keep their random weights),
         every residual branch (message passing, attention, feed-forward, positional
         encoding) starts with a zero output layer, and the output reads
-        :math:`[I, -I]` from those channels. Each LayerNorm then only subtracts a mean
-        that the pair :math:`(u, -u)` cancels and divides by a positive scale, so the
-        encoder computes :math:`c(x)\,u` with :math:`c(x) > 0`: the same direction, which
-        is all the contrastive loss (cosine similarities) and the clustering head on the
-        unit sphere (``normalize_embedding=True``) see. The zero output layers receive
+        :math:`[I, -I]` from those channels. Each LayerNorm then subtracts the same mean
+        from both halves of the pair (the difference the output takes removes it) and
+        divides by a positive scale, so the encoder computes :math:`c(x)\,u` with
+        :math:`c(x) > 0`: the same direction, which is all the contrastive loss (cosine
+        similarities) and the clustering head on the unit sphere
+        (``normalize_embedding=True``) see. The norm of :math:`u` is not kept (with
+        ``hidden_channels = 2e`` every node starts at the same norm), which matters only
+        with ``normalize_embedding=False``. The zero output layers receive
         gradients from the first step, so the joint stage grows the message passing and
         attention from the linear start (as :func:`graphclust.nn.mlp.grow_linear` grows an
         MLP). Needs built-in attention, ``norm`` ``"post"`` or ``"pre"`` and

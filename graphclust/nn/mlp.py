@@ -117,8 +117,9 @@ def carry_linear(linear: nn.Linear, first: nn.Linear, last: nn.Linear,
     :math:`[I, -I]` on those :math:`2e` inputs and zero elsewhere, with zero bias. Whatever
     lies between them and maps the pair to :math:`(f(u), f(-u))` with
     :math:`f(u) - f(-u) = c\,u` gives :math:`\mathrm{scale}\cdot c\,u` at the output: a
-    ReLU/GELU (:func:`grow_linear`), or a LayerNorm, whose mean the pair cancels
-    (:meth:`graphclust.nn.GraphTransformerConfig.from_linear`).
+    ReLU/GELU (:func:`grow_linear`), or a LayerNorm, which subtracts the same mean from
+    both halves (:meth:`graphclust.nn.GraphTransformerConfig.from_linear`, up to a
+    positive factor per node).
     """
     e = linear.out_features
     bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias

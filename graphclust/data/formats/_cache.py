@@ -65,8 +65,25 @@ def mirror(source: Path, entries: list[str], cache_root: Path, layout: str) -> P
         except FileExistsError:
             continue  # another process mirrored it between our check and our link
         except OSError:
-            if original.is_dir():
-                shutil.copytree(original, link)
-            else:
-                shutil.copy2(original, link)
+            _copy_atomically(original, link)
     return target
+
+
+def _copy_atomically(original: Path, link: Path) -> None:
+    """Copy to a private name, then rename into place: a process mirroring the same entry
+    at the same time never sees a half-made copy, and the loser of the rename keeps the
+    winner's."""
+    private = link.with_name(f"{link.name}.{os.getpid()}.partial")
+    if original.is_dir():
+        shutil.copytree(original, private)
+    else:
+        shutil.copy2(original, private)
+    try:
+        os.rename(private, link)  # a directory onto an existing one fails: already mirrored
+    except OSError:
+        if not link.exists():
+            raise
+        if private.is_dir():
+            shutil.rmtree(private)
+        else:
+            private.unlink()
