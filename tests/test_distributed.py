@@ -6,11 +6,17 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from graphclust import SCGCStar, evaluate
+from graphclust import MPNNVNClusterer, SCGCStar, evaluate
 from graphclust.data import make_sbm
 
 PARAMS = {"n_clusters": 3, "batch_size": 100, "max_epochs": 10, "pretrain_epochs": 60,
           "hidden_dims": (32,), "embedding_dim": 8, "lr": 1e-3, "tol": 0.0, "random_state": 0}
+# A message-passing encoder grown from the same linear start, trained on sampled subgraphs.
+MODELS = {
+    "scgc-star": (SCGCStar, PARAMS),
+    "mpnn-vn": (MPNNVNClusterer, {**{k: v for k, v in PARAMS.items() if k != "hidden_dims"},
+                                  "hidden_channels": 16, "fanout": 5}),
+}
 
 
 def _graph():
@@ -18,12 +24,13 @@ def _graph():
                     random_state=1)
 
 
-def _worker(rank: int, world_size: int, folder: str) -> None:
+def _worker(rank: int, world_size: int, folder: str, model: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous",
                             rank=rank, world_size=world_size)
     try:
-        est = SCGCStar(**PARAMS).fit(_graph())
+        estimator, params = MODELS[model]
+        est = estimator(**params).fit(_graph())
         flat = torch.cat([p.detach().flatten() for p in est.encoder_.parameters()])
         np.save(f"{folder}/params{rank}.npy", flat.numpy())
         np.save(f"{folder}/labels{rank}.npy", est.labels_)
@@ -32,8 +39,9 @@ def _worker(rank: int, world_size: int, folder: str) -> None:
 
 
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
-def test_two_processes_stay_in_sync_and_match_single_process_quality(tmp_path):
-    mp.spawn(_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_two_processes_stay_in_sync_and_match_single_process_quality(tmp_path, model):
+    mp.spawn(_worker, args=(2, str(tmp_path), model), nprocs=2, join=True)
     np.testing.assert_array_equal(np.load(tmp_path / "params0.npy"),
                                   np.load(tmp_path / "params1.npy"))
     labels = np.load(tmp_path / "labels0.npy")
@@ -44,7 +52,8 @@ def test_two_processes_stay_in_sync_and_match_single_process_quality(tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as in the workers
     try:
-        single = SCGCStar(**{**PARAMS, "batch_size": 200}).fit(graph)
+        estimator, params = MODELS[model]
+        single = estimator(**{**params, "batch_size": 200}).fit(graph)
     finally:
         torch.set_num_threads(threads)
     y = graph.y.numpy()
