@@ -237,11 +237,8 @@ class GraphTransformerConfig:
             raise ValueError("from_linear needs built-in attention ('performer' or 'full') and "
                              f"norm 'post' or 'pre', got attention={self.attention!r}, "
                              f"norm={self.norm!r}")
-        if self.hidden_channels < 2 * e:
-            raise ValueError(f"hidden_channels must be at least 2 * out_features = {2 * e} to "
-                             f"carry the linear map, got {self.hidden_channels}")
         model = self.build(linear.in_features, e).to(linear.weight)
-        carry_linear(linear, model.input, model.output)
+        carry_linear(linear, model.input, model.output, width_name="hidden_channels")
         with torch.no_grad():
             silent = [layer.mix.sublayer.conv for layer in model.layers]
             silent += [layer.mix.sublayer.attention.inner.projections.out

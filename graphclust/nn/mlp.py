@@ -107,9 +107,14 @@ class Autoencoder(nn.Module):
         return z, self.decoder(z)
 
 
+def _bias(linear: nn.Linear) -> torch.Tensor:
+    """``linear``'s bias, zeros for a bias-free map."""
+    return torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
+
+
 @torch.no_grad()
 def carry_linear(linear: nn.Linear, first: nn.Linear, last: nn.Linear,
-                 scale: float = 1.0) -> None:
+                 scale: float = 1.0, width_name: str = "hidden width") -> None:
     r"""Make ``first`` carry :math:`(u, -u)`, :math:`u = Wx + b`, and ``last`` read it back.
 
     ``first``'s first :math:`2e` output rows become :math:`[W; -W]` (bias :math:`[b; -b]`;
@@ -119,10 +124,14 @@ def carry_linear(linear: nn.Linear, first: nn.Linear, last: nn.Linear,
     :math:`f(u) - f(-u) = c\,u` gives :math:`\mathrm{scale}\cdot c\,u` at the output: a
     ReLU/GELU (:func:`grow_linear`), or a LayerNorm, which subtracts the same mean from
     both halves (:meth:`graphclust.nn.GraphTransformerConfig.from_linear`, up to a
-    positive factor per node).
+    positive factor per node). ``first`` needs at least :math:`2e` outputs; the
+    ValueError otherwise names them ``width_name``.
     """
     e = linear.out_features
-    bias = torch.zeros_like(linear.weight[:, 0]) if linear.bias is None else linear.bias
+    if first.out_features < 2 * e:
+        raise ValueError(f"{width_name} must be at least 2 * out_features = {2 * e} to "
+                         f"carry the linear map, got {first.out_features}")
+    bias = _bias(linear)
     eye = torch.eye(e, dtype=linear.weight.dtype, device=linear.weight.device)
     first.weight[: 2 * e] = torch.cat([linear.weight, -linear.weight])
     first.bias[: 2 * e] = torch.cat([bias, -bias])
@@ -173,8 +182,7 @@ def grow_linear(linear: nn.Linear, hidden_dims: Sequence[int], activation: str =
     mlp = MLP([linear.in_features, *hidden, e], activation).to(linear.weight)
     if not hidden:  # a linear encoder: the map itself
         mlp.layers[0].weight.copy_(linear.weight)
-        mlp.layers[0].bias.copy_(torch.zeros_like(linear.weight[:, 0]) if linear.bias is None
-                                 else linear.bias)
+        mlp.layers[0].bias.copy_(_bias(linear))
         return mlp
     first, *middle, last = mlp.layers
     carry_linear(linear, first, last)

@@ -127,12 +127,8 @@ class MPNNVNConfig:
         grows message passing from the linear start (as :func:`graphclust.nn.mlp.grow_linear`
         grows an MLP). Needs ``hidden_channels >= 2 e``.
         """
-        e = linear.out_features
-        if self.hidden_channels < 2 * e:
-            raise ValueError(f"hidden_channels must be at least 2 * out_features = {2 * e} to "
-                             f"carry the linear map, got {self.hidden_channels}")
-        model = self.build(linear.in_features, e).to(linear.weight)
-        carry_linear(linear, model.input, model.output, scale=0.5)
+        model = self.build(linear.in_features, linear.out_features).to(linear.weight)
+        carry_linear(linear, model.input, model.output, scale=0.5, width_name="hidden_channels")
         with torch.no_grad():
             for norm in model.norms:
                 norm.weight.zero_()
