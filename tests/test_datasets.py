@@ -120,6 +120,84 @@ def test_mirror_copies_where_links_are_refused_and_a_concurrent_copy_wins(tmp_pa
     assert [p.name for p in target.iterdir()] == ["raw"]  # no partial copy left behind
 
 
+def _raw_source(tmp_path):
+    source = tmp_path / "data" / "Cora"
+    (source / "raw").mkdir(parents=True)
+    (source / "raw" / "x.txt").write_text("1")
+    return source
+
+
+def test_mirror_processes_privately_and_publishes_a_complete_folder(tmp_path):
+    from graphclust.data.formats import _cache
+
+    source = _raw_source(tmp_path)
+    shared = []
+
+    def process(private):
+        shared.append(next((tmp_path / "cache").rglob("processed"), None))
+        assert (private / "raw" / "x.txt").read_text() == "1"
+        (private / "processed").mkdir()
+        (private / "processed" / "data.pt").write_text("done")
+
+    target = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid", process)
+    assert shared == [None]  # nothing half-made was visible while processing
+    assert (target / "processed" / "data.pt").read_text() == "done"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["Cora"]  # private removed
+    again = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid",
+                          lambda private: pytest.fail("processed twice"))
+    assert again == target
+
+
+def test_mirror_keeps_the_folder_a_concurrent_process_published_first(tmp_path):
+    from graphclust.data.formats import _cache
+
+    source = _raw_source(tmp_path)
+
+    def process(private):
+        (private / "processed").mkdir()
+        (private / "processed" / "data.pt").write_text("ours")
+        published = private.parent.parent / "Cora" / "processed"  # the other process wins
+        published.mkdir()
+        (published / "data.pt").write_text("theirs")
+
+    target = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid", process)
+    assert (target / "processed" / "data.pt").read_text() == "theirs"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["Cora"]
+
+
+def test_mirror_reports_a_processing_step_that_wrote_nothing(tmp_path):
+    from graphclust.data.formats import _cache
+
+    with pytest.raises(FileNotFoundError):
+        _cache.mirror(_raw_source(tmp_path), ["raw"], tmp_path / "cache", "planetoid",
+                      lambda private: None)
+
+
+def _load_cora_in_process(root, cache, queue):
+    import os
+
+    os.environ["GRAPHCLUST_CACHE"] = cache
+    queue.put(int(_load_quietly("cora", root).num_nodes))
+
+
+def test_two_processes_load_cora_into_an_empty_cache_at_once(data_root, tmp_path):
+    # Found when two benchmark probes started together: one read the other's half-written
+    # processed file ("failed finding central directory").
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_load_cora_in_process,
+                               args=(str(data_root), str(tmp_path / "shared-cache"), queue))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert [queue.get(timeout=1), queue.get(timeout=1)] == [2708, 2708]
+
+
 @pytest.mark.parametrize("name, nodes", [("bat", 131), ("eat", 399), ("uat", 1190)])
 def test_air_traffic_graphs_load(data_root, name, nodes):
     graph = _load_quietly(name, data_root)

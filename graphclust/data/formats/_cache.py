@@ -4,6 +4,11 @@ PyG's ``Planetoid`` and OGB's ``PygNodePropPredDataset`` save a ``processed/`` f
 the raw files. graphclust treats the data root as read-only input (it may be a shared or
 mounted folder), so those libraries are pointed at a mirror in the cache instead: the mirror
 links to the original raw entries and receives the processed files.
+
+Several processes may load the same data set at once (parallel benchmark runs). The libraries
+write ``processed/`` in place, and one that finds a half-written file reads it as corrupt, so
+processing happens in a private mirror whose finished ``processed/`` folder is then renamed
+into the shared one: readers see no folder or a complete one.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["mirror"]
@@ -34,7 +41,13 @@ def _fingerprint(source: Path, entries: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def mirror(source: Path, entries: list[str], cache_root: Path, layout: str) -> Path:
+def mirror(
+    source: Path,
+    entries: list[str],
+    cache_root: Path,
+    layout: str,
+    process: Callable[[Path], object] | None = None,
+) -> Path:
     """Mirror ``source/<entry>`` for each entry into the cache and return the mirror folder.
 
     Parameters
@@ -47,14 +60,41 @@ def mirror(source: Path, entries: list[str], cache_root: Path, layout: str) -> P
         graphclust's cache folder.
     layout : str
         Sub-folder of the cache for this reader.
+    process : callable, optional
+        Called with a private mirror folder (same name, same entries) when the shared
+        mirror has no ``processed/`` folder yet; it must write ``processed/`` inside the
+        folder it is given. That folder is then renamed into the shared mirror (if another
+        process published one first, theirs is kept and ours removed).
 
     Returns
     -------
     Path
         ``<cache_root>/<layout>/<fingerprint>/<source.name>``, holding a symbolic link
-        (or, where links are not allowed, a copy) of every entry.
+        (or, where links are not allowed, a copy) of every entry, and ``processed/`` when
+        ``process`` was given.
     """
-    target = cache_root / layout / _fingerprint(source, entries) / source.name
+    base = cache_root / layout / _fingerprint(source, entries)
+    target = base / source.name
+    _link_entries(source, entries, target)
+    if process is not None and not (target / "processed").is_dir():
+        private_base = Path(tempfile.mkdtemp(prefix=".processing-", dir=base))
+        try:
+            private = private_base / source.name
+            _link_entries(source, entries, private)
+            process(private)
+            try:
+                os.rename(private / "processed", target / "processed")
+            except OSError:
+                if not (target / "processed").is_dir():
+                    raise  # not a lost race: report it
+        finally:
+            shutil.rmtree(private_base, ignore_errors=True)
+    return target
+
+
+def _link_entries(source: Path, entries: list[str], target: Path) -> None:
+    """Link (or copy) every ``source/<entry>`` into ``target``, tolerating concurrent
+    processes doing the same."""
     target.mkdir(parents=True, exist_ok=True)
     for entry in entries:
         link, original = target / entry, (source / entry).resolve()
@@ -66,7 +106,6 @@ def mirror(source: Path, entries: list[str], cache_root: Path, layout: str) -> P
             continue  # another process mirrored it between our check and our link
         except OSError:
             _copy_atomically(original, link)
-    return target
 
 
 def _copy_atomically(original: Path, link: Path) -> None:

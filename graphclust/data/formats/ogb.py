@@ -143,8 +143,10 @@ def read_ogb(folder: str | Path, name: str, *, cache_dir: Path, download: bool =
     entries = ["raw", f"RELEASE_v{meta['version']}.txt"]
     if (dataset_dir / "split").is_dir():
         entries.append("split")
-    processing_dir = mirror(dataset_dir, entries, cache_dir, "ogb")
     torch.serialization.add_safe_globals(_SAFE_GLOBALS)
+    processing_dir = mirror(dataset_dir, entries, cache_dir, "ogb",
+                            process=lambda private: PygNodePropPredDataset(
+                                name, root=str(private.parent)))
     dataset = PygNodePropPredDataset(name, root=str(processing_dir.parent))
     data = dataset[0]
     with warnings.catch_warnings():

@@ -3,7 +3,8 @@
 Raw files live in ``<root>/planetoid/<Name>/raw`` exactly as
 :class:`torch_geometric.datasets.Planetoid` reads them (``ind.cora.x``, ...). PyG writes
 its processed file next to ``raw/``; graphclust never writes into the data root for that,
-and lets PyG process inside a cache mirror of the raw folder instead.
+and lets PyG process inside a cache mirror of the raw folder instead (see
+:func:`graphclust.data.formats._cache.mirror` for loads running at the same time).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def read_planetoid(
                 f"Planetoid {pyg_name}: download into {missing[0].parent} failed ({err}); "
                 "place the raw files there by hand"
             ) from err
-    processing_root = mirror(folder / pyg_name, ["raw"], cache_dir, "planetoid").parent
+    processing_root = mirror(folder / pyg_name, ["raw"], cache_dir, "planetoid",
+                             process=lambda private: Planetoid(str(private.parent), pyg_name)
+                             ).parent
     data = Planetoid(str(processing_root), pyg_name)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GraphInputWarning)
