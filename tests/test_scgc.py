@@ -173,6 +173,10 @@ def test_graph_without_edges_warns():
         ({"size_prior": "equal"}, "size_prior='equal' is not one of"),
         ({"pretrain_lr": "fast"}, "pretrain_lr \\('auto' or a number\\) must be"),
         ({"pretrain_lr": 0.0}, "pretrain_lr \\('auto' or a number\\) must be"),
+        ({"pretrain_weight_decay": "ridge"},
+         "pretrain_weight_decay \\('auto' or a number\\) must be"),
+        ({"pretrain_weight_decay": -1e-4},
+         "pretrain_weight_decay \\('auto' or a number\\) must be"),
         ({"hidden_dims": (15,)}, "at least 2 \\* out_features = 16"),
         ({"hidden_dims": (32,), "encoder": MLPConfig((32,), "tanh")}, "sigma"),
         ({"encoder": _FixedMLPConfig()}, "_FixedMLPConfig cannot take \\(it has no from_linear"),
@@ -213,3 +217,23 @@ def test_auto_pretrain_lr_depends_on_the_start():
     assert SCGCStar(pretrain="contrastive")._pretrain_lr() == 1e-3
     assert SCGCStar(pretrain="autoencoder")._pretrain_lr() == 1e-3
     assert SCGCStar(pretrain_lr=5e-4)._pretrain_lr() == 5e-4
+
+
+def test_auto_pretrain_weight_decay_is_a_ridge_on_the_linear_start_only():
+    assert SCGCStar()._pretrain_weight_decay() == 1e-4
+    assert SCGCStar(pretrain="contrastive")._pretrain_weight_decay() == 0.0
+    assert SCGCStar(pretrain="autoencoder")._pretrain_weight_decay() == 0.0
+    assert SCGCStar(pretrain_weight_decay=0)._pretrain_weight_decay() == 0.0
+
+
+@pytest.mark.parametrize("pretrain", ["linear", "contrastive", "autoencoder"])
+def test_pretrain_weight_decay_shrinks_the_start(pretrain, sbm):
+    # The start's Adam receives the penalty: a strong one leaves smaller first-layer
+    # weights than none (max_epochs=0: the encoder is the start itself).
+    def first_layer_norm(weight_decay):
+        est = SCGCStar(n_clusters=3, random_state=0, pretrain=pretrain,
+                       pretrain_weight_decay=weight_decay,
+                       **{**FAST, "pretrain_epochs": 30, "max_epochs": 0}).fit(sbm)
+        return float(est.encoder_.layers[0].weight.norm())
+
+    assert first_layer_norm(0.5) < 0.9 * first_layer_norm(0.0)

@@ -59,6 +59,23 @@ class _Skip(torch.nn.Module):
         return self.linear(x) + self.scale * self.mlp(x)
 
 
+def debiased_loss(anchors, candidates, pairs, tau, prior, self_candidate):
+    """Dense debiased contrastive loss (Chuang et al. 2020) with graph positives.
+
+    A random candidate shares the anchor's class with probability ``prior``; the negatives'
+    mean exp-similarity is corrected by removing that share estimated from the positives.
+    """
+    a, c = F.normalize(anchors, dim=1), F.normalize(candidates, dim=1)
+    logits = tau * (a @ c.T)
+    logits[torch.arange(len(a)), self_candidate] = 0.0
+    rows, cols, weights = pairs
+    total = torch.zeros(len(a)).index_add_(0, rows, weights)
+    positive = torch.zeros(len(a)).index_add_(0, rows, weights * logits[rows, cols].exp()) / total
+    negative = ((logits.exp().mean(1) - prior * positive) / (1 - prior)).clamp_min(
+        float(np.exp(-tau)))
+    return (negative.log() - positive.log()).mean()
+
+
 class Setup:
     """A data set, its transformed features and the contrastive positives (isolated out)."""
 
@@ -100,8 +117,13 @@ class Setup:
         drop = cfg.get("drop", 0.0)
         for step in range(1, max(checks) + 1):
             z = encoder(F.dropout(self.x, drop) if drop else self.x)
-            loss = neighbor_contrastive_loss(z[self.anchors], z, *self.pairs,
-                                             cfg.get("tau", 1.0), self_candidate=self.anchors)
+            if "prior" in cfg:
+                loss = debiased_loss(z[self.anchors], z, self.pairs, cfg.get("tau", 1.0),
+                                     cfg["prior"], self.anchors)
+            else:
+                loss = neighbor_contrastive_loss(z[self.anchors], z, *self.pairs,
+                                                 cfg.get("tau", 1.0),
+                                                 self_candidate=self.anchors)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -41,6 +41,9 @@ class _SCGCBase(ContrastiveClusterer):
     pretrain_lr : float or "auto"
         Adam learning rate of the start; ``"auto"``: 1e-2 for the linear start, 1e-3 for
         the others (an MLP's contrastive start erodes faster at higher rates).
+    pretrain_weight_decay : float or "auto"
+        L2 penalty (Adam's ``weight_decay``) of the start; ``"auto"``: 1e-4 for the linear
+        start (a ridge on the map, worth a little on Cora), 0 for the others.
     max_epochs : int
         Upper bound on joint-stage epochs.
     pretrain : {"linear", "contrastive", "autoencoder", "none"}
@@ -137,6 +140,7 @@ class _SCGCBase(ContrastiveClusterer):
         order: int = 2,
         lr: float = 3e-4,
         pretrain_lr: float | str = "auto",
+        pretrain_weight_decay: float | str = "auto",
         max_epochs: int = 200,
         pretrain: str = "linear",
         pretrain_epochs: int = 200,
@@ -164,6 +168,7 @@ class _SCGCBase(ContrastiveClusterer):
         self.order = order
         self.lr = lr
         self.pretrain_lr = pretrain_lr
+        self.pretrain_weight_decay = pretrain_weight_decay
         self.max_epochs = max_epochs
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
