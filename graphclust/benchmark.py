@@ -81,7 +81,8 @@ def _check_value(model: str, key: str, value, default) -> None:
     """Reject a value whose type cannot be what the parameter's default is.
 
     Ranges are the estimator's to check (at ``fit``); this catches ``--set lr=fast`` or
-    ``max_epochs=2.5`` before any work starts. A ``None`` default accepts anything.
+    ``max_epochs=2.5`` before any work starts. A ``None`` default accepts anything; an
+    ``"auto"`` default also accepts a number (``pretrain_lr``, ``pretrain_weight_decay``).
     """
     if default is None:
         return
@@ -93,7 +94,8 @@ def _check_value(model: str, key: str, value, default) -> None:
         ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
             value, bool)
     elif isinstance(default, str):
-        ok = isinstance(value, str)
+        ok = isinstance(value, str) or (default == "auto" and isinstance(
+            value, (int, float, np.integer, np.floating)) and not isinstance(value, bool))
     elif isinstance(default, (tuple, list)):
         ok = isinstance(value, (tuple, list, int)) and not isinstance(value, bool)
     else:

@@ -162,6 +162,11 @@ def test_build_estimator_overrides_and_type_checks():
     assert (model.lr, model.n_clusters, model.hidden_dims) == (1e-2, 3, [8])
     assert build_estimator("scgc", {"lr": 1}).lr == 1  # an int is a valid float value
     assert build_estimator("scgc", {"batch_size": 64}).batch_size == 64  # None default
+    # "auto" defaults take a number or a string ("auto" itself; the estimator checks others)
+    assert build_estimator("scgc", {"pretrain_weight_decay": 0}).pretrain_weight_decay == 0
+    assert build_estimator("scgc", {"pretrain_lr": 1e-3}).pretrain_lr == 1e-3
+    with pytest.raises(ValueError, match="pretrain_lr=True has type bool"):
+        build_estimator("scgc", {"pretrain_lr": True})
     with pytest.raises(ValueError, match="verbose=1 has type int"):
         build_estimator("scgc", {"verbose": 1})
     with pytest.raises(ValueError, match="max_epochs=True has type bool"):
