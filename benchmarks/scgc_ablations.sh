@@ -16,6 +16,8 @@ run() {  # name, then --set arguments
 run defaults
 run previous_recipe --set pretrain=contrastive --set pretrain_epochs=50 --set size_prior=uniform --set alpha=0.1
 run mlp_start --set pretrain=contrastive --set pretrain_epochs=50
+run no_start_ridge --set pretrain_weight_decay=0
+run no_start_whitening --set start_whitening=None
 run uniform_sizes --set size_prior=uniform
 run alpha_01 --set alpha=0.1
 run alpha_0 --set alpha=0.0

@@ -81,10 +81,11 @@ def _check_value(model: str, key: str, value, default) -> None:
     """Reject a value whose type cannot be what the parameter's default is.
 
     Ranges are the estimator's to check (at ``fit``); this catches ``--set lr=fast`` or
-    ``max_epochs=2.5`` before any work starts. A ``None`` default accepts anything; an
+    ``max_epochs=2.5`` before any work starts. A ``None`` default accepts anything, and
+    ``None`` is left for the estimator to judge (``start_whitening=None`` turns it off); an
     ``"auto"`` default also accepts a number (``pretrain_lr``, ``pretrain_weight_decay``).
     """
-    if default is None:
+    if default is None or value is None:
         return
     if isinstance(default, bool):
         ok = isinstance(value, bool)

@@ -30,6 +30,7 @@ from graphclust.kmeans import kmeans
 from graphclust.nn.config import EncoderConfig, check_positive_ints
 from graphclust.nn.heads import StudentTHead
 from graphclust.nn.mlp import MLP
+from graphclust.nn.whitening import whiten_linear_
 from graphclust.objectives.clustering import kl_clustering_loss, target_distribution
 from graphclust.objectives.contrastive import neighbor_contrastive_loss
 from graphclust.sampling import CSRGraph, sample_neighbors
@@ -91,6 +92,9 @@ class ContrastiveClusterer(BaseGraphClusterer):
             _check_real(name, getattr(self, name), 0.0, strict=True)
         if not (isinstance(self.pretrain_lr, str) and self.pretrain_lr == "auto"):
             _check_real("pretrain_lr ('auto' or a number)", self.pretrain_lr, 0.0, strict=True)
+        if self.start_whitening is not None:
+            _check_real("start_whitening (None or a number)", self.start_whitening, 0.0,
+                        strict=True)
         if not (isinstance(self.pretrain_weight_decay, str)
                 and self.pretrain_weight_decay == "auto"):
             _check_real("pretrain_weight_decay ('auto' or a number)",
@@ -374,6 +378,11 @@ class ContrastiveClusterer(BaseGraphClusterer):
                 inputs.x.device)
             features_only = replace(inputs, edge_index=None, csr=None, fanouts=[])
             self._contrastive_start(features_only, batches, world_size)
+            if self.start_whitening is not None:
+                # Equalise the map's strong directions before k-means reads its clusters
+                # (graphclust.nn.whitening; benchmarks/results/notes.md).
+                whiten_linear_(self.encoder_.layers[0], self._encode_all(inputs.x, None),
+                               float(self.start_whitening))
             self.encoder_ = self._encoder_config().from_linear(self.encoder_.layers[0])
             return
         if self.pretrain == "contrastive":

@@ -38,9 +38,10 @@ _SHARED_DOC = """
         encoder configuration, e.g. a variant from :mod:`graphclust.extras`.
     fanout : int
         Neighbours sampled per hop around a mini-batch (``batch_size`` set).
-    alpha, beta, tau, order, lr, pretrain_lr, pretrain_weight_decay, max_epochs, pretrain, \
-pretrain_epochs, features, n_neighbors, batch_size, num_walks, exclude_isolated, \
-normalize_embedding, size_prior, tol, check_interval, device, random_state, verbose
+    alpha, beta, tau, order, lr, pretrain_lr, pretrain_weight_decay, \
+start_whitening, max_epochs, pretrain, pretrain_epochs, features, n_neighbors, batch_size, \
+num_walks, exclude_isolated, normalize_embedding, size_prior, tol, check_interval, device, \
+random_state, verbose
         As in :class:`graphclust.SCGCStar`. The default start is SCGC*'s: a linear map
         trained on the features alone with the contrastive loss (``pretrain="linear"``,
         200 steps), then grown into the encoder with its message passing (and attention)
@@ -71,7 +72,8 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
                  hidden_channels: int = 128, conv: str = "gcn", alpha: float = 0.03,
                  beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
                  pretrain_lr: float | str = "auto",
-                 pretrain_weight_decay: float | str = "auto", max_epochs: int = 200,
+                 pretrain_weight_decay: float | str = "auto",
+                 start_whitening: float | None = 0.3, max_epochs: int = 200,
                  pretrain: str = "linear", pretrain_epochs: int = 200,
                  embedding_dim: int = 32, encoder: EncoderConfig | None = None,
                  features: str = "auto", n_neighbors: int = 10,
@@ -90,6 +92,7 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
         self.lr = lr
         self.pretrain_lr = pretrain_lr
         self.pretrain_weight_decay = pretrain_weight_decay
+        self.start_whitening = start_whitening
         self.max_epochs = max_epochs
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
@@ -138,7 +141,8 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
                  pe_dim: int = 8, max_full_nodes: int = 5000, alpha: float = 0.03,
                  beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
                  pretrain_lr: float | str = "auto",
-                 pretrain_weight_decay: float | str = "auto", max_epochs: int = 200,
+                 pretrain_weight_decay: float | str = "auto",
+                 start_whitening: float | None = 0.3, max_epochs: int = 200,
                  pretrain: str = "linear", pretrain_epochs: int = 200,
                  embedding_dim: int = 32, encoder: EncoderConfig | None = None,
                  features: str = "auto", n_neighbors: int = 10,
@@ -150,7 +154,8 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
         super().__init__(
             n_clusters, num_layers=num_layers, hidden_channels=hidden_channels, conv=conv,
             alpha=alpha, beta=beta, tau=tau, order=order, lr=lr, pretrain_lr=pretrain_lr,
-            pretrain_weight_decay=pretrain_weight_decay, max_epochs=max_epochs,
+            pretrain_weight_decay=pretrain_weight_decay, start_whitening=start_whitening,
+            max_epochs=max_epochs,
             pretrain=pretrain, pretrain_epochs=pretrain_epochs,
             embedding_dim=embedding_dim, encoder=encoder, features=features,
             n_neighbors=n_neighbors, batch_size=batch_size, num_walks=num_walks,

@@ -44,6 +44,12 @@ class _SCGCBase(ContrastiveClusterer):
     pretrain_weight_decay : float or "auto"
         L2 penalty (Adam's ``weight_decay``) of the start; ``"auto"``: 1e-4 for the linear
         start (a ridge on the map, worth a little on Cora), 0 for the others.
+    start_whitening : float or None
+        Shrinkage :math:`\varepsilon` of the whitening folded into the linear start's map
+        before it is grown and clustered (:func:`graphclust.nn.whitening.whiten_linear_`:
+        centred outputs, variance :math:`\lambda_i` rescaled by
+        :math:`(\lambda_i/\lambda_1 + \varepsilon)^{-1/2}`); ``None`` leaves the map as
+        trained. Only the linear start uses it.
     max_epochs : int
         Upper bound on joint-stage epochs.
     pretrain : {"linear", "contrastive", "autoencoder", "none"}
@@ -141,6 +147,7 @@ class _SCGCBase(ContrastiveClusterer):
         lr: float = 3e-4,
         pretrain_lr: float | str = "auto",
         pretrain_weight_decay: float | str = "auto",
+        start_whitening: float | None = 0.3,
         max_epochs: int = 200,
         pretrain: str = "linear",
         pretrain_epochs: int = 200,
@@ -169,6 +176,7 @@ class _SCGCBase(ContrastiveClusterer):
         self.lr = lr
         self.pretrain_lr = pretrain_lr
         self.pretrain_weight_decay = pretrain_weight_decay
+        self.start_whitening = start_whitening
         self.max_epochs = max_epochs
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
