@@ -173,6 +173,8 @@ def test_graph_without_edges_warns():
         ({"size_prior": "equal"}, "size_prior='equal' is not one of"),
         ({"pretrain_lr": "fast"}, "pretrain_lr \\('auto' or a number\\) must be"),
         ({"pretrain_lr": 0.0}, "pretrain_lr \\('auto' or a number\\) must be"),
+        ({"start_whitening": 0.0}, "start_whitening \\(None or a number\\) must be"),
+        ({"start_whitening": "zca"}, "start_whitening \\(None or a number\\) must be"),
         ({"pretrain_weight_decay": "ridge"},
          "pretrain_weight_decay \\('auto' or a number\\) must be"),
         ({"pretrain_weight_decay": -1e-4},
@@ -224,6 +226,24 @@ def test_auto_pretrain_weight_decay_is_a_ridge_on_the_linear_start_only():
     assert SCGCStar(pretrain="contrastive")._pretrain_weight_decay() == 0.0
     assert SCGCStar(pretrain="autoencoder")._pretrain_weight_decay() == 0.0
     assert SCGCStar(pretrain_weight_decay=0)._pretrain_weight_decay() == 0.0
+
+
+def test_start_whitening_centres_and_evens_the_linear_start(sbm):
+    def start_outputs(whitening):
+        est = SCGCStar(n_clusters=3, random_state=0, start_whitening=whitening,
+                       **{**FAST, "pretrain_epochs": 30, "max_epochs": 0}).fit(sbm)
+        with torch.no_grad():
+            z = est.encoder_(est.transform_.transform(sbm.x)).double()
+        variances = torch.linalg.eigvalsh(torch.cov(z.T))
+        # spread of the variances within a factor of 10 of the largest
+        strong = variances[variances > variances[-1] / 10]
+        return float(z.mean(0).norm() / z.norm(dim=1).mean()), float(strong[-1] / strong[0])
+
+    trained_mean, trained_spread = start_outputs(None)
+    mean, spread = start_outputs(0.3)
+    assert mean < 1e-5 < 1e-3 < trained_mean
+    # variance lambda_i / (lambda_i / lambda_1 + 0.3): at most 1.3 / (0.1 + 0.3) apart
+    assert spread < 1.3 / 0.4 and spread < trained_spread
 
 
 @pytest.mark.parametrize("pretrain", ["linear", "contrastive", "autoencoder"])

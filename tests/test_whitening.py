@@ -1,0 +1,77 @@
+"""Shrunk whitening folded into a linear map (the linear start's last step)."""
+
+import numpy as np
+import pytest
+import torch
+
+from graphclust.nn.whitening import whiten_linear_
+
+
+def _map_and_data(seed=0, n=500, d=6, e=4):
+    torch.manual_seed(seed)
+    linear = torch.nn.Linear(d, e).double()
+    # Inputs with very different variances per direction, so the outputs' spectrum is uneven.
+    x = torch.randn(n, d, dtype=torch.float64) * torch.tensor([5.0, 2.0, 1.0, 0.5, 0.1, 0.01],
+                                                               dtype=torch.float64)[:d] + 3.0
+    return linear, x
+
+
+@pytest.mark.parametrize("shrinkage", [0.01, 0.3, 2.0])
+def test_new_outputs_are_centred_with_the_shrunk_spectrum(shrinkage):
+    linear, x = _map_and_data()
+    before = linear(x).detach().numpy()
+    whiten_linear_(linear, linear(x).detach(), shrinkage)
+    after = linear(x).detach().numpy()
+
+    # The same quantities written out with numpy: eigen-decomposition of the covariance.
+    centred = before - before.mean(0)
+    variances, directions = np.linalg.eigh(centred.T @ centred / len(before))
+    ratio = variances / variances.max()
+    expected = centred @ directions @ np.diag((ratio + shrinkage) ** -0.5) @ directions.T
+    np.testing.assert_allclose(after, expected, atol=1e-9)
+    np.testing.assert_allclose(after.mean(0), 0.0, atol=1e-9)
+    new_variances = np.linalg.eigvalsh(after.T @ after / len(after))
+    np.testing.assert_allclose(np.sort(new_variances),
+                               np.sort(variances / (ratio + shrinkage)), rtol=1e-8)
+
+
+def test_small_shrinkage_equalises_the_strong_directions_and_large_one_only_centres():
+    linear, x = _map_and_data()
+    outputs = linear(x).detach()
+    spread = np.linalg.eigvalsh(np.cov(outputs.numpy().T))
+    strong = torch.nn.Linear(6, 4).double()
+    strong.load_state_dict(linear.state_dict())
+    whiten_linear_(strong, outputs, 1e-12)
+    variances = np.linalg.eigvalsh(np.cov(strong(x).detach().numpy().T))
+    assert variances.max() / variances.min() < 1.01 < spread.max() / spread.min()
+
+    mild = torch.nn.Linear(6, 4).double()
+    mild.load_state_dict(linear.state_dict())
+    matrix = whiten_linear_(mild, outputs, 1e6)
+    torch.testing.assert_close(matrix * 1e3, torch.eye(4, dtype=torch.float64),
+                               rtol=0, atol=1e-5)
+
+
+def test_the_returned_matrix_is_what_was_applied():
+    linear, x = _map_and_data(seed=3)
+    weight, bias = linear.weight.detach().clone(), linear.bias.detach().clone()
+    outputs = linear(x).detach()
+    matrix = whiten_linear_(linear, outputs, 0.3)
+    torch.testing.assert_close(matrix, matrix.T)
+    torch.testing.assert_close(linear.weight.detach(), matrix @ weight)
+    torch.testing.assert_close(linear.bias.detach(), matrix @ (bias - outputs.mean(0)))
+
+
+def test_refusals():
+    linear, x = _map_and_data()
+    outputs = linear(x).detach()
+    with pytest.raises(ValueError, match="shrinkage must be > 0"):
+        whiten_linear_(linear, outputs, 0.0)
+    with pytest.raises(ValueError, match="outputs must have shape"):
+        whiten_linear_(linear, outputs[:, :3], 0.3)
+    with pytest.raises(ValueError, match="outputs must have shape"):
+        whiten_linear_(linear, outputs[:1], 0.3)
+    with pytest.raises(ValueError, match="needs a linear map with a bias"):
+        whiten_linear_(torch.nn.Linear(6, 4, bias=False), outputs, 0.3)
+    with pytest.raises(ValueError, match="do not vary"):
+        whiten_linear_(linear, torch.ones(10, 4, dtype=torch.float64), 0.3)
