@@ -7,6 +7,7 @@ the embeddings. Prints one line per probe; the notes quote these lines.
     python benchmarks/explore/probes.py heads DATASET '{"checks": [50, 100]}'
     python benchmarks/explore/probes.py merge DATASET '{"steps": 200}'
     python benchmarks/explore/probes.py smooth DATASET '{"steps": 100}'
+    python benchmarks/explore/probes.py whiten DATASET '{"hidden": [], "lr": 0.01, "wd": 1e-4}'
 
 ``start``: k-means ACC/NMI of the normalised embeddings at step checkpoints; switches
 ``hidden`` (hidden widths, ``[]`` = linear), ``emb``, ``lr``, ``wd``, ``drop`` (input
@@ -17,6 +18,10 @@ dropout), ``tau``, ``order``, ``kind`` (``influence``/``power``), ``features``, 
 3K clusters merged greedily by modularity gain down to K. ``smooth``: k-means after
 propagating the embeddings over the graph, label propagation of the k-means labels, and a
 5-fold logistic-regression probe (how much class information the embedding holds).
+``whiten``: k-means after the shrunk whitening of ``graphclust.nn.whitening`` (variances
+rescaled by ``(lambda_i / lambda_1 + eps) ** -0.5``) for several ``eps``, at ``"steps"``
+(default 200). ``prior`` (in ``start``): debiased negatives (Chuang et al. 2020) with that
+class prior instead of the package's loss.
 Root: ``$GRAPHCLUST_DATA`` or ``../shared/data``; seeds ``[0, 1]`` unless ``"seeds"``.
 """
 
@@ -244,8 +249,29 @@ def probe_smooth(setup: Setup, cfg: dict, seeds) -> str:
     return "\n".join(out)
 
 
+def probe_whiten(setup: Setup, cfg: dict, seeds) -> str:
+    from graphclust.nn.whitening import whiten_linear_
+
+    found: dict[str, list] = {}
+    for seed in seeds:
+        for _, z in setup.train(cfg, seed, [cfg.get("steps", 200)]):
+            variants = {"plain": z}
+            for eps in cfg.get("eps", [0.03, 0.1, 0.3, 1.0]):
+                identity = torch.nn.Linear(z.shape[1], z.shape[1])
+                torch.nn.init.eye_(identity.weight)
+                torch.nn.init.zeros_(identity.bias)
+                whiten_linear_(identity, z, eps)
+                with torch.no_grad():
+                    variants[f"eps{eps}"] = F.normalize(identity(z), dim=1)
+            for name, embedding in variants.items():
+                r = evaluate(setup.y, setup.kmeans(embedding, setup.k, seed))
+                found.setdefault(name, []).append((r["acc"], r["nmi"]))
+    return " ".join(f"{name}:{np.mean([a for a, _ in v]):.3f}/{np.mean([b for _, b in v]):.3f}"
+                    for name, v in found.items())
+
+
 PROBES = {"start": probe_start, "heads": probe_heads, "merge": probe_merge,
-          "smooth": probe_smooth}
+          "smooth": probe_smooth, "whiten": probe_whiten}
 
 
 def main() -> None:
