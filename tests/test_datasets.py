@@ -159,10 +159,51 @@ def test_mirror_keeps_the_folder_a_concurrent_process_published_first(tmp_path):
         published = private.parent.parent / "Cora" / "processed"  # the other process wins
         published.mkdir()
         (published / "data.pt").write_text("theirs")
+        (published / _cache.COMPLETE).touch()
 
     target = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid", process)
     assert (target / "processed" / "data.pt").read_text() == "theirs"
     assert sorted(p.name for p in target.parent.iterdir()) == ["Cora"]
+
+
+def test_mirror_replaces_an_incomplete_processed_folder(tmp_path):
+    # Left by a process killed while writing, or by a cache from before the marker.
+    from graphclust.data.formats import _cache
+
+    source = _raw_source(tmp_path)
+    target = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid")
+    (target / "processed").mkdir()
+    (target / "processed" / "data.pt").write_text("half")
+
+    def process(private):
+        (private / "processed").mkdir()
+        (private / "processed" / "data.pt").write_text("whole")
+
+    again = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid", process)
+    assert (again / "processed" / "data.pt").read_text() == "whole"
+    assert (again / "processed" / _cache.COMPLETE).is_file()
+    assert sorted(p.name for p in again.parent.iterdir()) == ["Cora"]
+
+
+def test_mirror_removes_private_folders_of_processes_that_died(tmp_path):
+    import os
+    import time
+
+    from graphclust.data.formats import _cache
+
+    source = _raw_source(tmp_path)
+    target = _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid")
+    old, recent = target.parent / ".processing-dead", target.parent / ".processing-busy"
+    for folder in (old, recent):
+        (folder / "Cora" / "processed").mkdir(parents=True)
+    long_ago = time.time() - _cache._ABANDONED_AFTER_S - 60
+    os.utime(old, (long_ago, long_ago))
+
+    def process(private):
+        (private / "processed").mkdir()
+
+    _cache.mirror(source, ["raw"], tmp_path / "cache", "planetoid", process)
+    assert not old.exists() and recent.exists()  # a recent one may be another live process
 
 
 def test_mirror_reports_a_processing_step_that_wrote_nothing(tmp_path):

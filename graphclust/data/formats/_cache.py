@@ -17,6 +17,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,9 +63,11 @@ def mirror(
         Sub-folder of the cache for this reader.
     process : callable, optional
         Called with a private mirror folder (same name, same entries) when the shared
-        mirror has no ``processed/`` folder yet; it must write ``processed/`` inside the
-        folder it is given. That folder is then renamed into the shared mirror (if another
-        process published one first, theirs is kept and ours removed).
+        mirror has no complete ``processed/`` folder (one holding :data:`COMPLETE`); it
+        must write ``processed/`` inside the folder it is given. That folder is marked
+        complete and renamed into the shared mirror (if another process published one
+        first, theirs is kept and ours removed; an incomplete one is replaced). Private
+        folders left by processes that died are removed after some hours.
 
     Returns
     -------
@@ -76,20 +79,57 @@ def mirror(
     base = cache_root / layout / _fingerprint(source, entries)
     target = base / source.name
     _link_entries(source, entries, target)
-    if process is not None and not (target / "processed").is_dir():
+    if process is not None and not (target / "processed" / COMPLETE).is_file():
+        _remove_abandoned(base)
         private_base = Path(tempfile.mkdtemp(prefix=".processing-", dir=base))
         try:
             private = private_base / source.name
             _link_entries(source, entries, private)
             process(private)
-            try:
-                os.rename(private / "processed", target / "processed")
-            except OSError:
-                if not (target / "processed").is_dir():
-                    raise  # not a lost race: report it
+            (private / "processed" / COMPLETE).touch()  # fails if nothing was written
+            _publish(private / "processed", target / "processed")
         finally:
             shutil.rmtree(private_base, ignore_errors=True)
     return target
+
+
+#: Written into ``processed/`` once processing finished; a folder without it (an
+#: interrupted run, or a cache from before this marker) is processed again.
+COMPLETE = ".graphclust-complete"
+#: Private folders older than this belong to a process that died (killed, out of memory).
+_ABANDONED_AFTER_S = 6 * 3600
+
+
+def _publish(new: Path, shared: Path) -> None:
+    """Rename the finished ``new`` folder to ``shared``; keep a complete one another process
+    published first, and move an incomplete one aside."""
+    for _ in range(3):
+        try:
+            os.rename(new, shared)
+            return
+        except OSError:
+            if (shared / COMPLETE).is_file():
+                return  # another process published first
+            if not shared.exists():
+                raise  # not a lost race: report it
+        aside = shared.with_name(f".stale-{os.getpid()}-{shared.name}")
+        try:
+            os.rename(shared, aside)
+        except OSError:
+            continue  # another process moved it first
+        shutil.rmtree(aside, ignore_errors=True)
+    raise OSError(f"could not publish {new} as {shared}")
+
+
+def _remove_abandoned(base: Path) -> None:
+    """Delete private folders of processes that died long ago (they can be large)."""
+    now = time.time()
+    for folder in [*base.glob(".processing-*"), *base.glob(".stale-*")]:
+        try:
+            if now - folder.stat().st_mtime > _ABANDONED_AFTER_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue  # removed by another process meanwhile
 
 
 def _link_entries(source: Path, entries: list[str], target: Path) -> None:
