@@ -27,9 +27,9 @@ STARTS = ("linear", "contrastive")
 STEPS = (25, 50, 100, 200, 400, 800)
 # Both starts at the same Adam rate, the MLP start's, so that only the encoder differs. The
 # default linear start runs 200 steps at 1e-2 (pretrain_lr="auto"), which reaches the
-# plateau of 400 steps at 1e-3 (benchmarks/results/notes.md). No L2 penalty on either start
-# (the linear start's default ridge of 1e-4 came later; its effect is in ablations.md), so
-# the curves show the encoders alone.
+# plateau of 400 steps at 1e-3 (benchmarks/results/notes.md). No L2 penalty and no whitening
+# of the start (the linear start's default ridge and whitening came later; their effect is
+# in ablations.md), so the curves show the encoders alone.
 PRETRAIN_LR = 1e-3
 RESULTS = Path(__file__).resolve().parent / "results" / "start_probe.md"
 
@@ -44,8 +44,8 @@ def main() -> None:
     header = "| data set | start | metric | " + " | ".join(f"{s} steps" for s in STEPS) + " |"
     lines = ["# Clusters of the contrastive start against its length", "",
              f"Command: `{command}`. SCGC* with `max_epochs=0` (labels = the k-means start of "
-             f"the joint stage), `pretrain_lr=1e-3` and `pretrain_weight_decay=0` for both "
-             f"starts, defaults otherwise; "
+             f"the joint stage), `pretrain_lr=1e-3`, `pretrain_weight_decay=0` and "
+             f"`start_whitening=None` for both starts, defaults otherwise; "
              f"mean ± std over seeds 0-{args.seeds - 1}.",
              "`linear`: `pretrain=\"linear\"` (a linear map features -> 32, the default start, "
              "which runs 200 steps at 1e-2); "
@@ -62,7 +62,7 @@ def main() -> None:
                 for seed in range(args.seeds):
                     model = SCGCStar(n_clusters, pretrain=start, pretrain_epochs=step,
                                      pretrain_lr=PRETRAIN_LR, pretrain_weight_decay=0.0,
-                                     max_epochs=0,
+                                     start_whitening=None, max_epochs=0,
                                      random_state=seed).fit(graph)
                     scores[step].append(evaluate(labels, model.labels_))
             for metric in ("acc", "nmi"):

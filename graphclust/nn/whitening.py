@@ -20,6 +20,8 @@ little as a whitening can; the result is still a linear map, which an encoder ca
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
@@ -42,7 +44,8 @@ def whiten_linear_(linear: nn.Linear, outputs: torch.Tensor, shrinkage: float) -
     Returns
     -------
     torch.Tensor
-        The ``(out_features, out_features)`` matrix :math:`M` that was applied.
+        The ``(out_features, out_features)`` matrix :math:`M` that was applied (the
+        identity, with a warning, when the outputs do not vary at all).
     """
     if linear.bias is None:
         raise ValueError("whiten_linear_ needs a linear map with a bias (it centres)")
@@ -52,6 +55,8 @@ def whiten_linear_(linear: nn.Linear, outputs: torch.Tensor, shrinkage: float) -
             f"{tuple(outputs.shape)}")
     if not shrinkage > 0:
         raise ValueError(f"shrinkage must be > 0, got {shrinkage!r}")
+    if not bool(torch.isfinite(outputs).all()):
+        raise ValueError("outputs must be finite (the map produced NaN or inf)")
     z = outputs.double()
     mean = z.mean(0)
     centred = z - mean
@@ -59,7 +64,11 @@ def whiten_linear_(linear: nn.Linear, outputs: torch.Tensor, shrinkage: float) -
     variances, directions = torch.linalg.eigh(covariance)
     top = variances[-1]
     if not top > 0:
-        raise ValueError("the map's outputs do not vary over the data: nothing to whiten")
+        # e.g. identical feature rows: no direction to equalise; the map stays as it is
+        warnings.warn("the map's outputs do not vary over the data: not whitened",
+                      UserWarning, stacklevel=2)
+        return torch.eye(linear.out_features, dtype=linear.weight.dtype,
+                         device=linear.weight.device)
     scale = (variances.clamp_min(0) / top + shrinkage).rsqrt()
     matrix = directions @ torch.diag(scale) @ directions.T
     weight = matrix @ linear.weight.double()
