@@ -246,6 +246,17 @@ def test_start_whitening_centres_and_evens_the_linear_start(sbm):
     assert spread < trained_spread
 
 
+def test_start_is_clustered_after_the_whitening(sbm):
+    # With no joint stage the centres are the k-means start's: the means of their members'
+    # embeddings, which the whitened encoder computes (whitening after k-means would not).
+    est = SCGCStar(n_clusters=3, random_state=0, start_whitening=0.3,
+                   **{**FAST, "pretrain_epochs": 30, "max_epochs": 0}).fit(sbm)
+    embedding, centres = np.asarray(est.embedding_), np.asarray(est.cluster_centers_)
+    for cluster in range(3):
+        np.testing.assert_allclose(centres[cluster],
+                                   embedding[est.labels_ == cluster].mean(0), atol=1e-5)
+
+
 @pytest.mark.parametrize("pretrain", ["linear", "contrastive", "autoencoder"])
 def test_pretrain_weight_decay_shrinks_the_start(pretrain, sbm):
     # The start's Adam receives the penalty: a strong one leaves smaller first-layer
