@@ -89,16 +89,16 @@ def _check_value(model: str, key: str, value, default, none_allowed: bool = Fals
     """
     if default is None or (value is None and none_allowed):
         return
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool)
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):
         ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
     elif isinstance(default, float):
-        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-            value, bool)
+        ok = is_number
     elif isinstance(default, str):
-        ok = isinstance(value, str) or (default == "auto" and isinstance(
-            value, (int, float, np.integer, np.floating)) and not isinstance(value, bool))
+        ok = isinstance(value, str) or (default == "auto" and is_number)
     elif isinstance(default, (tuple, list)):
         ok = isinstance(value, (tuple, list, int)) and not isinstance(value, bool)
     else:

@@ -90,15 +90,13 @@ class ContrastiveClusterer(BaseGraphClusterer):
             _check_real(name, getattr(self, name), 0.0, strict=False)
         for name in ("tau", "lr"):
             _check_real(name, getattr(self, name), 0.0, strict=True)
-        if not (isinstance(self.pretrain_lr, str) and self.pretrain_lr == "auto"):
-            _check_real("pretrain_lr ('auto' or a number)", self.pretrain_lr, 0.0, strict=True)
+        for name, strict in (("pretrain_lr", True), ("pretrain_weight_decay", False)):
+            value = getattr(self, name)
+            if not (isinstance(value, str) and value == "auto"):
+                _check_real(f"{name} ('auto' or a number)", value, 0.0, strict=strict)
         if self.start_whitening is not None:
             _check_real("start_whitening (None or a number)", self.start_whitening, 0.0,
                         strict=True)
-        if not (isinstance(self.pretrain_weight_decay, str)
-                and self.pretrain_weight_decay == "auto"):
-            _check_real("pretrain_weight_decay ('auto' or a number)",
-                        self.pretrain_weight_decay, 0.0, strict=False)
         if self.pretrain not in PRETRAIN_MODES:
             raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
         if self.size_prior not in SIZE_PRIORS:
