@@ -8,6 +8,7 @@ from graphclust.data import datasets, load_dataset, to_graph
 from graphclust.estimators import (
     MODELS,
     SCGC,
+    DegreeKMeans,
     GraphTransformerClusterer,
     MPNNVNClusterer,
     SCGCStar,
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "MODELS",
     "SCGC",
+    "DegreeKMeans",
     "GraphTransformerClusterer",
     "MPNNVNClusterer",
     "SCGCStar",

@@ -2,7 +2,7 @@
 
 Where the files are
     ``root`` (argument), else ``$GRAPHCLUST_DATA``, else ``~/.graphclust/data``; below it
-    ``sdcn/``, ``adgc/``, ``planetoid/`` and ``ogb/`` as described in
+    ``sdcn/``, ``adgc/``, ``planetoid/``, ``amazon/``, ``coauthor/`` and ``ogb/`` as described in
     :mod:`graphclust.data.formats`. graphclust only reads the data root, except that
     ``download=True`` writes the fetched files there. Libraries that write processed
     files (PyG's Planetoid, ogb) do so in ``$GRAPHCLUST_CACHE``, else
@@ -37,10 +37,12 @@ from torch_geometric.data import Data
 
 from graphclust.data.formats import (
     read_adgc,
+    read_npz,
     read_ogb,
     read_planetoid,
     read_sdcn,
 )
+from graphclust.data.formats.npz import npz_file
 from graphclust.data.formats.ogb import ogb_folder, ogb_metadata, ogb_missing_files
 from graphclust.data.formats.planetoid import PLANETOID_NAMES, planetoid_raw_files
 from graphclust.data.formats.sdcn import sdcn_files
@@ -49,7 +51,7 @@ from graphclust.data.inputs import to_graph
 __all__ = ["DATASETS", "DatasetSpec", "datasets", "load_dataset"]
 
 #: Order in which layouts are tried when a name exists in several.
-LAYOUT_PRIORITY = ("sdcn", "planetoid", "ogb", "adgc", "embedded")
+LAYOUT_PRIORITY = ("sdcn", "planetoid", "npz", "ogb", "adgc", "embedded")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class DatasetSpec:
     name : str
         Registry name (lower case).
     layout : str
-        ``"sdcn"``, ``"adgc"``, ``"planetoid"``, ``"ogb"`` or ``"embedded"``.
+        ``"sdcn"``, ``"adgc"``, ``"planetoid"``, ``"npz"``, ``"ogb"`` or ``"embedded"``.
     nodes, features, classes : int or None
         Published sizes; ``None`` for A-DGC archives found on disk but not in the table.
     aliases : tuple of str
@@ -95,6 +97,10 @@ DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec("cora", "planetoid", 2708, 1433, 7),
     DatasetSpec("citeseer", "planetoid", 3327, 3703, 6),
     DatasetSpec("pubmed", "planetoid", 19717, 500, 3),
+    DatasetSpec("photo", "npz", 7650, 745, 8, aliases=("amazon-photo",)),
+    DatasetSpec("computers", "npz", 13752, 767, 10, aliases=("amazon-computers",)),
+    DatasetSpec("cs", "npz", 18333, 6805, 15, aliases=("coauthor-cs",)),
+    DatasetSpec("physics", "npz", 34493, 8415, 5, aliases=("coauthor-physics",)),
     DatasetSpec("ogbn-arxiv", "ogb", 169343, 128, 40),
     DatasetSpec("ogbn-products", "ogb", 2449029, 100, 47),
     DatasetSpec("digits", "embedded", 1797, 64, 10, default_k=10),
@@ -147,6 +153,9 @@ def _location(spec: DatasetSpec, root: Path, k: int | None) -> tuple[Path | None
         pyg_name = PLANETOID_NAMES[spec.name]
         files = planetoid_raw_files(root / "planetoid", pyg_name)
         return files[0].parent, [path for path in files if not path.is_file()]
+    if spec.layout == "npz":
+        archive = npz_file(root, spec.name)
+        return archive, [] if archive.is_file() else [archive]
     if spec.layout == "ogb":
         folder = ogb_folder(root / "ogb", spec.name)
         return folder, ogb_missing_files(folder, ogb_metadata(spec.name))
@@ -248,7 +257,9 @@ def load_dataset(
         Case-insensitive registry name or alias; :func:`datasets` lists them. File-backed:
         ``dblp``, ``acm``, ``cite`` (alias ``citeseer``), ``usps``, ``hhar``, ``reut``
         (SDCN); ``dblp``, ``bat``, ``eat``, ``uat`` and any ``<root>/adgc/<name>.zip``
-        (A-DGC); ``cora``, ``citeseer``, ``pubmed`` (Planetoid); ``ogbn-arxiv``,
+        (A-DGC); ``cora``, ``citeseer``, ``pubmed`` (Planetoid); ``photo``, ``computers`` (Amazon),
+        ``cs``, ``physics`` (Coauthor; the ``.npz`` files where PyG's ``Amazon`` and
+        ``Coauthor`` look for them, symmetrised); ``ogbn-arxiv``,
         ``ogbn-products`` (OGB). Embedded: ``digits`` (scikit-learn's 1,797 8x8 digits,
         pixels scaled to [0, 1], symmetric cosine kNN graph) and ``karate`` (Zachary's
         club, identity features, the two clubs as labels).
@@ -340,6 +351,8 @@ def load_dataset(
     elif chosen.layout == "planetoid":
         graph = read_planetoid(root / "planetoid", chosen.name, cache_dir=cache_root(),
                                download=download)
+    elif chosen.layout == "npz":
+        graph = read_npz(npz_file(root, chosen.name))
     elif chosen.layout == "ogb":
         graph = read_ogb(root / "ogb", chosen.name, cache_dir=cache_root(), download=download)
     else:

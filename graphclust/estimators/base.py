@@ -92,13 +92,17 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _validate_params(self, num_nodes: int) -> None:
+    def _check_common_params(self, num_nodes: int) -> None:
+        """The parameters every estimator has: ``n_clusters`` and ``n_neighbors``."""
         _check_int("n_clusters", self.n_clusters, 2)
         if self.n_clusters > num_nodes:
             raise ValueError(
                 f"n_clusters={self.n_clusters} is larger than the number of nodes ({num_nodes})"
             )
         _check_int("n_neighbors", self.n_neighbors, 1)
+
+    def _validate_params(self, num_nodes: int) -> None:
+        self._check_common_params(num_nodes)
         if self.features not in FEATURE_TRANSFORMS:
             raise ValueError(
                 f"features={self.features!r} is not one of {FEATURE_TRANSFORMS}"
