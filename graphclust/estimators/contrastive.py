@@ -17,11 +17,13 @@ default encoder (:meth:`ContrastiveClusterer._default_encoder`).
 from __future__ import annotations
 
 import warnings
+from copy import deepcopy
 from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch_geometric.data import Data
 
 from graphclust.data.transforms import FeatureTransform
 from graphclust.estimators.base import BaseGraphClusterer, _check_int, _check_real
@@ -33,11 +35,16 @@ from graphclust.nn.mlp import MLP
 from graphclust.nn.whitening import whiten_linear_
 from graphclust.objectives.clustering import kl_clustering_loss, target_distribution
 from graphclust.objectives.contrastive import neighbor_contrastive_loss
+from graphclust.objectives.held_out import HeldOutEdges
 from graphclust.sampling import CSRGraph, sample_neighbors
 
 __all__ = ["ContrastiveClusterer", "PRETRAIN_MODES", "SIZE_PRIORS", "distributed_context"]
 
 PRETRAIN_MODES = ("linear", "contrastive", "autoencoder", "none")
+#: The start stops once its held-out loss has risen above its minimum by this share of
+#: the fall from the first check to that minimum: a clear rise, not a plateau's noise
+#: (benchmarks/results/notes.md, "The held-out stop of the start").
+START_EROSION = 0.1
 SIZE_PRIORS = ("start", "uniform")
 
 
@@ -97,6 +104,12 @@ class ContrastiveClusterer(BaseGraphClusterer):
         if self.start_whitening is not None:
             _check_real("start_whitening (None or a number)", self.start_whitening, 0.0,
                         strict=True)
+        if self.start_holdout is not None:
+            _check_real("start_holdout (None or a fraction)", self.start_holdout, 0.0,
+                        strict=True)
+            if self.start_holdout >= 0.5:
+                raise ValueError(f"start_holdout must be below 0.5 (the start needs most "
+                                 f"edges to train on), got {self.start_holdout!r}")
         if self.pretrain not in PRETRAIN_MODES:
             raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
         if self.size_prior not in SIZE_PRIORS:
@@ -265,7 +278,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
                                 [self.fanout] * getattr(self.encoder_, "num_layers", 0),
                                 generator)
         self.history_ = []
-        self._pretrain(inputs, batches, generator, world_size)
+        self._pretrain(inputs, batches, generator, world_size,
+                       self._held_out_edges(graph, generator), seed, rank)
 
         with torch.no_grad():
             embedding = self._embedding(self._encode_all(x, edge_index))
@@ -359,15 +373,36 @@ class ContrastiveClusterer(BaseGraphClusterer):
         finally:
             self.encoder_.train(was_training)
 
-    def _pretrain(self, inputs: _EncoderInputs, batches, generator, world_size: int = 1) -> None:
+    def _held_out_edges(self, graph, generator) -> HeldOutEdges | None:
+        """The edges the contrastive starts set aside to know when to stop, or ``None``
+        (fixed length: ``start_holdout=None``, another start, or too few edges to score)."""
+        if (self.start_holdout is None or self.pretrain not in ("linear", "contrastive")
+                or self.pretrain_epochs == 0):
+            return None
+        held_out = HeldOutEdges(graph.edge_index, graph.num_nodes, float(self.start_holdout),
+                                self.tau, generator)
+        # Fewer pairs than this give a loss too noisy to tell a rise from chance.
+        return held_out if len(held_out) >= 32 else None
+
+    def _pretrain(self, inputs: _EncoderInputs, batches, generator, world_size: int,
+                  held_out: HeldOutEdges | None, seed: int, rank: int) -> None:
         """Start the encoder: contrastive-only steps (of the encoder itself, or of a linear
         map then grown into it), an autoencoder, or nothing.
 
-        With several processes the contrastive start is data-parallel like training; the
-        autoencoder start runs identically (same seed, same data) on every process.
+        With held-out edges the contrastive starts train on the other edges and keep the
+        encoder of the lowest held-out loss. With several processes the contrastive start
+        is data-parallel like training; the autoencoder start runs identically (same seed,
+        same data) on every process.
         """
         if self.pretrain == "none" or self.pretrain_epochs == 0:
             return
+        if held_out is not None:
+            train_graph = Data(edge_index=held_out.train_edge_index, num_nodes=inputs.x.shape[0])
+            batches = self._contrastive_batches(train_graph, seed, rank, world_size)
+            csr = None if inputs.csr is None else CSRGraph.from_edge_index(
+                held_out.train_edge_index, inputs.x.shape[0], device=inputs.x.device)
+            inputs = replace(inputs, csr=csr, edge_index=None if inputs.edge_index is None
+                             else held_out.train_edge_index)
         if self.pretrain == "linear":
             # A linear map cannot fit the contrastive loss beyond what the features explain:
             # its clusters do not erode with more steps as an MLP's do, and the grown
@@ -375,7 +410,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
             self.encoder_ = MLP([self.n_features_in_, int(self.embedding_dim)]).to(
                 inputs.x.device)
             features_only = replace(inputs, edge_index=None, csr=None, fanouts=[])
-            self._contrastive_start(features_only, batches, world_size)
+            self._contrastive_start(features_only, batches, world_size, held_out)
             if self.start_whitening is not None:
                 # Equalise the map's strong directions before k-means reads its clusters
                 # (graphclust.nn.whitening; benchmarks/results/notes.md).
@@ -384,7 +419,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
             self.encoder_ = self._encoder_config().from_linear(self.encoder_.layers[0])
             return
         if self.pretrain == "contrastive":
-            self._contrastive_start(inputs, batches, world_size)
+            self._contrastive_start(inputs, batches, world_size, held_out)
             return
         # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
         x = inputs.x
@@ -403,27 +438,62 @@ class ContrastiveClusterer(BaseGraphClusterer):
                 {"epoch": epoch, "phase": "pretrain", "loss": total / x.shape[0]}
             )
 
-    def _contrastive_start(self, inputs: _EncoderInputs, batches, world_size: int) -> None:
-        """``pretrain_epochs`` Adam steps of the contrastive loss alone on ``encoder_``.
+    def _contrastive_start(self, inputs: _EncoderInputs, batches, world_size: int,
+                           held_out: HeldOutEdges | None) -> None:
+        """At most ``pretrain_epochs`` Adam steps of the contrastive loss alone on
+        ``encoder_``.
 
         One optimizer step per unit of ``pretrain_epochs``, whatever the batch size: the
         start is measured in Adam steps (a full-graph epoch is one step), because too many
-        steps erode an MLP's clusters (benchmarks/results/notes.md).
+        steps erode an MLP's clusters (benchmarks/results/notes.md). With ``held_out``
+        edges, every ``check_interval`` steps the encoder is scored on them; once the
+        held-out loss has risen above its minimum by more than ``START_EROSION`` of its
+        fall so far, the start stops and goes back to the encoder of the minimum, whose
+        ``history_`` entry is marked ``"kept"`` (:mod:`graphclust.objectives.held_out`).
+        A start that never erodes runs to ``pretrain_epochs`` and keeps its last encoder.
         """
         encoder = _data_parallel(_Rows(self.encoder_), world_size)
         optimizer = self._optimizer(self.encoder_, self._pretrain_lr(),
                                     self._pretrain_weight_decay())
         stream = (batch for _ in iter(int, 1) for batch in batches)
+        first_loss, best_loss, best_entry, best_state = None, float("inf"), None, None
         with self._progress(self.pretrain_epochs, "pretrain") as bar:
-            for step in range(1, self.pretrain_epochs + 1):
-                batch = next(stream)
-                arguments, num_candidates = inputs(batch)
-                loss = self._contrastive_loss(encoder(arguments, num_candidates), batch)
-                self._step(optimizer, loss)
-                self.history_.append({"epoch": step, "phase": "pretrain", "loss": loss.item()})
-                if bar is not None:
-                    bar.update()
-                    bar.set_postfix(loss=f"{loss.item():.4f}")
+            for step in range(self.pretrain_epochs + 1):
+                entry = {"epoch": step, "phase": "pretrain"}
+                if step > 0:
+                    batch = next(stream)
+                    arguments, num_candidates = inputs(batch)
+                    loss = self._contrastive_loss(encoder(arguments, num_candidates), batch)
+                    self._step(optimizer, loss)
+                    entry["loss"] = loss.item()
+                    if bar is not None:
+                        bar.update()
+                        bar.set_postfix(loss=f"{loss.item():.4f}")
+                checked = held_out is not None and (step % self.check_interval == 0
+                                                    or step == self.pretrain_epochs)
+                if checked:
+                    entry["held_out_loss"] = held_out.loss(
+                        self._encode_nodes(inputs, held_out.nodes))
+                if step > 0 or checked:
+                    self.history_.append(entry)
+                if not checked:
+                    continue
+                held = entry["held_out_loss"]
+                first_loss = held if first_loss is None else first_loss
+                if held < best_loss:
+                    best_loss, best_entry = held, entry
+                    best_state = deepcopy(self.encoder_.state_dict())
+                elif held - best_loss > START_EROSION * (first_loss - best_loss):
+                    # Eroding: the map now fits the training edges at the others' cost.
+                    self.encoder_.load_state_dict(best_state)
+                    best_entry["kept"] = True
+                    break
+
+    def _encode_nodes(self, inputs: _EncoderInputs, nodes: torch.Tensor) -> torch.Tensor:
+        """Embeddings of ``nodes`` (feature-only encoders read only their rows)."""
+        if inputs.edge_index is None:
+            return self._encode_all(inputs.x[nodes], None)
+        return self._encode_all(inputs.x, inputs.edge_index)[nodes]
 
     # ------------------------------------------------------------------ persistence
     def _model_tensors(self) -> dict[str, torch.Tensor]:

@@ -39,9 +39,9 @@ _SHARED_DOC = """
     fanout : int
         Neighbours sampled per hop around a mini-batch (``batch_size`` set).
     alpha, beta, tau, order, lr, pretrain_lr, pretrain_weight_decay, \
-start_whitening, max_epochs, pretrain, pretrain_epochs, features, n_neighbors, batch_size, \
-num_walks, exclude_isolated, normalize_embedding, size_prior, tol, check_interval, device, \
-random_state, verbose
+start_whitening, start_holdout, max_epochs, pretrain, pretrain_epochs, features, n_neighbors, \
+batch_size, num_walks, exclude_isolated, normalize_embedding, size_prior, tol, check_interval, \
+device, random_state, verbose
         As in :class:`graphclust.SCGCStar`. The default start is SCGC*'s: a linear map
         trained on the features alone with the contrastive loss (``pretrain="linear"``,
         200 steps), then grown into the encoder with its message passing (and attention)
@@ -73,7 +73,8 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
                  beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
                  pretrain_lr: float | str = "auto",
                  pretrain_weight_decay: float | str = "auto",
-                 start_whitening: float | None = 0.3, max_epochs: int = 200,
+                 start_whitening: float | None = 0.3, start_holdout: float | None = None,
+                 max_epochs: int = 200,
                  pretrain: str = "linear", pretrain_epochs: int = 200,
                  embedding_dim: int = 32, encoder: EncoderConfig | None = None,
                  features: str = "auto", n_neighbors: int = 10,
@@ -93,6 +94,7 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
         self.pretrain_lr = pretrain_lr
         self.pretrain_weight_decay = pretrain_weight_decay
         self.start_whitening = start_whitening
+        self.start_holdout = start_holdout
         self.max_epochs = max_epochs
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
@@ -142,7 +144,8 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
                  beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
                  pretrain_lr: float | str = "auto",
                  pretrain_weight_decay: float | str = "auto",
-                 start_whitening: float | None = 0.3, max_epochs: int = 200,
+                 start_whitening: float | None = 0.3, start_holdout: float | None = None,
+                 max_epochs: int = 200,
                  pretrain: str = "linear", pretrain_epochs: int = 200,
                  embedding_dim: int = 32, encoder: EncoderConfig | None = None,
                  features: str = "auto", n_neighbors: int = 10,
@@ -155,7 +158,7 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
             n_clusters, num_layers=num_layers, hidden_channels=hidden_channels, conv=conv,
             alpha=alpha, beta=beta, tau=tau, order=order, lr=lr, pretrain_lr=pretrain_lr,
             pretrain_weight_decay=pretrain_weight_decay, start_whitening=start_whitening,
-            max_epochs=max_epochs,
+            start_holdout=start_holdout, max_epochs=max_epochs,
             pretrain=pretrain, pretrain_epochs=pretrain_epochs,
             embedding_dim=embedding_dim, encoder=encoder, features=features,
             n_neighbors=n_neighbors, batch_size=batch_size, num_walks=num_walks,

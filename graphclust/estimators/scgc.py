@@ -50,6 +50,12 @@ class _SCGCBase(ContrastiveClusterer):
         centred outputs, variance :math:`\lambda_i` rescaled by
         :math:`(\lambda_i/\lambda_1 + \varepsilon)^{-1/2}`); ``None`` leaves the map as
         trained. Only the linear start uses it.
+    start_holdout : float or None
+        Share of the edges the contrastive starts (``"linear"``, ``"contrastive"``) set
+        aside: they train on the others and stop once the contrastive loss of the held-out
+        edges stops falling, keeping the encoder of its minimum
+        (:mod:`graphclust.objectives.held_out`); ``pretrain_epochs`` is then an upper
+        bound. ``None``: exactly ``pretrain_epochs`` steps on every edge.
     max_epochs : int
         Upper bound on joint-stage epochs.
     pretrain : {"linear", "contrastive", "autoencoder", "none"}
@@ -148,6 +154,7 @@ class _SCGCBase(ContrastiveClusterer):
         pretrain_lr: float | str = "auto",
         pretrain_weight_decay: float | str = "auto",
         start_whitening: float | None = 0.3,
+        start_holdout: float | None = None,
         max_epochs: int = 200,
         pretrain: str = "linear",
         pretrain_epochs: int = 200,
@@ -177,6 +184,7 @@ class _SCGCBase(ContrastiveClusterer):
         self.pretrain_lr = pretrain_lr
         self.pretrain_weight_decay = pretrain_weight_decay
         self.start_whitening = start_whitening
+        self.start_holdout = start_holdout
         self.max_epochs = max_epochs
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs

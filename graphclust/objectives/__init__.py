@@ -1,4 +1,5 @@
-"""Training objectives: neighbour-contrastive / IAC and DEC clustering."""
+"""Training objectives: neighbour-contrastive / IAC, DEC clustering, and the held-out
+edges that tell the start when to stop."""
 
 from graphclust.objectives.clustering import kl_clustering_loss, target_distribution
 from graphclust.objectives.contrastive import (
@@ -6,8 +7,10 @@ from graphclust.objectives.contrastive import (
     normalized_adjacency,
     positive_weights,
 )
+from graphclust.objectives.held_out import HeldOutEdges
 
 __all__ = [
+    "HeldOutEdges",
     "kl_clustering_loss",
     "neighbor_contrastive_loss",
     "normalized_adjacency",

@@ -1,0 +1,111 @@
+"""The held-out edges that stop the contrastive start."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from graphclust import SCGCStar
+from graphclust.data import make_sbm
+from graphclust.objectives.held_out import HeldOutEdges
+
+
+def _ring(n):
+    row = torch.arange(n)
+    col = (row + 1) % n
+    return torch.cat([torch.stack([row, col]), torch.stack([col, row])], 1)
+
+
+def test_split_keeps_both_directions_and_holds_out_the_share():
+    edge_index = _ring(100)
+    held = HeldOutEdges(edge_index, 100, 0.2, 1.0, torch.Generator().manual_seed(0))
+    train = {tuple(e) for e in held.train_edge_index.T.tolist()}
+    assert len(train) == 2 * 80 and all((b, a) in train for a, b in train)
+    assert len(held) == 20
+    held_pairs = {(int(held.nodes[a]), int(held.nodes[b]))
+                  for a, b in zip(held._anchors, held._partners, strict=True)}
+    assert not held_pairs & train
+
+
+def test_loss_equals_the_formula_written_densely():
+    n, tau = 30, 2.0
+    held = HeldOutEdges(_ring(n), n, 0.3, tau, torch.Generator().manual_seed(1))
+    z = torch.randn(n, 5, generator=torch.Generator().manual_seed(2))
+    zn = F.normalize(z, dim=1)
+    expected = []
+    for a, b in zip(held._anchors, held._partners, strict=True):
+        i, j = int(held.nodes[a]), int(held.nodes[b])
+        logits = tau * zn[i] @ zn.T
+        logits[i] = float("-inf")
+        expected.append(torch.logsumexp(logits, 0) - tau * zn[i] @ zn[j])
+    assert held.loss(z[held.nodes]) == pytest.approx(float(torch.stack(expected).mean()),
+                                                     rel=1e-5)
+
+
+def test_large_graphs_are_scored_against_a_sample_holding_every_partner():
+    n = 500
+    held = HeldOutEdges(_ring(n), n, 0.1, 1.0, torch.Generator().manual_seed(0),
+                        max_pairs=16, max_candidates=50)
+    assert len(held) == 16
+    candidates = set(held.nodes[held._candidates].tolist())
+    assert set(held.nodes[held._partners].tolist()) <= candidates
+    assert len(candidates) <= 50 + 16
+
+
+def _scripted_losses(monkeypatch, losses):
+    """Make the held-out loss follow ``losses``, check by check."""
+    sequence = iter(losses)
+    monkeypatch.setattr(HeldOutEdges, "loss", lambda self, z: next(sequence))
+
+
+def test_the_start_stops_on_erosion_and_goes_back_to_the_minimum(monkeypatch):
+    # Fall 5 -> 3, then a rise past 3 + 0.1 * (5 - 3) = 3.2: stop at the 5th check.
+    _scripted_losses(monkeypatch, [5.0, 4.0, 3.0, 3.1, 3.5, 2.0, 2.0])
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    model = SCGCStar(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
+                     pretrain_epochs=100, start_holdout=0.1, random_state=0).fit(graph)
+    checks = [(e["epoch"], e["held_out_loss"], e.get("kept", False))
+              for e in model.history_ if "held_out_loss" in e]
+    assert checks == [(0, 5.0, False), (10, 4.0, False), (20, 3.0, True), (30, 3.1, False),
+                      (40, 3.5, False)]
+    assert max(e["epoch"] for e in model.history_) == 40
+
+
+def test_the_encoder_of_the_minimum_is_the_one_kept(monkeypatch):
+    _scripted_losses(monkeypatch, [5.0, 3.0, 4.0])
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    params = dict(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
+                  pretrain="contrastive", random_state=0)
+    stopped = SCGCStar(pretrain_epochs=100, start_holdout=0.1, **params).fit(graph)
+    monkeypatch.undo()
+    # The same start without the check's stop, run to the kept step on the same split.
+    _scripted_losses(monkeypatch, [5.0, 4.0])
+    reference = SCGCStar(pretrain_epochs=10, start_holdout=0.1, **params).fit(graph)
+    np.testing.assert_allclose(stopped.embedding_, reference.embedding_, atol=1e-6)
+
+
+def test_a_start_that_only_plateaus_runs_to_the_bound(monkeypatch):
+    _scripted_losses(monkeypatch, [5.0, 3.0, 3.1, 3.15, 3.0])
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    model = SCGCStar(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
+                     pretrain_epochs=40, start_holdout=0.1, random_state=0).fit(graph)
+    assert max(e["epoch"] for e in model.history_) == 40
+    assert not any(e.get("kept") for e in model.history_)
+
+
+def test_without_holdout_the_start_runs_every_step_and_records_no_check():
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    model = SCGCStar(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
+                     pretrain_epochs=30, start_holdout=None, random_state=0).fit(graph)
+    steps = [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"]
+    assert steps == list(range(1, 31))
+    assert not any("held_out_loss" in e for e in model.history_)
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, -0.1, "a", np.nan])
+def test_bad_holdout_is_refused(value):
+    graph = make_sbm(60, 2, 4, avg_degree=4, random_state=0)
+    with pytest.raises(ValueError, match="start_holdout"):
+        SCGCStar(n_clusters=2, start_holdout=value).fit(graph)
