@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphclust import SCGCStar
+from graphclust import MPNNVNClusterer, SCGCStar
 from graphclust.data import make_sbm
 from graphclust.objectives.held_out import HeldOutEdges
 
@@ -60,30 +60,29 @@ def _scripted_losses(monkeypatch, losses):
     monkeypatch.setattr(HeldOutEdges, "loss", lambda self, z: next(sequence))
 
 
-def test_the_start_stops_on_erosion_and_goes_back_to_the_minimum(monkeypatch):
-    # Fall 5 -> 3, then a rise past 3 + 0.1 * (5 - 3) = 3.2: stop at the 5th check.
+def test_the_length_is_the_minimum_before_erosion_and_the_start_reruns(monkeypatch):
+    # Fall 5 -> 3, then a rise past 3 + 0.1 * (5 - 3) = 3.2: the 5th check stops the run.
     _scripted_losses(monkeypatch, [5.0, 4.0, 3.0, 3.1, 3.5, 2.0, 2.0])
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     model = SCGCStar(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
                      pretrain_epochs=100, start_holdout=0.1, random_state=0).fit(graph)
     checks = [(e["epoch"], e["held_out_loss"], e.get("kept", False))
-              for e in model.history_ if "held_out_loss" in e]
+              for e in model.history_ if e["phase"] == "start-length"]
     assert checks == [(0, 5.0, False), (10, 4.0, False), (20, 3.0, True), (30, 3.1, False),
                       (40, 3.5, False)]
-    assert max(e["epoch"] for e in model.history_) == 40
+    assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
+        range(1, 21))
 
 
-def test_the_encoder_of_the_minimum_is_the_one_kept(monkeypatch):
+@pytest.mark.parametrize("pretrain", ["linear", "contrastive"])
+def test_the_rerun_equals_a_fixed_start_of_the_chosen_length(monkeypatch, pretrain):
     _scripted_losses(monkeypatch, [5.0, 3.0, 4.0])
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     params = dict(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
-                  pretrain="contrastive", random_state=0)
-    stopped = SCGCStar(pretrain_epochs=100, start_holdout=0.1, **params).fit(graph)
-    monkeypatch.undo()
-    # The same start without the check's stop, run to the kept step on the same split.
-    _scripted_losses(monkeypatch, [5.0, 4.0])
-    reference = SCGCStar(pretrain_epochs=10, start_holdout=0.1, **params).fit(graph)
-    np.testing.assert_allclose(stopped.embedding_, reference.embedding_, atol=1e-6)
+                  pretrain=pretrain, random_state=0)
+    chosen = SCGCStar(pretrain_epochs=100, start_holdout=0.1, **params).fit(graph)
+    fixed = SCGCStar(pretrain_epochs=10, start_holdout=None, **params).fit(graph)
+    np.testing.assert_allclose(chosen.embedding_, fixed.embedding_, atol=1e-6)
 
 
 def test_a_start_that_only_plateaus_runs_to_the_bound(monkeypatch):
@@ -91,8 +90,10 @@ def test_a_start_that_only_plateaus_runs_to_the_bound(monkeypatch):
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     model = SCGCStar(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
                      pretrain_epochs=40, start_holdout=0.1, random_state=0).fit(graph)
-    assert max(e["epoch"] for e in model.history_) == 40
-    assert not any(e.get("kept") for e in model.history_)
+    checks = [e for e in model.history_ if e["phase"] == "start-length"]
+    assert [e["epoch"] for e in checks] == [0, 10, 20, 30, 40]
+    assert [e.get("kept", False) for e in checks] == [False] * 4 + [True]
+    assert sum(e["phase"] == "pretrain" for e in model.history_) == 40
 
 
 def test_without_holdout_the_start_runs_every_step_and_records_no_check():
@@ -109,3 +110,18 @@ def test_bad_holdout_is_refused(value):
     graph = make_sbm(60, 2, 4, avg_degree=4, random_state=0)
     with pytest.raises(ValueError, match="start_holdout"):
         SCGCStar(n_clusters=2, start_holdout=value).fit(graph)
+
+
+@pytest.mark.parametrize("estimator, params", [
+    (MPNNVNClusterer, dict(pretrain="contrastive", hidden_channels=16)),
+    (MPNNVNClusterer, dict(pretrain="linear", hidden_channels=16, batch_size=40)),
+    (SCGCStar, dict(pretrain="linear", hidden_dims=(16,), batch_size=40)),
+])
+def test_held_out_start_runs_for_graph_encoders_and_mini_batches(estimator, params):
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    model = estimator(n_clusters=3, embedding_dim=4, max_epochs=2, pretrain_epochs=30,
+                      start_holdout=0.2, random_state=0, **params).fit(graph)
+    checks = [e for e in model.history_ if e["phase"] == "start-length"]
+    kept = [e["epoch"] for e in checks if e.get("kept")]
+    assert len(kept) == 1 and all(np.isfinite(e["held_out_loss"]) for e in checks)
+    assert sum(e["phase"] == "pretrain" for e in model.history_) == kept[0]

@@ -51,11 +51,12 @@ class _SCGCBase(ContrastiveClusterer):
         :math:`(\lambda_i/\lambda_1 + \varepsilon)^{-1/2}`); ``None`` leaves the map as
         trained. Only the linear start uses it.
     start_holdout : float or None
-        Share of the edges the contrastive starts (``"linear"``, ``"contrastive"``) set
-        aside: they train on the others and stop once the contrastive loss of the held-out
-        edges stops falling, keeping the encoder of its minimum
-        (:mod:`graphclust.objectives.held_out`); ``pretrain_epochs`` is then an upper
-        bound. ``None``: exactly ``pretrain_epochs`` steps on every edge.
+        Share of the edges set aside to choose the length of a contrastive start
+        (``"linear"``, ``"contrastive"``): a first run trains on the other edges and stops
+        once the contrastive loss of the held-out edges clearly rises; the start then runs
+        from the same weights, on every edge, for the steps of that loss's minimum
+        (:mod:`graphclust.objectives.held_out`; ``pretrain_epochs`` is the upper bound).
+        ``None``: exactly ``pretrain_epochs`` steps, no held-out run.
     max_epochs : int
         Upper bound on joint-stage epochs.
     pretrain : {"linear", "contrastive", "autoencoder", "none"}

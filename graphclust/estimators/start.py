@@ -74,37 +74,36 @@ class StartStage:
         """Start the encoder: contrastive-only steps (of the encoder itself, or of a linear
         map then grown into it), an autoencoder, or nothing.
 
-        With held-out edges the contrastive starts train on the other edges and keep the
-        encoder of the lowest held-out loss. With several processes the contrastive start
-        is data-parallel like training; the autoencoder start runs identically (same seed,
+        With held-out edges the length of a contrastive start is chosen first
+        (:meth:`_start_length`); the start then runs that many steps on every edge from
+        the same initial weights. With several processes the contrastive start is
+        data-parallel like training; the autoencoder start runs identically (same seed,
         same data) on every process.
         """
         if self.pretrain == "none" or self.pretrain_epochs == 0:
             return
-        if held_out is not None:
-            train_graph = Data(edge_index=held_out.train_edge_index, num_nodes=inputs.x.shape[0])
-            batches = self._contrastive_batches(train_graph, seed, rank, world_size)
-            csr = None if inputs.csr is None else CSRGraph.from_edge_index(
-                held_out.train_edge_index, inputs.x.shape[0], device=inputs.x.device)
-            inputs = replace(inputs, csr=csr, edge_index=None if inputs.edge_index is None
-                             else held_out.train_edge_index)
-        if self.pretrain == "linear":
-            # A linear map cannot fit the contrastive loss beyond what the features explain:
-            # its clusters do not erode with more steps as an MLP's do, and the grown
-            # encoder starts from that map (benchmarks/results/notes.md).
-            self.encoder_ = MLP([self.n_features_in_, int(self.embedding_dim)]).to(
-                inputs.x.device)
-            features_only = replace(inputs, edge_index=None, csr=None, fanouts=[])
-            self._contrastive_start(features_only, batches, world_size, held_out)
-            if self.start_whitening is not None:
-                # Equalise the map's strong directions before k-means reads its clusters
-                # (graphclust.nn.whitening; benchmarks/results/notes.md).
-                whiten_linear_(self.encoder_.layers[0], self._encode_all(inputs.x, None),
-                               float(self.start_whitening))
-            self.encoder_ = self._encoder_config().from_linear(self.encoder_.layers[0])
-            return
-        if self.pretrain == "contrastive":
-            self._contrastive_start(inputs, batches, world_size, held_out)
+        if self.pretrain in ("linear", "contrastive"):
+            if self.pretrain == "linear":
+                # A linear map cannot fit the contrastive loss beyond what the features
+                # explain as an MLP can, and the grown encoder starts from that map
+                # (benchmarks/results/notes.md). It always reads the features alone.
+                self.encoder_ = MLP([self.n_features_in_, int(self.embedding_dim)]).to(
+                    inputs.x.device)
+                inputs = replace(inputs, edge_index=None, csr=None, fanouts=[])
+            steps = self.pretrain_epochs
+            if held_out is not None:
+                initial = deepcopy(self.encoder_.state_dict())
+                steps = self._start_length(inputs, held_out, seed, rank, world_size)
+                self.encoder_.load_state_dict(initial)
+            for step, loss in self._contrastive_steps(inputs, batches, world_size, steps):
+                self.history_.append({"epoch": step, "phase": "pretrain", "loss": loss})
+            if self.pretrain == "linear":
+                if self.start_whitening is not None:
+                    # Equalise the map's strong directions before k-means reads its
+                    # clusters (graphclust.nn.whitening; benchmarks/results/notes.md).
+                    whiten_linear_(self.encoder_.layers[0], self._encode_all(inputs.x, None),
+                                   float(self.start_whitening))
+                self.encoder_ = self._encoder_config().from_linear(self.encoder_.layers[0])
             return
         # SDCN's recipe: mini-batches of 256, MSE reconstruction, Adam.
         x = inputs.x
@@ -123,56 +122,72 @@ class StartStage:
                 {"epoch": epoch, "phase": "pretrain", "loss": total / x.shape[0]}
             )
 
-    def _contrastive_start(self, inputs: EncoderInputs, batches, world_size: int,
-                           held_out: HeldOutEdges | None) -> None:
-        """At most ``pretrain_epochs`` Adam steps of the contrastive loss alone on
-        ``encoder_``.
+    def _contrastive_steps(self, inputs: EncoderInputs, batches, world_size: int, steps: int):
+        """``steps`` Adam steps of the contrastive loss alone on ``encoder_``, yielding each
+        step's number and loss.
 
         One optimizer step per unit of ``pretrain_epochs``, whatever the batch size: the
         start is measured in Adam steps (a full-graph epoch is one step), because too many
-        steps erode an MLP's clusters (benchmarks/results/notes.md). With ``held_out``
-        edges, every ``check_interval`` steps the encoder is scored on them; once the
-        held-out loss has risen above its minimum by more than ``START_EROSION`` of its
-        fall so far, the start stops and goes back to the encoder of the minimum, whose
-        ``history_`` entry is marked ``"kept"`` (:mod:`graphclust.objectives.held_out`).
-        A start that never erodes runs to ``pretrain_epochs`` and keeps its last encoder.
+        steps erode an MLP's clusters (benchmarks/results/notes.md).
         """
         encoder = data_parallel(Rows(self.encoder_), world_size)
         optimizer = self._optimizer(self.encoder_, self._pretrain_lr(),
                                     self._pretrain_weight_decay())
         stream = (batch for _ in iter(int, 1) for batch in batches)
-        first_loss, best_loss, best_entry, best_state = None, float("inf"), None, None
-        with self._progress(self.pretrain_epochs, "pretrain") as bar:
-            for step in range(self.pretrain_epochs + 1):
-                entry = {"epoch": step, "phase": "pretrain"}
-                if step > 0:
-                    batch = next(stream)
-                    arguments, num_candidates = inputs(batch)
-                    loss = self._contrastive_loss(encoder(arguments, num_candidates), batch)
-                    self._step(optimizer, loss)
-                    entry["loss"] = loss.item()
-                    if bar is not None:
-                        bar.update()
-                        bar.set_postfix(loss=f"{loss.item():.4f}")
-                checked = held_out is not None and (step % self.check_interval == 0
-                                                    or step == self.pretrain_epochs)
-                if checked:
-                    entry["held_out_loss"] = held_out.loss(
-                        self._encode_nodes(inputs, held_out.nodes))
-                if step > 0 or checked:
-                    self.history_.append(entry)
-                if not checked:
-                    continue
-                held = entry["held_out_loss"]
-                first_loss = held if first_loss is None else first_loss
-                if held < best_loss:
-                    best_loss, best_entry = held, entry
-                    best_state = deepcopy(self.encoder_.state_dict())
-                elif held - best_loss > START_EROSION * (first_loss - best_loss):
-                    # Eroding: the map now fits the training edges at the others' cost.
-                    self.encoder_.load_state_dict(best_state)
-                    best_entry["kept"] = True
-                    break
+        with self._progress(steps, "pretrain") as bar:
+            for step in range(1, steps + 1):
+                batch = next(stream)
+                arguments, num_candidates = inputs(batch)
+                loss = self._contrastive_loss(encoder(arguments, num_candidates), batch)
+                self._step(optimizer, loss)
+                if bar is not None:
+                    bar.update()
+                    bar.set_postfix(loss=f"{loss.item():.4f}")
+                yield step, loss.item()
+
+    def _start_length(self, inputs: EncoderInputs, held_out: HeldOutEdges, seed: int,
+                      rank: int, world_size: int) -> int:
+        """How many steps the start runs, chosen on held-out edges.
+
+        The start trains on the other edges; every ``check_interval`` steps the encoder is
+        scored on the held-out ones (:mod:`graphclust.objectives.held_out`). Once the
+        held-out loss has risen above its minimum by more than ``START_EROSION`` of its
+        fall so far, the length is the step of that minimum; a start that never erodes
+        gets ``pretrain_epochs``. The checks are in ``history_`` (phase
+        ``"start-length"``), the chosen one marked ``"kept"``.
+        """
+        num_nodes = inputs.x.shape[0]
+        train = held_out.train_edge_index
+        batches = self._contrastive_batches(Data(edge_index=train, num_nodes=num_nodes), seed,
+                                            rank, world_size)
+        if inputs.edge_index is not None:  # an encoder that reads the graph sees no held-out edge
+            csr = None if inputs.csr is None else CSRGraph.from_edge_index(
+                train, num_nodes, device=inputs.x.device)
+            inputs = replace(inputs, edge_index=train, csr=csr)
+
+        def check(step: int, loss: float | None) -> dict:
+            entry = {"epoch": step, "phase": "start-length",
+                     "held_out_loss": held_out.loss(self._encode_nodes(inputs, held_out.nodes))}
+            if loss is not None:
+                entry["loss"] = loss
+            self.history_.append(entry)
+            return entry
+
+        first = best = check(0, None)
+        for step, loss in self._contrastive_steps(inputs, batches, world_size,
+                                                  self.pretrain_epochs):
+            if step % self.check_interval and step < self.pretrain_epochs:
+                continue
+            entry = check(step, loss)
+            if entry["held_out_loss"] < best["held_out_loss"]:
+                best = entry
+            elif (entry["held_out_loss"] - best["held_out_loss"] > START_EROSION * (
+                    first["held_out_loss"] - best["held_out_loss"])):
+                # Eroding: the map now fits the training edges at the others' cost.
+                best["kept"] = True
+                return best["epoch"]
+        entry["kept"] = True
+        return self.pretrain_epochs
 
     def _encode_nodes(self, inputs: EncoderInputs, nodes: torch.Tensor) -> torch.Tensor:
         """Embeddings of ``nodes`` (feature-only encoders read only their rows)."""

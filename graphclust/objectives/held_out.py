@@ -14,10 +14,11 @@ every held-out partner). While the map learns what the graph and the features sh
 loss falls with the training loss; once it clearly rises the map is fitting the training
 edges beyond what carries over to edges it has not seen: the erosion of the start's
 clusters that a wide map of sparse features has room for. The estimators' rule
-(:data:`graphclust.estimators.contrastive.START_EROSION`) then goes back to the encoder
-of the lowest held-out loss.
+(:data:`graphclust.estimators.start.START_EROSION`) then takes the step of the lowest
+held-out loss as the start's length, and the start runs that long on every edge.
 
-Only the start uses the split; the joint stage trains on every edge.
+Only the choice of that length uses the split; the start itself and the joint stage train
+on every edge.
 """
 
 from __future__ import annotations
