@@ -17,8 +17,8 @@ from __future__ import annotations
 import torch
 
 from graphclust.data.transforms import FeatureTransform
-from graphclust.estimators.base import BaseGraphClusterer, _check_int
-from graphclust.kmeans import kmeans
+from graphclust.estimators.base import _check_int
+from graphclust.estimators.kmeans_baseline import KMeansBaseline
 
 __all__ = ["DegreeKMeans", "log_degree"]
 
@@ -30,7 +30,7 @@ def log_degree(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     return torch.log1p(degree.to(torch.float32)).unsqueeze(1)
 
 
-class DegreeKMeans(BaseGraphClusterer):
+class DegreeKMeans(KMeansBaseline):
     """k-means on the log-degree of every node (no training, no features).
 
     Parameters
@@ -72,15 +72,7 @@ class DegreeKMeans(BaseGraphClusterer):
         # The features are not read; the transform is kept only for the shared save format.
         self.transform_ = FeatureTransform("none").fit(graph.x)
         z = log_degree(graph.edge_index, graph.num_nodes)
-        generator = torch.Generator(device=z.device).manual_seed(seed)
-        result = kmeans(z, self.n_clusters, n_init=self.n_init, generator=generator)
-        self.cluster_centers_ = result.centers.cpu().numpy()
-        self.labels_ = result.labels.cpu().numpy()
-        self.embedding_ = z.cpu().numpy()
-        self.n_iter_ = result.n_iter
-        self.history_ = []
-        self._record({"epoch": 0, "phase": "train", "loss": result.inertia}, result.labels,
-                     labels)
+        self._cluster(z, seed, labels)
 
     def _model_tensors(self) -> dict[str, torch.Tensor]:
         return {}

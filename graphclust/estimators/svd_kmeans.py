@@ -21,8 +21,8 @@ import torch
 from sklearn.decomposition import TruncatedSVD
 
 from graphclust.data.transforms import FeatureTransform
-from graphclust.estimators.base import BaseGraphClusterer, _check_int
-from graphclust.kmeans import kmeans
+from graphclust.estimators.base import _check_int
+from graphclust.estimators.kmeans_baseline import KMeansBaseline
 from graphclust.objectives.contrastive import normalized_adjacency
 
 __all__ = ["SVDKMeans", "propagate"]
@@ -36,7 +36,7 @@ def propagate(x: torch.Tensor, edge_index: torch.Tensor, steps: int) -> torch.Te
     return x
 
 
-class SVDKMeans(BaseGraphClusterer):
+class SVDKMeans(KMeansBaseline):
     """k-means on the truncated SVD of (optionally propagated) transformed features.
 
     Parameters
@@ -92,15 +92,7 @@ class SVDKMeans(BaseGraphClusterer):
         svd = TruncatedSVD(components, random_state=seed).fit(x.cpu().numpy())
         self.components_ = torch.from_numpy(svd.components_.astype(np.float32)).to(x.device)
         z = self._project(x)
-        generator = torch.Generator(device=z.device).manual_seed(seed)
-        result = kmeans(z, self.n_clusters, n_init=self.n_init, generator=generator)
-        self.cluster_centers_ = result.centers.cpu().numpy()
-        self.labels_ = result.labels.cpu().numpy()
-        self.embedding_ = z.cpu().numpy()
-        self.n_iter_ = result.n_iter
-        self.history_ = []
-        self._record({"epoch": 0, "phase": "train", "loss": result.inertia}, result.labels,
-                     labels)
+        self._cluster(z, seed, labels)
 
     def _project(self, x: torch.Tensor) -> torch.Tensor:
         projected = x @ self.components_.to(x.device).T
