@@ -338,8 +338,7 @@ def load_dataset(
     elif chosen.layout == "adgc":
         graph = read_adgc(_adgc_archive(root, chosen.name))
     elif chosen.layout == "planetoid":
-        graph = read_planetoid(root / "planetoid", chosen.name, cache_dir=cache_root(),
-                               download=download)
+        graph = read_planetoid(root / "planetoid", chosen.name, download=download)
     elif chosen.layout == "ogb":
         graph = read_ogb(root / "ogb", chosen.name, cache_dir=cache_root(), download=download)
     else:

@@ -6,7 +6,7 @@ layout            files below the data root
 ``sdcn``          ``sdcn/<name>/data/<name>.txt``, ``<name>_label.txt``,
                   ``graph/<name>_graph.txt`` or kNN ``graph/<name><k>_graph.txt``
 ``adgc``          ``adgc/<name>.zip`` with ``<name>_feat.npy``, ``_label.npy``, ``_adj.npy``
-``planetoid``     ``planetoid/<Name>/raw/ind.<name>.*`` (PyG's Planetoid)
+``planetoid``     ``planetoid/<Name>/raw/ind.<name>.*`` (PyG's Planetoid layout)
 ``ogb``           ``ogb/ogbn_<name>/`` as the official OGB archive unpacks
 ================  =====================================================================
 

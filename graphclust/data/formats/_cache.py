@@ -1,9 +1,9 @@
 """Processing folders outside the data root, for readers whose libraries write next to raw.
 
-PyG's ``Planetoid`` and OGB's ``PygNodePropPredDataset`` save a ``processed/`` folder beside
-the raw files. graphclust treats the data root as read-only input (it may be a shared or
-mounted folder), so those libraries are pointed at a mirror in the cache instead: the mirror
-links to the original raw entries and receives the processed files.
+OGB's ``PygNodePropPredDataset`` saves a ``processed/`` folder beside the raw files.
+graphclust treats the data root as read-only input (it may be a shared or mounted folder),
+so those libraries are pointed at a mirror in the cache instead: the mirror links to the
+original raw entries and receives the processed files.
 
 Several processes may load the same data set at once (parallel benchmark runs). The libraries
 write ``processed/`` in place, and one that finds a half-written file reads it as corrupt, so
@@ -54,7 +54,7 @@ def mirror(
     Parameters
     ----------
     source : Path
-        Folder holding the raw entries, e.g. ``<root>/planetoid/Cora``.
+        Folder holding the raw entries, e.g. ``<root>/ogb/ogbn_arxiv``.
     entries : list of str
         Names inside ``source`` to link (files or folders), e.g. ``["raw"]``.
     cache_root : Path
