@@ -36,13 +36,14 @@ import secrets
 import zipfile
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 import graphclust
 from graphclust.estimators import MODELS
-from graphclust.io_checks import read_member
+from graphclust.io_checks import check_tensors, read_member
 from graphclust.io_params import decode_param, encode_param
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_BYTES", "load", "save"]
@@ -99,7 +100,8 @@ def save(estimator, path: str | os.PathLike) -> None:
     Raises
     ------
     ValueError
-        The estimator is not registered or its folder does not exist.
+        The estimator is not registered, its folder does not exist, or its fitted tensors
+        do not match its parameters (changed after fit) or are not finite.
     TypeError
         The estimator's class does not implement the persistence hooks
         (``_fitted_tensors``, ``_fitted_metadata``, ``_restore``), or a parameter (e.g. a
@@ -127,9 +129,19 @@ def save(estimator, path: str | os.PathLike) -> None:
         "params": params,
         "fitted": estimator._fitted_metadata(),
     }
+    fitted = estimator._fitted_tensors()
+    try:  # what load will check, so that a file save writes always loads
+        with torch.device("meta"):
+            spec = estimator._tensor_spec(header["fitted"])
+        check_tensors(fitted, spec)
+    except ValueError as error:
+        raise ValueError(
+            f"cannot save this {type(estimator).__name__}: its fitted state does not match "
+            f"its parameters ({error}); if parameters were changed after fit, refit first"
+        ) from None
     # safetensors refuses views sharing memory: every tensor gets its own storage.
     tensors = save_safetensors({key: value.contiguous().clone()
-                                for key, value in estimator._fitted_tensors().items()})
+                                for key, value in fitted.items()})
 
     path = Path(path)
     if not path.parent.is_dir():

@@ -65,6 +65,15 @@ def _check_real(name: str, value, minimum: float, strict: bool) -> None:
         raise ValueError(f"{name} must be a finite number {relation} {minimum}, got {value!r}")
 
 
+def _is_fitted_name(name: str) -> bool:
+    """scikit-learn's convention (as in ``check_is_fitted``): fitted attributes end in _."""
+    return name.endswith("_") and not name.startswith("__")
+
+
+def _without_fitted(attributes: dict) -> dict:
+    return {key: value for key, value in attributes.items() if not _is_fitted_name(key)}
+
+
 def _check_metadata(metadata) -> None:
     """The JSON fitted attributes of a model file have the types :meth:`_restore` reads."""
     if not isinstance(metadata, dict):
@@ -202,6 +211,19 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
+        # All or nothing: a copy without fitted attributes trains, and its fitted attributes
+        # replace ours in one assignment at the end, so an exception or Ctrl-C during fit
+        # leaves the previous fit (or an unfitted estimator) exactly as it was.
+        work = type(self).__new__(type(self))
+        work.__dict__ = _without_fitted(vars(self))
+        work._fit(X, y, adjacency)
+        self.__dict__ = {**_without_fitted(vars(self)),
+                         **{key: value for key, value in vars(work).items()
+                            if _is_fitted_name(key)}}
+        return self
+
+    def _fit(self, X, y, adjacency) -> None:
+        """The work of :meth:`fit`, on an estimator that nobody else sees yet."""
         graph = self._graph(X, y, adjacency)
         self._validate_params(graph.num_nodes)
         self.device_ = resolve_device(self.device)
@@ -216,7 +238,6 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             torch.manual_seed(seed)
             self._fit_graph(graph.to(self.device_), seed, labels)
         self.fit_time_ = time.perf_counter() - start
-        return self
 
     def _fit_graph(self, graph: Data, seed: int, labels: np.ndarray | None) -> None:
         raise NotImplementedError
