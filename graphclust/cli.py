@@ -28,6 +28,7 @@ import argparse
 import ast
 import csv
 import json
+import os
 import shlex
 import sys
 import time
@@ -135,6 +136,37 @@ def _describe(graph) -> str:
             f"{graph.x.shape[1]} features{classes}")
 
 
+def _check_outputs(run_dir: Path, save: str | None, params: dict) -> None:
+    """Fail before fitting, not after, when a result could not be written or would
+    overwrite another run's."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out: cannot create {run_dir} ({error.strerror})") from None
+    if not os.access(run_dir, os.W_OK):
+        raise ValueError(f"--out: cannot write into {run_dir}")
+    previous = run_dir / "run.json"
+    if previous.is_file():
+        try:
+            recorded = json.loads(previous.read_text()).get("params")
+        except (OSError, ValueError, AttributeError):
+            recorded = None  # unreadable: nothing worth keeping
+        # --quiet (verbose) changes no result; any other parameter makes another run.
+        current = json.loads(json.dumps(params, default=str))
+        if isinstance(recorded, dict) and {key: value for key, value in recorded.items()
+                                           if key != "verbose"} != \
+                {key: value for key, value in current.items() if key != "verbose"}:
+            raise ValueError(
+                f"{run_dir} holds a run with other parameters; pass another --out or "
+                "remove that folder"
+            )
+    if save is not None:
+        folder = Path(save).resolve().parent
+        if Path(save).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise ValueError(f"--save {save}: not a writable file path (its folder must "
+                             "exist and be writable)")
+
+
 def _fit(args) -> int:
     from graphclust.benchmark import build_estimator
     from graphclust.data import load_dataset
@@ -149,6 +181,8 @@ def _fit(args) -> int:
     elif "n_clusters" not in params:
         raise ValueError(f"{args.dataset} has no labels: give --set n_clusters=K")
     estimator = build_estimator(args.model, params, **fixed)
+    run_dir = Path(args.out) / f"{args.dataset.lower()}-{args.model}-seed{args.seed}"
+    _check_outputs(run_dir, args.save, estimator.get_params(deep=False))  # before the fit
     print(f"{args.dataset}: {_describe(graph)}")
     print(f"fitting {args.model} ({type(estimator).__name__}, "
           f"n_clusters={estimator.n_clusters}, seed {args.seed}) ...", flush=True)
@@ -159,10 +193,11 @@ def _fit(args) -> int:
     scores = evaluate(graph.y.numpy(), labels) if graph.y is not None else None
     if scores is not None:
         _print_scores(scores)
-    print(f"time: {seconds:.1f} s on {estimator.device_} "
-          f"({estimator.n_iter_} of max_epochs={estimator.max_epochs} training epochs)")
+    epochs = getattr(estimator, "max_epochs", None)  # svd-kmeans has no training epochs
+    iterations = (f"{estimator.n_iter_} k-means iterations" if epochs is None
+                  else f"{estimator.n_iter_} of max_epochs={epochs} training epochs")
+    print(f"time: {seconds:.1f} s on {estimator.device_} ({iterations})")
 
-    run_dir = Path(args.out) / f"{args.dataset.lower()}-{args.model}-seed{args.seed}"
     _write_labels(run_dir / "labels.csv", labels)
     summary = {"dataset": args.dataset, "model": args.model, "seed": args.seed,
                "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
@@ -300,7 +335,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--embedding", choices=("pca", "tsne"), default="pca",
                        help="projection of the embedding plots (default: pca)")
     bench.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="parameter for every model, repeatable")
+                       help="parameter for the models that take it (one that no model "
+                            "takes is an error), repeatable")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
     bench.set_defaults(handler=_bench)
 
