@@ -275,6 +275,8 @@ def load_dataset(
 
     Raises
     ------
+    TypeError
+        ``name`` is not a string.
     ValueError
         Unknown name (the message lists the known ones and close matches), a layout the
         name does not exist in, or ``k`` for a data set without a kNN choice.
@@ -288,6 +290,9 @@ def load_dataset(
     >>> graph.num_nodes, int(graph.y.max()) + 1
     (34, 2)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a data set name (str), got {type(name).__name__}; "
+                        "graphclust.data.datasets() lists them")
     key = name.lower()
     root = data_root(root)
     registry = _registry(root)

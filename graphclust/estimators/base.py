@@ -24,6 +24,7 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch_geometric.data import Data
@@ -238,6 +239,12 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             torch.manual_seed(seed)
             self._fit_graph(graph.to(self.device_), seed, labels)
         self.fit_time_ = time.perf_counter() - start
+        found = len(np.unique(self.labels_))
+        if found < self.n_clusters:  # as scikit-learn's KMeans, never silently
+            warnings.warn(
+                f"only {found} of n_clusters={self.n_clusters} clusters are non-empty: the "
+                "nodes' features (or embeddings) have fewer distinct values than clusters "
+                "(constant, all-zero or repeated rows?)", ConvergenceWarning, stacklevel=3)
 
     def _fit_graph(self, graph: Data, seed: int, labels: np.ndarray | None) -> None:
         raise NotImplementedError

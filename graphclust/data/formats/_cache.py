@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-__all__ = ["mirror"]
+T = TypeVar("T")
+
+__all__ = ["load_processed", "mirror"]
 
 
 def _fingerprint(source: Path, entries: list[str]) -> str:
@@ -93,6 +97,47 @@ def mirror(
     return target
 
 
+#: What reading a damaged processed file raises (torch.load, zip and pickle errors).
+_DAMAGE = (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError)
+
+
+def load_processed(source: Path, entries: list[str], cache_root: Path, layout: str,
+                   process: Callable[[Path], object], read: Callable[[Path], T]) -> T:
+    """:func:`mirror` with ``process``, then ``read(mirror folder)``; a processed folder
+    that ``read`` finds damaged (a truncated file: full disk, a killed copy) is moved
+    aside and rebuilt once, instead of failing every later load until removed by hand.
+
+    Raises
+    ------
+    ValueError
+        The rebuilt folder cannot be read either; the message names it.
+    """
+    target = mirror(source, entries, cache_root, layout, process)
+    try:
+        return read(target)
+    except _DAMAGE:
+        _discard(target / "processed")
+    target = mirror(source, entries, cache_root, layout, process)
+    try:
+        return read(target)
+    except _DAMAGE as error:
+        raise ValueError(f"{target / 'processed'} cannot be read even after rebuilding it "
+                         f"from {source} ({type(error).__name__}: {error}); check the raw "
+                         "files") from error
+
+
+def _discard(processed: Path) -> bool:
+    """Move a processed folder aside, then delete it (readers see it whole or not at all);
+    false when another process moved it first."""
+    aside = processed.with_name(f".stale-{os.getpid()}-{processed.name}")
+    try:
+        os.rename(processed, aside)
+    except OSError:
+        return False
+    shutil.rmtree(aside, ignore_errors=True)
+    return True
+
+
 #: Written into ``processed/`` once processing finished; a folder without it (an
 #: interrupted run, or a cache from before this marker) is processed again.
 COMPLETE = ".graphclust-complete"
@@ -112,12 +157,7 @@ def _publish(new: Path, shared: Path) -> None:
                 return  # another process published first
             if not shared.exists():
                 raise  # not a lost race: report it
-        aside = shared.with_name(f".stale-{os.getpid()}-{shared.name}")
-        try:
-            os.rename(shared, aside)
-        except OSError:
-            continue  # another process moved it first
-        shutil.rmtree(aside, ignore_errors=True)
+        _discard(shared)  # incomplete; if another process moved it first, try again
     raise OSError(f"could not publish {new} as {shared}")
 
 
