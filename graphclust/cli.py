@@ -4,7 +4,7 @@
 
     graphclust fit        [--dataset digits] [--model scgc-star] [--root DIR] [--seed 0]
                           [--device auto] [--save PATH] [--out graphclust-runs]
-                          [--set key=value ...]
+                          [--set key=value ...] [--overwrite]
     graphclust bench      --datasets a,b --models m1,m2 [--seeds 3] [--root DIR]
                           [--out graphclust-bench] [--protocol final|paper|both]
                           [--set key=value ...]
@@ -136,9 +136,9 @@ def _describe(graph) -> str:
             f"{graph.x.shape[1]} features{classes}")
 
 
-def _check_outputs(run_dir: Path, save: str | None, params: dict) -> None:
+def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> None:
     """Fail before fitting, not after, when a result could not be written or would
-    overwrite another run's."""
+    overwrite another run's (unless ``overwrite``)."""
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -146,7 +146,7 @@ def _check_outputs(run_dir: Path, save: str | None, params: dict) -> None:
     if not os.access(run_dir, os.W_OK):
         raise ValueError(f"--out: cannot write into {run_dir}")
     previous = run_dir / "run.json"
-    if previous.is_file():
+    if previous.is_file() and not overwrite:
         try:
             recorded = json.loads(previous.read_text()).get("params")
         except (OSError, ValueError, AttributeError):
@@ -157,8 +157,8 @@ def _check_outputs(run_dir: Path, save: str | None, params: dict) -> None:
                                            if key != "verbose"} != \
                 {key: value for key, value in current.items() if key != "verbose"}:
             raise ValueError(
-                f"{run_dir} holds a run with other parameters; pass another --out or "
-                "remove that folder"
+                f"{run_dir} holds a run with other parameters; pass another --out, or "
+                "--overwrite to replace it"
             )
     if save is not None:
         folder = Path(save).resolve().parent
@@ -182,7 +182,8 @@ def _fit(args) -> int:
         raise ValueError(f"{args.dataset} has no labels: give --set n_clusters=K")
     estimator = build_estimator(args.model, params, **fixed)
     run_dir = Path(args.out) / f"{args.dataset.lower()}-{args.model}-seed{args.seed}"
-    _check_outputs(run_dir, args.save, estimator.get_params(deep=False))  # before the fit
+    _check_outputs(run_dir, args.save, estimator.get_params(deep=False),  # before the fit
+                   args.overwrite)
     print(f"{args.dataset}: {_describe(graph)}")
     print(f"fitting {args.model} ({type(estimator).__name__}, "
           f"n_clusters={estimator.n_clusters}, seed {args.seed}) ...", flush=True)
@@ -315,6 +316,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="folder for labels.csv and run.json (default: ./graphclust-runs)")
     fit.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="estimator parameter, repeatable (e.g. --set max_epochs=50)")
+    fit.add_argument("--overwrite", action="store_true",
+                     help="replace a run folder that holds a run with other parameters")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(handler=_fit)
 

@@ -28,6 +28,11 @@ def test_fit_svd_kmeans_writes_its_results(tmp_path, capsys):
     assert "k-means iterations" in out
     assert (tmp_path / "karate-svd-kmeans-seed0" / "labels.csv").is_file()
     assert model.is_file()
+    code, out, err = _run(["predict", "--model", str(model), "--dataset", "karate", "--out",
+                           str(tmp_path)], capsys)
+    assert code == 0, err
+    assert (tmp_path / "karate-predict-svd" / "labels.csv").read_text() == (
+        tmp_path / "karate-svd-kmeans-seed0" / "labels.csv").read_text()
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
@@ -63,6 +68,8 @@ def test_second_run_with_other_parameters_does_not_overwrite_the_first(tmp_path,
     code, out, err = _run([*argv, "--set", "tau=0.5"], capsys)
     assert code == 2 and "holds a run with other parameters" in err
     assert json.loads(run.read_text())["params"] == json.loads(first)["params"]
+    assert _run([*argv, "--set", "tau=0.5", "--overwrite"], capsys)[0] == 0
+    assert json.loads(run.read_text())["params"]["tau"] == 0.5
 
 
 def test_set_goes_to_the_models_that_take_it(tmp_path):
