@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import pickle
+import pickletools
 import struct
 from pathlib import Path
 
@@ -96,7 +97,9 @@ _ALLOWED = {
 }
 
 
-class _Unpickler(pickle.Unpickler):
+# The pure-Python unpickler, not the C one: the C unpickler grows its memo array to any
+# index a file names (LONG_BINPUT 2**31 asks for 16 GiB), while this one keeps a dict.
+class _Unpickler(pickle._Unpickler):
     def find_class(self, module: str, name: str):
         try:
             return _ALLOWED[(module, name)]
@@ -174,6 +177,16 @@ def _plain(value):
     return value
 
 
+def _check_opcodes(raw: bytes) -> None:
+    """Every opcode of protocol 2 or older (the files' own) with its argument inside the
+    file: pickletools checks each declared length against the bytes left, and refusing
+    newer opcodes refuses BYTEARRAY8, which allocates its declared length before reading."""
+    for opcode, _, position in pickletools.genops(raw):
+        if opcode.proto > 2:
+            raise pickle.UnpicklingError(f"opcode {opcode.name} at byte {position} is from "
+                                         f"pickle protocol {opcode.proto}, not 2")
+
+
 def load_pickle(path: Path):
     """Unpickle a Planetoid raw file with only the allowed data types (module docstring).
 
@@ -191,9 +204,11 @@ def load_pickle(path: Path):
     try:
         with open(path, "rb") as stream:
             raw = stream.read()
+        _check_opcodes(raw)
         return _plain(_Unpickler(io.BytesIO(raw), encoding="latin1").load())
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            IndexError, KeyError, struct.error, UnicodeError, OverflowError) as error:
+            IndexError, KeyError, struct.error, UnicodeError, OverflowError,
+            RecursionError) as error:
         raise ValueError(
             f"{path} is damaged or not a Planetoid data file ({type(error).__name__}: "
             f"{error}); replace it with the original ind.* file"
