@@ -88,7 +88,8 @@ def test_adgc_toy_archive_loads(tmp_path):
 
 def test_adgc_object_array_is_refused_without_unpickling(tmp_path):
     path = _adgc(tmp_path, **{"toy_label.npy": _npy(np.array([0, "a", 1], dtype=object))})
-    with pytest.raises(ValueError, match=r"member toy_label\.npy has dtype object"):
+    with pytest.raises(ValueError, match=r"member toy_label\.npy is not a numpy array readable "
+                                         r"without pickle \(dtype object"):
         read_adgc(path)
 
 

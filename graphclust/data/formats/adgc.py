@@ -48,8 +48,8 @@ def _read_npy(archive: zipfile.ZipFile, member: str, path: Path) -> np.ndarray:
             raise ValueError(f"{where} is not a numpy array ({error}); replace the archive "
                              "with the original") from None
         if dtype.kind not in "biuf" or dtype.fields is not None:
-            raise ValueError(f"{where} has dtype {dtype}; only plain numbers are read "
-                             "(pickled objects are refused)")
+            raise ValueError(f"{where} is not a numpy array readable without pickle "
+                             f"(dtype {dtype}; only plain numbers are read)")
         needed = math.prod(shape) * dtype.itemsize
         if needed > info.file_size:
             raise ValueError(f"{where} declares shape {shape} ({needed} bytes), more than "
