@@ -245,7 +245,8 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
                 raise ValueError(f"{path} is corrupted: a member appears twice")
             header = _read_header(archive, path, max_bytes)
             payload = read_member(archive, _TENSORS, str(path), max_bytes)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, NotImplementedError) as error:
+        # NotImplementedError: a damaged header naming a zip feature zipfile lacks.
         if isinstance(error, (FileNotFoundError, IsADirectoryError, PermissionError)):
             raise
         raise ValueError(f"{path} is not a graphclust model file (not a zip archive, or "

@@ -44,7 +44,7 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str, max_bytes: int)
     try:
         with archive.open(info) as stream:
             data = stream.read(max_bytes + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
         raise ValueError(f"{where} is corrupted: member {name} cannot be read "
                          f"({type(error).__name__}: {error})") from None
     if len(data) > max_bytes:

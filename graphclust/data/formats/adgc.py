@@ -9,6 +9,7 @@ without extracting, and without pickle.
 from __future__ import annotations
 
 import math
+import tokenize
 import warnings
 import zipfile
 import zlib
@@ -44,7 +45,7 @@ def _read_npy(archive: zipfile.ZipFile, member: str, path: Path) -> np.ndarray:
             reader = npy_format.read_array_header_1_0 if version == (1, 0) \
                 else npy_format.read_array_header_2_0
             shape, fortran, dtype = reader(stream)
-        except ValueError as error:
+        except (ValueError, SyntaxError, tokenize.TokenError) as error:  # a damaged header
             raise ValueError(f"{where} is not a numpy array ({error}); replace the archive "
                              "with the original") from None
         if dtype.kind not in "biuf" or dtype.fields is not None:
@@ -93,7 +94,10 @@ def read_adgc(path: str | Path, name: str | None = None) -> Data:
         raise FileNotFoundError(f"A-DGC layout: missing archive {path}")
     try:
         return _read_archive(path, name)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as error:
+        if isinstance(error, PermissionError):
+            raise
+        # NotImplementedError and OSError (a seek to a damaged offset) mean damage here.
         raise ValueError(f"{path} is damaged ({type(error).__name__}: {error}); replace it "
                          "with the original archive") from None
 
