@@ -521,8 +521,11 @@ def run_benchmark(
         command = (f"run_benchmark({datasets!r}, {models!r}, seeds={seeds!r}, "
                    f"protocol={protocol!r}, params={dict(params or {})!r})")
     out = None if out is None else Path(out)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    if out is not None:  # before any run, so that no work is lost to an unusable folder
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"out: cannot create {out} ({error.strerror})") from None
 
     results = BenchmarkResults(rows=[], summary=[], out=out)
     tracebacks: list[str] = []

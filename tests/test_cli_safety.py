@@ -97,3 +97,11 @@ def test_bench_cli_splits_set_between_models(tmp_path, capsys):
                            "--seeds", "1", "--out", str(tmp_path), "--quiet",
                            "--set", "max_epochs=2", "--set", "pretrain_epochs=1"], capsys)
     assert code == 0, err
+
+
+def test_bench_out_below_a_file_fails_before_running(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    code, out, err = _run(["bench", "--datasets", "karate", "--models", "svd-kmeans",
+                           "--seeds", "1", "--out", str(tmp_path / "file" / "bench"),
+                           "--quiet"], capsys)
+    assert code == 2 and "out: cannot create" in err and "results:" not in out
