@@ -30,7 +30,9 @@ import csv
 import json
 import os
 import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -361,6 +363,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _end_on_next_interrupt() -> None:
+    """After a first Ctrl-C the command only reports and exits: a second one meanwhile (or
+    during interpreter shutdown) ends the process at once, instead of a traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``graphclust`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -371,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if args.debug:
             raise
+        _end_on_next_interrupt()
         print("graphclust: interrupted", file=sys.stderr)
         return 130
     except Exception as error:

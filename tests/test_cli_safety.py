@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -105,3 +108,24 @@ def test_bench_out_below_a_file_fails_before_running(tmp_path, capsys):
                            "--seeds", "1", "--out", str(tmp_path / "file" / "bench"),
                            "--quiet"], capsys)
     assert code == 2 and "out: cannot create" in err and "results:" not in out
+
+
+_SECOND_INTERRUPT = """
+import os, signal
+import graphclust.cli as cli
+
+def interrupted(args):
+    raise KeyboardInterrupt
+
+cli._fit = interrupted  # the parser is built inside main, so it takes this handler
+assert cli.main(["fit", "--dataset", "karate"]) == 130
+os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, while the process winds down
+"""
+
+
+def test_second_ctrl_c_ends_the_process_without_a_traceback():
+    done = subprocess.run([sys.executable, "-c", _SECOND_INTERRUPT], capture_output=True,
+                          text=True, timeout=120)
+    assert "graphclust: interrupted" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.returncode == -signal.SIGINT
