@@ -62,6 +62,7 @@ __all__ = [
     "build_estimator",
     "count_parameters",
     "machine_info",
+    "model_params",
     "run_benchmark",
     "summarize",
 ]
@@ -152,6 +153,32 @@ def build_estimator(model: str, params: Mapping | None = None, **fixed):
             )
         _check_value(model, key, value, defaults[key], _allows_none(MODELS[model], key))
     return MODELS[model](**merged)
+
+
+def model_params(models: Sequence[str], params: Mapping) -> dict[str, dict]:
+    """Each model's share of ``params``: the keys it takes, type-checked.
+
+    ``max_epochs`` then reaches the contrastive models of a grid and not ``svd-kmeans``,
+    which has no such parameter. A key that no model takes is an error, so a misspelt
+    parameter never goes unused silently.
+
+    Raises
+    ------
+    ValueError
+        Unknown model, a key no model takes, or a value of the wrong type.
+    """
+    shares = {}
+    for model in models:
+        if model not in MODELS:
+            raise ValueError(f"unknown model {model!r}; registered: {', '.join(MODELS)}")
+        accepted = MODELS[model]().get_params(deep=False)
+        shares[model] = {key: value for key, value in params.items() if key in accepted}
+        build_estimator(model, shares[model])
+    unused = sorted(set(params) - {key for share in shares.values() for key in share})
+    if unused:
+        raise ValueError(f"no model of the grid takes it: {' / '.join(models)} has no "
+                         f"parameter {', '.join(map(repr, unused))}")
+    return shares
 
 
 def _allows_none(estimator: type, key: str) -> bool:
@@ -446,9 +473,9 @@ def run_benchmark(
         always has the final-model scores, and the ``paper_`` columns unless
         ``protocol="final"``.
     params : mapping, optional
-        Parameter overrides for every model (e.g. ``{"max_epochs": 50}``); checked
-        against each model's parameters before anything runs. ``n_clusters`` here
-        replaces the number of classes.
+        Parameter overrides (e.g. ``{"max_epochs": 50}``), each given to the models that
+        take it (see :func:`model_params`; a key no model takes is an error), checked
+        before anything runs. ``n_clusters`` here replaces the number of classes.
     progress : bool, default=True
         A tqdm bar over runs (on stderr).
     embedding : {"pca", "tsne"}, default="pca"
@@ -482,9 +509,7 @@ def run_benchmark(
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     if embedding not in ("pca", "tsne"):
         raise ValueError(f"embedding must be 'pca' or 'tsne', got {embedding!r}")
-    params = dict(params or {})
-    for model in models:
-        build_estimator(model, params)
+    shares = model_params(models, dict(params or {}))
     known = {name for row in dataset_table(root) for name in [row["name"], *row["aliases"]]}
     unknown = [name for name in datasets if name.lower() not in known]
     if unknown:
@@ -494,10 +519,13 @@ def run_benchmark(
         )
     if command is None:
         command = (f"run_benchmark({datasets!r}, {models!r}, seeds={seeds!r}, "
-                   f"protocol={protocol!r}, params={params!r})")
+                   f"protocol={protocol!r}, params={dict(params or {})!r})")
     out = None if out is None else Path(out)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    if out is not None:  # before any run, so that no work is lost to an unusable folder
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"out: cannot create {out} ({error.strerror})") from None
 
     results = BenchmarkResults(rows=[], summary=[], out=out)
     tracebacks: list[str] = []
@@ -511,7 +539,7 @@ def run_benchmark(
     for dataset, model, seed in bar:
         bar.set_postfix_str(f"{dataset} {model} seed {seed}")
         row = {"dataset": dataset, "model": model, "seed": seed, "status": "failed",
-               "params": json.dumps(params, default=str)}
+               "params": json.dumps(shares[model], default=str)}
         try:
             if dataset not in graphs:
                 try:
@@ -526,7 +554,7 @@ def run_benchmark(
             fixed = {"random_state": seed}
             if labels is not None:
                 fixed["n_clusters"] = int(labels.max()) + 1
-            estimator = build_estimator(model, params, **fixed)
+            estimator = build_estimator(model, shares[model], **fixed)
             device = _resolved_device(estimator)
             devices_used.add(str(device))
             with _PeakMemory(device) as memory:

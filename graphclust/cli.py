@@ -4,7 +4,7 @@
 
     graphclust fit        [--dataset digits] [--model scgc-star] [--root DIR] [--seed 0]
                           [--device auto] [--save PATH] [--out graphclust-runs]
-                          [--set key=value ...]
+                          [--set key=value ...] [--overwrite]
     graphclust bench      --datasets a,b --models m1,m2 [--seeds 3] [--root DIR]
                           [--out graphclust-bench] [--protocol final|paper|both]
                           [--set key=value ...]
@@ -28,8 +28,11 @@ import argparse
 import ast
 import csv
 import json
+import os
 import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -135,6 +138,37 @@ def _describe(graph) -> str:
             f"{graph.x.shape[1]} features{classes}")
 
 
+def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> None:
+    """Fail before fitting, not after, when a result could not be written or would
+    overwrite another run's (unless ``overwrite``)."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out: cannot create {run_dir} ({error.strerror})") from None
+    if not os.access(run_dir, os.W_OK):
+        raise ValueError(f"--out: cannot write into {run_dir}")
+    previous = run_dir / "run.json"
+    if previous.is_file() and not overwrite:
+        try:
+            recorded = json.loads(previous.read_text()).get("params")
+        except (OSError, ValueError, AttributeError):
+            recorded = None  # unreadable: nothing worth keeping
+        # --quiet (verbose) changes no result; any other parameter makes another run.
+        current = json.loads(json.dumps(params, default=str))
+        if isinstance(recorded, dict) and {key: value for key, value in recorded.items()
+                                           if key != "verbose"} != \
+                {key: value for key, value in current.items() if key != "verbose"}:
+            raise ValueError(
+                f"{run_dir} holds a run with other parameters; pass another --out, or "
+                "--overwrite to replace it"
+            )
+    if save is not None:
+        folder = Path(save).resolve().parent
+        if Path(save).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise ValueError(f"--save {save}: not a writable file path (its folder must "
+                             "exist and be writable)")
+
+
 def _fit(args) -> int:
     from graphclust.benchmark import build_estimator
     from graphclust.data import load_dataset
@@ -149,6 +183,9 @@ def _fit(args) -> int:
     elif "n_clusters" not in params:
         raise ValueError(f"{args.dataset} has no labels: give --set n_clusters=K")
     estimator = build_estimator(args.model, params, **fixed)
+    run_dir = Path(args.out) / f"{args.dataset.lower()}-{args.model}-seed{args.seed}"
+    _check_outputs(run_dir, args.save, estimator.get_params(deep=False),  # before the fit
+                   args.overwrite)
     print(f"{args.dataset}: {_describe(graph)}")
     print(f"fitting {args.model} ({type(estimator).__name__}, "
           f"n_clusters={estimator.n_clusters}, seed {args.seed}) ...", flush=True)
@@ -159,10 +196,11 @@ def _fit(args) -> int:
     scores = evaluate(graph.y.numpy(), labels) if graph.y is not None else None
     if scores is not None:
         _print_scores(scores)
-    print(f"time: {seconds:.1f} s on {estimator.device_} "
-          f"({estimator.n_iter_} of max_epochs={estimator.max_epochs} training epochs)")
+    epochs = getattr(estimator, "max_epochs", None)  # svd-kmeans has no training epochs
+    iterations = (f"{estimator.n_iter_} k-means iterations" if epochs is None
+                  else f"{estimator.n_iter_} of max_epochs={epochs} training epochs")
+    print(f"time: {seconds:.1f} s on {estimator.device_} ({iterations})")
 
-    run_dir = Path(args.out) / f"{args.dataset.lower()}-{args.model}-seed{args.seed}"
     _write_labels(run_dir / "labels.csv", labels)
     summary = {"dataset": args.dataset, "model": args.model, "seed": args.seed,
                "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
@@ -280,6 +318,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="folder for labels.csv and run.json (default: ./graphclust-runs)")
     fit.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="estimator parameter, repeatable (e.g. --set max_epochs=50)")
+    fit.add_argument("--overwrite", action="store_true",
+                     help="replace a run folder that holds a run with other parameters")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(handler=_fit)
 
@@ -300,7 +340,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--embedding", choices=("pca", "tsne"), default="pca",
                        help="projection of the embedding plots (default: pca)")
     bench.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="parameter for every model, repeatable")
+                       help="parameter for the models that take it (one that no model "
+                            "takes is an error), repeatable")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
     bench.set_defaults(handler=_bench)
 
@@ -322,6 +363,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _end_on_next_interrupt() -> None:
+    """After a first Ctrl-C the command only reports and exits: a second one meanwhile (or
+    during interpreter shutdown) ends the process at once, instead of a traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``graphclust`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -332,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if args.debug:
             raise
+        _end_on_next_interrupt()
         print("graphclust: interrupted", file=sys.stderr)
         return 130
     except Exception as error:

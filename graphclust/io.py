@@ -8,46 +8,56 @@ A model file is a zip archive with two members:
     :data:`graphclust.MODELS`), its constructor ``params`` and the JSON-able fitted
     attributes (``fitted``: iteration count, training history, ...). Readable with any zip
     tool: ``unzip -p model.graphclust graphclust.json``.
-``tensors.pt``
-    A ``{name: tensor}`` dictionary written by :func:`torch.save` and read back with
-    ``torch.load(..., weights_only=True)``, which refuses anything but tensors and plain
-    containers, so loading a file never runs code stored in it.
+``tensors.safetensors``
+    The fitted tensors by name in the `safetensors <https://huggingface.co/docs/safetensors>`_
+    format: a JSON header of names, dtypes, shapes and offsets, checked against the
+    member's size, then raw little-endian data. No pickle is involved.
 
-Tuples in the parameters (``hidden_dims=(500, 500, 2000)``) are stored as
-``{"__tuple__": [...]}`` and encoder configurations (``encoder=MLPConfig(...)``) as
-``{"__config__": "module:Class", "fields": {...}}`` (only graphclust classes are imported
-back), so that the loaded estimator has exactly the saved parameters.
+Parameters are plain JSON; encoder configurations are stored by name and fields and built
+back only from an explicit list of graphclust's configuration classes
+(:mod:`graphclust.io_params`), so loading a file never imports or runs code it names.
+Nothing in a file sizes memory unchecked: every member's declared and inflated size is
+limited by ``max_bytes`` (:mod:`graphclust.io_checks`), and every tensor is compared with
+the dtype and shape the saved parameters imply and must be finite, or loading fails with
+a :class:`ValueError` naming the file, the member and the tensor.
 
-A file written by another graphclust version is refused with a :class:`ValueError` (the
-fitted attributes an estimator needs may differ between versions): refit, or load it with
-the version named in the message.
+Files of format version 1 (graphclust 0.1.0 before this format; tensors written by
+``torch.save``) are refused with a message saying to refit: reading them needs torch's
+unpickler, which is exactly what this format avoids. A file written by another graphclust
+version is refused too (the fitted attributes an estimator needs may differ between
+versions): refit, or load it with the version named in the message.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import io
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
 
 import graphclust
 from graphclust.estimators import MODELS
+from graphclust.io_checks import check_tensors, read_member
+from graphclust.io_params import decode_param, encode_param
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_BYTES", "load", "save"]
 
 #: Value of the ``format`` field that marks a graphclust model file.
 FORMAT = "graphclust-model"
 #: Layout version of the archive; bumped when the members or their fields change.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Default limit on any one member's size when loading (1 GiB); pass ``max_bytes`` to
+#: :func:`load` for a larger model (e.g. the embedding of millions of nodes).
+MAX_BYTES = 1 << 30
 
 _HEADER = "graphclust.json"
-_TENSORS = "tensors.pt"
+_TENSORS = "tensors.safetensors"
 
 
 def _registry_name(estimator) -> str:
@@ -60,48 +70,25 @@ def _registry_name(estimator) -> str:
     )
 
 
-def _encode(name: str, value):
-    """JSON-able form of one parameter value; tuples are tagged to come back as tuples,
-    encoder configurations (graphclust dataclasses) by import path and fields."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        cls = type(value)
-        if not cls.__module__.startswith("graphclust."):
-            raise TypeError(f"parameter {name}: {cls.__name__} is not a graphclust "
-                            "configuration, so it cannot be saved")
-        return {"__config__": f"{cls.__module__}:{cls.__qualname__}",
-                "fields": {f.name: _encode(f"{name}.{f.name}", getattr(value, f.name))
-                           for f in dataclasses.fields(value)}}
-    if isinstance(value, tuple):
-        return {"__tuple__": [_encode(name, item) for item in value]}
-    if isinstance(value, list):
-        return [_encode(name, item) for item in value]
-    raise TypeError(
-        f"parameter {name}={value!r} cannot be saved as JSON; use None, a number, a string "
-        "or a tuple/list of them (for random_state: an int or None)"
-    )
-
-
-def _decode(value):
-    if isinstance(value, dict) and set(value) == {"__tuple__"}:
-        return tuple(_decode(item) for item in value["__tuple__"])
-    if isinstance(value, dict) and set(value) == {"__config__", "fields"}:
-        module_name, _, qualname = value["__config__"].partition(":")
-        if not module_name.startswith("graphclust."):  # never import code named by a file
-            raise ValueError(f"configuration class {value['__config__']!r} is not graphclust's")
-        cls = getattr(importlib.import_module(module_name), qualname)
-        return cls(**{key: _decode(item) for key, item in value["fields"].items()})
-    if isinstance(value, list):
-        return [_decode(item) for item in value]
-    return value
+def _create_private(folder: Path, name: str) -> Path:
+    """A new empty file in ``folder`` with the permissions the umask gives (mkstemp would
+    give 0600 whatever the umask)."""
+    for _ in range(100):
+        candidate = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"could not create a temporary file in {folder}")
 
 
 def save(estimator, path: str | os.PathLike) -> None:
     """Write a fitted estimator to ``path`` (see the module docstring for the format).
 
     The file is written to a temporary name in the same folder and then renamed, so an
-    interrupted save never leaves a half-written model under ``path``.
+    interrupted save never leaves a half-written model under ``path``. It gets the
+    permissions of any new file (``0666`` less the umask).
 
     Parameters
     ----------
@@ -113,7 +100,8 @@ def save(estimator, path: str | os.PathLike) -> None:
     Raises
     ------
     ValueError
-        The estimator is not registered or its folder does not exist.
+        The estimator is not registered, its folder does not exist, or its fitted tensors
+        do not match its parameters (changed after fit) or are not finite.
     TypeError
         The estimator's class does not implement the persistence hooks
         (``_fitted_tensors``, ``_fitted_metadata``, ``_restore``), or a parameter (e.g. a
@@ -131,7 +119,7 @@ def save(estimator, path: str | os.PathLike) -> None:
             f"{', '.join(hook for hook in hooks if not hasattr(estimator, hook))}"
         )
     check_is_fitted(estimator, "cluster_centers_")
-    params = {key: _encode(key, value)
+    params = {key: encode_param(key, value)
               for key, value in estimator.get_params(deep=False).items()}
     header = {
         "format": FORMAT,
@@ -141,33 +129,51 @@ def save(estimator, path: str | os.PathLike) -> None:
         "params": params,
         "fitted": estimator._fitted_metadata(),
     }
-    tensors = io.BytesIO()
-    torch.save(estimator._fitted_tensors(), tensors)
+    fitted = estimator._fitted_tensors()
+    try:  # what load will check, so that a file save writes always loads
+        with torch.device("meta"):
+            spec = estimator._tensor_spec(header["fitted"])
+        check_tensors(fitted, spec)
+    except ValueError as error:
+        raise ValueError(
+            f"cannot save this {type(estimator).__name__}: its fitted state does not match "
+            f"its parameters ({error}); if parameters were changed after fit, refit first"
+        ) from None
+    # safetensors refuses views sharing memory: every tensor gets its own storage.
+    tensors = save_safetensors({key: value.contiguous().clone()
+                                for key, value in fitted.items()})
 
     path = Path(path)
     if not path.parent.is_dir():
         raise ValueError(f"cannot save to {path}: folder {path.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
+    temporary = _create_private(path.parent, path.name)
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(_HEADER, json.dumps(header, indent=1))
-            archive.writestr(_TENSORS, tensors.getvalue())
+            archive.writestr(_TENSORS, tensors)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
 
 
-def _read_header(archive: zipfile.ZipFile, path: Path) -> dict:
+def _read_header(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict:
     if _HEADER not in archive.namelist():
         raise ValueError(f"{path} is not a graphclust model file (no {_HEADER} inside)")
+    raw = read_member(archive, _HEADER, str(path), max_bytes)
     try:
-        header = json.loads(archive.read(_HEADER).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile, OSError) as error:
-        raise ValueError(f"{path} is corrupted: unreadable {_HEADER} ({error})") from None
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{path} is corrupted: member {_HEADER} is not UTF-8 JSON "
+                         f"({type(error).__name__}: {error})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"{path} is not a graphclust model file (format field missing)")
+    if header.get("format_version") == 1:
+        raise ValueError(
+            f"{path} has model format version 1, whose tensors were written with torch.save; "
+            "this graphclust no longer reads it because that needs torch's unpickler. "
+            "Refit the model and save it again"
+        )
     if header.get("format_version") != FORMAT_VERSION:
         raise ValueError(
             f"{path} has model format version {header.get('format_version')!r}; this "
@@ -182,18 +188,24 @@ def _read_header(archive: zipfile.ZipFile, path: Path) -> dict:
     missing = {"model", "params", "fitted"} - set(header)
     if missing:
         raise ValueError(f"{path} is corrupted: {_HEADER} lacks {', '.join(sorted(missing))}")
+    if not isinstance(header["params"], dict) or not isinstance(header["fitted"], dict):
+        raise ValueError(f"{path} is corrupted: params and fitted in {_HEADER} must be objects")
     return header
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
     """Read an estimator written by :func:`save` (or ``estimator.save``).
 
     The loaded estimator lives on the CPU and predicts exactly as the saved one did.
+    Loading runs no code named by the file and allocates at most about twice
+    ``max_bytes`` per member (see the module docstring).
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`save`.
+    max_bytes : int, default=MAX_BYTES (1 GiB)
+        Largest size of one archive member, declared or inflated.
 
     Returns
     -------
@@ -205,9 +217,11 @@ def load(path: str | os.PathLike):
     FileNotFoundError
         ``path`` does not exist.
     ValueError
-        ``path`` is not a graphclust model file, is corrupted or truncated, holds
-        anything other than tensors in its tensor member, was written by another
-        graphclust version or format version, or names a model that is not registered.
+        ``path`` is not a graphclust model file, is corrupted or truncated, has a member
+        over ``max_bytes``, names a class outside graphclust's configurations, holds a
+        tensor of another dtype or shape than its parameters imply or a non-finite one,
+        was written by another graphclust version or format version, or names a model
+        that is not registered. The message names the file and the member.
 
     Examples
     --------
@@ -220,43 +234,40 @@ def load(path: str | os.PathLike):
     True
     """
     path = Path(path)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     try:
         with zipfile.ZipFile(path) as archive:
-            header = _read_header(archive, path)
-            if _TENSORS not in archive.namelist():
-                raise ValueError(f"{path} is corrupted: no {_TENSORS} inside")
-            payload = archive.read(_TENSORS)
-    except zipfile.BadZipFile:
+            names = archive.namelist()
+            if len(names) != len(set(names)):
+                raise ValueError(f"{path} is corrupted: a member appears twice")
+            header = _read_header(archive, path, max_bytes)
+            payload = read_member(archive, _TENSORS, str(path), max_bytes)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, NotImplementedError) as error:
+        # NotImplementedError: a damaged header naming a zip feature zipfile lacks.
+        if isinstance(error, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise
         raise ValueError(f"{path} is not a graphclust model file (not a zip archive, or "
                          "truncated/corrupted)") from None
 
     name = header["model"]
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise ValueError(
             f"{path} holds model {name!r}, which this graphclust does not know "
             f"(registered: {', '.join(MODELS)})"
         )
     try:
-        tensors = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for unreadable or unsafe data
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise ValueError(
-            f"{path} is corrupted or unsafe: its tensors cannot be read with "
-            f"weights_only=True ({type(error).__name__}: {first_line})"
-        ) from None
-    if not isinstance(tensors, dict) or not all(
-        isinstance(key, str) and isinstance(value, torch.Tensor)
-        for key, value in tensors.items()
-    ):
-        raise ValueError(f"{path} is corrupted: {_TENSORS} is not a name -> tensor mapping")
-
+        # safetensors checks the header's shapes and offsets against the member's size.
+        tensors = load_safetensors(payload)
+    except (SafetensorError, ValueError, TypeError, RuntimeError) as error:
+        raise ValueError(f"{path} is corrupted: member {_TENSORS} is not a safetensors file "
+                         f"({type(error).__name__}: {error})") from None
     try:
-        params = {key: _decode(value) for key, value in header["params"].items()}
-    except (ImportError, AttributeError, TypeError, ValueError) as error:
-        raise ValueError(f"{path} has a parameter this graphclust cannot rebuild: {error}") \
-            from None
+        params = {key: decode_param(key, value) for key, value in header["params"].items()}
+    except ValueError as error:
+        raise ValueError(f"{path}: member {_HEADER}: {error}") from None
     try:
         estimator = MODELS[name](**params)
     except TypeError as error:
@@ -264,7 +275,6 @@ def load(path: str | os.PathLike):
     try:
         estimator._restore(tensors, header["fitted"])
     except (KeyError, RuntimeError, TypeError, ValueError) as error:
-        raise ValueError(
-            f"{path} is corrupted: its tensors do not fit a {name!r} model ({error})"
-        ) from None
+        raise ValueError(f"{path}: member {_TENSORS} does not fit a {name!r} model with the "
+                         f"saved parameters: {error}") from None
     return estimator

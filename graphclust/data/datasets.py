@@ -286,6 +286,8 @@ def load_dataset(
 
     Raises
     ------
+    TypeError
+        ``name`` is not a string.
     ValueError
         Unknown name (the message lists the known ones and close matches), a layout the
         name does not exist in, or ``k`` for a data set without a kNN choice.
@@ -299,6 +301,9 @@ def load_dataset(
     >>> graph.num_nodes, int(graph.y.max()) + 1
     (34, 2)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a data set name (str), got {type(name).__name__}; "
+                        "graphclust.data.datasets() lists them")
     key = name.lower()
     root = data_root(root)
     registry = _registry(root)
@@ -349,8 +354,7 @@ def load_dataset(
     elif chosen.layout == "adgc":
         graph = read_adgc(_adgc_archive(root, chosen.name))
     elif chosen.layout == "planetoid":
-        graph = read_planetoid(root / "planetoid", chosen.name, cache_dir=cache_root(),
-                               download=download)
+        graph = read_planetoid(root / "planetoid", chosen.name, download=download)
     elif chosen.layout == "npz":
         graph = read_npz(npz_file(root, chosen.name))
     elif chosen.layout == "ogb":

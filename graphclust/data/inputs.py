@@ -92,7 +92,10 @@ def _features(X: Any) -> torch.Tensor:
                 f"X has unsupported dtype {X.dtype}; features must be numbers "
                 "(bool, integer or float)"
             )
-        x = torch.from_numpy(np.ascontiguousarray(X.toarray() if sp.issparse(X) else X))
+        # A writable float32 copy: graph.x never aliases the caller's array (an edit of one
+        # would change the other, and a write into a read-only memmap kills the process).
+        x = torch.from_numpy(np.asarray(X.toarray(), dtype=np.float32) if sp.issparse(X)
+                             else np.array(X, dtype=np.float32, order="C"))
     else:
         raise TypeError(
             "X must be a numpy array, torch tensor, scipy sparse matrix or "
@@ -111,7 +114,8 @@ def _features(X: Any) -> torch.Tensor:
             f"empty graph: X has shape {tuple(x.shape)}; at least one node and one "
             "feature are needed"
         )
-    x = x.to(torch.float32)
+    # Torch input is copied too (the numpy paths made their copy above).
+    x = x.to(torch.float32, copy=isinstance(X, torch.Tensor))
     bad_rows = (~torch.isfinite(x)).any(dim=1)
     if bool(bad_rows.any()):
         first = torch.nonzero(bad_rows).flatten()[:5].tolist()
@@ -276,9 +280,10 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
     Parameters
     ----------
     X : numpy.ndarray, torch.Tensor, scipy.sparse matrix or torch_geometric.data.Data
-        Node features, ``(N, d)``; converted to dense float32 (torch input keeps its
-        device). A ``Data`` object brings its own ``x``, ``edge_index`` and ``y`` and is
-        validated and cleaned exactly like the separate inputs.
+        Node features, ``(N, d)``; copied to dense float32 (torch input keeps its
+        device), so editing the graph's ``x`` never changes ``X``. A ``Data`` object
+        brings its own ``x``, ``edge_index`` and ``y`` and is validated and cleaned
+        exactly like the separate inputs.
     adjacency : optional
         The edges, one of
 

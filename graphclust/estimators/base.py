@@ -24,6 +24,7 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch_geometric.data import Data
@@ -31,6 +32,7 @@ from torch_geometric.data import Data
 from graphclust.data.inputs import to_graph
 from graphclust.data.knn import knn_graph
 from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
+from graphclust.io_checks import TensorSpec, check_tensors
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
 
@@ -62,6 +64,33 @@ def _check_real(name: str, value, minimum: float, strict: bool) -> None:
     if bad or value < minimum or (strict and value == minimum):
         relation = ">" if strict else ">="
         raise ValueError(f"{name} must be a finite number {relation} {minimum}, got {value!r}")
+
+
+def _is_fitted_name(name: str) -> bool:
+    """scikit-learn's convention (as in ``check_is_fitted``): fitted attributes end in _."""
+    return name.endswith("_") and not name.startswith("__")
+
+
+def _without_fitted(attributes: dict) -> dict:
+    return {key: value for key, value in attributes.items() if not _is_fitted_name(key)}
+
+
+def _check_metadata(metadata) -> None:
+    """The JSON fitted attributes of a model file have the types :meth:`_restore` reads."""
+    if not isinstance(metadata, dict):
+        raise ValueError("the fitted attributes are not a JSON object")
+    _check_int("n_features_in_", metadata.get("n_features_in_"), 1)
+    _check_int("n_iter_", metadata.get("n_iter_"), 0)
+    _check_real("fit_time_", metadata.get("fit_time_"), 0.0, strict=False)
+    if not isinstance(metadata.get("knn_graph_"), bool):
+        raise ValueError(f"knn_graph_ must be true or false, got {metadata.get('knn_graph_')!r}")
+    history = metadata.get("history_")
+    if not isinstance(history, list) or not all(isinstance(item, dict) for item in history):
+        raise ValueError("history_ must be a list of objects")
+    kinds = tuple(kind for kind in FEATURE_TRANSFORMS if kind != "auto")
+    if metadata.get("transform_kind") not in kinds:
+        raise ValueError(f"transform_kind must be one of {kinds}, "
+                         f"got {metadata.get('transform_kind')!r}")
 
 
 def _as_matrix(X, min_samples: int = 2):
@@ -187,6 +216,19 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
+        # All or nothing: a copy without fitted attributes trains, and its fitted attributes
+        # replace ours in one assignment at the end, so an exception or Ctrl-C during fit
+        # leaves the previous fit (or an unfitted estimator) exactly as it was.
+        work = type(self).__new__(type(self))
+        work.__dict__ = _without_fitted(vars(self))
+        work._fit(X, y, adjacency)
+        self.__dict__ = {**_without_fitted(vars(self)),
+                         **{key: value for key, value in vars(work).items()
+                            if _is_fitted_name(key)}}
+        return self
+
+    def _fit(self, X, y, adjacency) -> None:
+        """The work of :meth:`fit`, on an estimator that nobody else sees yet."""
         graph = self._graph(X, y, adjacency)
         self._validate_params(graph.num_nodes)
         self.device_ = resolve_device(self.device)
@@ -201,7 +243,12 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             torch.manual_seed(seed)
             self._fit_graph(graph.to(self.device_), seed, labels)
         self.fit_time_ = time.perf_counter() - start
-        return self
+        found = len(np.unique(self.labels_))
+        if found < self.n_clusters:  # as scikit-learn's KMeans, never silently
+            warnings.warn(
+                f"only {found} of n_clusters={self.n_clusters} clusters are non-empty: the "
+                "nodes' features (or embeddings) have fewer distinct values than clusters "
+                "(constant, all-zero or repeated rows?)", ConvergenceWarning, stacklevel=3)
 
     def _fit_graph(self, graph: Data, seed: int, labels: np.ndarray | None) -> None:
         raise NotImplementedError
@@ -275,11 +322,39 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                 "history_": self.history_, "transform_kind": self.transform_.kind_,
                 "fit_time_": self.fit_time_}
 
+    def _tensor_spec(self, metadata: dict) -> TensorSpec:
+        """Dtype and shape of every saved tensor, implied by the parameters and
+        ``metadata`` (subclasses add their own); see :func:`graphclust.io_checks.check_tensors`.
+        """
+        spec = {"labels_": (("n",), torch.int64), "embedding_": (("n", "d"), torch.float32),
+                "cluster_centers_": ((self.n_clusters, "d"), torch.float32)}
+        width = (self.n_features_in_,)
+        if metadata["transform_kind"] in ("tfidf", "standardize"):
+            spec["transform.scale"] = (width, torch.float32)
+        if metadata["transform_kind"] == "standardize":
+            spec["transform.shift"] = (width, torch.float32)
+        return spec
+
     def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
-        """Rebuild a fitted estimator from :meth:`_fitted_tensors` and the metadata."""
-        self.n_features_in_ = int(metadata["n_features_in_"])
-        self.n_iter_ = int(metadata["n_iter_"])
-        self.knn_graph_ = bool(metadata["knn_graph_"])
+        """Rebuild a fitted estimator from :meth:`_fitted_tensors` and the metadata.
+
+        Called on a new estimator by :func:`graphclust.io.load`: the metadata and every
+        tensor are checked against the parameters before anything is built from them.
+        """
+        _check_metadata(metadata)
+        labels = tensors.get("labels_")
+        num_nodes = labels.shape[0] if labels is not None and labels.dim() == 1 else 2**62
+        self.n_features_in_ = metadata["n_features_in_"]
+        # On the meta device building the expected modules allocates nothing, whatever
+        # sizes the file's parameters ask for; the real build comes after the check.
+        with torch.device("meta"):
+            self._validate_params(num_nodes)
+            spec = self._tensor_spec(metadata)
+        check_tensors(tensors, spec)
+        if bool(((labels < 0) | (labels >= self.n_clusters)).any()):
+            raise ValueError(f"tensor labels_ holds values outside 0..{self.n_clusters - 1}")
+        self.n_iter_ = metadata["n_iter_"]
+        self.knn_graph_ = metadata["knn_graph_"]
         self.history_ = list(metadata["history_"])
         self.fit_time_ = float(metadata["fit_time_"])
         self.device_ = torch.device("cpu")

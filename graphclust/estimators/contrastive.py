@@ -340,18 +340,32 @@ class ContrastiveClusterer(StartStage, BaseGraphClusterer):
             tensors.update({f"decoder.{k}": v for k, v in self.decoder_.state_dict().items()})
         return tensors
 
-    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
-        def part(prefix):
-            return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-        self.encoder_ = self._build_encoder()
-        self.encoder_.load_state_dict(part("encoder."))
-        self.head_ = StudentTHead(self.n_clusters, int(self.embedding_dim))
-        self.head_.load_state_dict(part("head."))
-        self.decoder_ = None
+    def _fresh_modules(self) -> dict[str, nn.Module]:
+        """New encoder, head and (with reconstruction) decoder, by name prefix, as a saved
+        model's tensors describe them."""
+        modules = {"encoder": self._build_encoder(),
+                   "head": StudentTHead(self.n_clusters, int(self.embedding_dim))}
         if self._reconstruction:
-            self.decoder_ = self._decoder()
-            self.decoder_.load_state_dict(part("decoder."))
+            modules["decoder"] = self._decoder()
+        return modules
+
+    def _tensor_spec(self, metadata: dict):
+        spec = super()._tensor_spec(metadata)
+        dim = int(self.embedding_dim)
+        spec["embedding_"] = (("n", dim), torch.float32)
+        spec["cluster_centers_"] = ((self.n_clusters, dim), torch.float32)
+        for prefix, module in self._fresh_modules().items():
+            spec.update({f"{prefix}.{key}": (tuple(value.shape), value.dtype)
+                         for key, value in module.state_dict().items()})
+        return spec
+
+    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
+        modules = self._fresh_modules()
+        for prefix, module in modules.items():
+            module.load_state_dict({key[len(prefix) + 1:]: value for key, value in
+                                    tensors.items() if key.startswith(f"{prefix}.")})
+        self.encoder_, self.head_ = modules["encoder"], modules["head"]
+        self.decoder_ = modules.get("decoder")
 
     # ------------------------------------------------------------------ inference
     def _embed(self, x: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:

@@ -102,6 +102,15 @@ class SVDKMeans(KMeansBaseline):
     def _model_tensors(self) -> dict[str, torch.Tensor]:
         return {"components_": self.components_}
 
+    def _tensor_spec(self, metadata: dict):
+        spec = super()._tensor_spec(metadata)
+        features = self.n_features_in_
+        components = min(self.n_components, max(1, features - 1))  # as fit chooses it
+        spec["components_"] = ((components, features), torch.float32)
+        spec["embedding_"] = (("n", components), torch.float32)
+        spec["cluster_centers_"] = ((self.n_clusters, components), torch.float32)
+        return spec
+
     def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
         self.components_ = tensors["components_"]
 

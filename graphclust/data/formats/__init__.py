@@ -6,7 +6,7 @@ layout            files below the data root
 ``sdcn``          ``sdcn/<name>/data/<name>.txt``, ``<name>_label.txt``,
                   ``graph/<name>_graph.txt`` or kNN ``graph/<name><k>_graph.txt``
 ``adgc``          ``adgc/<name>.zip`` with ``<name>_feat.npy``, ``_label.npy``, ``_adj.npy``
-``planetoid``     ``planetoid/<Name>/raw/ind.<name>.*`` (PyG's Planetoid)
+``planetoid``     ``planetoid/<Name>/raw/ind.<name>.*`` (PyG's Planetoid layout)
 ``npz``           ``amazon/<Name>/raw/amazon_electronics_<name>.npz``,
                   ``coauthor/<Name>/raw/ms_academic_<short>.npz`` (PyG's Amazon/Coauthor)
 ``ogb``           ``ogb/ogbn_<name>/`` as the official OGB archive unpacks

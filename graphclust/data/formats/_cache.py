@@ -1,9 +1,9 @@
 """Processing folders outside the data root, for readers whose libraries write next to raw.
 
-PyG's ``Planetoid`` and OGB's ``PygNodePropPredDataset`` save a ``processed/`` folder beside
-the raw files. graphclust treats the data root as read-only input (it may be a shared or
-mounted folder), so those libraries are pointed at a mirror in the cache instead: the mirror
-links to the original raw entries and receives the processed files.
+OGB's ``PygNodePropPredDataset`` saves a ``processed/`` folder beside the raw files.
+graphclust treats the data root as read-only input (it may be a shared or mounted folder),
+so those libraries are pointed at a mirror in the cache instead: the mirror links to the
+original raw entries and receives the processed files.
 
 Several processes may load the same data set at once (parallel benchmark runs). The libraries
 write ``processed/`` in place, and one that finds a half-written file reads it as corrupt, so
@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-__all__ = ["mirror"]
+T = TypeVar("T")
+
+__all__ = ["load_processed", "mirror"]
 
 
 def _fingerprint(source: Path, entries: list[str]) -> str:
@@ -54,7 +58,7 @@ def mirror(
     Parameters
     ----------
     source : Path
-        Folder holding the raw entries, e.g. ``<root>/planetoid/Cora``.
+        Folder holding the raw entries, e.g. ``<root>/ogb/ogbn_arxiv``.
     entries : list of str
         Names inside ``source`` to link (files or folders), e.g. ``["raw"]``.
     cache_root : Path
@@ -93,6 +97,47 @@ def mirror(
     return target
 
 
+#: What reading a damaged processed file raises (torch.load, zip and pickle errors).
+_DAMAGE = (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError)
+
+
+def load_processed(source: Path, entries: list[str], cache_root: Path, layout: str,
+                   process: Callable[[Path], object], read: Callable[[Path], T]) -> T:
+    """:func:`mirror` with ``process``, then ``read(mirror folder)``; a processed folder
+    that ``read`` finds damaged (a truncated file: full disk, a killed copy) is moved
+    aside and rebuilt once, instead of failing every later load until removed by hand.
+
+    Raises
+    ------
+    ValueError
+        The rebuilt folder cannot be read either; the message names it.
+    """
+    target = mirror(source, entries, cache_root, layout, process)
+    try:
+        return read(target)
+    except _DAMAGE:
+        _discard(target / "processed")
+    target = mirror(source, entries, cache_root, layout, process)
+    try:
+        return read(target)
+    except _DAMAGE as error:
+        raise ValueError(f"{target / 'processed'} cannot be read even after rebuilding it "
+                         f"from {source} ({type(error).__name__}: {error}); check the raw "
+                         "files") from error
+
+
+def _discard(processed: Path) -> bool:
+    """Move a processed folder aside, then delete it (readers see it whole or not at all);
+    false when another process moved it first."""
+    aside = processed.with_name(f".stale-{os.getpid()}-{processed.name}")
+    try:
+        os.rename(processed, aside)
+    except OSError:
+        return False
+    shutil.rmtree(aside, ignore_errors=True)
+    return True
+
+
 #: Written into ``processed/`` once processing finished; a folder without it (an
 #: interrupted run, or a cache from before this marker) is processed again.
 COMPLETE = ".graphclust-complete"
@@ -112,12 +157,7 @@ def _publish(new: Path, shared: Path) -> None:
                 return  # another process published first
             if not shared.exists():
                 raise  # not a lost race: report it
-        aside = shared.with_name(f".stale-{os.getpid()}-{shared.name}")
-        try:
-            os.rename(shared, aside)
-        except OSError:
-            continue  # another process moved it first
-        shutil.rmtree(aside, ignore_errors=True)
+        _discard(shared)  # incomplete; if another process moved it first, try again
     raise OSError(f"could not publish {new} as {shared}")
 
 

@@ -29,7 +29,7 @@ from torch_geometric.data import Data
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import GlobalStorage
 
-from graphclust.data.formats._cache import mirror
+from graphclust.data.formats._cache import load_processed
 from graphclust.data.inputs import GraphInputWarning, to_graph
 
 __all__ = ["OGB_NAMES", "ogb_folder", "ogb_metadata", "ogb_missing_files", "read_ogb"]
@@ -144,11 +144,11 @@ def read_ogb(folder: str | Path, name: str, *, cache_dir: Path, download: bool =
     if (dataset_dir / "split").is_dir():
         entries.append("split")
     torch.serialization.add_safe_globals(_SAFE_GLOBALS)
-    processing_dir = mirror(dataset_dir, entries, cache_dir, "ogb",
-                            process=lambda private: PygNodePropPredDataset(
-                                name, root=str(private.parent)))
-    dataset = PygNodePropPredDataset(name, root=str(processing_dir.parent))
-    data = dataset[0]
+    data = load_processed(dataset_dir, entries, cache_dir, "ogb",
+                          process=lambda private: PygNodePropPredDataset(
+                              name, root=str(private.parent)),
+                          read=lambda folder: PygNodePropPredDataset(
+                              name, root=str(folder.parent))[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GraphInputWarning)
         return to_graph(data.x, data.edge_index, data.y)

@@ -46,11 +46,23 @@ def sdcn_knn_sizes(folder: Path, name: str) -> list[int]:
     return sorted(int(match.group(1)) for match in found if match)
 
 
+def _load_text(path: Path, dtype, ndmin: int) -> np.ndarray:
+    """``np.loadtxt`` with one ``ValueError`` naming the file (and numpy's row) for any
+    damage: text that is not numbers, ragged rows, bytes that are not text."""
+    try:
+        return np.loadtxt(path, dtype=dtype, ndmin=ndmin, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError) as error:
+        detail = " ".join(str(error).split()).split("; use `usecols`")[0].rstrip(".")
+        raise ValueError(f"{path}: {detail}; the file is damaged or not in the SDCN layout "
+                         "(numbers separated by whitespace): replace it with the original"
+                         ) from None
+
+
 def _read_edges(path: Path) -> np.ndarray:
     """``(2, E)`` edge list from an "i j" per line file (an empty file has no edges)."""
     if path.stat().st_size == 0:
         return np.empty((2, 0), dtype=np.int64)
-    edges = np.loadtxt(path, dtype=np.int64, ndmin=2)
+    edges = _load_text(path, np.int64, 2)
     if edges.shape[1] != 2:
         raise ValueError(
             f"{path}: expected two node indices a line, found {edges.shape[1]} columns"
@@ -81,6 +93,10 @@ def read_sdcn(folder: str | Path, name: str, k: int | None = None) -> Data:
     ------
     FileNotFoundError
         A file of the layout is missing; the message names the files found instead.
+    ValueError
+        A file is damaged (not numbers, ragged, not text, truncated so that the files
+        disagree); the message names the file, numpy's row where there is one, and the
+        remedy.
     """
     folder = Path(folder)
     paths = sdcn_files(folder, name, k)
@@ -90,9 +106,18 @@ def read_sdcn(folder: str | Path, name: str, k: int | None = None) -> Data:
         hint = f"; kNN graphs present for k in {knn}" if knn else ""
         raise FileNotFoundError(f"SDCN layout: missing {', '.join(missing)}{hint}")
     # np.loadtxt's C parser reads DBLP's 4057 x 334 rows in about 0.05 s.
-    features = np.loadtxt(paths["features"], dtype=np.float32, ndmin=2)
-    labels = np.loadtxt(paths["labels"], dtype=np.int64, ndmin=1)
+    features = _load_text(paths["features"], np.float32, 2)
+    labels = _load_text(paths["labels"], np.int64, 1)
     edges = _read_edges(paths["graph"])
+    # Name the file that disagrees, instead of to_graph's generic size errors.
+    if len(labels) != len(features):
+        raise ValueError(f"{paths['features']} has {len(features)} rows but "
+                         f"{paths['labels']} has {len(labels)} labels: one of them is "
+                         "truncated or damaged; replace it with the original")
+    if edges.size and (edges.min() < 0 or edges.max() >= len(features)):
+        raise ValueError(f"{paths['graph']} names node {int(edges.max())} (or a negative "
+                         f"one), but {paths['features']} has {len(features)} rows: one of "
+                         "the files is truncated or damaged; replace it with the original")
     with warnings.catch_warnings():
         # Listing both directions (or self-loops in kNN files) is this layout's
         # convention, not a defect worth a warning on every load.

@@ -1,0 +1,131 @@
+"""The command line as a careless user drives it (issue 17, item 5 and its "also seen")."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from graphclust.benchmark import model_params, run_benchmark
+from graphclust.cli import main
+
+_TINY = ["--set", "max_epochs=2", "--set", "pretrain_epochs=1", "--set", "hidden_dims=16",
+         "--set", "embedding_dim=4"]
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_fit_svd_kmeans_writes_its_results(tmp_path, capsys):
+    model = tmp_path / "svd.gc"
+    code, out, err = _run(["fit", "--dataset", "karate", "--model", "svd-kmeans", "--out",
+                           str(tmp_path), "--save", str(model), "--quiet"], capsys)
+    assert code == 0, err
+    assert "k-means iterations" in out
+    assert (tmp_path / "karate-svd-kmeans-seed0" / "labels.csv").is_file()
+    assert model.is_file()
+    code, out, err = _run(["predict", "--model", str(model), "--dataset", "karate", "--out",
+                           str(tmp_path)], capsys)
+    assert code == 0, err
+    assert (tmp_path / "karate-predict-svd" / "labels.csv").read_text() == (
+        tmp_path / "karate-svd-kmeans-seed0" / "labels.csv").read_text()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_unwritable_out_fails_before_fitting(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, out, err = _run(["fit", "--dataset", "karate", "--out", str(locked), "--quiet",
+                           *_TINY], capsys)
+    assert code == 2 and "fitting" not in out
+
+
+def test_out_below_a_file_fails_before_fitting(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path / "file"),
+                           "--quiet", *_TINY], capsys)
+    assert code == 2 and "--out: cannot create" in err and "fitting" not in out
+
+
+@pytest.mark.parametrize("target", ["absent/model.gc", "."], ids=["no-folder", "a-folder"])
+def test_bad_save_path_fails_before_fitting(tmp_path, capsys, target):
+    code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), "--save",
+                           str(tmp_path / target), "--quiet", *_TINY], capsys)
+    assert code == 2
+    assert "not a writable file path" in err and "fitting" not in out
+
+
+def test_second_run_with_other_parameters_does_not_overwrite_the_first(tmp_path, capsys):
+    argv = ["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet", *_TINY]
+    assert _run(argv, capsys)[0] == 0
+    run = tmp_path / "karate-scgc-star-seed0" / "run.json"
+    first = run.read_text()
+    assert _run(argv, capsys)[0] == 0  # the same parameters: a rerun may replace it
+    code, out, err = _run([*argv, "--set", "tau=0.5"], capsys)
+    assert code == 2 and "holds a run with other parameters" in err
+    assert json.loads(run.read_text())["params"] == json.loads(first)["params"]
+    assert _run([*argv, "--set", "tau=0.5", "--overwrite"], capsys)[0] == 0
+    assert json.loads(run.read_text())["params"]["tau"] == 0.5
+
+
+def test_set_goes_to_the_models_that_take_it(tmp_path):
+    results = run_benchmark(["karate"], ["scgc-star", "svd-kmeans"], seeds=1, out=None,
+                            params={"max_epochs": 2, "pretrain_epochs": 1,
+                                    "n_components": 4},
+                            progress=False)
+    assert [row["status"] for row in results.rows] == ["ok", "ok"]
+    params = {row["model"]: json.loads(row["params"]) for row in results.rows}
+    assert params["scgc-star"]["max_epochs"] == 2
+    assert params["svd-kmeans"]["n_components"] == 4 and "max_epochs" not in params[
+        "svd-kmeans"]
+
+
+def test_set_key_that_no_model_takes_is_refused():
+    with pytest.raises(ValueError, match=r"scgc-star / svd-kmeans has no parameter "
+                                         r"'max_epoch'"):
+        model_params(["scgc-star", "svd-kmeans"], {"max_epoch": 3})
+    with pytest.raises(ValueError, match="max_epochs"):  # wrong type for the model taking it
+        model_params(["scgc-star", "svd-kmeans"], {"max_epochs": "many"})
+
+
+def test_bench_cli_splits_set_between_models(tmp_path, capsys):
+    code, out, err = _run(["bench", "--datasets", "karate", "--models", "scgc-star,svd-kmeans",
+                           "--seeds", "1", "--out", str(tmp_path), "--quiet",
+                           "--set", "max_epochs=2", "--set", "pretrain_epochs=1"], capsys)
+    assert code == 0, err
+
+
+def test_bench_out_below_a_file_fails_before_running(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    code, out, err = _run(["bench", "--datasets", "karate", "--models", "svd-kmeans",
+                           "--seeds", "1", "--out", str(tmp_path / "file" / "bench"),
+                           "--quiet"], capsys)
+    assert code == 2 and "out: cannot create" in err and "results:" not in out
+
+
+_SECOND_INTERRUPT = """
+import os, signal
+import graphclust.cli as cli
+
+def interrupted(args):
+    raise KeyboardInterrupt
+
+cli._fit = interrupted  # the parser is built inside main, so it takes this handler
+assert cli.main(["fit", "--dataset", "karate"]) == 130
+os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, while the process winds down
+"""
+
+
+def test_second_ctrl_c_ends_the_process_without_a_traceback():
+    done = subprocess.run([sys.executable, "-c", _SECOND_INTERRUPT], capture_output=True,
+                          text=True, timeout=120)
+    assert "graphclust: interrupted" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.returncode == -signal.SIGINT

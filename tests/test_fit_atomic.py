@@ -1,0 +1,99 @@
+"""fit is all or nothing: an exception or Ctrl-C inside it leaves the estimator as it was
+(issue 17, item 4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+import graphclust.estimators.svd_kmeans as svd_module
+from graphclust import SCGCStar, SVDKMeans, load_dataset
+from graphclust.estimators.base import BaseGraphClusterer
+from graphclust.io import load
+
+_TINY = {"hidden_dims": (16,), "embedding_dim": 4, "max_epochs": 3, "pretrain_epochs": 1}
+
+
+@pytest.fixture(scope="module")
+def karate():
+    return load_dataset("karate")
+
+
+@pytest.fixture()
+def other_data():
+    return np.random.default_rng(0).random((40, 6)).astype(np.float32)
+
+
+def _fail_on_call(monkeypatch, owner, name, error, after: int = 1):
+    """Make ``owner.name`` raise ``error`` from its ``after``-th call on."""
+    real = getattr(owner, name)
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) >= after:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, failing)
+    return calls
+
+
+def _fitted_state(estimator) -> dict:
+    return {key: value for key, value in vars(estimator).items() if key.endswith("_")}
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()],
+                         ids=["exception", "ctrl-c"])
+def test_interrupted_refit_keeps_the_previous_model(karate, other_data, monkeypatch, error,
+                                                    tmp_path):
+    model = SCGCStar(2, random_state=0, **_TINY).fit(karate)
+    before = _fitted_state(model)
+    predicted = model.predict(karate)
+    calls = _fail_on_call(monkeypatch, BaseGraphClusterer, "_record", error, after=2)
+    model.set_params(n_clusters=3)
+    with pytest.raises(type(error)):
+        model.fit(other_data)  # other data: 6 features instead of 34
+    assert len(calls) == 2  # it failed in the middle of training
+    after = _fitted_state(model)
+    assert after.keys() == before.keys()
+    assert all(after[key] is before[key] for key in before)
+    assert model.n_features_in_ == 34
+    np.testing.assert_array_equal(model.predict(karate), predicted)
+    # The parameters were changed by the caller: save refuses the mismatch instead of
+    # writing a file that load would refuse.
+    with pytest.raises(ValueError, match=r"does not match its parameters.*refit first"):
+        model.save(tmp_path / "m.gc")
+    model.set_params(n_clusters=2)
+    model.save(tmp_path / "m.gc")
+    np.testing.assert_array_equal(load(tmp_path / "m.gc").predict(karate), predicted)
+
+
+def test_interrupted_first_fit_leaves_an_unfitted_estimator(other_data, monkeypatch):
+    model = SVDKMeans(2, n_components=3, random_state=0)
+    _fail_on_call(monkeypatch, svd_module, "kmeans", KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(other_data)
+    assert _fitted_state(model) == {}
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+
+
+def test_failed_validation_leaves_the_previous_model(karate):
+    model = SVDKMeans(2, n_components=3, random_state=0).fit(karate)
+    before = _fitted_state(model)
+    model.set_params(n_clusters=100)  # more clusters than nodes
+    with pytest.raises(ValueError, match="larger than the number of nodes"):
+        model.fit(karate)
+    assert _fitted_state(model) == before
+
+
+def test_refit_replaces_every_fitted_attribute(karate, other_data):
+    model = SVDKMeans(2, n_components=3, random_state=0).fit(karate)
+    model.stale_ = "from an earlier fit"
+    model.fit(other_data)
+    assert not hasattr(model, "stale_")
+    assert model.n_features_in_ == 6 and model.labels_.shape == (40,)
+    assert model.get_params()["n_components"] == 3  # parameters untouched

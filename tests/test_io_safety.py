@@ -1,0 +1,259 @@
+"""Model files as an attacker writes them: no code runs, no memory is sized by the file,
+and every tensor is checked against the saved parameters (issue 17)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import pkgutil
+import resource
+import struct
+import zipfile
+
+import pytest
+import safetensors.torch
+import torch
+
+from graphclust import SCGCStar, SVDKMeans, load_dataset
+from graphclust.io import load
+from graphclust.io_params import CONFIG_CLASSES, decode_param
+from graphclust.nn import MLPConfig
+
+_TINY = {"hidden_dims": (16,), "embedding_dim": 4, "max_epochs": 2, "pretrain_epochs": 1}
+
+
+@pytest.fixture(scope="module")
+def karate():
+    return load_dataset("karate")
+
+
+@pytest.fixture(scope="module")
+def fitted(karate):
+    return SCGCStar(2, random_state=0, encoder=MLPConfig((16,)), **_TINY).fit(karate)
+
+
+@pytest.fixture()
+def model_file(fitted, tmp_path):
+    path = tmp_path / "model.gc"
+    fitted.save(path)
+    return path
+
+
+def _members(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _write(path, members: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _edit_header(path, change) -> None:
+    members = _members(path)
+    header = json.loads(members["graphclust.json"])
+    change(header)
+    members["graphclust.json"] = json.dumps(header).encode()
+    _write(path, members)
+
+
+def _edit_tensors(path, change) -> None:
+    members = _members(path)
+    tensors = safetensors.torch.load(members["tensors.safetensors"])
+    change(tensors)
+    members["tensors.safetensors"] = safetensors.torch.save(tensors)
+    _write(path, members)
+
+
+# ---------------------------------------------------------------------------- code
+def test_the_reported_payload_does_not_run_the_command_line(model_file, tmp_path):
+    marker = tmp_path / "overwritten.gc"
+    argv = ["fit", "--dataset", "karate", "--model", "svd-kmeans", "--save", str(marker),
+            "--out", str(tmp_path / "runs")]
+    _edit_header(model_file, lambda h: h["params"].update(
+        encoder={"__config__": "graphclust.cli:main", "fields": {"argv": argv}}))
+    with pytest.raises(ValueError, match=r"model\.gc.*'graphclust\.cli:main' is not one of"):
+        load(model_file)
+    assert not marker.exists() and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("name", ["graphclust.io:Path", "graphclust.data:load_dataset",
+                                  "os:system", "builtins:eval", "graphclust.nn.config:MLP"])
+def test_no_callable_outside_the_allow_list_is_called(model_file, name, monkeypatch):
+    monkeypatch.setattr(importlib, "import_module", _refuse_import)
+    _edit_header(model_file, lambda h: h["params"].update(
+        encoder={"__config__": name, "fields": {}}))
+    with pytest.raises(ValueError, match="is not one of graphclust's encoder configurations"):
+        load(model_file)
+
+
+def _refuse_import(name, *args, **kwargs):
+    raise AssertionError(f"a file made load import {name}")
+
+
+def test_allowed_configuration_with_unknown_field_is_refused(model_file):
+    _edit_header(model_file, lambda h: h["params"]["encoder"]["fields"].update(
+        __class__="x"))
+    with pytest.raises(ValueError, match="MLPConfig has no field.*__class__"):
+        load(model_file)
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, {"__tuple__": "abc"},
+                                   {"__config__": 1, "fields": {}}])
+def test_untagged_or_malformed_objects_are_refused(value):
+    with pytest.raises(ValueError, match="parameter p"):
+        decode_param("p", value)
+
+
+def test_deep_nesting_is_refused():
+    value = 1
+    for _ in range(50):
+        value = [value]
+    with pytest.raises(ValueError, match="nested deeper"):
+        decode_param("p", value)
+
+
+def _configuration_classes():
+    """Every frozen dataclass of graphclust.nn and graphclust.extras that builds a module
+    (``build``) or is called as a factory (``__call__``)."""
+    found = set()
+    for package in ("graphclust.nn", "graphclust.extras"):
+        root = importlib.import_module(package)
+        for info in pkgutil.iter_modules(root.__path__, f"{package}."):
+            module = importlib.import_module(info.name)
+            for value in vars(module).values():
+                if isinstance(value, type) and value.__module__ == info.name \
+                        and dataclasses.is_dataclass(value) \
+                        and value.__dataclass_params__.frozen \
+                        and ("build" in vars(value) or "__call__" in vars(value)):
+                    found.add(f"{value.__module__}:{value.__qualname__}")
+    return found
+
+
+def test_allow_list_names_exactly_the_configuration_classes():
+    assert set(CONFIG_CLASSES) == _configuration_classes()
+
+
+# ---------------------------------------------------------------------------- memory
+def _set_declared_size(path, member: str, size: int) -> None:
+    """Overwrite a member's uncompressed size in the zip's central directory."""
+    data = bytearray(path.read_bytes())
+    start = 0
+    while True:
+        start = data.index(b"PK\x01\x02", start)
+        name_length = struct.unpack_from("<H", data, start + 28)[0]
+        if data[start + 46:start + 46 + name_length].decode() == member:
+            struct.pack_into("<I", data, start + 24, size)
+            path.write_bytes(bytes(data))
+            return
+        start += 4
+
+
+def test_member_declaring_4_gib_is_refused_before_reading(model_file, monkeypatch):
+    _set_declared_size(model_file, "tensors.safetensors", 0xFFFFFFF0)
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open",
+                        lambda self, name, *a, **k: opened.append(getattr(name, "filename",
+                                                                          name))
+                        or real_open(self, name, *a, **k))
+    with pytest.raises(ValueError, match=r"model\.gc: member tensors\.safetensors declares "
+                                         r"4294967280 bytes, more than the limit"):
+        load(model_file)
+    assert "tensors.safetensors" not in opened
+
+
+def test_member_inflating_past_its_declared_size_is_refused(model_file):
+    _set_declared_size(model_file, "tensors.safetensors", 100)
+    with pytest.raises(ValueError, match="corrupted: member tensors.safetensors cannot be read"):
+        load(model_file)
+
+
+def test_max_bytes_limits_every_member(model_file):
+    with pytest.raises(ValueError, match="member graphclust.json declares .* limit of 64"):
+        load(model_file, max_bytes=64)
+    with pytest.raises(ValueError, match="max_bytes must be a positive integer"):
+        load(model_file, max_bytes=0)
+
+
+def test_tensor_header_declaring_a_huge_tensor_is_refused(model_file):
+    header = json.dumps({"cluster_centers_": {"dtype": "F32", "shape": [1 << 20, 1 << 20],
+                                              "data_offsets": [0, 16]}}).encode()
+    members = _members(model_file)
+    members["tensors.safetensors"] = struct.pack("<Q", len(header)) + header + bytes(16)
+    _write(model_file, members)
+    with pytest.raises(ValueError, match="tensors.safetensors is not a safetensors file"):
+        load(model_file)
+
+
+def test_huge_sizes_in_the_header_allocate_nothing(model_file):
+    # Building this 10^9 x 16 encoder for real would take 64 GB: the expected shapes are
+    # computed on the meta device, and the file's tensors refute them.
+    _edit_header(model_file, lambda h: h["fitted"].update(n_features_in_=10**9))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match=r"tensor transform\.scale has shape \(34,\), "
+                                         r"expected \(1000000000,\)"):
+        load(model_file)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 200 * 1024
+
+
+# ---------------------------------------------------------------------------- tensors
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t["cluster_centers_"].fill_(float("nan")), "cluster_centers_ holds NaN"),
+    (lambda t: t.update(cluster_centers_=torch.zeros(3, 4)),
+     r"cluster_centers_ has shape \(3, 4\), expected \(2, 4\)"),
+    (lambda t: t.update(cluster_centers_=torch.zeros(2, 4, dtype=torch.float64)),
+     "cluster_centers_ has dtype torch.float64, expected torch.float32"),
+    (lambda t: t["labels_"].fill_(7), r"labels_ holds values outside 0\.\.1"),
+    (lambda t: t.update(labels_=t["labels_"][:5]), r"embedding_ has shape \(34, 4\)"),
+    (lambda t: t["encoder.layers.0.weight"].fill_(float("inf")), "weight holds NaN or inf"),
+    (lambda t: t.update(extra=torch.zeros(1)), "unexpected: extra"),
+], ids=["nan", "shape", "dtype", "labels", "rows", "encoder-inf", "extra"])
+def test_bad_tensors_are_refused_naming_file_member_and_tensor(model_file, change, message):
+    _edit_tensors(model_file, change)
+    with pytest.raises(ValueError, match=r"model\.gc: member tensors\.safetensors .*" + message):
+        load(model_file)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f.update(n_features_in_="34"), "n_features_in_ must be an integer"),
+    (lambda f: f.update(history_="x"), "history_ must be a list"),
+    (lambda f: f.update(transform_kind="auto"), "transform_kind must be one of"),
+    (lambda f: f.update(fit_time_=float("nan")), "fit_time_ must be a finite number"),
+])
+def test_bad_fitted_attributes_are_refused(model_file, change, message):
+    _edit_header(model_file, lambda h: change(h["fitted"]))
+    with pytest.raises(ValueError, match=message):
+        load(model_file)
+
+
+def test_svd_kmeans_tensors_are_checked(karate, tmp_path):
+    path = tmp_path / "svd.gc"
+    SVDKMeans(2, n_components=4, random_state=0).fit(karate).save(path)
+    load(path)  # the untouched file loads
+    _edit_tensors(path, lambda t: t.update(components_=torch.zeros(5, 34)))
+    with pytest.raises(ValueError, match=r"components_ has shape \(5, 34\), expected \(4, 34\)"):
+        load(path)
+
+
+# ---------------------------------------------------------------------------- format
+def test_format_version_1_is_refused_with_the_remedy(model_file):
+    _edit_header(model_file, lambda h: h.update(format_version=1))
+    with pytest.raises(ValueError, match="format version 1.*torch.save.*Refit"):
+        load(model_file)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_saved_file_mode_follows_the_umask(fitted, tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        fitted.save(tmp_path / "m.gc")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "m.gc").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["m.gc"]
+
