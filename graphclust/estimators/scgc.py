@@ -108,6 +108,12 @@ class _SCGCBase(ContrastiveClusterer):
         Seeds weights, batches, walks and k-means. Same seed, same labels.
     verbose : bool
         Show a progress bar over epochs.
+    n_jobs : int or None
+        CPU threads for ``fit`` and inference, with scikit-learn's meaning: ``None`` is 1,
+        ``-1`` every core. One thread is the default because it is the fastest choice
+        on a busy machine and within a few percent of the best on a quiet one
+        (``benchmarks/results/threads.md``); the caller's thread settings are restored
+        afterwards (:func:`graphclust.threads.limit_threads`).
 
     Attributes
     ----------
@@ -167,6 +173,7 @@ class _SCGCBase(ContrastiveClusterer):
         device: str = "auto",
         random_state=None,
         verbose: bool = False,
+        n_jobs: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.alpha = alpha
@@ -196,6 +203,7 @@ class _SCGCBase(ContrastiveClusterer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
 
     def _default_encoder(self) -> MLPConfig:
         return MLPConfig(hidden_dims=check_positive_ints("hidden_dims", self.hidden_dims))
