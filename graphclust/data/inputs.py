@@ -16,10 +16,10 @@ and unused ``Data`` attributes) is reported in a single :class:`GraphInputWarnin
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -175,7 +175,14 @@ def _edge_index_array(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     return edge_index
 
 
-def _networkx_edges(graph: nx.Graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
+def _is_networkx_graph(value) -> bool:
+    # A networkx graph can only exist once networkx is imported: checking sys.modules
+    # spares everyone else networkx's import (about a second of start-up).
+    networkx = sys.modules.get("networkx")
+    return networkx is not None and isinstance(value, networkx.Graph)
+
+
+def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
     """Edge list of a networkx graph and whether it had edge weights (ignored).
 
     Node ``v`` maps to row ``v`` or to its sorted rank. Each edge is read once from
@@ -212,7 +219,7 @@ def _adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool
     """Edge list of any supported adjacency; whether edge weights were ignored."""
     if adjacency is None:
         return torch.empty((2, 0), dtype=torch.int64), False
-    if isinstance(adjacency, nx.Graph):
+    if _is_networkx_graph(adjacency):
         return _networkx_edges(adjacency, num_nodes)
     if sp.issparse(adjacency):
         if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
