@@ -5,11 +5,12 @@
 #
 # torch: pip takes torch==2.13.0 from the indexes pip is configured with. From the public
 # PyPI alone, Linux gets the default torch wheel, which depends on the CUDA libraries
-# (nvidia-* packages, triton: several GB). For a CPU-only torch (about 200 MB), name
-# PyTorch's CPU wheel index:
+# (19 nvidia-*/cuda-* packages and triton: benchmarks/results/install.md). For a CPU-only
+# torch (a 192 MB wheel), name PyTorch's CPU wheel index:
 #   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
-# A machine that already has a CPU wheel where pip finds it (a find-links folder, a local
-# index) needs nothing: pip prefers the wheel it can install from there.
+# A machine whose pip already finds a torch 2.13.0+cpu wheel (a find-links folder, a local
+# index) needs nothing: pip ranks 2.13.0+cpu above 2.13.0 (a local version label sorts
+# higher), so it takes the CPU build.
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
