@@ -19,9 +19,11 @@
 literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
 ``batch_size=None``, ``features=tfidf`` (a bare word is a string).
 
-``--threads N`` is the estimators' ``n_jobs`` (default 1: see
-``benchmarks/results/threads.md``). The command sets ``OMP_WAIT_POLICY=PASSIVE`` (unless it
-is set already) before torch starts, so idle OpenMP threads sleep instead of spinning.
+``--threads N`` is the estimators' ``n_jobs``. The command sets ``OMP_WAIT_POLICY=PASSIVE``
+(unless it is set already) before torch starts, so idle OpenMP threads sleep instead of
+spinning; with that, every core (``--threads -1``, the command's default) was the fastest
+on a quiet and on a busy machine (``benchmarks/results/threads.md``). The library's own
+default is one thread, which holds whatever the wait policy.
 
 Exit codes: 0 success; 1 a benchmark run failed (the others completed) or an unexpected
 error; 2 bad usage or input (unknown name, missing file, bad ``--set``); 130 interrupted.
@@ -155,9 +157,8 @@ def _fit(args) -> int:
     params = _parse_sets(args.set)
     build_estimator(args.model, params)  # unknown model or parameter: fail before loading
     graph = load_dataset(args.dataset, args.root)
-    fixed = {"random_state": args.seed, "device": args.device, "verbose": not args.quiet}
-    if args.threads is not None:
-        fixed["n_jobs"] = args.threads
+    fixed = {"random_state": args.seed, "device": args.device, "verbose": not args.quiet,
+             "n_jobs": args.threads}
     if graph.y is not None:
         fixed["n_clusters"] = int(graph.y.max()) + 1
     elif "n_clusters" not in params:
@@ -195,8 +196,7 @@ def _bench(args) -> int:
     params = _parse_sets(args.set)
     if args.device is not None:
         params["device"] = args.device
-    if args.threads is not None:
-        params["n_jobs"] = args.threads
+    params["n_jobs"] = args.threads
     results = run_benchmark(
         _split_names(args.datasets, "--datasets"), _split_names(args.models, "--models"),
         args.seeds, root=args.root, out=args.out, protocol=args.protocol, params=params,
@@ -251,8 +251,7 @@ def _predict(args) -> int:
     from graphclust.metrics import evaluate
 
     estimator = load(args.model)
-    if args.threads is not None:
-        estimator.set_params(n_jobs=args.threads)
+    estimator.set_params(n_jobs=args.threads)
     graph = load_dataset(args.dataset, args.root)
     labels = estimator.predict(graph)
     print(f"{args.dataset}: {_describe(graph)}; model {args.model} "
@@ -281,8 +280,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="data root (default: $GRAPHCLUST_DATA, else ~/.graphclust/data)")
     threads = _Parser(add_help=False)
     threads.add_argument("--threads", type=int, metavar="N",
-                         help="CPU threads per fit, the estimators' n_jobs: -1 for every "
-                              "core (default: 1, the fastest on a busy machine)")
+                         help="CPU threads per fit, the estimators' n_jobs (default: -1, "
+                              "every core, with idle threads asleep: OMP_WAIT_POLICY=PASSIVE)")
 
     parser = _Parser(prog="graphclust",
                      description="Self-supervised contrastive graph clustering.")
@@ -348,13 +347,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_threads(policy_given: bool) -> int:
+    """Every core when idle threads sleep, else one (the library's default).
+
+    With the OpenMP runtime's own wait policy, threads spin at every barrier and two of
+    them took six times as long as one on a busy machine (``threads.md``). The policy
+    holds only if it was in the environment before torch started: when ``main`` runs in
+    a process that imported torch already (tests, notebooks), only a policy the caller
+    set counts.
+    """
+    passive = os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
+    started_before = "torch" in sys.modules and not policy_given
+    return -1 if passive and not started_before else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``graphclust`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # Read once when the OpenMP runtime starts (torch's import, below in the handlers):
     # idle threads then sleep instead of spinning on cores other processes need.
+    policy_given = "OMP_WAIT_POLICY" in os.environ
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = _parser().parse_args(argv)
+    if getattr(args, "threads", 0) is None:
+        args.threads = _default_threads(policy_given)
     args.argv = argv
     try:
         return args.handler(args)

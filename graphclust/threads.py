@@ -1,10 +1,12 @@
 """How many CPU threads graphclust's estimators use, and the context that applies it.
 
-torch, and numpy's and scikit-learn's BLAS, start one thread per core by default. On a
-machine where other processes already use the cores (a shared server, CI, several fits
-side by side) those threads wait for each other at every parallel region and a fit gets
-several times slower; ``benchmarks/results/threads.md`` has the measurements that chose
-the default of one thread per fit.
+torch, and numpy's and scikit-learn's BLAS, start one thread per core by default. With
+the OpenMP runtime's default wait policy, threads that wait for each other spin, and on
+a machine where other processes already use the cores (a shared server, CI, several fits
+side by side) a fit gets several times slower; with ``OMP_WAIT_POLICY=PASSIVE`` they
+sleep instead. ``benchmarks/results/threads.md`` has the measurements: the estimators
+default to one thread (``n_jobs=None``), which holds under either policy, and the
+``graphclust`` command, which sets ``PASSIVE`` before torch starts, to every core.
 
 :func:`limit_threads` sets torch's intra-op thread count and the BLAS/OpenMP pools seen by
 ``threadpoolctl`` for the duration of a ``with`` block and restores the caller's settings

@@ -220,3 +220,29 @@ def test_bench_counts_runs_in_words(tmp_path, capsys):
                            "--seeds", "1", "--out", str(tmp_path), "--quiet", *_TINY], capsys)
     assert code == 0, err
     assert "(1 run, " in out
+
+
+@pytest.mark.parametrize(("policy", "expected"), [(None, 1), ("PASSIVE", -1), ("passive", -1),
+                                                  ("ACTIVE", 1)])
+def test_default_threads_follow_the_wait_policy_torch_started_with(policy, expected,
+                                                                   monkeypatch):
+    from graphclust.cli import _default_threads
+
+    # torch is imported in this process: only a policy set before main() counts.
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    if policy is not None:
+        monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+    given = policy is not None
+    if not given:
+        monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # what main() sets, too late
+    assert _default_threads(given) == expected
+
+
+def test_default_threads_in_a_fresh_command_use_every_core():
+    code = ("import os, sys\nos.environ.pop('OMP_WAIT_POLICY', None)\n"
+            "from graphclust.cli import _default_threads\n"
+            "os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')\n"
+            "print(_default_threads(False), 'torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600, check=True)  # a hang only
+    assert result.stdout.split() == ["-1", "False"]

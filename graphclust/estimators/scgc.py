@@ -110,10 +110,13 @@ class _SCGCBase(ContrastiveClusterer):
         Show a progress bar over epochs.
     n_jobs : int or None
         CPU threads for ``fit`` and inference, with scikit-learn's meaning: ``None`` is 1,
-        ``-1`` every core. One thread is the default because it is the fastest choice
-        on a busy machine and within a few percent of the best on a quiet one
-        (``benchmarks/results/threads.md``); the caller's thread settings are restored
-        afterwards (:func:`graphclust.threads.limit_threads`).
+        ``-1`` every core. The caller's thread settings are restored afterwards
+        (:func:`graphclust.threads.limit_threads`). One thread is the default because it
+        holds whatever the OpenMP wait policy, which a library cannot set: with the
+        runtime's default policy, idle threads spin and two threads were several times
+        slower than one on a shared machine. With ``OMP_WAIT_POLICY=PASSIVE`` in the
+        environment before torch is imported (the ``graphclust`` command sets it),
+        ``n_jobs=-1`` was the fastest (``benchmarks/results/threads.md``).
 
     Attributes
     ----------
