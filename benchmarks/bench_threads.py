@@ -10,12 +10,17 @@ carry other work too: the load average is recorded, and the ratios busy / quiet 
 within this one run.
 
 Configurations: the settings before issue 15 (torch's default threads, one per core, and
-the OpenMP runtime's default wait policy) and ``n_jobs`` = 1, 2 with
-``OMP_WAIT_POLICY=PASSIVE`` (what ``graphclust`` sets).
+the OpenMP runtime's default wait policy: on this 2-core machine the same as ``n_jobs=2``
+without ``PASSIVE``) and ``n_jobs`` = 1, 2 with ``OMP_WAIT_POLICY=PASSIVE`` (what the
+``graphclust`` command sets). Rounds interleave the configurations.
 
 Usage::
 
     python benchmarks/bench_threads.py --repeats 3 --out benchmarks/results/threads.md
+
+``/proc/sys/kernel/sched_autogroup_enabled`` is recorded: with autogroup on, the kernel
+shares the CPU between sessions first, which is why the competitors get sessions of
+their own.
 """
 
 from __future__ import annotations
@@ -51,7 +56,6 @@ CONFIGS = {
     "n_jobs=1, PASSIVE (the default now)": ("1", "PASSIVE"),
     "before: torch default threads, default wait policy": ('"torch-default"', None),
     "n_jobs=2, PASSIVE": ("2", "PASSIVE"),
-    "n_jobs=2, default wait policy": ("2", None),
 }
 
 
@@ -64,6 +68,13 @@ def _fit_seconds(n_jobs: str, policy: str | None) -> float:
                             capture_output=True, text=True, check=True)
     line = next(line for line in result.stdout.splitlines() if line.startswith("FIT "))
     return float(line.split()[1])
+
+
+def _autogroup() -> str:
+    path = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if not path.is_file():
+        return "unknown"
+    return "on" if path.read_text().strip() == "1" else "off"
 
 
 def _competitors(count: int) -> list[subprocess.Popen]:
@@ -91,26 +102,34 @@ def main() -> None:
 
     command = "python benchmarks/bench_threads.py " + " ".join(sys.argv[1:])
     loads = [f"start: {load_average()}"]
-    rows = []
-    for name, (n_jobs, policy) in CONFIGS.items():
-        quiet = [_fit_seconds(n_jobs, policy) for _ in range(args.repeats)]
-        loads.append(f"quiet, {name}: {load_average()}")
+    quiet: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    busy: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    # Round by round, every configuration in turn, so that a change in the machine's
+    # background load hits all of them alike; the competitors run for the busy half only.
+    for round_ in range(1, args.repeats + 1):
+        for name, (n_jobs, policy) in CONFIGS.items():
+            quiet[name].append(_fit_seconds(n_jobs, policy))
+        loads.append(f"round {round_} quiet: {load_average()}")
         busy_load = _competitors(args.competitors)
         try:
             time.sleep(2)  # let the competitors reach the scheduler's steady state
-            busy = [_fit_seconds(n_jobs, policy) for _ in range(args.repeats)]
-            loads.append(f"busy, {name}: {load_average()}")
+            for name, (n_jobs, policy) in CONFIGS.items():
+                busy[name].append(_fit_seconds(n_jobs, policy))
+            loads.append(f"round {round_} busy: {load_average()}")
         finally:
             _stop(busy_load)
-        q, b = statistics.median(quiet), statistics.median(busy)
-        rows.append((name, q, b, b / q, quiet, busy))
-        print(f"{name}: quiet {q:.2f} s, busy {b:.2f} s, {b / q:.2f}x", flush=True)
-        # Written after each configuration, so a long run leaves what it measured.
-        _write(args, command, loads, rows, done=len(rows) == len(CONFIGS))
+        rows = [(name, statistics.median(quiet[name]), statistics.median(busy[name]),
+                 statistics.median(busy[name]) / statistics.median(quiet[name]),
+                 quiet[name], busy[name]) for name in CONFIGS]
+        for name in CONFIGS:
+            print(f"round {round_}: {name}: quiet {quiet[name][-1]:.2f} s, "
+                  f"busy {busy[name][-1]:.2f} s", flush=True)
+        # Written after each round, so a long run leaves what it measured.
+        _write(args, command, loads, rows, done=round_ == args.repeats)
 
 
 def _write(args, command: str, loads: list[str], rows: list, done: bool) -> None:
-    base_quiet = rows[0][1]
+    base_quiet, base_busy = rows[0][1], rows[0][2]
     machine = machine_info("cpu")
     lines = [
         "# Threads on a quiet and a busy machine (digits, SCGC*)",
@@ -120,25 +139,32 @@ def _write(args, command: str, loads: list[str], rows: list, done: bool) -> None
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()
                                 if k not in ("torch threads", "device")),
         "",
+        f"Kernel autogroup scheduling: {_autogroup()}.",
+        "",
         "Load average (1 / 5 / 15 min) after each step: " + "; ".join(loads) + ". "
         + LOAD_NOTE + " 'quiet' means no competitors started by this script, not an idle "
         "machine.",
         "",
         f"`SCGCStar(n_clusters=10, random_state=0, n_jobs=...).fit(digits)`, seconds inside "
-        f"`fit`, median of {args.repeats} fresh processes; 'busy' runs with "
+        f"`fit`, median of {len(rows[0][4])} rounds (fresh processes, configurations "
+        f"interleaved); "
+        f"'busy' runs with "
         f"{args.competitors} CPU-bound `python -c \"while True: pass\"` processes on the "
         f"{os.cpu_count()} cores.",
         "",
-        "| configuration | quiet (s) | busy (s) | busy / quiet | quiet vs n_jobs=1 quiet |",
-        "|---|---|---|---|---|",
+        "| configuration | quiet (s) | busy (s) | busy / quiet | quiet / first row's quiet "
+        "| busy / first row's busy |",
+        "|---|---|---|---|---|---|",
     ]
     for name, q, b, ratio, _, _ in rows:
-        lines.append(f"| {name} | {q:.2f} | {b:.2f} | {ratio:.2f}x | {q / base_quiet:.2f}x |")
+        lines.append(f"| {name} | {q:.2f} | {b:.2f} | {ratio:.2f}x | {q / base_quiet:.2f}x "
+                     f"| {b / base_busy:.2f}x |")
     lines += ["", "Every run (seconds):", ""]
     for name, _, _, _, quiet, busy in rows:
         lines.append(f"- {name}: quiet {', '.join(f'{t:.2f}' for t in quiet)}; "
                      f"busy {', '.join(f'{t:.2f}' for t in busy)}")
     write_results(args.out, lines + [""])
+
 
 if __name__ == "__main__":
     main()

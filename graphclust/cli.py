@@ -281,7 +281,8 @@ def _parser() -> argparse.ArgumentParser:
     threads = _Parser(add_help=False)
     threads.add_argument("--threads", type=int, metavar="N",
                          help="CPU threads per fit, the estimators' n_jobs (default: -1, "
-                              "every core, with idle threads asleep: OMP_WAIT_POLICY=PASSIVE)")
+                              "every core, as idle threads sleep: this command sets "
+                              "OMP_WAIT_POLICY=PASSIVE; 1 where torch started before it)")
 
     parser = _Parser(prog="graphclust",
                      description="Self-supervised contrastive graph clustering.")
