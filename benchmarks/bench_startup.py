@@ -46,12 +46,14 @@ def _export(revision: str, folder: Path) -> None:
         tar.extractall(folder, filter="data")
 
 
-def _seconds(code: str, pythonpath: str | None) -> float:
+def _seconds(code: str, pythonpath: str | None, cwd: str) -> float:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, check=True,
+    # From an empty folder: `python -c` puts the working directory first on sys.path, so
+    # run from the checkout it would import this checkout's package, not the old one.
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=cwd,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
@@ -64,15 +66,18 @@ def main() -> None:
     args = parser.parse_args()
 
     load_start = load_average()
-    with tempfile.TemporaryDirectory() as old:
+    with tempfile.TemporaryDirectory() as old, tempfile.TemporaryDirectory() as empty:
         _export(args.before, Path(old))
+        check = "import graphclust, sys; sys.exit(graphclust.__file__.startswith(sys.argv[1]) - 1)"
+        subprocess.run([sys.executable, "-c", check, old], env={**os.environ, "PYTHONPATH": old},
+                       cwd=empty, check=True)  # the "before" rows do import the old package
         variants = [(f"{name} (before, {args.before})", code, old)
                     for name, code in COMMANDS.items() if "graphclust" in name]
         variants += [(name, code, None) for name, code in COMMANDS.items()]
         times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
         for _ in range(args.rounds):
             for name, code, path in variants:
-                times[name].append(_seconds(code, path))
+                times[name].append(_seconds(code, path, empty))
     medians = {name: statistics.median(values) for name, values in times.items()}
     torch_s = medians["import torch"]
 
