@@ -1,19 +1,32 @@
 # Two commands do all set-up on a fresh machine with only Python:
-#   make demo   installs into .venv and clusters the embedded `digits` data set
-#   make test   installs into .venv (with the dev extra) and runs the test suite
-# torch==2.13.0 is named in the same pip command as the package so pip takes the CPU
-# build on disk instead of pulling a multi-GB CUDA build for the `torch` dependency.
+#   make demo   installs graphclust with its dev extra into .venv and clusters the
+#               embedded `digits` data set
+#   make test   the same install, then the test suite (what CI runs)
+#
+# torch: pip takes torch==2.13.0 from the indexes pip is configured with. From the public
+# PyPI alone, Linux gets the default torch wheel, which depends on the CUDA libraries
+# (19 nvidia-*/cuda-* packages and triton: benchmarks/results/install.md). For a CPU-only
+# torch (a 192 MB wheel), name PyTorch's CPU wheel index:
+#   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# A machine whose pip already finds a torch 2.13.0+cpu wheel (a find-links folder, a local
+# index) needs nothing: pip ranks 2.13.0+cpu above 2.13.0 (a local version label sorts
+# higher), so it takes the CPU build.
 PYTHON ?= python3
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0 -e ".[dev]"
+ifneq ($(TORCH_INDEX),)
+	$(BIN)/python -m pip install --quiet "$(TORCH)" --index-url "$(TORCH_INDEX)"
+endif
+	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -23,7 +36,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check graphclust tests benchmarks examples
+	$(BIN)/ruff check graphclust tests benchmarks examples docs
+
+# The API reference (docs/api.md) from the docstrings, and the README's transcripts.
+docs: $(STAMP)
+	$(BIN)/python docs/make_api.py
+	$(BIN)/python docs/transcripts.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

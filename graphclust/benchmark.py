@@ -40,6 +40,7 @@ import json
 import math
 import os
 import platform
+import sys
 import threading
 import time
 import traceback
@@ -54,6 +55,7 @@ from graphclust.data.datasets import datasets as dataset_table
 from graphclust.data.datasets import load_dataset
 from graphclust.estimators import MODELS
 from graphclust.metrics import evaluate
+from graphclust.names import PROTOCOLS
 
 __all__ = [
     "METRICS",
@@ -68,7 +70,6 @@ __all__ = [
 ]
 
 METRICS = ("acc", "nmi", "ari", "f1")
-PROTOCOLS = ("final", "paper", "both")
 _METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}
 _COLUMNS = (
     "dataset", "model", "seed", "status", *METRICS, *(f"paper_{m}" for m in METRICS),
@@ -477,7 +478,10 @@ def run_benchmark(
         take it (see :func:`model_params`; a key no model takes is an error), checked
         before anything runs. ``n_clusters`` here replaces the number of classes.
     progress : bool, default=True
-        A tqdm bar over runs (on stderr).
+        A tqdm bar over runs (on stderr) and, when stderr is a terminal, the current
+        run's own bars below it (start and training epochs; ``verbose=True``), so a long
+        first fit is seen to move. Redirected to a file or pipe, only the bar over runs is
+        written, so logs are not filled with the epochs.
     embedding : {"pca", "tsne"}, default="pca"
         Projection used for the embedding pictures (first seed of each data set x model).
     command : str, optional
@@ -535,6 +539,8 @@ def run_benchmark(
     from tqdm.auto import tqdm
 
     bar = tqdm(grid, desc="bench", unit="run", disable=not progress, dynamic_ncols=True)
+    # The estimators' own bars nest below this one (tqdm places them); only on a terminal.
+    inner_bars = progress and sys.stderr.isatty() and "verbose" not in params
     devices_used = set()
     for dataset, model, seed in bar:
         bar.set_postfix_str(f"{dataset} {model} seed {seed}")
@@ -552,6 +558,8 @@ def run_benchmark(
             row.update(nodes=graph.num_nodes, edges=graph.edge_index.shape[1] // 2)
             labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
             fixed = {"random_state": seed}
+            if inner_bars:
+                fixed["verbose"] = True
             if labels is not None:
                 fixed["n_clusters"] = int(labels.max()) + 1
             estimator = build_estimator(model, shares[model], **fixed)

@@ -3,19 +3,27 @@
 ::
 
     graphclust fit        [--dataset digits] [--model scgc-star] [--root DIR] [--seed 0]
-                          [--device auto] [--save PATH] [--out graphclust-runs]
-                          [--set key=value ...] [--overwrite]
+                          [--device auto] [--threads N] [--save PATH]
+                          [--out graphclust-runs] [--set key=value ...] [--overwrite] [--quiet]
     graphclust bench      --datasets a,b --models m1,m2 [--seeds 3] [--root DIR]
                           [--out graphclust-bench] [--protocol final|paper|both]
-                          [--set key=value ...]
+                          [--device D] [--threads N] [--embedding pca|tsne]
+                          [--set key=value ...] [--quiet]
     graphclust datasets   [--root DIR]
-    graphclust predict    --model PATH --dataset NAME [--root DIR] [--out graphclust-runs]
+    graphclust predict    --model PATH --dataset NAME [--root DIR] [--threads N]
+                          [--out graphclust-runs]
 
 ``fit`` writes ``<out>/<dataset>-<model>-seed<seed>/labels.csv`` (``node,cluster``) and
 ``run.json`` (parameters, scores, time); ``predict`` writes
 ``<out>/<dataset>-predict-<model file stem>/labels.csv``. ``--set`` values are Python-like
 literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
 ``batch_size=None``, ``features=tfidf`` (a bare word is a string).
+
+``--threads N`` is the estimators' ``n_jobs``. The command sets ``OMP_WAIT_POLICY=PASSIVE``
+(unless it is set already) before torch starts, so idle OpenMP threads sleep instead of
+spinning; with that, every core (``--threads -1``, the command's default) was the fastest
+on a quiet and on a busy machine (``benchmarks/results/threads.md``). The library's own
+default is one thread, which holds whatever the wait policy.
 
 Exit codes: 0 success; 1 a benchmark run failed (the others completed) or an unexpected
 error; 2 bad usage or input (unknown name, missing file, bad ``--set``); 130 interrupted.
@@ -40,7 +48,8 @@ from pathlib import Path
 __all__ = ["main", "parse_assignment"]
 
 # Options that have their own flag: setting them through --set too would be ambiguous.
-_FLAG_PARAMS = {"random_state": "--seed", "device": "--device", "verbose": "--quiet"}
+_FLAG_PARAMS = {"random_state": "--seed", "device": "--device", "verbose": "--quiet",
+                "n_jobs": "--threads"}
 _USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError,
                 IsADirectoryError, PermissionError)
 
@@ -128,6 +137,10 @@ def _write_labels(path: Path, labels) -> None:
         writer.writerows(enumerate(labels.tolist()))
 
 
+def _plural(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def _print_scores(scores: dict) -> None:
     print("  ".join(f"{key.upper()} {scores[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))
 
@@ -177,7 +190,8 @@ def _fit(args) -> int:
     params = _parse_sets(args.set)
     build_estimator(args.model, params)  # unknown model or parameter: fail before loading
     graph = load_dataset(args.dataset, args.root)
-    fixed = {"random_state": args.seed, "device": args.device, "verbose": not args.quiet}
+    fixed = {"random_state": args.seed, "device": args.device, "verbose": not args.quiet,
+             "n_jobs": args.threads}
     if graph.y is not None:
         fixed["n_clusters"] = int(graph.y.max()) + 1
     elif "n_clusters" not in params:
@@ -219,6 +233,7 @@ def _bench(args) -> int:
     params = _parse_sets(args.set)
     if args.device is not None:
         params["device"] = args.device
+    params["n_jobs"] = args.threads
     results = run_benchmark(
         _split_names(args.datasets, "--datasets"), _split_names(args.models, "--models"),
         args.seeds, root=args.root, out=args.out, protocol=args.protocol, params=params,
@@ -229,7 +244,7 @@ def _bench(args) -> int:
         cells = "  ".join(f"{m.upper()} {entry[f'{m}_mean']:.4f}±{entry[f'{m}_std']:.4f}"
                           for m in ("acc", "nmi", "ari", "f1"))
         print(f"{entry['dataset']:>12} {entry['model']:>18}  {cells}  "
-              f"({entry['runs']} runs, {entry['train_seconds_mean']:.1f} s/fit)")
+              f"({_plural(entry['runs'], 'run')}, {entry['train_seconds_mean']:.1f} s/fit)")
     print(f"results: {results.out / 'results.md'}, {results.out / 'results.csv'}")
     for row in results.failures:
         print(f"graphclust bench: run failed: {row['dataset']} / {row['model']} / seed "
@@ -273,6 +288,7 @@ def _predict(args) -> int:
     from graphclust.metrics import evaluate
 
     estimator = load(args.model)
+    estimator.set_params(n_jobs=args.threads)
     graph = load_dataset(args.dataset, args.root)
     labels = estimator.predict(graph)
     print(f"{args.dataset}: {_describe(graph)}; model {args.model} "
@@ -288,17 +304,22 @@ def _predict(args) -> int:
 
 # ---------------------------------------------------------------------------- parser
 def _parser() -> argparse.ArgumentParser:
+    # Names from graphclust.names, not from the registry: --help must not import torch.
     from graphclust import __version__
-    from graphclust.benchmark import PROTOCOLS
-    from graphclust.estimators import MODELS
+    from graphclust.names import MODEL_NAMES, PROTOCOLS
 
-    models = ", ".join(MODELS)
+    models = ", ".join(MODEL_NAMES)
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true",
                         help="show the full traceback on errors")
     data = _Parser(add_help=False)
     data.add_argument("--root", metavar="DIR",
                       help="data root (default: $GRAPHCLUST_DATA, else ~/.graphclust/data)")
+    threads = _Parser(add_help=False)
+    threads.add_argument("--threads", type=int, metavar="N",
+                         help="CPU threads per fit, the estimators' n_jobs (default: -1, "
+                              "every core, as idle threads sleep: this command sets "
+                              "OMP_WAIT_POLICY=PASSIVE; 1 where torch started before it)")
 
     parser = _Parser(prog="graphclust",
                      description="Self-supervised contrastive graph clustering.")
@@ -306,7 +327,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = commands.add_parser(
-        "fit", parents=[common, data], help="cluster one data set and score it",
+        "fit", parents=[common, data, threads], help="cluster one data set and score it",
         description="Cluster one data set (n_clusters = its number of classes), print "
                     "ACC/NMI/ARI/F1 and time, write the labels.")
     fit.add_argument("--dataset", default="digits", help="data set name (default: digits)")
@@ -324,7 +345,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.set_defaults(handler=_fit)
 
     bench = commands.add_parser(
-        "bench", parents=[common, data], help="run a data set x model x seed grid",
+        "bench", parents=[common, data, threads], help="run a data set x model x seed grid",
         description="Fit every model on every data set with every seed; write results.csv, "
                     "results.md and plots. A failing run is recorded and the rest go on; the "
                     "exit code is then 1.")
@@ -334,8 +355,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="graphclust-bench", metavar="DIR",
                        help="output folder (default: ./graphclust-bench)")
     bench.add_argument("--protocol", choices=PROTOCOLS, default="final",
-                       help="final: scores of the final model; paper: per-metric best epoch "
-                            "chosen with the labels (optimistic); both (default: final)")
+                       help="scores that results.md and the plots report: final (the "
+                            "final model's, labels never used; the default), paper (each "
+                            "metric's best epoch chosen with the labels, as the SCGC code "
+                            "does: optimistic, only to compare with published tables) or both")
     bench.add_argument("--device", help="device for every model (default: the models' auto)")
     bench.add_argument("--embedding", choices=("pca", "tsne"), default="pca",
                        help="projection of the embedding plots (default: pca)")
@@ -352,9 +375,11 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=_datasets)
 
     predict = commands.add_parser(
-        "predict", parents=[common, data], help="cluster a data set with a saved model",
+        "predict", parents=[common, data, threads], help="cluster a data set with a saved model",
         description="Load a model saved by `graphclust fit --save` and predict the clusters "
-                    "of a data set's nodes (no graph needed).")
+                    "of a data set's nodes. scgc, scgc-star and svd-kmeans read only the node "
+                    "features; mpnn-vn and graph-transformer pass messages over the data "
+                    "set's graph.")
     predict.add_argument("--model", required=True, metavar="PATH", help="saved model file")
     predict.add_argument("--dataset", required=True, help="data set name")
     predict.add_argument("--out", default="graphclust-runs", metavar="DIR",
@@ -370,10 +395,30 @@ def _end_on_next_interrupt() -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _default_threads(policy_given: bool) -> int:
+    """Every core when idle threads sleep, else one (the library's default).
+
+    With the OpenMP runtime's own wait policy, threads spin at every barrier and two of
+    them took six times as long as one on a busy machine (``threads.md``). The policy
+    holds only if it was in the environment before torch started: when ``main`` runs in
+    a process that imported torch already (tests, notebooks), only a policy the caller
+    set counts.
+    """
+    passive = os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
+    started_before = "torch" in sys.modules and not policy_given
+    return -1 if passive and not started_before else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``graphclust`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Read once when the OpenMP runtime starts (torch's import, below in the handlers):
+    # idle threads then sleep instead of spinning on cores other processes need.
+    policy_given = "OMP_WAIT_POLICY" in os.environ
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = _parser().parse_args(argv)
+    if getattr(args, "threads", 0) is None:
+        args.threads = _default_threads(policy_given)
     args.argv = argv
     try:
         return args.handler(args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 
 import pytest
 
@@ -194,3 +195,14 @@ def test_machine_info_fields():
     info = machine_info("cpu")
     assert set(info) >= {"CPU", "cores", "RAM", "torch", "device", "date"}
     assert info["device"] == "cpu" and not math.isnan(float(info["RAM"].split()[0]))
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_nests_the_runs_epochs_only_on_a_terminal(terminal, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    results = run_benchmark(["karate"], ["scgc-star"], seeds=1, out=None, params=_TINY,
+                            progress=True)
+    err = capsys.readouterr().err
+    assert results.rows[0]["status"] == "ok"
+    assert "bench" in err  # the bar over runs, in both cases
+    assert ("SCGCStar" in err) is terminal  # the run's own epoch bar

@@ -175,7 +175,74 @@ def test_bench_survives_a_missing_data_set(tmp_path, capsys):
 
 def test_console_entry_point_runs_as_a_process():
     result = subprocess.run([sys.executable, "-m", "graphclust.cli", "fit", "--dataset", "nope"],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=600)  # a hang only
     assert result.returncode == 2
     assert result.stderr.startswith("graphclust fit: error: unknown data set 'nope'")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_help_does_not_import_torch():
+    # Start-up: --help and the subcommands' help answer without torch (seconds to import).
+    code = ("import sys\nfrom graphclust.cli import main\n"
+            "for argv in (['--help'], ['fit', '--help'], ['bench', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "heavy = sorted(m for m in ('torch', 'torch_geometric', 'sklearn', 'matplotlib')"
+            " if m in sys.modules)\nprint('heavy:', heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600)  # a hang only
+    assert result.returncode == 0, result.stderr
+    assert "--threads N" in result.stdout and "scgc-star" in result.stdout
+    assert result.stdout.strip().endswith("heavy: []")
+
+
+def test_cli_names_match_the_registry():
+    from graphclust.benchmark import PROTOCOLS
+    from graphclust.names import MODEL_NAMES
+
+    assert MODEL_NAMES == tuple(MODELS) and PROTOCOLS == ("final", "paper", "both")
+
+
+def test_threads_sets_n_jobs_and_set_cannot(tmp_path, capsys):
+    code, _, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet",
+                         "--threads", "2", *_TINY], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
+    assert summary["params"]["n_jobs"] == 2
+    code, _, err = _run(["fit", "--set", "n_jobs=2"], capsys)
+    assert code == 2 and "use --threads instead" in err
+    code, _, err = _run(["fit", "--dataset", "karate", "--quiet", "--threads", "0", *_TINY],
+                        capsys)
+    assert code == 2 and "n_jobs=0" in err
+
+
+def test_bench_counts_runs_in_words(tmp_path, capsys):
+    code, out, err = _run(["bench", "--datasets", "karate", "--models", "scgc-star",
+                           "--seeds", "1", "--out", str(tmp_path), "--quiet", *_TINY], capsys)
+    assert code == 0, err
+    assert "(1 run, " in out
+
+
+@pytest.mark.parametrize(("policy", "expected"), [(None, 1), ("PASSIVE", -1), ("passive", -1),
+                                                  ("ACTIVE", 1)])
+def test_default_threads_follow_the_wait_policy_torch_started_with(policy, expected,
+                                                                   monkeypatch):
+    from graphclust.cli import _default_threads
+
+    # torch is imported in this process: only a policy set before main() counts.
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    if policy is not None:
+        monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+    given = policy is not None
+    if not given:
+        monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # what main() sets, too late
+    assert _default_threads(given) == expected
+
+
+def test_default_threads_in_a_fresh_command_use_every_core():
+    code = ("import os, sys\nos.environ.pop('OMP_WAIT_POLICY', None)\n"
+            "from graphclust.cli import _default_threads\n"
+            "os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')\n"
+            "print(_default_threads(False), 'torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600, check=True)  # a hang only
+    assert result.stdout.split() == ["-1", "False"]

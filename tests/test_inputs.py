@@ -104,8 +104,8 @@ def test_warning_counts_every_change_in_one_message():
         graph = to_graph(_features(), edges)
     assert len(record) == 1
     message = str(record[0].message)
-    assert "removed 1 self-loops" in message
-    assert "removed 1 duplicate edges" in message
+    assert "removed 1 self-loop;" in message
+    assert "removed 1 duplicate edge;" in message
     assert "symmetrised by adding 3 reverse edges" in message
     assert graph.edge_index.tolist() == [[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]]
 
@@ -137,6 +137,27 @@ def test_networkx_nodes_that_are_not_0_to_n_map_by_sorted_order():
     with pytest.warns(GraphInputWarning, match="adding 2 reverse edges"):
         result = to_graph(np.eye(3), graph)
     assert result.edge_index.tolist() == [[0, 0, 1, 2], [1, 2, 0, 0]]
+
+
+@pytest.mark.parametrize("make", [nx.Graph, nx.DiGraph])
+def test_networkx_self_loop_is_counted_once_as_for_scipy(make):
+    graph = make([(0, 1), (1, 0), (1, 2), (2, 1), (2, 2)])
+    with pytest.warns(GraphInputWarning) as from_networkx:
+        result = to_graph(np.eye(3), graph)
+    matrix = sp.csr_matrix(nx.to_numpy_array(graph))
+    with pytest.warns(GraphInputWarning) as from_scipy:
+        to_graph(np.eye(3), matrix)
+    assert str(from_networkx[0].message) == str(from_scipy[0].message)
+    assert "removed 1 self-loop." in str(from_networkx[0].message)
+    assert result.edge_index.tolist() == [[0, 1, 1, 2], [1, 0, 2, 1]]
+
+
+def test_networkx_edge_weights_are_reported_as_ignored():
+    graph = nx.Graph()
+    graph.add_weighted_edges_from([(0, 1, 2.5), (1, 2, 1.0)])
+    with pytest.warns(GraphInputWarning, match="ignored edge weights"):
+        to_graph(np.eye(3), graph)
+    _no_warning_to_graph(np.eye(3), nx.Graph([(0, 1), (1, 2)]))  # unweighted: silent
 
 
 def test_networkx_nodes_that_cannot_be_sorted_are_refused():

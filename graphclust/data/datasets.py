@@ -30,7 +30,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import torch
 from torch_geometric.data import Data
@@ -220,11 +219,16 @@ def _load_embedded(name: str, k: int | None) -> Data:
         features = (digits.data / 16.0).astype(np.float32)
         edge_index = knn_graph(torch.from_numpy(features), k=k, metric="cosine")
         return to_graph(features, edge_index, digits.target)
+    import networkx as nx  # only for karate: its import costs every other user a second
+
     graph = nx.karate_club_graph()
     clubs = nx.get_node_attributes(graph, "club")
     # Identity features: the graph is the only signal, as in the classic karate setups.
     features = np.eye(graph.number_of_nodes(), dtype=np.float32)
-    return to_graph(features, graph, [clubs[node] for node in sorted(clubs)])
+    # The edges alone: networkx's copy weights them by interaction counts, which
+    # to_graph would ignore with a warning.
+    structure = nx.Graph(list(graph.edges))
+    return to_graph(features, structure, [clubs[node] for node in sorted(clubs)])
 
 
 def _check_sizes(graph: Data, spec: DatasetSpec) -> None:
@@ -313,7 +317,7 @@ def load_dataset(
                        {alias for spec in registry for alias in spec.aliases})
         close = difflib.get_close_matches(key, known, n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown data set {name!r}{hint} Known: {', '.join(known)}")
+        raise ValueError(f"unknown data set {name!r}{hint or '.'} Known: {', '.join(known)}")
     if layout is not None:
         forced = [spec for spec in candidates if spec.layout == layout.lower()]
         if not forced:
@@ -343,7 +347,8 @@ def load_dataset(
         raise FileNotFoundError(
             f"data set {name!r} not found under {root}; searched "
             + "; ".join(searched)
-            + ". Set root= or $GRAPHCLUST_DATA to the folder holding it"
+            + ". Pass root= (--root on the command line) or set $GRAPHCLUST_DATA to the "
+              "folder holding it"
             + (", or pass download=True when online" if any(
                 s.layout in ("planetoid", "ogb") for s in candidates) else "")
         )

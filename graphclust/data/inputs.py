@@ -16,10 +16,10 @@ and unused ``Data`` attributes) is reported in a single :class:`GraphInputWarnin
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -39,6 +39,10 @@ class GraphInputWarning(UserWarning):
     both edge directions or self-loops (as the dataset readers do) can filter exactly this
     warning and nothing else.
     """
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _canonical_edge_index(
@@ -175,12 +179,25 @@ def _edge_index_array(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     return edge_index
 
 
-def _networkx_edges(graph: nx.Graph, num_nodes: int) -> torch.Tensor:
-    """Edge list of a networkx graph; node ``v`` maps to row ``v`` or to its sorted rank."""
+def _is_networkx_graph(value) -> bool:
+    # A networkx graph can only exist once networkx is imported: checking sys.modules
+    # spares everyone else networkx's import (about a second of start-up).
+    networkx = sys.modules.get("networkx")
+    return networkx is not None and isinstance(value, networkx.Graph)
+
+
+def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
+    """Edge list of a networkx graph and whether it had edge weights (ignored).
+
+    Node ``v`` maps to row ``v`` or to its sorted rank. Each edge is read once from
+    ``graph.edges`` (both directions for an undirected graph), so the changes reported
+    later (self-loops, duplicates of a multigraph) count the user's edges: networkx's
+    sparse export repeats a self-loop's diagonal entry.
+    """
     _check_node_count(num_nodes, graph.number_of_nodes(), "the networkx graph")
     nodes = list(graph.nodes)
     if set(nodes) == set(range(num_nodes)):
-        order = range(num_nodes)
+        row_of = {node: node for node in nodes}
     else:
         try:
             order = sorted(nodes)
@@ -189,17 +206,25 @@ def _networkx_edges(graph: nx.Graph, num_nodes: int) -> torch.Tensor:
                 "networkx nodes are not 0..N-1 and cannot be sorted to define the row "
                 f"order ({err}); relabel them with nx.convert_node_labels_to_integers"
             ) from err
-    # weight=None: the structure alone matters, so multi-edges do not become weights.
-    coo = nx.to_scipy_sparse_array(graph, nodelist=order, weight=None, format="coo")
-    return torch.stack([torch.from_numpy(coo.row), torch.from_numpy(coo.col)]).to(torch.int64)
+        row_of = {node: row for row, node in enumerate(order)}
+    pairs = [(row_of[u], row_of[v], data) for u, v, data in graph.edges(data=True)]
+    weighted = any(data.get("weight", 1) != 1 for _, _, data in pairs)
+    if not pairs:
+        return torch.empty((2, 0), dtype=torch.int64), weighted
+    edges = torch.tensor([(u, v) for u, v, _ in pairs], dtype=torch.int64).T
+    if not graph.is_directed():
+        # An undirected edge is both directions; a self-loop is one entry, not two.
+        reverse = edges.flip(0)[:, edges[0] != edges[1]]
+        edges = torch.cat([edges, reverse], dim=1)
+    return edges, weighted
 
 
 def _adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]:
     """Edge list of any supported adjacency; whether edge weights were ignored."""
     if adjacency is None:
         return torch.empty((2, 0), dtype=torch.int64), False
-    if isinstance(adjacency, nx.Graph):
-        return _networkx_edges(adjacency, num_nodes), False
+    if _is_networkx_graph(adjacency):
+        return _networkx_edges(adjacency, num_nodes)
     if sp.issparse(adjacency):
         if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
             raise ValueError(
@@ -373,12 +398,12 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
     labels = None if y is None else _labels(y, num_nodes).to(x.device)
     edge_index, report = _canonical_edge_index(edge_index.to(x.device), num_nodes)
     if report["self_loops_removed"]:
-        changes.append(f"removed {report['self_loops_removed']} self-loops")
+        changes.append(f"removed {_count(report['self_loops_removed'], 'self-loop')}")
     if report["duplicates_removed"]:
-        changes.append(f"removed {report['duplicates_removed']} duplicate edges")
+        changes.append(f"removed {_count(report['duplicates_removed'], 'duplicate edge')}")
     if report["reverse_edges_added"]:
         changes.append(
-            f"symmetrised by adding {report['reverse_edges_added']} reverse edges"
+            f"symmetrised by adding {_count(report['reverse_edges_added'], 'reverse edge')}"
         )
     if changes:
         warnings.warn("to_graph changed the input graph: " + "; ".join(changes) + ".",

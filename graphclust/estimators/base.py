@@ -17,11 +17,14 @@ per-epoch metrics in ``history_`` (for curves and the optimistic "paper protocol
 from __future__ import annotations
 
 import numbers
+import os
+import sys
 import time
 import warnings
 from contextlib import nullcontext
 
 import numpy as np
+import sklearn
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -35,6 +38,7 @@ from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
 from graphclust.io_checks import TensorSpec, check_tensors
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
+from graphclust.threads import limit_threads
 
 __all__ = ["BaseGraphClusterer", "resolve_device"]
 
@@ -109,6 +113,25 @@ def _as_matrix(X, min_samples: int = 2):
     )
 
 
+# Frames a warning must not name: ours, and scikit-learn's wrappers around our methods
+# (set_output wraps fit_transform and transform).
+_INTERNAL_DIRS = tuple(
+    os.path.dirname(os.path.abspath(path)) + os.sep
+    for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
+)
+
+
+def _user_stacklevel() -> int:
+    """``stacklevel`` for a warning issued by our caller that names the first frame
+    outside graphclust and scikit-learn: the user's ``fit(...)`` line, whichever of
+    fit, fit_predict, fit_transform, a Pipeline or a subclass led there (a fixed number
+    names one of ours for some of them)."""
+    frame, level = sys._getframe(1), 1  # level 1 is the caller, which calls warn
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     """Base class: graph input, validation, seeding, the stopping rule and inference.
 
@@ -146,7 +169,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             warnings.simplefilter("always")
             graph = to_graph(X) if isinstance(X, Data) else to_graph(_as_matrix(X), adjacency, y)
         for warning in caught:  # point at the user's fit(...) call, not at this line
-            warnings.warn(warning.message, warning.category, stacklevel=3)
+            warnings.warn(warning.message, warning.category, stacklevel=_user_stacklevel())
         if graph.num_nodes < 2:
             raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
         if isinstance(X, Data) or adjacency is not None:
@@ -221,7 +244,8 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         # leaves the previous fit (or an unfitted estimator) exactly as it was.
         work = type(self).__new__(type(self))
         work.__dict__ = _without_fitted(vars(self))
-        work._fit(X, y, adjacency)
+        with limit_threads(self.n_jobs):  # validates n_jobs before any work
+            work._fit(X, y, adjacency)
         self.__dict__ = {**_without_fitted(vars(self)),
                          **{key: value for key, value in vars(work).items()
                             if _is_fitted_name(key)}}
@@ -271,6 +295,10 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     @torch.no_grad()
     def _soft_assignments(self, X, adjacency=None) -> tuple[torch.Tensor, torch.Tensor]:
         check_is_fitted(self, "cluster_centers_")
+        with limit_threads(self.n_jobs):
+            return self._assign(X, adjacency)
+
+    def _assign(self, X, adjacency) -> tuple[torch.Tensor, torch.Tensor]:
         x, edge_index = self._inference_graph(X, adjacency)
         z = self._embed(x.to(self.device_),
                         None if edge_index is None else edge_index.to(self.device_))

@@ -48,18 +48,22 @@ class DegreeKMeans(KMeansBaseline):
         Seeds k-means.
     verbose : bool
         Unused; kept for the runner's common interface.
+    n_jobs : int or None
+        Threads for fit and predict, as in :class:`~graphclust.SVDKMeans`.
 
     ``predict`` needs the graph (a node's degree is read from its edges).
     """
 
     def __init__(self, n_clusters: int = 8, *, n_init: int = 10, n_neighbors: int = 10,
-                 device: str = "auto", random_state=None, verbose: bool = False):
+                 device: str = "auto", random_state=None, verbose: bool = False,
+                 n_jobs: int | None = None):
         self.n_clusters = n_clusters
         self.n_init = n_init
         self.n_neighbors = n_neighbors
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
 
     def _validate_params(self, num_nodes: int) -> None:
         self._check_common_params(num_nodes)

@@ -41,7 +41,7 @@ _SHARED_DOC = """
     alpha, beta, tau, order, lr, pretrain_lr, pretrain_weight_decay, \
 start_whitening, start_holdout, max_epochs, pretrain, pretrain_epochs, features, n_neighbors, \
 batch_size, num_walks, exclude_isolated, normalize_embedding, size_prior, tol, check_interval, \
-device, random_state, verbose
+device, random_state, verbose, n_jobs
         As in :class:`graphclust.SCGCStar`. The default start is SCGC*'s: a linear map
         trained on the features alone with the contrastive loss (``pretrain="linear"``,
         200 steps), then grown into the encoder with its message passing (and attention)
@@ -81,7 +81,8 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
                  batch_size: int | None = None, num_walks: int = 4, fanout: int = 10,
                  exclude_isolated: bool = True, normalize_embedding: bool = True,
                  size_prior: str = "start", tol: float = 5e-3, check_interval: int = 10,
-                 device: str = "auto", random_state=None, verbose: bool = False) -> None:
+                 device: str = "auto", random_state=None, verbose: bool = False,
+                 n_jobs: int | None = None) -> None:
         self.n_clusters = n_clusters
         self.num_layers = num_layers
         self.hidden_channels = hidden_channels
@@ -113,6 +114,7 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
 
 
 class MPNNVNClusterer(_GraphEncoderClusterer):
@@ -152,7 +154,8 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
                  batch_size: int | None = None, num_walks: int = 4, fanout: int = 10,
                  exclude_isolated: bool = True, normalize_embedding: bool = True,
                  size_prior: str = "start", tol: float = 5e-3, check_interval: int = 10,
-                 device: str = "auto", random_state=None, verbose: bool = False) -> None:
+                 device: str = "auto", random_state=None, verbose: bool = False,
+                 n_jobs: int | None = None) -> None:
         # scikit-learn reads parameters from this signature, so each is listed here.
         super().__init__(
             n_clusters, num_layers=num_layers, hidden_channels=hidden_channels, conv=conv,
@@ -165,7 +168,8 @@ class GraphTransformerClusterer(_GraphEncoderClusterer):
             fanout=fanout, exclude_isolated=exclude_isolated,
             normalize_embedding=normalize_embedding, size_prior=size_prior, tol=tol,
             check_interval=check_interval,
-            device=device, random_state=random_state, verbose=verbose)
+            device=device, random_state=random_state, verbose=verbose,
+            n_jobs=n_jobs)
         self.heads = heads
         self.attention = attention
         self.positional_encoding = positional_encoding

@@ -115,6 +115,15 @@ class _SCGCBase(ContrastiveClusterer):
         Seeds weights, batches, walks and k-means. Same seed, same labels.
     verbose : bool
         Show a progress bar over epochs.
+    n_jobs : int or None
+        CPU threads for ``fit`` and inference, with scikit-learn's meaning: ``None`` is 1,
+        ``-1`` every core. The caller's thread settings are restored afterwards
+        (:func:`graphclust.threads.limit_threads`). One thread is the default because it
+        holds whatever the OpenMP wait policy, which a library cannot set: with the
+        runtime's default policy, idle threads spin and two threads were several times
+        slower than one on a shared machine. With ``OMP_WAIT_POLICY=PASSIVE`` in the
+        environment before torch is imported (the ``graphclust`` command sets it),
+        ``n_jobs=-1`` was the fastest (``benchmarks/results/threads.md``).
 
     Attributes
     ----------
@@ -175,6 +184,7 @@ class _SCGCBase(ContrastiveClusterer):
         device: str = "auto",
         random_state=None,
         verbose: bool = False,
+        n_jobs: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.alpha = alpha
@@ -205,6 +215,7 @@ class _SCGCBase(ContrastiveClusterer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
 
     def _default_encoder(self) -> MLPConfig:
         return MLPConfig(hidden_dims=check_positive_ints("hidden_dims", self.hidden_dims))

@@ -57,6 +57,8 @@ class SVDKMeans(KMeansBaseline):
         kNN graph size when ``fit`` gets a plain matrix and ``propagation_steps > 0``.
     random_state : int, RandomState or None
         Seeds the randomized SVD and k-means.
+    n_jobs : int or None
+        CPU threads, as in :class:`graphclust.SCGCStar` (``None``: 1).
 
     ``predict`` projects new rows without propagation (a graph-free approximation);
     ``labels_`` are the transductive result of ``fit``.
@@ -66,7 +68,7 @@ class SVDKMeans(KMeansBaseline):
                  propagation_steps: int = 0, features: str = "auto", normalize: bool = True,
                  n_init: int = 10,
                  n_neighbors: int = 10, device: str = "auto", random_state=None,
-                 verbose: bool = False):
+                 verbose: bool = False, n_jobs: int | None = None):
         self.n_clusters = n_clusters
         self.n_components = n_components
         self.propagation_steps = propagation_steps
@@ -77,6 +79,7 @@ class SVDKMeans(KMeansBaseline):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
 
     def _validate_params(self, num_nodes: int) -> None:
         super()._validate_params(num_nodes)

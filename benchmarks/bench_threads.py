@@ -1,0 +1,170 @@
+"""Threads on a quiet and on a busy machine: digits ``fit`` per ``n_jobs`` (issue 15).
+
+Each fit runs in a fresh process (``OMP_WAIT_POLICY`` is read only when torch starts):
+``SCGCStar(n_clusters=10, random_state=0, n_jobs=N).fit(load_dataset("digits"))``,
+timed inside the child around ``fit`` alone. Every configuration is run with no added load
+("quiet") and with ``--competitors`` CPU-bound ``python -c "while True: pass"`` processes
+("busy"), each in its own session like another user's job, started before and killed
+after that configuration's busy runs. The machine may
+carry other work too: the load average is recorded, and the ratios busy / quiet are taken
+within this one run.
+
+Configurations: the settings before issue 15 (torch's default threads, one per core, and
+the OpenMP runtime's default wait policy: on this 2-core machine the same as ``n_jobs=2``
+without ``PASSIVE``) and ``n_jobs`` = 1, 2 with ``OMP_WAIT_POLICY=PASSIVE`` (what the
+``graphclust`` command sets). Rounds interleave the configurations.
+
+Usage::
+
+    python benchmarks/bench_threads.py --repeats 3 --out benchmarks/results/threads.md
+
+``/proc/sys/kernel/sched_autogroup_enabled`` is recorded: with autogroup on, the kernel
+shares the CPU between sessions first, which is why the competitors get sessions of
+their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
+
+_CHILD = """
+import time, torch
+from graphclust import SCGCStar, load_dataset
+graph = load_dataset("digits")
+n_jobs = {n_jobs}
+if n_jobs == "torch-default":  # before issue 15: torch's own thread count, left alone
+    model = SCGCStar(n_clusters=10, random_state=0)
+    model.set_params(n_jobs=torch.get_num_threads())
+else:
+    model = SCGCStar(n_clusters=10, random_state=0, n_jobs=n_jobs)
+start = time.perf_counter()
+model.fit(graph)
+print("FIT", time.perf_counter() - start, model.n_iter_)
+"""
+
+# name -> (n_jobs as Python source, OMP_WAIT_POLICY or None for the runtime's default)
+CONFIGS = {
+    "n_jobs=1, PASSIVE (the default now)": ("1", "PASSIVE"),
+    "before: torch default threads, default wait policy": ('"torch-default"', None),
+    "n_jobs=2, PASSIVE": ("2", "PASSIVE"),
+}
+
+
+def _fit_seconds(n_jobs: str, policy: str | None) -> float:
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")}
+    if policy is not None:
+        env["OMP_WAIT_POLICY"] = policy
+    result = subprocess.run([sys.executable, "-c", _CHILD.format(n_jobs=n_jobs)], env=env,
+                            capture_output=True, text=True, check=True)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("FIT "))
+    return float(line.split()[1])
+
+
+def _autogroup() -> str:
+    path = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if not path.is_file():
+        return "unknown"
+    return "on" if path.read_text().strip() == "1" else "off"
+
+
+def _competitors(count: int) -> list[subprocess.Popen]:
+    # Each in a session of its own, as another user's job would be: with the kernel's
+    # autogroup scheduling (Linux's default on desktops and many servers) the processes
+    # of one session share one slice, so competitors started in our session would take
+    # their CPU from the fit alone rather than compete for the machine.
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                             start_new_session=True) for _ in range(count)]
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--competitors", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/threads.md"))
+    args = parser.parse_args()
+
+    command = "python benchmarks/bench_threads.py " + " ".join(sys.argv[1:])
+    loads = [f"start: {load_average()}"]
+    quiet: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    busy: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    # Round by round, every configuration in turn, so that a change in the machine's
+    # background load hits all of them alike; the competitors run for the busy half only.
+    for round_ in range(1, args.repeats + 1):
+        for name, (n_jobs, policy) in CONFIGS.items():
+            quiet[name].append(_fit_seconds(n_jobs, policy))
+        loads.append(f"round {round_} quiet: {load_average()}")
+        busy_load = _competitors(args.competitors)
+        try:
+            time.sleep(2)  # let the competitors reach the scheduler's steady state
+            for name, (n_jobs, policy) in CONFIGS.items():
+                busy[name].append(_fit_seconds(n_jobs, policy))
+            loads.append(f"round {round_} busy: {load_average()}")
+        finally:
+            _stop(busy_load)
+        rows = [(name, statistics.median(quiet[name]), statistics.median(busy[name]),
+                 statistics.median(busy[name]) / statistics.median(quiet[name]),
+                 quiet[name], busy[name]) for name in CONFIGS]
+        for name in CONFIGS:
+            print(f"round {round_}: {name}: quiet {quiet[name][-1]:.2f} s, "
+                  f"busy {busy[name][-1]:.2f} s", flush=True)
+        # Written after each round, so a long run leaves what it measured.
+        _write(args, command, loads, rows, done=round_ == args.repeats)
+
+
+def _write(args, command: str, loads: list[str], rows: list, done: bool) -> None:
+    base_quiet, base_busy = rows[0][1], rows[0][2]
+    machine = machine_info("cpu")
+    lines = [
+        "# Threads on a quiet and a busy machine (digits, SCGC*)",
+        "",
+        f"Command: `{command}`" + ("" if done else " (interrupted: partial results)"),
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()
+                                if k not in ("torch threads", "device")),
+        "",
+        f"Kernel autogroup scheduling: {_autogroup()}.",
+        "",
+        "Load average (1 / 5 / 15 min) after each step: " + "; ".join(loads) + ". "
+        + LOAD_NOTE + " 'quiet' means no competitors started by this script, not an idle "
+        "machine.",
+        "",
+        f"`SCGCStar(n_clusters=10, random_state=0, n_jobs=...).fit(digits)`, seconds inside "
+        f"`fit`, median of {len(rows[0][4])} rounds (fresh processes, configurations "
+        f"interleaved); "
+        f"'busy' runs with "
+        f"{args.competitors} CPU-bound `python -c \"while True: pass\"` processes on the "
+        f"{os.cpu_count()} cores.",
+        "",
+        "| configuration | quiet (s) | busy (s) | busy / quiet | quiet / first row's quiet "
+        "| busy / first row's busy |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, q, b, ratio, _, _ in rows:
+        lines.append(f"| {name} | {q:.2f} | {b:.2f} | {ratio:.2f}x | {q / base_quiet:.2f}x "
+                     f"| {b / base_busy:.2f}x |")
+    lines += ["", "Every run (seconds):", ""]
+    for name, _, _, _, quiet, busy in rows:
+        lines.append(f"- {name}: quiet {', '.join(f'{t:.2f}' for t in quiet)}; "
+                     f"busy {', '.join(f'{t:.2f}' for t in busy)}")
+    write_results(args.out, lines + [""])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""n_jobs: how many threads a fit uses, and that the caller's settings come back."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_info
+
+from graphclust import SCGCStar, SVDKMeans
+from graphclust.data import GraphInputWarning
+from graphclust.threads import effective_n_jobs, limit_threads
+
+_TINY = {"max_epochs": 2, "pretrain_epochs": 1, "hidden_dims": (8,), "embedding_dim": 4}
+
+
+def _blas_limits() -> list:
+    return [pool["num_threads"] for pool in threadpool_info()]
+
+
+@pytest.fixture
+def two_torch_threads():
+    """Run the test with torch set to 2 threads (a caller's setting), restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_effective_n_jobs_has_scikit_learns_meaning(monkeypatch):
+    monkeypatch.setattr("graphclust.threads._cpu_count", lambda: 8)
+    assert [effective_n_jobs(n) for n in (None, 1, 3, -1, -2, -8, -100)] == [1, 1, 3, 8, 7,
+                                                                             1, 1]
+
+
+@pytest.mark.parametrize(("value", "error"), [(0, ValueError), (1.5, TypeError),
+                                              (True, TypeError), ("2", TypeError)])
+def test_effective_n_jobs_refuses_bad_values(value, error):
+    with pytest.raises(error, match="n_jobs"):
+        effective_n_jobs(value)
+
+
+def test_limit_threads_restores_the_callers_setting_also_on_error(two_torch_threads):
+    blas_before = _blas_limits()
+    with pytest.raises(RuntimeError, match="boom"), limit_threads(1) as threads:
+        assert threads == 1 and torch.get_num_threads() == 1
+        assert all(limit == 1 for limit in _blas_limits())
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == 2
+    assert _blas_limits() == blas_before
+
+
+@pytest.mark.parametrize("n_jobs", [None, 1, 3])
+def test_fit_and_predict_run_with_n_jobs_threads(n_jobs, two_torch_threads, monkeypatch):
+    seen = []
+    original_fit, original_assign = SCGCStar._fit_graph, SCGCStar._assign
+
+    def fit_graph(self, *args):
+        seen.append(("fit", torch.get_num_threads()))
+        return original_fit(self, *args)
+
+    def assign(self, *args):
+        seen.append(("predict", torch.get_num_threads()))
+        return original_assign(self, *args)
+
+    monkeypatch.setattr(SCGCStar, "_fit_graph", fit_graph)
+    monkeypatch.setattr(SCGCStar, "_assign", assign)
+    x = np.random.default_rng(0).random((30, 5))
+    model = SCGCStar(n_clusters=2, random_state=0, n_jobs=n_jobs, **_TINY).fit(x)
+    model.predict(x)
+    expected = effective_n_jobs(n_jobs)
+    assert seen == [("fit", expected), ("predict", expected)]
+    assert torch.get_num_threads() == 2  # the caller's setting is back
+
+
+@pytest.mark.parametrize("estimator", [SCGCStar(n_clusters=2, n_jobs=0, **_TINY),
+                                       SVDKMeans(n_clusters=2, n_jobs="all")])
+def test_bad_n_jobs_is_refused_at_fit(estimator):
+    with pytest.raises((ValueError, TypeError), match="n_jobs"):
+        estimator.fit(np.random.default_rng(0).random((20, 4)))
+
+
+@pytest.mark.parametrize("method", ["fit", "fit_predict", "fit_transform"])
+def test_input_warnings_point_at_the_users_line(method):
+    x = np.random.default_rng(0).random((6, 3))
+    edges = np.array([[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0]])  # one direction only
+    model = SVDKMeans(n_clusters=2, n_components=2, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        getattr(model, method)(x, adjacency=edges)  # the line the warning must name
+    ours = [w for w in caught if issubclass(w.category, GraphInputWarning)]
+    assert len(ours) == 1 and ours[0].filename == __file__, [w.filename for w in ours]
