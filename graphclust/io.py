@@ -45,6 +45,7 @@ import graphclust
 from graphclust.estimators import MODELS
 from graphclust.io_checks import check_tensors, read_member
 from graphclust.io_params import decode_param, encode_param
+from graphclust.threads import effective_n_jobs
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_BYTES", "load", "save"]
 
@@ -272,6 +273,11 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
         estimator = MODELS[name](**params)
     except TypeError as error:
         raise ValueError(f"{path} has parameters {name!r} does not take: {error}") from None
+    try:
+        # Checked here, not at the first predict: the thread count comes from the file too.
+        effective_n_jobs(estimator.n_jobs)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: member {_HEADER}: {error}") from None
     try:
         estimator._restore(tensors, header["fitted"])
     except (KeyError, RuntimeError, TypeError, ValueError) as error:

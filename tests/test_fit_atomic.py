@@ -8,7 +8,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-import graphclust.estimators.svd_kmeans as svd_module
+import graphclust.estimators.kmeans_baseline as baseline_module
 from graphclust import SCGCStar, SVDKMeans, load_dataset
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.io import load
@@ -73,7 +73,7 @@ def test_interrupted_refit_keeps_the_previous_model(karate, other_data, monkeypa
 
 def test_interrupted_first_fit_leaves_an_unfitted_estimator(other_data, monkeypatch):
     model = SVDKMeans(2, n_components=3, random_state=0)
-    _fail_on_call(monkeypatch, svd_module, "kmeans", KeyboardInterrupt())
+    _fail_on_call(monkeypatch, baseline_module, "kmeans", KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         model.fit(other_data)
     assert _fitted_state(model) == {}
