@@ -35,7 +35,7 @@ __all__ = ["PRETRAIN_MODES", "START_EROSION", "StartStage"]
 PRETRAIN_MODES = ("linear", "contrastive", "autoencoder", "none")
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
-#: (benchmarks/results/notes.md, "The held-out stop of the start").
+#: (benchmarks/results/notes.md, "A label-free length for the start").
 START_EROSION = 0.1
 
 

@@ -40,12 +40,20 @@ def npz_file(root: str | Path, name: str) -> Path:
     return Path(root) / folder / pyg_name / "raw" / archive
 
 
-def _csr(arrays: np.lib.npyio.NpzFile, prefix: str, path: Path) -> sp.csr_matrix:
+def _member(arrays: np.lib.npyio.NpzFile, name: str, path: Path) -> np.ndarray:
+    """One numeric member; a missing or pickled one is a ``ValueError`` naming the file."""
+    if name not in arrays.files:
+        raise ValueError(f"{path}: missing member {name!r}")
     try:
-        data, indices, indptr, shape = (arrays[f"{prefix}_{part}"] for part in _CSR_PARTS)
-    except KeyError as err:
-        raise ValueError(f"{path}: missing member {err.args[0]!r} of the sparse "
-                         f"'{prefix}' matrix") from None
+        return arrays[name]
+    except ValueError as err:  # numpy refuses object arrays with allow_pickle=False
+        raise ValueError(f"{path}: member {name!r} cannot be read without pickle ({err})") \
+            from err
+
+
+def _csr(arrays: np.lib.npyio.NpzFile, prefix: str, path: Path) -> sp.csr_matrix:
+    data, indices, indptr, shape = (_member(arrays, f"{prefix}_{part}", path)
+                                    for part in _CSR_PARTS)
     if shape.shape != (2,) or not np.issubdtype(shape.dtype, np.integer):
         raise ValueError(f"{path}: '{prefix}_shape' must hold two integers, got {shape!r}")
     try:
@@ -90,17 +98,10 @@ def read_npz(path: str | Path) -> Data:
         with np.load(path, allow_pickle=False) as arrays:
             adjacency = _csr(arrays, "adj", path)
             attributes = _csr(arrays, "attr", path)
-            if "labels" not in arrays.files:
-                raise ValueError(f"{path}: missing member 'labels'")
-            labels = arrays["labels"]
+            labels = _member(arrays, "labels", path)
     except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise ValueError(f"{path}: not a readable .npz archive ({err}); restore the file "
                          "from its source") from err
-    except ValueError as err:
-        if str(err).startswith(str(path)):
-            raise
-        # numpy refuses object arrays with allow_pickle=False: say which file.
-        raise ValueError(f"{path}: a member cannot be read without pickle ({err})") from err
     n = adjacency.shape[0]
     if adjacency.shape != (n, n) or attributes.shape[0] != n or labels.shape != (n,):
         raise ValueError(
