@@ -11,15 +11,13 @@ time-out only catches a hang.
 from __future__ import annotations
 
 import html
-import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("gallery", ROOT / "docs" / "gallery.py")
-gallery = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gallery)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
+import gallery  # noqa: E402  (docs/gallery.py, the examples' runner)
 
 # Script -> text its output must contain.
 CASES = {
