@@ -7,8 +7,9 @@ repository path (``../benchmarks/results/quality.md``, ``docs/user-guide.md``). 
   under ``benchmarks/results/`` (at the same path, with an index page per folder) and the
   examples gallery (``docs/gallery.py`` runs each example; its output is on its page);
 - rewrites each relative link from its repository path to the site path of the page that
-  carries that file, so a link to a file the site does not carry stays broken and fails
-  the strict build;
+  carries that file; a link to a repository file the site does not carry (source code, a
+  script) becomes its path as code, and a link to a file that does not exist is left for
+  the strict build to fail on;
 - shows the Sphinx roles of the docstrings (``:class:`SCGC```) as plain code.
 """
 
@@ -119,27 +120,31 @@ def on_files(files: Files, config) -> Files:
     return files
 
 
-def _site_link(page_site_path: str, target: str) -> str:
-    """``target``, a link in the page's repository file, as a link between site pages."""
-    if re.match(r"[a-z][a-z0-9+.-]*:|#|/", target):
-        return target  # an address, an anchor on the same page, or a site-absolute path
-    path, hash_, fragment = target.partition("#")
+def _site_link(page_site_path: str, link: re.Match) -> str:
+    """A link of the page's repository file (``[text](target)``) as a link between site
+    pages; a link to a repository file the site does not carry (source code, a script)
+    becomes its text and path as code, since the site has nothing to link to."""
+    text, target = link.group(1), link.group(2)
     repo_page = _REPO_PATH.get(page_site_path)
-    if repo_page is None:
-        return target
+    if repo_page is None or re.match(r"[a-z][a-z0-9+.-]*:|#|/", target):
+        return link.group(0)  # an address, an anchor on the same page, a site-absolute path
+    path, hash_, fragment = target.partition("#")
     repo_target = posixpath.normpath(posixpath.join(posixpath.dirname(repo_page), path))
     if path.endswith("/") or (ROOT / repo_target).is_dir():
         repo_target += "/"
     site_target = _SITE_PATH.get(repo_target)
     if site_target is None:
-        return target  # not carried by the site: MkDocs reports the broken link
+        if text.startswith("!") or not (ROOT / repo_target).exists():
+            return link.group(0)  # a missing file: MkDocs reports the broken link
+        name = repo_target.rstrip("/")
+        shown = text[1:-2]  # [text](
+        return shown if posixpath.basename(name) in shown else f"{shown} (`{name}`)"
     relative = posixpath.relpath(site_target, posixpath.dirname(page_site_path) or ".")
-    return relative + hash_ + fragment
+    return text + relative + hash_ + fragment + link.group(3)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    return _LINK.sub(lambda m: m.group(1) + _site_link(page.file.src_uri, m.group(2))
-                     + m.group(3), markdown)
+    return _LINK.sub(lambda link: _site_link(page.file.src_uri, link), markdown)
 
 
 def on_page_content(html: str, page, config, files) -> str:

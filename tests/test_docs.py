@@ -77,3 +77,21 @@ def test_readme_transcripts_match_a_fresh_run():
         fresh = transcripts.run(command)
         assert transcripts.without_timings(body) == transcripts.without_timings(fresh), (
             f"README transcript of {command!r} is stale: run python docs/transcripts.py")
+
+
+def test_site_links_follow_the_repository_paths():
+    hooks = _script("hooks")
+    hooks._REPO_PATH.update({"results.md": "docs/results.md", "index.md": "README.md"})
+    hooks._SITE_PATH.update({"docs/results.md": "results.md",
+                             "benchmarks/results/quality.md": "benchmarks/results/quality.md"})
+
+    def link(page: str, markdown: str) -> str:
+        return hooks._LINK.sub(lambda match: hooks._site_link(page, match), markdown)
+
+    assert link("index.md", "[r](docs/results.md#dblp)") == "[r](results.md#dblp)"
+    assert (link("results.md", "[q](../benchmarks/results/quality.md)")
+            == "[q](benchmarks/results/quality.md)")
+    assert link("results.md", "[the loader](../graphclust/io.py)") == (
+        "the loader (`graphclust/io.py`)")  # source code: not in the site
+    assert link("results.md", "[gone](../nosuch.md)") == "[gone](../nosuch.md)"  # fails the build
+    assert link("results.md", "[web](https://example.org)") == "[web](https://example.org)"
