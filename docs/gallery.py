@@ -67,18 +67,26 @@ def run(script: str, workdir: Path) -> ExampleRun:
     return ExampleRun(script, result.stdout, sorted(workdir.rglob("*.png")))
 
 
-def title_and_text(script: str) -> tuple[str, str]:
-    """The example's docstring as a title and Markdown text (reST literals made code)."""
+_DOCSTRING = re.compile(r'\s*r?"""(.*?)"""\n*', re.DOTALL)
+
+
+def _docstring_and_code(script: str) -> tuple[str, str]:
     source = (EXAMPLES / script).read_text()
-    match = re.match(r'\s*(?:r?"""|r?\'\'\')(.*?)(?:"""|\'\'\')', source, re.DOTALL)
+    match = _DOCSTRING.match(source)
     if match is None:
         raise ValueError(f"examples/{script} has no docstring to title its gallery page")
-    # Markdown takes reST's ``literal`` as code too; one backtick reads the same.
-    first, _, rest = match.group(1).replace("``", "`").strip().partition("\n")
+    return match.group(1), source[match.end():].rstrip()
+
+
+def title_and_text(script: str) -> tuple[str, str]:
+    """The example's docstring as a plain title and Markdown text."""
+    # Markdown reads reST's ``literal`` as code too, and one backtick the same; a title
+    # (also a navigation entry) is plain text.
+    first, _, rest = _docstring_and_code(script)[0].replace("``", "`").strip().partition("\n")
     # reST's "text::" introduces an indented literal block; Markdown needs "text:" and
     # takes the indented block as code on its own.
     rest = re.sub(r"::\n", ":\n", rest.replace("\\\\", "\\"))
-    return first.rstrip("."), rest.strip()
+    return first.rstrip(".").replace("`", ""), rest.strip()
 
 
 def plot_uri(script: str, plot: Path) -> str:
@@ -89,9 +97,8 @@ def plot_uri(script: str, plot: Path) -> str:
 def page(script: str, example: ExampleRun | None) -> str:
     """Markdown of the gallery page of ``script``; ``example`` is None for one not run."""
     title, text = title_and_text(script)
-    source = (EXAMPLES / script).read_text().rstrip()
-    lines = [f"# {title}", "", text, "", f"Source: `examples/{script}`", "",
-             "```python", source, "```", "", "## Output", ""]
+    lines = [f"# {title}", "", text, "", f"Source (below its docstring): `examples/{script}`",
+             "", "```python", _docstring_and_code(script)[1], "```", "", "## Output", ""]
     if example is None:
         lines += [f"Not run when the documentation is built: {NOT_RUN[script]}."]
     else:

@@ -90,7 +90,7 @@ def _add_gallery(files: Files, config) -> None:
 def _heading(path: Path) -> str:
     """The first Markdown heading of a file, for its navigation entry."""
     match = re.search(r"^#\s+(.+)$", path.read_text(), re.MULTILINE)
-    return match.group(1).strip() if match else path.stem
+    return match.group(1).replace("`", "").strip() if match else path.stem
 
 
 def on_config(config):
@@ -105,7 +105,7 @@ def on_config(config):
           for path in sorted((ROOT / RESULTS).glob("*.md")))]}
     nav.append({"Examples": [
         "examples/index.md",
-        *({gallery.title_and_text(script)[0].replace("`", ""): f"examples/{Path(script).stem}.md"}
+        *({gallery.title_and_text(script)[0]: f"examples/{Path(script).stem}.md"}
           for script in gallery.scripts())]})
     return config
 
