@@ -18,7 +18,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs clean
+.PHONY: demo test lint docs transcripts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,16 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check graphclust tests benchmarks examples docs
 
-# The API reference (docs/api.md) from the docstrings, and the README's transcripts.
+# The documentation site into site/ (mkdocs.yml, strict: a warning fails the build): the
+# README as front page, the guides, the API reference from the docstrings, the benchmark
+# results with their plots, and the examples gallery (each example runs, one thread).
+# The test suite builds the same site (tests/conftest.py's built_site).
 docs: $(STAMP)
-	$(BIN)/python docs/make_api.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build
+
+# Rerun the README's command transcripts and write them in place (checked by the tests).
+transcripts: $(STAMP)
 	$(BIN)/python docs/transcripts.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

@@ -1,9 +1,11 @@
-"""Shared fixtures: the real data folder, a non-interactive matplotlib backend, and
-hypothesis settings that hold on a busy machine."""
+"""Shared fixtures: the real data folder, a non-interactive matplotlib backend,
+hypothesis settings that hold on a busy machine, and the built documentation site."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -33,3 +35,20 @@ def data_root() -> Path:
     if not root.is_dir():
         pytest.skip(f"real data folder {root} is absent (set GRAPHCLUST_DATA to use one)")
     return root
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The documentation site, built once per session as ``make docs`` builds it (strict:
+    any MkDocs warning fails). Building runs every example for the gallery, so the tests of
+    the docs and of the examples share this one build."""
+    root = Path(__file__).resolve().parents[1]
+    site = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
+                             str(root / "mkdocs.yml"), "--site-dir", str(site)],
+                            cwd=root, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"the documentation site does not build (make docs):\n{result.stderr[-5000:]}",
+                    pytrace=False)
+    return site

@@ -51,6 +51,8 @@ class DegreeKMeans(KMeansBaseline):
     n_jobs : int or None
         Threads for fit and predict, as in :class:`~graphclust.SVDKMeans`.
 
+    Notes
+    -----
     ``predict`` needs the graph (a node's degree is read from its edges).
     """
 

@@ -60,6 +60,8 @@ class SVDKMeans(KMeansBaseline):
     n_jobs : int or None
         CPU threads, as in :class:`graphclust.SCGCStar` (``None``: 1).
 
+    Notes
+    -----
     ``predict`` projects new rows without propagation (a graph-free approximation);
     ``labels_`` are the transductive result of ``fit``.
     """
