@@ -32,6 +32,8 @@ from benchmarks._machine import (
 
 SIZES = (1_000, 4_000, 16_000)
 TINY_SIZES = (200,)
+#: --tiny runs the first (model, start) only: one child process checks the whole path.
+TINY_RUNS = 1
 # (model, start): every model with the default linear start, and the message-passing ones
 # also with their own contrastive start (50 steps, the default before the linear start).
 RUNS = (("scgc-star", "linear"), ("mpnn-vn", "linear"), ("mpnn-vn", "contrastive"),
@@ -73,7 +75,7 @@ def main(argv=None) -> None:
         return
     rows = []
     for n_nodes in TINY_SIZES if args.tiny else SIZES:
-        for model, start in RUNS:
+        for model, start in RUNS[:TINY_RUNS] if args.tiny else RUNS:
             rows.append(json.loads(run_module(
                 "benchmarks.bench_graph_models_scaling", "--one", model, start, str(n_nodes),
                 "--threads", str(args.threads), *(["--tiny"] if args.tiny else []))))
