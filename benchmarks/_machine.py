@@ -8,13 +8,17 @@ Common options (:func:`script_parser`): ``--root`` (data root), ``--out`` (resul
 ``--datasets`` and ``--seeds`` where the script has them, ``--threads`` (torch CPU threads,
 one unless the script measured with more) and ``--tiny``: the same code on a tiny graph
 (karate, one seed, a few epochs) in seconds, so that ``tests/test_benchmark_scripts.py``
-catches a broken script; its numbers mean nothing. Every results file starts with
+catches a broken script; its numbers mean nothing, and the scripts that time each size in a
+fresh interpreter run it in their own process instead. Every results file starts with
 :func:`results_header`: the command, the machine, the load average and the date.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import io
 import os
 import resource
 import shlex
@@ -124,9 +128,18 @@ def fit_params(args: argparse.Namespace) -> dict:
     return dict(TINY_FIT) if args.tiny else {}
 
 
-def run_module(module: str, *arguments: str) -> str:
-    """Run ``python -m module arguments`` in a fresh interpreter (its peak memory is its
-    own) and return the last line it printed."""
+def run_module(module: str, *arguments: str, fresh: bool = True) -> str:
+    """Run ``python -m module arguments`` and return the last line it printed.
+
+    ``fresh``: in a new interpreter, so that its peak memory and thread settings are its
+    own; otherwise (``--tiny`` runs, which measure nothing and would spend seconds on
+    torch's import) the module's ``main`` runs in this process.
+    """
+    if not fresh:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            importlib.import_module(module).main(list(arguments))
+        return printed.getvalue().strip().splitlines()[-1]
     completed = subprocess.run([sys.executable, "-m", module, *arguments],
                                capture_output=True, text=True)
     if completed.returncode != 0:

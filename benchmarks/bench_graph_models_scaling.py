@@ -78,7 +78,8 @@ def main(argv=None) -> None:
         for model, start in RUNS[:TINY_RUNS] if args.tiny else RUNS:
             rows.append(json.loads(run_module(
                 "benchmarks.bench_graph_models_scaling", "--one", model, start, str(n_nodes),
-                "--threads", str(args.threads), *(["--tiny"] if args.tiny else []))))
+                "--threads", str(args.threads), *(["--tiny"] if args.tiny else []),
+                fresh=not args.tiny)))
             print(rows[-1], flush=True)
     lines = [*results_header("MPNN + VN vs graph transformer as the graph grows", args.command),
              f"SBM: 8 clusters, 64 features, average degree 10, homophily 0.6, feature signal "

@@ -69,8 +69,9 @@ def run_estimate(n_samples: int) -> dict[str, float]:
             "seconds": seconds * (n_samples / rows) ** 2, "rss": peak_rss_gib()}
 
 
-def _in_subprocess(mode: str, n_samples: int) -> dict[str, float]:
-    return json.loads(run_module("benchmarks.bench_knn", "--mode", mode, "--n", str(n_samples)))
+def _in_subprocess(mode: str, n_samples: int, args) -> dict[str, float]:
+    return json.loads(run_module("benchmarks.bench_knn", "--mode", mode, "--n", str(n_samples),
+                                 "--threads", str(args.threads), fresh=not args.tiny))
 
 
 def main(argv=None) -> None:
@@ -85,11 +86,11 @@ def main(argv=None) -> None:
 
     rows = []
     for n_samples in TINY_SIZES if args.tiny else SIZES:
-        estimate = _in_subprocess("estimate", n_samples)
+        estimate = _in_subprocess("estimate", n_samples, args)
         print(n_samples, "estimate", estimate, flush=True)
         full = None
         if estimate["seconds"] <= FULL_RUN_LIMIT_S:
-            full = _in_subprocess("full", n_samples)
+            full = _in_subprocess("full", n_samples, args)
             print(n_samples, "full", full, flush=True)
         rows.append((n_samples, estimate, full))
 

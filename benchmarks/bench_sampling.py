@@ -40,6 +40,8 @@ from graphclust.sampling import (
 
 #: What --tiny changes: a small graph and a few batches.
 TINY = {"num_nodes": 2_000, "batch_size": 64, "num_batches": 2}
+#: Walker steps per random-walk measurement (repeated calls until about this many).
+WALK_STEPS = 20_000_000
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -134,7 +136,8 @@ def main(argv=None) -> None:
     for num_walkers in walker_counts:
         starts = torch.randint(0, num_nodes, (num_walkers,), generator=generator, device=device)
         random_walks(csr, starts, args.order, generator)
-        repeats = max(1, 20_000_000 // (num_walkers * args.order))
+        walk_steps = WALK_STEPS // 1000 if args.tiny else WALK_STEPS
+        repeats = max(1, walk_steps // (num_walkers * args.order))
         seconds, _ = timed(
             lambda starts=starts, repeats=repeats: [
                 random_walks(csr, starts, args.order, generator) for _ in range(repeats)

@@ -58,7 +58,7 @@ def main(argv=None) -> None:
     rows = []
     for n_nodes in TINY_SIZES if args.tiny else SIZES:
         result = json.loads(run_module("benchmarks.bench_sbm", "--one", str(n_nodes),
-                                       "--threads", str(args.threads)))
+                                       "--threads", str(args.threads), fresh=not args.tiny))
         print(result, flush=True)
         rows.append(result)
 

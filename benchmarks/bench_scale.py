@@ -295,7 +295,7 @@ def main(argv=None) -> None:
         load_before = load_average()
         row = json.loads(run_module("benchmarks.bench_scale", "--one", str(n_nodes),
                                     "--threads", str(args.threads),
-                                    *(["--tiny"] if args.tiny else [])))
+                                    *(["--tiny"] if args.tiny else []), fresh=not args.tiny))
         row.update(load_before=load_before, load_after=load_average())
         print(json.dumps(row), flush=True)
         rows.append(row)
