@@ -1,14 +1,17 @@
-"""Shared fixtures: the real data folder, a non-interactive matplotlib backend, and
-hypothesis settings that hold on a busy machine."""
+"""Shared fixtures: the real data folder, a non-interactive matplotlib backend,
+hypothesis settings that hold on a busy machine, and the small graph of the sampling
+tests."""
 
 from __future__ import annotations
 
+import builtins
 import os
 from pathlib import Path
 
 import matplotlib
 import pytest
 from hypothesis import HealthCheck, settings
+from sampling_graphs import SMALL_EDGES, SMALL_NUM_NODES, dense_adjacency, symmetric_edge_index
 
 # Plots in tests must never need a display.
 matplotlib.use("Agg")
@@ -33,3 +36,29 @@ def data_root() -> Path:
     if not root.is_dir():
         pytest.skip(f"real data folder {root} is absent (set GRAPHCLUST_DATA to use one)")
     return root
+
+
+@pytest.fixture
+def cache_in_tmp(tmp_path, monkeypatch):
+    """The data set tests' setting: processed files go to a per-test cache, and nothing
+    may read stdin."""
+    monkeypatch.setenv("GRAPHCLUST_CACHE", str(tmp_path / "cache"))
+
+    def _no_prompt(*args):
+        raise AssertionError(f"a loader asked on stdin: {args}")
+
+    monkeypatch.setattr(builtins, "input", _no_prompt)
+
+
+@pytest.fixture
+def small_csr():
+    """The CSR of the 10-node graph of ``sampling_graphs.SMALL_EDGES``."""
+    from graphclust.sampling import CSRGraph
+
+    return CSRGraph.from_edge_index(symmetric_edge_index(SMALL_EDGES), SMALL_NUM_NODES)
+
+
+@pytest.fixture
+def small_adjacency():
+    """The dense adjacency matrix of the same graph."""
+    return dense_adjacency(symmetric_edge_index(SMALL_EDGES), SMALL_NUM_NODES)
