@@ -1,20 +1,18 @@
 """Summarise benchmarks/scgc_ablations.sh into benchmarks/results/ablations.md.
 
-    python benchmarks/ablation_table.py
+    python -m benchmarks.ablation_table [--runs benchmarks/results/ablations]
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_table import cell, read  # noqa: E402
+from benchmarks._machine import parse, script_parser, write_results
+from benchmarks.quality_table import cell, read
 
-ROOT = Path("benchmarks/results/ablations")
-SCRIPT = Path("benchmarks/scgc_ablations.sh")
+SCRIPT = Path(__file__).resolve().parent / "scgc_ablations.sh"
 
 
 def changes() -> dict[str, str]:
@@ -37,12 +35,17 @@ def measured_before(runs) -> bool:
     return any(name not in params for name in LATER_PARAMETERS)
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out=None, root=False)
+    parser.add_argument("--runs", type=Path, default=Path("benchmarks/results/ablations"),
+                        help="output folder of scgc_ablations.sh; the table goes beside it "
+                             "(default: %(default)s)")
+    args = parse(parser, argv, "benchmarks.ablation_table")
     lines = [
         "# SCGC* ablations: each default changed back, one at a time",
         "",
         "Made by `bash benchmarks/scgc_ablations.sh ../shared/data 3` then "
-        "`python benchmarks/ablation_table.py`. Final model, mean ± std over seeds 0-2; raw "
+        f"`{args.command}`. Final model, mean ± std over seeds 0-2; raw "
         "runs, commands, machine and date in `ablations/<name>/results.{csv,md}`.",
         "",
         "| run | change | DBLP ACC | DBLP NMI | DBLP ARI | Cora ACC | Cora NMI | Cora ARI |",
@@ -50,9 +53,9 @@ def main() -> None:
     ]
     older = False
     for name, change in changes().items():
-        if not (ROOT / name / "results.csv").is_file():
+        if not (args.runs / name / "results.csv").is_file():
             continue
-        runs = read(ROOT / name)
+        runs = read(args.runs / name)
         cells = [cell(runs[dataset, "scgc-star"], metric)
                  for dataset in ("dblp", "cora") for metric in ("acc", "nmi", "ari")]
         mark = " ¹" if measured_before(runs) else ""
@@ -64,9 +67,7 @@ def main() -> None:
                   "was applied to the start of that time (date in its `results.md`); "
                   "compare it with that time's defaults, 0.809 / 0.766 DBLP / Cora ACC "
                   "(`git log benchmarks/results/ablations/defaults`)."]
-    out = ROOT.parent / "ablations.md"
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_results(args.runs.parent / "ablations.md", lines)
 
 
 if __name__ == "__main__":

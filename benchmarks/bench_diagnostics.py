@@ -1,6 +1,6 @@
 """Layer diagnostics of SCGC* on DBLP and Cora: probing, information plane, weight statistics.
 
-    .venv/bin/python benchmarks/bench_diagnostics.py [--root ../shared/data] [--seed 0]
+    python -m benchmarks.bench_diagnostics [--root ../shared/data] [--seed 0]
 
 For each data set, SCGC* with its defaults is fitted once (``fitted``), and the same
 estimator with no training (``pretrain="none"``, ``max_epochs=0``: the encoder at its
@@ -15,15 +15,10 @@ are scored (:func:`~graphclust.extras.diagnostics.weight_statistics`). Writes
 
 from __future__ import annotations
 
-import argparse
-import shlex
-import sys
 import time
-from pathlib import Path
 
-from _machine import LOAD_NOTE, load_average, machine_info, write_results
-from _recipes import EXTRAS_RECIPE
-
+from benchmarks._machine import fit_params, parse, results_header, script_parser, write_results
+from benchmarks._recipes import EXTRAS_RECIPE
 from graphclust import SCGCStar, evaluate, load_dataset
 from graphclust.extras.diagnostics import (
     estimator_representations,
@@ -33,19 +28,19 @@ from graphclust.extras.diagnostics import (
 )
 
 BINS = (2, 8, 30)
-RESULTS = Path(__file__).resolve().parent / "results" / "extras" / "diagnostics.md"
 
 
 def _number(value: float, digits: int = 3) -> str:
     return "n/a" if value != value else f"{value:.{digits}f}"
 
 
-def diagnose(dataset: str, root: str, seed: int) -> list[str]:
+def diagnose(dataset: str, root: str, seed: int, tiny: dict) -> list[str]:
     graph = load_dataset(dataset, root)
     labels = graph.y.numpy()
     n_clusters = int(labels.max()) + 1
     start = time.perf_counter()
-    fitted = SCGCStar(n_clusters=n_clusters, random_state=seed, **EXTRAS_RECIPE).fit(graph)
+    fitted = SCGCStar(n_clusters=n_clusters, random_state=seed,
+                      **{**EXTRAS_RECIPE, **tiny}).fit(graph)
     seconds = time.perf_counter() - start
     initial = SCGCStar(n_clusters=n_clusters, random_state=seed, pretrain="none",
                        max_epochs=0).fit(graph)
@@ -95,22 +90,16 @@ def diagnose(dataset: str, root: str, seed: int) -> list[str]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default="../shared/data")
-    parser.add_argument("--datasets", default="dblp,cora")
+    parser = script_parser(__doc__, out="benchmarks/results/extras/diagnostics.md",
+                           datasets="dblp,cora")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    command = ".venv/bin/python benchmarks/bench_diagnostics.py " + shlex.join(
-        argv if argv is not None else sys.argv[1:])
-    sections = [line for dataset in args.datasets.split(",")
-                for line in diagnose(dataset, args.root, args.seed)]
-    machine = machine_info()
-    lines = ["# Layer diagnostics of SCGC* (probing, information plane, weights)", "",
-             f"Command: `{command}`; date {machine['date']}; one seed ({args.seed}).", "",
-             "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())
-             + f"; load average at the end {load_average()}. " + LOAD_NOTE, "",
-             "`initial`: the encoder at its random initialisation (SCGC* with "
-             "`pretrain=\"none\", max_epochs=0`); `fitted`: SCGC* with its defaults. "
+    args = parse(parser, argv, "benchmarks.bench_diagnostics")
+    sections = [line for dataset in args.datasets
+                for line in diagnose(dataset, args.root, args.seed, fit_params(args))]
+    lines = [*results_header("Layer diagnostics of SCGC* (probing, information plane, weights)",
+                             args.command),
+             f"One seed ({args.seed}). `initial`: the encoder at its random initialisation "
+             "(SCGC* with `pretrain=\"none\", max_epochs=0`); `fitted`: SCGC* with its defaults. "
              "Layers: `input` = the transformed features the encoder reads, `layers.0` = the "
              "hidden layer after ReLU, `layers.1` = the embedding (its probe is k-means on "
              "the normalised embedding). Probing: k-means (10 restarts, seeded) on each "
@@ -121,7 +110,7 @@ def main(argv=None) -> None:
              "redundancy = mean |cos| between distinct rows; SV entropy and variance "
              "entropy = normalised entropies of the squared singular values of W and of W "
              "with centred rows (1 = spread evenly, 0 = rank one).", "", *sections]
-    write_results(RESULTS, lines)
+    write_results(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # Issue 6: the MPNN + virtual node and graph-transformer baselines, trained with SCGC*'s
 # objective and default parameters, 10 seeds, final model, on the data sets of the quality
 # table (SCGC / SCGC* rows come from bench_quality.sh, same code and defaults), then the
-# cost of both as the graph grows (bench_graph_models_scaling.py).
+# cost of both as the graph grows (benchmarks.bench_graph_models_scaling).
 #   bash benchmarks/bench_graph_models.sh [DATA_ROOT]
 # One thread per process keeps the timings comparable on a shared 2-core machine.
 set -euo pipefail
@@ -19,5 +19,5 @@ done
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done  # both finish before we fail
 [ "$status" -eq 0 ]
-python benchmarks/bench_graph_models_scaling.py
-python benchmarks/graph_models_table.py --root "$ROOT"
+python -m benchmarks.bench_graph_models_scaling
+python -m benchmarks.graph_models_table

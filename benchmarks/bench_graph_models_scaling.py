@@ -10,42 +10,48 @@ ACC/NMI, fit time, seconds per training epoch, parameters and peak resident memo
 (MLP encoder, no message passing at all) is the reference. Each run is a fresh subprocess,
 so its peak memory is its own.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_graph_models_scaling.py
+    python -m benchmarks.bench_graph_models_scaling
 
 writes benchmarks/results/graph_models/scaling.md.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-from _machine import LOAD_NOTE, load_average, machine_info, peak_rss_gib, write_results
+from benchmarks._machine import (
+    TINY_FIT,
+    parse,
+    peak_rss_gib,
+    results_header,
+    run_module,
+    script_parser,
+    write_results,
+)
 
 SIZES = (1_000, 4_000, 16_000)
+TINY_SIZES = (200,)
+#: --tiny runs the first (model, start) only: one child process checks the whole path.
+TINY_RUNS = 1
 # (model, start): every model with the default linear start, and the message-passing ones
 # also with their own contrastive start (50 steps, the default before the linear start).
 RUNS = (("scgc-star", "linear"), ("mpnn-vn", "linear"), ("mpnn-vn", "contrastive"),
         ("graph-transformer", "linear"), ("graph-transformer", "contrastive"))
 STARTS = {"linear": {}, "contrastive": {"pretrain": "contrastive", "pretrain_epochs": 50}}
 MAX_EPOCHS = 30
-RESULTS = Path(__file__).resolve().parent / "results" / "graph_models" / "scaling.md"
 
 
-def run_one(model: str, start: str, n_nodes: int) -> dict:
-    from graphclust import MODELS as REGISTRY
+def run_one(model: str, start: str, n_nodes: int, tiny: bool) -> dict:
     from graphclust import evaluate
-    from graphclust.benchmark import count_parameters
+    from graphclust.benchmark import build_estimator, count_parameters
     from graphclust.data import make_sbm
 
     graph = make_sbm(n_nodes, 8, 64, avg_degree=10, homophily=0.6, feature_signal=0.5,
                      random_state=0)
     before = peak_rss_gib()
-    estimator = REGISTRY[model](8, max_epochs=MAX_EPOCHS, random_state=0, **STARTS[start])
+    params = {"max_epochs": MAX_EPOCHS, **STARTS[start], **(TINY_FIT if tiny else {})}
+    estimator = build_estimator(model, params, n_clusters=8, random_state=0)
     began = time.perf_counter()
     estimator.fit(graph)
     seconds = time.perf_counter() - began
@@ -58,28 +64,24 @@ def run_one(model: str, start: str, n_nodes: int) -> dict:
             "peak_rss_gib": peak_rss_gib(), "rss_before_fit_gib": before}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/graph_models/scaling.md",
+                           root=False)
     parser.add_argument("--one", nargs=3, metavar=("MODEL", "START", "N"),
                         help="internal: run one model and start at one size, print JSON")
-    args = parser.parse_args()
+    args = parse(parser, argv, "benchmarks.bench_graph_models_scaling")
     if args.one is not None:
-        print(json.dumps(run_one(args.one[0], args.one[1], int(args.one[2]))))
+        print(json.dumps(run_one(args.one[0], args.one[1], int(args.one[2]), args.tiny)))
         return
     rows = []
-    for n_nodes in SIZES:
-        for model, start in RUNS:
-            completed = subprocess.run(
-                [sys.executable, __file__, "--one", model, start, str(n_nodes)],
-                capture_output=True, text=True, check=True)
-            rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    for n_nodes in TINY_SIZES if args.tiny else SIZES:
+        for model, start in RUNS[:TINY_RUNS] if args.tiny else RUNS:
+            rows.append(json.loads(run_module(
+                "benchmarks.bench_graph_models_scaling", "--one", model, start, str(n_nodes),
+                "--threads", str(args.threads), *(["--tiny"] if args.tiny else []),
+                fresh=not args.tiny)))
             print(rows[-1], flush=True)
-    machine = machine_info()
-    lines = ["# MPNN + VN vs graph transformer as the graph grows", "",
-             "Command: `OMP_NUM_THREADS=1 .venv/bin/python "
-             "benchmarks/bench_graph_models_scaling.py`", "",
-             "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())
-             + f"; load average at the end {load_average()}. {LOAD_NOTE}", "",
+    lines = [*results_header("MPNN + VN vs graph transformer as the graph grows", args.command),
              f"SBM: 8 clusters, 64 features, average degree 10, homophily 0.6, feature signal "
              f"0.5; full batch, defaults except max_epochs={MAX_EPOCHS}, seed 0. Start "
              "`linear`: the default (`pretrain=\"linear\"`, 200 steps); `contrastive`: "
@@ -93,7 +95,7 @@ def main() -> None:
     lines += [f"| {r['n_nodes']} | {r['model']} | {r['start']} | {r['acc']:.3f} | {r['nmi']:.3f} | "
               f"{r['fit_seconds']:.1f} | {r['seconds_per_step']:.3f} | {r['epochs']} | "
               f"{r['parameters']} | {r['peak_rss_gib']:.2f} |" for r in rows]
-    write_results(RESULTS, lines + [""])
+    write_results(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -1,34 +1,40 @@
 """Time and memory of the exact blocked kNN graph (graphclust.data.knn_graph) on the CPU.
 
-For every size the cost is first estimated from a few query blocks (all candidates, a fixed
-set of query rows), then the full graph is built only if the estimate fits the time limit.
-Each measurement runs in a fresh subprocess so that its peak resident memory is its own.
+For every size the cost is first estimated from the neighbours of the first
+``ESTIMATE_ROWS`` points among themselves (``knn_indices``: the same tiles, fewer of them),
+scaled by the number of pairs; the full graph is built only if the estimate fits the time
+limit. Each measurement runs in a fresh subprocess so that its peak resident memory is its
+own.
 
-    .venv/bin/python benchmarks/bench_knn.py
+    python -m benchmarks.bench_knn
 
 writes benchmarks/results/knn.md.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import torch
-from _machine import LOAD_NOTE, load_average, machine_info, peak_rss_gib, write_results
+
+from benchmarks._machine import (
+    parse,
+    peak_rss_gib,
+    results_header,
+    run_module,
+    script_parser,
+    write_results,
+)
 
 SIZES = (100_000, 300_000, 1_000_000)
+TINY_SIZES = (2_000,)
 N_FEATURES = 64
 K = 10
 METRIC = "cosine"
-ESTIMATE_BLOCKS = 2
+ESTIMATE_ROWS = 20_000
 FULL_RUN_LIMIT_S = 15 * 60
-RESULTS = Path(__file__).resolve().parent / "results" / "knn.md"
 
 
 def _features(n_samples: int) -> torch.Tensor:
@@ -47,90 +53,64 @@ def run_full(n_samples: int) -> dict[str, float]:
 
 
 def run_estimate(n_samples: int) -> dict[str, float]:
-    """Neighbours of the first ESTIMATE_BLOCKS query blocks against all points, extrapolated.
+    """The kNN of the first ESTIMATE_ROWS points among themselves, scaled to n points.
 
-    Uses the module's internal per-block routine, which is exactly what knn_indices runs for
-    each block of query rows; every block costs the same on this data (Gaussian rows).
+    An exact search scores every pair of points in tiles of the same size, so its time
+    grows with the number of pairs: ``(n / rows) ** 2`` times the measured one.
     """
-    from graphclust.data import knn
+    from graphclust.data.knn import knn_indices
 
-    features = _features(n_samples)
+    rows = min(n_samples, ESTIMATE_ROWS)
+    features = _features(n_samples)[:rows]
     start = time.perf_counter()
-    features = knn._as_feature_tensor(features, None)
-    block_size = knn._resolve_block_size(None, n_samples, N_FEATURES, features.element_size())
-    operands = knn._prepare_operands(features, METRIC)
-    setup_seconds = time.perf_counter() - start
-    query_rows = min(n_samples, ESTIMATE_BLOCKS * block_size)
-    start = time.perf_counter()
-    with torch.no_grad():
-        for row in range(0, query_rows, block_size):
-            knn._query_block_neighbours(
-                operands, row, min(row + block_size, query_rows), K, block_size
-            )
-    block_seconds = time.perf_counter() - start
-    return {
-        "block_size": block_size,
-        "query_rows": query_rows,
-        "measured_seconds": setup_seconds + block_seconds,
-        "seconds": setup_seconds + block_seconds * n_samples / query_rows,
-        "rss": peak_rss_gib(),
-    }
+    knn_indices(features, K, METRIC)
+    seconds = time.perf_counter() - start
+    return {"query_rows": rows, "measured_seconds": seconds,
+            "seconds": seconds * (n_samples / rows) ** 2, "rss": peak_rss_gib()}
 
 
-def _in_subprocess(mode: str, n_samples: int) -> dict[str, float]:
-    completed = subprocess.run(
-        [sys.executable, __file__, "--mode", mode, "--n", str(n_samples)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(completed.stdout)
+def _in_subprocess(mode: str, n_samples: int, args) -> dict[str, float]:
+    return json.loads(run_module("benchmarks.bench_knn", "--mode", mode, "--n", str(n_samples),
+                                 "--threads", str(args.threads), fresh=not args.tiny))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/knn.md", root=False, threads=2)
     parser.add_argument("--mode", choices=["full", "estimate"], help="internal: one run")
     parser.add_argument("--n", type=int, help="internal: number of points")
-    args = parser.parse_args()
-    torch.set_num_threads(2)
+    args = parse(parser, argv, "benchmarks.bench_knn")
     if args.mode is not None:
         run = run_full if args.mode == "full" else run_estimate
         print(json.dumps(run(args.n)))
         return
 
     rows = []
-    for n_samples in SIZES:
-        estimate = _in_subprocess("estimate", n_samples)
+    for n_samples in TINY_SIZES if args.tiny else SIZES:
+        estimate = _in_subprocess("estimate", n_samples, args)
         print(n_samples, "estimate", estimate, flush=True)
         full = None
         if estimate["seconds"] <= FULL_RUN_LIMIT_S:
-            full = _in_subprocess("full", n_samples)
+            full = _in_subprocess("full", n_samples, args)
             print(n_samples, "full", full, flush=True)
         rows.append((n_samples, estimate, full))
 
     lines = [
-        "# knn_graph benchmark",
-        "",
-        "Command: `.venv/bin/python benchmarks/bench_knn.py` (one subprocess per run, "
-        "`torch.set_num_threads(2)`).",
+        *results_header("knn_graph benchmark", args.command),
+        f"One subprocess per run, `torch.set_num_threads({args.threads})`.",
         "",
         f"Input: float32 `torch.randn(n, {N_FEATURES})` (seed 0); `knn_graph(X, k={K}, "
         f'metric="{METRIC}")`, exact, symmetric output, automatic block size.',
         "",
-        "| machine | |",
-        "|---|---|",
-        *(f"| {key} | {value} |" for key, value in machine_info().items()),
-        f"| load average after the run (1/5/15 min) | {load_average()} |",
-        "",
-        "Method: for each size the search is first run for the first "
-        f"{ESTIMATE_BLOCKS} blocks of query rows against all n points and the time is scaled by "
-        "n / rows (the *estimate*). The full graph is built when the estimate is at most "
+        "Method: for each size the search is first run on the first "
+        f"{ESTIMATE_ROWS:,} points (all of them below that) and the time is scaled by "
+        "(n / rows)², the number of pairs scored (the *estimate*). The full graph is built "
+        "when the estimate is at most "
         f"{FULL_RUN_LIMIT_S // 60} minutes; otherwise only the estimate is reported, "
         "**extrapolated, not measured**.",
         "",
-        "| n | pairs scored | block size | estimate rows | estimated time (s) "
+        "| n | pairs scored | estimate rows | estimated time (s) "
         "| full time (s) | edge entries | peak RSS (GiB) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n_samples, estimate, full in rows:
         if full is None:
@@ -140,14 +120,14 @@ def main() -> None:
             full_cell, edges_cell = f"{full['seconds']:.1f}", f"{full['edge_entries']:,}"
             rss_cell = f"{full['rss']:.2f}"
         lines.append(
-            f"| {n_samples:,} | {n_samples**2:.1e} | {estimate['block_size']:,} "
+            f"| {n_samples:,} | {n_samples**2:.1e} "
             f"| {estimate['query_rows']:,} | {estimate['seconds']:.1f} | {full_cell} "
             f"| {edges_cell} | {rss_cell} |"
         )
     largest, estimate, _ = rows[-1]
     lines += [
         "",
-        f"At n = {largest:,} the estimate measured {estimate['query_rows']:,} query rows in "
+        f"At n = {largest:,} the estimate measured {estimate['query_rows']:,} points in "
         f"{estimate['measured_seconds']:.1f} s and extrapolates to {estimate['seconds']:.0f} s "
         f"(about {math.ceil(estimate['seconds'] / 60)} minutes) for all rows. Memory of a full "
         f"run is the estimate run's plus the (n, k) int64 neighbour table and the temporaries of "
@@ -155,10 +135,9 @@ def main() -> None:
         f"({largest * K * 8 * 5 / 2**30:.1f} GiB at this size).",
         "Peak RSS includes the interpreter with torch imported and the input matrix "
         f"({N_FEATURES * 4} bytes per point).",
-        LOAD_NOTE,
         "",
     ]
-    write_results(RESULTS, lines)
+    write_results(args.out, lines)
 
 
 if __name__ == "__main__":

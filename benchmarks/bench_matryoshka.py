@@ -1,37 +1,33 @@
 """Clustering with embedding prefixes: matryoshka-trained SCGC* against plain SCGC*.
 
-    .venv/bin/python benchmarks/bench_matryoshka.py [--seeds 5] [--root ../shared/data]
+    python -m benchmarks.bench_matryoshka [--seeds 5] [--root ../shared/data]
 
 For every data set and seed, plain SCGC* (the extras recipe) and SCGC* with
 ``encoder=MatryoshkaMLPConfig()`` (the same MLP, contrastive loss averaged over the
 prefixes 2, 4, 8, 16, 32) are fitted; then k-means (``prefix_kmeans``: L2-normalised first
 ``d`` columns, 20 restarts, seeded like the fit) clusters the first ``d`` columns of each
 fitted embedding. The model's own labels (Student-t head on all 32 columns) are listed
-too. Writes ``benchmarks/results/extras/matryoshka_prefixes.{md,csv}``.
+too. Writes ``benchmarks/results/extras/matryoshka_prefixes.md`` (``--out``) and the
+per-seed rows beside it (``.csv``).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import shlex
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from _machine import LOAD_NOTE, load_average, machine_info, write_results
-from _recipes import EXTRAS_RECIPE
 
+from benchmarks._machine import fit_params, parse, results_header, script_parser, write_results
+from benchmarks._recipes import EXTRAS_RECIPE
 from graphclust import SCGCStar, evaluate, load_dataset
 from graphclust.extras.matryoshka import MatryoshkaMLPConfig, prefix_kmeans
 
 DIMS = (2, 4, 8, 16, 32)
 MODELS = {"plain": None, "matryoshka": MatryoshkaMLPConfig(dims=DIMS)}
-RESULTS = Path(__file__).resolve().parent / "results" / "extras"
 
 
-def run(datasets: list[str], seeds: int, root: str) -> list[dict]:
+def run(datasets: list[str], seeds: int, root: str, tiny: dict) -> list[dict]:
     rows = []
     for dataset in datasets:
         graph = load_dataset(dataset, root)
@@ -41,7 +37,8 @@ def run(datasets: list[str], seeds: int, root: str) -> list[dict]:
             for seed in range(seeds):
                 start = time.perf_counter()
                 estimator = SCGCStar(n_clusters=n_clusters, encoder=encoder,
-                                     random_state=seed, **EXTRAS_RECIPE).fit(graph)
+                                     random_state=seed,
+                                     **{**EXTRAS_RECIPE, **tiny}).fit(graph)
                 seconds = time.perf_counter() - start
                 rows.append({"dataset": dataset, "model": model, "seed": seed,
                              "clustering": "head", "dims": 32, "train_seconds": seconds,
@@ -80,28 +77,20 @@ def table(rows: list[dict], datasets: list[str], key: str) -> list[str]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--root", default="../shared/data")
-    parser.add_argument("--datasets", default="dblp,cora")
-    args = parser.parse_args(argv)
-    datasets = args.datasets.split(",")
-    command = ".venv/bin/python benchmarks/bench_matryoshka.py " + shlex.join(
-        argv if argv is not None else sys.argv[1:])
-    rows = run(datasets, args.seeds, args.root)
-
-    csv_path = RESULTS / "matryoshka_prefixes.csv"
+    parser = script_parser(__doc__, out="benchmarks/results/extras/matryoshka_prefixes.md",
+                           datasets="dblp,cora", seeds=5)
+    args = parse(parser, argv, "benchmarks.bench_matryoshka")
+    datasets = args.datasets
+    rows = run(datasets, args.seeds, args.root, fit_params(args))
+    csv_path = args.out.with_suffix(".csv")
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with open(csv_path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    machine = machine_info()
-    lines = ["# Matryoshka prefixes: clustering with the first d embedding columns", "",
-             f"Command: `{command}`; date {machine['date']}; seeds 0-{args.seeds - 1}, "
-             "mean ± std. Per-seed rows: `matryoshka_prefixes.csv`.", "",
-             "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())
-             + f"; load average at the end {load_average()}. " + LOAD_NOTE, "",
+    lines = [*results_header("Matryoshka prefixes: clustering with the first d embedding "
+                             "columns", args.command),
+             f"Seeds 0-{args.seeds - 1}, mean ± std. Per-seed rows: `{csv_path.name}`.", "",
              "Models: `plain` = SCGC* (MLP features-256-32) under the extras recipe "
              "(`benchmarks/_recipes.py`: 50-step contrastive start); `matryoshka` = the "
              "same with `encoder=MatryoshkaMLPConfig(dims=(2, 4, 8, 16, 32))` (contrastive "
@@ -114,7 +103,7 @@ def main(argv=None) -> None:
              "Train seconds per fit (mean): " + ", ".join(
                  f"{d}/{m} {_fit_seconds(rows, d, m):.1f}" for d in datasets for m in MODELS)
              + ".", ""]
-    write_results(RESULTS / "matryoshka_prefixes.md", lines)
+    write_results(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -15,28 +15,29 @@ training loss (``beta KL + alpha contrastive`` of the last epoch).
 
 Usage::
 
-    python benchmarks/bench_mup.py --root ../shared/data
+    python -m benchmarks.bench_mup --root ../shared/data
 """
 
 from __future__ import annotations
 
-import argparse
-import shlex
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
-from _recipes import EXTRAS_RECIPE  # noqa: E402
+from benchmarks._machine import (
+    TINY_DATASET,
+    fit_params,
+    parse,
+    results_header,
+    script_parser,
+    write_results,
+)
+from benchmarks._recipes import EXTRAS_RECIPE
+from graphclust import SCGCStar, evaluate, load_dataset
+from graphclust.extras.mup import MuPMLPConfig
+from graphclust.nn import MLPConfig
 
-from graphclust import SCGCStar, evaluate, load_dataset  # noqa: E402
-from graphclust.extras.mup import MuPMLPConfig  # noqa: E402
-from graphclust.nn import MLPConfig  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
 PRETRAIN_RATIO = 1e-3 / 3e-4  # the contrastive start's pretrain_lr ("auto": 1e-3) / lr
 
 
@@ -59,7 +60,8 @@ def run(graph, parametrisation: str, width: int, eta: float, seed: int, args) ->
     estimator = SCGCStar(n_clusters=n_clusters, random_state=seed, lr=eta,
                          max_epochs=args.max_epochs, tol=0.0,
                          encoder=encoder_config(parametrisation, width, args.base_width),
-                         **{**EXTRAS_RECIPE, "pretrain_lr": eta * PRETRAIN_RATIO})
+                         **{**EXTRAS_RECIPE, "pretrain_lr": eta * PRETRAIN_RATIO,
+                            **args.tiny_start})
     start = time.perf_counter()
     estimator.fit(graph)
     seconds = time.perf_counter() - start
@@ -74,14 +76,10 @@ def _mean(rows, key):
     return float(np.mean([row[key] for row in rows]))
 
 
-def write_report(path: Path, rows: list[dict], args, command: str) -> None:
+def write_report(path: Path, rows: list[dict], args) -> None:
     lrs, widths = args.lrs, args.widths
-    machine = machine_info()
     lines = [
-        "# muP learning-rate transfer on Cora (SCGC*)", "",
-        f"Command: `{command}`; {machine['date']}.", "",
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())
-        + f"; load average at the end {load_average()}. " + LOAD_NOTE, "",
+        *results_header(f"muP learning-rate transfer on {args.dataset} (SCGC*)", args.command),
         f"Encoder features-width-32 (one hidden layer): SP = `MLPConfig(hidden_dims=(width,))`, "
         f"muP = `MuPMLPConfig(hidden_dims=(width,), base_width={args.base_width})`. Each run: "
         f"50 contrastive start steps at `pretrain_lr = lr * 10/3`, then exactly "
@@ -115,23 +113,23 @@ def write_report(path: Path, rows: list[dict], args, command: str) -> None:
     lines += [f"| {r['parametrisation']} | {r['width']} | {r['lr']:g} | {r['seed']} "
               f"| {r['acc']:.3f} | {r['nmi']:.3f} | {r['loss']:.4f} | {r['seconds']:.1f} |"
               for r in rows]
-    write_results(path, lines + [""])
+    write_results(path, lines)
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default="../shared/data")
+    parser = script_parser(__doc__, out="benchmarks/results/extras/mup_sweep.md", seeds=1)
     parser.add_argument("--widths", type=_ints, default=[64, 256, 1024])
     parser.add_argument("--lrs", type=_floats, default=[1e-4, 3e-4, 1e-3, 3e-3])
-    parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--base-width", type=int, default=64)
     parser.add_argument("--max-epochs", type=int, default=50)
-    parser.add_argument("--out", default=str(HERE / "results" / "extras" / "mup_sweep.md"))
-    args = parser.parse_args(argv)
+    args = parse(parser, argv, "benchmarks.bench_mup")
+    args.dataset = TINY_DATASET if args.tiny else "cora"
+    args.tiny_start = {key: value for key, value in fit_params(args).items()
+                       if key == "pretrain_epochs"}
+    if args.tiny:
+        args.widths, args.lrs, args.max_epochs = [16], [1e-3], fit_params(args)["max_epochs"]
     args.seed_list = list(range(args.seeds))
-    command = "python benchmarks/bench_mup.py " + shlex.join(
-        argv if argv is not None else sys.argv[1:])
-    graph = load_dataset("cora", root=args.root)
+    graph = load_dataset(args.dataset, root=args.root)
     rows = []
     for parametrisation in ("SP", "muP"):
         for width in args.widths:
@@ -142,7 +140,7 @@ def main(argv=None) -> None:
                     print(f"{parametrisation} width {width} lr {lr:g} seed {seed}: "
                           f"ACC {row['acc']:.3f} loss {row['loss']:.4f} "
                           f"({row['seconds']:.1f} s)", flush=True)
-    write_report(Path(args.out), rows, args, command)
+    write_report(args.out, rows, args)
 
 
 if __name__ == "__main__":

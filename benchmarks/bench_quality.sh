@@ -5,7 +5,7 @@
 #   bash benchmarks/bench_quality.sh [DATA_ROOT] [OUT] [all|baselines]
 # 10 seeds (5 on Photo and CS, whose fits take minutes; the SVD of CS's 6,805 features too). `baselines` runs only the two
 # no-training baselines (seconds a fit). One thread per process keeps the timings
-# comparable on a shared 2-core machine. Then: python benchmarks/quality_table.py [OUT]
+# comparable on a shared 2-core machine. Then: python -m benchmarks.quality_table [OUT]
 set -euo pipefail
 ROOT=${1:-../shared/data}
 OUT=${2:-benchmarks/results/quality}

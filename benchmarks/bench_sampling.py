@@ -7,28 +7,28 @@ markdown table with the command and the machine.
 
 Example
 -------
-    python benchmarks/bench_sampling.py --num-nodes 1000000 --avg-degree 25 \
-        --output benchmarks/results/sampling.md
+    python -m benchmarks.bench_sampling --num-nodes 1000000 --avg-degree 25 \
+        --out benchmarks/results/sampling.md
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import functools
 import os
-import platform
-import resource
-import shlex
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-import psutil
 import torch
 
+from benchmarks._machine import (
+    parse,
+    peak_rss_gib,
+    results_header,
+    script_parser,
+    write_results,
+)
 from graphclust.data.synthetic import make_sbm
 from graphclust.sampling import (
     CSRGraph,
@@ -38,9 +38,15 @@ from graphclust.sampling import (
     sample_positives,
 )
 
+#: What --tiny changes: a small graph and a few batches.
+TINY = {"num_nodes": 2_000, "batch_size": 64, "num_batches": 2}
+#: Walker steps per random-walk measurement (repeated calls until about this many).
+WALK_STEPS = 20_000_000
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = script_parser(__doc__.split("\n\n")[0], out="benchmarks/results/sampling.md",
+                           root=False)
     parser.add_argument("--num-nodes", type=int, default=1_000_000)
     parser.add_argument("--avg-degree", type=float, default=25.0)
     parser.add_argument("--batch-size", type=int, default=1024)
@@ -50,9 +56,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--num-batches", type=int, default=50, help="timed batches per test")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--output", type=Path, help="markdown file to write")
-    return parser.parse_args()
+    args = parse(parser, argv, "benchmarks.bench_sampling")
+    if args.tiny:
+        vars(args).update(TINY)
+    return args
 
 
 def synchronize(device: torch.device) -> None:
@@ -68,45 +75,12 @@ def timed(function: Callable[[], object], device: torch.device) -> tuple[float, 
     return time.perf_counter() - start, result
 
 
-def peak_rss_bytes() -> int:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def machine_description(device: torch.device) -> list[str]:
-    cpu_model = platform.processor() or "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    lines = [
-        f"CPU: {cpu_model}, {os.cpu_count()} logical cores "
-        f"(torch threads: {torch.get_num_threads()})",
-        f"RAM: {psutil.virtual_memory().total / 2**30:.1f} GiB",
-        f"Python {platform.python_version()}, torch {torch.__version__}, {platform.platform()}",
-    ]
-    threading_variables = [
-        f"{name}={os.environ[name]}"
-        for name in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")
-        if name in os.environ
-    ]
-    if threading_variables:
-        lines.append("Environment: " + " ".join(threading_variables))
-    if device.type == "cuda":
-        lines.append(f"GPU: {torch.cuda.get_device_name(device)}")
-    return lines
-
-
 def format_load(load: tuple[float, float, float]) -> str:
     return " / ".join(f"{value:.1f}" for value in load)
 
 
-def main() -> None:
-    args = parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+def main(argv=None) -> None:
+    args = parse_args(argv)
     device = torch.device(args.device)
     load_before = os.getloadavg()
     rows: list[tuple[str, str]] = []
@@ -158,10 +132,12 @@ def main() -> None:
         )
     )
 
-    for num_walkers in (args.batch_size * args.walks_per_seed, 1_000_000):
+    walker_counts = (args.batch_size * args.walks_per_seed,) + (() if args.tiny else (1_000_000,))
+    for num_walkers in walker_counts:
         starts = torch.randint(0, num_nodes, (num_walkers,), generator=generator, device=device)
         random_walks(csr, starts, args.order, generator)
-        repeats = max(1, 20_000_000 // (num_walkers * args.order))
+        walk_steps = WALK_STEPS // 1000 if args.tiny else WALK_STEPS
+        repeats = max(1, walk_steps // (num_walkers * args.order))
         seconds, _ = timed(
             lambda starts=starts, repeats=repeats: [
                 random_walks(csr, starts, args.order, generator) for _ in range(repeats)
@@ -196,34 +172,22 @@ def main() -> None:
             )
         )
 
-    rows.append(("peak RSS of the process", f"{peak_rss_bytes() / 2**30:.2f} GiB"))
+    rows.append(("peak RSS of the process", f"{peak_rss_gib():.2f} GiB"))
     if device.type == "cuda":
         peak_gpu = torch.cuda.max_memory_allocated(device) / 2**30
         rows.append(("peak GPU memory allocated", f"{peak_gpu:.2f} GiB"))
 
-    command = "python " + " ".join(shlex.quote(arg) for arg in sys.argv)
     report = [
-        "# Sampling throughput",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Date: {datetime.date.today().isoformat()}; device: {device}",
-        "",
-        *[f"- {line}" for line in machine_description(device)],
-        f"- Load average (1/5/15 min) at start: {format_load(load_before)}, at end: "
-        f"{format_load(os.getloadavg())}; other processes share the cores when it exceeds "
-        "the core count.",
+        *results_header("Sampling throughput", args.command, str(device)),
+        f"Load average (1/5/15 min) at start: {format_load(load_before)}.",
         "",
         "| measure | value |",
         "| --- | --- |",
         *[f"| {name} | {value} |" for name, value in rows],
         "",
     ]
-    text = "\n".join(report)
-    print(text)
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text)
+    print("\n".join(report))
+    write_results(args.out, report)
 
 
 if __name__ == "__main__":

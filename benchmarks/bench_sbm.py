@@ -2,35 +2,36 @@
 
 Each size runs in a fresh subprocess so that its peak resident memory is its own.
 
-    .venv/bin/python benchmarks/bench_sbm.py
+    python -m benchmarks.bench_sbm
 
 writes benchmarks/results/sbm.md.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import torch
-from _machine import LOAD_NOTE, load_average, machine_info, peak_rss_gib, write_results
+from benchmarks._machine import (
+    parse,
+    peak_rss_gib,
+    results_header,
+    run_module,
+    script_parser,
+    write_results,
+)
 
 SIZES = (10_000, 100_000, 1_000_000, 2_400_000)
+TINY_SIZES = (1_000,)
 N_CLUSTERS = 10
 N_FEATURES = 64
 AVG_DEGREE = 25
-RESULTS = Path(__file__).resolve().parent / "results" / "sbm.md"
 
 
 def run_one(n_nodes: int) -> dict[str, float]:
     """Generate one graph in this process and report its cost."""
     from graphclust.data.synthetic import make_sbm
 
-    torch.set_num_threads(2)
     baseline_gib = peak_rss_gib()
     start = time.perf_counter()
     data = make_sbm(n_nodes, N_CLUSTERS, N_FEATURES, AVG_DEGREE, random_state=0)
@@ -46,40 +47,27 @@ def run_one(n_nodes: int) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/sbm.md", root=False, threads=2)
     parser.add_argument("--one", type=int, help="internal: run a single size, print JSON")
-    args = parser.parse_args()
+    args = parse(parser, argv, "benchmarks.bench_sbm")
     if args.one is not None:
         print(json.dumps(run_one(args.one)))
         return
 
-    torch.set_num_threads(2)
     rows = []
-    for n_nodes in SIZES:
-        completed = subprocess.run(
-            [sys.executable, __file__, "--one", str(n_nodes)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        result = json.loads(completed.stdout)
+    for n_nodes in TINY_SIZES if args.tiny else SIZES:
+        result = json.loads(run_module("benchmarks.bench_sbm", "--one", str(n_nodes),
+                                       "--threads", str(args.threads), fresh=not args.tiny))
         print(result, flush=True)
         rows.append(result)
 
     lines = [
-        "# make_sbm benchmark",
-        "",
-        "Command: `.venv/bin/python benchmarks/bench_sbm.py` (one subprocess per size, "
-        "`torch.set_num_threads(2)`).",
+        *results_header("make_sbm benchmark", args.command),
+        f"One subprocess per size, `torch.set_num_threads({args.threads})`.",
         "",
         f"Graph: `make_sbm(n_nodes, n_clusters={N_CLUSTERS}, n_features={N_FEATURES}, "
         f"avg_degree={AVG_DEGREE}, homophily=0.8, random_state=0)`.",
-        "",
-        "| machine | |",
-        "|---|---|",
-        *(f"| {key} | {value} |" for key, value in machine_info().items()),
-        f"| load average after the run (1/5/15 min) | {load_average()} |",
         "",
         "| nodes | edge entries (both directions) | avg degree | intra-cluster fraction "
         "| time (s) | peak RSS (GiB) |",
@@ -96,10 +84,9 @@ def main() -> None:
         f"Peak RSS includes the interpreter with torch and torch_geometric imported "
         f"(about {rows[0]['import_rss_gib']:.2f} GiB before generating). Time covers "
         "labels, edges (sampling, symmetrising, sorting, de-duplicating) and features.",
-        LOAD_NOTE,
         "",
     ]
-    write_results(RESULTS, lines)
+    write_results(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,11 @@ Scale mode (default): for each ``make_sbm`` graph size, in a fresh subprocess (s
 peak resident memory is that size's own), time
 
 * graph generation;
-* ``fit`` with pre-training and training epochs, split into set-up plus pre-training,
-  the k-means start and training plus final encoding by time stamps taken when ``fit``
-  enters and leaves its k-means start; a second ``fit`` without epochs gives the set-up
-  and the final encoding, so the differences are the pre-training and training epochs;
+* ``fit`` with pre-training and training epochs, and two shorter fits of the same model:
+  without epochs (the set-up, the k-means start and the final encoding) and with the
+  pre-training epochs only; the differences are the pre-training and the training epochs;
+* the k-means start alone (:func:`graphclust.kmeans.kmeans` with the fit's ``n_init=20``
+  on the fitted embedding);
 * ``predict`` on the feature matrix;
 * ACC/NMI/ARI of the full run against the planted clusters.
 
@@ -17,31 +18,37 @@ inside the timed runs.
 Quality mode (``--quality``): DBLP, SCGC* with its defaults, full batch against
 ``batch_size=1024``, several seeds.
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/bench_scale.py
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/bench_scale.py --quality
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.bench_scale
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.bench_scale --quality
 
 Each mode writes its own section of benchmarks/results/scale.md (the other is kept).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import statistics
 import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import load_average, machine_info, peak_rss_gib  # noqa: E402
+from benchmarks._machine import (
+    TINY_DATASET,
+    TINY_FIT,
+    load_average,
+    machine_info,
+    parse,
+    peak_rss_gib,
+    run_module,
+    script_parser,
+)
 
 SIZES = (10_000, 100_000, 1_000_000, 2_400_000)
+TINY_SIZES = (500,)
 GRAPH = {"n_clusters": 10, "n_features": 64, "avg_degree": 25, "homophily": 0.6,
          "feature_signal": 0.2}
 # batch_size=1024 is the size the issue's DBLP quality goal names; an epoch costs
@@ -51,7 +58,6 @@ GRAPH = {"n_clusters": 10, "n_features": 64, "avg_degree": 25, "homophily": 0.6,
 ESTIMATOR = {"batch_size": 1024, "hidden_dims": (128,), "pretrain": "contrastive",
              "pretrain_epochs": 2, "max_epochs": 3, "tol": 0.0, "random_state": 0}
 THREADS = 2
-RESULTS = Path(__file__).resolve().parent / "results" / "scale.md"
 SECTION = {"scale": "## Scaling on make_sbm graphs", "quality": "## Quality on DBLP"}
 
 
@@ -59,32 +65,6 @@ def _timed(function):
     start = time.perf_counter()
     value = function()
     return value, time.perf_counter() - start
-
-
-@contextmanager
-def timed_kmeans_start(marks: dict[str, float]):
-    """Record when ``fit`` enters and leaves its k-means start.
-
-    The estimator module's reference to :func:`graphclust.kmeans.kmeans` is wrapped for the
-    duration (library code is not changed): the instants split a fit into set-up plus
-    pre-training, the k-means start, and training plus the final encoding, within the same
-    run, so load changes between runs cannot leak into the split.
-    """
-    from graphclust.estimators import scgc
-
-    original = scgc.kmeans
-
-    def kmeans_with_marks(*args, **kwargs):
-        marks["kmeans_enter"] = time.perf_counter()
-        result = original(*args, **kwargs)
-        marks["kmeans_leave"] = time.perf_counter()
-        return result
-
-    scgc.kmeans = kmeans_with_marks
-    try:
-        yield marks
-    finally:
-        scgc.kmeans = original
 
 
 def library_state() -> str:
@@ -101,43 +81,46 @@ def library_state() -> str:
     return commit + (f" + {len(changed)} uncommitted file(s)" if changed else "")
 
 
-def run_size(n_nodes: int) -> dict:
+def run_size(n_nodes: int, tiny: bool) -> dict:
     """Generate one graph and time SCGC* on it, in this process."""
     from graphclust import SCGCStar, evaluate
     from graphclust.data import make_sbm
+    from graphclust.kmeans import kmeans
+    from graphclust.threads import limit_threads
 
-    torch.set_num_threads(THREADS)
     result = {"n_nodes": n_nodes, "library": library_state(), "import_rss_gib": peak_rss_gib()}
     data, result["generate_s"] = _timed(lambda: make_sbm(n_nodes, random_state=0, **GRAPH))
     labels = data.y.numpy()
     data.y = None  # no per-epoch metrics inside the timed fits
     result["edge_entries"] = int(data.edge_index.shape[1])
     result["graph_rss_gib"] = peak_rss_gib()
+    settings = {**ESTIMATOR, **(TINY_FIT if tiny else {})}
+    pretrain_epochs, max_epochs = settings["pretrain_epochs"], settings["max_epochs"]
 
-    def fit(pretrain_epochs: int, max_epochs: int):
-        """Fit and split its time at the k-means start."""
-        params = dict(ESTIMATOR, pretrain_epochs=pretrain_epochs, max_epochs=max_epochs)
-        estimator = SCGCStar(GRAPH["n_clusters"], **params)
-        with timed_kmeans_start({}) as marks:
-            start = time.perf_counter()
-            estimator.fit(data)
-            stop = time.perf_counter()
-        phases = {"before_kmeans": marks["kmeans_enter"] - start,
-                  "kmeans": marks["kmeans_leave"] - marks["kmeans_enter"],
-                  "after_kmeans": stop - marks["kmeans_leave"], "total": stop - start}
-        return estimator, phases
+    def fit(pretrain: int, train: int):
+        estimator = SCGCStar(GRAPH["n_clusters"], **{**settings, "pretrain_epochs": pretrain,
+                                                     "max_epochs": train})
+        return _timed(lambda: estimator.fit(data))
 
-    # Without epochs: what the full fit spends besides them (set-up and CSR before the
-    # k-means start, the final encoding after it).
-    _, bare = fit(0, 0)
-    pretrain_epochs, max_epochs = ESTIMATOR["pretrain_epochs"], ESTIMATOR["max_epochs"]
-    estimator, full = fit(pretrain_epochs, max_epochs)
+    def kmeans_start(estimator) -> float:
+        """The fit's k-means start (n_init=20, the fit's threads) on the estimator's
+        embedding, timed apart."""
+        embedding = torch.as_tensor(estimator.embedding_)
+        generator = torch.Generator().manual_seed(0)
+        with limit_threads(estimator.n_jobs):
+            return _timed(lambda: kmeans(embedding, GRAPH["n_clusters"], n_init=20,
+                                         generator=generator))[1]
+
+    bare, bare_s = fit(0, 0)  # set-up, k-means start, final encoding
+    _, pretrained_s = fit(pretrain_epochs, 0)
+    estimator, full_s = fit(pretrain_epochs, max_epochs)
     result.update(
-        fit_s=full["total"], n_iter=estimator.n_iter_, setup_s=bare["before_kmeans"],
-        kmeans_s=full["kmeans"], kmeans_random_encoder_s=bare["kmeans"],
-        pretrain_epoch_s=(full["before_kmeans"] - bare["before_kmeans"]) / pretrain_epochs,
-        train_epoch_s=(full["after_kmeans"] - bare["after_kmeans"]) / max_epochs,
+        fit_s=full_s, n_iter=estimator.n_iter_, kmeans_s=kmeans_start(estimator),
+        kmeans_random_encoder_s=kmeans_start(bare),
+        pretrain_epoch_s=(pretrained_s - bare_s) / pretrain_epochs,
+        train_epoch_s=(full_s - pretrained_s) / max_epochs,
     )
+    result["setup_s"] = bare_s - result["kmeans_random_encoder_s"]
     predicted, result["predict_s"] = _timed(lambda: estimator.predict(data.x))
     result["predict_matches_fit"] = bool((predicted == estimator.labels_).all())
     scores, result["metrics_s"] = _timed(lambda: evaluate(labels, estimator.labels_))
@@ -146,18 +129,18 @@ def run_size(n_nodes: int) -> dict:
     return result
 
 
-def run_quality(root: str, seeds: int) -> list[dict]:
+def run_quality(root: str, seeds: int, tiny: bool) -> list[dict]:
     """DBLP with SCGC*'s defaults: full batch and batch_size=1024, ``seeds`` seeds each."""
     from graphclust import SCGCStar, evaluate, load_dataset
 
-    torch.set_num_threads(THREADS)
-    graph = load_dataset("dblp", root=root)
+    graph = load_dataset(TINY_DATASET if tiny else "dblp", root=root)
     labels = graph.y.numpy()
     n_clusters = int(labels.max()) + 1
     rows = []
     for batch_size in (None, 1024):
         for seed in range(seeds):
-            estimator = SCGCStar(n_clusters, batch_size=batch_size, random_state=seed)
+            estimator = SCGCStar(n_clusters, batch_size=batch_size, random_state=seed,
+                                 **(TINY_FIT if tiny else {}))
             _, seconds = _timed(lambda: estimator.fit(graph))  # noqa: B023
             scores = evaluate(labels, estimator.labels_)
             rows.append({"batch_size": batch_size, "seed": seed, "seconds": seconds,
@@ -193,7 +176,7 @@ def scale_section(rows: list[dict], command: str) -> list[str]:
         f"{', '.join(f'{k}={v}' for k, v in GRAPH.items())})`.",
         f"Model: `SCGCStar({GRAPH['n_clusters']}, "
         f"{', '.join(f'{k}={v!r}' for k, v in ESTIMATOR.items())})`, "
-        f"`torch.set_num_threads({THREADS})`, one subprocess per size.",
+        "one subprocess per size.",
         "",
         "| nodes | edge entries | load before | load after | generate (s) | fit (s) "
         "| set-up (s) | pretrain epoch (s) | k-means start (s) | train epoch (s) "
@@ -213,16 +196,17 @@ def scale_section(rows: list[dict], command: str) -> list[str]:
     lines += [
         "",
         "How the columns are measured: *fit* is the whole `fit` with pre-training and "
-        "training epochs. The k-means start's entry and exit are time-stamped inside each fit "
-        "(the estimator module's `kmeans` reference is wrapped during the run), which splits "
-        "a fit into before / k-means / after. A second fit with no pre-training and no "
-        "training epochs gives *set-up* (transform, CSR, batch plan: its time before k-means) "
-        "and the final encoding (its time after k-means). *pretrain epoch* = (full fit before "
-        "k-means − set-up) / pretrain_epochs; *train epoch* = (full fit after k-means − final "
-        "encoding) / max_epochs, so it includes the whole-graph target P of each epoch. "
-        "*k-means start* is the full fit's own (n_init=20, centres fitted on at most 100,000 "
-        "sampled rows, then every row assigned). *library*: commit the size ran against (the "
-        "package changes while benchmarks run; rows taken from an earlier run with "
+        "training epochs. Two more fits of the same model split it: one with no epochs at "
+        "all and one with the pre-training epochs only. *pretrain epoch* = (pre-training "
+        "fit − fit without epochs) / pretrain_epochs; *train epoch* = (full fit − "
+        "pre-training fit) / max_epochs, so it includes the whole-graph target P of each "
+        "epoch. *k-means start* = `graphclust.kmeans.kmeans` with the fit's `n_init=20` on "
+        "the full fit's embedding, timed apart (centres fitted on at most 100,000 sampled "
+        "rows, then every row assigned); *set-up* = the fit without epochs minus the same "
+        "k-means on its embedding (transform, CSR, batch plan and the final encoding). "
+        "Rows measured before this split (by time stamps inside one fit, which excluded the "
+        "final encoding from the set-up) keep their values. *library*: commit the size ran "
+        "against (the package changes while benchmarks run; rows taken from an earlier run with "
         "`--previous` keep theirs). *predict* is `predict(x)` on all nodes from "
         "the feature matrix. Scores compare the full fit's `labels_` with the planted "
         "clusters.",
@@ -269,56 +253,49 @@ def quality_section(rows: list[dict], command: str, loads: tuple[str, str]) -> l
     return lines
 
 
-def write_section(mode: str, lines: list[str]) -> None:
+def write_section(path: Path, mode: str, lines: list[str]) -> None:
     """Replace this mode's section of the results file, keeping the other one."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Scale benchmark (SCGC*)\n\n"
+    text = path.read_text() if path.exists() else "# Scale benchmark (SCGC*)\n\n"
     pattern = re.compile(re.escape(SECTION[mode]) + r"\n.*?(?=\n## |\Z)", re.S)
     section = "\n".join(lines)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else \
         text.rstrip("\n") + "\n\n" + section
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text.rstrip("\n") + "\n")
-    print(f"wrote {RESULTS}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip("\n") + "\n")
+    print(f"wrote {path}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/scale.md", seeds=3,
+                           threads=THREADS)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--quality", action="store_true", help="run the DBLP comparison")
-    parser.add_argument("--root", default=str(Path(__file__).resolve().parents[2] / "shared"
-                                              / "data"))
-    parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--previous", type=Path, metavar="LOG",
                         help="also tabulate rows (JSON lines as this script prints them) of an "
                         "earlier run for sizes not measured now")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if any(n < 2 * GRAPH["n_clusters"] for n in args.sizes):
+    parser.add_argument("--one", type=int, help="internal: one size, print JSON")
+    args = parse(parser, argv, "benchmarks.bench_scale")
+    sizes = list(TINY_SIZES) if args.tiny else args.sizes
+    if any(n < 2 * GRAPH["n_clusters"] for n in sizes):
         parser.error(f"--sizes must be at least {2 * GRAPH['n_clusters']} nodes")
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
     if args.one is not None:
-        print(json.dumps(run_size(args.one)))
+        print(json.dumps(run_size(args.one, args.tiny)))
         return
-    command = "python " + " ".join(sys.argv)
-    if os.environ.get("OMP_WAIT_POLICY"):
-        command = f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']} {command}"
-    torch.set_num_threads(THREADS)
     if args.quality:
         load_before = load_average()
-        rows = run_quality(args.root, args.seeds)
+        rows = run_quality(args.root, args.seeds, args.tiny)
         loads = (load_before, load_average())
-        write_section("quality", quality_section(rows, command, loads))
+        write_section(args.out, "quality", quality_section(rows, args.command, loads))
         return
 
     rows = []
-    for n_nodes in args.sizes:
+    for n_nodes in sizes:
         load_before = load_average()
-        completed = subprocess.run(
-            [sys.executable, __file__, "--one", str(n_nodes)],
-            check=True, capture_output=True, text=True,
-        )
-        row = json.loads(completed.stdout.strip().splitlines()[-1])
+        row = json.loads(run_module("benchmarks.bench_scale", "--one", str(n_nodes),
+                                    "--threads", str(args.threads),
+                                    *(["--tiny"] if args.tiny else []), fresh=not args.tiny))
         row.update(load_before=load_before, load_after=load_average())
         print(json.dumps(row), flush=True)
         rows.append(row)
@@ -331,7 +308,7 @@ def main() -> None:
                     measured.add(row["n_nodes"])
                     rows.append(row)
         rows.sort(key=lambda row: row["n_nodes"])
-    write_section("scale", scale_section(rows, command))
+    write_section(args.out, "scale", scale_section(rows, args.command))
 
 
 if __name__ == "__main__":

@@ -11,23 +11,26 @@ Measures, in one run:
 
 Usage::
 
-    python benchmarks/bench_speed.py --root ../shared/data --out benchmarks/results/speed.md
+    python -m benchmarks.bench_speed --root ../shared/data --out benchmarks/results/speed.md
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from itertools import pairwise
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import load_average, machine_info, peak_rss_gib  # noqa: E402
-
-from graphclust import SCGCStar, evaluate, load_dataset  # noqa: E402
+from benchmarks._machine import (
+    TINY_DATASET,
+    fit_params,
+    parse,
+    peak_rss_gib,
+    results_header,
+    script_parser,
+    write_results,
+)
+from graphclust import SCGCStar, evaluate, load_dataset
 
 
 def gemm_rate(m: int, k: int, n: int, repeats: int = 20) -> float:
@@ -56,13 +59,14 @@ def gemm_bound(dims, num_nodes: int) -> tuple[float, float]:
     return flops + loss, seconds + loss / gemm_rate(num_nodes, dims[-1], num_nodes)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--root", default=None)
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/speed.md", seeds=3)
     parser.add_argument("--dataset", default="dblp")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args()
+    args = parse(parser, argv, "benchmarks.bench_speed")
+    if args.tiny:
+        args.dataset = TINY_DATASET
+    # The fixed-length runs' epochs; --tiny keeps the difference, not the length.
+    short, long = (1, 3) if args.tiny else (10, 60)
     graph = load_dataset(args.dataset, root=args.root)
     k = int(graph.y.max()) + 1
     y = graph.y.numpy()
@@ -72,15 +76,15 @@ def main() -> None:
     # would add their own jitter to both runs and hide the 50 epochs' difference.
     SCGCStar(n_clusters=k, max_epochs=1, pretrain_epochs=1, random_state=0).fit(graph)
     timed = {}
-    for epochs in (10, 60):
+    for epochs in (short, long):
         est = SCGCStar(n_clusters=k, max_epochs=epochs, pretrain_epochs=0, tol=0.0,
                        random_state=0)
         start = time.perf_counter()
         est.fit(graph)
         timed[epochs] = time.perf_counter() - start
-    per_epoch = (timed[60] - timed[10]) / 50
+    per_epoch = (timed[long] - timed[short]) / (long - short)
     # The default start alone (its k-means included), to show its share of a fit.
-    starter = SCGCStar(n_clusters=k, max_epochs=0, random_state=0)
+    starter = SCGCStar(n_clusters=k, random_state=0, **{**fit_params(args), "max_epochs": 0})
     start = time.perf_counter()
     starter.fit(graph)
     start_seconds = time.perf_counter() - start
@@ -94,21 +98,14 @@ def main() -> None:
 
     runs = []
     for seed in range(args.seeds):
-        est = SCGCStar(n_clusters=k, random_state=seed)
+        est = SCGCStar(n_clusters=k, random_state=seed, **fit_params(args))
         start = time.perf_counter()
         est.fit(graph)
         seconds = time.perf_counter() - start
         runs.append((seed, seconds, est.n_iter_, evaluate(y, est.labels_)))
 
-    info = machine_info()
     lines = [
-        f"# Full-batch speed: SCGC* on {args.dataset}",
-        "",
-        f"Command: `python {' '.join(sys.argv)}`",
-        "",
-        "Machine: " + ", ".join(f"{key} {value}" for key, value in info.items())
-        + f"; load average {load_average()}",
-        "",
+        *results_header(f"Full-batch speed: SCGC* on {args.dataset}", args.command),
         "| quantity | value |",
         "|---|---|",
         f"| encoder | {est.encoder_} |",
@@ -135,10 +132,8 @@ def main() -> None:
     for seed, seconds, n_iter, metrics in runs:
         lines.append(f"| {seed} | {seconds:.1f} | {n_iter} | {metrics['acc']:.3f} | "
                      f"{metrics['nmi']:.3f} | {metrics['ari']:.3f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    print("\n".join(lines))
+    write_results(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@ put first on ``PYTHONPATH``), with this environment's torch and dependencies.
 
 Usage::
 
-    python benchmarks/bench_startup.py --rounds 7 --out benchmarks/results/startup.md
+    python -m benchmarks.bench_startup --rounds 7 --out benchmarks/results/startup.md
+
+``--tiny`` times only the commands that do not import torch, one round, against this
+checkout's ``HEAD``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -25,8 +27,7 @@ import time
 from io import BytesIO
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
+from benchmarks._machine import load_average, parse, results_header, script_parser, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 HELP = "from graphclust.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
@@ -37,6 +38,8 @@ COMMANDS = {
     "graphclust --help": HELP,
     "from graphclust import SCGCStar": "from graphclust import SCGCStar",
 }
+#: The commands of a --tiny run: those that start in a fraction of a second.
+TINY_COMMANDS = ("python (interpreter alone)", "import graphclust", "graphclust --help")
 
 
 def _export(revision: str, folder: Path) -> None:
@@ -58,12 +61,15 @@ def _seconds(code: str, pythonpath: str | None, cwd: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/startup.md", root=False)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--before", default="b93d742", help="git revision before the change")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/startup.md"))
-    args = parser.parse_args()
+    args = parse(parser, argv, "benchmarks.bench_startup")
+    commands = COMMANDS
+    if args.tiny:
+        args.rounds, args.before = 1, "HEAD"
+        commands = {name: COMMANDS[name] for name in TINY_COMMANDS}
 
     load_start = load_average()
     with tempfile.TemporaryDirectory() as old, tempfile.TemporaryDirectory() as empty:
@@ -72,38 +78,30 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", check, old], env={**os.environ, "PYTHONPATH": old},
                        cwd=empty, check=True)  # the "before" rows do import the old package
         variants = [(f"{name} (before, {args.before})", code, old)
-                    for name, code in COMMANDS.items() if "graphclust" in name]
-        variants += [(name, code, None) for name, code in COMMANDS.items()]
+                    for name, code in commands.items() if "graphclust" in name]
+        variants += [(name, code, None) for name, code in commands.items()]
         times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
         for _ in range(args.rounds):
             for name, code, path in variants:
                 times[name].append(_seconds(code, path, empty))
     medians = {name: statistics.median(values) for name, values in times.items()}
-    torch_s = medians["import torch"]
+    # The reference: torch's import, or the bare interpreter where torch was not timed.
+    reference = "import torch" if "import torch" in medians else "python (interpreter alone)"
 
-    command = "python benchmarks/bench_startup.py " + " ".join(sys.argv[1:])
-    machine = machine_info("cpu")
     lines = [
-        "# Start-up time (issue 15)",
-        "",
-        f"Command: `{command}`",
-        "",
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()
-                                if k not in ("torch threads", "device")),
-        "",
-        f"Load average (1 / 5 / 15 min): {load_start} at the start, {load_average()} at the "
-        f"end. {LOAD_NOTE}",
+        *results_header("Start-up time (issue 15)", args.command),
+        f"Load average (1 / 5 / 15 min) at the start: {load_start}.",
         "",
         f"Wall seconds of a fresh `python -c CODE` process, median of {args.rounds} rounds "
         "(all commands in turn each round).",
         "",
-        "| command | median (s) | min - max (s) | minus `import torch` (s) |",
+        f"| command | median (s) | min - max (s) | minus `{reference}` (s) |",
         "|---|---|---|---|",
     ]
     for name, values in times.items():
         lines.append(f"| {name} | {medians[name]:.2f} | {min(values):.2f} - "
-                     f"{max(values):.2f} | {medians[name] - torch_s:+.2f} |")
-    write_results(args.out, lines + [""])
+                     f"{max(values):.2f} | {medians[name] - medians[reference]:+.2f} |")
+    write_results(args.out, lines)
     for line in lines[-len(times):]:
         print(line)
 

@@ -16,7 +16,10 @@ without ``PASSIVE``) and ``n_jobs`` = 1, 2 with ``OMP_WAIT_POLICY=PASSIVE`` (wha
 
 Usage::
 
-    python benchmarks/bench_threads.py --repeats 3 --out benchmarks/results/threads.md
+    python -m benchmarks.bench_threads --repeats 3 --out benchmarks/results/threads.md
+
+``--tiny`` fits karate for a few epochs in this process, one round, the first
+configuration only, with no competitors.
 
 ``/proc/sys/kernel/sched_autogroup_enabled`` is recorded: with autogroup on, the kernel
 shares the CPU between sessions first, which is why the competitors get sessions of
@@ -25,7 +28,8 @@ their own.
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import io
 import os
 import statistics
 import subprocess
@@ -33,19 +37,27 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
+from benchmarks._machine import (
+    TINY_DATASET,
+    fit_params,
+    load_average,
+    parse,
+    results_header,
+    script_parser,
+    write_results,
+)
 
 _CHILD = """
 import time, torch
 from graphclust import SCGCStar, load_dataset
-graph = load_dataset("digits")
+graph = load_dataset({dataset!r})
 n_jobs = {n_jobs}
+params = dict(n_clusters=int(graph.y.max()) + 1, random_state=0, **{params!r})
 if n_jobs == "torch-default":  # before issue 15: torch's own thread count, left alone
-    model = SCGCStar(n_clusters=10, random_state=0)
+    model = SCGCStar(**params)
     model.set_params(n_jobs=torch.get_num_threads())
 else:
-    model = SCGCStar(n_clusters=10, random_state=0, n_jobs=n_jobs)
+    model = SCGCStar(n_jobs=n_jobs, **params)
 start = time.perf_counter()
 model.fit(graph)
 print("FIT", time.perf_counter() - start, model.n_iter_)
@@ -59,14 +71,21 @@ CONFIGS = {
 }
 
 
-def _fit_seconds(n_jobs: str, policy: str | None) -> float:
+def _fit_seconds(n_jobs: str, policy: str | None, args) -> float:
     env = {key: value for key, value in os.environ.items()
            if key not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")}
     if policy is not None:
         env["OMP_WAIT_POLICY"] = policy
-    result = subprocess.run([sys.executable, "-c", _CHILD.format(n_jobs=n_jobs)], env=env,
-                            capture_output=True, text=True, check=True)
-    line = next(line for line in result.stdout.splitlines() if line.startswith("FIT "))
+    child = _CHILD.format(n_jobs=n_jobs, dataset=args.dataset, params=fit_params(args))
+    if args.tiny:  # measures nothing: the child's code here, without a second torch import
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(child, {})
+        output = printed.getvalue()
+    else:
+        output = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True,
+                                text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("FIT "))
     return float(line.split()[1])
 
 
@@ -93,59 +112,59 @@ def _stop(processes: list[subprocess.Popen]) -> None:
         process.wait()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/threads.md", root=False)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--competitors", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/threads.md"))
-    args = parser.parse_args()
+    args = parse(parser, argv, "benchmarks.bench_threads")
+    args.dataset = "digits"
+    configs = CONFIGS
+    if args.tiny:
+        args.dataset, args.repeats, args.competitors = TINY_DATASET, 1, 0
+        configs = dict(list(CONFIGS.items())[:1])
 
-    command = "python benchmarks/bench_threads.py " + " ".join(sys.argv[1:])
     loads = [f"start: {load_average()}"]
-    quiet: dict[str, list[float]] = {name: [] for name in CONFIGS}
-    busy: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    quiet: dict[str, list[float]] = {name: [] for name in configs}
+    busy: dict[str, list[float]] = {name: [] for name in configs}
     # Round by round, every configuration in turn, so that a change in the machine's
     # background load hits all of them alike; the competitors run for the busy half only.
     for round_ in range(1, args.repeats + 1):
-        for name, (n_jobs, policy) in CONFIGS.items():
-            quiet[name].append(_fit_seconds(n_jobs, policy))
+        for name, (n_jobs, policy) in configs.items():
+            quiet[name].append(_fit_seconds(n_jobs, policy, args))
         loads.append(f"round {round_} quiet: {load_average()}")
         busy_load = _competitors(args.competitors)
         try:
-            time.sleep(2)  # let the competitors reach the scheduler's steady state
-            for name, (n_jobs, policy) in CONFIGS.items():
-                busy[name].append(_fit_seconds(n_jobs, policy))
+            if busy_load:
+                time.sleep(2)  # let the competitors reach the scheduler's steady state
+            for name, (n_jobs, policy) in configs.items():
+                busy[name].append(_fit_seconds(n_jobs, policy, args))
             loads.append(f"round {round_} busy: {load_average()}")
         finally:
             _stop(busy_load)
         rows = [(name, statistics.median(quiet[name]), statistics.median(busy[name]),
                  statistics.median(busy[name]) / statistics.median(quiet[name]),
-                 quiet[name], busy[name]) for name in CONFIGS]
-        for name in CONFIGS:
+                 quiet[name], busy[name]) for name in configs]
+        for name in configs:
             print(f"round {round_}: {name}: quiet {quiet[name][-1]:.2f} s, "
                   f"busy {busy[name][-1]:.2f} s", flush=True)
         # Written after each round, so a long run leaves what it measured.
-        _write(args, command, loads, rows, done=round_ == args.repeats)
+        _write(args, loads, rows, done=round_ == args.repeats)
 
 
-def _write(args, command: str, loads: list[str], rows: list, done: bool) -> None:
+def _write(args, loads: list[str], rows: list, done: bool) -> None:
     base_quiet, base_busy = rows[0][1], rows[0][2]
-    machine = machine_info("cpu")
     lines = [
-        "# Threads on a quiet and a busy machine (digits, SCGC*)",
-        "",
-        f"Command: `{command}`" + ("" if done else " (interrupted: partial results)"),
-        "",
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()
-                                if k not in ("torch threads", "device")),
-        "",
+        *results_header(f"Threads on a quiet and a busy machine ({args.dataset}, SCGC*)",
+                        args.command),
+        *([] if done else ["Interrupted: partial results.", ""]),
         f"Kernel autogroup scheduling: {_autogroup()}.",
         "",
         "Load average (1 / 5 / 15 min) after each step: " + "; ".join(loads) + ". "
-        + LOAD_NOTE + " 'quiet' means no competitors started by this script, not an idle "
+        "'quiet' means no competitors started by this script, not an idle "
         "machine.",
         "",
-        f"`SCGCStar(n_clusters=10, random_state=0, n_jobs=...).fit(digits)`, seconds inside "
+        f"`SCGCStar(n_clusters=..., random_state=0, n_jobs=...).fit({args.dataset})`, seconds "
+        "inside "
         f"`fit`, median of {len(rows[0][4])} rounds (fresh processes, configurations "
         f"interleaved); "
         f"'busy' runs with "
@@ -163,7 +182,7 @@ def _write(args, command: str, loads: list[str], rows: list, done: bool) -> None
     for name, _, _, _, quiet, busy in rows:
         lines.append(f"- {name}: quiet {', '.join(f'{t:.2f}' for t in quiet)}; "
                      f"busy {', '.join(f'{t:.2f}' for t in busy)}")
-    write_results(args.out, lines + [""])
+    write_results(args.out, lines)
 
 
 if __name__ == "__main__":

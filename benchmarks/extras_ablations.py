@@ -1,9 +1,9 @@
 """Each extra of ``graphclust.extras`` against the plain model, on DBLP and Cora.
 
-    python benchmarks/extras_ablations.py GROUP [--seeds 5] [--root ../shared/data]
+    python -m benchmarks.extras_ablations GROUP [--seeds 5] [--root ../shared/data]
         [--only VARIANT,...] [--table-only]
 
-``GROUP`` names a file ``benchmarks/extras/GROUP.py`` that defines ``VARIANTS``, a dict
+``GROUP`` names a module ``benchmarks/extras/GROUP.py`` that defines ``VARIANTS``, a dict
 from a variant name to the estimator parameters it changes (usually ``encoder=`` an extras
 configuration), and optionally ``MODEL`` (a key of ``graphclust.MODELS``, default
 ``"scgc-star"``) and ``PLAIN`` (the parameters of the reference run, default ``{}``:
@@ -12,41 +12,32 @@ Every variant and the plain model run with the same seeds through
 :func:`graphclust.benchmark.run_benchmark`; raw runs go to
 ``benchmarks/results/extras/GROUP/<variant>/`` and the comparison table (quality, train
 time, parameters, peak memory, epochs, difference to plain) to
-``benchmarks/results/extras/GROUP.md``. Nothing is tuned here: a variant is run once with
-the settings its file states.
+``benchmarks/results/extras/GROUP.md`` (``--out`` names that folder). Nothing is tuned
+here: a variant is run once with the settings its file states.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import datetime
-import importlib.util
-import shlex
-import sys
+import importlib
+import pkgutil
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
-from _recipes import EXTRAS_RECIPE  # noqa: E402
-
-from graphclust.benchmark import run_benchmark  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "extras"
+from benchmarks import extras
+from benchmarks._machine import fit_params, parse, results_header, script_parser, write_results
+from benchmarks._recipes import EXTRAS_RECIPE
+from graphclust.benchmark import run_benchmark
 
 
 def load_group(name: str):
-    path = HERE / "extras" / f"{name}.py"
-    if not path.is_file():
-        known = sorted(p.stem for p in (HERE / "extras").glob("*.py"))
-        raise SystemExit(f"no variants file {path}; groups: {', '.join(known)}")
-    spec = importlib.util.spec_from_file_location(f"extras_variants_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The module ``benchmarks.extras.<name>`` that lists a group's variants."""
+    known = sorted(module.name for module in pkgutil.iter_modules(extras.__path__))
+    if name not in known:
+        raise SystemExit(f"no variants module benchmarks.extras.{name}; groups: "
+                         f"{', '.join(known)}")
+    return importlib.import_module(f"benchmarks.extras.{name}")
 
 
 def _cell(values: list[float], digits: int) -> str:
@@ -57,42 +48,36 @@ def _cell(values: list[float], digits: int) -> str:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__, out="benchmarks/results/extras", datasets="dblp,cora",
+                           seeds=5)
     parser.add_argument("group")
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--root", default="../shared/data")
-    parser.add_argument("--datasets", default="dblp,cora")
     parser.add_argument("--only", default=None,
                         help="comma-separated variant names to run (default: all, plus "
                              "plain); the table reads the others' earlier runs")
     parser.add_argument("--table-only", action="store_true",
                         help="run nothing; rewrite the group table from every variant's "
                              "earlier runs (after runs split over processes with --only)")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv, "benchmarks.extras_ablations")
     group = load_group(args.group)
     model = getattr(group, "MODEL", "scgc-star")
-    plain = {**EXTRAS_RECIPE, **getattr(group, "PLAIN", {})}
+    plain = {**EXTRAS_RECIPE, **getattr(group, "PLAIN", {}), **fit_params(args)}
     variants = {"plain": plain, **{name: {**plain, **params}
                                    for name, params in group.VARIANTS.items()}}
     wanted = [] if args.table_only else args.only.split(",") if args.only else list(variants)
     unknown = sorted(set(wanted) - set(variants))
     if unknown:
         raise SystemExit(f"unknown variants {unknown}; {args.group} has {', '.join(variants)}")
-    datasets = args.datasets.split(",")
-    command = "python benchmarks/extras_ablations.py " + shlex.join(
-        argv if argv is not None else sys.argv[1:])
-    rows = {name: _earlier_rows(RESULTS / args.group / name) for name in variants
-            if name not in wanted}
+    folder = args.out / args.group
+    rows = {name: _earlier_rows(folder / name) for name in variants if name not in wanted}
     for name in wanted:
-        params = variants[name]
-        results = run_benchmark(datasets, [model], seeds=args.seeds, root=args.root,
-                                out=RESULTS / args.group / name, params=params,
-                                progress=False, command=command)
+        results = run_benchmark(args.datasets, [model], seeds=args.seeds, root=args.root,
+                                out=folder / name, params=variants[name], progress=False,
+                                command=args.command)
         rows[name] = results.rows
         failed = [row for row in results.rows if row["status"] != "ok"]
         print(f"{args.group}/{name}: {len(results.rows) - len(failed)} ok, {len(failed)} failed",
               flush=True)
-    write_table(args, model, variants, rows, datasets, command)
+    write_table(args, model, variants, rows)
 
 
 def _earlier_rows(folder: Path) -> list[dict]:
@@ -110,16 +95,11 @@ def _number(text: str):
     return None if text == "" else float(text)
 
 
-def write_table(args, model, variants, rows, datasets, command) -> None:
-    path = RESULTS / f"{args.group}.md"
-    machine = machine_info()
-    lines = [f"# Extras ablation: {args.group}", "",
-             f"Command: `{command}` ({datetime.date.today().isoformat()}); model `{model}`, "
-             f"seeds 0-{args.seeds - 1}, final model, mean ± std. Raw runs (machine, "
-             f"per-seed rows): `extras/{args.group}/<variant>/results.{{md,csv}}`.", "",
-             "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())
-             + f"; load average at the end {load_average()}. "
-             + LOAD_NOTE, "",
+def write_table(args, model, variants, rows) -> None:
+    datasets = args.datasets
+    lines = [*results_header(f"Extras ablation: {args.group}", args.command),
+             f"Model `{model}`, seeds 0-{args.seeds - 1}, final model, mean ± std. Raw runs "
+             f"(machine, per-seed rows): `{args.group}/<variant>/results.{{md,csv}}`.", "",
              "| variant | data set | ACC | NMI | ARI | ΔACC vs plain | train s | parameters "
              "| peak RSS increase MiB | epochs | failed |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -146,7 +126,7 @@ def write_table(args, model, variants, rows, datasets, command) -> None:
     lines += ["", "Variants (parameters changed from the model's defaults):", ""]
     lines += [f"- `{name}`: " + (", ".join(f"`{k}={v}`" for k, v in p.items()) or "defaults")
               for name, p in params.items()]
-    write_results(path, lines + [""])
+    write_results(args.out / f"{args.group}.md", lines)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Activation sparsity (Lazy Neuron) of SCGC* encoders on DBLP and Cora, before and after training.
 
-    python benchmarks/extras_activation_sparsity.py [--seeds 1] [--root ../shared/data]
+    python -m benchmarks.extras_activation_sparsity [--seeds 1] [--root ../shared/data]
 
 For each data set, encoder and seed, fits SCGC* and measures with
 :func:`graphclust.extras.activations.activation_sparsity` the fraction of exact zeros in
@@ -13,26 +13,16 @@ ReLU and with top-k (10 %). The table goes to
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import shlex
-import sys
-from pathlib import Path
-
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
-from _recipes import EXTRAS_RECIPE  # noqa: E402
-
-from graphclust import SCGCStar, load_dataset  # noqa: E402
-from graphclust.extras.activations import activation_sparsity  # noqa: E402
-from graphclust.extras.residual_mlp import ResidualMLPConfig  # noqa: E402
-from graphclust.metrics import evaluate  # noqa: E402
-from graphclust.nn import MLPConfig  # noqa: E402
-
-OUT = Path(__file__).resolve().parent / "results" / "extras" / "normalization_sparsity.md"
+from benchmarks._machine import fit_params, parse, results_header, script_parser, write_results
+from benchmarks._recipes import EXTRAS_RECIPE
+from graphclust import SCGCStar, load_dataset
+from graphclust.extras.activations import activation_sparsity
+from graphclust.extras.residual_mlp import ResidualMLPConfig
+from graphclust.metrics import evaluate
+from graphclust.nn import MLPConfig
 
 ENCODERS = {
     "plain": MLPConfig(hidden_dims=(256,)),
@@ -42,11 +32,12 @@ ENCODERS = {
 }
 
 
-def measure(dataset: str, name: str, config, seed: int, root: str) -> list[dict]:
+def measure(dataset: str, name: str, config, seed: int, root: str,
+            tiny: dict) -> list[dict]:
     graph = load_dataset(dataset, root=root)
     n_clusters = int(graph.y.max()) + 1
     model = SCGCStar(n_clusters=n_clusters, encoder=config, random_state=seed,
-                     **EXTRAS_RECIPE).fit(graph)
+                     **{**EXTRAS_RECIPE, **tiny}).fit(graph)
     with torch.no_grad():
         x = model.transform_.transform(graph.x)
     torch.manual_seed(seed)
@@ -60,24 +51,18 @@ def measure(dataset: str, name: str, config, seed: int, root: str) -> list[dict]
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--root", default="../shared/data")
-    parser.add_argument("--datasets", default="dblp,cora")
-    args = parser.parse_args(argv)
-    command = "python benchmarks/extras_activation_sparsity.py " + shlex.join(
-        argv if argv is not None else sys.argv[1:])
-    rows = [row for dataset in args.datasets.split(",") for name, config in ENCODERS.items()
-            for seed in range(args.seeds) for row in measure(dataset, name, config, seed,
-                                                             args.root)]
-    lines = ["# Activation sparsity of SCGC* encoders (Lazy Neuron diagnostic)", "",
-             f"Command: `{command}` ({datetime.date.today().isoformat()}); seeds "
-             f"0-{args.seeds - 1}, mean over seeds. Fraction of exact zeros in each "
+    parser = script_parser(__doc__, out="benchmarks/results/extras/normalization_sparsity.md",
+                           datasets="dblp,cora", seeds=1)
+    args = parse(parser, argv, "benchmarks.extras_activation_sparsity")
+    rows = [row for dataset in args.datasets for name, config in ENCODERS.items()
+            for seed in range(args.seeds)
+            for row in measure(dataset, name, config, seed, args.root, fit_params(args))]
+    lines = [*results_header("Activation sparsity of SCGC* encoders (Lazy Neuron diagnostic)",
+                             args.command),
+             f"Seeds 0-{args.seeds - 1}, mean over seeds. Fraction of exact zeros in each "
              "activation's output over all nodes: `before` = a freshly initialised encoder "
              "of the same architecture and seed, `after` = the trained SCGC* encoder. "
              "Settings of the encoders: `benchmarks/extras/normalization.py`.", "",
-             "Machine: " + ", ".join(f"{k} {v}" for k, v in machine_info().items())
-             + f"; load average at the end {load_average()}. " + LOAD_NOTE, "",
              "| data set | encoder | activation | zeros before | zeros after | ACC |",
              "|---|---|---|---:|---:|---:|"]
     keys = dict.fromkeys((r["dataset"], r["encoder"], r["layer"]) for r in rows)
@@ -88,7 +73,7 @@ def main(argv=None) -> None:
                      f"| {np.mean([r['before'] for r in group]):.3f} "
                      f"| {np.mean([r['after'] for r in group]):.3f} "
                      f"| {np.mean([r['acc'] for r in group]):.3f} |")
-    write_results(OUT, lines + [""])
+    write_results(args.out, lines)
 
 
 if __name__ == "__main__":

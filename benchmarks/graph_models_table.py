@@ -1,59 +1,41 @@
 """One table for issue 6: SCGC, SCGC*, MPNN + VN and the graph transformer.
 
-    python benchmarks/graph_models_table.py [--root ../shared/data]
+    python -m benchmarks.graph_models_table [--results benchmarks/results]
 
-reads benchmarks/results/quality/deep (SCGC, SCGC*: bench_quality.sh) and
-benchmarks/results/graph_models/quality/<model> (MPNN + VN, GT: bench_graph_models.sh) and writes
-benchmarks/results/graph_models.md, with the scaling table of
-bench_graph_models_scaling.py appended when present. Parameter counts missing from older
-result files are recomputed by building the default model for the data set's feature count.
+reads <results>/quality/deep (SCGC, SCGC*: bench_quality.sh) and
+<results>/graph_models/quality/<model> (MPNN + VN, GT: bench_graph_models.sh) and writes
+<results>/graph_models.md, with the scaling table of bench_graph_models_scaling.py
+appended when present.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_table import cell, read  # noqa: E402
+from benchmarks._machine import parse, script_parser, write_results
+from benchmarks.quality_table import cell, read
 
-RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = ("scgc-star", "scgc", "mpnn-vn", "graph-transformer")
 
 
-def default_parameters(model: str, dataset: str, root: str) -> int:
-    """Learned numbers of the default model on this data set (built, not trained)."""
-    from graphclust import MODELS as REGISTRY
-    from graphclust import load_dataset
-
-    graph = load_dataset(dataset, root=root)
-    estimator = REGISTRY[model](int(graph.y.max()) + 1)
-    estimator.n_features_in_ = graph.x.shape[1]
-    encoder = estimator._build_encoder()
-    total = sum(p.numel() for p in encoder.parameters())
-    total += estimator.n_clusters * estimator.embedding_dim  # Student-t centres
-    if estimator._reconstruction:
-        total += sum(p.numel() for p in estimator._decoder().parameters())
-    return total
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default="../shared/data")
-    args = parser.parse_args()
-    runs = read(RESULTS / "quality" / "deep")
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out=None, root=False)
+    parser.add_argument("--results", type=Path, default=Path("benchmarks/results"),
+                        help="folder of the runs; the table goes there (default: %(default)s)")
+    args = parse(parser, argv, "benchmarks.graph_models_table")
+    results = args.results
+    runs = read(results / "quality" / "deep")
     for model in ("mpnn-vn", "graph-transformer"):
-        runs.update(read(RESULTS / "graph_models" / "quality" / model))
+        runs.update(read(results / "graph_models" / "quality" / model))
     datasets = list(dict.fromkeys(name for name, _ in runs))
     lines = [
         "# SCGC, SCGC*, MPNN + virtual node and graph transformer (issue 6)",
         "",
         "Made by `bash benchmarks/bench_quality.sh` (SCGC, SCGC*), `bash "
-        "benchmarks/bench_graph_models.sh` (MPNN + VN, GT, scaling) and `python "
-        "benchmarks/graph_models_table.py`. Raw runs with command, machine and date: "
+        "benchmarks/bench_graph_models.sh` (MPNN + VN, GT, scaling) and "
+        f"`{args.command}`. Raw runs with command, machine and date: "
         "`quality/deep/` and `graph_models/quality/<model>/` (`results.{csv,md}`). SCGC*, "
         "MPNN + VN and the graph transformer share the objective (IAC loss + Student-t/KL, "
         "same weights), samplers, stopping rule and start (a linear map trained with the "
@@ -74,23 +56,18 @@ def main() -> None:
             rows = runs.get((dataset, model))
             if not rows:
                 continue
-            if rows[0].get("parameters"):
-                parameters = int(np.mean([float(r["parameters"]) for r in rows]))
-            else:
-                parameters = default_parameters(model, dataset, args.root)
+            parameters = int(np.mean([float(r["parameters"]) for r in rows]))
             lines.append(
                 f"| {model} | {len(rows)} | " + " | ".join(cell(rows, m) for m in
                                                          ("acc", "nmi", "ari", "f1"))
                 + f" | {cell(rows, 'train_seconds', 1)} | {cell(rows, 'predict_seconds', 3)} "
                 f"| {cell(rows, 'peak_rss_increase_mib', 0)} | {parameters} |")
         lines.append("")
-    scaling = RESULTS / "graph_models" / "scaling.md"
+    scaling = results / "graph_models" / "scaling.md"
     if scaling.exists():
         text = scaling.read_text().split("\n", 1)[1]
         lines += ["## Cost and quality as the graph grows", "", text.strip(), ""]
-    out = RESULTS / "graph_models.md"
-    out.write_text("\n".join(lines))
-    print(f"wrote {out}")
+    write_results(results / "graph_models.md", lines)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Combine the outputs of bench_quality.sh into one table (benchmarks/results/quality.md).
 
-    python benchmarks/quality_table.py [benchmarks/results/quality]
+    python -m benchmarks.quality_table [benchmarks/results/quality]
 
 Every data set of the development set gets its rows: the deep models where they were run,
 and always both no-training baselines (svd-kmeans at t = 0 and its best t, degree-kmeans),
@@ -10,11 +10,12 @@ so that no row can hide a loss to them. A data set whose deep runs are missing s
 from __future__ import annotations
 
 import csv
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks._machine import parse, script_parser, write_results
 
 METRICS = ("acc", "nmi", "ari", "f1")
 DEVELOPMENT_SET = ("dblp", "cora", "photo", "cs", "uat", "eat", "bat", "digits")
@@ -44,8 +45,13 @@ def row(dataset: str, label: str, rows: list[dict], prefix: str = "",
     return f"| {dataset} | {label} | {len(rows)} | {scores} | {time} |"
 
 
-def main() -> None:
-    base = Path(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results/quality")
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out=None, root=False)
+    parser.add_argument("base", nargs="?", type=Path, default=Path("benchmarks/results/quality"),
+                        help="output folder of bench_quality.sh; the table goes beside it "
+                             "(default: %(default)s)")
+    args = parse(parser, argv, "benchmarks.quality_table")
+    base = args.base
     deep = read(base / "deep")
     deep.update(read(base / "deep_large"))
     svd = {t: read(base / f"svd_t{t}") for t in range(4)}
@@ -56,7 +62,7 @@ def main() -> None:
     lines = [
         "# Clustering quality on the development set",
         "",
-        f"Made by `bash benchmarks/bench_quality.sh` then `python {' '.join(sys.argv)}`; the raw",
+        f"Made by `bash benchmarks/bench_quality.sh` then `{args.command}`; the raw",
         "runs (one row per seed, parameters, command, machine, load, date, plots) are in",
         f"`{base}/*/results.{{csv,md}}`. Default parameters for every model and data set;",
         "`n_clusters` = number of classes. Mean ± std over the seeds counted in each row.",
@@ -95,9 +101,7 @@ def main() -> None:
     if missing:
         lines += [f"Deep models not yet run on: {', '.join(missing)} (only the baselines; "
                   "`bash benchmarks/bench_quality.sh` runs them).", ""]
-    out = base.parent / "quality.md"
-    out.write_text("\n".join(lines))
-    print(f"wrote {out}")
+    write_results(base.parent / "quality.md", lines)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ must answer ``--help`` without them.
 
 from __future__ import annotations
 
-import importlib
+from graphclust._lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
 # Public name -> module that defines it.
 _LAZY = {
-    "MODELS": "graphclust.estimators",
+    "MODELS": "graphclust.registry",
     "SCGC": "graphclust.estimators",
     "DegreeKMeans": "graphclust.estimators",
     "GraphTransformerClusterer": "graphclust.estimators",
@@ -34,14 +34,4 @@ _LAZY = {
 
 __all__ = sorted([*_LAZY, "__version__"])
 
-
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'graphclust' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

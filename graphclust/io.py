@@ -42,7 +42,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 import graphclust
-from graphclust.estimators import MODELS
+from graphclust import registry
 from graphclust.io_checks import check_tensors, read_member
 from graphclust.io_params import decode_param, encode_param
 from graphclust.threads import effective_n_jobs
@@ -62,11 +62,12 @@ _TENSORS = "tensors.safetensors"
 
 
 def _registry_name(estimator) -> str:
-    for name, cls in MODELS.items():
+    for name, cls in registry.MODELS.items():
         if type(estimator) is cls:
             return name
     raise ValueError(
-        f"{type(estimator).__name__} is not a registered model ({', '.join(MODELS)}); "
+        f"{type(estimator).__name__} is not a registered model "
+        f"({', '.join(registry.MODELS)}); "
         "only estimators in graphclust.MODELS can be saved"
     )
 
@@ -259,10 +260,10 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
                          "truncated/corrupted)") from None
 
     name = header["model"]
-    if not isinstance(name, str) or name not in MODELS:
+    if not isinstance(name, str) or name not in registry.MODELS:
         raise ValueError(
             f"{path} holds model {name!r}, which this graphclust does not know "
-            f"(registered: {', '.join(MODELS)})"
+            f"(registered: {', '.join(registry.MODELS)})"
         )
     try:
         # safetensors checks the header's shapes and offsets against the member's size.
@@ -275,7 +276,7 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
     except ValueError as error:
         raise ValueError(f"{path}: member {_HEADER}: {error}") from None
     try:
-        estimator = MODELS[name](**params)
+        estimator = registry.MODELS[name](**params)
     except TypeError as error:
         raise ValueError(f"{path} has parameters {name!r} does not take: {error}") from None
     try:

@@ -1,8 +1,10 @@
 """Shared fixtures: the real data folder, a non-interactive matplotlib backend,
-hypothesis settings that hold on a busy machine, and the built documentation site."""
+hypothesis settings that hold on a busy machine, the small graph of the sampling tests
+and the built documentation site."""
 
 from __future__ import annotations
 
+import builtins
 import os
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 from hypothesis import HealthCheck, settings
+from sampling_graphs import SMALL_EDGES, SMALL_NUM_NODES, dense_adjacency, symmetric_edge_index
 
 # Plots in tests must never need a display.
 matplotlib.use("Agg")
@@ -52,3 +55,29 @@ def built_site(tmp_path_factory) -> Path:
         pytest.fail(f"the documentation site does not build (make docs):\n{result.stderr[-5000:]}",
                     pytrace=False)
     return site
+
+
+@pytest.fixture
+def cache_in_tmp(tmp_path, monkeypatch):
+    """The data set tests' setting: processed files go to a per-test cache, and nothing
+    may read stdin."""
+    monkeypatch.setenv("GRAPHCLUST_CACHE", str(tmp_path / "cache"))
+
+    def _no_prompt(*args):
+        raise AssertionError(f"a loader asked on stdin: {args}")
+
+    monkeypatch.setattr(builtins, "input", _no_prompt)
+
+
+@pytest.fixture
+def small_csr():
+    """The CSR of the 10-node graph of ``sampling_graphs.SMALL_EDGES``."""
+    from graphclust.sampling import CSRGraph
+
+    return CSRGraph.from_edge_index(symmetric_edge_index(SMALL_EDGES), SMALL_NUM_NODES)
+
+
+@pytest.fixture
+def small_adjacency():
+    """The dense adjacency matrix of the same graph."""
+    return dense_adjacency(symmetric_edge_index(SMALL_EDGES), SMALL_NUM_NODES)

@@ -16,7 +16,7 @@ from graphclust.benchmark import (
     run_benchmark,
     summarize,
 )
-from graphclust.estimators import MODELS
+from graphclust.registry import MODELS
 
 _TINY = {"hidden_dims": (32,), "embedding_dim": 4, "max_epochs": 4, "pretrain_epochs": 2}
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

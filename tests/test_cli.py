@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from graphclust.cli import main, parse_assignment
-from graphclust.estimators import MODELS
+from graphclust.registry import MODELS
 
 _TINY = ["--set", "max_epochs=3", "--set", "pretrain_epochs=2", "--set", "hidden_dims=32,16",
          "--set", "embedding_dim=4"]
@@ -197,7 +197,7 @@ def test_help_does_not_import_torch():
 
 def test_cli_names_match_the_registry():
     from graphclust.benchmark import PROTOCOLS
-    from graphclust.names import MODEL_NAMES
+    from graphclust.registry import MODEL_NAMES
 
     assert MODEL_NAMES == tuple(MODELS) and PROTOCOLS == ("final", "paper", "both")
 

@@ -113,11 +113,12 @@ def test_bench_out_below_a_file_fails_before_running(tmp_path, capsys):
 _SECOND_INTERRUPT = """
 import os, signal
 import graphclust.cli as cli
+import graphclust.cli.commands as commands
 
 def interrupted(args):
     raise KeyboardInterrupt
 
-cli._fit = interrupted  # the parser is built inside main, so it takes this handler
+commands.fit = interrupted  # the parser is built inside main, so it takes this handler
 assert cli.main(["fit", "--dataset", "karate"]) == 130
 os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, while the process winds down
 """

@@ -30,7 +30,8 @@ def test_an_estimator_loads_neither_plotting_nor_networkx_nor_ogb():
 
 def test_lazy_names_are_the_real_objects():
     import graphclust
-    from graphclust.estimators import MODELS, SCGCStar
+    from graphclust.estimators import SCGCStar
+    from graphclust.registry import MODELS
 
     assert graphclust.SCGCStar is SCGCStar and graphclust.MODELS is MODELS
     assert set(graphclust.__all__) <= set(dir(graphclust))

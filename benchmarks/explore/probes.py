@@ -3,11 +3,16 @@
 Contrastive-only training of a small encoder with the package's loss, then questions about
 the embeddings. Prints one line per probe; the notes quote these lines.
 
-    python benchmarks/explore/probes.py start DATASET '{"hidden": [], "checks": [100, 400]}'
-    python benchmarks/explore/probes.py heads DATASET '{"checks": [50, 100]}'
-    python benchmarks/explore/probes.py merge DATASET '{"steps": 200}'
-    python benchmarks/explore/probes.py smooth DATASET '{"steps": 100}'
-    python benchmarks/explore/probes.py whiten DATASET '{"hidden": [], "lr": 0.01, "wd": 1e-4}'
+    python -m benchmarks.explore.probes start DATASET '{"hidden": [], "checks": [100, 400]}'
+    python -m benchmarks.explore.probes heads DATASET '{"checks": [50, 100]}'
+    python -m benchmarks.explore.probes merge DATASET '{"steps": 200}'
+    python -m benchmarks.explore.probes smooth DATASET '{"steps": 100}'
+    python -m benchmarks.explore.probes whiten DATASET '{"hidden": [], "lr": 0.01, "wd": 1e-4}'
+
+The training loop is the package's pieces (its features transform, positive weights,
+contrastive loss, MLP, k-means and whitening) in a loop of its own, because the probes
+need what the estimator does not offer: embeddings at several steps of one run, input
+dropout, debiased negatives and skip paths. Every probe is quoted in ``notes.md``.
 
 ``start``: k-means ACC/NMI of the normalised embeddings at step checkpoints; switches
 ``hidden`` (hidden widths, ``[]`` = linear), ``emb``, ``lr``, ``wd``, ``drop`` (input
@@ -22,20 +27,20 @@ propagating the embeddings over the graph, label propagation of the k-means labe
 rescaled by ``(lambda_i / lambda_1 + eps) ** -0.5``) for several ``eps``, at ``"steps"``
 (default 200). ``prior`` (in ``start``): debiased negatives (Chuang et al. 2020) with that
 class prior instead of the package's loss.
-Root: ``$GRAPHCLUST_DATA`` or ``../shared/data``; seeds ``[0, 1]`` unless ``"seeds"``.
+Data root: ``--root`` (default ``../shared/data``); seeds ``[0, 1]`` unless ``"seeds"``;
+``--tiny``: karate, one seed, two steps.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
+from benchmarks._machine import TINY_DATASET, parse, script_parser
 from graphclust import evaluate, load_dataset
 from graphclust.data.transforms import FeatureTransform
 from graphclust.kmeans import kmeans
@@ -84,8 +89,7 @@ def debiased_loss(anchors, candidates, pairs, tau, prior, self_candidate):
 class Setup:
     """A data set, its transformed features and the contrastive positives (isolated out)."""
 
-    def __init__(self, dataset: str, cfg: dict):
-        root = os.environ.get("GRAPHCLUST_DATA", "../shared/data")
+    def __init__(self, dataset: str, cfg: dict, root: str):
         self.graph = load_dataset(dataset, root=root)
         self.y = self.graph.y.numpy()
         self.k = int(self.y.max()) + 1
@@ -274,14 +278,18 @@ PROBES = {"start": probe_start, "heads": probe_heads, "merge": probe_merge,
           "smooth": probe_smooth, "whiten": probe_whiten}
 
 
-def main() -> None:
-    probe, dataset = sys.argv[1], sys.argv[2]
-    cfg = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
-    if probe not in PROBES:
-        raise SystemExit(f"unknown probe {probe!r}; choose one of {', '.join(PROBES)}")
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    print(dataset, probe, json.dumps(cfg), PROBES[probe](Setup(dataset, cfg), cfg,
-                                                        cfg.get("seeds", [0, 1])), flush=True)
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out=None)
+    parser.add_argument("probe", choices=PROBES)
+    parser.add_argument("dataset")
+    parser.add_argument("config", nargs="?", type=json.loads, default={},
+                        help="the probe's switches as JSON (see above)")
+    args = parse(parser, argv, "benchmarks.explore.probes")
+    cfg, dataset = args.config, args.dataset
+    if args.tiny:
+        cfg, dataset = {**cfg, "checks": [2], "steps": 2, "seeds": [0]}, TINY_DATASET
+    result = PROBES[args.probe](Setup(dataset, cfg, args.root), cfg, cfg.get("seeds", [0, 1]))
+    print(dataset, args.probe, json.dumps(cfg), result, flush=True)
 
 
 if __name__ == "__main__":

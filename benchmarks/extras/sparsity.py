@@ -1,6 +1,6 @@
 """Sparsity group: group sparse envelope pruning and critical initialisation vs plain SCGC*.
 
-Run: ``python benchmarks/extras_ablations.py sparsity --seeds 5 --root ../shared/data``.
+Run: ``python -m benchmarks.extras_ablations sparsity --seeds 5 --root ../shared/data``.
 
 The plain reference is SCGC*'s default encoder (one hidden layer of 256, ReLU).
 

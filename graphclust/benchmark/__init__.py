@@ -1,0 +1,34 @@
+"""Benchmarks: every (data set, model, seed), scored, timed and written to disk.
+
+One module a concern: :mod:`~graphclust.benchmark.runner` (:func:`run_benchmark`, the grid),
+:mod:`~graphclust.benchmark.grid` (names, seeds and parameters, checked before the first
+run), :mod:`~graphclust.benchmark.measure` (peak memory, learned numbers),
+:mod:`~graphclust.benchmark.protocols` (the metrics and the final/paper protocols),
+:mod:`~graphclust.benchmark.summaries` (mean ± std, machine description) and
+:mod:`~graphclust.benchmark.writers` (``results.csv``, ``results.md``, plots).
+Models are named as in :mod:`graphclust.registry`.
+
+The names below are imported on first use, so that the ``graphclust`` command lists the
+protocols in ``--help`` without importing torch.
+"""
+
+from __future__ import annotations
+
+from graphclust._lazy import lazy_attributes
+
+# Public name -> module that defines it.
+_LAZY = {
+    "METRICS": "graphclust.benchmark.protocols",
+    "PROTOCOLS": "graphclust.benchmark.protocols",
+    "BenchmarkResults": "graphclust.benchmark.summaries",
+    "build_estimator": "graphclust.registry",
+    "count_parameters": "graphclust.benchmark.measure",
+    "machine_info": "graphclust.benchmark.summaries",
+    "model_params": "graphclust.benchmark.grid",
+    "run_benchmark": "graphclust.benchmark.runner",
+    "summarize": "graphclust.benchmark.summaries",
+}
+
+__all__ = sorted(_LAZY)
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

@@ -1,0 +1,268 @@
+"""The grid: every (data set, model, seed), scored, timed and written to disk.
+
+:func:`run_benchmark` fits each registered model (any name in :data:`graphclust.MODELS`)
+on each data set with each seed, with ``n_clusters`` set to the number of classes, and
+records per run:
+
+* ``acc``, ``nmi``, ``ari``, ``f1``: scores of the **final model**
+  (``predict`` on the training graph). Labels are never used for training or stopping,
+  so these are honest unsupervised scores.
+* ``paper_acc`` ... ``paper_f1`` (``protocol="paper"`` or ``"both"``): the **paper
+  protocol** of the SCGC/SDCN code, for comparison with published tables only: for each
+  metric separately, the best value over the training epochs in ``history_``. Choosing the
+  epoch with the labels is **optimistic** (an oracle no user has) and mixes epochs across
+  metrics.
+* ``train_seconds`` (wall time of ``fit``: feature transform, pre-training, k-means start,
+  training), ``predict_seconds`` (wall time of ``predict`` on all nodes).
+* memory: ``peak_rss_mib``, the peak resident set size of this process while the run fit
+  and predicted, sampled every 10 ms in a background thread (short spikes between samples
+  can be missed; it includes the Python interpreter, torch and the loaded data set), and
+  ``peak_rss_increase_mib``, that peak minus the resident size when the run started
+  (the memory the run itself added). On CUDA, ``peak_cuda_mib`` is
+  ``torch.cuda.max_memory_allocated`` during the run (tensors only, exact).
+* ``parameters`` (learned numbers: :func:`count_parameters`), ``n_iter`` (training
+  epochs run), graph sizes, the device and the estimator's
+  parameters as JSON.
+
+A run that raises is recorded (``status="failed"``, the error in ``error``, the
+traceback in ``errors.log``) and the grid goes on. With ``out`` the runner writes
+``results.csv`` (one row per run, rewritten after each run so partial results survive an
+interruption), ``results.md`` (mean ± std per data set x model, the command, machine
+and date) and PNG plots in ``plots/`` (:mod:`graphclust.plotting`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from graphclust.benchmark.grid import check_datasets, model_params, name_list, seed_list
+from graphclust.benchmark.measure import PeakMemory, count_parameters, resolved_device
+from graphclust.benchmark.protocols import METRICS, PROTOCOLS, paper_scores
+from graphclust.benchmark.summaries import BenchmarkResults, machine_info, summarize
+from graphclust.benchmark.writers import write_csv, write_markdown, write_plots
+from graphclust.data.datasets import load_dataset
+from graphclust.metrics import evaluate
+from graphclust.registry import build_estimator
+
+__all__ = ["run_benchmark"]
+
+def run_benchmark(
+    datasets: str | Sequence[str],
+    models: str | Sequence[str],
+    seeds: int | Sequence[int] = 3,
+    root: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    protocol: str = "final",
+    params: Mapping | None = None,
+    progress: bool = True,
+    *,
+    embedding: str = "pca",
+    command: str | None = None,
+) -> BenchmarkResults:
+    """Fit every model on every data set with every seed; score, time and write results.
+
+    Parameters
+    ----------
+    datasets : str or sequence of str
+        Names for :func:`graphclust.load_dataset`. An unknown name is an error before
+        anything runs; a data set whose files are missing fails its runs (recorded).
+    models : str or sequence of str
+        Keys of :data:`graphclust.MODELS`.
+    seeds : int or sequence of int, default=3
+        A count ``N`` (seeds ``0..N-1``) or explicit seeds; each is the estimator's
+        ``random_state``.
+    root : str or path-like, optional
+        Data root (see :func:`graphclust.load_dataset`).
+    out : str or path-like, optional
+        Folder for ``results.csv``, ``results.md``, ``errors.log`` (when a run failed) and
+        ``plots/``; created if needed. ``None`` writes nothing.
+    protocol : {"final", "paper", "both"}, default="final"
+        Which scores the markdown and plots report; see the module docstring. The csv
+        always has the final-model scores, and the ``paper_`` columns unless
+        ``protocol="final"``.
+    params : mapping, optional
+        Parameter overrides (e.g. ``{"max_epochs": 50}``), each given to the models that
+        take it (see :func:`model_params`; a key no model takes is an error), checked
+        before anything runs. ``n_clusters`` here replaces the number of classes.
+    progress : bool, default=True
+        A tqdm bar over runs (on stderr) and, when stderr is a terminal, the current
+        run's own bars below it (start and training epochs; ``verbose=True``), so a long
+        first fit is seen to move. Redirected to a file or pipe, only the bar over runs is
+        written, so logs are not filled with the epochs.
+    embedding : {"pca", "tsne"}, default="pca"
+        Projection used for the embedding pictures (first seed of each data set x model).
+    command : str, optional
+        The command line to record in ``results.md``; defaults to this call's Python form.
+
+    Returns
+    -------
+    BenchmarkResults
+        Rows (one per run, failed runs included), summary, and the files written.
+
+    Raises
+    ------
+    ValueError
+        Unknown data set or model name, unknown parameter or wrongly typed value, bad
+        ``protocol`` or ``seeds``. Errors *during* a run never raise: they are recorded.
+
+    Examples
+    --------
+    >>> results = run_benchmark(["karate"], ["scgc-star"], seeds=2, out=None,
+    ...                         params={"max_epochs": 5, "pretrain_epochs": 2},
+    ...                         progress=False)
+    >>> [row["status"] for row in results.rows]
+    ['ok', 'ok']
+    """
+    datasets, models = name_list("datasets", datasets), name_list("models", models)
+    seeds = seed_list(seeds)
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if embedding not in ("pca", "tsne"):
+        raise ValueError(f"embedding must be 'pca' or 'tsne', got {embedding!r}")
+    params = dict(params or {})
+    shares = model_params(models, params)
+    check_datasets(datasets, root)
+    if command is None:
+        command = (f"run_benchmark({datasets!r}, {models!r}, seeds={seeds!r}, "
+                   f"protocol={protocol!r}, params={params!r})")
+    out = None if out is None else _output_folder(Path(out))
+
+    from tqdm.auto import tqdm
+
+    grid = [(d, m, s) for d in datasets for m in models for s in seeds]
+    bar = tqdm(grid, desc="bench", unit="run", disable=not progress, dynamic_ncols=True)
+    # The estimators' own bars nest below this one (tqdm places them); only on a terminal.
+    run = _Run(root, protocol, shares, inner_bars=(progress and sys.stderr.isatty()
+                                                   and "verbose" not in params))
+    for dataset, model, seed in bar:
+        bar.set_postfix_str(f"{dataset} {model} seed {seed}")
+        run.rows.append(run.one(dataset, model, seed))
+        if out is not None:
+            write_csv(run.rows, out / "results.csv")
+    bar.close()
+    results = BenchmarkResults(rows=run.rows, summary=summarize(run.rows, _keys(protocol)),
+                               out=out)
+    if out is not None:
+        _write_files(results, run, command=command, seeds=seeds, embedding=embedding)
+    return results
+
+
+def _keys(protocol: str) -> list[str]:
+    """The columns the summary averages under ``protocol``."""
+    keys = [*METRICS, "train_seconds", "predict_seconds", "peak_rss_increase_mib",
+            "parameters", "n_iter"]
+    return keys + ([f"paper_{m}" for m in METRICS] if protocol != "final" else [])
+
+
+def _output_folder(out: Path) -> Path:
+    """``out``, created before any run, so that no work is lost to an unusable folder."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"out: cannot create {out} ({error.strerror})") from None
+    return out
+
+
+class _Run:
+    """The state of a grid between its runs: rows so far, loaded graphs, first fits."""
+
+    def __init__(self, root, protocol: str, shares: Mapping[str, dict], *,
+                 inner_bars: bool) -> None:
+        self.root, self.protocol, self.shares = root, protocol, shares
+        self.inner_bars = inner_bars
+        self.rows: list[dict] = []
+        self.tracebacks: list[str] = []
+        self.first_fits: dict[tuple[str, str], dict] = {}
+        self.devices: set[str] = set()
+        self._graphs: dict[str, object] = {}  # a loaded graph, or the error loading it raised
+
+    def graph(self, dataset: str):
+        """The data set, loaded once: when loading fails, every run of it fails."""
+        if dataset not in self._graphs:
+            try:
+                self._graphs[dataset] = load_dataset(dataset, self.root)
+            except Exception as error:
+                self._graphs[dataset] = error
+        graph = self._graphs[dataset]
+        if isinstance(graph, Exception):
+            raise graph
+        return graph
+
+    def one(self, dataset: str, model: str, seed: int) -> dict:
+        """One run's row; a run that raises is recorded, not raised."""
+        row = {"dataset": dataset, "model": model, "seed": seed, "status": "failed",
+               "params": json.dumps(self.shares[model], default=str)}
+        try:
+            self._fit_and_score(row, dataset, model, seed)
+        except Exception as error:  # one failing run must not stop the grid
+            message = " ".join(str(error).split()) or "(no message)"
+            row["error"] = f"{type(error).__name__}: {message}"
+            self.tracebacks.append(f"== {dataset} / {model} / seed {seed}\n"
+                                   + "".join(traceback.format_exception(error)))
+        return row
+
+    def _fit_and_score(self, row: dict, dataset: str, model: str, seed: int) -> None:
+        graph = self.graph(dataset)
+        row.update(nodes=graph.num_nodes, edges=graph.edge_index.shape[1] // 2)
+        labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
+        fixed = {"random_state": seed}
+        if self.inner_bars:
+            fixed["verbose"] = True
+        if labels is not None:
+            fixed["n_clusters"] = int(labels.max()) + 1
+        estimator = build_estimator(model, self.shares[model], **fixed)
+        device = resolved_device(estimator)
+        self.devices.add(str(device))
+        with PeakMemory(device) as memory:
+            start = time.perf_counter()
+            estimator.fit(graph)
+            train_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            predicted = estimator.predict(graph)
+            predict_seconds = time.perf_counter() - start
+        row.update(_scores(labels, predicted))
+        if self.protocol != "final":
+            row.update(paper_scores(estimator.history_))
+        row.update(
+            status="ok", train_seconds=train_seconds, predict_seconds=predict_seconds,
+            peak_rss_mib=memory.peak / 2**20,
+            peak_rss_increase_mib=(memory.peak - memory.start) / 2**20,
+            peak_cuda_mib=None if memory.cuda_peak is None else memory.cuda_peak / 2**20,
+            parameters=count_parameters(estimator),
+            n_iter=estimator.n_iter_, n_clusters=estimator.n_clusters, device=str(device),
+            params=json.dumps(estimator.get_params(deep=False), default=str),
+        )
+        self.first_fits.setdefault((dataset, model), {
+            "seed": seed, "history": estimator.history_, "embedding": estimator.embedding_,
+            "clusters": estimator.labels_, "classes": labels,
+        })
+
+
+def _scores(labels, predicted) -> dict[str, float]:
+    """The final model's scores; NaN for a data set without labels."""
+    if labels is None:
+        return dict.fromkeys(METRICS, math.nan)
+    scores = evaluate(labels, predicted)
+    return {m: scores[m] for m in METRICS}
+
+
+def _write_files(results: BenchmarkResults, run: _Run, *, command: str,
+                 seeds: Sequence[int], embedding: str) -> None:
+    """The error log, plots and ``results.md`` next to ``results.csv``."""
+    out = results.out
+    results.files.append(out / "results.csv")
+    if run.tracebacks:
+        (out / "errors.log").write_text("\n".join(run.tracebacks))
+        results.files.append(out / "errors.log")
+    plots = write_plots(out, results, run.protocol, run.first_fits, embedding)
+    device = next(iter(run.devices), "cpu")  # params give every model the same device
+    write_markdown(results, out / "results.md", protocol=run.protocol, command=command,
+                   machine=machine_info(device), seeds=seeds, plots=plots)
+    results.files += [out / "results.md", *plots]

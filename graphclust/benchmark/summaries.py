@@ -1,0 +1,96 @@
+"""What a benchmark did: its rows, their mean ± std per (data set, model), the machine."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from graphclust.benchmark.protocols import METRICS
+
+__all__ = ["BenchmarkResults", "machine_info", "summarize"]
+
+
+def summarize(rows: Iterable[Mapping], keys: Sequence[str] = METRICS) -> list[dict]:
+    """Mean and standard deviation of ``keys`` per (data set, model) over successful runs.
+
+    The standard deviation is the population one (``numpy.std``, ``ddof=0``), as in the
+    SDCN/SCGC tables. Groups keep the order in which they first appear.
+
+    Returns
+    -------
+    list of dict
+        ``dataset``, ``model``, ``runs`` and ``<key>_mean``, ``<key>_std`` per key.
+    """
+    groups: dict[tuple[str, str], list[Mapping]] = {}
+    for row in rows:
+        if row["status"] == "ok":
+            groups.setdefault((row["dataset"], row["model"]), []).append(row)
+    summary = []
+    for (dataset, model), members in groups.items():
+        entry = {"dataset": dataset, "model": model, "runs": len(members)}
+        for key in keys:
+            values = np.array([float(row[key]) for row in members], dtype=np.float64)
+            entry[f"{key}_mean"] = float(values.mean())
+            entry[f"{key}_std"] = float(values.std())
+        summary.append(entry)
+    return summary
+
+
+def machine_info(device: str | torch.device = "cpu") -> dict[str, str]:
+    """CPU model, cores, RAM, torch version, threads, device and date (for results headers)."""
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    if Path("/proc/cpuinfo").is_file():
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                        if line.startswith("model name")), cpu)
+    device = torch.device(device)
+    described = str(device)
+    if device.type == "cuda":
+        described += f" ({torch.cuda.get_device_name(device)})"
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "RAM": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "torch": torch.__version__,
+        "torch threads": str(torch.get_num_threads()),
+        "device": described,
+        "Python": platform.python_version(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+@dataclass
+class BenchmarkResults:
+    """What :func:`run_benchmark` did.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One per run, keys as the columns of ``results.csv``.
+    summary : list of dict
+        :func:`summarize` of the final-model (and, with the paper protocol, ``paper_``)
+        scores and timings.
+    out : pathlib.Path or None
+        Output folder, when files were written.
+    files : list of pathlib.Path
+        Files written (csv, markdown, error log, plots).
+    """
+
+    rows: list[dict]
+    summary: list[dict]
+    out: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[dict]:
+        """The rows of runs that raised."""
+        return [row for row in self.rows if row["status"] == "failed"]

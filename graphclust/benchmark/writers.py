@@ -1,0 +1,134 @@
+"""The files of a benchmark: ``results.csv``, ``results.md`` and the PNG plots."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from graphclust.benchmark.protocols import METRICS
+from graphclust.benchmark.summaries import BenchmarkResults
+
+__all__ = ["COLUMNS", "write_csv", "write_markdown", "write_plots"]
+
+#: The columns of ``results.csv``, one row per run.
+COLUMNS = (
+    "dataset", "model", "seed", "status", *METRICS, *(f"paper_{m}" for m in METRICS),
+    "train_seconds", "predict_seconds", "peak_rss_mib", "peak_rss_increase_mib",
+    "peak_cuda_mib", "parameters", "n_iter", "nodes", "edges", "n_clusters", "device",
+    "params", "error",
+)
+_METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}
+_COST_KEYS = ["train_seconds", "predict_seconds", "peak_rss_increase_mib", "parameters",
+              "n_iter"]
+_COST_HEADERS = ["train s", "predict s", "peak RSS increase MiB", "parameters", "epochs"]
+
+
+def _format_cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def write_csv(rows: Sequence[Mapping], path: Path) -> None:
+    """One line per run under :data:`COLUMNS`; a missing or NaN value is an empty cell."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _format_cell(row.get(key)) for key in COLUMNS})
+
+
+def _table(summary: Sequence[Mapping], keys: Sequence[str], headers: Sequence[str],
+           digits: Sequence[int]) -> list[str]:
+    lines = ["| data set | model | runs | " + " | ".join(headers) + " |",
+             "|---|---|---:|" + "---:|" * len(keys)]
+    for entry in summary:
+        cells = [f"{entry[f'{key}_mean']:.{d}f} ± {entry[f'{key}_std']:.{d}f}"
+                 for key, d in zip(keys, digits, strict=True)]
+        lines.append(f"| {entry['dataset']} | {entry['model']} | {entry['runs']} | "
+                     + " | ".join(cells) + " |")
+    return lines
+
+
+def _header(command: str, machine: Mapping[str, str], seeds: Sequence[int]) -> list[str]:
+    return ["# graphclust benchmark results", "",
+            "Command:", "", "```", command, "```", "",
+            "| machine | |", "|---|---|",
+            *(f"| {key} | {value} |" for key, value in machine.items()), "",
+            f"Seeds: {', '.join(map(str, seeds))}. `n_clusters` = number of classes. "
+            "Mean ± standard deviation (ddof=0) over successful runs; one row per run in "
+            "`results.csv`.", ""]
+
+
+def _score_sections(summary: Sequence[Mapping], protocol: str) -> list[str]:
+    headers = [_METRIC_NAMES[m] for m in METRICS]
+    lines = []
+    if protocol in ("final", "both"):
+        lines += ["## Final model", "",
+                  "Scores of the model at the end of training (`predict` on all nodes); "
+                  "labels are used for scoring only.", "",
+                  *_table(summary, [*METRICS, *_COST_KEYS], headers + _COST_HEADERS,
+                          [4, 4, 4, 4, 2, 3, 0, 0, 1]), ""]
+    if protocol in ("paper", "both"):
+        lines += ["## Paper protocol (optimistic)", "",
+                  "For comparison with published tables only: for each metric separately, "
+                  "the best training epoch chosen with the labels, as in the SCGC/SDCN code. "
+                  "No user can pick epochs this way; these numbers overstate what the method "
+                  "delivers.", "",
+                  *_table(summary, [f"paper_{m}" for m in METRICS], headers, [4] * 4), ""]
+    return lines
+
+
+def write_markdown(results: BenchmarkResults, path: Path, *, protocol: str, command: str,
+                   machine: Mapping[str, str], seeds: Sequence[int],
+                   plots: Sequence[Path]) -> None:
+    """``results.md``: command, machine, the score tables, failed runs and the plots."""
+    lines = [*_header(command, machine, seeds), *_score_sections(results.summary, protocol)]
+    if results.failures:
+        lines += ["## Failed runs", ""]
+        lines += [f"- {row['dataset']} / {row['model']} / seed {row['seed']}: {row['error']}"
+                  for row in results.failures]
+        lines += ["", "Tracebacks: `errors.log`.", ""]
+    if plots:
+        lines += ["## Plots", ""]
+        lines += [f"![{plot.stem}]({plot.relative_to(path.parent).as_posix()})"
+                  for plot in plots]
+        lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def write_plots(out: Path, results: BenchmarkResults, protocol: str,
+                first_fits: Mapping[tuple[str, str], dict], embedding: str) -> list[Path]:
+    """Score bars per protocol, and training curves and an embedding picture of the first
+    seed of each (data set, model), under ``out/plots``; returns the files written."""
+    from graphclust.plotting import plot_embedding, plot_metric_bars, plot_training_curves
+
+    folder = out / "plots"
+    folder.mkdir(exist_ok=True)
+    written = []
+
+    def save(figure, name: str) -> None:
+        path = folder / name
+        figure.savefig(path, dpi=110)
+        written.append(path)
+
+    if results.summary:
+        if protocol in ("final", "both"):
+            save(plot_metric_bars(results.summary, title="Final model"), "scores-final.png")
+        if protocol in ("paper", "both"):
+            save(plot_metric_bars(results.summary, metrics=[f"paper_{m}" for m in METRICS],
+                                  title="Paper protocol (optimistic best epochs)"),
+                 "scores-paper.png")
+    for (dataset, model), fit in first_fits.items():
+        label = f"{dataset} / {model} / seed {fit['seed']}"
+        if fit["history"]:
+            save(plot_training_curves(fit["history"], title=label),
+                 f"curves-{dataset}-{model}.png")
+        save(plot_embedding(fit["embedding"], fit["clusters"], classes=fit["classes"],
+                            method=embedding, title=label, random_state=fit["seed"]),
+             f"embedding-{dataset}-{model}.png")
+    return written

@@ -1,0 +1,100 @@
+"""The ``graphclust`` command: fit, benchmark, list data sets, predict with a saved model.
+
+::
+
+    graphclust fit        [--dataset digits] [--model scgc-star] [--root DIR] [--seed 0]
+                          [--device auto] [--threads N] [--save PATH]
+                          [--out graphclust-runs] [--set key=value ...] [--overwrite] [--quiet]
+    graphclust bench      --datasets a,b --models m1,m2 [--seeds 3] [--root DIR]
+                          [--out graphclust-bench] [--protocol final|paper|both]
+                          [--device D] [--threads N] [--embedding pca|tsne]
+                          [--set key=value ...] [--quiet]
+    graphclust datasets   [--root DIR]
+    graphclust predict    --model PATH --dataset NAME [--root DIR] [--threads N]
+                          [--out graphclust-runs]
+
+``fit`` writes ``<out>/<dataset>-<model>-seed<seed>/labels.csv`` (``node,cluster``) and
+``run.json`` (parameters, scores, time); ``predict`` writes
+``<out>/<dataset>-predict-<model file stem>/labels.csv``. ``--set`` values are Python-like
+literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
+``batch_size=None``, ``features=tfidf`` (a bare word is a string).
+
+``--threads N`` is the estimators' ``n_jobs``. The command sets ``OMP_WAIT_POLICY=PASSIVE``
+(unless it is set already) before torch starts, so idle OpenMP threads sleep instead of
+spinning; with that, every core (``--threads -1``, the command's default) was the fastest
+on a quiet and on a busy machine (``benchmarks/results/threads.md``). The library's own
+default is one thread, which holds whatever the wait policy.
+
+Exit codes: 0 success; 1 a benchmark run failed (the others completed) or an unexpected
+error; 2 bad usage or input (unknown name, missing file, bad ``--set``); 130 interrupted.
+Errors are one line on stderr; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from graphclust.cli.assignments import parse_assignment
+from graphclust.cli.parser import build_parser
+
+__all__ = ["main", "parse_assignment"]
+
+_USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError,
+                IsADirectoryError, PermissionError)
+
+
+def _end_on_next_interrupt() -> None:
+    """After a first Ctrl-C the command only reports and exits: a second one meanwhile (or
+    during interpreter shutdown) ends the process at once, instead of a traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _default_threads(policy_given: bool) -> int:
+    """Every core when idle threads sleep, else one (the library's default).
+
+    With the OpenMP runtime's own wait policy, threads spin at every barrier and two of
+    them took six times as long as one on a busy machine (``threads.md``). The policy
+    holds only if it was in the environment before torch started: when ``main`` runs in
+    a process that imported torch already (tests, notebooks), only a policy the caller
+    set counts.
+    """
+    passive = os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
+    started_before = "torch" in sys.modules and not policy_given
+    return -1 if passive and not started_before else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``graphclust`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Read once when the OpenMP runtime starts (torch's import, below in the handlers):
+    # idle threads then sleep instead of spinning on cores other processes need.
+    policy_given = "OMP_WAIT_POLICY" in os.environ
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    args = build_parser().parse_args(argv)
+    if getattr(args, "threads", 0) is None:
+        args.threads = _default_threads(policy_given)
+    args.argv = argv
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        _end_on_next_interrupt()
+        print("graphclust: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        if isinstance(error, _USER_ERRORS):
+            print(f"graphclust {args.command}: error: {message}", file=sys.stderr)
+            return 2
+        print(f"graphclust {args.command}: unexpected {type(error).__name__}: {message} "
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+

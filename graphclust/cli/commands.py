@@ -1,0 +1,192 @@
+"""The subcommands: ``fit``, ``bench``, ``datasets``, ``predict``.
+
+Each takes the parsed arguments and returns the exit code. Heavy modules (torch, the
+estimators) are imported inside the handlers, so that ``graphclust --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from graphclust.cli.assignments import parse_sets, split_names
+
+__all__ = ["bench", "datasets", "fit", "predict"]
+
+
+def _write_labels(path: Path, labels) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["node", "cluster"])
+        writer.writerows(enumerate(labels.tolist()))
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _print_scores(scores: dict) -> None:
+    print("  ".join(f"{key.upper()} {scores[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))
+
+
+def _describe(graph) -> str:
+    classes = "" if graph.y is None else f", {int(graph.y.max()) + 1} classes"
+    return (f"{graph.num_nodes} nodes, {graph.edge_index.shape[1] // 2} edges, "
+            f"{graph.x.shape[1]} features{classes}")
+
+
+def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> None:
+    """Fail before fitting, not after, when a result could not be written or would
+    overwrite another run's (unless ``overwrite``)."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out: cannot create {run_dir} ({error.strerror})") from None
+    if not os.access(run_dir, os.W_OK):
+        raise ValueError(f"--out: cannot write into {run_dir}")
+    previous = run_dir / "run.json"
+    if previous.is_file() and not overwrite:
+        try:
+            recorded = json.loads(previous.read_text()).get("params")
+        except (OSError, ValueError, AttributeError):
+            recorded = None  # unreadable: nothing worth keeping
+        # --quiet (verbose) changes no result; any other parameter makes another run.
+        current = json.loads(json.dumps(params, default=str))
+        if isinstance(recorded, dict) and {key: value for key, value in recorded.items()
+                                           if key != "verbose"} != \
+                {key: value for key, value in current.items() if key != "verbose"}:
+            raise ValueError(
+                f"{run_dir} holds a run with other parameters; pass another --out, or "
+                "--overwrite to replace it"
+            )
+    if save is not None:
+        folder = Path(save).resolve().parent
+        if Path(save).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise ValueError(f"--save {save}: not a writable file path (its folder must "
+                             "exist and be writable)")
+
+
+def fit(args) -> int:
+    from graphclust.data import load_dataset
+    from graphclust.metrics import evaluate
+    from graphclust.registry import build_estimator
+
+    params = parse_sets(args.set)
+    build_estimator(args.model, params)  # unknown model or parameter: fail before loading
+    graph = load_dataset(args.dataset, args.root)
+    fixed = {"random_state": args.seed, "device": args.device, "verbose": not args.quiet,
+             "n_jobs": args.threads}
+    if graph.y is not None:
+        fixed["n_clusters"] = int(graph.y.max()) + 1
+    elif "n_clusters" not in params:
+        raise ValueError(f"{args.dataset} has no labels: give --set n_clusters=K")
+    estimator = build_estimator(args.model, params, **fixed)
+    run_dir = Path(args.out) / f"{args.dataset.lower()}-{args.model}-seed{args.seed}"
+    _check_outputs(run_dir, args.save, estimator.get_params(deep=False),  # before the fit
+                   args.overwrite)
+    print(f"{args.dataset}: {_describe(graph)}")
+    print(f"fitting {args.model} ({type(estimator).__name__}, "
+          f"n_clusters={estimator.n_clusters}, seed {args.seed}) ...", flush=True)
+    start = time.perf_counter()
+    estimator.fit(graph)
+    seconds = time.perf_counter() - start
+    labels = estimator.labels_
+    scores = evaluate(graph.y.numpy(), labels) if graph.y is not None else None
+    if scores is not None:
+        _print_scores(scores)
+    epochs = getattr(estimator, "max_epochs", None)  # svd-kmeans has no training epochs
+    iterations = (f"{estimator.n_iter_} k-means iterations" if epochs is None
+                  else f"{estimator.n_iter_} of max_epochs={epochs} training epochs")
+    print(f"time: {seconds:.1f} s on {estimator.device_} ({iterations})")
+
+    _write_labels(run_dir / "labels.csv", labels)
+    summary = {"dataset": args.dataset, "model": args.model, "seed": args.seed,
+               "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
+               "params": estimator.get_params(deep=False)}
+    (run_dir / "run.json").write_text(json.dumps(summary, indent=1, default=str))
+    print(f"labels: {run_dir / 'labels.csv'}")
+    if args.save:
+        estimator.save(args.save)
+        print(f"model saved: {args.save}")
+    return 0
+
+
+def bench(args) -> int:
+    from graphclust.benchmark import run_benchmark
+
+    params = parse_sets(args.set)
+    if args.device is not None:
+        params["device"] = args.device
+    params["n_jobs"] = args.threads
+    results = run_benchmark(
+        split_names(args.datasets, "--datasets"), split_names(args.models, "--models"),
+        args.seeds, root=args.root, out=args.out, protocol=args.protocol, params=params,
+        progress=not args.quiet, embedding=args.embedding,
+        command="graphclust " + shlex.join(args.argv),
+    )
+    for entry in results.summary:
+        cells = "  ".join(f"{m.upper()} {entry[f'{m}_mean']:.4f}±{entry[f'{m}_std']:.4f}"
+                          for m in ("acc", "nmi", "ari", "f1"))
+        print(f"{entry['dataset']:>12} {entry['model']:>18}  {cells}  "
+              f"({_plural(entry['runs'], 'run')}, {entry['train_seconds_mean']:.1f} s/fit)")
+    print(f"results: {results.out / 'results.md'}, {results.out / 'results.csv'}")
+    for row in results.failures:
+        print(f"graphclust bench: run failed: {row['dataset']} / {row['model']} / seed "
+              f"{row['seed']}: {row['error']}", file=sys.stderr)
+    if results.failures:
+        print(f"graphclust bench: {len(results.failures)} of {len(results.rows)} runs failed "
+              f"(tracebacks in {results.out / 'errors.log'})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def datasets(args) -> int:
+    from graphclust.data.datasets import data_root
+    from graphclust.data.datasets import datasets as dataset_table
+
+    rows = dataset_table(args.root)
+    print(f"data root: {data_root(args.root)}")
+    header = ("name", "layout", "nodes", "features", "classes", "status")
+    table = [header]
+    for row in rows:
+        name = row["name"] + (f" ({', '.join(row['aliases'])})" if row["aliases"] else "")
+        if row["layout"] == "embedded":
+            status = "available (embedded)"
+        elif row["available"]:
+            status = f"available: {row['path']}"
+        else:
+            status = f"absent: {row['reason']}"
+        table.append((name, row["layout"], *(("?" if row[key] is None else str(row[key]))
+                                             for key in ("nodes", "features", "classes")),
+                      status))
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    widths[-1] = 0  # the status is last: no padding after it
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    return 0
+
+
+def predict(args) -> int:
+    from graphclust.data import load_dataset
+    from graphclust.io import load
+    from graphclust.metrics import evaluate
+
+    estimator = load(args.model)
+    estimator.set_params(n_jobs=args.threads)
+    graph = load_dataset(args.dataset, args.root)
+    labels = estimator.predict(graph)
+    print(f"{args.dataset}: {_describe(graph)}; model {args.model} "
+          f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")
+    if graph.y is not None:
+        _print_scores(evaluate(graph.y.numpy(), labels))
+    path = (Path(args.out) / f"{args.dataset.lower()}-predict-{Path(args.model).stem}"
+            / "labels.csv")
+    _write_labels(path, labels)
+    print(f"labels: {path}")
+    return 0

@@ -1,0 +1,103 @@
+"""The ``graphclust`` command's argument parser.
+
+Built from names that import nothing heavy (:mod:`graphclust.registry`'s names,
+:mod:`graphclust.benchmark.protocols`): ``--help`` must not import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from graphclust.cli import commands
+
+__all__ = ["build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not argparse's usage block
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from graphclust import __version__
+    from graphclust.benchmark.protocols import PROTOCOLS
+    from graphclust.registry import MODEL_NAMES
+
+    models = ", ".join(MODEL_NAMES)
+    common = _Parser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="show the full traceback on errors")
+    data = _Parser(add_help=False)
+    data.add_argument("--root", metavar="DIR",
+                      help="data root (default: $GRAPHCLUST_DATA, else ~/.graphclust/data)")
+    threads = _Parser(add_help=False)
+    threads.add_argument("--threads", type=int, metavar="N",
+                         help="CPU threads per fit, the estimators' n_jobs (default: -1, "
+                              "every core, as idle threads sleep: this command sets "
+                              "OMP_WAIT_POLICY=PASSIVE; 1 where torch started before it)")
+
+    parser = _Parser(prog="graphclust",
+                     description="Self-supervised contrastive graph clustering.")
+    parser.add_argument("--version", action="version", version=f"graphclust {__version__}")
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = subcommands.add_parser(
+        "fit", parents=[common, data, threads], help="cluster one data set and score it",
+        description="Cluster one data set (n_clusters = its number of classes), print "
+                    "ACC/NMI/ARI/F1 and time, write the labels.")
+    fit.add_argument("--dataset", default="digits", help="data set name (default: digits)")
+    fit.add_argument("--model", default="scgc-star", help=f"one of {models} (default: scgc-star)")
+    fit.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
+    fit.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
+    fit.add_argument("--save", metavar="PATH", help="save the fitted model to PATH")
+    fit.add_argument("--out", default="graphclust-runs", metavar="DIR",
+                     help="folder for labels.csv and run.json (default: ./graphclust-runs)")
+    fit.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="estimator parameter, repeatable (e.g. --set max_epochs=50)")
+    fit.add_argument("--overwrite", action="store_true",
+                     help="replace a run folder that holds a run with other parameters")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(handler=commands.fit)
+
+    bench = subcommands.add_parser(
+        "bench", parents=[common, data, threads], help="run a data set x model x seed grid",
+        description="Fit every model on every data set with every seed; write results.csv, "
+                    "results.md and plots. A failing run is recorded and the rest go on; the "
+                    "exit code is then 1.")
+    bench.add_argument("--datasets", required=True, help="comma-separated data set names")
+    bench.add_argument("--models", required=True, help=f"comma-separated, from {models}")
+    bench.add_argument("--seeds", type=int, default=3, help="number of seeds 0..N-1 (default 3)")
+    bench.add_argument("--out", default="graphclust-bench", metavar="DIR",
+                       help="output folder (default: ./graphclust-bench)")
+    bench.add_argument("--protocol", choices=PROTOCOLS, default="final",
+                       help="scores that results.md and the plots report: final (the "
+                            "final model's, labels never used; the default), paper (each "
+                            "metric's best epoch chosen with the labels, as the SCGC code "
+                            "does: optimistic, only to compare with published tables) or both")
+    bench.add_argument("--device", help="device for every model (default: the models' auto)")
+    bench.add_argument("--embedding", choices=("pca", "tsne"), default="pca",
+                       help="projection of the embedding plots (default: pca)")
+    bench.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="parameter for the models that take it (one that no model "
+                            "takes is an error), repeatable")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.set_defaults(handler=commands.bench)
+
+    listing = subcommands.add_parser(
+        "datasets", parents=[common, data], help="list data sets and where they were found",
+        description="Every known data set: published sizes, and where its files were found "
+                    "or why it is unavailable.")
+    listing.set_defaults(handler=commands.datasets)
+
+    predict = subcommands.add_parser(
+        "predict", parents=[common, data, threads], help="cluster a data set with a saved model",
+        description="Load a model saved by `graphclust fit --save` and predict the clusters "
+                    "of a data set's nodes. scgc, scgc-star and svd-kmeans read only the node "
+                    "features; mpnn-vn and graph-transformer pass messages over the data "
+                    "set's graph.")
+    predict.add_argument("--model", required=True, metavar="PATH", help="saved model file")
+    predict.add_argument("--dataset", required=True, help="data set name")
+    predict.add_argument("--out", default="graphclust-runs", metavar="DIR",
+                         help="folder for labels.csv (default: ./graphclust-runs)")
+    predict.set_defaults(handler=commands.predict)
+    return parser

@@ -1,0 +1,181 @@
+"""Every script in ``benchmarks/`` runs, on a tiny graph, so that a broken script fails here.
+
+Python scripts run in this process with ``--tiny`` (karate, one seed, a few epochs; the
+scripts that time fresh processes run their child's code in this process) and write into
+``tmp_path``. Shell scripts run for real with ``graphclust`` and ``python`` on ``PATH``
+replaced by recorders: every ``graphclust`` command a script issues is then checked (names,
+parameters and their types, as the command checks them before its first fit), the first
+one of each script is run on karate, and every ``python -m`` module it calls must be one
+of the scripts run here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shlex
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from benchmarks import _machine
+from graphclust.benchmark import model_params
+from graphclust.cli import main as graphclust_main
+from graphclust.cli.assignments import parse_sets, split_names
+from graphclust.cli.parser import build_parser
+from graphclust.registry import build_estimator
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+
+# Module (under benchmarks.) -> its arguments besides --tiny; "{tmp}" is the test's folder,
+# where the results go (the table scripts find no runs there and write empty tables).
+PYTHON_SCRIPTS = {
+    "ablation_table": ["--runs", "{tmp}/ablations"],
+    "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
+    "bench_graph_models_scaling": ["--out", "{tmp}/scaling.md"],
+    "bench_knn": ["--out", "{tmp}/knn.md"],
+    "bench_matryoshka": ["--out", "{tmp}/matryoshka.md"],
+    "bench_mup": ["--out", "{tmp}/mup.md"],
+    "bench_sampling": ["--out", "{tmp}/sampling.md"],
+    "bench_sbm": ["--out", "{tmp}/sbm.md"],
+    "bench_scale": ["--out", "{tmp}/scale.md"],
+    "bench_speed": ["--out", "{tmp}/speed.md"],
+    "bench_startup": ["--out", "{tmp}/startup.md"],
+    "bench_threads": ["--out", "{tmp}/threads.md"],
+    "explore.probes": ["start", "karate"],
+    "extras_ablations": ["embeddings", "--only", "plain", "--out", "{tmp}/extras"],
+    "extras_activation_sparsity": ["--out", "{tmp}/sparsity.md"],
+    "graph_models_table": ["--results", "{tmp}"],
+    "probe_start": ["--out", "{tmp}/start_probe.md"],
+    "quality_table": ["{tmp}/quality"],
+    "robustness": ["--out", "{tmp}/robustness.md"],
+}
+# What each run must have written (relative to tmp), or None: it prints its result.
+WRITES = {
+    "ablation_table": "ablations.md", "explore.probes": None,
+    "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
+    "quality_table": "quality.md",
+}
+SHELL_SCRIPTS = ("bench_graph_models.sh", "bench_quality.sh", "cora_probes.sh",
+                 "scgc_ablations.sh")
+_RECORDER = """#!{python}
+import json, os, sys
+with open(os.environ["RECORDED_COMMANDS"], "a") as log:
+    log.write(json.dumps([os.path.basename(sys.argv[0]), *sys.argv[1:]]) + "\\n")
+"""
+
+
+def test_every_script_is_smoke_tested():
+    modules = {".".join(path.relative_to(BENCHMARKS).with_suffix("").parts)
+               for path in BENCHMARKS.rglob("*.py")
+               if not path.name.startswith("_") and path.parent.name != "extras"}
+    assert modules == set(PYTHON_SCRIPTS)
+    assert {path.name for path in BENCHMARKS.glob("*.sh")} == set(SHELL_SCRIPTS)
+
+
+@pytest.fixture()
+def in_tmp(tmp_path, monkeypatch):
+    """Run in tmp_path (relative results paths land there), with the checkout importable
+    by the scripts' child processes, and leave torch's thread count as it was."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # what graphclust's main would set
+    threads = torch.get_num_threads()
+    yield tmp_path
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def shell_runs(tmp_path_factory):
+    """The commands each shell script issues, recorded while it runs for real."""
+    folder = tmp_path_factory.mktemp("shell")
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    for name in ("graphclust", "python"):
+        recorder = bin_dir / name
+        recorder.write_text(_RECORDER.format(python=sys.executable))
+        recorder.chmod(recorder.stat().st_mode | stat.S_IXUSR)
+    runs = {}
+    for script in SHELL_SCRIPTS:
+        log = folder / f"{script}.log"
+        env = {key: value for key, value in os.environ.items() if key != "GRAPHCLUST"}
+        env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", RECORDED_COMMANDS=str(log))
+        subprocess.run(["bash", str(BENCHMARKS / script), str(folder / "data")], cwd=folder,
+                       env=env, check=True, timeout=600)  # the time-out catches a hang only
+        runs[script] = [json.loads(line) for line in log.read_text().splitlines()]
+    return runs
+
+
+def _tiny_bench(argv: list[str], models: list[str]) -> list[str]:
+    """``graphclust bench`` arguments on karate with one seed and a few epochs."""
+    values = {"--datasets": "karate", "--seeds": "1", "--root": "unused"}
+    tiny = dict(_machine.TINY_FIT)
+    if not any("max_epochs" in build_estimator(model).get_params() for model in models):
+        tiny = {}
+    changed = []
+    for previous, value in zip(["", *argv], argv, strict=False):
+        if previous == "--set" and value.partition("=")[0] in tiny:
+            key = value.partition("=")[0]
+            value = f"{key}={tiny.pop(key)}"
+        changed.append(values.get(previous, value))
+    return changed + [f"--set={key}={value}" for key, value in tiny.items()]
+
+
+@pytest.mark.parametrize("script", SHELL_SCRIPTS)
+def test_shell_script_commands_are_valid_and_run(script, shell_runs, in_tmp, capsys):
+    commands = shell_runs[script]
+    assert commands, f"{script} issued no command"
+    benches = [command[1:] for command in commands if command[0] == "graphclust"]
+    for argv in benches:
+        args = build_parser().parse_args(argv)
+        assert args.command == "bench", shlex.join(argv)
+        model_params(split_names(args.models, "--models"), parse_sets(args.set))
+    first = benches[0]
+    models = split_names(build_parser().parse_args(first).models, "--models")
+    assert graphclust_main(_tiny_bench(first, models)) == 0, capsys.readouterr().err
+    for command in commands:  # the modules themselves run in test_python_script_runs_tiny
+        if command[0] == "python":
+            assert command[1] == "-m" and command[2].startswith("benchmarks."), command
+            assert command[2].removeprefix("benchmarks.") in PYTHON_SCRIPTS, command
+
+
+@pytest.mark.parametrize("module", sorted(PYTHON_SCRIPTS))
+def test_python_script_runs_tiny(module, in_tmp, capsys):
+    script = importlib.import_module(f"benchmarks.{module}")
+    arguments = [argument.format(tmp=in_tmp) for argument in PYTHON_SCRIPTS[module]]
+    script.main(["--tiny", *arguments])
+    written = WRITES.get(module, arguments[-1])
+    if written is None:
+        assert capsys.readouterr().out.strip()
+    else:
+        text = (in_tmp / written).read_text()
+        assert f"python -m benchmarks.{module}" in text  # the command is recorded
+
+
+def test_scale_quality_mode_runs_tiny(in_tmp):
+    script = importlib.import_module("benchmarks.bench_scale")
+    script.main(["--tiny", "--quality", "--out", str(in_tmp / "scale.md")])
+    assert "## Quality on DBLP" in (in_tmp / "scale.md").read_text()
+
+
+@pytest.mark.parametrize("group", sorted(
+    path.stem for path in (BENCHMARKS / "extras").glob("*.py") if path.stem != "__init__"))
+def test_every_extras_variant_fits_tiny(group):
+    """Each variant of the extras ablations builds and fits (extras_ablations runs them)."""
+    from graphclust import load_dataset
+
+    variants = importlib.import_module(f"benchmarks.extras.{group}")
+    model = getattr(variants, "MODEL", "scgc-star")
+    plain = {**importlib.import_module("benchmarks._recipes").EXTRAS_RECIPE,
+             **getattr(variants, "PLAIN", {}), **_machine.TINY_FIT}
+    karate = load_dataset("karate")
+    for name, params in variants.VARIANTS.items():
+        estimator = build_estimator(model, {**plain, **params}, n_clusters=2, random_state=0)
+        assert estimator.fit(karate).labels_.shape == (34,), name
