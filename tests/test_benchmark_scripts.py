@@ -47,6 +47,7 @@ PYTHON_SCRIPTS = {
     "bench_scale": ["--out", "{tmp}/scale.md"],
     "bench_speed": ["--out", "{tmp}/speed.md"],
     "bench_startup": ["--out", "{tmp}/startup.md"],
+    "bench_subgraphs": ["--out", "{tmp}/subgraphs"],
     "bench_threads": ["--out", "{tmp}/threads.md"],
     "explore.probes": ["start", "karate"],
     "extras_ablations": ["embeddings", "--only", "plain", "--out", "{tmp}/extras"],
@@ -60,7 +61,7 @@ PYTHON_SCRIPTS = {
 WRITES = {
     "ablation_table": "ablations.md", "explore.probes": None,
     "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
-    "quality_table": "quality.md",
+    "quality_table": "quality.md", "bench_subgraphs": "subgraphs/results.md",
 }
 SHELL_SCRIPTS = ("bench_graph_models.sh", "bench_quality.sh", "cora_probes.sh",
                  "scgc_ablations.sh")
