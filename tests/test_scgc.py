@@ -132,7 +132,7 @@ def test_linear_start_of_zero_steps_needs_no_room_to_grow(sbm):
 @pytest.mark.parametrize("batch_size", [None, 100])
 @pytest.mark.parametrize("size_prior", ["start", "uniform"])
 def test_size_prior_reaches_the_target(size_prior, batch_size, sbm, monkeypatch):
-    import graphclust.estimators.contrastive as contrastive
+    import graphclust.objectives.composed as composed
 
     seen = []
 
@@ -140,7 +140,7 @@ def test_size_prior_reaches_the_target(size_prior, batch_size, sbm, monkeypatch)
         seen.append(kwargs.get("size_prior"))
         return target_distribution(q, *args, **kwargs)
 
-    monkeypatch.setattr(contrastive, "target_distribution", recording)
+    monkeypatch.setattr(composed, "target_distribution", recording)
     SCGCStar(n_clusters=3, random_state=0, size_prior=size_prior, batch_size=batch_size,
              **{**FAST, "max_epochs": 2, "tol": 0.0}).fit(sbm)
     assert seen
@@ -215,17 +215,17 @@ def test_predict_before_fit():
 
 
 def test_auto_pretrain_lr_depends_on_the_start():
-    assert SCGCStar()._pretrain_lr() == 1e-2
-    assert SCGCStar(pretrain="contrastive")._pretrain_lr() == 1e-3
-    assert SCGCStar(pretrain="autoencoder")._pretrain_lr() == 1e-3
-    assert SCGCStar(pretrain_lr=5e-4)._pretrain_lr() == 5e-4
+    assert SCGCStar()._start_part().lr == 1e-2
+    assert SCGCStar(pretrain="contrastive")._start_part().lr == 1e-3
+    assert SCGCStar(pretrain="autoencoder")._start_part().lr == 1e-3
+    assert SCGCStar(pretrain_lr=5e-4)._start_part().lr == 5e-4
 
 
 def test_auto_pretrain_weight_decay_is_a_ridge_on_the_linear_start_only():
-    assert SCGCStar()._pretrain_weight_decay() == 1e-4
-    assert SCGCStar(pretrain="contrastive")._pretrain_weight_decay() == 0.0
-    assert SCGCStar(pretrain="autoencoder")._pretrain_weight_decay() == 0.0
-    assert SCGCStar(pretrain_weight_decay=0)._pretrain_weight_decay() == 0.0
+    assert SCGCStar()._start_part().weight_decay == 1e-4
+    assert SCGCStar(pretrain="contrastive")._start_part().weight_decay == 0.0
+    assert SCGCStar(pretrain="autoencoder")._start_part().weight_decay == 0.0
+    assert SCGCStar(pretrain_weight_decay=0)._start_part().weight_decay == 0.0
 
 
 def test_start_whitening_centres_and_evens_the_linear_start(sbm):
