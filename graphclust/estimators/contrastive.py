@@ -22,10 +22,12 @@ from __future__ import annotations
 import warnings
 
 import torch
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
-from graphclust.data.transforms import FeatureTransform
-from graphclust.estimators.base import BaseGraphClusterer, _check_int, _check_real
+from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
+from graphclust.estimators.base import BaseGraphClusterer
+from graphclust.estimators.params import Param, at_least, between, non_negative, positive
 from graphclust.nn.config import EncoderConfig, check_positive_ints
 from graphclust.nn.heads import StudentTHead
 from graphclust.nn.mlp import MLP
@@ -33,11 +35,12 @@ from graphclust.objectives.composed import (
     SIZE_PRIORS,
     ClusteringObjective,
     NeighborContrast,
+    Objective,
     Reconstruction,
     SelfTraining,
 )
-from graphclust.sampling.contrastive import FullGraphSampler, RandomWalkSampler
-from graphclust.starts import AutoencoderStart, ContrastiveStart, LinearStart, NoStart
+from graphclust.sampling.contrastive import FullGraphSampler, RandomWalkSampler, Sampler
+from graphclust.starts import AutoencoderStart, ContrastiveStart, LinearStart, NoStart, Start
 from graphclust.training.loop import Schedule, train_clusterer
 from graphclust.training.parts import (
     EncoderInputs,
@@ -62,51 +65,55 @@ class ContrastiveClusterer(BaseGraphClusterer):
     _positive_kind = "influence"
     _reconstruction = False
 
-    # ------------------------------------------------------------------ parameters
-    def _validate_params(self, num_nodes: int) -> None:
-        super()._validate_params(num_nodes)
-        _check_int("order", self.order, 1)
-        _check_int("max_epochs", self.max_epochs, 0)
-        _check_int("pretrain_epochs", self.pretrain_epochs, 0)
-        _check_int("embedding_dim", self.embedding_dim, 1)
-        _check_int("batch_size", self.batch_size, 1, allow_none=True)
-        _check_int("num_walks", self.num_walks, 1)
-        _check_int("fanout", self.fanout, 1)
-        _check_int("check_interval", self.check_interval, 1)
-        for name in ("alpha", "beta", "tol"):
-            _check_real(name, getattr(self, name), 0.0, strict=False)
-        for name in ("tau", "lr"):
-            _check_real(name, getattr(self, name), 0.0, strict=True)
-        for name, strict in (("pretrain_lr", True), ("pretrain_weight_decay", False)):
-            value = getattr(self, name)
-            if not (isinstance(value, str) and value == "auto"):
-                _check_real(f"{name} ('auto' or a number)", value, 0.0, strict=strict)
-        if self.start_whitening is not None:
-            _check_real("start_whitening (None or a number)", self.start_whitening, 0.0,
-                        strict=True)
-        if self.start_holdout is not None:
-            _check_real("start_holdout (None or a fraction)", self.start_holdout, 0.0,
-                        strict=True)
-            if self.start_holdout >= 0.5:
-                raise ValueError(f"start_holdout must be below 0.5 (the start needs most "
-                                 f"edges to train on), got {self.start_holdout!r}")
-        if self.pretrain not in PRETRAIN_MODES:
-            raise ValueError(f"pretrain={self.pretrain!r} is not one of {PRETRAIN_MODES}")
-        if self.size_prior not in SIZE_PRIORS:
-            raise ValueError(f"size_prior={self.size_prior!r} is not one of {SIZE_PRIORS}")
-        if self.encoder is not None and not isinstance(self.encoder, EncoderConfig):
-            raise TypeError(
-                f"encoder must be None or an encoder configuration with uses_graph and "
-                f"build(in_channels, out_channels) (e.g. graphclust.nn.MLPConfig), got "
-                f"{type(self.encoder).__name__}"
-            )
+    _parameters = {
+        **BaseGraphClusterer._parameters,
+        "alpha": Param(0.03, [non_negative()]),
+        "beta": Param(1.0, [non_negative()]),
+        "tau": Param(1.0, [positive()]),
+        "order": Param(2, [at_least(1)]),
+        "lr": Param(3e-4, [positive()]),
+        "pretrain_lr": Param("auto", [positive(), StrOptions({"auto"})]),
+        "pretrain_weight_decay": Param("auto", [non_negative(), StrOptions({"auto"})]),
+        "start_whitening": Param(0.3, [positive(), None]),
+        "start_holdout": Param(None, [between(0.0, 0.5), None]),
+        "max_epochs": Param(200, [at_least(0)]),
+        "pretrain": Param("linear", [StrOptions(set(PRETRAIN_MODES))]),
+        "pretrain_epochs": Param(200, [at_least(0)]),
+        "embedding_dim": Param(32, [at_least(1)]),
+        "encoder": Param(None, [None, EncoderConfig]),
+        "start": Param(None, [None, Start]),
+        "objective": Param(None, [None, Objective]),
+        "sampler": Param(None, [None, Sampler]),
+        "features": Param("auto", [StrOptions(set(FEATURE_TRANSFORMS))]),
+        "batch_size": Param(None, [at_least(1), None]),
+        "num_walks": Param(4, [at_least(1)]),
+        "fanout": Param(10, [at_least(1)]),
+        "exclude_isolated": Param(True, ["boolean"]),
+        "normalize_embedding": Param(True, ["boolean"]),
+        "size_prior": Param("start", [StrOptions(set(SIZE_PRIORS))]),
+        "tol": Param(5e-3, [non_negative()]),
+        "check_interval": Param(10, [at_least(1)]),
+    }
+
+    def _replaced_parameters(self) -> dict[str, tuple[str, ...]]:
+        return {"start": ("pretrain", "pretrain_epochs", "pretrain_lr", "pretrain_weight_decay",
+                          "start_whitening", "start_holdout"),
+                "objective": ("alpha", "beta", "tau", "size_prior"),
+                "sampler": ("batch_size", "num_walks", "order", "exclude_isolated", "fanout")}
+
+    def _check_params(self, num_nodes: int) -> None:
+        super()._check_params(num_nodes)
         if self.encoder is None:
             self._default_encoder()  # validates the architecture parameters
         start = self._start_part()
         start.check(self._encoder_config(), int(self.embedding_dim))
-        if (self._objective_part().reconstruction is not None
-                or getattr(start, "needs_decoder", False)):
+        if self._needs_decoder():
             check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
+
+    def _needs_decoder(self) -> bool:
+        """Whether ``hidden_dims`` shapes a decoder (the objective's or the start's)."""
+        return (self._objective_part().reconstruction is not None
+                or getattr(self._start_part(), "needs_decoder", False))
 
     def _default_encoder(self) -> EncoderConfig:
         """The encoder built from the estimator's own architecture parameters."""
@@ -125,7 +132,9 @@ class ContrastiveClusterer(BaseGraphClusterer):
 
     # ------------------------------------------------------------------ parts
     def _start_part(self):
-        """The start the flat parameters describe (``pretrain`` and its settings)."""
+        """``start``, or the start the flat parameters describe (``pretrain``...)."""
+        if self.start is not None:
+            return self.start
         if self.pretrain == "none":
             return NoStart()
         auto_lr = 1e-2 if self.pretrain == "linear" else 1e-3
@@ -142,15 +151,19 @@ class ContrastiveClusterer(BaseGraphClusterer):
         return LinearStart(**settings, whitening=self.start_whitening)
 
     def _objective_part(self) -> ClusteringObjective:
-        """The objective the flat parameters describe."""
+        """``objective``, or the objective the flat parameters describe."""
+        if self.objective is not None:
+            return self.objective
         return ClusteringObjective(
             contrastive=NeighborContrast(self.tau), clustering=SelfTraining(self.size_prior),
             reconstruction=Reconstruction() if self._reconstruction else None,
             alpha=self.alpha, beta=self.beta)
 
     def _sampler_part(self, num_nodes: int):
-        """The sampler the flat parameters describe; a batch as large as the graph is
-        the full graph."""
+        """``sampler``, or the sampler the flat parameters describe (a batch as large as
+        the graph is the full graph)."""
+        if self.sampler is not None:
+            return self.sampler
         if self.batch_size is not None and self.batch_size >= num_nodes:
             warnings.warn(
                 f"batch_size={self.batch_size} is not smaller than the graph ({num_nodes} "

@@ -24,6 +24,7 @@ per batch; a custom objective is any object with the same attributes and call (s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -31,8 +32,8 @@ import torch.nn.functional as F
 from graphclust.objectives.clustering import kl_clustering_loss, target_distribution
 from graphclust.objectives.contrastive import neighbor_contrastive_loss
 
-__all__ = ["ClusteringObjective", "NeighborContrast", "Reconstruction", "SelfTraining",
-           "SIZE_PRIORS"]
+__all__ = ["ClusteringObjective", "NeighborContrast", "Objective", "Reconstruction",
+           "SelfTraining", "SIZE_PRIORS"]
 
 SIZE_PRIORS = ("start", "uniform")
 
@@ -121,3 +122,17 @@ class ClusteringObjective:
             terms["reconstruction"] = self.reconstruction(reconstructed, x)
             terms["loss"] = terms["loss"] + terms["reconstruction"]
         return terms
+
+
+@runtime_checkable
+class Objective(Protocol):
+    """What the training loop reads of an objective (see :class:`ClusteringObjective`):
+    its ``contrastive`` term (also run alone by the contrastive starts, whose held-out
+    length reads its ``tau``), its ``clustering`` term (``prior``, ``target``), its
+    ``reconstruction`` (``None``: no decoder) and the call giving the batch's terms."""
+
+    contrastive: object
+    clustering: object
+    reconstruction: object
+
+    def __call__(self, views, q, p, batch, reconstructed=None, x=None) -> dict: ...

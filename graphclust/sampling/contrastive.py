@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import torch
 
@@ -45,7 +46,7 @@ from graphclust.sampling.csr import CSRGraph
 from graphclust.sampling.walks import sample_positives
 
 __all__ = ["ContrastiveBatch", "FullGraphBatches", "FullGraphSampler", "RandomWalkSampler",
-           "SampledBatches"]
+           "SampledBatches", "Sampler"]
 
 
 @dataclass(frozen=True)
@@ -208,3 +209,13 @@ class RandomWalkSampler:
 
     def fanouts(self, num_layers: int) -> list[int]:
         return [self.fanout] * num_layers
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    """Anything with ``batches(...)`` and ``fanouts(num_layers)`` (module docstring)."""
+
+    def batches(self, edge_index: torch.Tensor, num_nodes: int, seed: int, rank: int = 0,
+                world_size: int = 1): ...
+
+    def fanouts(self, num_layers: int) -> list[int]: ...

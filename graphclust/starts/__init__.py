@@ -19,7 +19,19 @@ one as ``start=``:
 * :class:`NoStart`: random weights.
 """
 
+from typing import Protocol, runtime_checkable
+
 from graphclust.starts.autoencoder import AutoencoderStart, NoStart
 from graphclust.starts.contrastive import START_EROSION, ContrastiveStart, LinearStart
 
-__all__ = ["START_EROSION", "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart"]
+__all__ = ["START_EROSION", "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart",
+           "Start"]
+
+
+@runtime_checkable
+class Start(Protocol):
+    """Anything with ``check(config, embedding_dim)`` and the call above."""
+
+    def check(self, config, embedding_dim: int) -> None: ...
+
+    def __call__(self, encoder, run, *, config, contrastive, decoder): ...
