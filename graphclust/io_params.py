@@ -20,9 +20,10 @@ __all__ = ["CONFIG_CLASSES", "decode_param", "encode_param"]
 #: Every configuration class a model file may name: encoder configurations, the
 #: attention factories they take, and the part objects (starts, objective terms,
 #: samplers) an estimator's ``start=``, ``objective=`` and ``sampler=`` take. Kept by
-#: name, not imported here, so that graphclust.extras is imported only when a file uses it. A new configuration class
-#: that should be saveable is added here (tests/test_io_safety.py checks that every
-#: frozen configuration dataclass with ``build`` or ``__call__`` is listed).
+#: name, not imported here, so that graphclust.extras is imported only when a file uses
+#: it. A new configuration class that should be saveable is added here
+#: (tests/test_io_safety.py checks that every frozen dataclass of those packages with
+#: ``build``, ``__call__`` or ``batches`` is listed).
 CONFIG_CLASSES = (
     "graphclust.nn.config:MLPConfig",
     "graphclust.nn.graph_transformer:GraphTransformerConfig",
