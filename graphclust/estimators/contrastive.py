@@ -102,6 +102,11 @@ class ContrastiveClusterer(BaseGraphClusterer):
                 "sampler": ("batch_size", "num_walks", "order", "exclude_isolated", "fanout")}
 
     def _check_params(self, num_nodes: int) -> None:
+        for part in ("encoder", "start", "objective", "sampler"):
+            value = getattr(self, part)
+            if isinstance(value, type):  # a class also has the methods a part needs
+                raise TypeError(f"{part}= takes an object, got the class {value.__name__} "
+                                f"(pass {value.__name__}(...))")
         super()._check_params(num_nodes)
         if self.encoder is None:
             self._default_encoder()  # validates the architecture parameters

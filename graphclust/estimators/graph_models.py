@@ -24,7 +24,7 @@ from graphclust.nn.mpnn_vn import MPNNVNConfig
 
 __all__ = ["GraphTransformerClusterer", "MPNNVNClusterer"]
 
-_SHARED_DOC = """
+_PARAMETERS_DOC = """
     Parameters
     ----------
     n_clusters : int
@@ -59,7 +59,9 @@ device, random_state, verbose, n_jobs
         instead, ``"none"`` skips the start; the autoencoder start needs a feature-only
         encoder. Encoders without ``from_linear`` (the extras' transformer) or too narrow
         for the map (``hidden_channels < 2 * embedding_dim``) need ``"contrastive"``.
+"""
 
+_ATTRIBUTES_DOC = """
     Attributes
     ----------
     labels_, cluster_centers_, embedding_, history_, n_iter_, n_features_in_, fit_time_
@@ -87,7 +89,7 @@ class _GraphEncoderClusterer(ContrastiveClusterer):
 class MPNNVNClusterer(_GraphEncoderClusterer):
     __doc__ = """SCGC*'s objective with an MPNN + virtual node encoder
     (:class:`graphclust.nn.MPNNVirtualNode`).
-""" + _SHARED_DOC
+""" + _PARAMETERS_DOC + _ATTRIBUTES_DOC
 
     def _default_encoder(self) -> MPNNVNConfig:
         return MPNNVNConfig(self.hidden_channels, self.num_layers, self.conv)
@@ -96,15 +98,18 @@ class MPNNVNClusterer(_GraphEncoderClusterer):
 class GraphTransformerClusterer(_GraphEncoderClusterer):
     __doc__ = """SCGC*'s objective with a GPS graph-transformer encoder
     (:class:`graphclust.nn.GraphTransformer`).
-""" + _SHARED_DOC + """
-    heads : int
+""" + _PARAMETERS_DOC + """    heads : int
         Attention heads (``hidden_channels`` must be divisible by it).
     attention : {"performer", "full"}
         Linear-cost Performer attention, or exact attention (refused above
         ``max_full_nodes`` nodes).
     positional_encoding : {None, "random_walk", "laplacian"}
         Optional positional encodings of ``pe_dim`` columns (small graphs).
-"""
+    pe_dim : int
+        Columns of the positional encodings.
+    max_full_nodes : int
+        Largest graph exact attention accepts.
+""" + _ATTRIBUTES_DOC
 
     _parameters = {**_GraphEncoderClusterer._parameters,
                    "hidden_channels": Param(64, [at_least(1)]),

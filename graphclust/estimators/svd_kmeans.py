@@ -56,8 +56,12 @@ class SVDKMeans(KMeansBaseline):
         k-means restarts.
     n_neighbors : int
         kNN graph size when ``fit`` gets a plain matrix and ``propagation_steps > 0``.
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
     random_state : int, RandomState or None
         Seeds the randomized SVD and k-means.
+    verbose : bool
+        Unused (nothing iterates); kept for a parameter set shared with the other models.
     n_jobs : int or None
         CPU threads, as in :class:`graphclust.SCGCStar` (``None``: 1).
 
