@@ -28,7 +28,12 @@ MODULES = {
     "graphclust.benchmark": ["run_benchmark", "build_estimator", "BenchmarkResults"],
     "graphclust.nn": ["MLPConfig", "MPNNVNConfig", "GraphTransformerConfig", "EncoderConfig"],
     "graphclust.sampling": ["CSRGraph", "sample_neighbors", "random_walks",
-                            "sample_positives", "NodeBatchPlan"],
+                            "sample_positives", "NodeBatchPlan", "FullGraphSampler",
+                            "RandomWalkSampler"],
+    "graphclust.starts": ["LinearStart", "ContrastiveStart", "AutoencoderStart", "NoStart"],
+    "graphclust.objectives": ["ClusteringObjective", "NeighborContrast", "SelfTraining",
+                              "Reconstruction"],
+    "graphclust.training": ["train_clusterer"],
 }
 # Estimator methods documented under each estimator (inherited ones included).
 METHODS = ("fit", "fit_predict", "predict", "predict_proba", "transform", "fit_transform",

@@ -21,7 +21,7 @@ __all__ = ["SCGC", "SCGCStar", "PRETRAIN_MODES"]
 class _SCGCBase(ContrastiveClusterer):
     r"""Shared training of SCGC and SCGC*; subclasses fix the positives and the decoder.
 
-    Training (:class:`graphclust.estimators.contrastive.ContrastiveClusterer`) runs in
+    Training (:func:`graphclust.training.train_clusterer`) runs in
     three stages: a start of the encoder (``pretrain``), k-means on the embeddings to place
     the Student-t centres, then joint training of
     :math:`\beta\,\mathrm{KL}(P\|Q) + \alpha\,\mathcal L_{NC}` (+ reconstruction for
