@@ -202,7 +202,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
                                sampler.fanouts(getattr(encoder, "num_layers", 0)), generator)
         run = TrainingRun(inputs, graph.edge_index, sampler, batches, seed,
                           int(self.embedding_dim), self.normalize_embedding, rank, world_size,
-                          progress=self._progress)
+                          progress=self._progress, name=type(self).__name__)
         self.history_ = run.history
         trained = train_clusterer(
             encoder, head, decoder, run, start=self._start_part(), objective=objective,

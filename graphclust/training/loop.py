@@ -86,7 +86,7 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
         prior = objective.clustering.prior(head(embedding))
     optimizer = optimizer_for(encoder, networks, schedule.lr)
     n_iter = 0
-    with run.progress(schedule.max_epochs, "train") as bar:
+    with run.progress(schedule.max_epochs, run.name) as bar:
         for epoch in range(1, schedule.max_epochs + 1):
             target = None
             sums: dict[str, float] = {}

@@ -5,7 +5,7 @@ context of multi-process training."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -59,7 +59,10 @@ class TrainingRun:
     rank: int = 0
     world_size: int = 1
     history: list[dict] = field(default_factory=list)
-    progress: Callable[[int, str], AbstractContextManager] | None = None
+    #: ``progress(total, description)``: a context giving a bar (or None) for a stage.
+    progress: Callable[[int, str], AbstractContextManager] = lambda total, description: \
+        nullcontext(None)
+    name: str = "train"  # the joint stage's label on its progress bar
 
     @property
     def generator(self) -> torch.Generator:
