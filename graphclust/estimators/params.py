@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 __all__ = ["Param", "at_least", "between", "non_negative", "positive", "with_parameters"]
 
@@ -55,6 +55,27 @@ def between(low: float, high: float) -> Interval:
     return Interval(Real, low, high, closed="neither")
 
 
+def _annotation(constraints: list) -> str:
+    """A type annotation read off the constraints (``"float | str"``), for readers and
+    tools that read signatures; the constraints are what ``fit`` checks."""
+    names = []
+    for constraint in constraints:
+        if constraint is None:
+            name = "None"
+        elif isinstance(constraint, Interval):
+            name = "int" if constraint.type is Integral else "float"
+        elif isinstance(constraint, StrOptions):
+            name = "str"
+        elif isinstance(constraint, type):
+            name = "int" if constraint is Integral else constraint.__name__
+        else:
+            name = {"boolean": "bool", "verbose": "bool", "array-like": "sequence",
+                    "random_state": "int | RandomState | None"}[constraint]
+        if name not in names:
+            names.append(name)
+    return " | ".join(names)
+
+
 def _signature(parameters: dict[str, Param]) -> inspect.Signature:
     """``(self, n_clusters, *, ...)``: the first parameter may be positional."""
     first, *rest = parameters
@@ -62,7 +83,8 @@ def _signature(parameters: dict[str, Param]) -> inspect.Signature:
         [inspect.Parameter.KEYWORD_ONLY] * len(rest)
     return inspect.Signature(
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] +
-        [inspect.Parameter(name, kind, default=parameters[name].default)
+        [inspect.Parameter(name, kind, default=parameters[name].default,
+                           annotation=_annotation(parameters[name].constraints))
          for name, kind in zip([first, *rest], kinds, strict=True)])
 
 
