@@ -122,6 +122,12 @@ def test_graph_encoder_parameters_beside_an_encoder_are_refused(sbm):
         MPNNVNClusterer(3, num_layers=3, encoder=MPNNVNConfig(16)).fit(sbm)
 
 
+def test_a_decoder_on_a_model_without_hidden_dims_is_refused(sbm):
+    objective = ClusteringObjective(reconstruction=Reconstruction())
+    with pytest.raises(ValueError, match="mirrors hidden_dims, which MPNNVNClusterer does not"):
+        MPNNVNClusterer(3, objective=objective).fit(sbm)
+
+
 def _documented(cls) -> set[str]:
     """Parameter names of the numpydoc Parameters section of ``cls``'s docstring."""
     doc = next(base.__doc__ for base in cls.__mro__ if "Parameters\n" in (base.__doc__ or ""))

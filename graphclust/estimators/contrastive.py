@@ -113,6 +113,10 @@ class ContrastiveClusterer(BaseGraphClusterer):
         start = self._start_part()
         start.check(self._encoder_config(), int(self.embedding_dim))
         if self._needs_decoder():
+            if "hidden_dims" not in self._parameters:
+                raise ValueError(
+                    f"a decoder (an objective with reconstruction, or an autoencoder start) "
+                    f"mirrors hidden_dims, which {type(self).__name__} does not have")
             check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
 
     def _needs_decoder(self) -> bool:
