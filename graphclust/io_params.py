@@ -17,11 +17,13 @@ import importlib
 
 __all__ = ["CONFIG_CLASSES", "decode_param", "encode_param"]
 
-#: Every configuration class a model file may name: encoder configurations and the
-#: attention factories they take. Kept by name, not imported here, so that
-#: graphclust.extras is imported only when a file uses it. A new configuration class
-#: that should be saveable is added here (tests/test_io_safety.py checks that every
-#: frozen configuration dataclass with ``build`` or ``__call__`` is listed).
+#: Every configuration class a model file may name: encoder configurations, the
+#: attention factories they take, and the part objects (starts, objective terms,
+#: samplers) an estimator's ``start=``, ``objective=`` and ``sampler=`` take. Kept by
+#: name, not imported here, so that graphclust.extras is imported only when a file uses
+#: it. A new configuration class that should be saveable is added here
+#: (tests/test_io_safety.py checks that every frozen dataclass of those packages with
+#: ``build``, ``__call__`` or ``batches`` is listed).
 CONFIG_CLASSES = (
     "graphclust.nn.config:MLPConfig",
     "graphclust.nn.graph_transformer:GraphTransformerConfig",
@@ -40,6 +42,16 @@ CONFIG_CLASSES = (
     "graphclust.extras.transformer_config:SLABAttention",
     "graphclust.extras.transformer_config:TokenMerging",
     "graphclust.extras.weight_sharing:RecursiveMLPConfig",
+    "graphclust.starts.autoencoder:AutoencoderStart",
+    "graphclust.starts.autoencoder:NoStart",
+    "graphclust.starts.contrastive:ContrastiveStart",
+    "graphclust.starts.contrastive:LinearStart",
+    "graphclust.objectives.composed:ClusteringObjective",
+    "graphclust.objectives.composed:NeighborContrast",
+    "graphclust.objectives.composed:Reconstruction",
+    "graphclust.objectives.composed:SelfTraining",
+    "graphclust.sampling.contrastive:FullGraphSampler",
+    "graphclust.sampling.contrastive:RandomWalkSampler",
 )
 
 # Deeper nesting than any real configuration needs; bounds the recursion a file can cause.

@@ -12,9 +12,16 @@ from dataclasses import dataclass
 
 import torch
 
-from graphclust.nn.heads import squared_distances
+__all__ = ["KMeansResult", "assign", "kmeans", "squared_distances"]
 
-__all__ = ["KMeansResult", "kmeans", "assign"]
+
+def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pairwise squared Euclidean distances through one matrix product.
+
+    Unlike ``torch.cdist(...).pow(2)`` its gradient is defined at zero distance.
+    """
+    squared = a.pow(2).sum(1, keepdim=True) + b.pow(2).sum(1) - 2.0 * a @ b.T
+    return squared.clamp_min(0.0)
 
 
 @dataclass(frozen=True)

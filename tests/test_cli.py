@@ -111,7 +111,7 @@ def test_fit_progress_bar_goes_to_stderr(tmp_path, capsys):
         (["fit", "--set", "lr=1", "--set", "lr=2"], "--set lr given twice"),
         (["fit", "--set", "random_state=3"], "use --seed instead"),
         (["fit", "--dataset", "karate", "--quiet", "--set", "max_epochs=-1"],
-         "max_epochs must be an integer >= 0"),
+         "'max_epochs' parameter of SCGCStar must be an int in the range [0, inf)"),
         (["fit", "--dataset", "acm", "--root", "{tmp}"], "data set 'acm' not found"),
         (["predict", "--model", "{tmp}/absent", "--dataset", "karate"], "does not exist"),
         (["predict", "--model", "{tmp}/junk.txt", "--dataset", "karate"],

@@ -26,6 +26,10 @@ CASES = {
     "tabular_pipeline.py": "iris:",
     "pyg_data.py": "SCGCStar: ACC",
     "compare_models.py": "failed runs: 0",
+    # Swapping one part each (a start, an objective term, a sampler) on the digits.
+    "custom_start.py": "PCA start: ACC",
+    "custom_objective.py": "with uniformity: ACC",
+    "custom_sampler.py": "drop-edge positives: ACC",
     # An empty data root: the example must explain the absence and exit 0.
     "ogb_arxiv.py": "skipping: ogbn-arxiv is not available",
 }

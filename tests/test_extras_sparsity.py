@@ -318,15 +318,25 @@ def test_scgc_star_with_critical_init_fits(sbm):
 
 
 def test_grow_estimator_keeps_predictions_and_round_trips(sbm, plain_model, tmp_path):
-    model = copy.deepcopy(plain_model)
-    labels, embedding = model.predict(sbm), model.transform(sbm)
-    grow_estimator(model, (48,), random_state=0, noise=0.1)
+    labels, embedding = plain_model.predict(sbm), plain_model.transform(sbm)
+    model = grow_estimator(plain_model, (48,), random_state=0, noise=0.1)
+    assert plain_model.encoder_.dims == (24, 16, 32)  # the original is left as it was
+    assert plain_model.encoder == MLPConfig(hidden_dims=(16,))
     assert model.encoder_.dims == (24, 48, 32)
     assert model.encoder == MLPConfig(hidden_dims=(48,))
     np.testing.assert_array_equal(model.predict(sbm), labels)
     np.testing.assert_allclose(model.transform(sbm), embedding, atol=1e-5)
     model.save(tmp_path / "grown.graphclust")
     np.testing.assert_array_equal(load(tmp_path / "grown.graphclust").predict(sbm), labels)
+
+
+def test_grown_default_encoder_is_described_by_hidden_dims(sbm):
+    # The parameters describe the grown model: refitting trains that architecture.
+    small = SCGCStar(3, hidden_dims=(16,), max_epochs=8, pretrain="contrastive",
+                     pretrain_epochs=6, random_state=0, device="cpu").fit(sbm)
+    grown = grow_estimator(small, (32,), random_state=0)
+    assert grown.encoder is None and grown.hidden_dims == (32,)
+    assert grown.encoder_.dims == grown.fit(sbm).encoder_.dims
 
 
 def test_grow_estimator_rejects_bad_input(plain_model, sparse_model):

@@ -9,8 +9,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 import graphclust.estimators.kmeans_baseline as baseline_module
+import graphclust.training.loop as loop_module
 from graphclust import SCGCStar, SVDKMeans, load_dataset
-from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.io import load
 
 _TINY = {"hidden_dims": (16,), "embedding_dim": 4, "max_epochs": 3, "pretrain_epochs": 1}
@@ -52,7 +52,7 @@ def test_interrupted_refit_keeps_the_previous_model(karate, other_data, monkeypa
     model = SCGCStar(2, random_state=0, **_TINY).fit(karate)
     before = _fitted_state(model)
     predicted = model.predict(karate)
-    calls = _fail_on_call(monkeypatch, BaseGraphClusterer, "_record", error, after=2)
+    calls = _fail_on_call(monkeypatch, loop_module, "optimizer_step", error, after=2)
     model.set_params(n_clusters=3)
     with pytest.raises(type(error)):
         model.fit(other_data)  # other data: 6 features instead of 34

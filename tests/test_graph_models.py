@@ -83,17 +83,21 @@ def test_save_and_load_round_trip(sbm, tmp_path):
 @pytest.mark.parametrize(
     ("model", "params", "message"),
     [
-        (MPNNVNClusterer, {"num_layers": 0}, "num_layers must be an integer >= 1"),
-        (MPNNVNClusterer, {"conv": "gat"}, "conv='gat'"),
+        (MPNNVNClusterer, {"num_layers": 0}, "'num_layers' parameter of MPNNVNClusterer"),
+        (MPNNVNClusterer, {"conv": "gat"}, "'conv' parameter .* Got 'gat'"),
         (MPNNVNClusterer, {"pretrain": "autoencoder"}, "feature-only encoder"),
         (MPNNVNClusterer, {"hidden_channels": 15}, "hidden_channels must be at least 2"),
+        (GraphTransformerClusterer, {"encoder": ExtraGraphTransformerConfig(norm="peri"),
+                                     "hidden_channels": 64}, "has no from_linear"),
         (GraphTransformerClusterer, {"encoder": ExtraGraphTransformerConfig(norm="peri")},
-         "has no from_linear"),
+         "encoder= replaces hidden_channels, which would be ignored"),
         (GraphTransformerClusterer, {"heads": 3}, "divisible by heads"),
-        (GraphTransformerClusterer, {"attention": "linear"}, "attention='linear'"),
+        (GraphTransformerClusterer, {"attention": "linear"},
+         "'attention' parameter .* Got 'linear'"),
         (GraphTransformerClusterer, {"attention": "full", "max_full_nodes": 50},
          "max_nodes=50.*performer"),
-        (GraphTransformerClusterer, {"fanout": 0}, "fanout must be an integer >= 1"),
+        (GraphTransformerClusterer, {"fanout": 0},
+         "'fanout' parameter of GraphTransformerClusterer"),
     ],
 )
 def test_bad_parameters(model, params, message, sbm):

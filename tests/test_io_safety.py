@@ -21,7 +21,7 @@ from graphclust.io import load
 from graphclust.io_params import CONFIG_CLASSES, decode_param
 from graphclust.nn import MLPConfig
 
-_TINY = {"hidden_dims": (16,), "embedding_dim": 4, "max_epochs": 2, "pretrain_epochs": 1}
+_TINY = {"embedding_dim": 4, "max_epochs": 2, "pretrain_epochs": 1}
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +117,11 @@ def test_deep_nesting_is_refused():
 
 
 def _configuration_classes():
-    """Every frozen dataclass of graphclust.nn and graphclust.extras that builds a module
-    (``build``) or is called as a factory (``__call__``)."""
+    """Every frozen dataclass of the parts' packages that builds a module (``build``), is
+    called as a factory or a part (``__call__``), or gives batches (``batches``)."""
     found = set()
-    for package in ("graphclust.nn", "graphclust.extras"):
+    for package in ("graphclust.nn", "graphclust.extras", "graphclust.starts",
+                    "graphclust.objectives", "graphclust.sampling"):
         root = importlib.import_module(package)
         for info in pkgutil.iter_modules(root.__path__, f"{package}."):
             module = importlib.import_module(info.name)
@@ -128,7 +129,8 @@ def _configuration_classes():
                 if isinstance(value, type) and value.__module__ == info.name \
                         and dataclasses.is_dataclass(value) \
                         and value.__dataclass_params__.frozen \
-                        and ("build" in vars(value) or "__call__" in vars(value)):
+                        and any(name in vars(cls) for cls in value.__mro__[:-1]
+                                for name in ("build", "__call__", "batches")):
                     found.add(f"{value.__module__}:{value.__qualname__}")
     return found
 
@@ -220,10 +222,11 @@ def test_bad_tensors_are_refused_naming_file_member_and_tensor(model_file, chang
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda f: f.update(n_features_in_="34"), "n_features_in_ must be an integer"),
-    (lambda f: f.update(history_="x"), "history_ must be a list"),
-    (lambda f: f.update(transform_kind="auto"), "transform_kind must be one of"),
-    (lambda f: f.update(fit_time_=float("nan")), "fit_time_ must be a finite number"),
+    (lambda f: f.update(n_features_in_="34"), "'n_features_in_' parameter of the model file"),
+    (lambda f: f.update(history_="x"), "'history_' parameter .* must be an instance of 'list'"),
+    (lambda f: f.update(history_=[1]), "history_ must be a list of objects"),
+    (lambda f: f.update(transform_kind="auto"), "'transform_kind' parameter .* Got 'auto'"),
+    (lambda f: f.update(fit_time_=float("nan")), "'fit_time_' parameter .* Got nan"),
 ])
 def test_bad_fitted_attributes_are_refused(model_file, change, message):
     _edit_header(model_file, lambda h: change(h["fitted"]))

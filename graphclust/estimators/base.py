@@ -16,58 +16,39 @@ per-epoch metrics in ``history_`` (for curves and the optimistic "paper protocol
 
 from __future__ import annotations
 
-import numbers
-import os
-import sys
 import time
 import warnings
 from contextlib import nullcontext
+from numbers import Integral
 
 import numpy as np
-import sklearn
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
+from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data
 
 from graphclust.data.inputs import to_graph
 from graphclust.data.knn import knn_graph
 from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
+from graphclust.estimators.checks import as_matrix, resolve_device, user_stacklevel
+from graphclust.estimators.params import Param, at_least, non_negative, with_parameters
 from graphclust.io_checks import TensorSpec, check_tensors
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
 from graphclust.threads import limit_threads
 
+# resolve_device stays importable from here: the benchmark runner imports it so.
 __all__ = ["BaseGraphClusterer", "resolve_device"]
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else as torch reads it."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device={device!r} is not a torch device or 'auto'") from error
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} requested but CUDA is not available")
-    return resolved
-
-
-def _check_int(name: str, value, minimum: int, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_real(name: str, value, minimum: float, strict: bool) -> None:
-    bad = isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)
-    if bad or value < minimum or (strict and value == minimum):
-        relation = ">" if strict else ">="
-        raise ValueError(f"{name} must be a finite number {relation} {minimum}, got {value!r}")
+def _is_default(value, default) -> bool:
+    """Whether a parameter still has its default (a list equals the same tuple)."""
+    if isinstance(value, (list, tuple)) and isinstance(default, (list, tuple)):
+        return tuple(value) == tuple(default)
+    return value is default or (type(value) is type(default) and value == default)
 
 
 def _is_fitted_name(name: str) -> bool:
@@ -79,57 +60,26 @@ def _without_fitted(attributes: dict) -> dict:
     return {key: value for key, value in attributes.items() if not _is_fitted_name(key)}
 
 
+# The JSON fitted attributes of a model file and what each must be.
+_METADATA_CONSTRAINTS = {
+    "n_features_in_": [at_least(1)],
+    "n_iter_": [at_least(0)],
+    "fit_time_": [non_negative()],
+    "knn_graph_": ["boolean"],
+    "history_": [list],
+    "transform_kind": [StrOptions({kind for kind in FEATURE_TRANSFORMS if kind != "auto"})],
+}
+
+
 def _check_metadata(metadata) -> None:
     """The JSON fitted attributes of a model file have the types :meth:`_restore` reads."""
     if not isinstance(metadata, dict):
         raise ValueError("the fitted attributes are not a JSON object")
-    _check_int("n_features_in_", metadata.get("n_features_in_"), 1)
-    _check_int("n_iter_", metadata.get("n_iter_"), 0)
-    _check_real("fit_time_", metadata.get("fit_time_"), 0.0, strict=False)
-    if not isinstance(metadata.get("knn_graph_"), bool):
-        raise ValueError(f"knn_graph_ must be true or false, got {metadata.get('knn_graph_')!r}")
-    history = metadata.get("history_")
-    if not isinstance(history, list) or not all(isinstance(item, dict) for item in history):
+    validate_parameter_constraints(
+        _METADATA_CONSTRAINTS, {key: metadata.get(key) for key in _METADATA_CONSTRAINTS},
+        caller_name="the model file's fitted attributes")
+    if not all(isinstance(item, dict) for item in metadata["history_"]):
         raise ValueError("history_ must be a list of objects")
-    kinds = tuple(kind for kind in FEATURE_TRANSFORMS if kind != "auto")
-    if metadata.get("transform_kind") not in kinds:
-        raise ValueError(f"transform_kind must be one of {kinds}, "
-                         f"got {metadata.get('transform_kind')!r}")
-
-
-def _as_matrix(X, min_samples: int = 2):
-    """Torch tensors pass through; anything else goes through scikit-learn's checks.
-
-    This gives plain matrices scikit-learn's usual behaviour (lists, object arrays of
-    numbers, clear messages for complex data, 0 features or too few samples).
-    """
-    if isinstance(X, torch.Tensor):
-        return X
-    return check_array(
-        X,
-        accept_sparse=("csr", "csc", "coo"),
-        dtype=(np.float32, np.float64),
-        ensure_min_samples=min_samples,
-    )
-
-
-# Frames a warning must not name: ours, and scikit-learn's wrappers around our methods
-# (set_output wraps fit_transform and transform).
-_INTERNAL_DIRS = tuple(
-    os.path.dirname(os.path.abspath(path)) + os.sep
-    for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
-)
-
-
-def _user_stacklevel() -> int:
-    """``stacklevel`` for a warning issued by our caller that names the first frame
-    outside graphclust and scikit-learn: the user's ``fit(...)`` line, whichever of
-    fit, fit_predict, fit_transform, a Pipeline or a subclass led there (a fixed number
-    names one of ours for some of them)."""
-    frame, level = sys._getframe(1), 1  # level 1 is the caller, which calls warn
-    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -139,26 +89,46 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     encoder and head) and :meth:`_embed` (encoder outputs for a feature matrix).
     """
 
+    #: name -> Param: the parameters every estimator has (subclasses extend the table).
+    _parameters = {
+        "n_clusters": Param(8, [at_least(2)]),
+        "n_neighbors": Param(10, [at_least(1)]),
+        "device": Param("auto", [str, torch.device]),
+        "random_state": Param(None, ["random_state"]),
+        "verbose": Param(False, ["verbose"]),
+        "n_jobs": Param(None, [Integral, None]),
+    }
+    def _replaced_parameters(self) -> dict[str, tuple[str, ...]]:
+        """Part parameter -> the flat parameters a part object given there replaces."""
+        return {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_parameters" in vars(cls):
+            with_parameters(cls)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
 
-    def _check_common_params(self, num_nodes: int) -> None:
-        """The parameters every estimator has: ``n_clusters`` and ``n_neighbors``."""
-        _check_int("n_clusters", self.n_clusters, 2)
+    def _check_params(self, num_nodes: int) -> None:
+        """The constraints table, then what depends on the data or on several parameters."""
+        self._validate_params()
         if self.n_clusters > num_nodes:
             raise ValueError(
                 f"n_clusters={self.n_clusters} is larger than the number of nodes ({num_nodes})"
             )
-        _check_int("n_neighbors", self.n_neighbors, 1)
-
-    def _validate_params(self, num_nodes: int) -> None:
-        self._check_common_params(num_nodes)
-        if self.features not in FEATURE_TRANSFORMS:
-            raise ValueError(
-                f"features={self.features!r} is not one of {FEATURE_TRANSFORMS}"
-            )
+        for part, names in self._replaced_parameters().items():
+            if getattr(self, part) is None:
+                continue
+            changed = [name for name in names if not _is_default(
+                getattr(self, name), type(self)._parameters[name].default)]
+            if changed:
+                raise ValueError(
+                    f"{part}= replaces {', '.join(changed)}, which would be ignored: leave "
+                    f"{'it' if len(changed) == 1 else 'them'} at the default or set "
+                    f"{'it' if len(changed) == 1 else 'them'} in the {part} object")
 
     # ------------------------------------------------------------------ input
     def _graph(self, X, y=None, adjacency=None) -> Data:
@@ -167,9 +137,9 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError("pass y and adjacency inside the Data object, not beside it")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            graph = to_graph(X) if isinstance(X, Data) else to_graph(_as_matrix(X), adjacency, y)
+            graph = to_graph(X) if isinstance(X, Data) else to_graph(as_matrix(X), adjacency, y)
         for warning in caught:  # point at the user's fit(...) call, not at this line
-            warnings.warn(warning.message, warning.category, stacklevel=_user_stacklevel())
+            warnings.warn(warning.message, warning.category, stacklevel=user_stacklevel())
         if graph.num_nodes < 2:
             raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
         if isinstance(X, Data) or adjacency is not None:
@@ -199,7 +169,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if isinstance(X, Data):
             graph = to_graph(X)
         else:
-            matrix = _as_matrix(X, min_samples=2 if uses_graph else 1)
+            matrix = as_matrix(X, min_samples=2 if uses_graph else 1)
             graph = to_graph(matrix, adjacency if uses_graph else None)
         if graph.x.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -254,7 +224,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X, y, adjacency) -> None:
         """The work of :meth:`fit`, on an estimator that nobody else sees yet."""
         graph = self._graph(X, y, adjacency)
-        self._validate_params(graph.num_nodes)
+        self._check_params(graph.num_nodes)
         self.device_ = resolve_device(self.device)
         self.n_features_in_ = int(graph.x.shape[1])
         self.knn_graph_ = bool(getattr(graph, "knn_graph", False))
@@ -376,7 +346,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         # On the meta device building the expected modules allocates nothing, whatever
         # sizes the file's parameters ask for; the real build comes after the check.
         with torch.device("meta"):
-            self._validate_params(num_nodes)
+            self._check_params(num_nodes)
             spec = self._tensor_spec(metadata)
         check_tensors(tensors, spec)
         if bool(((labels < 0) | (labels >= self.n_clusters)).any()):

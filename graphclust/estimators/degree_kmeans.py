@@ -17,7 +17,6 @@ from __future__ import annotations
 import torch
 
 from graphclust.data.transforms import FeatureTransform
-from graphclust.estimators.base import _check_int
 from graphclust.estimators.kmeans_baseline import KMeansBaseline
 
 __all__ = ["DegreeKMeans", "log_degree"]
@@ -55,21 +54,6 @@ class DegreeKMeans(KMeansBaseline):
     -----
     ``predict`` needs the graph (a node's degree is read from its edges).
     """
-
-    def __init__(self, n_clusters: int = 8, *, n_init: int = 10, n_neighbors: int = 10,
-                 device: str = "auto", random_state=None, verbose: bool = False,
-                 n_jobs: int | None = None):
-        self.n_clusters = n_clusters
-        self.n_init = n_init
-        self.n_neighbors = n_neighbors
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.n_jobs = n_jobs
-
-    def _validate_params(self, num_nodes: int) -> None:
-        self._check_common_params(num_nodes)
-        _check_int("n_init", self.n_init, 1)
 
     def _uses_graph(self) -> bool:
         return True

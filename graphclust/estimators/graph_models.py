@@ -15,14 +15,16 @@ neighbourhoods (``fanout`` neighbours per hop); inference always runs on the who
 
 from __future__ import annotations
 
+from sklearn.utils._param_validation import StrOptions
+
 from graphclust.estimators.contrastive import ContrastiveClusterer
-from graphclust.nn.config import EncoderConfig
+from graphclust.estimators.params import Param, at_least
 from graphclust.nn.graph_transformer import GraphTransformerConfig
 from graphclust.nn.mpnn_vn import MPNNVNConfig
 
 __all__ = ["GraphTransformerClusterer", "MPNNVNClusterer"]
 
-_SHARED_DOC = """
+_PARAMETERS_DOC = """
     Parameters
     ----------
     n_clusters : int
@@ -34,8 +36,12 @@ _SHARED_DOC = """
     embedding_dim : int
         Output width of the encoder.
     encoder : EncoderConfig or None
-        Replaces the default encoder (and the architecture parameters above) with any
-        encoder configuration, e.g. a variant from :mod:`graphclust.extras`.
+        Replaces the default encoder with any encoder configuration, e.g. a variant from
+        :mod:`graphclust.extras`; the architecture parameters (above, and the
+        transformer's below) must then stay at their defaults (``ValueError``).
+    start, objective, sampler : part objects or None
+        As in :class:`graphclust.SCGCStar`: each replaces the flat parameters it
+        describes, which must then stay at their defaults.
     fanout : int
         Neighbours sampled per hop around a mini-batch (``batch_size`` set).
     alpha, beta, tau, order, lr, pretrain_lr, pretrain_weight_decay, \
@@ -53,7 +59,9 @@ device, random_state, verbose, n_jobs
         instead, ``"none"`` skips the start; the autoencoder start needs a feature-only
         encoder. Encoders without ``from_linear`` (the extras' transformer) or too narrow
         for the map (``hidden_channels < 2 * embedding_dim``) need ``"contrastive"``.
+"""
 
+_ATTRIBUTES_DOC = """
     Attributes
     ----------
     labels_, cluster_centers_, embedding_, history_, n_iter_, n_features_in_, fit_time_
@@ -67,60 +75,21 @@ device, random_state, verbose, n_jobs
 class _GraphEncoderClusterer(ContrastiveClusterer):
     _positive_kind = "influence"
     _reconstruction = False
+    _parameters = {**ContrastiveClusterer._parameters,
+                   "num_layers": Param(2, [at_least(1)]),
+                   "hidden_channels": Param(128, [at_least(1)]),
+                   "conv": Param("gcn", [StrOptions({"gcn", "gin"})])}
 
-    def __init__(self, n_clusters: int = 8, *, num_layers: int = 2,
-                 hidden_channels: int = 128, conv: str = "gcn", alpha: float = 0.03,
-                 beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
-                 pretrain_lr: float | str = "auto",
-                 pretrain_weight_decay: float | str = "auto",
-                 start_whitening: float | None = 0.3, start_holdout: float | None = None,
-                 max_epochs: int = 200,
-                 pretrain: str = "linear", pretrain_epochs: int = 200,
-                 embedding_dim: int = 32, encoder: EncoderConfig | None = None,
-                 features: str = "auto", n_neighbors: int = 10,
-                 batch_size: int | None = None, num_walks: int = 4, fanout: int = 10,
-                 exclude_isolated: bool = True, normalize_embedding: bool = True,
-                 size_prior: str = "start", tol: float = 5e-3, check_interval: int = 10,
-                 device: str = "auto", random_state=None, verbose: bool = False,
-                 n_jobs: int | None = None) -> None:
-        self.n_clusters = n_clusters
-        self.num_layers = num_layers
-        self.hidden_channels = hidden_channels
-        self.conv = conv
-        self.alpha = alpha
-        self.beta = beta
-        self.tau = tau
-        self.order = order
-        self.lr = lr
-        self.pretrain_lr = pretrain_lr
-        self.pretrain_weight_decay = pretrain_weight_decay
-        self.start_whitening = start_whitening
-        self.start_holdout = start_holdout
-        self.max_epochs = max_epochs
-        self.pretrain = pretrain
-        self.pretrain_epochs = pretrain_epochs
-        self.embedding_dim = embedding_dim
-        self.encoder = encoder
-        self.features = features
-        self.n_neighbors = n_neighbors
-        self.batch_size = batch_size
-        self.num_walks = num_walks
-        self.fanout = fanout
-        self.exclude_isolated = exclude_isolated
-        self.normalize_embedding = normalize_embedding
-        self.size_prior = size_prior
-        self.tol = tol
-        self.check_interval = check_interval
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.n_jobs = n_jobs
+    def _replaced_parameters(self) -> dict[str, tuple[str, ...]]:
+        architecture = tuple(name for name in self._parameters
+                             if name not in ContrastiveClusterer._parameters)
+        return {**super()._replaced_parameters(), "encoder": architecture}
 
 
 class MPNNVNClusterer(_GraphEncoderClusterer):
     __doc__ = """SCGC*'s objective with an MPNN + virtual node encoder
     (:class:`graphclust.nn.MPNNVirtualNode`).
-""" + _SHARED_DOC
+""" + _PARAMETERS_DOC + _ATTRIBUTES_DOC
 
     def _default_encoder(self) -> MPNNVNConfig:
         return MPNNVNConfig(self.hidden_channels, self.num_layers, self.conv)
@@ -129,52 +98,27 @@ class MPNNVNClusterer(_GraphEncoderClusterer):
 class GraphTransformerClusterer(_GraphEncoderClusterer):
     __doc__ = """SCGC*'s objective with a GPS graph-transformer encoder
     (:class:`graphclust.nn.GraphTransformer`).
-""" + _SHARED_DOC + """
-    heads : int
+""" + _PARAMETERS_DOC + """    heads : int
         Attention heads (``hidden_channels`` must be divisible by it).
     attention : {"performer", "full"}
         Linear-cost Performer attention, or exact attention (refused above
         ``max_full_nodes`` nodes).
     positional_encoding : {None, "random_walk", "laplacian"}
         Optional positional encodings of ``pe_dim`` columns (small graphs).
-"""
+    pe_dim : int
+        Columns of the positional encodings.
+    max_full_nodes : int
+        Largest graph exact attention accepts.
+""" + _ATTRIBUTES_DOC
 
-    def __init__(self, n_clusters: int = 8, *, num_layers: int = 2,
-                 hidden_channels: int = 64, conv: str = "gcn", heads: int = 4,
-                 attention: str = "performer", positional_encoding: str | None = None,
-                 pe_dim: int = 8, max_full_nodes: int = 5000, alpha: float = 0.03,
-                 beta: float = 1.0, tau: float = 1.0, order: int = 2, lr: float = 3e-4,
-                 pretrain_lr: float | str = "auto",
-                 pretrain_weight_decay: float | str = "auto",
-                 start_whitening: float | None = 0.3, start_holdout: float | None = None,
-                 max_epochs: int = 200,
-                 pretrain: str = "linear", pretrain_epochs: int = 200,
-                 embedding_dim: int = 32, encoder: EncoderConfig | None = None,
-                 features: str = "auto", n_neighbors: int = 10,
-                 batch_size: int | None = None, num_walks: int = 4, fanout: int = 10,
-                 exclude_isolated: bool = True, normalize_embedding: bool = True,
-                 size_prior: str = "start", tol: float = 5e-3, check_interval: int = 10,
-                 device: str = "auto", random_state=None, verbose: bool = False,
-                 n_jobs: int | None = None) -> None:
-        # scikit-learn reads parameters from this signature, so each is listed here.
-        super().__init__(
-            n_clusters, num_layers=num_layers, hidden_channels=hidden_channels, conv=conv,
-            alpha=alpha, beta=beta, tau=tau, order=order, lr=lr, pretrain_lr=pretrain_lr,
-            pretrain_weight_decay=pretrain_weight_decay, start_whitening=start_whitening,
-            start_holdout=start_holdout, max_epochs=max_epochs,
-            pretrain=pretrain, pretrain_epochs=pretrain_epochs,
-            embedding_dim=embedding_dim, encoder=encoder, features=features,
-            n_neighbors=n_neighbors, batch_size=batch_size, num_walks=num_walks,
-            fanout=fanout, exclude_isolated=exclude_isolated,
-            normalize_embedding=normalize_embedding, size_prior=size_prior, tol=tol,
-            check_interval=check_interval,
-            device=device, random_state=random_state, verbose=verbose,
-            n_jobs=n_jobs)
-        self.heads = heads
-        self.attention = attention
-        self.positional_encoding = positional_encoding
-        self.pe_dim = pe_dim
-        self.max_full_nodes = max_full_nodes
+    _parameters = {**_GraphEncoderClusterer._parameters,
+                   "hidden_channels": Param(64, [at_least(1)]),
+                   "heads": Param(4, [at_least(1)]),
+                   "attention": Param("performer", [StrOptions({"performer", "full"})]),
+                   "positional_encoding": Param(
+                       None, [StrOptions({"random_walk", "laplacian"}), None]),
+                   "pe_dim": Param(8, [at_least(1)]),
+                   "max_full_nodes": Param(5000, [at_least(1)])}
 
     def _default_encoder(self) -> GraphTransformerConfig:
         return GraphTransformerConfig(

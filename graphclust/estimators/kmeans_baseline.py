@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from graphclust.estimators.base import BaseGraphClusterer
+from graphclust.estimators.params import Param, at_least
 from graphclust.kmeans import kmeans
 
 __all__ = ["KMeansBaseline"]
@@ -14,6 +15,8 @@ __all__ = ["KMeansBaseline"]
 class KMeansBaseline(BaseGraphClusterer):
     """Base of :class:`~graphclust.SVDKMeans` and :class:`~graphclust.DegreeKMeans`:
     ``_fit_graph`` computes an embedding ``z`` and hands it to :meth:`_cluster`."""
+
+    _parameters = {**BaseGraphClusterer._parameters, "n_init": Param(10, [at_least(1)])}
 
     def _cluster(self, z: torch.Tensor, seed: int, labels: np.ndarray | None) -> None:
         """Seeded k-means (``n_init`` restarts) on ``z``; sets the fitted attributes."""

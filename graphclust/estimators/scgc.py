@@ -12,7 +12,8 @@ Both predict without a graph: the encoder is an MLP over node features.
 from __future__ import annotations
 
 from graphclust.estimators.contrastive import PRETRAIN_MODES, ContrastiveClusterer
-from graphclust.nn.config import EncoderConfig, MLPConfig, check_positive_ints
+from graphclust.estimators.params import Param, at_least
+from graphclust.nn.config import MLPConfig, check_positive_ints
 
 __all__ = ["SCGC", "SCGCStar", "PRETRAIN_MODES"]
 
@@ -20,7 +21,7 @@ __all__ = ["SCGC", "SCGCStar", "PRETRAIN_MODES"]
 class _SCGCBase(ContrastiveClusterer):
     r"""Shared training of SCGC and SCGC*; subclasses fix the positives and the decoder.
 
-    Training (:class:`graphclust.estimators.contrastive.ContrastiveClusterer`) runs in
+    Training (:func:`graphclust.training.train_clusterer`) runs in
     three stages: a start of the encoder (``pretrain``), k-means on the embeddings to place
     the Student-t centres, then joint training of
     :math:`\beta\,\mathrm{KL}(P\|Q) + \alpha\,\mathcal L_{NC}` (+ reconstruction for
@@ -81,8 +82,28 @@ class _SCGCBase(ContrastiveClusterer):
         ``None``: the MLP ``features - hidden_dims - embedding_dim``. Otherwise any encoder
         configuration (:class:`graphclust.nn.config.EncoderConfig`, e.g. a variant from
         :mod:`graphclust.extras`), built with ``embedding_dim`` outputs; ``hidden_dims``
-        then only shapes SCGC's decoder. A message-passing encoder makes ``predict`` need
-        the graph.
+        then only shapes a decoder (SCGC's, or an autoencoder start's) and must otherwise
+        stay at its default (``ValueError``). A message-passing encoder makes ``predict``
+        need the graph.
+    start : start object or None
+        ``None``: the start ``pretrain`` and its parameters describe. Otherwise any start
+        part (:mod:`graphclust.starts`: ``LinearStart``, ``ContrastiveStart``,
+        ``AutoencoderStart``, ``NoStart``, or your own with ``check`` and ``__call__``);
+        it replaces ``pretrain``, ``pretrain_epochs``, ``pretrain_lr``,
+        ``pretrain_weight_decay``, ``start_whitening`` and ``start_holdout``, which must
+        then stay at their defaults (``ValueError``).
+    objective : objective object or None
+        ``None``: :class:`graphclust.objectives.ClusteringObjective` with ``alpha``,
+        ``beta``, ``tau``, ``size_prior`` (and SCGC's reconstruction term). Otherwise any
+        objective part; it replaces those four parameters (``ValueError`` unless they
+        stay at their defaults). An objective with a ``reconstruction`` term makes the
+        estimator train a decoder.
+    sampler : sampler object or None
+        ``None``: :class:`graphclust.sampling.FullGraphSampler` (``batch_size=None``) or
+        :class:`graphclust.sampling.RandomWalkSampler` from ``batch_size``,
+        ``num_walks``, ``order``, ``exclude_isolated`` and ``fanout``, with this
+        estimator's positives. Otherwise any sampler part; it replaces those five
+        parameters (``ValueError`` unless they stay at their defaults).
     features : {"auto", "tfidf", "l2", "standardize", "none"}
         Graph-free input transform (:class:`graphclust.data.transforms.FeatureTransform`).
     n_neighbors : int
@@ -152,70 +173,14 @@ class _SCGCBase(ContrastiveClusterer):
     _positive_kind = "power"
     _reconstruction = False
 
-    def __init__(
-        self,
-        n_clusters: int = 8,
-        *,
-        alpha: float = 0.03,
-        beta: float = 1.0,
-        tau: float = 1.0,
-        order: int = 2,
-        lr: float = 3e-4,
-        pretrain_lr: float | str = "auto",
-        pretrain_weight_decay: float | str = "auto",
-        start_whitening: float | None = 0.3,
-        start_holdout: float | None = None,
-        max_epochs: int = 200,
-        pretrain: str = "linear",
-        pretrain_epochs: int = 200,
-        hidden_dims=(256,),
-        embedding_dim: int = 32,
-        encoder: EncoderConfig | None = None,
-        features: str = "auto",
-        n_neighbors: int = 10,
-        batch_size: int | None = None,
-        num_walks: int = 4,
-        fanout: int = 10,
-        exclude_isolated: bool = True,
-        normalize_embedding: bool = True,
-        size_prior: str = "start",
-        tol: float = 5e-3,
-        check_interval: int = 10,
-        device: str = "auto",
-        random_state=None,
-        verbose: bool = False,
-        n_jobs: int | None = None,
-    ) -> None:
-        self.n_clusters = n_clusters
-        self.alpha = alpha
-        self.beta = beta
-        self.tau = tau
-        self.order = order
-        self.lr = lr
-        self.pretrain_lr = pretrain_lr
-        self.pretrain_weight_decay = pretrain_weight_decay
-        self.start_whitening = start_whitening
-        self.start_holdout = start_holdout
-        self.max_epochs = max_epochs
-        self.pretrain = pretrain
-        self.pretrain_epochs = pretrain_epochs
-        self.hidden_dims = hidden_dims
-        self.embedding_dim = embedding_dim
-        self.encoder = encoder
-        self.features = features
-        self.n_neighbors = n_neighbors
-        self.batch_size = batch_size
-        self.num_walks = num_walks
-        self.fanout = fanout
-        self.exclude_isolated = exclude_isolated
-        self.normalize_embedding = normalize_embedding
-        self.size_prior = size_prior
-        self.tol = tol
-        self.check_interval = check_interval
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.n_jobs = n_jobs
+    _parameters = {**ContrastiveClusterer._parameters,
+                   "hidden_dims": Param((256,), [at_least(1), "array-like"])}
+
+    def _replaced_parameters(self) -> dict[str, tuple[str, ...]]:
+        replaced = super()._replaced_parameters()
+        if not self._needs_decoder():  # then hidden_dims only shapes the default encoder
+            replaced["encoder"] = ("hidden_dims",)
+        return replaced
 
     def _default_encoder(self) -> MLPConfig:
         return MLPConfig(hidden_dims=check_positive_ints("hidden_dims", self.hidden_dims))

@@ -19,10 +19,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.decomposition import TruncatedSVD
+from sklearn.utils._param_validation import StrOptions
 
-from graphclust.data.transforms import FeatureTransform
-from graphclust.estimators.base import _check_int
+from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
 from graphclust.estimators.kmeans_baseline import KMeansBaseline
+from graphclust.estimators.params import Param, at_least
 from graphclust.objectives.contrastive import normalized_adjacency
 
 __all__ = ["SVDKMeans", "propagate"]
@@ -55,8 +56,12 @@ class SVDKMeans(KMeansBaseline):
         k-means restarts.
     n_neighbors : int
         kNN graph size when ``fit`` gets a plain matrix and ``propagation_steps > 0``.
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
     random_state : int, RandomState or None
         Seeds the randomized SVD and k-means.
+    verbose : bool
+        Unused (nothing iterates); kept for a parameter set shared with the other models.
     n_jobs : int or None
         CPU threads, as in :class:`graphclust.SCGCStar` (``None``: 1).
 
@@ -66,28 +71,13 @@ class SVDKMeans(KMeansBaseline):
     ``labels_`` are the transductive result of ``fit``.
     """
 
-    def __init__(self, n_clusters: int = 8, *, n_components: int = 32,
-                 propagation_steps: int = 0, features: str = "auto", normalize: bool = True,
-                 n_init: int = 10,
-                 n_neighbors: int = 10, device: str = "auto", random_state=None,
-                 verbose: bool = False, n_jobs: int | None = None):
-        self.n_clusters = n_clusters
-        self.n_components = n_components
-        self.propagation_steps = propagation_steps
-        self.features = features
-        self.normalize = normalize
-        self.n_init = n_init
-        self.n_neighbors = n_neighbors
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.n_jobs = n_jobs
-
-    def _validate_params(self, num_nodes: int) -> None:
-        super()._validate_params(num_nodes)
-        _check_int("n_components", self.n_components, 1)
-        _check_int("propagation_steps", self.propagation_steps, 0)
-        _check_int("n_init", self.n_init, 1)
+    _parameters = {
+        **KMeansBaseline._parameters,
+        "n_components": Param(32, [at_least(1)]),
+        "propagation_steps": Param(0, [at_least(0)]),
+        "features": Param("auto", [StrOptions(set(FEATURE_TRANSFORMS))]),
+        "normalize": Param(True, ["boolean"]),
+    }
 
     def _fit_graph(self, graph, seed, labels) -> None:
         self.transform_ = FeatureTransform(self.features).fit(graph.x)

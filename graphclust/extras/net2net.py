@@ -172,13 +172,16 @@ def deepen(mlp: MLP, after_layer: int) -> MLP:
 
 def grow_estimator(estimator, hidden_dims, *, random_state: int | None = None,
                    noise: float = 0.0):
-    """Widen the MLP encoder of a fitted SCGC / SCGC* estimator in place (Net2WiderNet).
+    """A copy of a fitted SCGC / SCGC* estimator with its MLP encoder widened
+    (Net2WiderNet); ``estimator`` itself is left as it was.
 
-    Every hidden layer is widened to the matching entry of ``hidden_dims``; the
-    estimator then predicts, transforms and scores exactly as before. Its ``encoder``
-    parameter becomes ``MLPConfig(hidden_dims=hidden_dims, activation=...)`` so that
-    :mod:`graphclust.io` saves and loads the grown model. ``hidden_dims`` (the shape of
-    SCGC's decoder) is left as it was.
+    Every hidden layer is widened to the matching entry of ``hidden_dims``; the copy
+    predicts, transforms and scores exactly as the original. Its parameters describe its
+    grown encoder, so that :mod:`graphclust.io` saves and loads it and ``fit`` would train
+    that architecture: ``hidden_dims`` becomes the new widths when the encoder was the
+    default one and nothing else reads ``hidden_dims``; otherwise ``encoder`` becomes
+    ``MLPConfig(hidden_dims=hidden_dims, activation=...)`` and ``hidden_dims`` (then the
+    shape of a decoder) is left as it was.
 
     Note that the estimators cannot continue training from these weights: ``fit``
     always starts from a fresh initialisation. Growing is for reusing a trained small
@@ -199,8 +202,9 @@ def grow_estimator(estimator, hidden_dims, *, random_state: int | None = None,
     Returns
     -------
     estimator
-        The same estimator, grown.
+        A new fitted estimator of the same class, grown.
     """
+    from sklearn.base import clone
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator, "encoder_")
@@ -225,6 +229,12 @@ def grow_estimator(estimator, hidden_dims, *, random_state: int | None = None,
     encoder = estimator.encoder_
     for layer, width in enumerate(hidden):
         encoder = widen(encoder, layer, width, generator=generator, noise=noise)
-    estimator.encoder_ = encoder
-    estimator.encoder = MLPConfig(hidden_dims=hidden, activation=config.activation)
-    return estimator
+    grown = clone(estimator)
+    if estimator.encoder is None and not estimator._needs_decoder():
+        grown.set_params(hidden_dims=hidden)
+    else:
+        grown.set_params(encoder=MLPConfig(hidden_dims=hidden, activation=config.activation))
+    grown.__dict__.update({key: copy.deepcopy(value) for key, value in vars(estimator).items()
+                           if key.endswith("_") and not key.startswith("__")})
+    grown.encoder_ = encoder
+    return grown

@@ -16,7 +16,7 @@ Two kinds of encoder exist, told apart by ``uses_graph``:
   the graph, and mini-batches encode sampled ``num_layers``-hop neighbourhoods.
 
 A built module may also define these optional methods, which the training loop
-(:class:`graphclust.estimators.contrastive.ContrastiveClusterer`) calls when present:
+(:func:`graphclust.training.train_clusterer` and the starts) calls when present:
 
 * ``contrastive_views(z) -> list[Tensor]``: the tensors the contrastive loss is averaged
   over (default ``[z]``); e.g. a projection head or matryoshka prefixes;

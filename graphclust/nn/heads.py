@@ -9,12 +9,17 @@ Given embeddings :math:`z_i` and cluster centres :math:`\mu_j`,
 
 a Student-t kernel with :math:`\nu` degrees of freedom (:math:`\nu = 1` in DEC, SDCN and
 SCGC).
+
+The head is started, not trained from random centres: :meth:`StudentTHead.start_from`
+places the centres by k-means (:func:`graphclust.kmeans.kmeans`) on the embeddings.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from graphclust.kmeans import kmeans, squared_distances
 
 __all__ = ["StudentTHead", "squared_distances", "student_t_assignment"]
 
@@ -26,15 +31,6 @@ def student_t_assignment(
     nu = degrees_of_freedom
     logits = -(nu + 1.0) / 2.0 * torch.log1p(squared_distances(z, centers) / nu)
     return torch.softmax(logits, dim=1)
-
-
-def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Pairwise squared Euclidean distances through one matrix product.
-
-    Unlike ``torch.cdist(...).pow(2)`` its gradient is defined at zero distance.
-    """
-    squared = a.pow(2).sum(1, keepdim=True) + b.pow(2).sum(1) - 2.0 * a @ b.T
-    return squared.clamp_min(0.0)
 
 
 class StudentTHead(nn.Module):
@@ -62,6 +58,15 @@ class StudentTHead(nn.Module):
                 nn.init.normal_(self.centers)
             else:
                 self.centers.copy_(centers)
+
+    @torch.no_grad()
+    def start_from(self, z: torch.Tensor, generator: torch.Generator,
+                   n_init: int = 20) -> torch.Tensor:
+        """Place the centres by k-means on ``z`` (best of ``n_init`` k-means++ starts);
+        returns the k-means labels."""
+        found = kmeans(z, self.centers.shape[0], n_init=n_init, generator=generator)
+        self.reset_parameters(found.centers)
+        return found.labels
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return student_t_assignment(z, self.centers, self.degrees_of_freedom)

@@ -14,7 +14,7 @@ every held-out partner). While the map learns what the graph and the features sh
 loss falls with the training loss; once it clearly rises the map is fitting the training
 edges beyond what carries over to edges it has not seen: the erosion of the start's
 clusters that a wide map of sparse features has room for. The estimators' rule
-(:data:`graphclust.estimators.start.START_EROSION`) then takes the step of the lowest
+(:data:`graphclust.starts.START_EROSION`) then takes the step of the lowest
 held-out loss as the start's length, and the start runs that long on every edge.
 
 Only the choice of that length uses the split; the start itself and the joint stage train

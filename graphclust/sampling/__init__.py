@@ -7,20 +7,25 @@
   :math:`\\hat A = \\tilde D^{-1}(A + I)` and unbiased sampled positives for SCGC's
   :math:`\\hat A^r` and SCGC*'s :math:`\\sum_{l \\le r} \\hat A^l`.
 * :class:`NodeBatchPlan`: reproducible, optionally per-process, seed batches.
+* the sampler part of the estimators (:mod:`graphclust.sampling.contrastive`):
+  :class:`FullGraphSampler` and :class:`RandomWalkSampler` give the contrastive batches.
 
 All of it is plain vectorised torch: no torch-sparse, torch-scatter or pyg-lib.
 Random draws take an optional ``torch.Generator`` on the graph's device type.
 """
 
 from .batches import NodeBatchPlan
+from .contrastive import FullGraphSampler, RandomWalkSampler
 from .csr import CSRGraph, available_memory_bytes
 from .neighbor import SampledSubgraph, sample_neighbors
 from .walks import Positives, random_walks, sample_positives
 
 __all__ = [
     "CSRGraph",
+    "FullGraphSampler",
     "NodeBatchPlan",
     "Positives",
+    "RandomWalkSampler",
     "SampledSubgraph",
     "available_memory_bytes",
     "random_walks",

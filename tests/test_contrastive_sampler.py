@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from graphclust.estimators.contrastive_batches import FullGraphBatches, SampledBatches
 from graphclust.objectives import neighbor_contrastive_loss, positive_weights
+from graphclust.sampling.contrastive import FullGraphBatches, SampledBatches
 
 
 def _graph():

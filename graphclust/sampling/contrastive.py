@@ -1,4 +1,15 @@
-r"""Batches for the contrastive objective: exact full graph, or sampled mini-batches.
+r"""The sampler part: which pairs and which batches the contrastive objective sees.
+
+A sampler is a small frozen dataclass with ``batches(edge_index, num_nodes, seed, rank,
+world_size)`` (an iterable of :class:`ContrastiveBatch` with a length) and
+``fanouts(num_layers)`` (neighbours per hop around a mini-batch for an encoder that
+passes messages). Two are provided:
+
+* :class:`FullGraphSampler`: the whole graph, exact positives :math:`W`;
+* :class:`RandomWalkSampler`: seed batches with random-walk positives.
+
+Estimators build one from their flat parameters (``batch_size``, ``num_walks``,
+``order``, ``exclude_isolated``, ``fanout``) or take one as ``sampler=``.
 
 A :class:`ContrastiveBatch` names the seeds (the batch's nodes: the clustering loss covers
 them), the candidates (nodes the contrastive denominator sums over; seeds come first), the
@@ -25,13 +36,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import torch
 
 from graphclust.objectives.contrastive import positive_weights
-from graphclust.sampling import CSRGraph, NodeBatchPlan, sample_positives
+from graphclust.sampling.batches import NodeBatchPlan
+from graphclust.sampling.csr import CSRGraph
+from graphclust.sampling.walks import sample_positives
 
-__all__ = ["ContrastiveBatch", "FullGraphBatches", "SampledBatches"]
+__all__ = ["ContrastiveBatch", "FullGraphBatches", "FullGraphSampler", "RandomWalkSampler",
+           "SampledBatches", "Sampler"]
 
 
 @dataclass(frozen=True)
@@ -128,3 +143,79 @@ class SampledBatches:
             self._row_of[candidates] = -1
             yield _make_batch(seeds, candidates, positives.seed_index, positive_candidate,
                               positives.weight, self.csr.degree, self.exclude_isolated, False)
+
+
+@dataclass(frozen=True)
+class FullGraphSampler:
+    """Every node in one batch per epoch, with the exact positive weights.
+
+    Parameters
+    ----------
+    order : int
+        :math:`r`, hops of the positives.
+    positives : {"power", "influence"}
+        :math:`W = \\hat A^r` (SCGC) or :math:`\\sum_{l \\le r} \\hat A^l` (SCGC*), see
+        :func:`graphclust.objectives.positive_weights`.
+    exclude_isolated : bool
+        Leave nodes without edges out of the contrastive average (they stay negatives).
+    """
+
+    order: int = 2
+    positives: str = "influence"
+    exclude_isolated: bool = True
+
+    def batches(self, edge_index: torch.Tensor, num_nodes: int, seed: int, rank: int = 0,
+                world_size: int = 1) -> FullGraphBatches:
+        if world_size > 1:
+            raise ValueError("multi-process training shards seed batches across processes: "
+                             "set batch_size (or pass a RandomWalkSampler)")
+        return FullGraphBatches(edge_index, num_nodes, self.order, self.positives,
+                                self.exclude_isolated)
+
+    def fanouts(self, num_layers: int) -> list[int]:
+        """A full-graph batch is encoded on the whole graph: nothing is sampled."""
+        return []
+
+
+@dataclass(frozen=True)
+class RandomWalkSampler:
+    """Shuffled seed batches with random-walk positives (unbiased estimates of W's rows).
+
+    Parameters
+    ----------
+    batch_size : int
+        Seeds per batch (and process). The candidates of a batch are its seeds plus their
+        sampled positives, so nothing of size :math:`N \\times N` is built.
+    num_walks : int
+        Walks per seed estimating its positives.
+    order, positives, exclude_isolated
+        As in :class:`FullGraphSampler`.
+    fanout : int
+        Neighbours sampled per hop around a batch for an encoder that passes messages.
+    """
+
+    batch_size: int
+    num_walks: int = 4
+    order: int = 2
+    positives: str = "influence"
+    exclude_isolated: bool = True
+    fanout: int = 10
+
+    def batches(self, edge_index: torch.Tensor, num_nodes: int, seed: int, rank: int = 0,
+                world_size: int = 1) -> SampledBatches:
+        return SampledBatches(edge_index, num_nodes, self.order, self.positives,
+                              self.batch_size, self.num_walks, seed, self.exclude_isolated,
+                              rank=rank, world_size=world_size)
+
+    def fanouts(self, num_layers: int) -> list[int]:
+        return [self.fanout] * num_layers
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    """Anything with ``batches(...)`` and ``fanouts(num_layers)`` (module docstring)."""
+
+    def batches(self, edge_index: torch.Tensor, num_nodes: int, seed: int, rank: int = 0,
+                world_size: int = 1): ...
+
+    def fanouts(self, num_layers: int) -> list[int]: ...

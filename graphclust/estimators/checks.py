@@ -1,0 +1,62 @@
+"""Input checks every estimator shares: the device, plain matrices, and where a warning
+about the user's input should point."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.utils.validation import check_array
+
+__all__ = ["as_matrix", "resolve_device", "user_stacklevel"]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as torch reads it."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device={device!r} is not a torch device or 'auto'") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} requested but CUDA is not available")
+    return resolved
+
+
+def as_matrix(X, min_samples: int = 2):
+    """Torch tensors pass through; anything else goes through scikit-learn's checks.
+
+    This gives plain matrices scikit-learn's usual behaviour (lists, object arrays of
+    numbers, clear messages for complex data, 0 features or too few samples).
+    """
+    if isinstance(X, torch.Tensor):
+        return X
+    return check_array(
+        X,
+        accept_sparse=("csr", "csc", "coo"),
+        dtype=(np.float32, np.float64),
+        ensure_min_samples=min_samples,
+    )
+
+
+# Frames a warning must not name: ours, and scikit-learn's wrappers around our methods
+# (set_output wraps fit_transform and transform).
+_INTERNAL_DIRS = tuple(
+    os.path.dirname(os.path.abspath(path)) + os.sep
+    for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
+)
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for a warning issued by our caller that names the first frame
+    outside graphclust and scikit-learn: the user's ``fit(...)`` line, whichever of
+    fit, fit_predict, fit_transform, a Pipeline or a subclass led there (a fixed number
+    names one of ours for some of them)."""
+    frame, level = sys._getframe(1), 1  # level 1 is the caller, which calls warn
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
+        frame, level = frame.f_back, level + 1
+    return level

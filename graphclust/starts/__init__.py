@@ -1,0 +1,37 @@
+r"""The start part: how the encoder is first set, before k-means places the centres.
+
+A start is a small frozen dataclass with two methods:
+
+* ``check(config, embedding_dim)``: raise ``ValueError`` before any work when it cannot
+  start an encoder built from ``config`` (an :class:`graphclust.nn.config.EncoderConfig`);
+* ``__call__(encoder, run, *, config, contrastive, decoder) -> nn.Module``: the started
+  encoder. ``run`` is the fit's :class:`graphclust.training.TrainingRun` (inputs, the
+  sampler's batches, seed, generator, ``history``), ``contrastive`` the objective's
+  contrastive term, ``decoder()`` gives the decoder an autoencoder start trains.
+
+Four are provided; the estimators build one from ``pretrain`` and its parameters, or take
+one as ``start=``:
+
+* :class:`LinearStart`: contrastive steps on a linear map, optionally whitened, grown into
+  the encoder with ``from_linear``;
+* :class:`ContrastiveStart`: the same steps on the encoder itself;
+* :class:`AutoencoderStart`: SDCN's recipe (MSE reconstruction, batches of 256);
+* :class:`NoStart`: random weights.
+"""
+
+from typing import Protocol, runtime_checkable
+
+from graphclust.starts.autoencoder import AutoencoderStart, NoStart
+from graphclust.starts.contrastive import START_EROSION, ContrastiveStart, LinearStart
+
+__all__ = ["START_EROSION", "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart",
+           "Start"]
+
+
+@runtime_checkable
+class Start(Protocol):
+    """Anything with ``check(config, embedding_dim)`` and the call above."""
+
+    def check(self, config, embedding_dim: int) -> None: ...
+
+    def __call__(self, encoder, run, *, config, contrastive, decoder): ...

@@ -1,0 +1,198 @@
+r"""The contrastive starts: steps of the contrastive term alone, on the encoder itself
+(:class:`ContrastiveStart`) or on a linear map grown into it (:class:`LinearStart`).
+
+Both are measured in Adam steps (a full-graph epoch is one step), because too many steps
+erode an MLP's clusters (benchmarks/results/notes.md). With ``holdout`` a share of the
+edges is set aside first and the length is chosen on them
+(:class:`graphclust.objectives.HeldOutEdges`): a first run trains on the other edges and
+is scored every ``check_interval`` steps; once the held-out loss has risen above its
+minimum by :data:`START_EROSION` of its fall so far, the length is the step of that
+minimum (``steps`` is the upper bound). The start then runs that many steps on every edge
+from the same initial weights.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
+
+from graphclust.nn.mlp import MLP
+from graphclust.nn.whitening import whiten_linear_
+from graphclust.objectives.held_out import HeldOutEdges
+from graphclust.training.parts import (
+    EncoderInputs,
+    Rows,
+    TrainingRun,
+    contrastive_views,
+    data_parallel,
+    encode_all,
+    optimizer_for,
+    optimizer_step,
+)
+
+__all__ = ["START_EROSION", "ContrastiveStart", "LinearStart"]
+
+#: The start stops once its held-out loss has risen above its minimum by this share of
+#: the fall from the first check to that minimum: a clear rise, not a plateau's noise
+#: (benchmarks/results/notes.md, "A label-free length for the start").
+START_EROSION = 0.1
+# Fewer held-out pairs than this give a loss too noisy to tell a rise from chance.
+_MIN_HELD_OUT_PAIRS = 32
+
+
+@dataclass(frozen=True)
+class ContrastiveStart:
+    """``steps`` Adam steps (``lr``, L2 ``weight_decay``) of the contrastive term alone
+    on the encoder. ``holdout``: share of the edges that chooses the length (module
+    docstring), scored every ``check_interval`` steps; ``None``: exactly ``steps``."""
+
+    steps: int = 200
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    holdout: float | None = None
+    check_interval: int = 10
+
+    def check(self, config, embedding_dim: int) -> None:
+        """Any encoder can be trained with the contrastive term."""
+
+    def __call__(self, encoder: nn.Module, run: TrainingRun, *, config, contrastive,
+                 decoder) -> nn.Module:
+        if self.steps == 0:
+            return encoder
+        held_out = self._held_out_edges(run, contrastive)
+        encoder, inputs = self._trained_module(encoder, run)
+        steps = self.steps
+        if held_out is not None:
+            initial = deepcopy(encoder.state_dict())
+            steps = self._length(encoder, inputs, held_out, run, contrastive)
+            encoder.load_state_dict(initial)
+        for step, loss in self._steps(encoder, inputs, run.batches, run, contrastive, steps):
+            run.history.append({"epoch": step, "phase": "pretrain", "loss": loss})
+        return self._finish(encoder, inputs, config)
+
+    def _trained_module(self, encoder: nn.Module, run: TrainingRun):
+        """The module the steps train, and how it reads the graph."""
+        return encoder, run.inputs
+
+    def _finish(self, trained: nn.Module, inputs: EncoderInputs, config) -> nn.Module:
+        return trained
+
+    def _held_out_edges(self, run: TrainingRun, contrastive) -> HeldOutEdges | None:
+        """The edges set aside to choose the length, or ``None`` (``holdout=None``, or
+        too few edges to score)."""
+        if self.holdout is None:
+            return None
+        held_out = HeldOutEdges(run.edge_index, run.inputs.x.shape[0], float(self.holdout),
+                                contrastive.tau, run.generator)
+        return held_out if len(held_out) >= _MIN_HELD_OUT_PAIRS else None
+
+    def _steps(self, encoder: nn.Module, inputs: EncoderInputs, batches, run: TrainingRun,
+               contrastive, steps: int):
+        """``steps`` Adam steps of the contrastive term on ``encoder``, yielding each
+        step's number and loss (one step per batch, cycling over the sampler's batches)."""
+        module = data_parallel(Rows(encoder), run.world_size)
+        optimizer = optimizer_for(encoder, encoder, self.lr, self.weight_decay)
+        stream = (batch for _ in iter(int, 1) for batch in batches)
+        with run.progress(steps, "pretrain") as bar:
+            for step in range(1, steps + 1):
+                batch = next(stream)
+                arguments, num_candidates = inputs(batch)
+                z = module(arguments, num_candidates)
+                loss = contrastive(contrastive_views(encoder, z), batch)
+                optimizer_step(encoder, optimizer, loss)
+                if bar is not None:
+                    bar.update()
+                    bar.set_postfix(loss=f"{loss.item():.4f}")
+                yield step, loss.item()
+
+    def _length(self, encoder: nn.Module, inputs: EncoderInputs, held_out: HeldOutEdges,
+                run: TrainingRun, contrastive) -> int:
+        """How many steps the start runs, chosen on held-out edges (module docstring).
+
+        The checks are in ``run.history`` (phase ``"start-length"``), the chosen one
+        marked ``"kept"``.
+        """
+        num_nodes = inputs.x.shape[0]
+        train = held_out.train_edge_index
+        batches = run.sampler.batches(train, num_nodes, run.seed, run.rank, run.world_size)
+        if inputs.edge_index is not None:  # a graph encoder sees no held-out edge
+            inputs = replace(inputs, edge_index=train, csr=None)
+
+        def check(step: int, loss: float | None) -> dict:
+            if inputs.edge_index is None:
+                z = encode_all(encoder, inputs.x[held_out.nodes], None)
+            else:
+                z = encode_all(encoder, inputs.x, inputs.edge_index)[held_out.nodes]
+            entry = {"epoch": step, "phase": "start-length", "held_out_loss": held_out.loss(z)}
+            if loss is not None:
+                entry["loss"] = loss
+            run.history.append(entry)
+            return entry
+
+        first = best = check(0, None)
+        for step, loss in self._steps(encoder, inputs, batches, run, contrastive, self.steps):
+            if step % self.check_interval and step < self.steps:
+                continue
+            entry = check(step, loss)
+            if entry["held_out_loss"] < best["held_out_loss"]:
+                best = entry
+            elif (entry["held_out_loss"] - best["held_out_loss"] > START_EROSION * (
+                    first["held_out_loss"] - best["held_out_loss"])):
+                # Eroding: the map now fits the training edges at the others' cost.
+                best["kept"] = True
+                return best["epoch"]
+        entry["kept"] = True
+        return self.steps
+
+
+@dataclass(frozen=True)
+class LinearStart(ContrastiveStart):
+    r"""The contrastive steps on a linear map ``features -> embedding_dim`` (reading the
+    features alone), then grown into the encoder with the configuration's
+    ``from_linear``, so that training starts from the map's clusters.
+
+    A linear map cannot fit the contrastive loss beyond what the features explain as an
+    MLP can (benchmarks/results/notes.md). ``whitening`` (:math:`\varepsilon`, or
+    ``None``) equalises the map's strong directions before it is grown
+    (:func:`graphclust.nn.whitening.whiten_linear_`). Defaults: ``lr=1e-2`` (the map
+    converges in half the steps) and ``weight_decay=1e-4`` (a ridge on the map).
+    """
+
+    lr: float = 1e-2
+    weight_decay: float = 1e-4
+    whitening: float | None = 0.3
+
+    def check(self, config, embedding_dim: int) -> None:
+        """Refuse an encoder that cannot be grown from a linear map of this width."""
+        if self.steps == 0:
+            return
+        if not hasattr(config, "from_linear"):
+            raise ValueError(
+                f"pretrain='linear' grows a linear start into the encoder, which "
+                f"{type(config).__name__} cannot take (it has no from_linear); use "
+                "pretrain='contrastive' (e.g. with pretrain_epochs=50) or 'none'")
+        try:
+            with torch.random.fork_rng(devices=[]):  # a dry run: widths, activation
+                config.from_linear(nn.Linear(1, int(embedding_dim)))
+        except ValueError as error:
+            raise ValueError(
+                f"pretrain='linear' (the default) cannot grow into this encoder: {error} "
+                f"(embedding_dim={embedding_dim}); change the encoder as this says "
+                "(e.g. lower embedding_dim), or pass pretrain='contrastive' (e.g. with "
+                "pretrain_epochs=50)") from None
+
+    def _trained_module(self, encoder: nn.Module, run: TrainingRun):
+        inputs = run.inputs
+        linear = MLP([inputs.x.shape[1], run.embedding_dim]).to(inputs.x.device)
+        return linear, replace(inputs, edge_index=None, csr=None, fanouts=[])
+
+    def _finish(self, trained: MLP, inputs: EncoderInputs, config) -> nn.Module:
+        if self.whitening is not None:
+            # Equalise the map's strong directions before k-means reads its clusters
+            # (graphclust.nn.whitening; benchmarks/results/notes.md).
+            whiten_linear_(trained.layers[0], encode_all(trained, inputs.x, None),
+                           float(self.whitening))
+        return config.from_linear(trained.layers[0])

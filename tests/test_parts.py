@@ -1,0 +1,150 @@
+"""The parts as objects: start=, objective=, sampler= (and the parameter tables)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from graphclust import (
+    SCGC,
+    DegreeKMeans,
+    GraphTransformerClusterer,
+    MPNNVNClusterer,
+    SCGCStar,
+    SVDKMeans,
+)
+from graphclust.data import make_sbm
+from graphclust.io import load
+from graphclust.objectives import (
+    ClusteringObjective,
+    NeighborContrast,
+    Reconstruction,
+    SelfTraining,
+)
+from graphclust.sampling import FullGraphSampler, RandomWalkSampler
+from graphclust.starts import ContrastiveStart, LinearStart, NoStart
+
+FAST = {"max_epochs": 6, "hidden_dims": (32,), "embedding_dim": 8, "random_state": 0,
+        "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def sbm():
+    return make_sbm(150, 3, 16, avg_degree=6, random_state=0)
+
+
+def _fit(graph, **params):
+    return SCGCStar(n_clusters=3, **{**FAST, **params}).fit(graph)
+
+
+@pytest.mark.parametrize("flat, part", [
+    ({"pretrain_epochs": 5}, {"start": LinearStart(steps=5)}),
+    ({"pretrain": "contrastive", "pretrain_epochs": 5, "start_holdout": 0.2},
+     {"start": ContrastiveStart(steps=5, holdout=0.2)}),
+    ({"tau": 2.0, "size_prior": "uniform"},
+     {"objective": ClusteringObjective(NeighborContrast(2.0), SelfTraining("uniform"))}),
+    ({"batch_size": 40, "num_walks": 2}, {"sampler": RandomWalkSampler(40, num_walks=2)}),
+])
+def test_a_part_object_trains_as_the_flat_parameters_it_replaces(sbm, flat, part):
+    by_parameters = _fit(sbm, **{"pretrain_epochs": 5, **flat})
+    by_part = _fit(sbm, **({"pretrain_epochs": 5} if "start" not in part else {}), **part)
+    np.testing.assert_array_equal(by_part.labels_, by_parameters.labels_)
+    np.testing.assert_array_equal(by_part.embedding_, by_parameters.embedding_)
+
+
+def test_swapping_the_start_changes_what_is_trained(sbm):
+    started = _fit(sbm, pretrain_epochs=5)
+    unstarted = _fit(sbm, start=NoStart())
+    assert any(entry["phase"] == "pretrain" for entry in started.history_)
+    assert not any(entry["phase"] == "pretrain" for entry in unstarted.history_)
+    assert not np.array_equal(started.embedding_, unstarted.embedding_)
+
+
+def test_an_objective_with_reconstruction_trains_a_decoder(sbm, tmp_path):
+    plain = _fit(sbm, pretrain_epochs=5)
+    model = _fit(sbm, pretrain_epochs=5,
+                 objective=ClusteringObjective(reconstruction=Reconstruction()))
+    assert plain.decoder_ is None and model.decoder_ is not None
+    assert all("reconstruction" in e for e in model.history_ if e["phase"] == "train")
+    model.save(tmp_path / "model.gc")  # part objects are saved with the parameters
+    loaded = load(tmp_path / "model.gc")
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.predict(sbm), model.predict(sbm))
+
+
+def test_a_custom_sampler_gives_the_batches(sbm):
+    calls = []
+
+    @dataclass(frozen=True)
+    class Recording:
+        inner: FullGraphSampler = FullGraphSampler()
+
+        def batches(self, edge_index, num_nodes, seed, rank=0, world_size=1):
+            calls.append(num_nodes)
+            return self.inner.batches(edge_index, num_nodes, seed, rank, world_size)
+
+        def fanouts(self, num_layers):
+            return []
+
+    custom = _fit(sbm, pretrain_epochs=5, sampler=Recording())
+    assert calls == [sbm.num_nodes]
+    np.testing.assert_array_equal(custom.labels_, _fit(sbm, pretrain_epochs=5).labels_)
+
+
+@pytest.mark.parametrize("params", [
+    {"start": "linear"}, {"start": LinearStart}, {"objective": NeighborContrast()},
+    {"objective": 1.0}, {"sampler": RandomWalkSampler}, {"sampler": object()},
+])
+def test_a_bad_part_object_is_a_type_error(sbm, params):
+    part = next(iter(params))
+    with pytest.raises(TypeError, match=f"'{part}' parameter of SCGCStar|{part}= takes an object"):
+        _fit(sbm, **params)
+
+
+@pytest.mark.parametrize("params, replaced", [
+    ({"start": NoStart(), "pretrain_epochs": 5}, "pretrain_epochs"),
+    ({"objective": ClusteringObjective(), "tau": 2.0, "alpha": 0.1}, "alpha, tau"),
+    ({"sampler": FullGraphSampler(), "batch_size": 10}, "batch_size"),
+])
+def test_a_part_beside_the_parameters_it_replaces_is_refused(sbm, params, replaced):
+    with pytest.raises(ValueError, match=f"replaces {replaced}, which would be ignored"):
+        _fit(sbm, **params)
+
+
+def test_graph_encoder_parameters_beside_an_encoder_are_refused(sbm):
+    from graphclust.nn import MPNNVNConfig
+
+    with pytest.raises(ValueError, match="encoder= replaces num_layers"):
+        MPNNVNClusterer(3, num_layers=3, encoder=MPNNVNConfig(16)).fit(sbm)
+
+
+def test_a_decoder_on_a_model_without_hidden_dims_is_refused(sbm):
+    objective = ClusteringObjective(reconstruction=Reconstruction())
+    with pytest.raises(ValueError, match="mirrors hidden_dims, which MPNNVNClusterer does not"):
+        MPNNVNClusterer(3, objective=objective).fit(sbm)
+
+
+def _documented(cls) -> set[str]:
+    """Parameter names of the numpydoc Parameters section of ``cls``'s docstring."""
+    doc = next(base.__doc__ for base in cls.__mro__ if "Parameters\n" in (base.__doc__ or ""))
+    section = re.search(r"Parameters\n\s*-+\n(.*?)(\n\s*Attributes\n|\Z)", doc, re.S)
+    names = set()
+    for line in section.group(1).splitlines():
+        header = re.match(r"^ {4}(\w[\w, ]*?)(?: :|$)", line)
+        if header:
+            names.update(name.strip() for name in header.group(1).split(","))
+    return names
+
+
+@pytest.mark.parametrize("cls", [SCGC, SCGCStar, MPNNVNClusterer, GraphTransformerClusterer,
+                                 SVDKMeans, DegreeKMeans])
+def test_signature_constraints_and_docstring_come_from_one_table(cls):
+    names = list(inspect.signature(cls.__init__).parameters)[1:]
+    assert names == list(cls._parameters) == list(cls._parameter_constraints)
+    assert names[0] == "n_clusters"
+    assert sorted(cls().get_params()) == sorted(names)
+    assert set(names) - _documented(cls) == set()
