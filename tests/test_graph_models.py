@@ -52,7 +52,8 @@ def test_linear_start_is_grown_with_the_graph_branches_silent(model, batch_size,
     fast = {**FAST, "hidden_channels": hidden_channels}
     est = model(n_clusters=3, random_state=0, batch_size=batch_size,
                 **{**fast, "max_epochs": 0}).fit(sbm)
-    assert [e["phase"] for e in est.history_] == ["pretrain"] * FAST["pretrain_epochs"]
+    steps = [e for e in est.history_ if e["phase"] == "pretrain"]
+    assert len(steps) == FAST["pretrain_epochs"]  # the held-out length rule kept every step
     no_edges = sbm.edge_index[:, :0]
     np.testing.assert_allclose(est.transform(sbm.x, adjacency=no_edges), est.embedding_,
                                atol=1e-5)

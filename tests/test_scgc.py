@@ -43,7 +43,7 @@ def test_fit_attributes_and_quality(model, sbm):
     assert est.n_features_in_ == 16
     assert 1 <= est.n_iter_ <= FAST["max_epochs"]
     phases = {entry["phase"] for entry in est.history_}
-    assert phases == {"pretrain", "train"}
+    assert phases == {"start-length", "pretrain", "train"}  # the held-out length rule ran
     train = [e for e in est.history_ if e["phase"] == "train"]
     assert "acc" in train[0]  # the Data carried labels: metrics recorded per epoch
     assert evaluate(sbm.y.numpy(), est.labels_)["acc"] > 0.9

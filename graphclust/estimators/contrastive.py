@@ -75,7 +75,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         "pretrain_lr": Param("auto", [positive(), StrOptions({"auto"})]),
         "pretrain_weight_decay": Param("auto", [non_negative(), StrOptions({"auto"})]),
         "start_whitening": Param(0.3, [positive(), None]),
-        "start_holdout": Param(None, [between(0.0, 0.5), None]),
+        "start_holdout": Param(0.1, [between(0.0, 0.5), None]),
         "max_epochs": Param(200, [at_least(0)]),
         "pretrain": Param("linear", [StrOptions(set(PRETRAIN_MODES))]),
         "pretrain_epochs": Param(200, [at_least(0)]),

@@ -52,7 +52,7 @@ class ContrastiveStart:
     steps: int = 200
     lr: float = 1e-3
     weight_decay: float = 0.0
-    holdout: float | None = None
+    holdout: float | None = 0.1
     check_interval: int = 10
 
     def check(self, config, embedding_dim: int) -> None:
