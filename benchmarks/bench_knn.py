@@ -1,17 +1,27 @@
-"""Time and memory of the exact blocked kNN graph (graphclust.data.knn_graph) on the CPU.
+"""Time, memory and recall of the kNN graph builders (graphclust.data.knn_graph) on the CPU.
 
-For every size the cost is first estimated from a few query blocks (all candidates, a fixed
-set of query rows), then the full graph is built only if the estimate fits the time limit.
+Exact (default mode): for every size the cost is first estimated from a few query blocks
+(all candidates, a fixed set of query rows), then the full graph is built only if the
+estimate fits the time limit. Writes benchmarks/results/knn.md.
+
+Approximate (``--approximate``): ``knn_graph(..., method="approximate")`` (faiss HNSW, the
+``[ann]`` extra) on 1M points by default, and its recall@k against the exact neighbours of
+``RECALL_QUERIES`` random query points. ``--compare-libraries`` adds, at ``--sizes``, the
+other candidate libraries with the same recall harness (those installed: hnswlib,
+pynndescent). Writes benchmarks/results/knn_approximate.md.
+
 Each measurement runs in a fresh subprocess so that its peak resident memory is its own.
 
     .venv/bin/python benchmarks/bench_knn.py
-
-writes benchmarks/results/knn.md.
+    nice -n 5 .venv/bin/python benchmarks/bench_knn.py --approximate
+    nice -n 5 .venv/bin/python benchmarks/bench_knn.py --approximate --compare-libraries \\
+        --sizes 100000
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import subprocess
@@ -21,6 +31,7 @@ from pathlib import Path
 
 import torch
 from _machine import LOAD_NOTE, load_average, machine_info, peak_rss_gib, write_results
+from bench_knn_approximate import approximate_section, run_approximate
 
 SIZES = (100_000, 300_000, 1_000_000)
 N_FEATURES = 64
@@ -29,6 +40,8 @@ METRIC = "cosine"
 ESTIMATE_BLOCKS = 2
 FULL_RUN_LIMIT_S = 15 * 60
 RESULTS = Path(__file__).resolve().parent / "results" / "knn.md"
+APPROXIMATE_RESULTS = RESULTS.with_name("knn_approximate.md")
+OTHER_LIBRARIES = ("hnswlib", "pynndescent")
 
 
 def _features(n_samples: int) -> torch.Tensor:
@@ -79,7 +92,8 @@ def run_estimate(n_samples: int) -> dict[str, float]:
 
 def _in_subprocess(mode: str, n_samples: int) -> dict[str, float]:
     completed = subprocess.run(
-        [sys.executable, __file__, "--mode", mode, "--n", str(n_samples)],
+        [sys.executable, __file__, "--mode", mode, "--n", str(n_samples), "--threads",
+         str(torch.get_num_threads())],
         check=True,
         capture_output=True,
         text=True,
@@ -87,19 +101,41 @@ def _in_subprocess(mode: str, n_samples: int) -> dict[str, float]:
     return json.loads(completed.stdout)
 
 
+def _libraries(compare: bool) -> list[str]:
+    """graphclust's approximate path, then the other candidates that are installed."""
+    others = [name for name in OTHER_LIBRARIES if compare and importlib.util.find_spec(name)]
+    return ["graphclust", *others]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["full", "estimate"], help="internal: one run")
+    parser.add_argument("--approximate", action="store_true", help="the approximate path")
+    parser.add_argument("--compare-libraries", action="store_true",
+                        help="with --approximate: also hnswlib and pynndescent, if installed")
+    parser.add_argument("--sizes", type=int, nargs="+", help="numbers of points")
+    parser.add_argument("--threads", type=int, default=2, help="torch (and faiss) threads")
+    parser.add_argument("--mode", help="internal: one run (full, estimate or a library)")
     parser.add_argument("--n", type=int, help="internal: number of points")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     if args.mode is not None:
-        run = run_full if args.mode == "full" else run_estimate
-        print(json.dumps(run(args.n)))
+        runs = {"full": run_full, "estimate": run_estimate}
+        row = runs[args.mode](args.n) if args.mode in runs else run_approximate(
+            args.mode, _features(args.n), K, METRIC)
+        print(json.dumps(row))
+        return
+    if args.approximate:
+        rows = [(library, n_samples, _in_subprocess(library, n_samples))
+                for n_samples in args.sizes or (1_000_000,)
+                for library in _libraries(args.compare_libraries)]
+        command = "python benchmarks/bench_knn.py " + " ".join(sys.argv[1:])
+        write_results(APPROXIMATE_RESULTS, approximate_section(
+            rows, command, N_FEATURES, K, METRIC, machine_info(), load_average()) + [
+            LOAD_NOTE, ""])
         return
 
     rows = []
-    for n_samples in SIZES:
+    for n_samples in args.sizes or SIZES:
         estimate = _in_subprocess("estimate", n_samples)
         print(n_samples, "estimate", estimate, flush=True)
         full = None
@@ -112,7 +148,7 @@ def main() -> None:
         "# knn_graph benchmark",
         "",
         "Command: `.venv/bin/python benchmarks/bench_knn.py` (one subprocess per run, "
-        "`torch.set_num_threads(2)`).",
+        f"`torch.set_num_threads({args.threads})`).",
         "",
         f"Input: float32 `torch.randn(n, {N_FEATURES})` (seed 0); `knn_graph(X, k={K}, "
         f'metric="{METRIC}")`, exact, symmetric output, automatic block size.',
