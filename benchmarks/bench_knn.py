@@ -125,13 +125,15 @@ def main() -> None:
         print(json.dumps(row))
         return
     if args.approximate:
-        rows = [(library, n_samples, _in_subprocess(library, n_samples))
-                for n_samples in args.sizes or (1_000_000,)
-                for library in _libraries(args.compare_libraries)]
         command = "python benchmarks/bench_knn.py " + " ".join(sys.argv[1:])
-        write_results(APPROXIMATE_RESULTS, approximate_section(
-            rows, command, N_FEATURES, K, METRIC, machine_info(), load_average()) + [
-            LOAD_NOTE, ""])
+        rows = []
+        for n_samples in args.sizes or (1_000_000,):
+            for library in _libraries(args.compare_libraries):
+                rows.append((library, n_samples, _in_subprocess(library, n_samples)))
+                # Rewritten after every run, so that a long sweep keeps what it measured.
+                write_results(APPROXIMATE_RESULTS, approximate_section(
+                    rows, command, N_FEATURES, K, METRIC, machine_info(), load_average()) + [
+                    LOAD_NOTE, ""])
         return
 
     rows = []
