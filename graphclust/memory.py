@@ -8,7 +8,10 @@ Memory model of one fit (bytes; :math:`s` the float size, indices int64; :math:`
 :math:`E` directed edge entries, :math:`F` features, widths :math:`h_1 \dots h_L` then the
 embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`c`):
 
-* inputs: the raw and the transformed features, :math:`2NFs`, and the edge list, :math:`16E`;
+* inputs: the raw and the transformed features and one temporary of the transform,
+  :math:`3NFs`, and the edge list, :math:`16E`;
+* runtime: :data:`RUNTIME_BYTES` for what torch loads and caches on first use (kernels,
+  allocator pools), calibrated on CPU fits in ``benchmarks/results/memory_estimate.md``;
 * labels: the stopping rule keeps ``check_interval + 1`` label vectors, :math:`8N` each;
 * full batch: the exact positives :math:`W` (:math:`P \le \mathbf 1^\top (A+I)^r \mathbf 1`
   pairs of two indices and a weight, built through one uncoalesced sparse product, so twice
@@ -36,6 +39,7 @@ import torch
 __all__ = [
     "DEFAULT_MINI_BATCH",
     "MEMORY_HEADROOM",
+    "RUNTIME_BYTES",
     "MemoryEstimate",
     "TrainingMemoryError",
     "available_memory",
@@ -54,6 +58,9 @@ MEMORY_HEADROOM = 0.8
 
 SMALLEST_BATCH = 64
 """Below this a seed batch has too few in-batch negatives to train the contrastive loss."""
+
+RUNTIME_BYTES = 40 * 2**20
+"""Fixed cost of a fit beyond its tensors (measured peaks exceeded the tensors by 27-68 MB)."""
 
 _ENCODE_CHUNK = 65536  # rows per chunk of the estimators' whole-graph encoding
 
@@ -111,7 +118,7 @@ def estimate_peak_memory(
     ``n_edges`` counts directed edge entries (both directions of each edge). Without
     ``n_positive_pairs`` the full-batch positives are bounded by ``n_nodes * (1 + n_edges /
     n_nodes) ** order`` (exact for regular graphs; :func:`positive_pair_bound` gives a tighter
-    bound from the edges). The interpreter and torch themselves are not counted.
+    bound from the edges). The interpreter and torch's import are not counted.
     """
     s = torch.empty((), dtype=dtype).element_size()
     widths = _widths(n_features, hidden_dims, embedding_dim)
@@ -119,7 +126,8 @@ def estimate_peak_memory(
     parameters = sum(a * b + b for a, b in pairwise(widths))
     per_row_activations = 2 * (2 * sum(hidden) + embedding_dim) * s  # values and gradients
     parts = {
-        "features": 2 * n_nodes * n_features * s,
+        "features": 3 * n_nodes * n_features * s,
+        "runtime": RUNTIME_BYTES,
         "edges": 16 * n_edges + 8 * n_nodes,
         "labels": 8 * n_nodes * (check_interval + 1),
         "parameters": 4 * parameters * s,  # weights, gradients, two Adam moments
