@@ -141,8 +141,8 @@ def report(rows: list[dict], args, not_run: list[int]) -> list[str]:
         "take `batch_size=\"auto\"` yet).",
         "",
         "| method | nodes | edge entries | batch_size | epochs | fit (s) | ACC | NMI | ARI "
-        "| modularity | conductance | peak RSS (GiB) | load before → after |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| modularity | conductance | peak RSS (GiB) | load before → after | run |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in rows:
         lines.append(
@@ -150,7 +150,11 @@ def report(rows: list[dict], args, not_run: list[int]) -> list[str]:
             f"| {row.get('batch_size', '-')} | {row.get('epochs', '-')} "
             f"| {_cell(row, 'fit_seconds', '.1f')} | {_cell(row, 'acc')} | {_cell(row, 'nmi')} "
             f"| {_cell(row, 'ari')} | {_cell(row, 'modularity')} | {_cell(row, 'conductance')} "
-            f"| {row['rss']:.2f} | {row['load']} |")
+            f"| {row['rss']:.2f} | {row['load']} |"
+            + (f" from `{row['from_log']}` |" if "from_log" in row else " this run |"))
+    if args.unfinished:
+        lines += ["", "**Started but not finished here** (the machine's time ran out): "
+                  + "; ".join(args.unfinished) + "."]
     if not_run:
         sizes = " ".join(str(n) for n in not_run)
         lines += ["", f"**Not run here**: {', '.join(f'{n:,}' for n in not_run)} nodes. "
@@ -175,22 +179,43 @@ def main() -> None:
     parser.add_argument("--not-run", type=int, nargs="*", default=[],
                         help="sizes to list as not run, with their command")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--previous", type=Path, metavar="LOG",
+                        help="take the rows an earlier run printed to LOG instead of rerunning")
+    parser.add_argument("--only-previous", action="store_true",
+                        help="run nothing: report the rows of --previous, name the others")
     parser.add_argument("--one", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.unfinished = []
     if args.one is not None:
         row = run_one(args.one[0], int(args.one[1]), args.device, args.tiny, args.threads)
         print(json.dumps(row))
         return
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     sizes = args.sizes or (TINY_SIZES if args.tiny else SIZES)
+    jobs = [] if args.skip_reference else [(method, sizes[0]) for method in METHODS_AT_REFERENCE]
+    jobs += [("scgcstar", n_nodes) for n_nodes in sizes]
+    previous = _previous_rows(args.previous) if args.previous else {}
     rows = []
-    if not args.skip_reference:
-        rows += [_child(method, sizes[0], args) for method in METHODS_AT_REFERENCE]
-    for n_nodes in sizes:
-        rows.append(_child("scgcstar", n_nodes, args))
+    for method, n_nodes in jobs:
+        if (method, n_nodes) not in previous and args.only_previous:
+            args.unfinished.append(f"{method} at {n_nodes:,} nodes")
+            continue
+        rows.append(previous.get((method, n_nodes)) or _child(method, n_nodes, args))
+        # Rewritten after every row, so that a long run keeps what it measured.
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(report(rows, args, args.not_run)))
     print(f"wrote {args.out}")
+
+
+def _previous_rows(log: Path) -> dict:
+    """Rows an earlier run printed (one JSON object per line), by (method, nodes)."""
+    rows = {}
+    for line in log.read_text().splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            row["from_log"] = log.name
+            rows[(row["method"], row["nodes"])] = row
+    return rows
 
 
 if __name__ == "__main__":
