@@ -34,7 +34,7 @@ ANN_EXTRA_HINT = "pip install 'graphclust[ann]' (faiss-cpu)"
 HNSW_PARAMETERS = {"M": 32, "ef_construction": 100, "ef_search": 256}
 """Graph degree ``M``, construction beam and search beam (``ef_search`` is raised to ``k + 1``
 if smaller). Recall@10 0.99 on 100k Gaussian points in 64 dimensions, the hard case
-(``benchmarks/results/knn_approximate.md``); a beam of 128 gave 0.93 there."""
+(``benchmarks/results/knn_approximate.md``)."""
 
 
 def has_ann() -> bool:
