@@ -202,9 +202,14 @@ def main() -> None:
             continue
         rows.append(previous.get((method, n_nodes)) or _child(method, n_nodes, args))
         # Rewritten after every row, so that a long run keeps what it measured.
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(report(rows, args, args.not_run)))
+        _write(rows, args)
+    _write(rows, args)
     print(f"wrote {args.out}")
+
+
+def _write(rows: list[dict], args) -> None:
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(report(rows, args, args.not_run)))
 
 
 def _previous_rows(log: Path) -> dict:
