@@ -1,6 +1,11 @@
-"""Exact k-nearest-neighbour graphs from a feature matrix.
+"""k-nearest-neighbour graphs from a feature matrix: exact, or approximate for large inputs.
 
-The search is brute force but blocked: the ``N x N`` score matrix is never built. Query rows
+``method="auto"`` (default) is exact up to :data:`APPROXIMATE_ABOVE` points or on CUDA; above
+it on the CPU it is the approximate search of :mod:`graphclust.data.knn_approximate` if the
+``[ann]`` extra is installed (else exact, with a warning naming it). Approximate neighbours
+are not always the exact ones (recall@k in ``benchmarks/results/knn.md``).
+
+The exact search is brute force but blocked: the ``N x N`` score matrix is never built. Query rows
 and candidate columns are both cut into blocks of ``block_size``; each ``block x block`` score
 tile is reduced to its best candidates at once and merged into a running ``(rows, k)`` result.
 Memory is therefore ``O(N * k + block_size ** 2)`` and the work ``O(N ** 2 * d)``, all of it in
@@ -30,14 +35,24 @@ differently for different tile shapes, which can reorder near-duplicates.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
 
-__all__ = ["METRICS", "knn_graph", "knn_indices"]
+from graphclust.data.knn_approximate import ANN_EXTRA_HINT, approximate_knn_indices, has_ann
+
+__all__ = ["APPROXIMATE_ABOVE", "METHODS", "METRICS", "knn_graph", "knn_indices"]
 
 METRICS = ("cosine", "euclidean", "heat")
 """Metrics accepted by :func:`knn_indices` and :func:`knn_graph`."""
+
+METHODS = ("auto", "exact", "approximate")
+"""Search methods accepted by :func:`knn_indices` and :func:`knn_graph`."""
+
+APPROXIMATE_ABOVE = 100_000
+"""``method="auto"`` searches approximately above this many points (on the CPU, with the
+``[ann]`` extra): the exact search takes 45 s at 100k points and 8 min at 300k on 2 cores."""
 
 # Target size of one score tile (block_size ** 2 entries) plus its two operand slices.
 _BLOCK_BUDGET_BYTES = 128 * 2**20
@@ -50,6 +65,7 @@ def knn_indices(
     *,
     block_size: int | None = None,
     device: str | torch.device | None = None,
+    method: str = "auto",
 ) -> torch.Tensor:
     """Indices of the ``k`` nearest neighbours of every row of ``X``, self excluded.
 
@@ -69,12 +85,18 @@ def knn_indices(
         tile's rows is made on top, so the extra memory stays below about 256 MiB.
     device : str or torch.device, optional
         Where to compute. Default: the device of ``X`` if it is a tensor, else the CPU.
+        The approximate search always runs on the CPU; its result is moved to ``device``.
+    method : {"auto", "exact", "approximate"}, default="auto"
+        ``"exact"``: the blocked search above. ``"approximate"``: faiss's HNSW index
+        (:mod:`graphclust.data.knn_approximate`; needs ``pip install 'graphclust[ann]'``;
+        ``block_size`` is unused). ``"auto"``: approximate for more than
+        :data:`APPROXIMATE_ABOVE` points on the CPU when faiss is installed, else exact.
 
     Returns
     -------
     torch.LongTensor of shape (n_samples, k)
         Row ``i`` lists the neighbours of point ``i`` from closest to farthest; equal scores are
-        ordered by index. On ``device``.
+        ordered by index (exact search). On ``device``.
 
     Raises
     ------
@@ -82,12 +104,18 @@ def knn_indices(
         If ``X`` is sparse, complex or not numeric, or ``k``/``block_size`` is not an integer.
     ValueError
         If ``X`` is not 2-D, is empty or holds NaN/inf, if ``k`` is out of range, if the metric
-        is unknown, or if euclidean squared norms overflow the working dtype.
+        or method is unknown, or if euclidean squared norms overflow the working dtype.
+    ImportError
+        If ``method="approximate"`` and faiss (the ``[ann]`` extra) is not installed.
     """
     features = _as_feature_tensor(X, device)
     n_samples, n_features = features.shape
     _check_k(k, n_samples)
     metric = _check_metric(metric)
+    if _resolve_method(method, n_samples, features.device) == "approximate":
+        with torch.no_grad():
+            points = _prepare_operands(features, metric)["points"]
+        return approximate_knn_indices(points, k, metric)
     block_size = _resolve_block_size(block_size, n_samples, n_features, features.element_size())
     with torch.no_grad():
         operands = _prepare_operands(features, metric)
@@ -106,8 +134,9 @@ def knn_graph(
     block_size: int | None = None,
     device: str | torch.device | None = None,
     symmetric: bool = True,
+    method: str = "auto",
 ) -> torch.Tensor:
-    """Exact k-nearest-neighbour graph of the rows of ``X`` as an ``edge_index``.
+    """k-nearest-neighbour graph of the rows of ``X`` as an ``edge_index``.
 
     Every point ``i`` gets an edge ``i -> j`` to each of its ``k`` nearest neighbours ``j``
     (:func:`knn_indices`; never itself). With ``symmetric=True`` the reverse edges are added
@@ -129,6 +158,8 @@ def knn_graph(
     symmetric : bool, default=True
         Return the union of ``i -> j`` and ``j -> i`` (what the data loaders use) instead of
         the directed kNN relation.
+    method : {"auto", "exact", "approximate"}, default="auto"
+        Exact or approximate neighbours; see :func:`knn_indices`.
 
     Returns
     -------
@@ -136,7 +167,7 @@ def knn_graph(
         Edges sorted by (source, target), without duplicates or self-loops. ``n_edges`` is
         ``n_samples * k`` when ``symmetric=False`` and between that and twice that otherwise.
     """
-    neighbours = knn_indices(X, k, metric, block_size=block_size, device=device)
+    neighbours = knn_indices(X, k, metric, block_size=block_size, device=device, method=method)
     n_samples = neighbours.shape[0]
     sources = torch.arange(n_samples, device=neighbours.device).repeat_interleave(k)
     if not symmetric:
@@ -197,6 +228,25 @@ def _check_metric(metric: str) -> str:
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; valid metrics are {', '.join(METRICS)}")
     return metric
+
+
+def _resolve_method(method: str, n_samples: int, device: torch.device) -> str:
+    """``"exact"`` or ``"approximate"``: the user's choice, or what ``"auto"`` picks."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(METHODS)}")
+    if method != "auto":
+        return method
+    if n_samples <= APPROXIMATE_ABOVE or device.type != "cpu":
+        return "exact"
+    if has_ann():
+        return "approximate"
+    warnings.warn(
+        f"exact kNN search of {n_samples} points costs O(N^2) (minutes to hours on a CPU); "
+        f"for the approximate search: {ANN_EXTRA_HINT}",
+        UserWarning,
+        stacklevel=4,
+    )
+    return "exact"
 
 
 def _resolve_block_size(

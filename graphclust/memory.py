@@ -1,0 +1,271 @@
+r"""Peak memory and cost of contrastive training, and the batch-size rule built on them.
+
+Pure functions of the problem's sizes: nothing here trains or allocates. They serve
+``batch_size="auto"`` (full batch while the quadratic loss is cheap and fits, seed batches
+otherwise) and the check that refuses, before training, a graph that cannot fit.
+
+Memory model of one fit (bytes; :math:`s` the float size, indices int64; :math:`N` nodes,
+:math:`E` directed edge entries, :math:`F` features, widths :math:`h_1 \dots h_L` then the
+embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`c`):
+
+* inputs: the raw and the transformed features and one temporary of the transform,
+  :math:`3NFs`, and the edge list, :math:`16E`;
+* runtime: :data:`RUNTIME_BYTES` for what torch loads and caches on first use (kernels,
+  allocator pools), calibrated on CPU fits in ``benchmarks/results/memory_estimate.md``;
+* labels: the stopping rule keeps ``check_interval + 1`` label vectors, :math:`8N` each;
+* full batch: the exact positives :math:`W` (:math:`P \le \mathbf 1^\top (A+I)^r \mathbf 1`
+  pairs of two indices and a weight, built through one uncoalesced sparse product, so twice
+  that at the peak); activations and their gradients,
+  :math:`2N(2\sum_l h_l + D)s`; the loss keeps five :math:`N \times D` tensors and one
+  :math:`c \times N` block of logits;
+* mini-batch (:math:`B` seeds): the CSR graph and the id buffers, :math:`8(3N + E)`; the
+  whole-graph pass of each epoch (embedding and the Student-t target, :math:`N(D + 2K)s`); per
+  batch at most :math:`C = \min(N, B(1 + wr))` candidates (:math:`w` walks of :math:`r` steps),
+  their activations and a :math:`c \times C` block.
+
+Cost model of one epoch (multiply-adds times two, forward plus backward = 3 forwards): the
+full batch costs :math:`6N^2D` in the loss plus :math:`6N\sum_l h_{l-1}h_l` in the encoder;
+a mini-batch epoch costs :math:`6NCD` in the loss, the encoder on :math:`NC/B` rows, and one
+forward pass over all nodes for the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import torch
+
+__all__ = [
+    "DEFAULT_MINI_BATCH",
+    "MEMORY_HEADROOM",
+    "RUNTIME_BYTES",
+    "MemoryEstimate",
+    "TrainingMemoryError",
+    "available_memory",
+    "check_fits",
+    "choose_batch_size",
+    "epoch_flops",
+    "estimate_peak_memory",
+    "positive_pair_bound",
+]
+
+DEFAULT_MINI_BATCH = 1024
+"""Seed batch chosen when full batch is not: the size DBLP's quality check was run with."""
+
+MEMORY_HEADROOM = 0.8
+"""Share of the available memory a fit may plan to use (allocator slack, other tensors)."""
+
+SMALLEST_BATCH = 64
+"""Below this a seed batch has too few in-batch negatives to train the contrastive loss."""
+
+RUNTIME_BYTES = 40 * 2**20
+"""Fixed cost of a fit beyond its tensors (measured peaks exceeded the tensors by 27-68 MB)."""
+
+_ENCODE_CHUNK = 65536  # rows per chunk of the estimators' whole-graph encoding
+
+
+class TrainingMemoryError(MemoryError):
+    """Training would not fit in the device's memory; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Estimated peak bytes of one fit, with the parts that make it up (all in bytes)."""
+
+    total: int
+    parts: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """``total (part a, part b, ...)`` in GiB, largest parts first."""
+        ordered = sorted(self.parts.items(), key=lambda item: -item[1])
+        inner = ", ".join(f"{name} {_gib(size)}" for name, size in ordered)
+        return f"{_gib(self.total)} ({inner})"
+
+
+def positive_pair_bound(edge_index: torch.Tensor, num_nodes: int, order: int) -> int:
+    r"""Upper bound on the non-zeros of the exact positives, :math:`\mathbf 1^\top(A+I)^r\mathbf 1`.
+
+    Both :math:`\hat A^r` and :math:`\sum_{l\le r}\hat A^l` have the sparsity pattern of
+    :math:`(A+I)^r`, whose non-zeros are at most its number of walks. ``order`` sparse
+    products with a vector: :math:`O(rE)` time, :math:`O(N)` memory. Capped at :math:`N^2`.
+    """
+    walks = torch.ones(num_nodes, dtype=torch.float64)
+    source, target = edge_index[0].cpu(), edge_index[1].cpu()
+    for _ in range(int(order)):
+        walks = walks + torch.zeros_like(walks).index_add_(0, source, walks[target])
+    return int(min(float(walks.sum()), float(num_nodes) ** 2))
+
+
+def estimate_peak_memory(
+    n_nodes: int,
+    n_edges: int,
+    n_features: int,
+    hidden_dims=(256,),
+    embedding_dim: int = 32,
+    n_clusters: int = 8,
+    *,
+    batch_size: int | None = None,
+    n_positive_pairs: int | None = None,
+    order: int = 2,
+    num_walks: int = 4,
+    chunk_size: int = 512,
+    check_interval: int = 10,
+    dtype: torch.dtype = torch.float32,
+) -> MemoryEstimate:
+    """Peak memory of fitting a contrastive clusterer (SCGC, SCGC*) with an MLP encoder.
+
+    ``n_edges`` counts directed edge entries (both directions of each edge). Without
+    ``n_positive_pairs`` the full-batch positives are bounded by ``n_nodes * (1 + n_edges /
+    n_nodes) ** order`` (exact for regular graphs; :func:`positive_pair_bound` gives a tighter
+    bound from the edges). The interpreter and torch's import are not counted.
+    """
+    s = torch.empty((), dtype=dtype).element_size()
+    widths = _widths(n_features, hidden_dims, embedding_dim)
+    hidden = widths[1:-1]
+    parameters = sum(a * b + b for a, b in pairwise(widths))
+    per_row_activations = 2 * (2 * sum(hidden) + embedding_dim) * s  # values and gradients
+    parts = {
+        "features": 3 * n_nodes * n_features * s,
+        "runtime": RUNTIME_BYTES,
+        "edges": 16 * n_edges + 8 * n_nodes,
+        "labels": 8 * n_nodes * (check_interval + 1),
+        "parameters": 4 * parameters * s,  # weights, gradients, two Adam moments
+    }
+    if batch_size is None or batch_size >= n_nodes:
+        if n_positive_pairs is None:
+            n_positive_pairs = min(n_nodes**2, round(n_nodes * (1 + n_edges / n_nodes) ** order))
+        parts["positives"] = 2 * n_positive_pairs * (16 + s)
+        parts["activations"] = n_nodes * per_row_activations
+        parts["loss"] = (5 * n_nodes * embedding_dim + min(chunk_size, n_nodes) * n_nodes) * s
+        parts["clustering"] = 4 * n_nodes * n_clusters * s
+    else:
+        candidates = _candidates(n_nodes, batch_size, order, num_walks)
+        pairs = batch_size * (1 + num_walks * order)
+        parts["sampling"] = 8 * (3 * n_nodes + n_edges)
+        parts["epoch target"] = n_nodes * (embedding_dim + 2 * n_clusters) * s + min(
+            n_nodes, _ENCODE_CHUNK) * sum(hidden) * s
+        parts["positives"] = 2 * pairs * (16 + s)
+        parts["activations"] = candidates * (per_row_activations + n_features * s)
+        parts["loss"] = (5 * candidates * embedding_dim + min(chunk_size, batch_size)
+                         * candidates) * s
+        parts["clustering"] = 4 * batch_size * n_clusters * s
+    return MemoryEstimate(sum(parts.values()), parts)
+
+
+def epoch_flops(
+    n_nodes: int,
+    n_features: int,
+    hidden_dims=(256,),
+    embedding_dim: int = 32,
+    *,
+    batch_size: int | None = None,
+    order: int = 2,
+    num_walks: int = 4,
+) -> float:
+    """Floating-point operations of one training epoch (see the module docstring)."""
+    widths = _widths(n_features, hidden_dims, embedding_dim)
+    encoder_per_row = 2 * sum(a * b for a, b in pairwise(widths))
+    if batch_size is None or batch_size >= n_nodes:
+        return 3 * (2.0 * n_nodes * n_nodes * embedding_dim + n_nodes * encoder_per_row)
+    candidates = _candidates(n_nodes, batch_size, order, num_walks)
+    encoded_rows = n_nodes * candidates / batch_size
+    return (3 * (2.0 * n_nodes * candidates * embedding_dim + encoded_rows * encoder_per_row)
+            + n_nodes * encoder_per_row)
+
+
+def available_memory(device: str | torch.device = "cpu") -> int:
+    """Bytes a fit can still allocate on ``device``.
+
+    CPU: the kernel's ``MemAvailable`` (free memory plus reclaimable caches, via psutil).
+    CUDA: the free memory ``torch.cuda.mem_get_info`` reports for that device.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    if device.type != "cpu":
+        raise ValueError(f"no memory probe for device type {device.type!r} (cpu or cuda)")
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def choose_batch_size(
+    n_nodes: int,
+    n_edges: int,
+    n_features: int,
+    hidden_dims=(256,),
+    embedding_dim: int = 32,
+    n_clusters: int = 8,
+    *,
+    available_bytes: int,
+    n_positive_pairs: int | None = None,
+    order: int = 2,
+    num_walks: int = 4,
+    max_cost_ratio: float = 1.0,
+    mini_batch: int = DEFAULT_MINI_BATCH,
+    device_name: str = "the device",
+    dtype: torch.dtype = torch.float32,
+) -> int | None:
+    """``None`` (full batch) while it is cheap and fits, else a seed batch size.
+
+    Full batch is kept when its epoch costs at most ``max_cost_ratio`` times a mini-batch
+    epoch of ``mini_batch`` seeds (:func:`epoch_flops`) and its estimated peak
+    (:func:`estimate_peak_memory`) is within :data:`MEMORY_HEADROOM` of ``available_bytes``.
+    Otherwise the batch is ``mini_batch`` (at most ``n_nodes // 2``), halved while it does
+    not fit, down to :data:`SMALLEST_BATCH`.
+
+    Raises
+    ------
+    TrainingMemoryError
+        If not even the smallest mini-batch fits; the message gives the estimate, the
+        available memory and what to change.
+    """
+    sizes = dict(hidden_dims=hidden_dims, embedding_dim=embedding_dim, order=order,
+                 num_walks=num_walks)
+    budget = MEMORY_HEADROOM * available_bytes
+    batch = min(mini_batch, n_nodes // 2)
+    full = estimate_peak_memory(n_nodes, n_edges, n_features, n_clusters=n_clusters,
+                                n_positive_pairs=n_positive_pairs, dtype=dtype, **sizes)
+    full_cost = epoch_flops(n_nodes, n_features, **sizes)
+    if batch < SMALLEST_BATCH or (
+            full_cost <= max_cost_ratio * epoch_flops(n_nodes, n_features, batch_size=batch,
+                                                      **sizes) and full.total <= budget):
+        check_fits(full, available_bytes, device_name, "full batch")
+        return None
+    while True:
+        estimate = estimate_peak_memory(n_nodes, n_edges, n_features, n_clusters=n_clusters,
+                                        batch_size=batch, dtype=dtype, **sizes)
+        if estimate.total <= budget or batch // 2 < SMALLEST_BATCH:
+            check_fits(estimate, available_bytes, device_name, f"batch_size={batch}")
+            return batch
+        batch //= 2
+
+
+def check_fits(estimate: MemoryEstimate, available_bytes: int, device_name: str,
+               setting: str) -> None:
+    """Raise :class:`TrainingMemoryError` if ``estimate`` exceeds the usable memory."""
+    if estimate.total <= MEMORY_HEADROOM * available_bytes:
+        return
+    raise TrainingMemoryError(
+        f"training with {setting} needs about {estimate.describe()} but {device_name} has "
+        f"{_gib(available_bytes)} available (at most {MEMORY_HEADROOM:.0%} of it is planned "
+        "for): pass a smaller batch_size, a smaller embedding_dim or hidden_dims, or a "
+        "device with more memory (device=...)"
+    )
+
+
+def _widths(n_features: int, hidden_dims, embedding_dim: int) -> list[int]:
+    """Layer widths of the MLP encoder, input and output included."""
+    hidden = hidden_dims if hasattr(hidden_dims, "__len__") else (hidden_dims,)
+    return [int(n_features), *(int(width) for width in hidden), int(embedding_dim)]
+
+
+def _candidates(n_nodes: int, batch_size: int, order: int, num_walks: int) -> int:
+    """Most candidates a seed batch can have: the seeds plus one node per walk step."""
+    return min(n_nodes, batch_size * (1 + num_walks * order))
+
+
+def _gib(size: float) -> str:
+    return f"{size / 2**30:.2f} GiB"

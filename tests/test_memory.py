@@ -1,0 +1,123 @@
+import psutil
+import pytest
+import torch
+
+from graphclust.data.synthetic import make_sbm
+from graphclust.memory import (
+    DEFAULT_MINI_BATCH,
+    RUNTIME_BYTES,
+    SMALLEST_BATCH,
+    TrainingMemoryError,
+    available_memory,
+    check_fits,
+    choose_batch_size,
+    epoch_flops,
+    estimate_peak_memory,
+    positive_pair_bound,
+)
+from graphclust.objectives import positive_weights
+
+GIB = 2**30
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return make_sbm(300, 3, 8, avg_degree=6, random_state=0)
+
+
+@pytest.mark.parametrize("kind", ["power", "influence"])
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_pair_bound_covers_the_exact_positives(graph, kind, order):
+    exact = positive_weights(graph.edge_index, 300, order, kind)._nnz()
+    bound = positive_pair_bound(graph.edge_index, 300, order)
+    assert exact <= bound <= 300**2
+    if order == 1:  # A + I: one walk per non-zero
+        assert bound == exact == 300 + graph.edge_index.shape[1]
+
+
+def test_estimate_parts_add_up_and_grow_with_the_graph():
+    small = estimate_peak_memory(10_000, 250_000, 64)
+    large = estimate_peak_memory(100_000, 2_500_000, 64)
+    assert small.total == sum(small.parts.values())
+    # At a fixed degree and chunk every part but the fixed ones is linear in the nodes.
+    fixed = small.parts["parameters"] + RUNTIME_BYTES
+    assert large.total - fixed == pytest.approx(10 * (small.total - fixed))
+    assert "positives" in small.describe() and "GiB" in small.describe()
+    denser = estimate_peak_memory(10_000, 500_000, 64)
+    assert denser.parts["positives"] > 3 * small.parts["positives"]  # (1 + degree) ** order
+
+
+def test_mini_batch_memory_is_linear_in_the_nodes():
+    totals = [estimate_peak_memory(n, 25 * n, 64, batch_size=1024).total
+              for n in (10**6, 2 * 10**6, 3 * 10**6)]
+    assert totals[2] - totals[1] == totals[1] - totals[0]
+    assert totals[0] < estimate_peak_memory(10**6, 25 * 10**6, 64).total / 10
+
+
+def test_float64_costs_more_than_float32():
+    single = estimate_peak_memory(5000, 50_000, 100, n_positive_pairs=10**6)
+    double = estimate_peak_memory(5000, 50_000, 100, n_positive_pairs=10**6,
+                                  dtype=torch.float64)
+    assert single.parts["edges"] == double.parts["edges"]
+    assert double.parts["features"] == 2 * single.parts["features"]
+
+
+def test_full_batch_flops_are_quadratic():
+    n, f, hidden, d = 1000, 50, (20,), 8
+    encoder = 2 * (50 * 20 + 20 * 8)
+    assert epoch_flops(n, f, hidden, d) == 3 * (2.0 * n * n * d + n * encoder)
+    assert epoch_flops(2 * n, f, hidden, d) > 3.9 * epoch_flops(n, f, hidden, d) - 3 * 2 * n \
+        * encoder
+    # Mini-batch epochs grow linearly: the candidates per batch are capped.
+    ratio = epoch_flops(10**6, f, hidden, d, batch_size=1024) / epoch_flops(
+        10**5, f, hidden, d, batch_size=1024)
+    assert ratio == pytest.approx(10)
+
+
+def test_small_graphs_train_full_batch_large_ones_in_batches():
+    plenty = 64 * GIB
+    assert choose_batch_size(4057, 13_000, 334, available_bytes=plenty) is None
+    assert choose_batch_size(10**6, 25 * 10**6, 64, available_bytes=plenty) == \
+        DEFAULT_MINI_BATCH
+
+
+def test_full_batch_that_does_not_fit_falls_back_to_batches():
+    n, e, f = 20_000, 200_000, 1000  # wide features: full batch is the cheaper epoch
+    full = estimate_peak_memory(n, e, f).total
+    assert choose_batch_size(n, e, f, available_bytes=2 * full) is None
+    just_enough = int(estimate_peak_memory(n, e, f, batch_size=1024).total / 0.8) + 1
+    assert full > 0.8 * just_enough
+    assert choose_batch_size(n, e, f, available_bytes=just_enough) == DEFAULT_MINI_BATCH
+
+
+def test_batch_is_halved_until_it_fits():
+    n, e, f = 10**6, 25 * 10**6, 64
+    fits_256 = estimate_peak_memory(n, e, f, batch_size=256).total
+    assert estimate_peak_memory(n, e, f, batch_size=512).total > fits_256
+    batch = choose_batch_size(n, e, f, available_bytes=int(fits_256 / 0.8) + 1)
+    assert batch == 256
+
+
+def test_nothing_fits_raises_a_memory_error_saying_what_to_change():
+    with pytest.raises(TrainingMemoryError) as caught:
+        choose_batch_size(10**6, 25 * 10**6, 64, available_bytes=GIB // 4,
+                          device_name="cuda:0")
+    assert isinstance(caught.value, MemoryError)
+    message = str(caught.value)
+    assert f"batch_size={SMALLEST_BATCH}" in message and "cuda:0" in message
+    for advice in ("smaller batch_size", "embedding_dim", "device"):
+        assert advice in message
+
+
+def test_check_fits_passes_within_the_headroom():
+    estimate = estimate_peak_memory(1000, 5000, 10)
+    check_fits(estimate, estimate.total * 2, "cpu", "full batch")
+    with pytest.raises(TrainingMemoryError, match="full batch"):
+        check_fits(estimate, estimate.total, "cpu", "full batch")
+
+
+def test_available_memory_of_the_cpu():
+    free = available_memory("cpu")
+    assert 0 < free <= psutil.virtual_memory().total
+    with pytest.raises(ValueError, match="no memory probe"):
+        available_memory("meta")
