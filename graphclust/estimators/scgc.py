@@ -60,8 +60,8 @@ class _SCGCBase(ContrastiveClusterer):
         ``None``: exactly ``pretrain_epochs`` steps, no held-out run. Default 0.1: a wide
         map of sparse features can fit the training edges beyond the classes, and the
         held-out edges tell when it starts to (random 1,500- and 4,000-node subgraphs of
-        Cora and Coauthor CS: SCGC* 0.53 and 0.51 ACC without the rule, 0.70 and 0.76 with
-        it, ``benchmarks/results/subgraphs*``); where the start does not erode, the rule
+        Cora and Coauthor CS: SCGC* 0.53 and 0.46 ACC without the rule, 0.70 and 0.76 with
+        it, ``benchmarks/results/subgraphs/``); where the start does not erode, the rule
         keeps its steps, at the cost of a second start run (``benchmarks/results/notes.md``).
     max_epochs : int
         Upper bound on joint-stage epochs.
