@@ -16,7 +16,6 @@ and unused ``Data`` attributes) is reported in a single :class:`GraphInputWarnin
 
 from __future__ import annotations
 
-import sys
 import warnings
 from typing import Any
 
@@ -24,6 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
+
+from graphclust.data.edge_inputs import adjacency_edges, edge_index_array
 
 __all__ = ["GraphInputWarning", "to_graph"]
 
@@ -128,148 +129,6 @@ def _features(X: Any) -> torch.Tensor:
             f"(first rows: {first}); impute or drop them first"
         )
     return x
-
-
-def _check_node_count(num_nodes: int, adjacency_nodes: int, what: str) -> None:
-    if adjacency_nodes != num_nodes:
-        raise ValueError(
-            f"shape mismatch: {what} has {adjacency_nodes} nodes but X has {num_nodes} rows"
-        )
-
-
-def _edges_from_matrix(
-    rows: np.ndarray | torch.Tensor, cols: np.ndarray | torch.Tensor, values: Any
-) -> tuple[torch.Tensor, bool]:
-    """Edge list of the nonzero entries; whether values other than 0/1 were ignored."""
-    rows, cols = torch.as_tensor(rows), torch.as_tensor(cols)
-    values = torch.as_tensor(values)
-    if values.dtype == torch.bool:
-        nonzero = values
-        weighted = False
-    else:
-        if values.is_floating_point() and not bool(torch.isfinite(values).all()):
-            raise ValueError("adjacency has NaN or inf entries")
-        nonzero = values != 0
-        weighted = bool((values[nonzero] != 1).any())
-    return torch.stack([rows[nonzero], cols[nonzero]]).to(torch.int64), weighted
-
-
-def _edge_index_array(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
-    """Validate an explicit ``(2, E)`` edge list."""
-    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
-        raise ValueError(
-            f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}; "
-            "a dense adjacency matrix must be square (N x N)"
-        )
-    if edge_index.is_floating_point() or edge_index.is_complex() or (
-        edge_index.dtype == torch.bool
-    ):
-        raise ValueError(
-            f"edge_index must hold integer node indices, got dtype {edge_index.dtype} "
-            "(a dense adjacency matrix must be square N x N)"
-        )
-    edge_index = edge_index.to(torch.int64)
-    if edge_index.numel():
-        low, high = int(edge_index.min()), int(edge_index.max())
-        if low < 0 or high >= num_nodes:
-            raise ValueError(
-                f"edge_index has node indices outside [0, {num_nodes}): min {low}, "
-                f"max {high}, with N={num_nodes} nodes (rows of X)"
-            )
-    return edge_index
-
-
-def _is_networkx_graph(value) -> bool:
-    # A networkx graph can only exist once networkx is imported: checking sys.modules
-    # spares everyone else networkx's import (about a second of start-up).
-    networkx = sys.modules.get("networkx")
-    return networkx is not None and isinstance(value, networkx.Graph)
-
-
-def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
-    """Edge list of a networkx graph and whether it had edge weights (ignored).
-
-    Node ``v`` maps to row ``v`` or to its sorted rank. Each edge is read once from
-    ``graph.edges`` (both directions for an undirected graph), so the changes reported
-    later (self-loops, duplicates of a multigraph) count the user's edges: networkx's
-    sparse export repeats a self-loop's diagonal entry.
-    """
-    _check_node_count(num_nodes, graph.number_of_nodes(), "the networkx graph")
-    nodes = list(graph.nodes)
-    if set(nodes) == set(range(num_nodes)):
-        row_of = {node: node for node in nodes}
-    else:
-        try:
-            order = sorted(nodes)
-        except TypeError as err:
-            raise TypeError(
-                "networkx nodes are not 0..N-1 and cannot be sorted to define the row "
-                f"order ({err}); relabel them with nx.convert_node_labels_to_integers"
-            ) from err
-        row_of = {node: row for row, node in enumerate(order)}
-    pairs = [(row_of[u], row_of[v], data) for u, v, data in graph.edges(data=True)]
-    weighted = any(data.get("weight", 1) != 1 for _, _, data in pairs)
-    if not pairs:
-        return torch.empty((2, 0), dtype=torch.int64), weighted
-    edges = torch.tensor([(u, v) for u, v, _ in pairs], dtype=torch.int64).T
-    if not graph.is_directed():
-        # An undirected edge is both directions; a self-loop is one entry, not two.
-        reverse = edges.flip(0)[:, edges[0] != edges[1]]
-        edges = torch.cat([edges, reverse], dim=1)
-    return edges, weighted
-
-
-def _adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]:
-    """Edge list of any supported adjacency; whether edge weights were ignored."""
-    if adjacency is None:
-        return torch.empty((2, 0), dtype=torch.int64), False
-    if _is_networkx_graph(adjacency):
-        return _networkx_edges(adjacency, num_nodes)
-    if sp.issparse(adjacency):
-        if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:
-            raise ValueError(
-                f"adjacency must be square (N x N), got shape {tuple(adjacency.shape)}"
-            )
-        _check_node_count(num_nodes, adjacency.shape[0], "the adjacency matrix")
-        coo = sp.coo_array(adjacency)
-        if coo.dtype.kind not in "biuf":
-            raise TypeError(f"adjacency has unsupported dtype {coo.dtype}")
-        return _edges_from_matrix(coo.row, coo.col, coo.data)
-    if isinstance(adjacency, np.ndarray):
-        if adjacency.dtype.kind not in "biuf":
-            raise TypeError(
-                f"adjacency has unsupported dtype {adjacency.dtype}; use numbers or bool"
-            )
-        adjacency = torch.from_numpy(np.ascontiguousarray(adjacency))
-    if not isinstance(adjacency, torch.Tensor):
-        raise TypeError(
-            "adjacency must be a scipy sparse matrix, a dense (N x N) numpy array or "
-            "torch tensor, an edge_index (2 x E), or a networkx graph, got "
-            f"{type(adjacency).__module__}.{type(adjacency).__qualname__}"
-        )
-    if adjacency.layout != torch.strided:
-        if adjacency.dim() != 2 or adjacency.shape[0] != adjacency.shape[1]:
-            raise ValueError(
-                f"adjacency must be square (N x N), got shape {tuple(adjacency.shape)}"
-            )
-        _check_node_count(num_nodes, adjacency.shape[0], "the adjacency matrix")
-        coo = adjacency.to_sparse_coo().coalesce()
-        return _edges_from_matrix(*coo.indices(), coo.values())
-    if tuple(adjacency.shape) == (num_nodes, num_nodes):
-        # Checked before the edge-list reading so that the documented rule holds when
-        # N == 2, the one case where a (2, 2) array could be either.
-        if adjacency.is_complex():
-            raise TypeError(f"adjacency has unsupported dtype {adjacency.dtype}")
-        rows, cols = torch.nonzero(adjacency != 0, as_tuple=True)
-        return _edges_from_matrix(rows, cols, adjacency[rows, cols])
-    if adjacency.dim() == 2 and adjacency.shape[0] == 2:
-        return _edge_index_array(adjacency, num_nodes), False
-    if adjacency.dim() == 2 and adjacency.shape[0] == adjacency.shape[1]:
-        _check_node_count(num_nodes, adjacency.shape[0], "the adjacency matrix")
-    raise ValueError(
-        "adjacency must be a square (N x N) matrix or an edge_index of shape (2, E), "
-        f"got shape {tuple(adjacency.shape)}"
-    )
 
 
 def _labels(y: Any, num_nodes: int) -> torch.Tensor:
@@ -383,7 +242,7 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
         if data.edge_index is None:
             edge_index = torch.empty((2, 0), dtype=torch.int64)
         elif isinstance(data.edge_index, torch.Tensor):
-            edge_index = _edge_index_array(data.edge_index, num_nodes)
+            edge_index = edge_index_array(data.edge_index, num_nodes)
         else:
             raise TypeError(
                 f"data.edge_index must be a torch tensor, got {type(data.edge_index)}"
@@ -392,7 +251,7 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
     else:
         x = _features(X)
         num_nodes = x.shape[0]
-        edge_index, weights_ignored = _adjacency_edges(adjacency, num_nodes)
+        edge_index, weights_ignored = adjacency_edges(adjacency, num_nodes)
         if weights_ignored:
             changes.append("ignored edge weights (any nonzero entry is an edge)")
     labels = None if y is None else _labels(y, num_nodes).to(x.device)
