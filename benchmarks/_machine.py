@@ -29,9 +29,9 @@ from pathlib import Path
 
 from graphclust.benchmark import machine_info
 
-__all__ = ["LOAD_NOTE", "TINY_DATASET", "TINY_FIT", "fit_params", "load_average",
-           "machine_info", "parse", "peak_rss_gib", "results_header", "run_module",
-           "script_parser", "write_results"]
+__all__ = ["LOAD_NOTE", "TINY_DATASET", "TINY_FIT", "fit_params", "library_state",
+           "load_average", "machine_info", "parse", "peak_rss_gib", "results_header",
+           "run_module", "script_parser", "write_results"]
 
 LOAD_NOTE = (
     "A load average above the number of cores means other jobs shared the CPU during the run; "
@@ -53,6 +53,20 @@ def peak_rss_gib() -> float:
 def load_average() -> str:
     """1/5/15-minute load averages: other work on the machine slows the timings."""
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def library_state() -> str:
+    """Commit of the checkout and any uncommitted change under graphclust/ (code in flux)."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*arguments: str) -> str:
+        completed = subprocess.run(["git", "-C", str(root), *arguments], capture_output=True,
+                                   text=True)
+        return completed.stdout.strip() if completed.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", "graphclust").splitlines()
+    return commit + (f" + {len(changed)} uncommitted file(s)" if changed else "")
 
 
 def _names(text: str) -> list[str]:
@@ -128,12 +142,14 @@ def fit_params(args: argparse.Namespace) -> dict:
     return dict(TINY_FIT) if args.tiny else {}
 
 
-def run_module(module: str, *arguments: str, fresh: bool = True) -> str:
+def run_module(module: str, *arguments: str, fresh: bool = True,
+               timeout_s: float | None = None) -> str:
     """Run ``python -m module arguments`` and return the last line it printed.
 
     ``fresh``: in a new interpreter, so that its peak memory and thread settings are its
     own; otherwise (``--tiny`` runs, which measure nothing and would spend seconds on
-    torch's import) the module's ``main`` runs in this process.
+    torch's import) the module's ``main`` runs in this process. ``timeout_s``: a fresh
+    run still going after that long is killed (``subprocess.TimeoutExpired``).
     """
     if not fresh:
         printed = io.StringIO()
@@ -141,7 +157,7 @@ def run_module(module: str, *arguments: str, fresh: bool = True) -> str:
             importlib.import_module(module).main(list(arguments))
         return printed.getvalue().strip().splitlines()[-1]
     completed = subprocess.run([sys.executable, "-m", module, *arguments],
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, timeout=timeout_s)
     if completed.returncode != 0:
         raise RuntimeError(f"python -m {module} {shlex.join(arguments)} failed:\n"
                            f"{completed.stderr[-3000:]}")

@@ -30,7 +30,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
@@ -39,6 +38,7 @@ import torch
 from benchmarks._machine import (
     TINY_DATASET,
     TINY_FIT,
+    library_state,
     load_average,
     machine_info,
     parse,
@@ -65,20 +65,6 @@ def _timed(function):
     start = time.perf_counter()
     value = function()
     return value, time.perf_counter() - start
-
-
-def library_state() -> str:
-    """Commit of the checkout and any uncommitted change under graphclust/ (code in flux)."""
-    root = Path(__file__).resolve().parents[1]
-
-    def git(*arguments: str) -> str:
-        completed = subprocess.run(["git", "-C", str(root), *arguments], capture_output=True,
-                                   text=True)
-        return completed.stdout.strip() if completed.returncode == 0 else ""
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = git("status", "--porcelain", "--", "graphclust").splitlines()
-    return commit + (f" + {len(changed)} uncommitted file(s)" if changed else "")
 
 
 def run_size(n_nodes: int, tiny: bool) -> dict:
