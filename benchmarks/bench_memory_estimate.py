@@ -8,34 +8,39 @@ what the graph and the fit added, which is what
 :func:`graphclust.memory.estimate_peak_memory` estimates (with the positive pairs bounded by
 :func:`graphclust.memory.positive_pair_bound`).
 
-    nice -n 5 python benchmarks/bench_memory_estimate.py --root ../shared/data
+    nice -n 5 python -m benchmarks.bench_memory_estimate --root ../shared/data
 
-writes benchmarks/results/memory_estimate.md.
+writes benchmarks/results/memory_estimate.md (``--out`` elsewhere; ``--tiny``: karate, full
+batch and mini-batches, in this process, whose numbers mean nothing).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import LOAD_NOTE, load_average, machine_info, write_results  # noqa: E402
+from benchmarks._machine import (
+    TINY_DATASET,
+    parse,
+    results_header,
+    run_module,
+    script_parser,
+    write_results,
+)
 
 # (data set, batch_size); "sbm-50k" is make_sbm with the scale benchmarks' setting, in
 # mini-batches only: its full-batch epochs cost minutes each on 2 busy cores.
 CASES = (("digits", None), ("cora", None), ("dblp", None), ("dblp", 1024), ("sbm-50k", 1024))
+TINY_CASES = ((TINY_DATASET, None), (TINY_DATASET, 8))
 EPOCHS = {"pretrain_epochs": 2, "max_epochs": 2, "tol": 0.0}
 SBM = {"n_nodes": 50_000, "n_clusters": 10, "n_features": 64, "avg_degree": 25,
        "homophily": 0.6, "feature_signal": 0.2, "random_state": 0}
-RESULTS = Path(__file__).resolve().parent / "results" / "memory_estimate.md"
+MODULE = "benchmarks.bench_memory_estimate"
 
 
-def _load(name: str, root: str | None):
+def _load(name: str, root: str):
     if name == "sbm-50k":
         from graphclust.data.synthetic import make_sbm
 
@@ -50,7 +55,6 @@ def measure(path: str, batch_size: int | None) -> dict:
     import psutil
     import torch
 
-    torch.set_num_threads(1)
     from graphclust import SCGCStar
     from graphclust.memory import estimate_peak_memory, positive_pair_bound
 
@@ -72,11 +76,11 @@ def measure(path: str, batch_size: int | None) -> dict:
             "measured": peak - baseline, "estimate": estimate.total, "parts": estimate.parts}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=None, help="data root (default $GRAPHCLUST_DATA)")
-    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/memory_estimate.md")
+    parser.add_argument("--one", nargs=2, metavar=("GRAPH_FILE", "BATCH_SIZE"),
+                        help="internal: measure one saved graph, print JSON")
+    args = parse(parser, argv, MODULE)
     if args.one is not None:
         batch = None if args.one[1] == "full" else int(args.one[1])
         print(json.dumps(measure(args.one[0], batch)))
@@ -85,32 +89,23 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name, batch_size in CASES:
+        for name, batch_size in TINY_CASES if args.tiny else CASES:
             path = Path(folder) / f"{name}.pt"
             if not path.exists():
                 torch.save(_load(name, args.root), path)
-            completed = subprocess.run(
-                [sys.executable, __file__, "--one", str(path), str(batch_size or "full")],
-                check=True, stdout=subprocess.PIPE, text=True)
-            row = json.loads(completed.stdout.strip().splitlines()[-1])
+            row = json.loads(run_module(MODULE, "--one", str(path), str(batch_size or "full"),
+                                        "--threads", str(args.threads), fresh=not args.tiny))
             row.update(name=name, batch_size=batch_size or "full")
             print(json.dumps(row), flush=True)
             rows.append(row)
-    write_results(RESULTS, report(rows))
+    write_results(args.out, report(rows, args.command))
 
 
-def report(rows: list[dict]) -> list[str]:
+def report(rows: list[dict], command: str) -> list[str]:
     gib = 2**30
     lines = [
-        "# Peak-memory estimate against measured peaks",
-        "",
-        "Command: `python benchmarks/bench_memory_estimate.py "
-        + " ".join(sys.argv[1:]) + "` (one subprocess per row, one torch thread).",
-        "",
-        "| machine | |",
-        "|---|---|",
-        *(f"| {key} | {value} |" for key, value in machine_info().items()),
-        f"| load average after the run (1/5/15 min) | {load_average()} |",
+        *results_header("Peak-memory estimate against measured peaks", command),
+        "One subprocess per row, with the torch threads of the machine table.",
         "",
         "Fits: `SCGCStar(k, batch_size=..., random_state=0, "
         + ", ".join(f"{key}={value}" for key, value in EPOCHS.items()) + ")`, "
@@ -129,7 +124,7 @@ def report(rows: list[dict]) -> list[str]:
             f"| {row['name']} | {row['nodes']:,} | {row['edges']:,} | {row['features']:,} "
             f"| {row['batch_size']} | {row['estimate'] / gib:.3f} | {row['measured'] / gib:.3f} "
             f"| {row['estimate'] / max(row['measured'], 1):.2f} | {described} |")
-    return lines + ["", LOAD_NOTE, ""]
+    return lines + [""]
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ the estimators take ``batch_size="auto"``, the batch size passed is the one
 :func:`graphclust.memory.choose_batch_size` picks for this machine's available memory, and it
 is recorded. Each row runs in a fresh subprocess, so its peak resident memory is its own.
 
-    nice -n 5 python benchmarks/bench_scale_quality.py --sizes 20000 200000
-    python benchmarks/bench_scale_quality.py --tiny --out /tmp/scale_quality.md
+    nice -n 5 python -m benchmarks.bench_scale_quality --sizes 20000 200000
+    python -m benchmarks.bench_scale_quality --tiny --out /tmp/scale_quality.md
 
 writes benchmarks/results/scale_quality.md (``--out`` elsewhere).
 """
@@ -25,30 +25,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import LOAD_NOTE, load_average, machine_info, peak_rss_gib  # noqa: E402
+from benchmarks._machine import (
+    TINY_FIT,
+    library_state,
+    load_average,
+    parse,
+    peak_rss_gib,
+    results_header,
+    run_module,
+    script_parser,
+    write_results,
+)
 
 GRAPH = {"n_clusters": 10, "n_features": 64, "avg_degree": 25, "homophily": 0.6,
          "feature_signal": 0.2}
 SIZES = (20_000, 200_000, 1_000_000, 2_400_000)
 TINY_SIZES = (600,)
-# --tiny: a few epochs, for the test of this script and gpu_check.sh --tiny.
-TINY_ESTIMATOR = {"max_epochs": 3, "pretrain_epochs": 3}
 METHODS_AT_REFERENCE = ("planted", "svd-kmeans", "scgcstar-full")
-RESULTS = Path(__file__).resolve().parent / "results" / "scale_quality.md"
+MODULE = "benchmarks.bench_scale_quality"
 CHILD_TIMEOUT_S = 3 * 3600
 
 
-def run_one(method: str, n_nodes: int, device: str, tiny: bool, threads: int) -> dict:
+def run_one(method: str, n_nodes: int, device: str, tiny: bool) -> dict:
     """One row, in this process: generate the graph, fit or score, measure."""
     import torch
 
-    torch.set_num_threads(threads)
     from graphclust import SCGCStar, SVDKMeans, evaluate
     from graphclust.data.synthetic import make_sbm
     from graphclust.memory import available_memory, choose_batch_size
@@ -63,7 +67,7 @@ def run_one(method: str, n_nodes: int, device: str, tiny: bool, threads: int) ->
         row["rss"] = peak_rss_gib()
         return row
     del graph.y  # no per-epoch metrics inside the timed fit
-    extra = dict(TINY_ESTIMATOR) if tiny else {}
+    extra = dict(TINY_FIT) if tiny else {}
     if method == "svd-kmeans":
         estimator = SVDKMeans(GRAPH["n_clusters"], device=device, random_state=0)
         row["batch_size"] = "-"
@@ -89,27 +93,15 @@ def run_one(method: str, n_nodes: int, device: str, tiny: bool, threads: int) ->
 
 
 def _child(method: str, n_nodes: int, args) -> dict:
+    """One row in a fresh interpreter (in this one with ``--tiny``), with the load around it."""
     before = load_average()
-    command = [sys.executable, __file__, "--one", method, str(n_nodes), "--device",
-               args.device, "--threads", str(args.threads)] + (["--tiny"] if args.tiny else [])
-    completed = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True,
-                               timeout=CHILD_TIMEOUT_S)
-    row = json.loads(completed.stdout.strip().splitlines()[-1])
+    row = json.loads(run_module(
+        MODULE, "--one", method, str(n_nodes), "--device", args.device,
+        "--threads", str(args.threads), *(["--tiny"] if args.tiny else []),
+        fresh=not args.tiny, timeout_s=CHILD_TIMEOUT_S))
     row["load"] = f"{before} → {load_average()}"
     print(json.dumps(row), flush=True)
     return row
-
-
-def _library() -> str:
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "graphclust"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + (" + uncommitted changes" if dirty else "")
 
 
 def _cell(row: dict, key: str, spec: str = ".3f") -> str:
@@ -118,24 +110,17 @@ def _cell(row: dict, key: str, spec: str = ".3f") -> str:
 
 
 def report(rows: list[dict], args, not_run: list[int]) -> list[str]:
-    command = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     lines = [
-        "# Quality at scale (SCGC* on make_sbm graphs)",
-        "",
-        f"Command: `{command}`",
-        "",
-        "| machine | |",
-        "|---|---|",
-        *(f"| {key} | {value} |" for key, value in machine_info().items()),
-        f"| torch threads per row | {args.threads} |",
-        f"| device | {args.device} |",
-        f"| library | {_library()} |",
+        *results_header("Quality at scale (SCGC* on make_sbm graphs)", args.command,
+                        args.device),
+        f"Each row: `--threads {args.threads}`. Library: {library_state()} (the estimator "
+        "defaults are that commit's).",
         "",
         "Graphs: `make_sbm(n_nodes, random_state=0, "
         + ", ".join(f"{key}={value}" for key, value in GRAPH.items()) + ")`.",
         "Models: `SVDKMeans(10, random_state=0)`; `SCGCStar(10, random_state=0, batch_size=...)`,"
         " every other parameter at its default (stopping rule included)"
-        + (f", except {TINY_ESTIMATOR} (--tiny)" if args.tiny else "") + ".",
+        + (f", except {TINY_FIT} (--tiny)" if args.tiny else "") + ".",
         "*batch_size* of the `scgcstar` rows is what `graphclust.memory.choose_batch_size` "
         "picks for the graph and this machine's available memory (the estimators do not "
         "take `batch_size=\"auto\"` yet).",
@@ -159,38 +144,35 @@ def report(rows: list[dict], args, not_run: list[int]) -> list[str]:
         sizes = " ".join(str(n) for n in not_run)
         lines += ["", f"**Not run here**: {', '.join(f'{n:,}' for n in not_run)} nodes. "
                   "Command for those rows (each costs 30-60 min of both cores here):",
-                  "", f"    nice -n 5 python benchmarks/bench_scale_quality.py --sizes {sizes} "
+                  "", f"    nice -n 5 python -m {MODULE} --sizes {sizes} "
                   "--threads 2 --skip-reference --out benchmarks/results/scale_quality_large.md"]
     lines += ["", "Scores compare `labels_` with the planted clusters. *peak RSS* is the "
-              "row's subprocess's maximum resident memory (graph generation included).",
-              LOAD_NOTE, ""]
+              "row's subprocess's maximum resident memory (graph generation included).", ""]
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out="benchmarks/results/scale_quality.md", root=False)
     parser.add_argument("--sizes", type=int, nargs="+", default=None,
-                        help=f"graph sizes (default {' '.join(map(str, SIZES))})")
+                        help=f"graph sizes (default {' '.join(map(str, SIZES))}; "
+                        f"--tiny: {' '.join(map(str, TINY_SIZES))})")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads per row")
-    parser.add_argument("--tiny", action="store_true", help="a 600-node graph and 3 epochs")
     parser.add_argument("--skip-reference", action="store_true",
                         help="only the scgcstar rows (no planted / svd-kmeans / full batch)")
     parser.add_argument("--not-run", type=int, nargs="*", default=[],
                         help="sizes to list as not run, with their command")
-    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--previous", type=Path, metavar="LOG",
                         help="take the rows an earlier run printed to LOG instead of rerunning")
     parser.add_argument("--only-previous", action="store_true",
                         help="run nothing: report the rows of --previous, name the others")
     parser.add_argument("--one", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse(parser, argv, MODULE)
     args.unfinished = []
     if args.one is not None:
-        row = run_one(args.one[0], int(args.one[1]), args.device, args.tiny, args.threads)
-        print(json.dumps(row))
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.device, args.tiny)))
         return
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    if not args.tiny:  # the rows' fresh interpreters take their OpenMP threads from here
+        os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     sizes = args.sizes or (TINY_SIZES if args.tiny else SIZES)
     jobs = [] if args.skip_reference else [(method, sizes[0]) for method in METHODS_AT_REFERENCE]
     jobs += [("scgcstar", n_nodes) for n_nodes in sizes]
@@ -202,14 +184,8 @@ def main() -> None:
             continue
         rows.append(previous.get((method, n_nodes)) or _child(method, n_nodes, args))
         # Rewritten after every row, so that a long run keeps what it measured.
-        _write(rows, args)
-    _write(rows, args)
-    print(f"wrote {args.out}")
-
-
-def _write(rows: list[dict], args) -> None:
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(report(rows, args, args.not_run)))
+        write_results(args.out, report(rows, args, args.not_run))
+    write_results(args.out, report(rows, args, args.not_run))
 
 
 def _previous_rows(log: Path) -> dict:

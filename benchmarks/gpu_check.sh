@@ -81,16 +81,16 @@ step() {
 mapfile -t CUDA_TEST_FILES < <(grep -l "torch.cuda.is_available()" tests/test_*.py)
 step cuda-tests "$(limit 75)" "$PYTHON" -m pytest -q -p no:cacheprovider -k cuda -rs "${CUDA_TEST_FILES[@]}"
 if [ $TINY -eq 1 ]; then
-    step speed-karate "$(limit 60)" "$PYTHON" benchmarks/bench_speed.py --dataset karate --seeds 1 \
-        --out "$OUT/speed_karate.md"
-    step scale-quality "$(limit 90)" "$PYTHON" benchmarks/bench_scale_quality.py --tiny --skip-reference \
+    step speed-karate "$(limit 60)" "$PYTHON" -m benchmarks.bench_speed --dataset karate --seeds 1 \
+        --threads "$CORES" --out "$OUT/speed_karate.md"
+    step scale-quality "$(limit 90)" "$PYTHON" -m benchmarks.bench_scale_quality --tiny --skip-reference \
         --device "$DEVICE" --threads "$CORES" --out "$OUT/scale_quality_gpu.md"
 else
     for dataset in dblp photo; do
-        step "speed-$dataset" 90 "$PYTHON" benchmarks/bench_speed.py --root "$DATA" \
-            --dataset "$dataset" --seeds 1 --out "$OUT/speed_$dataset.md"
+        step "speed-$dataset" 90 "$PYTHON" -m benchmarks.bench_speed --root "$DATA" \
+            --dataset "$dataset" --seeds 1 --threads "$CORES" --out "$OUT/speed_$dataset.md"
     done
-    step scale-quality 200 "$PYTHON" benchmarks/bench_scale_quality.py --sizes 1000000 \
+    step scale-quality 200 "$PYTHON" -m benchmarks.bench_scale_quality --sizes 1000000 \
         --skip-reference --device "$DEVICE" --threads "$CORES" \
         --out "$OUT/scale_quality_gpu.md"
 fi

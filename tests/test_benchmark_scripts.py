@@ -6,7 +6,8 @@ scripts that time fresh processes run their child's code in this process) and wr
 replaced by recorders: every ``graphclust`` command a script issues is then checked (names,
 parameters and their types, as the command checks them before its first fit), the first
 one of each script is run on karate, and every ``python -m`` module it calls must be one
-of the scripts run here.
+of the scripts run here. ``gpu_check.sh`` has its own rehearsal test
+(``tests/test_scale_scripts.py``); here only the modules it names are checked.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shlex
 import stat
 import subprocess
@@ -28,6 +30,7 @@ from graphclust.benchmark import model_params
 from graphclust.cli import main as graphclust_main
 from graphclust.cli.assignments import parse_sets, split_names
 from graphclust.cli.parser import build_parser
+from graphclust.data.knn_approximate import has_ann
 from graphclust.registry import build_estimator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,11 +43,14 @@ PYTHON_SCRIPTS = {
     "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
     "bench_graph_models_scaling": ["--out", "{tmp}/scaling.md"],
     "bench_knn": ["--out", "{tmp}/knn.md"],
+    "bench_knn_approximate": ["--out", "{tmp}/knn_approximate.md"],
     "bench_matryoshka": ["--out", "{tmp}/matryoshka.md"],
+    "bench_memory_estimate": ["--out", "{tmp}/memory_estimate.md"],
     "bench_mup": ["--out", "{tmp}/mup.md"],
     "bench_sampling": ["--out", "{tmp}/sampling.md"],
     "bench_sbm": ["--out", "{tmp}/sbm.md"],
     "bench_scale": ["--out", "{tmp}/scale.md"],
+    "bench_scale_quality": ["--out", "{tmp}/scale_quality.md", "--skip-reference"],
     "bench_speed": ["--out", "{tmp}/speed.md"],
     "bench_startup": ["--out", "{tmp}/startup.md"],
     "bench_subgraphs": ["--out", "{tmp}/subgraphs"],
@@ -62,9 +68,14 @@ WRITES = {
     "ablation_table": "ablations.md", "explore.probes": None,
     "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
     "quality_table": "quality.md", "bench_subgraphs": "subgraphs/results.md",
+    "bench_scale_quality": "scale_quality.md",
 }
+# Scripts that search through faiss: they need the [ann] extra.
+NEEDS_ANN = {"bench_knn_approximate"}
 SHELL_SCRIPTS = ("bench_graph_models.sh", "bench_quality.sh", "cora_probes.sh",
                  "scgc_ablations.sh")
+# Shell scripts with a test of their own, which runs them for real (not with recorders).
+SHELL_SCRIPTS_TESTED_ELSEWHERE = ("gpu_check.sh",)
 _RECORDER = """#!{python}
 import json, os, sys
 with open(os.environ["RECORDED_COMMANDS"], "a") as log:
@@ -77,7 +88,17 @@ def test_every_script_is_smoke_tested():
                for path in BENCHMARKS.rglob("*.py")
                if not path.name.startswith("_") and path.parent.name != "extras"}
     assert modules == set(PYTHON_SCRIPTS)
-    assert {path.name for path in BENCHMARKS.glob("*.sh")} == set(SHELL_SCRIPTS)
+    assert {path.name for path in BENCHMARKS.glob("*.sh")} == {*SHELL_SCRIPTS,
+                                                                *SHELL_SCRIPTS_TESTED_ELSEWHERE}
+
+
+@pytest.mark.parametrize("script", SHELL_SCRIPTS_TESTED_ELSEWHERE)
+def test_shell_script_tested_elsewhere_runs_smoke_tested_modules(script):
+    """Its benchmarks run as modules (``-m benchmarks.<name>``) that are smoke-tested here."""
+    text = (BENCHMARKS / script).read_text()
+    assert not re.findall(r"benchmarks/\w+\.py", text), "run benchmarks as modules"
+    modules = re.findall(r"-m benchmarks\.([\w.]+)", text)
+    assert modules and set(modules) <= set(PYTHON_SCRIPTS), modules
 
 
 @pytest.fixture()
@@ -149,6 +170,8 @@ def test_shell_script_commands_are_valid_and_run(script, shell_runs, in_tmp, cap
 
 @pytest.mark.parametrize("module", sorted(PYTHON_SCRIPTS))
 def test_python_script_runs_tiny(module, in_tmp, capsys):
+    if module in NEEDS_ANN and not has_ann():
+        pytest.skip("needs the [ann] extra (faiss-cpu)")
     script = importlib.import_module(f"benchmarks.{module}")
     arguments = [argument.format(tmp=in_tmp) for argument in PYTHON_SCRIPTS[module]]
     script.main(["--tiny", *arguments])

@@ -1,5 +1,6 @@
 """The scale benchmarks' rehearsal modes: gpu_check.sh --device cpu --tiny and
-bench_scale_quality.py --tiny run end to end on the CPU and write their reports."""
+``python -m benchmarks.bench_scale_quality --tiny`` run end to end on the CPU, in processes
+of their own, and write their reports."""
 
 import os
 import re
@@ -22,7 +23,7 @@ def _environment():
 @pytest.mark.slow
 def test_scale_quality_tiny_writes_its_table(tmp_path):
     out = tmp_path / "scale_quality.md"
-    subprocess.run([sys.executable, "benchmarks/bench_scale_quality.py", "--tiny", "--out",
+    subprocess.run([sys.executable, "-m", "benchmarks.bench_scale_quality", "--tiny", "--out",
                     str(out), "--not-run", "1000000"], cwd=ROOT, env=_environment(),
                    check=True, capture_output=True, text=True)
     text = out.read_text()
