@@ -55,8 +55,9 @@ def run_one(method: str, n_nodes: int, device: str, tiny: bool) -> dict:
 
     from graphclust import SCGCStar, SVDKMeans, evaluate
     from graphclust.data.synthetic import make_sbm
-    from graphclust.memory import available_memory, choose_batch_size
+    from graphclust.memory import choose_batch_size
     from graphclust.metrics import conductance, modularity
+    from graphclust.sampling import available_memory_bytes
 
     graph = make_sbm(n_nodes, random_state=0, **GRAPH)
     labels = graph.y.numpy()
@@ -76,7 +77,7 @@ def run_one(method: str, n_nodes: int, device: str, tiny: bool) -> dict:
         if method == "scgcstar":
             batch_size = choose_batch_size(
                 n_nodes, row["edge_entries"], GRAPH["n_features"], n_clusters=GRAPH["n_clusters"],
-                available_bytes=available_memory(device), device_name=device)
+                available_bytes=available_memory_bytes(device), device_name=device)
         row["batch_size"] = "full" if batch_size is None else batch_size
         estimator = SCGCStar(GRAPH["n_clusters"], batch_size=batch_size, device=device,
                              random_state=0, **extra)

@@ -42,7 +42,6 @@ __all__ = [
     "RUNTIME_BYTES",
     "MemoryEstimate",
     "TrainingMemoryError",
-    "available_memory",
     "check_fits",
     "choose_batch_size",
     "epoch_flops",
@@ -172,23 +171,6 @@ def epoch_flops(
     encoded_rows = n_nodes * candidates / batch_size
     return (3 * (2.0 * n_nodes * candidates * embedding_dim + encoded_rows * encoder_per_row)
             + n_nodes * encoder_per_row)
-
-
-def available_memory(device: str | torch.device = "cpu") -> int:
-    """Bytes a fit can still allocate on ``device``.
-
-    CPU: the kernel's ``MemAvailable`` (free memory plus reclaimable caches, via psutil).
-    CUDA: the free memory ``torch.cuda.mem_get_info`` reports for that device.
-    """
-    device = torch.device(device)
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        return int(free)
-    if device.type != "cpu":
-        raise ValueError(f"no memory probe for device type {device.type!r} (cpu or cuda)")
-    import psutil
-
-    return int(psutil.virtual_memory().available)
 
 
 def choose_batch_size(

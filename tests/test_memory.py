@@ -8,7 +8,6 @@ from graphclust.memory import (
     RUNTIME_BYTES,
     SMALLEST_BATCH,
     TrainingMemoryError,
-    available_memory,
     check_fits,
     choose_batch_size,
     epoch_flops,
@@ -16,6 +15,7 @@ from graphclust.memory import (
     positive_pair_bound,
 )
 from graphclust.objectives import positive_weights
+from graphclust.sampling import available_memory_bytes
 
 GIB = 2**30
 
@@ -117,7 +117,7 @@ def test_check_fits_passes_within_the_headroom():
 
 
 def test_available_memory_of_the_cpu():
-    free = available_memory("cpu")
+    free = available_memory_bytes("cpu")
     assert 0 < free <= psutil.virtual_memory().total
     with pytest.raises(ValueError, match="no memory probe"):
-        available_memory("meta")
+        available_memory_bytes("meta")

@@ -46,7 +46,8 @@ def available_memory_bytes(device: torch.device | str) -> int:
         return int(free + cached_unused)
     if device.type == "cpu":
         return int(psutil.virtual_memory().available)
-    raise ValueError(f"Unsupported device type {device.type!r}: expected 'cpu' or 'cuda'.")
+    raise ValueError(f"Unsupported device type {device.type!r}: no memory probe for it "
+                     "(expected 'cpu' or 'cuda').")
 
 
 def _format_bytes(num_bytes: int) -> str:
