@@ -2,8 +2,9 @@ r"""Graph-free feature transforms fitted on the training nodes and reused at pre
 
 The input transform matters as much as the model: on bag-of-words graphs (DBLP, Cora,
 Citeseer) k-means on TF-IDF weighted, L2-normalised features is far stronger than on the
-raw binary features. All transforms here need no graph, so an MLP encoder trained on them
-still predicts for new nodes without a graph.
+raw binary features. All transforms here apply without a graph (only ``"auto"`` reads the
+degree, once, when it is fitted), so an MLP encoder trained on them still predicts for new
+nodes without a graph.
 
 * ``"tfidf"``: :math:`x_{ik} \cdot \mathrm{idf}_k`, with the smooth inverse document
   frequency :math:`\mathrm{idf}_k = \log\frac{1 + N}{1 + \mathrm{df}_k} + 1`
@@ -11,9 +12,18 @@ still predicts for new nodes without a graph.
   unit L2 norm. Requires non-negative features.
 * ``"l2"``: each row scaled to unit L2 norm.
 * ``"standardize"``: each column to zero mean and unit variance (constant columns kept at 0).
+* ``"ordinal"``: for a one-hot code of an ordered quantity (column :math:`k` set when the
+  quantity's value is :math:`k`), the thermometer code :math:`t_{ik} = \sum_{j \ge k} x_{ij}`
+  (column :math:`k` set when the value is at least :math:`k`), then standardised as above.
+  A one-hot code puts every two values at the same distance; the thermometer code keeps
+  their order, and standardising weighs each step by how many rows it separates.
 * ``"none"``: unchanged.
-* ``"auto"``: ``"tfidf"`` when every feature is non-negative (counts, binary bags of words,
-  intensities), else ``"standardize"``. A data-independent rule, not a per-data-set choice.
+* ``"auto"``: ``"ordinal"`` when the features are a degree code (:func:`is_degree_code`:
+  one-hot rows whose set column rises with the node's degree, as PyG's ``OneHotDegree``
+  writes for graphs without features; needs the degree), else ``"tfidf"`` when every
+  feature is non-negative (counts, binary bags of words, intensities), else
+  ``"standardize"``. Rules on the features' own statistics, not per-data-set choices
+  (benchmarks/results/notes.md, "Degree codes").
 
 Rows that are all zero stay zero under the row normalisations.
 """
@@ -22,9 +32,55 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["FeatureTransform", "FEATURE_TRANSFORMS"]
+__all__ = ["FeatureTransform", "FEATURE_TRANSFORMS", "is_degree_code"]
 
-FEATURE_TRANSFORMS = ("auto", "tfidf", "l2", "standardize", "none")
+FEATURE_TRANSFORMS = ("auto", "tfidf", "l2", "standardize", "ordinal", "none")
+
+#: Rank correlation between a one-hot code's column and the degree above which the code
+#: is read as a degree code: monotone up to the few rows a differently counted degree
+#: moves (0.999 on the air-traffic graphs), far from any code unrelated to the degree.
+DEGREE_CODE_CORRELATION = 0.9
+
+
+def _ranks(values: torch.Tensor) -> torch.Tensor:
+    """Ranks with ties sharing their mean rank (as Spearman's correlation needs)."""
+    unique, inverse, counts = torch.unique(values, return_inverse=True, return_counts=True)
+    last = torch.cumsum(counts, 0).to(torch.float64)
+    return (last - (counts.to(torch.float64) - 1) / 2)[inverse]
+
+
+def is_degree_code(x: torch.Tensor, degree: torch.Tensor) -> bool:
+    """Whether ``x`` is a one-hot code of the node degree.
+
+    True when every row of ``x`` has exactly one non-zero entry, equal to 1, at least
+    three columns are used, and the set column's Spearman rank correlation with
+    ``degree`` is at least :data:`DEGREE_CODE_CORRELATION`.
+
+    Examples
+    --------
+    >>> degree = torch.tensor([1., 3., 2., 3., 5.])
+    >>> is_degree_code(torch.eye(6)[degree.long()], degree)
+    True
+    >>> is_degree_code(torch.eye(6)[torch.tensor([4, 0, 5, 1, 2])], degree)
+    False
+    """
+    if x.dim() != 2 or x.shape[0] < 3 or x.is_sparse:
+        return False
+    nonzero = x != 0
+    if not (bool((nonzero.sum(1) == 1).all()) and bool((x[nonzero] == 1).all())):
+        return False
+    column = nonzero.to(torch.int8).argmax(1)
+    if torch.unique(column).numel() < 3 or torch.unique(degree).numel() < 2:
+        return False
+    a, b = _ranks(column.cpu()), _ranks(degree.cpu())
+    a, b = a - a.mean(), b - b.mean()
+    correlation = float((a @ b) / (a.norm() * b.norm()))
+    return correlation >= DEGREE_CODE_CORRELATION
+
+
+def _thermometer(x: torch.Tensor) -> torch.Tensor:
+    """Column ``k`` of the result sums columns ``k, k+1, ...`` of ``x``."""
+    return x.flip(1).cumsum(1).flip(1)
 
 
 class FeatureTransform:
@@ -32,7 +88,7 @@ class FeatureTransform:
 
     Parameters
     ----------
-    kind : {"auto", "tfidf", "l2", "standardize", "none"}
+    kind : {"auto", "tfidf", "l2", "standardize", "ordinal", "none"}
         See the module docstring.
 
     Attributes
@@ -50,14 +106,19 @@ class FeatureTransform:
             )
         self.kind = kind
 
-    def fit(self, x: torch.Tensor) -> FeatureTransform:
+    def fit(self, x: torch.Tensor, degree: torch.Tensor | None = None) -> FeatureTransform:
+        """Learn the transform on ``x``; ``degree`` (one value per row) lets ``"auto"``
+        recognise a degree code (:func:`is_degree_code`)."""
         kind = self.kind
         if kind == "auto":
-            kind = "tfidf" if bool((x >= 0).all()) else "standardize"
-        if kind == "tfidf" and bool((x < 0).any()):
+            if degree is not None and is_degree_code(x, degree):
+                kind = "ordinal"
+            else:
+                kind = "tfidf" if bool((x >= 0).all()) else "standardize"
+        if kind in ("tfidf", "ordinal") and bool((x < 0).any()):
             raise ValueError(
-                "features='tfidf' needs non-negative features (counts or indicators); "
-                "use 'standardize' or 'l2' for signed features"
+                f"features={kind!r} needs non-negative features (counts, indicators or a "
+                "one-hot code); use 'standardize' or 'l2' for signed features"
             )
         self.kind_ = kind
         self.shift_ = None
@@ -67,7 +128,8 @@ class FeatureTransform:
             n = float(x.shape[0])
             idf = torch.log((1.0 + n) / (1.0 + document_frequency)) + 1.0
             self.scale_ = idf.to(torch.float32)
-        elif kind == "standardize":
+        elif kind in ("standardize", "ordinal"):
+            x = _thermometer(x) if kind == "ordinal" else x
             self.shift_ = x.mean(0)
             std = x.std(0, unbiased=False)
             self.scale_ = torch.where(std > 0, std.reciprocal(), torch.zeros_like(std))
@@ -81,7 +143,12 @@ class FeatureTransform:
             if bool((x < 0).any()):
                 raise ValueError("features were TF-IDF transformed at fit time; got negatives")
             x = x * self.scale_.to(x.device)
-        elif kind == "standardize":
+        elif kind in ("standardize", "ordinal"):
+            if kind == "ordinal":
+                if bool((x < 0).any()):
+                    raise ValueError("features were read as an ordinal code at fit time; "
+                                     "got negatives")
+                x = _thermometer(x)
             return (x - self.shift_.to(x.device)) * self.scale_.to(x.device)
         return torch.nn.functional.normalize(x, dim=1)
 

@@ -247,6 +247,13 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fit_graph(self, graph: Data, seed: int, labels: np.ndarray | None) -> None:
         raise NotImplementedError
 
+    def _fit_transform_features(self, graph: Data) -> torch.Tensor:
+        """Fit ``transform_`` (parameter ``features``) on the graph's features and return
+        them transformed; the degree lets ``"auto"`` recognise a degree code."""
+        degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
+        self.transform_ = FeatureTransform(self.features).fit(graph.x, degree)
+        return self.transform_.transform(graph.x)
+
     def _record(self, entry: dict, predicted: torch.Tensor, labels) -> dict:
         """Append one epoch to ``history_``; metrics only when labels were given."""
         if labels is not None:
@@ -327,9 +334,9 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         spec = {"labels_": (("n",), torch.int64), "embedding_": (("n", "d"), torch.float32),
                 "cluster_centers_": ((self.n_clusters, "d"), torch.float32)}
         width = (self.n_features_in_,)
-        if metadata["transform_kind"] in ("tfidf", "standardize"):
+        if metadata["transform_kind"] in ("tfidf", "standardize", "ordinal"):
             spec["transform.scale"] = (width, torch.float32)
-        if metadata["transform_kind"] == "standardize":
+        if metadata["transform_kind"] in ("standardize", "ordinal"):
             spec["transform.shift"] = (width, torch.float32)
         return spec
 

@@ -25,7 +25,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
-from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
+from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
 from graphclust.nn.config import EncoderConfig, check_positive_ints
@@ -193,8 +193,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
             )
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
-        self.transform_ = FeatureTransform(self.features).fit(graph.x)
-        x = self.transform_.transform(graph.x)
+        x = self._fit_transform_features(graph)
         rank, world_size = distributed_context()
         sampler = self._sampler_part(graph.num_nodes)
         batches = sampler.batches(graph.edge_index, graph.num_nodes, seed, rank, world_size)

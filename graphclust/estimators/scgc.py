@@ -109,8 +109,10 @@ class _SCGCBase(ContrastiveClusterer):
         ``num_walks``, ``order``, ``exclude_isolated`` and ``fanout``, with this
         estimator's positives. Otherwise any sampler part; it replaces those five
         parameters (``ValueError`` unless they stay at their defaults).
-    features : {"auto", "tfidf", "l2", "standardize", "none"}
-        Graph-free input transform (:class:`graphclust.data.transforms.FeatureTransform`).
+    features : {"auto", "tfidf", "l2", "standardize", "ordinal", "none"}
+        Graph-free input transform (:class:`graphclust.data.transforms.FeatureTransform`);
+        ``"auto"`` reads a one-hot code of the degree as ordinal, other non-negative
+        features as TF-IDF, signed ones standardised.
     n_neighbors : int
         Neighbours of the cosine kNN graph built when ``fit`` gets a plain matrix.
     batch_size : int or None

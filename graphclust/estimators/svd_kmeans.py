@@ -21,7 +21,7 @@ import torch
 from sklearn.decomposition import TruncatedSVD
 from sklearn.utils._param_validation import StrOptions
 
-from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
+from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.kmeans_baseline import KMeansBaseline
 from graphclust.estimators.params import Param, at_least
 from graphclust.objectives.contrastive import normalized_adjacency
@@ -80,8 +80,7 @@ class SVDKMeans(KMeansBaseline):
     }
 
     def _fit_graph(self, graph, seed, labels) -> None:
-        self.transform_ = FeatureTransform(self.features).fit(graph.x)
-        x = propagate(self.transform_.transform(graph.x), graph.edge_index,
+        x = propagate(self._fit_transform_features(graph), graph.edge_index,
                       self.propagation_steps)
         components = min(self.n_components, max(1, x.shape[1] - 1))
         svd = TruncatedSVD(components, random_state=seed).fit(x.cpu().numpy())
