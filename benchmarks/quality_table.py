@@ -52,11 +52,13 @@ def main(argv=None) -> None:
                              "(default: %(default)s)")
     args = parse(parser, argv, "benchmarks.quality_table")
     base = args.base
-    deep = read(base / "deep")
-    deep.update(read(base / "deep_large"))
-    svd = {t: read(base / f"svd_t{t}") for t in range(4)}
-    for t in range(4):
-        svd[t].update(read(base / f"svd_t{t}_large"))
+    # bench_quality.sh's groups (small, air, large); a later folder's runs of a data set
+    # replace an earlier one's, so that a group rerun alone replaces its rows.
+    deep, svd = defaultdict(list), {t: defaultdict(list) for t in range(4)}
+    for suffix in ("", "_air", "_large"):
+        deep.update(read(base / f"deep{suffix}"))
+        for t in range(4):
+            svd[t].update(read(base / f"svd_t{t}{suffix}"))
     degree = read(base / "degree")
     header = "| data set | model | seeds | ACC | NMI | ARI | F1 | train s |"
     lines = [
@@ -71,8 +73,12 @@ def main(argv=None) -> None:
         "**Paper protocol (optimistic)** = for each metric separately the best epoch chosen",
         "with the labels, as in the SCGC/SDCN code; shown only to compare with published tables.",
         "No-training baselines, in every section: `svd-kmeans t` = k-means on the 32-d",
-        "truncated SVD of TF-IDF features after t propagation steps (t = 0 and the best t per",
+        "truncated SVD of the transformed features (`features=\"auto\"`: TF-IDF, or the ordinal",
+        "code of a degree code) after t propagation steps (t = 0 and the best t per",
         "data set; all four are in the raw files); `degree-kmeans` = k-means on log(1 + degree).",
+        "The runs come from the folders of bench_quality.sh's groups (`deep`, `svd_t<t>`; the",
+        "air-traffic group's `deep_air`, `svd_t<t>_air`; `deep_large`, `svd_t<t>_large`); a",
+        "data set found in two groups' folders takes its rows from the later group.",
         "",
         "Times are wall seconds on a 2-core machine shared with other jobs (one torch thread"
         " per run); `speed.md` has timings on a quiet machine.",
