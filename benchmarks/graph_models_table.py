@@ -2,14 +2,16 @@
 
     python -m benchmarks.graph_models_table [--results benchmarks/results]
 
-reads <results>/quality/deep (SCGC, SCGC*: bench_quality.sh) and
-<results>/graph_models/quality/<model> (MPNN + VN, GT: bench_graph_models.sh) and writes
+reads <results>/quality/deep and deep_air (SCGC, SCGC*: bench_quality.sh) and
+<results>/graph_models/quality/<model> and quality_air/<model> (MPNN + VN, GT:
+bench_graph_models.sh) and writes
 <results>/graph_models.md, with the scaling table of bench_graph_models_scaling.py
 appended when present.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +28,13 @@ def main(argv=None) -> None:
                         help="folder of the runs; the table goes there (default: %(default)s)")
     args = parse(parser, argv, "benchmarks.graph_models_table")
     results = args.results
+    # A later folder's runs of a data set replace an earlier one's (the air-traffic group
+    # of both scripts runs in folders of its own; quality_table reads them the same way).
     runs = read(results / "quality" / "deep")
+    runs.update(read(results / "quality" / "deep_air"))
     for model in ("mpnn-vn", "graph-transformer"):
         runs.update(read(results / "graph_models" / "quality" / model))
+        runs.update(read(results / "graph_models" / "quality_air" / model))
     datasets = list(dict.fromkeys(name for name, _ in runs))
     lines = [
         "# SCGC, SCGC*, MPNN + virtual node and graph transformer (issue 6)",
@@ -36,12 +42,14 @@ def main(argv=None) -> None:
         "Made by `bash benchmarks/bench_quality.sh` (SCGC, SCGC*), `bash "
         "benchmarks/bench_graph_models.sh` (MPNN + VN, GT, scaling) and "
         f"`{args.command}`. Raw runs with command, machine and date: "
-        "`quality/deep/` and `graph_models/quality/<model>/` (`results.{csv,md}`). SCGC*, "
+        "`quality/deep{,_air}/` and `graph_models/quality{,_air}/<model>/` "
+        "(`results.{csv,md}`). SCGC*, "
         "MPNN + VN and the graph transformer share the objective (IAC loss + Student-t/KL, "
         "same weights), samplers, stopping rule and start (a linear map trained with the "
-        "contrastive loss on the features for 200 steps, then grown into the encoder: "
-        "`pretrain=\"linear\"`); only the encoder differs. SCGC differs from SCGC* also in "
-        "its positives (Â^r) and a reconstruction term. Final model, mean ± "
+        "contrastive loss on the features, its length chosen on held-out edges, then grown "
+        "into the encoder: `pretrain=\"linear\"`; rows marked \"fixed-length start\" were run "
+        "before that rule, with 200 steps); only the encoder differs. SCGC differs from "
+        "SCGC* also in its positives (Â^r) and a reconstruction term. Final model, mean ± "
         "std over seeds 0-9; times are wall seconds on the shared 2-core CPU machine, one "
         "torch thread per run (other jobs ran at the same time: compare within a table, not "
         "with speed.md).",
@@ -57,8 +65,12 @@ def main(argv=None) -> None:
             if not rows:
                 continue
             parameters = int(np.mean([float(r["parameters"]) for r in rows]))
+            # Runs from before start_holdout became the default record it as null or not at
+            # all: say so in the row rather than mix them silently with today's.
+            label = model if all(json.loads(r["params"]).get("start_holdout") is not None
+                                 for r in rows) else f"{model} (fixed-length start)"
             lines.append(
-                f"| {model} | {len(rows)} | " + " | ".join(cell(rows, m) for m in
+                f"| {label} | {len(rows)} | " + " | ".join(cell(rows, m) for m in
                                                          ("acc", "nmi", "ari", "f1"))
                 + f" | {cell(rows, 'train_seconds', 1)} | {cell(rows, 'predict_seconds', 3)} "
                 f"| {cell(rows, 'peak_rss_increase_mib', 0)} | {parameters} |")
