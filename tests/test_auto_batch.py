@@ -97,9 +97,10 @@ def test_explicit_settings_are_checked_as_given(sbm, monkeypatch):
         SCGCStar(3, sampler=FullGraphSampler(), **FAST).fit(sbm)
 
 
-def test_a_batch_as_large_as_the_graph_is_full_batch(sbm):
+@pytest.mark.parametrize("batch_size", [300, np.int64(300)])
+def test_a_batch_as_large_as_the_graph_is_full_batch(batch_size, sbm):
     with pytest.warns(UserWarning, match="not smaller than the graph"):
-        model = SCGCStar(3, batch_size=300, **FAST).fit(sbm)
+        model = SCGCStar(3, batch_size=batch_size, **FAST).fit(sbm)
     assert model.batch_size_ is None
 
 

@@ -188,7 +188,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         graph; an explicit batch as large as the graph is the full graph too)."""
         if self.sampler is not None:
             return self.sampler
-        if isinstance(self.batch_size, int) and self.batch_size >= num_nodes:
+        if batch_size is None and self.batch_size not in (None, "auto"):  # an int too large
             warnings.warn(
                 f"batch_size={self.batch_size} is not smaller than the graph ({num_nodes} "
                 "nodes): training full-batch with exact positives", UserWarning, stacklevel=5)
