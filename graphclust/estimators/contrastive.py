@@ -242,8 +242,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
         check_fits(estimate, available, str(device), setting)
         self._report(f"{type(self).__name__}: batch_size={self.batch_size!r} -> {setting} "
                      f"({n_nodes} nodes, {n_edges} edge entries), estimated peak memory "
-                     f"{estimate.describe()} of {available / 2**30:.2f} GiB available on "
-                     f"{device}")
+                     f"{estimate.total / 2**30:.2f} GiB of {available / 2**30:.2f} GiB "
+                     f"available on {device}")
         return batch
 
     # ------------------------------------------------------------------ training
