@@ -9,10 +9,11 @@ what the graph allows without training:
 * ``svd-kmeans``: the training-free baseline :class:`graphclust.SVDKMeans` with its defaults;
 * ``scgcstar-full``: SCGC* with its defaults and full batch (``batch_size=None``);
 
-then SCGC* with its defaults and the real stopping rule at every size of ``--sizes``. Until
-the estimators take ``batch_size="auto"``, the batch size passed is the one
-:func:`graphclust.memory.choose_batch_size` picks for this machine's available memory, and it
-is recorded. Each row runs in a fresh subprocess, so its peak resident memory is its own.
+then SCGC* with its defaults and the real stopping rule at every size of ``--sizes``: its
+default ``batch_size="auto"`` picks full batch or seed batches for the graph and this
+machine's available memory (:func:`graphclust.memory.choose_batch_size`), and the choice
+(``batch_size_``) is recorded. Each row runs in a fresh subprocess, so its peak resident
+memory is its own.
 
     nice -n 5 python -m benchmarks.bench_scale_quality --sizes 20000 200000
     python -m benchmarks.bench_scale_quality --tiny --out /tmp/scale_quality.md
@@ -55,9 +56,7 @@ def run_one(method: str, n_nodes: int, device: str, tiny: bool) -> dict:
 
     from graphclust import SCGCStar, SVDKMeans, evaluate
     from graphclust.data.synthetic import make_sbm
-    from graphclust.memory import choose_batch_size
     from graphclust.metrics import conductance, modularity
-    from graphclust.sampling import available_memory_bytes
 
     graph = make_sbm(n_nodes, random_state=0, **GRAPH)
     labels = graph.y.numpy()
@@ -71,19 +70,15 @@ def run_one(method: str, n_nodes: int, device: str, tiny: bool) -> dict:
     extra = dict(TINY_FIT) if tiny else {}
     if method == "svd-kmeans":
         estimator = SVDKMeans(GRAPH["n_clusters"], device=device, random_state=0)
-        row["batch_size"] = "-"
     else:
-        batch_size = None
-        if method == "scgcstar":
-            batch_size = choose_batch_size(
-                n_nodes, row["edge_entries"], GRAPH["n_features"], n_clusters=GRAPH["n_clusters"],
-                available_bytes=available_memory_bytes(device), device_name=device)
-        row["batch_size"] = "full" if batch_size is None else batch_size
-        estimator = SCGCStar(GRAPH["n_clusters"], batch_size=batch_size, device=device,
-                             random_state=0, **extra)
+        if method == "scgcstar-full":
+            extra["batch_size"] = None
+        estimator = SCGCStar(GRAPH["n_clusters"], device=device, random_state=0, **extra)
     start = time.perf_counter()
     estimator.fit(graph.to(device))
     row["fit_seconds"] = time.perf_counter() - start
+    batch = getattr(estimator, "batch_size_", "-")
+    row["batch_size"] = "full" if batch is None else batch
     row["epochs"] = getattr(estimator, "n_iter_", "-")
     row.update({key: value for key, value in evaluate(labels, estimator.labels_).items()
                 if key in ("acc", "nmi", "ari")})
@@ -119,12 +114,12 @@ def report(rows: list[dict], args, not_run: list[int]) -> list[str]:
         "",
         "Graphs: `make_sbm(n_nodes, random_state=0, "
         + ", ".join(f"{key}={value}" for key, value in GRAPH.items()) + ")`.",
-        "Models: `SVDKMeans(10, random_state=0)`; `SCGCStar(10, random_state=0, batch_size=...)`,"
-        " every other parameter at its default (stopping rule included)"
+        "Models: `SVDKMeans(10, random_state=0)`; `SCGCStar(10, random_state=0)` "
+        "(`batch_size=None` for scgcstar-full), every other parameter at its default "
+        "(stopping rule included)"
         + (f", except {TINY_FIT} (--tiny)" if args.tiny else "") + ".",
-        "*batch_size* of the `scgcstar` rows is what `graphclust.memory.choose_batch_size` "
-        "picks for the graph and this machine's available memory (the estimators do not "
-        "take `batch_size=\"auto\"` yet).",
+        "*batch_size* of the `scgcstar` rows is what the default `batch_size=\"auto\"` "
+        "resolved to (`batch_size_`) for the graph and this machine's available memory.",
         "",
         "| method | nodes | edge entries | batch_size | epochs | fit (s) | ACC | NMI | ARI "
         "| modularity | conductance | peak RSS (GiB) | load before → after | run |",

@@ -27,6 +27,12 @@ Cost model of one epoch (multiply-adds times two, forward plus backward = 3 forw
 full batch costs :math:`6N^2D` in the loss plus :math:`6N\sum_l h_{l-1}h_l` in the encoder;
 a mini-batch epoch costs :math:`6NCD` in the loss, the encoder on :math:`NC/B` rows, and one
 forward pass over all nodes for the target.
+
+The rule (:func:`choose_batch_size`): full batch while its epoch costs no more than a
+mini-batch epoch, its loss stays within :data:`FULL_BATCH_LOSS_FLOPS` and it fits;
+otherwise seed batches. With 8 GiB available this keeps full batch for DBLP (4,057 nodes),
+Cora (2,708), Amazon Photo (7,650 nodes, 745 features) and Coauthor CS (18,333 nodes, 6,805
+features), and picks batches of 1,024 for graphs of 100,000 nodes and more.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import torch
 
 __all__ = [
     "DEFAULT_MINI_BATCH",
+    "FULL_BATCH_LOSS_FLOPS",
     "MEMORY_HEADROOM",
     "RUNTIME_BYTES",
     "MemoryEstimate",
@@ -51,6 +58,20 @@ __all__ = [
 
 DEFAULT_MINI_BATCH = 1024
 """Seed batch chosen when full batch is not: the size DBLP's quality check was run with."""
+
+FULL_BATCH_LOSS_FLOPS = 6 * 50_000**2 * 32
+"""Most floating-point operations one full-batch epoch may spend in its loss, :math:`6N^2D`:
+that of a 50,000-node graph with 32 embedding columns (4.8e11).
+
+The cost ratio alone keeps full batch for wide features far beyond that (a mini-batch epoch
+encodes every node about :math:`1 + wr` times: with 6,805 features a 100,000-node full-batch
+epoch costs 0.3 of a mini-batch one), but it compares single epochs, while mini-batch runs
+take :math:`N/B` optimizer steps an epoch and stop in fewer epochs (DBLP: 61-64 epochs with
+``batch_size=1024`` against 115-126 full batch, ``benchmarks/results/scale.md``), and past
+this size every doubling of the graph quadruples a full-batch epoch's loss and its memory
+estimate is unvalidated (``benchmarks/results/memory_estimate.md`` stops at 50,000 nodes, in
+mini-batches). The development graphs stay far below it (Coauthor CS, 18,333 nodes: 0.13 of
+it)."""
 
 MEMORY_HEADROOM = 0.8
 """Share of the available memory a fit may plan to use (allocator slack, other tensors)."""
@@ -186,17 +207,21 @@ def choose_batch_size(
     order: int = 2,
     num_walks: int = 4,
     max_cost_ratio: float = 1.0,
+    max_full_batch_loss_flops: float = FULL_BATCH_LOSS_FLOPS,
     mini_batch: int = DEFAULT_MINI_BATCH,
+    check_interval: int = 10,
     device_name: str = "the device",
     dtype: torch.dtype = torch.float32,
 ) -> int | None:
     """``None`` (full batch) while it is cheap and fits, else a seed batch size.
 
     Full batch is kept when its epoch costs at most ``max_cost_ratio`` times a mini-batch
-    epoch of ``mini_batch`` seeds (:func:`epoch_flops`) and its estimated peak
-    (:func:`estimate_peak_memory`) is within :data:`MEMORY_HEADROOM` of ``available_bytes``.
-    Otherwise the batch is ``mini_batch`` (at most ``n_nodes // 2``), halved while it does
-    not fit, down to :data:`SMALLEST_BATCH`.
+    epoch of ``mini_batch`` seeds (:func:`epoch_flops`), its loss at most
+    ``max_full_batch_loss_flops`` (:math:`6N^2D`, see :data:`FULL_BATCH_LOSS_FLOPS`) and its
+    estimated peak (:func:`estimate_peak_memory`) is within :data:`MEMORY_HEADROOM` of
+    ``available_bytes``. Otherwise the batch is ``mini_batch`` (at most ``n_nodes // 2``),
+    halved while it does not fit, down to :data:`SMALLEST_BATCH`. Graphs too small for a
+    batch of :data:`SMALLEST_BATCH` (fewer than twice as many nodes) always train full batch.
 
     Raises
     ------
@@ -206,19 +231,22 @@ def choose_batch_size(
     """
     sizes = dict(hidden_dims=hidden_dims, embedding_dim=embedding_dim, order=order,
                  num_walks=num_walks)
+    memory = dict(n_clusters=n_clusters, check_interval=check_interval, dtype=dtype, **sizes)
     budget = MEMORY_HEADROOM * available_bytes
     batch = min(mini_batch, n_nodes // 2)
-    full = estimate_peak_memory(n_nodes, n_edges, n_features, n_clusters=n_clusters,
-                                n_positive_pairs=n_positive_pairs, dtype=dtype, **sizes)
+    full = estimate_peak_memory(n_nodes, n_edges, n_features,
+                                n_positive_pairs=n_positive_pairs, **memory)
     full_cost = epoch_flops(n_nodes, n_features, **sizes)
+    full_loss = 6.0 * n_nodes * n_nodes * embedding_dim
     if batch < SMALLEST_BATCH or (
             full_cost <= max_cost_ratio * epoch_flops(n_nodes, n_features, batch_size=batch,
-                                                      **sizes) and full.total <= budget):
+                                                      **sizes)
+            and full_loss <= max_full_batch_loss_flops and full.total <= budget):
         check_fits(full, available_bytes, device_name, "full batch")
         return None
     while True:
-        estimate = estimate_peak_memory(n_nodes, n_edges, n_features, n_clusters=n_clusters,
-                                        batch_size=batch, dtype=dtype, **sizes)
+        estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
+                                        **memory)
         if estimate.total <= budget or batch // 2 < SMALLEST_BATCH:
             check_fits(estimate, available_bytes, device_name, f"batch_size={batch}")
             return batch

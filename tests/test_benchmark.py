@@ -80,6 +80,7 @@ def test_csv_has_one_row_per_run(grid):
         ("scgc", "0", "ok"), ("scgc", "1", "ok"), ("flaky", "0", "ok"), ("flaky", "1", "failed")]
     assert float(rows[0]["acc"]) == pytest.approx(results.rows[0]["acc"], rel=1e-5)
     assert rows[3]["error"].startswith("RuntimeError") and rows[3]["acc"] == ""
+    assert rows[0]["batch_size"] == "full"  # karate is far too small for batches
 
 
 def test_markdown_has_command_machine_tables_and_failures(grid):
@@ -162,7 +163,8 @@ def test_build_estimator_overrides_and_type_checks():
     model = build_estimator("scgc", {"lr": 1e-2, "hidden_dims": [8]}, n_clusters=3, lr=1.0)
     assert (model.lr, model.n_clusters, model.hidden_dims) == (1e-2, 3, [8])
     assert build_estimator("scgc", {"lr": 1}).lr == 1  # an int is a valid float value
-    assert build_estimator("scgc", {"batch_size": 64}).batch_size == 64  # None default
+    assert build_estimator("scgc", {"batch_size": 64}).batch_size == 64  # "auto" default
+    assert build_estimator("scgc", {"batch_size": None}).batch_size is None
     # "auto" defaults take a number or a string ("auto" itself; the estimator checks others)
     assert build_estimator("scgc", {"pretrain_weight_decay": 0}).pretrain_weight_decay == 0
     assert build_estimator("scgc", {"pretrain_lr": 1e-3}).pretrain_lr == 1e-3

@@ -40,6 +40,7 @@ BENCHMARKS = REPO / "benchmarks"
 # where the results go (the table scripts find no runs there and write empty tables).
 PYTHON_SCRIPTS = {
     "ablation_table": ["--runs", "{tmp}/ablations"],
+    "bench_auto_batch": ["--out", "{tmp}/auto_batch.md"],
     "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
     "bench_graph_models_scaling": ["--out", "{tmp}/scaling.md"],
     "bench_knn": ["--out", "{tmp}/knn.md"],

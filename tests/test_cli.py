@@ -83,6 +83,8 @@ def test_fit_save_and_predict(tmp_path, capsys):
     assert summary["params"]["max_epochs"] == 3 and summary["params"]["random_state"] == 1
     assert summary["params"]["n_clusters"] == 2
     assert set(summary["scores"]) == {"acc", "nmi", "ari", "f1"}
+    assert summary["params"]["batch_size"] == "auto" and summary["batch_size"] is None
+    assert "training epochs, full batch)" in out
 
     code, out, err = _run(["predict", "--model", str(model), "--dataset", "karate",
                            "--out", str(tmp_path)], capsys)
@@ -246,3 +248,22 @@ def test_default_threads_in_a_fresh_command_use_every_core():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=600, check=True)  # a hang only
     assert result.stdout.split() == ["-1", "False"]
+
+
+def test_knn_method_reaches_the_loader_and_the_model(tmp_path, capsys, monkeypatch):
+    import graphclust.data
+
+    loaded = []
+    real = graphclust.data.load_dataset
+    monkeypatch.setattr(graphclust.data, "load_dataset",
+                        lambda *args, **kwargs: loaded.append(kwargs) or real(*args, **kwargs))
+    code, _, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet",
+                         "--knn-method", "exact", *_TINY], capsys)
+    assert code == 0, err
+    assert loaded == [{"knn_method": "exact"}]
+    summary = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
+    assert summary["params"]["knn_method"] == "exact"
+    code, _, err = _run(["fit", "--set", "knn_method=exact"], capsys)
+    assert code == 2 and "use --knn-method instead" in err
+    code, _, err = _run(["fit", "--knn-method", "nearest"], capsys)
+    assert code == 2 and "invalid choice: 'nearest'" in err

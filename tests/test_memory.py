@@ -5,6 +5,7 @@ import torch
 from graphclust.data.synthetic import make_sbm
 from graphclust.memory import (
     DEFAULT_MINI_BATCH,
+    FULL_BATCH_LOSS_FLOPS,
     RUNTIME_BYTES,
     SMALLEST_BATCH,
     TrainingMemoryError,
@@ -79,6 +80,31 @@ def test_small_graphs_train_full_batch_large_ones_in_batches():
     assert choose_batch_size(4057, 13_000, 334, available_bytes=plenty) is None
     assert choose_batch_size(10**6, 25 * 10**6, 64, available_bytes=plenty) == \
         DEFAULT_MINI_BATCH
+
+
+# nodes, directed edge entries, features, classes of the development graphs (the loaders'
+# sizes; Coauthor CS and Amazon Photo as in benchmarks/results/quality/deep_large).
+_DEVELOPMENT_GRAPHS = {"dblp": (4057, 7056, 334, 4), "cora": (2708, 10556, 1433, 7),
+                       "digits": (1797, 25070, 64, 10), "photo": (7650, 238162, 745, 8),
+                       "cs": (18333, 163788, 6805, 15)}
+
+
+@pytest.mark.parametrize("name", sorted(_DEVELOPMENT_GRAPHS))
+def test_development_graphs_keep_full_batch_with_8_gib(name):
+    n, e, f, k = _DEVELOPMENT_GRAPHS[name]
+    assert choose_batch_size(n, e, f, n_clusters=k, available_bytes=8 * GIB) is None
+
+
+@pytest.mark.parametrize("n_features", [64, 745, 6805])
+def test_graphs_of_100k_nodes_and_more_train_in_batches(n_features):
+    # With wide features the epoch cost ratio alone would keep full batch (a mini-batch
+    # epoch encodes every node about 9 times): the loss budget decides.
+    n, e = 100_000, 900_000
+    assert epoch_flops(n, 6805) < epoch_flops(n, 6805, batch_size=DEFAULT_MINI_BATCH)
+    assert 6 * n * n * 32 > FULL_BATCH_LOSS_FLOPS
+    assert choose_batch_size(n, e, n_features, available_bytes=64 * GIB) == DEFAULT_MINI_BATCH
+    assert choose_batch_size(n, e, 6805, available_bytes=64 * GIB,
+                             max_full_batch_loss_flops=float("inf")) is None
 
 
 def test_full_batch_that_does_not_fit_falls_back_to_batches():

@@ -21,7 +21,8 @@ records per run:
   (the memory the run itself added). On CUDA, ``peak_cuda_mib`` is
   ``torch.cuda.max_memory_allocated`` during the run (tensors only, exact).
 * ``parameters`` (learned numbers: :func:`count_parameters`), ``n_iter`` (training
-  epochs run), graph sizes, the device and the estimator's
+  epochs run), ``batch_size`` (the batch trained with, ``batch_size_``: ``full`` or seeds
+  per batch; empty for the baselines), graph sizes, the device and the estimator's
   parameters as JSON.
 
 A run that raises is recorded (``status="failed"``, the error in ``error``, the
@@ -90,7 +91,9 @@ def run_benchmark(
     params : mapping, optional
         Parameter overrides (e.g. ``{"max_epochs": 50}``), each given to the models that
         take it (see :func:`model_params`; a key no model takes is an error), checked
-        before anything runs. ``n_clusters`` here replaces the number of classes.
+        before anything runs. ``n_clusters`` here replaces the number of classes;
+        ``knn_method`` also searches the kNN graphs of the data sets that build one from
+        their features (digits).
     progress : bool, default=True
         A tqdm bar over runs (on stderr) and, when stderr is a terminal, the current
         run's own bars below it (start and training epochs; ``verbose=True``), so a long
@@ -139,8 +142,8 @@ def run_benchmark(
     grid = [(d, m, s) for d in datasets for m in models for s in seeds]
     bar = tqdm(grid, desc="bench", unit="run", disable=not progress, dynamic_ncols=True)
     # The estimators' own bars nest below this one (tqdm places them); only on a terminal.
-    run = _Run(root, protocol, shares, inner_bars=(progress and sys.stderr.isatty()
-                                                   and "verbose" not in params))
+    run = _Run(root, protocol, shares, params.get("knn_method", "auto"),
+               inner_bars=progress and sys.stderr.isatty() and "verbose" not in params)
     for dataset, model, seed in bar:
         bar.set_postfix_str(f"{dataset} {model} seed {seed}")
         run.rows.append(run.one(dataset, model, seed))
@@ -173,9 +176,10 @@ def _output_folder(out: Path) -> Path:
 class _Run:
     """The state of a grid between its runs: rows so far, loaded graphs, first fits."""
 
-    def __init__(self, root, protocol: str, shares: Mapping[str, dict], *,
+    def __init__(self, root, protocol: str, shares: Mapping[str, dict], knn_method: str, *,
                  inner_bars: bool) -> None:
         self.root, self.protocol, self.shares = root, protocol, shares
+        self.knn_method = knn_method
         self.inner_bars = inner_bars
         self.rows: list[dict] = []
         self.tracebacks: list[str] = []
@@ -187,7 +191,8 @@ class _Run:
         """The data set, loaded once: when loading fails, every run of it fails."""
         if dataset not in self._graphs:
             try:
-                self._graphs[dataset] = load_dataset(dataset, self.root)
+                self._graphs[dataset] = load_dataset(dataset, self.root,
+                                                     knn_method=self.knn_method)
             except Exception as error:
                 self._graphs[dataset] = error
         graph = self._graphs[dataset]
@@ -237,12 +242,21 @@ class _Run:
             peak_cuda_mib=None if memory.cuda_peak is None else memory.cuda_peak / 2**20,
             parameters=count_parameters(estimator),
             n_iter=estimator.n_iter_, n_clusters=estimator.n_clusters, device=str(device),
+            batch_size=_batch_cell(estimator),
             params=json.dumps(estimator.get_params(deep=False), default=str),
         )
         self.first_fits.setdefault((dataset, model), {
             "seed": seed, "history": estimator.history_, "embedding": estimator.embedding_,
             "clusters": estimator.labels_, "classes": labels,
         })
+
+
+def _batch_cell(estimator) -> str | int | None:
+    """``results.csv``'s batch_size: the batch trained with, ``full``, or empty for a
+    model without batches."""
+    if not hasattr(estimator, "batch_size_"):
+        return None
+    return "full" if estimator.batch_size_ is None else estimator.batch_size_
 
 
 def _scores(labels, predicted) -> dict[str, float]:

@@ -3,21 +3,26 @@
 ::
 
     graphclust fit        [--dataset digits] [--model scgc-star] [--root DIR] [--seed 0]
-                          [--device auto] [--threads N] [--save PATH]
+                          [--device auto] [--threads N] [--knn-method M] [--save PATH]
                           [--out graphclust-runs] [--set key=value ...] [--overwrite] [--quiet]
     graphclust bench      --datasets a,b --models m1,m2 [--seeds 3] [--root DIR]
                           [--out graphclust-bench] [--protocol final|paper|both]
-                          [--device D] [--threads N] [--embedding pca|tsne]
+                          [--device D] [--threads N] [--knn-method M]
+                          [--embedding pca|tsne]
                           [--set key=value ...] [--quiet]
     graphclust datasets   [--root DIR]
     graphclust predict    --model PATH --dataset NAME [--root DIR] [--threads N]
-                          [--out graphclust-runs]
+                          [--knn-method M] [--out graphclust-runs]
 
 ``fit`` writes ``<out>/<dataset>-<model>-seed<seed>/labels.csv`` (``node,cluster``) and
-``run.json`` (parameters, scores, time); ``predict`` writes
+``run.json`` (parameters, scores, time, the batch size trained with: ``batch_size``,
+``null`` for full batch); ``predict`` writes
 ``<out>/<dataset>-predict-<model file stem>/labels.csv``. ``--set`` values are Python-like
 literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
 ``batch_size=None``, ``features=tfidf`` (a bare word is a string).
+
+``--knn-method`` (``auto``, ``exact``, ``approximate``) searches the kNN graphs built from
+features: the digits data set's and the models' ``knn_method``.
 
 ``--threads N`` is the estimators' ``n_jobs``. The command sets ``OMP_WAIT_POLICY=PASSIVE``
 (unless it is set already) before torch starts, so idle OpenMP threads sleep instead of

@@ -9,7 +9,7 @@ __all__ = ["parse_assignment", "parse_sets", "split_names"]
 
 # Options that have their own flag: setting them through --set too would be ambiguous.
 FLAG_PARAMS = {"random_state": "--seed", "device": "--device", "verbose": "--quiet",
-               "n_jobs": "--threads"}
+               "n_jobs": "--threads", "knn_method": "--knn-method"}
 
 
 def _literal(text: str):

@@ -41,6 +41,15 @@ def _describe(graph) -> str:
             f"{graph.x.shape[1]} features{classes}")
 
 
+def _batches(estimator) -> str | None:
+    """How a trained model saw the graph (``batch_size_``); ``None`` for the baselines."""
+    if not hasattr(estimator, "batch_size_"):
+        return None
+    if estimator.batch_size_ is None:
+        return "full batch"
+    return f"batches of {estimator.batch_size_} seeds"
+
+
 def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> None:
     """Fail before fitting, not after, when a result could not be written or would
     overwrite another run's (unless ``overwrite``)."""
@@ -79,9 +88,9 @@ def fit(args) -> int:
 
     params = parse_sets(args.set)
     build_estimator(args.model, params)  # unknown model or parameter: fail before loading
-    graph = load_dataset(args.dataset, args.root)
+    graph = load_dataset(args.dataset, args.root, knn_method=args.knn_method)
     fixed = {"random_state": args.seed, "device": args.device, "verbose": not args.quiet,
-             "n_jobs": args.threads}
+             "n_jobs": args.threads, "knn_method": args.knn_method}
     if graph.y is not None:
         fixed["n_clusters"] = int(graph.y.max()) + 1
     elif "n_clusters" not in params:
@@ -103,12 +112,16 @@ def fit(args) -> int:
     epochs = getattr(estimator, "max_epochs", None)  # svd-kmeans has no training epochs
     iterations = (f"{estimator.n_iter_} k-means iterations" if epochs is None
                   else f"{estimator.n_iter_} of max_epochs={epochs} training epochs")
-    print(f"time: {seconds:.1f} s on {estimator.device_} ({iterations})")
+    batches = _batches(estimator)
+    print(f"time: {seconds:.1f} s on {estimator.device_} ({iterations}"
+          + ("" if batches is None else f", {batches}") + ")")
 
     _write_labels(run_dir / "labels.csv", labels)
     summary = {"dataset": args.dataset, "model": args.model, "seed": args.seed,
                "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
                "params": estimator.get_params(deep=False)}
+    if hasattr(estimator, "batch_size_"):  # the batch trained with; null: full batch
+        summary["batch_size"] = estimator.batch_size_
     (run_dir / "run.json").write_text(json.dumps(summary, indent=1, default=str))
     print(f"labels: {run_dir / 'labels.csv'}")
     if args.save:
@@ -124,6 +137,7 @@ def bench(args) -> int:
     if args.device is not None:
         params["device"] = args.device
     params["n_jobs"] = args.threads
+    params["knn_method"] = args.knn_method
     results = run_benchmark(
         split_names(args.datasets, "--datasets"), split_names(args.models, "--models"),
         args.seeds, root=args.root, out=args.out, protocol=args.protocol, params=params,
@@ -179,7 +193,7 @@ def predict(args) -> int:
 
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
-    graph = load_dataset(args.dataset, args.root)
+    graph = load_dataset(args.dataset, args.root, knn_method=args.knn_method)
     labels = estimator.predict(graph)
     print(f"{args.dataset}: {_describe(graph)}; model {args.model} "
           f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")

@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     data = _Parser(add_help=False)
     data.add_argument("--root", metavar="DIR",
                       help="data root (default: $GRAPHCLUST_DATA, else ~/.graphclust/data)")
+    knn = _Parser(add_help=False)
+    knn.add_argument("--knn-method", choices=("auto", "exact", "approximate"), default="auto",
+                     help="search of kNN graphs built from features (digits' graph; the "
+                          "models' knn_method): auto (exact up to 100,000 rows), exact or "
+                          "approximate (needs the ann extra) (default: auto)")
     threads = _Parser(add_help=False)
     threads.add_argument("--threads", type=int, metavar="N",
                          help="CPU threads per fit, the estimators' n_jobs (default: -1, "
@@ -42,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = subcommands.add_parser(
-        "fit", parents=[common, data, threads], help="cluster one data set and score it",
+        "fit", parents=[common, data, knn, threads], help="cluster one data set and score it",
         description="Cluster one data set (n_clusters = its number of classes), print "
                     "ACC/NMI/ARI/F1 and time, write the labels.")
     fit.add_argument("--dataset", default="digits", help="data set name (default: digits)")
@@ -60,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(handler=commands.fit)
 
     bench = subcommands.add_parser(
-        "bench", parents=[common, data, threads], help="run a data set x model x seed grid",
+        "bench", parents=[common, data, knn, threads], help="run a data set x model x seed grid",
         description="Fit every model on every data set with every seed; write results.csv, "
                     "results.md and plots. A failing run is recorded and the rest go on; the "
                     "exit code is then 1.")
@@ -90,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=commands.datasets)
 
     predict = subcommands.add_parser(
-        "predict", parents=[common, data, threads], help="cluster a data set with a saved model",
+        "predict", parents=[common, data, knn, threads],
+        help="cluster a data set with a saved model",
         description="Load a model saved by `graphclust fit --save` and predict the clusters "
                     "of a data set's nodes. scgc, scgc-star and svd-kmeans read only the node "
                     "features; mpnn-vn and graph-transformer pass messages over the data "

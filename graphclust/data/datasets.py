@@ -46,6 +46,7 @@ from graphclust.data.formats.ogb import ogb_folder, ogb_metadata, ogb_missing_fi
 from graphclust.data.formats.planetoid import PLANETOID_NAMES, planetoid_raw_files
 from graphclust.data.formats.sdcn import sdcn_files
 from graphclust.data.inputs import to_graph
+from graphclust.data.knn import METHODS as KNN_METHODS
 
 __all__ = ["DATASETS", "DatasetSpec", "datasets", "load_dataset"]
 
@@ -207,7 +208,7 @@ def _candidates(name: str, registry: list[DatasetSpec]) -> list[DatasetSpec]:
     return sorted(matches, key=lambda spec: LAYOUT_PRIORITY.index(spec.layout))
 
 
-def _load_embedded(name: str, k: int | None) -> Data:
+def _load_embedded(name: str, k: int | None, knn_method: str) -> Data:
     if name == "digits":
         from sklearn.datasets import load_digits
 
@@ -217,7 +218,8 @@ def _load_embedded(name: str, k: int | None) -> Data:
         # Pixel intensities are 0..16; scaling to [0, 1] keeps the autoencoder's
         # reconstruction targets on the same scale as the other data sets.
         features = (digits.data / 16.0).astype(np.float32)
-        edge_index = knn_graph(torch.from_numpy(features), k=k, metric="cosine")
+        edge_index = knn_graph(torch.from_numpy(features), k=k, metric="cosine",
+                               method=knn_method)
         return to_graph(features, edge_index, digits.target)
     import networkx as nx  # only for karate: its import costs every other user a second
 
@@ -252,6 +254,7 @@ def load_dataset(
     *,
     layout: str | None = None,
     k: int | None = None,
+    knn_method: str = "auto",
 ) -> Data:
     """Load a named data set as a canonical PyG ``Data``.
 
@@ -281,6 +284,9 @@ def load_dataset(
         SDCN: read the authors' kNN graph ``<name><k>_graph.txt`` (usps, hhar and reut
         default to ``k=3``, SDCN's choice; the others to their own graph file).
         ``digits``: neighbours of the kNN graph (default 10).
+    knn_method : {"auto", "exact", "approximate"}, default="auto"
+        Search of a kNN graph built from the features (``digits``; see
+        :func:`graphclust.data.knn_graph`). The other data sets come with their graph.
 
     Returns
     -------
@@ -294,7 +300,8 @@ def load_dataset(
         ``name`` is not a string.
     ValueError
         Unknown name (the message lists the known ones and close matches), a layout the
-        name does not exist in, or ``k`` for a data set without a kNN choice.
+        name does not exist in, ``k`` for a data set without a kNN choice, or an unknown
+        ``knn_method``.
     FileNotFoundError
         No copy of the data set is present (the message names each place searched and
         the remedy), or a download failed.
@@ -333,6 +340,9 @@ def load_dataset(
             f"({', '.join(spec.layout for spec in candidates)})"
         )
 
+    if knn_method not in KNN_METHODS:
+        raise ValueError(f"knn_method must be one of {KNN_METHODS}, got {knn_method!r}")
+
     searched = []
     chosen = None
     for spec in candidates:
@@ -365,7 +375,7 @@ def load_dataset(
     elif chosen.layout == "ogb":
         graph = read_ogb(root / "ogb", chosen.name, cache_dir=cache_root(), download=download)
     else:
-        graph = _load_embedded(chosen.name, k)
+        graph = _load_embedded(chosen.name, k, knn_method)
     _check_sizes(graph, chosen)
     graph.name = key
     return graph

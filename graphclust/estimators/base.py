@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data
 
 from graphclust.data.inputs import to_graph
+from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
 from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
 from graphclust.estimators.checks import as_matrix, resolve_device, user_stacklevel
@@ -93,6 +94,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     _parameters = {
         "n_clusters": Param(8, [at_least(2)]),
         "n_neighbors": Param(10, [at_least(1)]),
+        "knn_method": Param("auto", [StrOptions(set(KNN_METHODS))]),
         "device": Param("auto", [str, torch.device]),
         "random_state": Param(None, ["random_state"]),
         "verbose": Param(False, ["verbose"]),
@@ -144,11 +146,12 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
         if isinstance(X, Data) or adjacency is not None:
             return graph
+        self._validate_params()  # n_neighbors and knn_method, before the kNN graph uses them
         return self._with_knn_graph(graph)
 
     def _with_knn_graph(self, graph: Data) -> Data:
         k = min(self.n_neighbors, graph.num_nodes - 1)
-        graph.edge_index = knn_graph(graph.x, k=k, metric="cosine")
+        graph.edge_index = knn_graph(graph.x, k=k, metric="cosine", method=self.knn_method)
         graph.knn_graph = True
         return graph
 
@@ -260,6 +263,13 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             entry.update(evaluate(labels, predicted.cpu().numpy()))
         self.history_.append(entry)
         return entry
+
+    def _report(self, message: str) -> None:
+        """One line about the fit when ``verbose`` (written above any progress bar)."""
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            tqdm.write(message)
 
     def _progress(self, total: int, description: str):
         if not self.verbose:

@@ -10,7 +10,14 @@ to :func:`graphclust.training.train_clusterer`:
   ``size_prior`` (:mod:`graphclust.objectives.composed`);
 * **head**: DEC's Student-t centres, started by k-means (:class:`graphclust.nn.StudentTHead`);
 * **sampler**: ``sampler=`` or one built from ``batch_size``, ``num_walks``, ``order``,
-  ``exclude_isolated`` and ``fanout`` (:mod:`graphclust.sampling.contrastive`).
+  ``exclude_isolated`` and ``fanout`` (:mod:`graphclust.sampling.contrastive`);
+  ``batch_size="auto"`` is resolved by :func:`graphclust.memory.choose_batch_size`.
+
+Before anything is transformed or trained, every fit compares the estimated peak memory of
+its batch setting (:func:`graphclust.memory.estimate_peak_memory`) with what the device has
+available and raises :class:`graphclust.memory.TrainingMemoryError` instead of running out of
+memory. The model is the MLP encoder's; a message-passing encoder is counted as an MLP of its
+layer widths (its sampled neighbourhoods in mini-batches are not counted).
 
 Subclasses only choose the positives (``_positive_kind``), whether the default objective
 reconstructs (``_reconstruction``), their parameters and their default encoder
@@ -19,15 +26,22 @@ reconstructs (``_reconstruction``), their parameters and their default encoder
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import torch
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from torch import nn
 
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
+from graphclust.memory import (
+    check_fits,
+    choose_batch_size,
+    estimate_peak_memory,
+    positive_pair_bound,
+)
 from graphclust.nn.config import EncoderConfig, check_positive_ints
 from graphclust.nn.heads import StudentTHead
 from graphclust.nn.mlp import MLP
@@ -39,6 +53,7 @@ from graphclust.objectives.composed import (
     Reconstruction,
     SelfTraining,
 )
+from graphclust.sampling import available_memory_bytes
 from graphclust.sampling.contrastive import FullGraphSampler, RandomWalkSampler, Sampler
 from graphclust.starts import AutoencoderStart, ContrastiveStart, LinearStart, NoStart, Start
 from graphclust.training.loop import Schedule, train_clusterer
@@ -85,7 +100,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         "objective": Param(None, [Objective, None]),
         "sampler": Param(None, [Sampler, None]),
         "features": Param("auto", [StrOptions(set(FEATURE_TRANSFORMS))]),
-        "batch_size": Param(None, [at_least(1), None]),
+        "batch_size": Param("auto", [at_least(1), StrOptions({"auto"}), None]),
         "num_walks": Param(4, [at_least(1)]),
         "fanout": Param(10, [at_least(1)]),
         "exclude_isolated": Param(True, ["boolean"]),
@@ -168,19 +183,68 @@ class ContrastiveClusterer(BaseGraphClusterer):
             reconstruction=Reconstruction() if self._reconstruction else None,
             alpha=self.alpha, beta=self.beta)
 
-    def _sampler_part(self, num_nodes: int):
-        """``sampler``, or the sampler the flat parameters describe (a batch as large as
-        the graph is the full graph)."""
+    def _sampler_part(self, num_nodes: int, batch_size: int | None):
+        """``sampler``, or the sampler of the resolved ``batch_size`` (``None``: the full
+        graph; an explicit batch as large as the graph is the full graph too)."""
         if self.sampler is not None:
             return self.sampler
-        if self.batch_size is not None and self.batch_size >= num_nodes:
+        if batch_size is None and self.batch_size not in (None, "auto"):  # an int too large
             warnings.warn(
                 f"batch_size={self.batch_size} is not smaller than the graph ({num_nodes} "
                 "nodes): training full-batch with exact positives", UserWarning, stacklevel=5)
-        if self.batch_size is None or self.batch_size >= num_nodes:
+        if batch_size is None:
             return FullGraphSampler(self.order, self._positive_kind, self.exclude_isolated)
-        return RandomWalkSampler(self.batch_size, self.num_walks, self.order,
+        return RandomWalkSampler(batch_size, self.num_walks, self.order,
                                  self._positive_kind, self.exclude_isolated, self.fanout)
+
+    def _hidden_widths(self):
+        """Hidden widths the memory and cost model counts: an MLP's ``hidden_dims``, a
+        message-passing encoder's ``hidden_channels`` once per layer, else none."""
+        config = self._encoder_config()
+        if hasattr(config, "hidden_dims"):
+            return config.hidden_dims
+        if hasattr(config, "hidden_channels"):
+            return (int(config.hidden_channels),) * int(getattr(config, "num_layers", 1))
+        return ()
+
+    def _planned_batch_size(self, graph) -> int | None:
+        """The batch size this fit trains with (``None``: full batch), checked against the
+        device's available memory before any work (:mod:`graphclust.memory`).
+
+        ``"auto"`` asks :func:`graphclust.memory.choose_batch_size`; an int (smaller than
+        the graph), ``None`` or a ``sampler`` object's ``batch_size`` (none: full batch)
+        is checked as given. Sizes come from the graph's tensors only.
+        """
+        n_nodes, n_edges = graph.num_nodes, int(graph.edge_index.shape[1])
+        order = getattr(self.sampler, "order", self.order)
+        sizes = dict(hidden_dims=self._hidden_widths(), embedding_dim=int(self.embedding_dim),
+                     n_clusters=self.n_clusters, order=order,
+                     num_walks=getattr(self.sampler, "num_walks", self.num_walks),
+                     check_interval=self.check_interval)
+        n_features, device = int(graph.x.shape[1]), graph.x.device
+        try:
+            available = available_memory_bytes(device)
+        except ValueError:  # no probe for this device type: nothing to check against
+            available = math.inf
+        auto = self.sampler is None and self.batch_size == "auto"
+        requested = getattr(self.sampler, "batch_size", None) if self.sampler is not None \
+            else self.batch_size
+        batch = None if requested is None or auto or requested >= n_nodes else int(requested)
+        # The exact positives' bound, O(order * edges): only full batch builds them.
+        pairs = positive_pair_bound(graph.edge_index, n_nodes, order) \
+            if auto or batch is None else None
+        if auto:
+            batch = choose_batch_size(n_nodes, n_edges, n_features, available_bytes=available,
+                                      n_positive_pairs=pairs, device_name=str(device), **sizes)
+        estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
+                                        n_positive_pairs=pairs, **sizes)
+        setting = "full batch" if batch is None else f"batch_size={batch}"
+        check_fits(estimate, available, str(device), setting)
+        self._report(f"{type(self).__name__}: batch_size={self.batch_size!r} -> {setting} "
+                     f"({n_nodes} nodes, {n_edges} edge entries), estimated peak memory "
+                     f"{estimate.total / 2**30:.2f} GiB of {available / 2**30:.2f} GiB "
+                     f"available on {device}")
+        return batch
 
     # ------------------------------------------------------------------ training
     def _fit_graph(self, graph, seed, labels) -> None:
@@ -191,11 +255,12 @@ class ContrastiveClusterer(BaseGraphClusterer):
                 UserWarning,
                 stacklevel=3,
             )
+        self.batch_size_ = self._planned_batch_size(graph)
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
         x = self._fit_transform_features(graph)
         rank, world_size = distributed_context()
-        sampler = self._sampler_part(graph.num_nodes)
+        sampler = self._sampler_part(graph.num_nodes, self.batch_size_)
         batches = sampler.batches(graph.edge_index, graph.num_nodes, seed, rank, world_size)
         objective = self._objective_part()
         encoder = self._build_encoder().to(device)
@@ -247,6 +312,23 @@ class ContrastiveClusterer(BaseGraphClusterer):
             spec.update({f"{prefix}.{key}": (tuple(value.shape), value.dtype)
                          for key, value in module.state_dict().items()})
         return spec
+
+    def _fitted_metadata(self) -> dict:
+        return {**super()._fitted_metadata(), "batch_size_": self.batch_size_}
+
+    def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
+        recorded = isinstance(metadata, dict) and "batch_size_" in metadata
+        if recorded:
+            validate_parameter_constraints(
+                {"batch_size_": [at_least(1), None]}, {"batch_size_": metadata["batch_size_"]},
+                caller_name="the model file's fitted attributes")
+        super()._restore(tensors, metadata)
+        if recorded:
+            self.batch_size_ = metadata["batch_size_"]
+        else:  # saved before batch_size_ was recorded, when batch_size was an int or None
+            fitted_batch = self.batch_size if isinstance(self.batch_size, int) else None
+            self.batch_size_ = fitted_batch if fitted_batch is not None and \
+                fitted_batch < len(self.labels_) else None
 
     def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
         modules = self._fresh_modules()

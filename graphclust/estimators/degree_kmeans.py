@@ -41,6 +41,8 @@ class DegreeKMeans(KMeansBaseline):
     n_neighbors : int
         kNN graph size when ``fit`` gets a plain matrix (the degrees are then those of
         that kNN graph).
+    knn_method : {"auto", "exact", "approximate"}
+        Search of that kNN graph, as in :class:`graphclust.SCGCStar`.
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
     random_state : int, RandomState or None

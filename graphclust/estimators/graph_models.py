@@ -46,8 +46,8 @@ _PARAMETERS_DOC = """
         Neighbours sampled per hop around a mini-batch (``batch_size`` set).
     alpha, beta, tau, order, lr, pretrain_lr, pretrain_weight_decay, \
 start_whitening, start_holdout, max_epochs, pretrain, pretrain_epochs, features, n_neighbors, \
-batch_size, num_walks, exclude_isolated, normalize_embedding, size_prior, tol, check_interval, \
-device, random_state, verbose, n_jobs
+knn_method, batch_size, num_walks, exclude_isolated, normalize_embedding, size_prior, tol, \
+check_interval, device, random_state, verbose, n_jobs
         As in :class:`graphclust.SCGCStar`. The default start is SCGC*'s: a linear map
         trained on the features alone with the contrastive loss (``pretrain="linear"``,
         200 steps), then grown into the encoder with its message passing (and attention)
@@ -64,8 +64,11 @@ device, random_state, verbose, n_jobs
 _ATTRIBUTES_DOC = """
     Attributes
     ----------
-    labels_, cluster_centers_, embedding_, history_, n_iter_, n_features_in_, fit_time_
-        As in :class:`graphclust.SCGCStar`.
+    labels_, cluster_centers_, embedding_, history_, n_iter_, batch_size_, n_features_in_, \
+fit_time_
+        As in :class:`graphclust.SCGCStar`. The memory check and ``batch_size="auto"``
+        count the encoder as an MLP of ``num_layers`` layers of ``hidden_channels``; the
+        neighbourhoods sampled around mini-batches are not counted.
     knn_graph_ : bool
         Whether ``fit`` built a kNN graph from a plain matrix (then ``predict`` builds one
         too for a plain matrix).

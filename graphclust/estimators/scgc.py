@@ -104,7 +104,7 @@ class _SCGCBase(ContrastiveClusterer):
         stay at their defaults). An objective with a ``reconstruction`` term makes the
         estimator train a decoder.
     sampler : sampler object or None
-        ``None``: :class:`graphclust.sampling.FullGraphSampler` (``batch_size=None``) or
+        ``None``: :class:`graphclust.sampling.FullGraphSampler` (full batch) or
         :class:`graphclust.sampling.RandomWalkSampler` from ``batch_size``,
         ``num_walks``, ``order``, ``exclude_isolated`` and ``fanout``, with this
         estimator's positives. Otherwise any sampler part; it replaces those five
@@ -115,10 +115,21 @@ class _SCGCBase(ContrastiveClusterer):
         features as TF-IDF, signed ones standardised.
     n_neighbors : int
         Neighbours of the cosine kNN graph built when ``fit`` gets a plain matrix.
-    batch_size : int or None
+    knn_method : {"auto", "exact", "approximate"}
+        Search of that kNN graph (:func:`graphclust.data.knn_graph`): ``"auto"`` is exact
+        up to 100,000 rows and on CUDA, approximate above (with the ``ann`` extra).
+    batch_size : "auto", int or None
         ``None``: full graph with exact positives. An int: seed batches of that size
         with random-walk positives (``num_walks`` walks per seed); memory then grows
-        linearly with the graph.
+        linearly with the graph. ``"auto"`` (default): full batch while its epoch costs
+        no more than a mini-batch one, its quadratic loss stays within a fixed budget
+        and it fits the device's available memory, else batches of 1,024 (halved until
+        they fit); :func:`graphclust.memory.choose_batch_size`. Graphs of up to some
+        20,000 nodes (DBLP, Cora, Amazon Photo, Coauthor CS) train full batch with 8 GiB;
+        graphs of 100,000 nodes and more in batches. Whatever the setting, ``fit`` first
+        compares the estimated peak memory with the available memory and raises
+        :class:`graphclust.memory.TrainingMemoryError` (a ``MemoryError`` saying what to
+        change) instead of running out of memory. ``batch_size_`` records the choice.
     num_walks : int
         Walks per seed node estimating its positives in mini-batch training.
     fanout : int
@@ -165,6 +176,9 @@ class _SCGCBase(ContrastiveClusterer):
         ACC/NMI/ARI/F1 when labels were given to ``fit`` (never used for training).
     n_iter_ : int
         Joint-stage epochs run.
+    batch_size_ : int or None
+        The batch size trained with: ``None`` for full batch, else seeds per batch (what
+        ``batch_size="auto"`` resolved to, or the int given).
     n_features_in_ : int
     fit_time_ : float
         Seconds spent in ``fit`` after input validation.

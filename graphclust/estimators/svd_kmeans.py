@@ -56,6 +56,8 @@ class SVDKMeans(KMeansBaseline):
         k-means restarts.
     n_neighbors : int
         kNN graph size when ``fit`` gets a plain matrix and ``propagation_steps > 0``.
+    knn_method : {"auto", "exact", "approximate"}
+        Search of that kNN graph, as in :class:`graphclust.SCGCStar`.
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
     random_state : int, RandomState or None
