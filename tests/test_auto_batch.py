@@ -11,6 +11,7 @@ import graphclust.estimators.base as base_module
 import graphclust.estimators.contrastive as contrastive_module
 from graphclust import SCGC, GraphTransformerClusterer, MPNNVNClusterer, SCGCStar, SVDKMeans
 from graphclust.data import make_sbm
+from graphclust.data.transforms import FeatureTransform
 from graphclust.io import load
 from graphclust.memory import TrainingMemoryError, estimate_peak_memory, positive_pair_bound
 from graphclust.sampling import FullGraphSampler, RandomWalkSampler
@@ -42,7 +43,7 @@ def _forbid_training(monkeypatch) -> None:
         raise AssertionError("training started although the memory check should refuse")
 
     monkeypatch.setattr(contrastive_module, "train_clusterer", refuse)
-    monkeypatch.setattr(contrastive_module.FeatureTransform, "fit", refuse)
+    monkeypatch.setattr(FeatureTransform, "fit", refuse)
 
 
 @pytest.mark.parametrize("cls", [SCGC, SCGCStar, MPNNVNClusterer, GraphTransformerClusterer])
