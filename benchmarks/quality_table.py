@@ -52,10 +52,10 @@ def main(argv=None) -> None:
                              "(default: %(default)s)")
     args = parse(parser, argv, "benchmarks.quality_table")
     base = args.base
-    # bench_quality.sh's groups (small, air, large); a later folder's runs of a data set
+    # bench_quality.sh's groups (small, air, large, cs); a later folder's runs of a data set
     # replace an earlier one's, so that a group rerun alone replaces its rows.
     deep, svd = defaultdict(list), {t: defaultdict(list) for t in range(4)}
-    for suffix in ("", "_air", "_large"):
+    for suffix in ("", "_air", "_large", "_cs"):
         deep.update(read(base / f"deep{suffix}"))
         for t in range(4):
             svd[t].update(read(base / f"svd_t{t}{suffix}"))
@@ -77,7 +77,8 @@ def main(argv=None) -> None:
         "code of a degree code) after t propagation steps (t = 0 and the best t per",
         "data set; all four are in the raw files); `degree-kmeans` = k-means on log(1 + degree).",
         "The runs come from the folders of bench_quality.sh's groups (`deep`, `svd_t<t>`; the",
-        "air-traffic group's `deep_air`, `svd_t<t>_air`; `deep_large`, `svd_t<t>_large`); a",
+        "air-traffic group's `deep_air`, `svd_t<t>_air`; Photo's `deep_large`, `svd_t<t>_large`;",
+        "CS's `deep_cs`, `svd_t<t>_cs`, earlier CS runs in the `_large` folders); a",
         "data set found in two groups' folders takes its rows from the later group.",
         "",
         "Times are wall seconds on a 2-core machine shared with other jobs (one torch thread"
