@@ -7,8 +7,12 @@ edges is set aside first and the length is chosen on them
 (:class:`graphclust.objectives.HeldOutEdges`): a first run trains on the other edges and
 is scored every ``check_interval`` steps; once the held-out loss has risen above its
 minimum by :data:`START_EROSION` of its fall so far, the length is the step of that
-minimum (``steps`` is the upper bound). The start then runs that many steps on every edge
-from the same initial weights.
+minimum (``steps`` is the upper bound). The start is that run's first steps, its last
+ones retaken on every edge: it resumes from the run's check before the chosen step
+(weights and optimizer state, kept in memory) and takes the steps from there to the
+chosen one, at most ``check_interval``, on every edge. Rerunning the whole length on
+every edge from the initial weights gave the same scores at twice the steps where the
+rule does not fire (benchmarks/results/notes.md, "A cheaper start").
 """
 
 from __future__ import annotations
@@ -64,13 +68,17 @@ class ContrastiveStart:
             return encoder
         held_out = self._held_out_edges(run, contrastive)
         encoder, inputs = self._trained_module(encoder, run)
-        steps = self.steps
+        optimizer = optimizer_for(encoder, encoder, self.lr, self.weight_decay)
+        first, steps = 1, self.steps
         if held_out is not None:
-            initial = deepcopy(encoder.state_dict())
-            steps = self._length(encoder, inputs, held_out, run, contrastive)
-            encoder.load_state_dict(initial)
-        for step, loss in self._steps(encoder, inputs, run.batches, run, contrastive, steps):
-            run.history.append({"epoch": step, "phase": "pretrain", "loss": loss})
+            length, (resumed, state) = self._length(encoder, optimizer, inputs, held_out,
+                                                    run, contrastive)
+            encoder.load_state_dict(state["encoder"])
+            optimizer.load_state_dict(state["optimizer"])
+            first, steps = resumed + 1, length - resumed
+        for step, loss in self._steps(encoder, optimizer, inputs, run.batches, run,
+                                      contrastive, steps):
+            run.history.append({"epoch": first + step - 1, "phase": "pretrain", "loss": loss})
         return self._finish(encoder, inputs, config)
 
     def _trained_module(self, encoder: nn.Module, run: TrainingRun):
@@ -89,12 +97,11 @@ class ContrastiveStart:
                                 contrastive.tau, run.generator)
         return held_out if len(held_out) >= _MIN_HELD_OUT_PAIRS else None
 
-    def _steps(self, encoder: nn.Module, inputs: EncoderInputs, batches, run: TrainingRun,
-               contrastive, steps: int):
-        """``steps`` Adam steps of the contrastive term on ``encoder``, yielding each
-        step's number and loss (one step per batch, cycling over the sampler's batches)."""
+    def _steps(self, encoder: nn.Module, optimizer, inputs: EncoderInputs, batches,
+               run: TrainingRun, contrastive, steps: int):
+        """``steps`` steps of ``optimizer`` on the contrastive term of ``encoder``, yielding
+        each step's number and loss (one step per batch, cycling over the batches)."""
         module = data_parallel(Rows(encoder), run.world_size)
-        optimizer = optimizer_for(encoder, encoder, self.lr, self.weight_decay)
         stream = (batch for _ in iter(int, 1) for batch in batches)
         with run.progress(steps, "pretrain") as bar:
             for step in range(1, steps + 1):
@@ -108,9 +115,10 @@ class ContrastiveStart:
                     bar.set_postfix(loss=f"{loss.item():.4f}")
                 yield step, loss.item()
 
-    def _length(self, encoder: nn.Module, inputs: EncoderInputs, held_out: HeldOutEdges,
-                run: TrainingRun, contrastive) -> int:
-        """How many steps the start runs, chosen on held-out edges (module docstring).
+    def _length(self, encoder: nn.Module, optimizer, inputs: EncoderInputs,
+                held_out: HeldOutEdges, run: TrainingRun, contrastive) -> tuple[int, dict]:
+        """How many steps the start runs, chosen on held-out edges (module docstring), and
+        the encoder's and the optimizer's states at that step.
 
         The checks are in ``run.history`` (phase ``"start-length"``), the chosen one
         marked ``"kept"``.
@@ -132,20 +140,29 @@ class ContrastiveStart:
             run.history.append(entry)
             return entry
 
+        def state() -> dict:
+            return deepcopy({"encoder": encoder.state_dict(),
+                             "optimizer": optimizer.state_dict()})
+
         first = best = check(0, None)
-        for step, loss in self._steps(encoder, inputs, batches, run, contrastive, self.steps):
+        # (step, state) at the last check, and at the check before the lowest loss so far.
+        previous = resume = (0, state())
+        for step, loss in self._steps(encoder, optimizer, inputs, batches, run, contrastive,
+                                      self.steps):
             if step % self.check_interval and step < self.steps:
                 continue
             entry = check(step, loss)
             if entry["held_out_loss"] < best["held_out_loss"]:
-                best = entry
+                best, resume = entry, previous
             elif (entry["held_out_loss"] - best["held_out_loss"] > START_EROSION * (
                     first["held_out_loss"] - best["held_out_loss"])):
                 # Eroding: the map now fits the training edges at the others' cost.
                 best["kept"] = True
-                return best["epoch"]
+                return best["epoch"], resume
+            if step < self.steps:
+                previous = (step, state())
         entry["kept"] = True
-        return self.steps
+        return self.steps, previous
 
 
 @dataclass(frozen=True)
