@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from graphclust import MPNNVNClusterer, SCGCStar
 from graphclust.data import make_sbm
 from graphclust.objectives.held_out import HeldOutEdges
+from graphclust.starts import START_RETAKE
 
 
 def _ring(n):
@@ -88,18 +89,25 @@ def test_a_length_of_one_check_equals_a_fixed_start_of_that_length(monkeypatch, 
     np.testing.assert_allclose(chosen.embedding_, fixed.embedding_, atol=1e-6)
 
 
-def test_the_start_resumes_from_the_check_before_the_kept_one(monkeypatch):
-    # Kept at step 20 in both runs; the second's held-out run goes 10 steps further.
+def test_the_start_resumes_the_held_out_run_and_retakes_its_last_quarter(monkeypatch):
+    # Kept at step 80 in both runs (the second's held-out run goes 10 steps further): the
+    # start resumes from the check at 60 = 3/4 of 80 and retakes steps 61-80.
+    assert START_RETAKE == 0.25
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     params = dict(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
                   random_state=0)
+    falling = [5.0, 4.0, 3.0, 2.9, 2.8, 2.7, 2.6, 2.5, 2.0]
     embeddings = []
-    for losses in ([5.0, 4.0, 3.0, 3.5], [5.0, 4.0, 3.0, 3.05, 3.5]):
-        _scripted_losses(monkeypatch, losses)
-        embeddings.append(SCGCStar(pretrain_epochs=100, **params).fit(graph).embedding_)
+    for rest in ([3.0], [2.05, 3.0]):
+        _scripted_losses(monkeypatch, falling + rest)
+        model = SCGCStar(pretrain_epochs=200, **params).fit(graph)
+        assert [e["epoch"] for e in model.history_ if e.get("kept")] == [80]
+        assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
+            range(61, 81))
+        embeddings.append(model.embedding_)
     np.testing.assert_allclose(embeddings[0], embeddings[1], atol=1e-6)
-    # Its first 10 steps are the held-out run's: not those of a start on every edge.
-    fixed = SCGCStar(pretrain_epochs=20, start_holdout=None, **params).fit(graph)
+    # Its first 60 steps are the held-out run's: not those of a start on every edge.
+    fixed = SCGCStar(pretrain_epochs=80, start_holdout=None, **params).fit(graph)
     assert not np.allclose(embeddings[0], fixed.embedding_, atol=1e-4)
 
 
@@ -143,5 +151,6 @@ def test_held_out_start_runs_for_graph_encoders_and_mini_batches(estimator, para
     checks = [e for e in model.history_ if e["phase"] == "start-length"]
     kept = [e["epoch"] for e in checks if e.get("kept")]
     assert len(kept) == 1 and all(np.isfinite(e["held_out_loss"]) for e in checks)
-    steps = [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"]
-    assert len(steps) <= 10 and steps == list(range(kept[0] - len(steps) + 1, kept[0] + 1))
+    resumed = int(kept[0] * (1 - START_RETAKE)) // 10 * 10
+    assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
+        range(resumed + 1, kept[0] + 1))

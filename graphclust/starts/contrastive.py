@@ -7,12 +7,13 @@ edges is set aside first and the length is chosen on them
 (:class:`graphclust.objectives.HeldOutEdges`): a first run trains on the other edges and
 is scored every ``check_interval`` steps; once the held-out loss has risen above its
 minimum by :data:`START_EROSION` of its fall so far, the length is the step of that
-minimum (``steps`` is the upper bound). The start is that run's first steps, its last
-ones retaken on every edge: it resumes from the run's check before the chosen step
-(weights and optimizer state, kept in memory) and takes the steps from there to the
-chosen one, at most ``check_interval``, on every edge. Rerunning the whole length on
-every edge from the initial weights gave the same scores at twice the steps where the
-rule does not fire (benchmarks/results/notes.md, "A cheaper start").
+minimum (``steps`` is the upper bound). The start is that run's first steps with its last
+:data:`START_RETAKE` retaken on every edge: it resumes from the run's last check at or
+before the other ``1 - START_RETAKE`` of the length (weights and optimizer state, kept in
+memory) and takes the steps from there to the length on every edge. A length of one
+check is thus a start of that length on every edge from the initial weights; rerunning
+every length so, as before, cost twice the steps where the rule does not fire
+(benchmarks/results/notes.md, "A cheaper start").
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ from graphclust.training.parts import (
     optimizer_step,
 )
 
-__all__ = ["START_EROSION", "ContrastiveStart", "LinearStart"]
+__all__ = ["START_EROSION", "START_RETAKE", "ContrastiveStart", "LinearStart"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
 #: (benchmarks/results/notes.md, "A label-free length for the start").
 START_EROSION = 0.1
+#: The share of the chosen length retaken on every edge (rounded up to whole checks), so
+#: that the start's last steps see the edges its held-out run left out (a tenth of the
+#: length left DBLP's NMI 0.003-0.007 lower, benchmarks/results/notes.md, "A cheaper
+#: start").
+START_RETAKE = 0.25
 # Fewer held-out pairs than this give a loss too noisy to tell a rise from chance.
 _MIN_HELD_OUT_PAIRS = 32
 
@@ -71,8 +77,9 @@ class ContrastiveStart:
         optimizer = optimizer_for(encoder, encoder, self.lr, self.weight_decay)
         first, steps = 1, self.steps
         if held_out is not None:
-            length, (resumed, state) = self._length(encoder, optimizer, inputs, held_out,
-                                                    run, contrastive)
+            length, state = self._length(encoder, optimizer, inputs, held_out, run,
+                                         contrastive)
+            resumed = self._resume_step(length)
             encoder.load_state_dict(state["encoder"])
             optimizer.load_state_dict(state["optimizer"])
             first, steps = resumed + 1, length - resumed
@@ -115,10 +122,16 @@ class ContrastiveStart:
                     bar.set_postfix(loss=f"{loss.item():.4f}")
                 yield step, loss.item()
 
+    def _resume_step(self, length: int) -> int:
+        """The held-out run's check the start resumes from: the last one at or before
+        ``1 - START_RETAKE`` of ``length``."""
+        return int(length * (1 - START_RETAKE)) // self.check_interval * self.check_interval
+
     def _length(self, encoder: nn.Module, optimizer, inputs: EncoderInputs,
                 held_out: HeldOutEdges, run: TrainingRun, contrastive) -> tuple[int, dict]:
         """How many steps the start runs, chosen on held-out edges (module docstring), and
-        the encoder's and the optimizer's states at that step.
+        the states to resume from (:meth:`_resume_step`): ``{"encoder": ...,
+        "optimizer": ...}``.
 
         The checks are in ``run.history`` (phase ``"start-length"``), the chosen one
         marked ``"kept"``.
@@ -140,29 +153,32 @@ class ContrastiveStart:
             run.history.append(entry)
             return entry
 
-        def state() -> dict:
+        def snapshot() -> dict:
             return deepcopy({"encoder": encoder.state_dict(),
                              "optimizer": optimizer.state_dict()})
 
         first = best = check(0, None)
-        # (step, state) at the last check, and at the check before the lowest loss so far.
-        previous = resume = (0, state())
+        # The states at the checks a resume may still need: the length is at least the
+        # step of the lowest loss so far, so no resume starts before that step's.
+        states = {0: snapshot()}
         for step, loss in self._steps(encoder, optimizer, inputs, batches, run, contrastive,
                                       self.steps):
             if step % self.check_interval and step < self.steps:
                 continue
             entry = check(step, loss)
             if entry["held_out_loss"] < best["held_out_loss"]:
-                best, resume = entry, previous
+                best = entry
             elif (entry["held_out_loss"] - best["held_out_loss"] > START_EROSION * (
                     first["held_out_loss"] - best["held_out_loss"])):
                 # Eroding: the map now fits the training edges at the others' cost.
                 best["kept"] = True
-                return best["epoch"], resume
+                return best["epoch"], states[self._resume_step(best["epoch"])]
+            oldest = self._resume_step(best["epoch"])
+            states = {at: kept for at, kept in states.items() if at >= oldest}
             if step < self.steps:
-                previous = (step, state())
+                states[step] = snapshot()
         entry["kept"] = True
-        return self.steps, previous
+        return self.steps, states[self._resume_step(self.steps)]
 
 
 @dataclass(frozen=True)
