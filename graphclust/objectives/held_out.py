@@ -17,9 +17,8 @@ clusters that a wide map of sparse features has room for. The estimators' rule
 (:data:`graphclust.starts.START_EROSION`) then takes the step of the lowest
 held-out loss as the start's length.
 
-The start is that first run up to its length, the steps after its last check before the
-length retaken on every edge (:mod:`graphclust.starts.contrastive`); the joint stage
-trains on every edge.
+The start is that first run up to its length, its last quarter retaken on every edge
+(:data:`graphclust.starts.START_RETAKE`); the joint stage trains on every edge.
 """
 
 from __future__ import annotations

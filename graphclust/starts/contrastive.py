@@ -7,9 +7,9 @@ edges is set aside first and the length is chosen on them
 (:class:`graphclust.objectives.HeldOutEdges`): a first run trains on the other edges and
 is scored every ``check_interval`` steps; once the held-out loss has risen above its
 minimum by :data:`START_EROSION` of its fall so far, the length is the step of that
-minimum (``steps`` is the upper bound). The start is that run's first steps with its last
-:data:`START_RETAKE` retaken on every edge: it resumes from the run's last check at or
-before the other ``1 - START_RETAKE`` of the length (weights and optimizer state, kept in
+minimum (``steps`` is the upper bound). The start is that run with the last share
+:data:`START_RETAKE` of the length retaken on every edge: it resumes from the run's last
+check at or before ``(1 - START_RETAKE) * length`` (weights and optimizer state, kept in
 memory) and takes the steps from there to the length on every edge. A length of one
 check is thus a start of that length on every edge from the initial weights; rerunning
 every length so, as before, cost twice the steps where the rule does not fire
@@ -45,9 +45,9 @@ __all__ = ["START_EROSION", "START_RETAKE", "ContrastiveStart", "LinearStart"]
 #: (benchmarks/results/notes.md, "A label-free length for the start").
 START_EROSION = 0.1
 #: The share of the chosen length retaken on every edge (rounded up to whole checks), so
-#: that the start's last steps see the edges its held-out run left out (a tenth of the
-#: length left DBLP's NMI 0.003-0.007 lower, benchmarks/results/notes.md, "A cheaper
-#: start").
+#: that the start's last steps see the edges its held-out run left out (retaking one check,
+#: 10 of DBLP's 200 steps, left its NMI 0.002-0.007 lower; benchmarks/results/notes.md,
+#: "A cheaper start").
 START_RETAKE = 0.25
 # Fewer held-out pairs than this give a loss too noisy to tell a rise from chance.
 _MIN_HELD_OUT_PAIRS = 32
