@@ -24,12 +24,15 @@ import resource
 import shlex
 import subprocess
 import sys
+import tarfile
 from collections.abc import Sequence
+from io import BytesIO
 from pathlib import Path
 
 from graphclust.benchmark import machine_info
 
-__all__ = ["LOAD_NOTE", "TINY_DATASET", "TINY_FIT", "fit_params", "library_state",
+__all__ = ["LOAD_NOTE", "TINY_DATASET", "TINY_FIT", "export_package", "fit_params",
+           "library_state",
            "load_average", "machine_info", "parse", "peak_rss_gib", "results_header",
            "run_module", "script_parser", "write_results"]
 
@@ -67,6 +70,16 @@ def library_state() -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     changed = git("status", "--porcelain", "--", "graphclust").splitlines()
     return commit + (f" + {len(changed)} uncommitted file(s)" if changed else "")
+
+
+def export_package(revision: str, folder: Path) -> None:
+    """Write the ``graphclust`` package as it was at a git ``revision`` into ``folder``
+    (put ``folder`` first on ``PYTHONPATH`` to import it: "before" rows of a timing)."""
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "archive", revision, "graphclust"], cwd=root,
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
 
 
 def _names(text: str) -> list[str]:

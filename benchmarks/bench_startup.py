@@ -21,15 +21,19 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
 
-from benchmarks._machine import load_average, parse, results_header, script_parser, write_results
+from benchmarks._machine import (
+    export_package,
+    load_average,
+    parse,
+    results_header,
+    script_parser,
+    write_results,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 HELP = "from graphclust.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
 COMMANDS = {
     "python (interpreter alone)": "pass",
@@ -40,13 +44,6 @@ COMMANDS = {
 }
 #: The commands of a --tiny run: those that start in a fraction of a second.
 TINY_COMMANDS = ("python (interpreter alone)", "import graphclust", "graphclust --help")
-
-
-def _export(revision: str, folder: Path) -> None:
-    archive = subprocess.run(["git", "archive", revision, "graphclust"], cwd=REPO,
-                             capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
 
 
 def _seconds(code: str, pythonpath: str | None, cwd: str) -> float:
@@ -73,7 +70,7 @@ def main(argv=None) -> None:
 
     load_start = load_average()
     with tempfile.TemporaryDirectory() as old, tempfile.TemporaryDirectory() as empty:
-        _export(args.before, Path(old))
+        export_package(args.before, Path(old))
         check = "import graphclust, sys; sys.exit(graphclust.__file__.startswith(sys.argv[1]) - 1)"
         subprocess.run([sys.executable, "-c", check, old], env={**os.environ, "PYTHONPATH": old},
                        cwd=empty, check=True)  # the "before" rows do import the old package

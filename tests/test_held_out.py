@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from graphclust import MPNNVNClusterer, SCGCStar
 from graphclust.data import make_sbm
 from graphclust.objectives.held_out import HeldOutEdges
+from graphclust.starts import START_RETAKE
 
 
 def _ring(n):
@@ -60,7 +61,8 @@ def _scripted_losses(monkeypatch, losses):
     monkeypatch.setattr(HeldOutEdges, "loss", lambda self, z: next(sequence))
 
 
-def test_the_length_is_the_minimum_before_erosion_and_the_start_reruns(monkeypatch):
+def test_the_length_is_the_minimum_before_erosion_and_its_last_steps_take_every_edge(
+        monkeypatch):
     # Fall 5 -> 3, then a rise past 3 + 0.1 * (5 - 3) = 3.2: the 5th check stops the run.
     _scripted_losses(monkeypatch, [5.0, 4.0, 3.0, 3.1, 3.5, 2.0, 2.0])
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
@@ -70,12 +72,14 @@ def test_the_length_is_the_minimum_before_erosion_and_the_start_reruns(monkeypat
               for e in model.history_ if e["phase"] == "start-length"]
     assert checks == [(0, 5.0, False), (10, 4.0, False), (20, 3.0, True), (30, 3.1, False),
                       (40, 3.5, False)]
+    # Resumed from the check at step 10: steps 11-20 again, on every edge.
     assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
-        range(1, 21))
+        range(11, 21))
 
 
 @pytest.mark.parametrize("pretrain", ["linear", "contrastive"])
-def test_the_rerun_equals_a_fixed_start_of_the_chosen_length(monkeypatch, pretrain):
+def test_a_length_of_one_check_equals_a_fixed_start_of_that_length(monkeypatch, pretrain):
+    # Resumed from step 0: the initial weights and a fresh optimizer, on every edge.
     _scripted_losses(monkeypatch, [5.0, 3.0, 4.0])
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     params = dict(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
@@ -83,6 +87,28 @@ def test_the_rerun_equals_a_fixed_start_of_the_chosen_length(monkeypatch, pretra
     chosen = SCGCStar(pretrain_epochs=100, start_holdout=0.1, **params).fit(graph)
     fixed = SCGCStar(pretrain_epochs=10, start_holdout=None, **params).fit(graph)
     np.testing.assert_allclose(chosen.embedding_, fixed.embedding_, atol=1e-6)
+
+
+def test_the_start_resumes_the_held_out_run_and_retakes_its_last_quarter(monkeypatch):
+    # Kept at step 80 in both runs (the second's held-out run goes 10 steps further): the
+    # start resumes from the check at 60 = 3/4 of 80 and retakes steps 61-80.
+    assert START_RETAKE == 0.25
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    params = dict(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
+                  random_state=0)
+    falling = [5.0, 4.0, 3.0, 2.9, 2.8, 2.7, 2.6, 2.5, 2.0]
+    embeddings = []
+    for rest in ([3.0], [2.05, 3.0]):
+        _scripted_losses(monkeypatch, falling + rest)
+        model = SCGCStar(pretrain_epochs=200, **params).fit(graph)
+        assert [e["epoch"] for e in model.history_ if e.get("kept")] == [80]
+        assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
+            range(61, 81))
+        embeddings.append(model.embedding_)
+    np.testing.assert_allclose(embeddings[0], embeddings[1], atol=1e-6)
+    # Its first 60 steps are the held-out run's: not those of a start on every edge.
+    fixed = SCGCStar(pretrain_epochs=80, start_holdout=None, **params).fit(graph)
+    assert not np.allclose(embeddings[0], fixed.embedding_, atol=1e-4)
 
 
 def test_a_start_that_only_plateaus_runs_to_the_bound(monkeypatch):
@@ -93,7 +119,8 @@ def test_a_start_that_only_plateaus_runs_to_the_bound(monkeypatch):
     checks = [e for e in model.history_ if e["phase"] == "start-length"]
     assert [e["epoch"] for e in checks] == [0, 10, 20, 30, 40]
     assert [e.get("kept", False) for e in checks] == [False] * 4 + [True]
-    assert sum(e["phase"] == "pretrain" for e in model.history_) == 40
+    assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
+        range(31, 41))
 
 
 def test_without_holdout_the_start_runs_every_step_and_records_no_check():
@@ -124,4 +151,6 @@ def test_held_out_start_runs_for_graph_encoders_and_mini_batches(estimator, para
     checks = [e for e in model.history_ if e["phase"] == "start-length"]
     kept = [e["epoch"] for e in checks if e.get("kept")]
     assert len(kept) == 1 and all(np.isfinite(e["held_out_loss"]) for e in checks)
-    assert sum(e["phase"] == "pretrain" for e in model.history_) == kept[0]
+    resumed = int(kept[0] * (1 - START_RETAKE)) // 10 * 10
+    assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
+        range(resumed + 1, kept[0] + 1))

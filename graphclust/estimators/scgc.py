@@ -54,15 +54,17 @@ class _SCGCBase(ContrastiveClusterer):
     start_holdout : float or None
         Share of the edges set aside to choose the length of a contrastive start
         (``"linear"``, ``"contrastive"``): a first run trains on the other edges and stops
-        once the contrastive loss of the held-out edges clearly rises; the start then runs
-        from the same weights, on every edge, for the steps of that loss's minimum
-        (:mod:`graphclust.objectives.held_out`; ``pretrain_epochs`` is the upper bound).
+        once the contrastive loss of the held-out edges clearly rises; the start is that
+        run up to the step of that loss's minimum, its last quarter retaken on every edge
+        (:mod:`graphclust.objectives.held_out`, :data:`graphclust.starts.START_RETAKE`;
+        ``pretrain_epochs`` is the upper bound).
         ``None``: exactly ``pretrain_epochs`` steps, no held-out run. Default 0.1: a wide
         map of sparse features can fit the training edges beyond the classes, and the
         held-out edges tell when it starts to (random 1,500- and 4,000-node subgraphs of
         Cora and Coauthor CS: SCGC* 0.53 and 0.46 ACC without the rule, 0.70 and 0.76 with
         it, ``benchmarks/results/subgraphs/``); where the start does not erode, the rule
-        keeps its steps, at the cost of a second start run (``benchmarks/results/notes.md``).
+        keeps its length, at the cost of a quarter more steps
+        (``benchmarks/results/notes.md``, "A cheaper start").
     max_epochs : int
         Upper bound on joint-stage epochs.
     pretrain : {"linear", "contrastive", "autoencoder", "none"}

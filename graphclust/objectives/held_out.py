@@ -15,10 +15,10 @@ loss falls with the training loss; once it clearly rises the map is fitting the 
 edges beyond what carries over to edges it has not seen: the erosion of the start's
 clusters that a wide map of sparse features has room for. The estimators' rule
 (:data:`graphclust.starts.START_EROSION`) then takes the step of the lowest
-held-out loss as the start's length, and the start runs that long on every edge.
+held-out loss as the start's length.
 
-Only the choice of that length uses the split; the start itself and the joint stage train
-on every edge.
+The start is that first run up to its length, its last quarter retaken on every edge
+(:data:`graphclust.starts.START_RETAKE`); the joint stage trains on every edge.
 """
 
 from __future__ import annotations

@@ -22,10 +22,15 @@ one as ``start=``:
 from typing import Protocol, runtime_checkable
 
 from graphclust.starts.autoencoder import AutoencoderStart, NoStart
-from graphclust.starts.contrastive import START_EROSION, ContrastiveStart, LinearStart
+from graphclust.starts.contrastive import (
+    START_EROSION,
+    START_RETAKE,
+    ContrastiveStart,
+    LinearStart,
+)
 
-__all__ = ["START_EROSION", "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart",
-           "Start"]
+__all__ = ["START_EROSION", "START_RETAKE", "AutoencoderStart", "ContrastiveStart",
+           "LinearStart", "NoStart", "Start"]
 
 
 @runtime_checkable
