@@ -79,8 +79,12 @@ def main(argv=None) -> None:
     parser.add_argument("--before", default="fb9afed", help="git revision before the change")
     parser.add_argument("--max-epochs", type=int, default=0,
                         help="training epochs after the start (default: 0, the start alone)")
+    parser.add_argument("--params", type=json.loads, default={},
+                        help="more estimator parameters, a JSON object, for both packages "
+                             "(e.g. '{\"start_holdout\": null, \"tol\": 0}' to time the same "
+                             "fixed-length fit before and after a refactoring)")
     args = parse(parser, argv, "benchmarks.bench_start")
-    params = {"max_epochs": args.max_epochs}
+    params = {"max_epochs": args.max_epochs, **args.params}
     if args.tiny:
         args.dataset, args.rounds, args.before = TINY_DATASET, 1, "HEAD"
         params["pretrain_epochs"] = 20
@@ -98,12 +102,13 @@ def main(argv=None) -> None:
 
     before, after = packages
     lines = [
-        *results_header(f"SCGC*'s default start on {args.dataset}: before and after",
+        *results_header(f"SCGC*'s start on {args.dataset}: before and after",
                         args.command),
         f"Load average (1 / 5 / 15 min) at the start: {load_start}.",
         "",
-        f"`fit` seconds of `SCGCStar(n_clusters=K, random_state=seed, max_epochs="
-        f"{args.max_epochs})` in a fresh process, median of {args.rounds} rounds (the two "
+        "`fit` seconds of `SCGCStar(n_clusters=K, random_state=seed, "
+        + ", ".join(f"{key}={value!r}" for key, value in params.items())
+        + f")` in a fresh process, median of {args.rounds} rounds (the two "
         "packages in turn for each seed); steps: the Adam steps of the start, its held-out "
         "length run included; kept: the chosen length (`history_`).",
         "",
