@@ -32,9 +32,14 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["FeatureTransform", "FEATURE_TRANSFORMS", "is_degree_code"]
+__all__ = ["FeatureTransform", "FEATURE_TRANSFORMS", "SCALED_KINDS", "SHIFTED_KINDS",
+           "is_degree_code"]
 
 FEATURE_TRANSFORMS = ("auto", "tfidf", "l2", "standardize", "ordinal", "none")
+#: Resolved kinds whose fit learns a column shift (``shift_``, the mean) and a scale.
+SHIFTED_KINDS = ("standardize", "ordinal")
+#: Resolved kinds whose fit learns a column scale (``scale_``): TF-IDF's alone, a shift too.
+SCALED_KINDS = ("tfidf", *SHIFTED_KINDS)
 
 #: Rank correlation between a one-hot code's column and the degree above which the code
 #: is read as a degree code: monotone up to the few rows a differently counted degree
@@ -128,7 +133,7 @@ class FeatureTransform:
             n = float(x.shape[0])
             idf = torch.log((1.0 + n) / (1.0 + document_frequency)) + 1.0
             self.scale_ = idf.to(torch.float32)
-        elif kind in ("standardize", "ordinal"):
+        elif kind in SHIFTED_KINDS:
             x = _thermometer(x) if kind == "ordinal" else x
             self.shift_ = x.mean(0)
             std = x.std(0, unbiased=False)
@@ -143,7 +148,7 @@ class FeatureTransform:
             if bool((x < 0).any()):
                 raise ValueError("features were TF-IDF transformed at fit time; got negatives")
             x = x * self.scale_.to(x.device)
-        elif kind in ("standardize", "ordinal"):
+        elif kind in SHIFTED_KINDS:
             if kind == "ordinal":
                 if bool((x < 0).any()):
                     raise ValueError("features were read as an ordinal code at fit time; "

@@ -33,7 +33,12 @@ from torch_geometric.data import Data
 from graphclust.data.inputs import to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
-from graphclust.data.transforms import FEATURE_TRANSFORMS, FeatureTransform
+from graphclust.data.transforms import (
+    FEATURE_TRANSFORMS,
+    SCALED_KINDS,
+    SHIFTED_KINDS,
+    FeatureTransform,
+)
 from graphclust.estimators.checks import as_matrix, resolve_device, user_stacklevel
 from graphclust.estimators.params import Param, at_least, non_negative, with_parameters
 from graphclust.io_checks import TensorSpec, check_tensors
@@ -344,9 +349,9 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         spec = {"labels_": (("n",), torch.int64), "embedding_": (("n", "d"), torch.float32),
                 "cluster_centers_": ((self.n_clusters, "d"), torch.float32)}
         width = (self.n_features_in_,)
-        if metadata["transform_kind"] in ("tfidf", "standardize", "ordinal"):
+        if metadata["transform_kind"] in SCALED_KINDS:
             spec["transform.scale"] = (width, torch.float32)
-        if metadata["transform_kind"] in ("standardize", "ordinal"):
+        if metadata["transform_kind"] in SHIFTED_KINDS:
             spec["transform.shift"] = (width, torch.float32)
         return spec
 
