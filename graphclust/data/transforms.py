@@ -49,7 +49,7 @@ DEGREE_CODE_CORRELATION = 0.9
 
 def _ranks(values: torch.Tensor) -> torch.Tensor:
     """Ranks with ties sharing their mean rank (as Spearman's correlation needs)."""
-    unique, inverse, counts = torch.unique(values, return_inverse=True, return_counts=True)
+    _, inverse, counts = torch.unique(values, return_inverse=True, return_counts=True)
     last = torch.cumsum(counts, 0).to(torch.float64)
     return (last - (counts.to(torch.float64) - 1) / 2)[inverse]
 
