@@ -27,6 +27,7 @@ from graphclust.objectives import (
 )
 from graphclust.sampling import FullGraphSampler, RandomWalkSampler
 from graphclust.starts import ContrastiveStart, LinearStart, NoStart
+from graphclust.training import loop
 
 FAST = {"max_epochs": 6, "hidden_dims": (32,), "embedding_dim": 8, "random_state": 0,
         "device": "cpu"}
@@ -93,6 +94,21 @@ def test_a_custom_sampler_gives_the_batches(sbm):
     custom = _fit(sbm, pretrain_epochs=5, sampler=Recording())
     assert calls == [sbm.num_nodes] * 2  # the held-out start-length run, then the training
     np.testing.assert_array_equal(custom.labels_, _fit(sbm, pretrain_epochs=5).labels_)
+
+
+@pytest.mark.parametrize("batch_size, steps_per_epoch", [(None, 1), (40, 4)])
+def test_the_joint_rate_is_shared_among_an_epochs_steps(sbm, monkeypatch, batch_size,
+                                                          steps_per_epoch):
+    rates = []
+    real = loop.optimizer_for
+
+    def recording(encoder, module, lr, weight_decay=0.0):
+        rates.append(lr)
+        return real(encoder, module, lr, weight_decay)
+
+    monkeypatch.setattr(loop, "optimizer_for", recording)
+    _fit(sbm, pretrain_epochs=5, batch_size=batch_size, lr=1e-3)
+    assert rates == [pytest.approx(1e-3 / steps_per_epoch)]  # 150 nodes: 4 batches of 40
 
 
 @pytest.mark.parametrize("params", [

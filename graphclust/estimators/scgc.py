@@ -38,7 +38,9 @@ class _SCGCBase(ContrastiveClusterer):
     order : int
         :math:`r`, hops of the positives (:math:`\hat A^r` or :math:`\sum_{l\le r}\hat A^l`).
     lr : float
-        Adam learning rate of the joint stage.
+        Adam learning rate of the joint stage, per epoch: in mini-batches each of an
+        epoch's k steps takes ``lr / k``, so that an epoch moves the model as far as a
+        full-batch epoch (the stopping rule and ``max_epochs`` count epochs).
     pretrain_lr : float or "auto"
         Adam learning rate of the start; ``"auto"``: 1e-2 for the linear start, 1e-3 for
         the others (an MLP's contrastive start erodes faster at higher rates).

@@ -37,9 +37,10 @@ __all__ = ["Schedule", "Trained", "train_clusterer"]
 
 @dataclass(frozen=True)
 class Schedule:
-    """The joint stage's optimiser and stopping rule: Adam at ``lr`` for at most
-    ``max_epochs`` epochs; stop once fewer than ``tol`` of the nodes changed cluster over
-    the last ``check_interval`` epochs (DEC's rule over a window)."""
+    """The joint stage's optimiser and stopping rule: Adam at ``lr`` an epoch (each of
+    an epoch's k mini-batch steps at ``lr / k``) for at most ``max_epochs`` epochs; stop
+    once fewer than ``tol`` of the nodes changed cluster over the last
+    ``check_interval`` epochs (DEC's rule over a window)."""
 
     lr: float = 3e-4
     max_epochs: int = 200
@@ -84,7 +85,11 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
         # The target's pull on cluster sizes, from the shared centres, so every process
         # uses the same prior.
         prior = objective.clustering.prior(head(embedding))
-    optimizer = optimizer_for(encoder, networks, schedule.lr)
+    # Adam moves each weight by about its rate a step, whatever the batch. An epoch of k
+    # mini-batches takes k steps where full batch takes one, so each takes lr / k: an
+    # epoch then moves the model as far as a full-batch epoch, which the epoch-counting
+    # stopping rule and max_epochs assume (benchmarks/results/notes.md, "Mini-batch rate").
+    optimizer = optimizer_for(encoder, networks, schedule.lr / len(run.batches))
     n_iter = 0
     with run.progress(schedule.max_epochs, run.name) as bar:
         for epoch in range(1, schedule.max_epochs + 1):
