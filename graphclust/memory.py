@@ -28,11 +28,18 @@ full batch costs :math:`6N^2D` in the loss plus :math:`6N\sum_l h_{l-1}h_l` in t
 a mini-batch epoch costs :math:`6NCD` in the loss, the encoder on :math:`NC/B` rows, and one
 forward pass over all nodes for the target.
 
-The rule (:func:`choose_batch_size`): full batch while its epoch costs no more than a
-mini-batch epoch, its loss stays within :data:`FULL_BATCH_LOSS_FLOPS` and it fits;
-otherwise seed batches. With 8 GiB available this keeps full batch for DBLP (4,057 nodes),
-Cora (2,708), Amazon Photo (7,650 nodes, 745 features) and Coauthor CS (18,333 nodes, 6,805
-features), and picks batches of 1,024 for graphs of 100,000 nodes and more.
+The rule (:func:`choose_batch_size`) for feature-only encoders (SCGC, SCGC*): full batch
+only for graphs smaller than two seed batches (fewer than 2,048 nodes: digits and the
+air-traffic graphs), where a batch would hold most of the graph; seed batches of 1,024 for
+every larger graph (DBLP, Cora, Amazon Photo, Coauthor CS and up), halved until they fit.
+Measured (``benchmarks/results/notes.md``, "Mini-batch by default"): with the joint stage's
+rate shared among an epoch's steps (:mod:`graphclust.training.loop`), batches of 1,024 reach
+full batch's ACC within the seeds' spread on DBLP, Cora, digits and Photo, 1.8-3.3x
+faster: the start's steps, most of a fit, cost :math:`B/N` of a full-batch step, the
+:math:`N^2` element-wise work of the loss included, which the flop model below undercounts.
+Message-passing encoders, whose mini-batches encode sampled neighbourhoods, keep the cost
+rule: full batch while its epoch costs no more than a mini-batch epoch, its loss stays
+within :data:`FULL_BATCH_LOSS_FLOPS` and it fits (with 8 GiB: every development graph).
 """
 
 from __future__ import annotations
@@ -206,6 +213,7 @@ def choose_batch_size(
     n_positive_pairs: int | None = None,
     order: int = 2,
     num_walks: int = 4,
+    passes_messages: bool = False,
     max_cost_ratio: float = 1.0,
     max_full_batch_loss_flops: float = FULL_BATCH_LOSS_FLOPS,
     mini_batch: int = DEFAULT_MINI_BATCH,
@@ -215,11 +223,14 @@ def choose_batch_size(
 ) -> int | None:
     """``None`` (full batch) while it is cheap and fits, else a seed batch size.
 
-    Full batch is kept when its epoch costs at most ``max_cost_ratio`` times a mini-batch
-    epoch of ``mini_batch`` seeds (:func:`epoch_flops`), its loss at most
-    ``max_full_batch_loss_flops`` (:math:`6N^2D`, see :data:`FULL_BATCH_LOSS_FLOPS`) and its
-    estimated peak (:func:`estimate_peak_memory`) is within :data:`MEMORY_HEADROOM` of
-    ``available_bytes``. Otherwise the batch is ``mini_batch`` (at most ``n_nodes // 2``),
+    For a feature-only encoder full batch is kept when the graph has fewer than
+    ``2 * mini_batch`` nodes (module docstring); for a message-passing one
+    (``passes_messages``) when its epoch costs at most ``max_cost_ratio`` times a
+    mini-batch epoch of ``mini_batch`` seeds (:func:`epoch_flops`) and its loss at most
+    ``max_full_batch_loss_flops`` (:math:`6N^2D`, see :data:`FULL_BATCH_LOSS_FLOPS`). Either
+    way its estimated peak (:func:`estimate_peak_memory`) must be within
+    :data:`MEMORY_HEADROOM` of ``available_bytes``. Otherwise the batch is ``mini_batch``
+    (at most ``n_nodes // 2``),
     halved while it does not fit, down to :data:`SMALLEST_BATCH`. Graphs too small for a
     batch of :data:`SMALLEST_BATCH` (fewer than twice as many nodes) always train full batch.
 
@@ -236,12 +247,14 @@ def choose_batch_size(
     batch = min(mini_batch, n_nodes // 2)
     full = estimate_peak_memory(n_nodes, n_edges, n_features,
                                 n_positive_pairs=n_positive_pairs, **memory)
-    full_cost = epoch_flops(n_nodes, n_features, **sizes)
-    full_loss = 6.0 * n_nodes * n_nodes * embedding_dim
-    if batch < SMALLEST_BATCH or (
-            full_cost <= max_cost_ratio * epoch_flops(n_nodes, n_features, batch_size=batch,
-                                                      **sizes)
-            and full_loss <= max_full_batch_loss_flops and full.total <= budget):
+    if passes_messages:
+        full_loss = 6.0 * n_nodes * n_nodes * embedding_dim
+        cheap = full_loss <= max_full_batch_loss_flops and \
+            epoch_flops(n_nodes, n_features, **sizes) <= \
+            max_cost_ratio * epoch_flops(n_nodes, n_features, batch_size=batch, **sizes)
+    else:
+        cheap = n_nodes < 2 * mini_batch
+    if batch < SMALLEST_BATCH or (cheap and full.total <= budget):
         check_fits(full, available_bytes, device_name, "full batch")
         return None
     while True:

@@ -75,11 +75,13 @@ def test_full_batch_flops_are_quadratic():
     assert ratio == pytest.approx(10)
 
 
-def test_small_graphs_train_full_batch_large_ones_in_batches():
+def test_graphs_of_two_batches_and_more_train_in_batches():
     plenty = 64 * GIB
-    assert choose_batch_size(4057, 13_000, 334, available_bytes=plenty) is None
-    assert choose_batch_size(10**6, 25 * 10**6, 64, available_bytes=plenty) == \
-        DEFAULT_MINI_BATCH
+    assert choose_batch_size(2 * DEFAULT_MINI_BATCH - 1, 13_000, 334,
+                             available_bytes=plenty) is None
+    for n_nodes in (2 * DEFAULT_MINI_BATCH, 4057, 10**6):
+        assert choose_batch_size(n_nodes, 25 * n_nodes, 64, available_bytes=plenty) == \
+            DEFAULT_MINI_BATCH
 
 
 # nodes, directed edge entries, features, classes of the development graphs (the loaders'
@@ -90,30 +92,35 @@ _DEVELOPMENT_GRAPHS = {"dblp": (4057, 7056, 334, 4), "cora": (2708, 10556, 1433,
 
 
 @pytest.mark.parametrize("name", sorted(_DEVELOPMENT_GRAPHS))
-def test_development_graphs_keep_full_batch_with_8_gib(name):
+def test_development_graphs_with_8_gib(name):
     n, e, f, k = _DEVELOPMENT_GRAPHS[name]
-    assert choose_batch_size(n, e, f, n_clusters=k, available_bytes=8 * GIB) is None
+    batch = choose_batch_size(n, e, f, n_clusters=k, available_bytes=8 * GIB)
+    assert batch == (None if name == "digits" else DEFAULT_MINI_BATCH)
+    # A message-passing encoder keeps full batch on every one of them (the cost rule).
+    assert choose_batch_size(n, e, f, n_clusters=k, available_bytes=8 * GIB,
+                             passes_messages=True) is None
 
 
 @pytest.mark.parametrize("n_features", [64, 745, 6805])
-def test_graphs_of_100k_nodes_and_more_train_in_batches(n_features):
+def test_message_passing_graphs_of_100k_nodes_and_more_train_in_batches(n_features):
     # With wide features the epoch cost ratio alone would keep full batch (a mini-batch
     # epoch encodes every node about 9 times): the loss budget decides.
     n, e = 100_000, 900_000
     assert epoch_flops(n, 6805) < epoch_flops(n, 6805, batch_size=DEFAULT_MINI_BATCH)
     assert 6 * n * n * 32 > FULL_BATCH_LOSS_FLOPS
-    assert choose_batch_size(n, e, n_features, available_bytes=64 * GIB) == DEFAULT_MINI_BATCH
-    assert choose_batch_size(n, e, 6805, available_bytes=64 * GIB,
+    assert choose_batch_size(n, e, n_features, available_bytes=64 * GIB,
+                             passes_messages=True) == DEFAULT_MINI_BATCH
+    assert choose_batch_size(n, e, 6805, available_bytes=64 * GIB, passes_messages=True,
                              max_full_batch_loss_flops=float("inf")) is None
 
 
 def test_full_batch_that_does_not_fit_falls_back_to_batches():
-    n, e, f = 20_000, 200_000, 1000  # wide features: full batch is the cheaper epoch
+    n, e, f = 2000, 200_000, 1000  # under two batches: full batch if it fits
     full = estimate_peak_memory(n, e, f).total
     assert choose_batch_size(n, e, f, available_bytes=2 * full) is None
-    just_enough = int(estimate_peak_memory(n, e, f, batch_size=1024).total / 0.8) + 1
+    just_enough = int(estimate_peak_memory(n, e, f, batch_size=n // 2).total / 0.8) + 1
     assert full > 0.8 * just_enough
-    assert choose_batch_size(n, e, f, available_bytes=just_enough) == DEFAULT_MINI_BATCH
+    assert choose_batch_size(n, e, f, available_bytes=just_enough) == n // 2
 
 
 def test_batch_is_halved_until_it_fits():

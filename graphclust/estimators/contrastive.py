@@ -235,7 +235,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
             if auto or batch is None else None
         if auto:
             batch = choose_batch_size(n_nodes, n_edges, n_features, available_bytes=available,
-                                      n_positive_pairs=pairs, device_name=str(device), **sizes)
+                                      n_positive_pairs=pairs, device_name=str(device),
+                                      passes_messages=self._uses_graph(), **sizes)
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"
