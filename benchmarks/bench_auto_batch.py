@@ -2,11 +2,13 @@
 
 No training: for each graph, the sizes SCGC* with its defaults would see, the full-batch
 epoch's cost against a mini-batch epoch's (:func:`graphclust.memory.epoch_flops`), its loss
-against :data:`graphclust.memory.FULL_BATCH_LOSS_FLOPS`, the full-batch peak-memory estimate
-(positives bounded by :func:`graphclust.memory.positive_pair_bound`) and the choice of
-:func:`graphclust.memory.choose_batch_size` with 8 GiB available and with what this machine
-has available now. The large graphs are sizes only (``make_sbm``'s edge counts from
-``benchmarks/results/scale.md``, positives by the estimate's own bound), not generated.
+against :data:`graphclust.memory.FULL_BATCH_LOSS_FLOPS` (these two decide for
+message-passing encoders only), the full-batch peak-memory estimate (positives bounded by
+:func:`graphclust.memory.positive_pair_bound`) and the choice of
+:func:`graphclust.memory.choose_batch_size` for SCGC* with 8 GiB available and with what
+this machine has available now, and for a message-passing encoder with 8 GiB. The large
+graphs are sizes only (``make_sbm``'s edge counts from ``benchmarks/results/scale.md``,
+positives by the estimate's own bound), not generated.
 
     python -m benchmarks.bench_auto_batch --root ../shared/data
 
@@ -51,11 +53,12 @@ def resolve(name: str, n_nodes: int, n_edges: int, n_features: int, n_clusters: 
     full = estimate_peak_memory(n_nodes, n_edges, n_features, n_clusters=n_clusters,
                                 n_positive_pairs=n_positive_pairs, **sizes)
 
-    def choice(available: int) -> str:
+    def choice(available: int, passes_messages: bool = False) -> str:
         try:
             batch = choose_batch_size(n_nodes, n_edges, n_features, n_clusters=n_clusters,
                                       available_bytes=available,
-                                      n_positive_pairs=n_positive_pairs, **sizes)
+                                      n_positive_pairs=n_positive_pairs,
+                                      passes_messages=passes_messages, **sizes)
         except TrainingMemoryError:
             return "TrainingMemoryError"
         return "full" if batch is None else str(batch)
@@ -64,7 +67,7 @@ def resolve(name: str, n_nodes: int, n_edges: int, n_features: int, n_clusters: 
             "ratio": ratio,
             "loss": 6.0 * n_nodes**2 * model.embedding_dim / FULL_BATCH_LOSS_FLOPS,
             "full_gib": full.total / GIB, "at_8": choice(8 * GIB),
-            "now": choice(available_now)}
+            "now": choice(available_now), "messages_at_8": choice(8 * GIB, True)}
 
 
 def main(argv=None) -> None:
@@ -89,19 +92,21 @@ def main(argv=None) -> None:
         "Model: `SCGCStar(k)` with its defaults (hidden_dims (256,), embedding_dim 32, "
         "order 2, num_walks 4). *cost ratio*: a full-batch epoch's floating-point "
         "operations over a mini-batch epoch's (batches of 1,024, at most half the graph); "
-        "full batch needs at most 1. *loss / budget*: the full-batch loss 6N²D over "
-        "`FULL_BATCH_LOSS_FLOPS`; full batch needs at most 1. *full-batch peak*: "
+        "a message-passing encoder's full batch needs at most 1. *loss / budget*: the "
+        "full-batch loss 6N²D over `FULL_BATCH_LOSS_FLOPS`; a message-passing encoder's "
+        "full batch needs at most 1 (SCGC*'s needs fewer than 2,048 nodes). *full-batch peak*: "
         "`estimate_peak_memory` (positives: `positive_pair_bound` for the data sets, the "
         "estimate's own bound for the sizes). *choice*: `choose_batch_size` with 8 GiB "
         f"available, and with the {available_now / GIB:.1f} GiB this machine had available "
-        "(`available_memory_bytes('cpu')`) when the script ran.",
+        "(`available_memory_bytes('cpu')`) when the script ran; *message passing*: the "
+        "choice for a message-passing encoder with 8 GiB (`passes_messages=True`).",
         "",
         "| graph | nodes | edge entries | features | cost ratio | loss / budget "
-        "| full-batch peak (GiB) | choice, 8 GiB | choice, now |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| full-batch peak (GiB) | choice, 8 GiB | choice, now | message passing, 8 GiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
         *(f"| {row['name']} | {row['nodes']:,} | {row['edges']:,} | {row['features']:,} "
           f"| {row['ratio']:.2f} | {row['loss']:.3f} | {row['full_gib']:.2f} "
-          f"| {row['at_8']} | {row['now']} |" for row in rows),
+          f"| {row['at_8']} | {row['now']} | {row['messages_at_8']} |" for row in rows),
         "",
     ]
     write_results(args.out, lines)
