@@ -55,16 +55,19 @@ print(json.dumps({"package": graphclust.__file__, "seconds": seconds,
                                 if e["phase"] == "start-length"], default=0)
                            + sum(e["phase"] == "pretrain" for e in model.history_),
                   "labels": hashlib.sha1(model.labels_.tobytes()).hexdigest(),
-                  "acc": evaluate(graph.y.numpy(), model.labels_)["acc"]}))
+                  "batch_size": getattr(model, "batch_size_", None), "epochs": model.n_iter_,
+                  **evaluate(graph.y.numpy(), model.labels_)}))
 """
 
 
-def _fit(package: Path, cwd: str, args, seed: int, params: dict) -> dict:
+def fit_in_fresh_process(package: Path, cwd: str, root: str, dataset: str, seed: int,
+                         threads: int, params: dict) -> dict:
+    """One timed SCGC* ``fit`` of ``package`` in a new interpreter started in ``cwd``
+    (an empty folder: ``python -c`` puts the working directory first on ``sys.path``)."""
     env = {**os.environ, "PYTHONPATH": str(package)}
-    # From an empty folder: `python -c` puts the working directory first on sys.path.
     completed = subprocess.run(
-        [sys.executable, "-c", FIT, str(Path(args.root).resolve()), args.dataset, str(seed),
-         str(args.threads), json.dumps(params)],
+        [sys.executable, "-c", FIT, str(Path(root).resolve()), dataset, str(seed),
+         str(threads), json.dumps(params)],
         env=env, cwd=cwd, capture_output=True, text=True, check=True)
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     if not result["package"].startswith(str(package)):
@@ -97,8 +100,8 @@ def main(argv=None) -> None:
         for _ in range(args.rounds):
             for seed in range(args.seeds):
                 for name, package in packages.items():
-                    runs.setdefault((name, seed), []).append(
-                        _fit(package, empty, args, seed, params))
+                    runs.setdefault((name, seed), []).append(fit_in_fresh_process(
+                        package, empty, args.root, args.dataset, seed, args.threads, params))
 
     before, after = packages
     lines = [

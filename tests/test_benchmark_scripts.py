@@ -41,6 +41,7 @@ BENCHMARKS = REPO / "benchmarks"
 PYTHON_SCRIPTS = {
     "ablation_table": ["--runs", "{tmp}/ablations"],
     "bench_auto_batch": ["--out", "{tmp}/auto_batch.md"],
+    "bench_batch_modes": ["--out", "{tmp}/batch_modes.md"],
     "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
     "bench_graph_models_scaling": ["--out", "{tmp}/scaling.md"],
     "bench_knn": ["--out", "{tmp}/knn.md"],
