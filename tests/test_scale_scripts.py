@@ -27,7 +27,7 @@ def test_scale_quality_tiny_writes_its_table(tmp_path):
                     str(out), "--not-run", "1000000"], cwd=ROOT, env=_environment(),
                    check=True, capture_output=True, text=True)
     text = out.read_text()
-    for method in ("planted", "svd-kmeans", "scgcstar-full", "scgcstar"):
+    for method in ("planted", "svd-kmeans", "svd-kmeans-t2", "scgcstar-full", "scgcstar"):
         assert f"| {method} | 600 |" in text
     assert "**Not run here**: 1,000,000 nodes" in text
     assert "--sizes 1000000" in text
