@@ -34,9 +34,11 @@ air-traffic graphs), where a batch would hold most of the graph; seed batches of
 every larger graph (DBLP, Cora, Amazon Photo, Coauthor CS and up), halved until they fit.
 Measured (``benchmarks/results/notes.md``, "Mini-batch by default"): with the joint stage's
 rate shared among an epoch's steps (:mod:`graphclust.training.loop`), batches of 1,024 reach
-full batch's ACC within the seeds' spread on DBLP, Cora, digits and Photo, 1.8-3.3x
-faster: the start's steps, most of a fit, cost :math:`B/N` of a full-batch step, the
-:math:`N^2` element-wise work of the loss included, which the flop model below undercounts.
+full batch's ACC within the seeds' spread on DBLP, Cora, digits and Photo. Median fit time
+against full batch in one alternating run (``benchmarks/results/batch_modes.md``, a loaded
+machine): Photo 0.21, DBLP 0.52, Cora 1.26 (more epochs there). A mini-batch step of the
+start, most of a fit, costs :math:`B/N` of a full-batch step, the :math:`N^2` element-wise
+work of the loss included, which the flop model below undercounts.
 Message-passing encoders, whose mini-batches encode sampled neighbourhoods, keep the cost
 rule: full batch while its epoch costs no more than a mini-batch epoch, its loss stays
 within :data:`FULL_BATCH_LOSS_FLOPS` and it fits (with 8 GiB: every development graph).

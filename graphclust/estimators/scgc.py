@@ -130,7 +130,8 @@ class _SCGCBase(ContrastiveClusterer):
         1,024, halved until they fit (:func:`graphclust.memory.choose_batch_size`; a
         message-passing ``encoder`` keeps full batch while its quadratic loss is cheap).
         Measured on DBLP, Cora, digits and Amazon Photo: batches of 1,024 reach full
-        batch's ACC within the seeds' spread, 1.8-3.3x faster. Whatever the setting, ``fit`` first
+        batch's ACC within the seeds' spread, in 0.21 (Photo) to 1.26 (Cora) of its
+        time (``benchmarks/results/batch_modes.md``). Whatever the setting, ``fit`` first
         compares the estimated peak memory with the available memory and raises
         :class:`graphclust.memory.TrainingMemoryError` (a ``MemoryError`` saying what to
         change) instead of running out of memory. ``batch_size_`` records the choice.
