@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-from pathlib import Path
 
 from benchmarks._machine import (
     fit_params,
@@ -27,10 +26,9 @@ from benchmarks._machine import (
     script_parser,
     write_results,
 )
-from benchmarks.bench_start import fit_in_fresh_process
+from benchmarks.bench_start import REPO, fit_in_fresh_process
 
 MODULE = "benchmarks.bench_batch_modes"
-REPO = Path(__file__).resolve().parents[1]
 MODES = {"full batch": {"batch_size": None}, "auto": {}}
 
 

@@ -88,7 +88,8 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
     # Adam moves each weight by about its rate a step, whatever the batch. An epoch of k
     # mini-batches takes k steps where full batch takes one, so each takes lr / k: an
     # epoch then moves the model as far as a full-batch epoch, which the epoch-counting
-    # stopping rule and max_epochs assume (benchmarks/results/notes.md, "Mini-batch rate").
+    # stopping rule and max_epochs assume (benchmarks/results/notes.md, "Mini-batch by
+    # default").
     optimizer = optimizer_for(encoder, networks, schedule.lr / len(run.batches))
     n_iter = 0
     with run.progress(schedule.max_epochs, run.name) as bar:
