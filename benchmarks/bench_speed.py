@@ -32,19 +32,27 @@ from benchmarks._machine import (
     write_results,
 )
 from graphclust import SCGCStar, evaluate, load_dataset
+from graphclust.estimators.checks import resolve_device
 
 
-def gemm_rate(m: int, k: int, n: int, repeats: int = 20) -> float:
-    a, b = torch.randn(m, k), torch.randn(k, n)
+def gemm_rate(m: int, k: int, n: int, device: torch.device, repeats: int = 20) -> float:
+    a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
     for _ in range(3):
         a @ b
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(repeats):
         a @ b
+    synchronize(device)  # a GPU queues the products; the clock must wait for them
     return 2 * m * k * n * repeats / (time.perf_counter() - start)
 
 
-def gemm_bound(dims, num_nodes: int) -> tuple[float, float]:
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def gemm_bound(dims, num_nodes: int, device: torch.device) -> tuple[float, float]:
     """FLOPs of one epoch and the time they need at this machine's rate for each shape.
 
     Each encoder layer costs three GEMMs of its shape (forward, input and weight
@@ -55,15 +63,19 @@ def gemm_bound(dims, num_nodes: int) -> tuple[float, float]:
     for a, b in pairwise(dims):
         layer = 3 * 2 * num_nodes * a * b
         flops += layer
-        seconds += layer / gemm_rate(num_nodes, a, b)
+        seconds += layer / gemm_rate(num_nodes, a, b, device)
     loss = 3 * 2 * num_nodes * num_nodes * dims[-1]
-    return flops + loss, seconds + loss / gemm_rate(num_nodes, dims[-1], num_nodes)
+    return flops + loss, seconds + loss / gemm_rate(num_nodes, dims[-1], num_nodes, device)
 
 
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out="benchmarks/results/speed.md", seeds=3)
     parser.add_argument("--dataset", default="dblp")
+    parser.add_argument("--device", default="auto",
+                        help="where the fits and the GEMM rate run (default: %(default)s, "
+                             "the estimators' own choice: CUDA when available)")
     args = parse(parser, argv, "benchmarks.bench_speed")
+    device = resolve_device(args.device)
     if args.tiny:
         args.dataset = TINY_DATASET
     # The fixed-length runs' epochs; --tiny keeps the difference, not the length.
@@ -71,15 +83,16 @@ def main(argv=None) -> None:
     graph = load_dataset(args.dataset, root=args.root)
     k = int(graph.y.max()) + 1
     y = graph.y.numpy()
-    # --threads sets the fits' n_jobs: the estimators apply their own thread count in fit.
-    threads = {"n_jobs": args.threads}
-    params = {**fit_params(args), **threads}
+    # --threads sets the fits' n_jobs (the estimators apply their own thread count in fit);
+    # --device where they run.
+    resources = {"n_jobs": args.threads, "device": device}
+    params = {**fit_params(args), **resources}
 
     # Marginal full-batch epoch time (what the FLOP model counts): fixed-length runs with
     # 10 and 60 training epochs, no stopping, after a warm-up fit (one-time costs: thread
     # pools, allocator). No start: its steps would add their own jitter to both runs and
     # hide the 50 epochs' difference.
-    full_batch = {**threads, "batch_size": None}
+    full_batch = {**resources, "batch_size": None}
     SCGCStar(n_clusters=k, max_epochs=1, pretrain_epochs=1, random_state=0,
              **full_batch).fit(graph)
     timed = {}
@@ -98,7 +111,7 @@ def main(argv=None) -> None:
     # Its Adam steps: the held-out length run's (to its last check), then the start's own.
     start_steps = max((e["epoch"] for e in starter.history_ if e["phase"] == "start-length"),
                       default=0) + sum(e["phase"] == "pretrain" for e in starter.history_)
-    flops, ideal = gemm_bound(est.encoder_.dims, graph.num_nodes)
+    flops, ideal = gemm_bound(est.encoder_.dims, graph.num_nodes, device)
     rate = flops / ideal
 
     start = time.perf_counter()
@@ -115,7 +128,7 @@ def main(argv=None) -> None:
         runs.append((seed, est.batch_size_, seconds, est.n_iter_, evaluate(y, est.labels_)))
 
     lines = [
-        *results_header(f"Speed: SCGC* on {args.dataset}", args.command),
+        *results_header(f"Speed: SCGC* on {args.dataset}", args.command, str(device)),
         "| quantity | value |",
         "|---|---|",
         f"| encoder | {est.encoder_} |",

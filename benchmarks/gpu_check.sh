@@ -82,13 +82,13 @@ mapfile -t CUDA_TEST_FILES < <(grep -l "torch.cuda.is_available()" tests/test_*.
 step cuda-tests "$(limit 75)" "$PYTHON" -m pytest -q -p no:cacheprovider -k cuda -rs "${CUDA_TEST_FILES[@]}"
 if [ $TINY -eq 1 ]; then
     step speed-karate "$(limit 60)" "$PYTHON" -m benchmarks.bench_speed --dataset karate --seeds 1 \
-        --threads "$CORES" --out "$OUT/speed_karate.md"
+        --device "$DEVICE" --threads "$CORES" --out "$OUT/speed_karate.md"
     step scale-quality "$(limit 90)" "$PYTHON" -m benchmarks.bench_scale_quality --tiny --skip-reference \
         --device "$DEVICE" --threads "$CORES" --out "$OUT/scale_quality_gpu.md"
 else
     for dataset in dblp photo; do
         step "speed-$dataset" 90 "$PYTHON" -m benchmarks.bench_speed --root "$DATA" \
-            --dataset "$dataset" --seeds 1 --threads "$CORES" --out "$OUT/speed_$dataset.md"
+            --dataset "$dataset" --seeds 1 --device "$DEVICE" --threads "$CORES" --out "$OUT/speed_$dataset.md"
     done
     step scale-quality 200 "$PYTHON" -m benchmarks.bench_scale_quality --sizes 1000000 \
         --skip-reference --device "$DEVICE" --threads "$CORES" \
