@@ -10,7 +10,8 @@ what the graph allows without training:
   (the features alone), and ``svd-kmeans-t2`` with two propagation steps (features and graph);
 * ``scgcstar-full``: SCGC* with its defaults and full batch (``batch_size=None``);
 
-then SCGC* with its defaults and the real stopping rule at every size of ``--sizes``: its
+then SCGC* with its defaults and the real stopping rule at every size of ``--sizes`` (and,
+with ``--input-hops 2``, SCGC* reading propagated features, ``input_hops=2``): its
 default ``batch_size="auto"`` picks full batch or seed batches for the graph and this
 machine's available memory (:func:`graphclust.memory.choose_batch_size`), and the choice
 (``batch_size_``) is recorded. Each row runs in a fresh subprocess, so its peak resident
@@ -47,6 +48,8 @@ GRAPH = {"n_clusters": 10, "n_features": 64, "avg_degree": 25, "homophily": 0.6,
 SIZES = (20_000, 200_000, 1_000_000, 2_400_000)
 TINY_SIZES = (600,)
 METHODS_AT_REFERENCE = ("planted", "svd-kmeans", "svd-kmeans-t2", "scgcstar-full")
+#: Rows of SCGC* with ``input_hops=h`` are named HOPS_METHOD + str(h).
+HOPS_METHOD = "scgcstar-hops"
 MODULE = "benchmarks.bench_scale_quality"
 CHILD_TIMEOUT_S = 3 * 3600
 
@@ -75,6 +78,8 @@ def run_one(method: str, n_nodes: int, device: str, tiny: bool) -> dict:
     else:
         if method == "scgcstar-full":
             extra["batch_size"] = None
+        elif method.startswith(HOPS_METHOD):
+            extra["input_hops"] = int(method[len(HOPS_METHOD):])
         estimator = SCGCStar(GRAPH["n_clusters"], device=device, random_state=0, **extra)
     start = time.perf_counter()
     estimator.fit(graph.to(device))
@@ -118,7 +123,8 @@ def report(rows: list[dict], args, not_run: list[int]) -> list[str]:
         + ", ".join(f"{key}={value}" for key, value in GRAPH.items()) + ")`.",
         "Models: `SVDKMeans(10, random_state=0)` (`propagation_steps=2` for svd-kmeans-t2); "
         "`SCGCStar(10, random_state=0)` "
-        "(`batch_size=None` for scgcstar-full), every other parameter at its default "
+        "(`batch_size=None` for scgcstar-full, `input_hops=h` for scgcstar-hops*h*), "
+        "every other parameter at its default "
         "(stopping rule included)"
         + (f", except {TINY_FIT} (--tiny)" if args.tiny else "") + ".",
         "*batch_size* of the `scgcstar` rows is what the default `batch_size=\"auto\"` "
@@ -156,6 +162,10 @@ def main(argv=None) -> None:
                         help=f"graph sizes (default {' '.join(map(str, SIZES))}; "
                         f"--tiny: {' '.join(map(str, TINY_SIZES))})")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--input-hops", type=int, nargs="+", default=[0], metavar="H",
+                        help="SCGC* rows at every size, one per H: the defaults for 0 "
+                             "(scgcstar), input_hops=H otherwise (scgcstar-hopsH); "
+                             "default: 0")
     parser.add_argument("--skip-reference", action="store_true",
                         help="only the scgcstar rows (no planted / svd-kmeans / full batch)")
     parser.add_argument("--not-run", type=int, nargs="*", default=[],
@@ -174,7 +184,8 @@ def main(argv=None) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     sizes = args.sizes or (TINY_SIZES if args.tiny else SIZES)
     jobs = [] if args.skip_reference else [(method, sizes[0]) for method in METHODS_AT_REFERENCE]
-    jobs += [("scgcstar", n_nodes) for n_nodes in sizes]
+    jobs += [("scgcstar" if hops == 0 else f"{HOPS_METHOD}{hops}", n_nodes)
+             for n_nodes in sizes for hops in args.input_hops]
     previous = _previous_rows(args.previous) if args.previous else {}
     rows = []
     for method, n_nodes in jobs:

@@ -44,6 +44,7 @@ PYTHON_SCRIPTS = {
     "bench_batch_modes": ["--out", "{tmp}/batch_modes.md"],
     "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
     "bench_graph_models_scaling": ["--out", "{tmp}/scaling.md"],
+    "bench_input_hops": ["--out", "{tmp}/input_hops.md"],
     "bench_knn": ["--out", "{tmp}/knn.md"],
     "bench_knn_approximate": ["--out", "{tmp}/knn_approximate.md"],
     "bench_matryoshka": ["--out", "{tmp}/matryoshka.md"],

@@ -27,7 +27,7 @@ def test_fit_predict_needs_the_graph(model, sbm):
     assert evaluate(sbm.y.numpy(), est.labels_)["acc"] > 0.9
     np.testing.assert_array_equal(est.predict(sbm), est.labels_)
     np.testing.assert_array_equal(est.predict(sbm.x, adjacency=sbm.edge_index), est.labels_)
-    with pytest.raises(ValueError, match="passes messages over the graph.*adjacency="):
+    with pytest.raises(ValueError, match="reads the graph.*adjacency="):
         est.predict(sbm.x.numpy())
     again = model(n_clusters=3, random_state=0, **FAST).fit(sbm)
     np.testing.assert_array_equal(again.labels_, est.labels_)

@@ -44,7 +44,7 @@ def test_gpu_check_rehearses_on_the_cpu(tmp_path):
         assert f"| {step} | 900 | 0 |" in report
     # The CUDA tests were selected (skipped without a GPU), the others deselected.
     assert re.search(r"\d+ (skipped|passed), \d+ deselected", report)
-    assert "## speed_karate.md" in report and "| scgcstar | 600 |" in report
+    assert "## speed_karate.md" in report and "| scgcstar-hops2 | 600 |" in report
 
 
 def test_gpu_check_refuses_unknown_options(tmp_path):

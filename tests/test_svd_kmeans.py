@@ -5,7 +5,7 @@ import torch
 
 from graphclust import SVDKMeans, evaluate
 from graphclust.data import make_sbm
-from graphclust.estimators.svd_kmeans import propagate
+from graphclust.data.propagation import propagate
 
 
 def test_propagate_equals_dense_normalised_powers():

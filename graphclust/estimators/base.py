@@ -189,7 +189,8 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if not isinstance(X, Data) and adjacency is None:
             if not self.knn_graph_:
                 raise ValueError(
-                    f"{type(self).__name__} passes messages over the graph, so predict and "
+                    f"{type(self).__name__} reads the graph (a message-passing encoder or "
+                    "input_hops > 0), so predict and "
                     "transform need it: pass a torch_geometric Data or X with adjacency= "
                     "(it was fitted on a given graph, not on a kNN graph of X)"
                 )

@@ -33,6 +33,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from torch import nn
 
+from graphclust.data.propagation import stack_hops
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
@@ -100,6 +101,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         "objective": Param(None, [Objective, None]),
         "sampler": Param(None, [Sampler, None]),
         "features": Param("auto", [StrOptions(set(FEATURE_TRANSFORMS))]),
+        "input_hops": Param(0, [at_least(0)]),
         "batch_size": Param("auto", [at_least(1), StrOptions({"auto"}), None]),
         "num_walks": Param(4, [at_least(1)]),
         "fanout": Param(10, [at_least(1)]),
@@ -146,13 +148,26 @@ class ContrastiveClusterer(BaseGraphClusterer):
     def _encoder_config(self) -> EncoderConfig:
         return self._default_encoder() if self.encoder is None else self.encoder
 
-    def _uses_graph(self) -> bool:
+    def _passes_messages(self) -> bool:
+        """Whether the encoder itself reads the edges (message passing)."""
         return self._encoder_config().uses_graph
 
+    def _uses_graph(self) -> bool:
+        return self._passes_messages() or self.input_hops > 0
+
+    def _input_width(self) -> int:
+        """Width of the encoder's input: the transformed features and their hops."""
+        return self.n_features_in_ * (1 + self.input_hops)
+
+    def _encoder_features(self, x: torch.Tensor, edge_index: torch.Tensor | None):
+        """The transformed features, with ``input_hops`` propagated copies beside them."""
+        x = self.transform_.transform(x)
+        return stack_hops(x, edge_index, self.input_hops) if self.input_hops else x
+
     def _decoder(self) -> MLP:
-        """SDCN's mirror-image decoder ``embedding - reversed(hidden_dims) - features``."""
+        """SDCN's mirror-image decoder ``embedding - reversed(hidden_dims) - inputs``."""
         hidden = check_positive_ints("hidden_dims", self.hidden_dims)
-        return MLP([int(self.embedding_dim), *hidden[::-1], self.n_features_in_])
+        return MLP([int(self.embedding_dim), *hidden[::-1], self._input_width()])
 
     # ------------------------------------------------------------------ parts
     def _start_part(self):
@@ -221,7 +236,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
                      n_clusters=self.n_clusters, order=order,
                      num_walks=getattr(self.sampler, "num_walks", self.num_walks),
                      check_interval=self.check_interval)
-        n_features, device = int(graph.x.shape[1]), graph.x.device
+        n_features, device = int(graph.x.shape[1]) * (1 + self.input_hops), graph.x.device
         try:
             available = available_memory_bytes(device)
         except ValueError:  # no probe for this device type: nothing to check against
@@ -236,7 +251,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         if auto:
             batch = choose_batch_size(n_nodes, n_edges, n_features, available_bytes=available,
                                       n_positive_pairs=pairs, device_name=str(device),
-                                      passes_messages=self._uses_graph(), **sizes)
+                                      passes_messages=self._passes_messages(), **sizes)
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"
@@ -259,7 +274,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
         self.batch_size_ = self._planned_batch_size(graph)
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
-        x = self._fit_transform_features(graph)
+        self._fit_transform_features(graph)
+        x = self._encoder_features(graph.x, graph.edge_index)
         rank, world_size = distributed_context()
         sampler = self._sampler_part(graph.num_nodes, self.batch_size_)
         batches = sampler.batches(graph.edge_index, graph.num_nodes, seed, rank, world_size)
@@ -267,7 +283,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         encoder = self._build_encoder().to(device)
         decoder = self._decoder().to(device) if objective.reconstruction is not None else None
         head = StudentTHead(self.n_clusters, int(self.embedding_dim)).to(device)
-        inputs = EncoderInputs(x, graph.edge_index if self._uses_graph() else None,
+        inputs = EncoderInputs(x, graph.edge_index if self._passes_messages() else None,
                                sampler.fanouts(getattr(encoder, "num_layers", 0)), generator)
         run = TrainingRun(inputs, graph.edge_index, sampler, batches, seed,
                           int(self.embedding_dim), self.normalize_embedding, rank, world_size,
@@ -285,7 +301,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         self.cluster_centers_ = head.centers.detach().cpu().numpy()
 
     def _build_encoder(self) -> nn.Module:
-        return self._encoder_config().build(self.n_features_in_, int(self.embedding_dim))
+        return self._encoder_config().build(self._input_width(), int(self.embedding_dim))
 
     # ------------------------------------------------------------------ persistence
     def _model_tensors(self) -> dict[str, torch.Tensor]:
@@ -341,8 +357,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
 
     # ------------------------------------------------------------------ inference
     def _embed(self, x: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:
-        z = encode_all(self.encoder_, self.transform_.transform(x),
-                       edge_index if self._uses_graph() else None)
+        z = encode_all(self.encoder_, self._encoder_features(x, edge_index),
+                       edge_index if self._passes_messages() else None)
         return torch.nn.functional.normalize(z, dim=1) if self.normalize_embedding else z
 
 

@@ -117,6 +117,17 @@ class _SCGCBase(ContrastiveClusterer):
         Graph-free input transform (:class:`graphclust.data.transforms.FeatureTransform`);
         ``"auto"`` reads a one-hot code of the degree as ordinal, other non-negative
         features as TF-IDF, signed ones standardised.
+    input_hops : int
+        :math:`h`: the encoder reads :math:`[T(X), S\,T(X), \dots, S^h T(X)]`, the
+        transformed features beside their propagated copies, with
+        :math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}`
+        (:func:`graphclust.data.propagation.stack_hops`, SIGN's inputs). 0 (default):
+        the features alone, and ``predict`` needs no graph; above 0, ``predict`` needs
+        the graph, as for a message-passing encoder. For graphs whose edges carry the
+        clusters and whose features do not (``benchmarks/results/input_hops.md``):
+        on ``make_sbm`` with weak features SCGC* reaches ACC 0.29 with 0 and 0.999
+        with 2. Not the default: with 2, Cora and DBLP lose 0.07-0.10 ACC. The held-out
+        edges of ``start_holdout`` are inside the propagation.
     n_neighbors : int
         Neighbours of the cosine kNN graph built when ``fit`` gets a plain matrix.
     knn_method : {"auto", "exact", "approximate"}

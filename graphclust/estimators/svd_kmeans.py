@@ -21,20 +21,12 @@ import torch
 from sklearn.decomposition import TruncatedSVD
 from sklearn.utils._param_validation import StrOptions
 
+from graphclust.data.propagation import propagate
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.kmeans_baseline import KMeansBaseline
 from graphclust.estimators.params import Param, at_least
-from graphclust.objectives.contrastive import normalized_adjacency
 
-__all__ = ["SVDKMeans", "propagate"]
-
-
-def propagate(x: torch.Tensor, edge_index: torch.Tensor, steps: int) -> torch.Tensor:
-    r""":math:`S^t x` with :math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}`, sparse."""
-    s = normalized_adjacency(edge_index, x.shape[0], symmetric=True, dtype=x.dtype)
-    for _ in range(steps):
-        x = torch.sparse.mm(s, x)
-    return x
+__all__ = ["SVDKMeans"]
 
 
 class SVDKMeans(KMeansBaseline):

@@ -1,0 +1,55 @@
+"""input_hops: SIGN's stacked propagated features as the encoder's input."""
+
+import numpy as np
+import pytest
+import torch
+
+from graphclust import SCGC, SCGCStar, evaluate, load
+from graphclust.data import make_sbm
+from graphclust.data.propagation import propagate, stack_hops
+
+SHORT = {"max_epochs": 30, "pretrain_epochs": 30, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def weak_features():
+    """The edges carry the clusters, the features hardly do."""
+    return make_sbm(600, 3, 16, avg_degree=12, homophily=0.9, feature_signal=0.1,
+                    random_state=0)
+
+
+def test_stack_hops_is_the_features_beside_their_propagations():
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    stacked = stack_hops(x, edge_index, 2)
+    assert stacked.shape == (5, 9)
+    for hop in range(3):
+        torch.testing.assert_close(stacked[:, 3 * hop:3 * hop + 3], propagate(x, edge_index, hop))
+    assert stack_hops(x, edge_index, 0) is x
+    with pytest.raises(ValueError, match="hops must be >= 0"):
+        stack_hops(x, edge_index, -1)
+
+
+def test_input_hops_reads_the_clusters_the_features_lack(weak_features):
+    y = weak_features.y.numpy()
+    alone = SCGCStar(n_clusters=3, **SHORT).fit(weak_features)
+    hops = SCGCStar(n_clusters=3, input_hops=2, **SHORT).fit(weak_features)
+    assert hops.encoder_.dims[0] == 3 * weak_features.x.shape[1]
+    assert evaluate(y, hops.labels_)["acc"] > evaluate(y, alone.labels_)["acc"] + 0.3
+
+
+@pytest.mark.parametrize("model", [SCGCStar, SCGC])
+def test_input_hops_predicts_with_the_graph_only_and_survives_saving(model, weak_features,
+                                                                     tmp_path):
+    fitted = model(n_clusters=3, input_hops=1, **{**SHORT, "max_epochs": 3}).fit(weak_features)
+    np.testing.assert_array_equal(fitted.predict(weak_features), fitted.labels_)
+    with pytest.raises(ValueError, match="input_hops > 0.*adjacency="):
+        fitted.predict(weak_features.x.numpy())
+    fitted.save(tmp_path / "model")
+    restored = load(tmp_path / "model")
+    np.testing.assert_array_equal(restored.predict(weak_features), fitted.labels_)
+
+
+def test_input_hops_is_validated():
+    with pytest.raises(ValueError, match="input_hops"):
+        SCGCStar(n_clusters=2, input_hops=-1).fit(np.eye(4))
