@@ -7,6 +7,8 @@
 #   bash benchmarks/gpu_check.sh                      # on a GPU machine
 #   bash benchmarks/gpu_check.sh --device cpu --tiny --out /tmp/gpu   # CPU rehearsal (tests)
 #
+# --speed-datasets A,B: the speed benchmark's data sets (default dblp,photo).
+#
 # --tiny: karate instead of DBLP/Photo, a 600-node graph with 3 epochs instead of 1M nodes,
 # and 15-minute step limits (a rehearsal on a busy CPU must not time out).
 # Data: $GRAPHCLUST_DATA, else ../shared/data next to the repository. Python: $PYTHON, else
@@ -16,6 +18,7 @@ set -uo pipefail
 
 DEVICE=cuda
 TINY=0
+SPEED_DATASETS=dblp,photo
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/benchmarks/results
 COMMAND="bash benchmarks/gpu_check.sh $*"
@@ -23,8 +26,9 @@ while [ $# -gt 0 ]; do
     case $1 in
         --device) DEVICE=$2; shift 2 ;;
         --tiny) TINY=1; shift ;;
+        --speed-datasets) SPEED_DATASETS=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -86,7 +90,7 @@ if [ $TINY -eq 1 ]; then
     step scale-quality "$(limit 90)" "$PYTHON" -m benchmarks.bench_scale_quality --tiny --skip-reference \
         --input-hops 2 --device "$DEVICE" --threads "$CORES" --out "$OUT/scale_quality_gpu.md"
 else
-    for dataset in dblp photo; do
+    for dataset in ${SPEED_DATASETS//,/ }; do
         step "speed-$dataset" 90 "$PYTHON" -m benchmarks.bench_speed --root "$DATA" \
             --dataset "$dataset" --seeds 1 --device "$DEVICE" --threads "$CORES" --out "$OUT/speed_$dataset.md"
     done

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -68,6 +70,18 @@ def test_datasets_reports_missing_files_with_the_path(data_root):
     pubmed = rows[("pubmed", "planetoid")]
     assert not pubmed["available"]
     assert "planetoid/PubMed/raw/ind.pubmed.x" in pubmed["reason"]
+    assert rows[("karate", "embedded")]["available"]
+
+
+def test_datasets_lists_the_others_when_a_reader_package_is_missing(tmp_path, monkeypatch):
+    def no_ogb(name):
+        raise ImportError("the 'ogb' package is needed for OGB data sets: pip install ogb")
+
+    # The module, not the function graphclust.data.datasets that shares its name.
+    monkeypatch.setattr(sys.modules["graphclust.data.datasets"], "ogb_metadata", no_ogb)
+    rows = {(row["name"], row["layout"]): row for row in datasets(tmp_path)}
+    arxiv = rows[("ogbn-arxiv", "ogb")]
+    assert not arxiv["available"] and "pip install ogb" in arxiv["reason"]
     assert rows[("karate", "embedded")]["available"]
 
 

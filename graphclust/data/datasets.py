@@ -186,7 +186,13 @@ def datasets(root: str | os.PathLike | None = None) -> list[dict]:
     root = data_root(root)
     rows = []
     for spec in _registry(root):
-        path, missing = _location(spec, root, spec.default_k)
+        try:
+            path, missing = _location(spec, root, spec.default_k)
+            reason = f"missing {missing[0]}" + (
+                f" and {len(missing) - 1} more files" if len(missing) > 1 else ""
+            ) if missing else None
+        except ImportError as error:  # a layout's reader is not installed: list it, go on
+            path, reason = None, str(error)
         rows.append({
             "name": spec.name,
             "layout": spec.layout,
@@ -194,11 +200,9 @@ def datasets(root: str | os.PathLike | None = None) -> list[dict]:
             "nodes": spec.nodes,
             "features": spec.features,
             "classes": spec.classes,
-            "available": not missing,
+            "available": reason is None,
             "path": None if path is None else str(path),
-            "reason": f"missing {missing[0]}" + (
-                f" and {len(missing) - 1} more files" if len(missing) > 1 else ""
-            ) if missing else None,
+            "reason": reason,
         })
     return rows
 
