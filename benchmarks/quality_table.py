@@ -33,6 +33,14 @@ def read(folder: Path) -> dict[tuple[str, str], list[dict]]:
     return runs
 
 
+def device_of(folder: Path) -> str:
+    """The device row of a runner's results.md (``cpu`` when it has none)."""
+    path = folder / "results.md"
+    lines = path.read_text().splitlines() if path.is_file() else []
+    return next((line.split("|")[2].strip() for line in lines
+                 if line.startswith("| device |")), "cpu")
+
+
 def cell(rows: list[dict], key: str, digits: int = 3) -> str:
     values = np.array([float(row[key]) for row in rows])
     return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
@@ -55,8 +63,15 @@ def main(argv=None) -> None:
     # bench_quality.sh's groups (small, air, large, cs); a later folder's runs of a data set
     # replace an earlier one's, so that a group rerun alone replaces its rows.
     deep, svd = defaultdict(list), {t: defaultdict(list) for t in range(4)}
+    deep_device = {}  # data set -> (device, folder) of its deep rows, where not the CPU
     for suffix in ("", "_air", "_large", "_cs"):
-        deep.update(read(base / f"deep{suffix}"))
+        runs = read(base / f"deep{suffix}")
+        deep.update(runs)
+        device = device_of(base / f"deep{suffix}")
+        for dataset, _ in runs:
+            deep_device.pop(dataset, None)
+            if device != "cpu":
+                deep_device[dataset] = (device, f"deep{suffix}")
         for t in range(4):
             svd[t].update(read(base / f"svd_t{t}{suffix}"))
     degree = read(base / "degree")
@@ -96,6 +111,14 @@ def main(argv=None) -> None:
         for model in present:
             lines.append(row(dataset, f"{model} (paper protocol, optimistic)",
                              deep[dataset, model], prefix="paper_", seconds=False))
+        notes = []
+        if present and len(present) < len(DEEP_MODELS):
+            notes.append("Not run here: " + ", ".join(m for m in DEEP_MODELS if m not in present)
+                         + ".")
+        if dataset in deep_device:
+            device, folder = deep_device[dataset]
+            notes.append(f"The deep rows ran on {device} (`{folder}/results.md`): their "
+                         "seconds do not compare with the other rows'.")
         ran = [t for t in range(4) if svd[t].get((dataset, "svd-kmeans"))]
         if ran:
             best = max(ran, key=lambda t: np.mean(
@@ -105,6 +128,8 @@ def main(argv=None) -> None:
         if degree.get((dataset, "degree-kmeans")):
             lines.append(row(dataset, "degree-kmeans", degree[dataset, "degree-kmeans"]))
         lines.append("")
+        if notes:
+            lines += [" ".join(notes), ""]
     if missing:
         lines += [f"Deep models not yet run on: {', '.join(missing)} (only the baselines; "
                   "`bash benchmarks/bench_quality.sh` runs them).", ""]
