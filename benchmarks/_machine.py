@@ -30,6 +30,7 @@ from io import BytesIO
 from pathlib import Path
 
 from graphclust.benchmark import machine_info
+from graphclust.benchmark.summaries import load_average
 
 __all__ = ["LOAD_NOTE", "TINY_DATASET", "TINY_FIT", "export_package", "fit_params",
            "library_state",
@@ -51,11 +52,6 @@ DATA_ROOT = "../shared/data"
 def peak_rss_gib() -> float:
     """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
-def load_average() -> str:
-    """1/5/15-minute load averages: other work on the machine slows the timings."""
-    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def library_state() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import sys
 
 import pytest
@@ -88,6 +89,8 @@ def test_markdown_has_command_machine_tables_and_failures(grid):
     text = (out / "results.md").read_text()
     assert "graphclust bench test" in text
     assert "| cores |" in text and "| torch |" in text and "| date |" in text
+    assert re.search(r"\| load average \(1/5/15 min\), start → end \| [\d.]+ / [\d.]+ / [\d.]+ → "
+                     r"[\d.]+ / [\d.]+ / [\d.]+ \|", text)
     assert "## Final model" in text and "## Paper protocol (optimistic)" in text
     assert "| karate | scgc | 2 |" in text and "| karate | flaky | 1 |" in text
     assert "karate / flaky / seed 1: RuntimeError: deliberate failure" in text

@@ -46,7 +46,12 @@ from pathlib import Path
 from graphclust.benchmark.grid import check_datasets, model_params, name_list, seed_list
 from graphclust.benchmark.measure import PeakMemory, count_parameters, resolved_device
 from graphclust.benchmark.protocols import METRICS, PROTOCOLS, paper_scores
-from graphclust.benchmark.summaries import BenchmarkResults, machine_info, summarize
+from graphclust.benchmark.summaries import (
+    BenchmarkResults,
+    load_average,
+    machine_info,
+    summarize,
+)
 from graphclust.benchmark.writers import write_csv, write_markdown, write_plots
 from graphclust.data.datasets import load_dataset
 from graphclust.metrics import evaluate
@@ -185,6 +190,7 @@ class _Run:
         self.tracebacks: list[str] = []
         self.first_fits: dict[tuple[str, str], dict] = {}
         self.devices: set[str] = set()
+        self.load_at_start = load_average()
         self._graphs: dict[str, object] = {}  # a loaded graph, or the error loading it raised
 
     def graph(self, dataset: str):
@@ -277,6 +283,9 @@ def _write_files(results: BenchmarkResults, run: _Run, *, command: str,
         results.files.append(out / "errors.log")
     plots = write_plots(out, results, run.protocol, run.first_fits, embedding)
     device = next(iter(run.devices), "cpu")  # params give every model the same device
+    machine = {**machine_info(device),
+               "load average (1/5/15 min), start → end": f"{run.load_at_start} → "
+                                                         f"{load_average()}"}
     write_markdown(results, out / "results.md", protocol=run.protocol, command=command,
-                   machine=machine_info(device), seeds=seeds, plots=plots)
+                   machine=machine, seeds=seeds, plots=plots)
     results.files += [out / "results.md", *plots]

@@ -14,7 +14,7 @@ import torch
 
 from graphclust.benchmark.protocols import METRICS
 
-__all__ = ["BenchmarkResults", "machine_info", "summarize"]
+__all__ = ["BenchmarkResults", "load_average", "machine_info", "summarize"]
 
 
 def summarize(rows: Iterable[Mapping], keys: Sequence[str] = METRICS) -> list[dict]:
@@ -41,6 +41,11 @@ def summarize(rows: Iterable[Mapping], keys: Sequence[str] = METRICS) -> list[di
             entry[f"{key}_std"] = float(values.std())
         summary.append(entry)
     return summary
+
+
+def load_average() -> str:
+    """1/5/15-minute load averages: other work on the machine slows the timings."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def machine_info(device: str | torch.device = "cpu") -> dict[str, str]:
