@@ -1,6 +1,7 @@
 """The SVD + k-means baseline and its propagation."""
 
 import numpy as np
+import pytest
 import torch
 
 from graphclust import SVDKMeans, evaluate
@@ -29,6 +30,11 @@ def test_propagation_helps_on_a_homophilous_graph_and_predict_agrees():
     y = graph.y.numpy()
     assert evaluate(y, smoothed.labels_)["acc"] > evaluate(y, plain.labels_)["acc"] + 0.1
     np.testing.assert_array_equal(plain.predict(graph.x), plain.labels_)
+    # With propagation, predict reads the graph it is given, as fit did (the benchmark
+    # tables score predict on the training graph).
+    np.testing.assert_array_equal(smoothed.predict(graph), smoothed.labels_)
+    with pytest.raises(ValueError, match="reads the graph"):
+        smoothed.predict(graph.x)
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -39,5 +45,5 @@ def test_save_and_load_round_trip(tmp_path):
                       features="standardize", random_state=0).fit(graph)
     model.save(tmp_path / "svd.gc")
     loaded = load(tmp_path / "svd.gc")
-    np.testing.assert_array_equal(loaded.predict(graph.x), model.predict(graph.x))
+    np.testing.assert_array_equal(loaded.predict(graph), model.labels_)
     np.testing.assert_array_equal(loaded.labels_, model.labels_)

@@ -161,7 +161,8 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         return graph
 
     def _uses_graph(self) -> bool:
-        """Whether inference reads the edges (message-passing encoders: transductive)."""
+        """Whether inference reads the edges (message passing or propagated features:
+        transductive)."""
         return False
 
     def _inference_graph(self, X, adjacency=None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -189,9 +190,10 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if not isinstance(X, Data) and adjacency is None:
             if not self.knn_graph_:
                 raise ValueError(
-                    f"{type(self).__name__} reads the graph (a message-passing encoder or "
-                    "input_hops > 0), so predict and "
-                    "transform need it: pass a torch_geometric Data or X with adjacency= "
+                    f"{type(self).__name__} reads the graph at inference (message passing, "
+                    "or features propagated over the edges: input_hops, propagation_steps), "
+                    "so predict and transform need it: pass a torch_geometric Data or X "
+                    "with adjacency= "
                     "(it was fitted on a given graph, not on a kNN graph of X)"
                 )
             graph = self._with_knn_graph(graph)
