@@ -126,8 +126,9 @@ class _SCGCBase(ContrastiveClusterer):
         the graph, as for a message-passing encoder. For graphs whose edges carry the
         clusters and whose features do not (``benchmarks/results/input_hops.md``):
         on ``make_sbm`` with weak features SCGC* reaches ACC 0.29 with 0 and 0.999
-        with 2. Not the default: with 2, Cora and DBLP lose 0.07-0.10 ACC. The held-out
-        edges of ``start_holdout`` are inside the propagation.
+        with 2. Not the default: with 2, DBLP, Cora and Amazon Photo lose 0.1-0.2 ACC, and
+        the air-traffic graphs lose too. The held-out edges of ``start_holdout`` are
+        inside the propagation.
     n_neighbors : int
         Neighbours of the cosine kNN graph built when ``fit`` gets a plain matrix.
     knn_method : {"auto", "exact", "approximate"}

@@ -2,7 +2,7 @@ r"""The contrastive starts: steps of the contrastive term alone, on the encoder 
 (:class:`ContrastiveStart`) or on a linear map grown into it (:class:`LinearStart`).
 
 Both are measured in Adam steps (a full-graph epoch is one step), because too many steps
-erode an MLP's clusters (benchmarks/results/notes.md). With ``holdout`` a share of the
+erode an MLP's clusters (benchmarks/results/notes_defaults.md). With ``holdout`` a share of the
 edges is set aside first and the length is chosen on them
 (:class:`graphclust.objectives.HeldOutEdges`): a first run trains on the other edges and
 is scored every ``check_interval`` steps; once the held-out loss has risen above its
@@ -188,7 +188,7 @@ class LinearStart(ContrastiveStart):
     ``from_linear``, so that training starts from the map's clusters.
 
     A linear map cannot fit the contrastive loss beyond what the features explain as an
-    MLP can (benchmarks/results/notes.md). ``whitening`` (:math:`\varepsilon`, or
+    MLP can (benchmarks/results/notes_defaults.md). ``whitening`` (:math:`\varepsilon`, or
     ``None``) equalises the map's strong directions before it is grown
     (:func:`graphclust.nn.whitening.whiten_linear_`). Defaults: ``lr=1e-2`` (the map
     converges in half the steps) and ``weight_decay=1e-4`` (a ridge on the map).
@@ -225,7 +225,7 @@ class LinearStart(ContrastiveStart):
     def _finish(self, trained: MLP, inputs: EncoderInputs, config) -> nn.Module:
         if self.whitening is not None:
             # Equalise the map's strong directions before k-means reads its clusters
-            # (graphclust.nn.whitening; benchmarks/results/notes.md).
+            # (graphclust.nn.whitening; benchmarks/results/notes_defaults.md).
             whiten_linear_(trained.layers[0], encode_all(trained, inputs.x, None),
                            float(self.whitening))
         return config.from_linear(trained.layers[0])
