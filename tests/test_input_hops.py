@@ -1,4 +1,4 @@
-"""input_hops: SIGN's stacked propagated features as the encoder's input."""
+"""input_hops and propagation_steps: the encoder reads propagated features (SIGN, SGC)."""
 
 import numpy as np
 import pytest
@@ -53,3 +53,24 @@ def test_input_hops_predicts_with_the_graph_only_and_survives_saving(model, weak
 def test_input_hops_is_validated():
     with pytest.raises(ValueError, match="input_hops"):
         SCGCStar(n_clusters=2, input_hops=-1).fit(np.eye(4))
+
+
+def test_propagation_steps_is_the_model_of_the_propagated_features(weak_features):
+    from torch_geometric.data import Data
+
+    from graphclust.data.transforms import FeatureTransform
+
+    degree = torch.bincount(weak_features.edge_index[0], minlength=weak_features.num_nodes)
+    smoothed = propagate(FeatureTransform("auto").fit(weak_features.x, degree)
+                         .transform(weak_features.x), weak_features.edge_index, 2)
+    by_hand = SCGCStar(n_clusters=3, features="none", **SHORT).fit(
+        Data(x=smoothed, edge_index=weak_features.edge_index))
+    model = SCGCStar(n_clusters=3, propagation_steps=2, **SHORT).fit(weak_features)
+    assert model.encoder_.dims[0] == weak_features.x.shape[1]
+    np.testing.assert_array_equal(model.labels_, by_hand.labels_)
+    np.testing.assert_array_equal(model.predict(weak_features), model.labels_)
+    with pytest.raises(ValueError, match="reads the graph.*propagation_steps"):
+        model.predict(weak_features.x.numpy())
+    alone = SCGCStar(n_clusters=3, **SHORT).fit(weak_features)
+    y = weak_features.y.numpy()
+    assert evaluate(y, model.labels_)["acc"] > evaluate(y, alone.labels_)["acc"] + 0.3

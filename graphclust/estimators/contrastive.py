@@ -33,7 +33,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from torch import nn
 
-from graphclust.data.propagation import stack_hops
+from graphclust.data.propagation import propagate, stack_hops
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
@@ -101,6 +101,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
         "objective": Param(None, [Objective, None]),
         "sampler": Param(None, [Sampler, None]),
         "features": Param("auto", [StrOptions(set(FEATURE_TRANSFORMS))]),
+        "propagation_steps": Param(0, [at_least(0)]),
         "input_hops": Param(0, [at_least(0)]),
         "batch_size": Param("auto", [at_least(1), StrOptions({"auto"}), None]),
         "num_walks": Param(4, [at_least(1)]),
@@ -153,15 +154,18 @@ class ContrastiveClusterer(BaseGraphClusterer):
         return self._encoder_config().uses_graph
 
     def _uses_graph(self) -> bool:
-        return self._passes_messages() or self.input_hops > 0
+        return self._passes_messages() or self.propagation_steps > 0 or self.input_hops > 0
 
     def _input_width(self) -> int:
         """Width of the encoder's input: the transformed features and their hops."""
         return self.n_features_in_ * (1 + self.input_hops)
 
     def _encoder_features(self, x: torch.Tensor, edge_index: torch.Tensor | None):
-        """The transformed features, with ``input_hops`` propagated copies beside them."""
+        """The transformed features, propagated ``propagation_steps`` times, with
+        ``input_hops`` further propagated copies beside them."""
         x = self.transform_.transform(x)
+        if self.propagation_steps:
+            x = propagate(x, edge_index, self.propagation_steps)
         return stack_hops(x, edge_index, self.input_hops) if self.input_hops else x
 
     def _decoder(self) -> MLP:

@@ -45,9 +45,10 @@ _PARAMETERS_DOC = """
     fanout : int
         Neighbours sampled per hop around a mini-batch (``batch_size`` set).
     alpha, beta, tau, order, lr, pretrain_lr, pretrain_weight_decay, \
-start_whitening, start_holdout, max_epochs, pretrain, pretrain_epochs, features, n_neighbors, \
-knn_method, batch_size, num_walks, exclude_isolated, normalize_embedding, size_prior, tol, \
-check_interval, device, random_state, verbose, n_jobs
+start_whitening, start_holdout, max_epochs, pretrain, pretrain_epochs, features, \
+propagation_steps, input_hops, n_neighbors, knn_method, batch_size, num_walks, \
+exclude_isolated, normalize_embedding, size_prior, tol, check_interval, device, \
+random_state, verbose, n_jobs
         As in :class:`graphclust.SCGCStar`. The default start is SCGC*'s: a linear map
         trained on the features alone with the contrastive loss (``pretrain="linear"``,
         200 steps), then grown into the encoder with its message passing (and attention)

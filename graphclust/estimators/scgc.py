@@ -117,6 +117,16 @@ class _SCGCBase(ContrastiveClusterer):
         Graph-free input transform (:class:`graphclust.data.transforms.FeatureTransform`);
         ``"auto"`` reads a one-hot code of the degree as ordinal, other non-negative
         features as TF-IDF, signed ones standardised.
+    propagation_steps : int
+        :math:`t`: the encoder reads :math:`S^t T(X)`, the transformed features smoothed
+        over the graph as ``svd-kmeans`` smooths them, with
+        :math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}`
+        (:func:`graphclust.data.propagation.propagate`). 0 (default): the features alone;
+        above 0, ``predict`` needs the graph. With 2 (``benchmarks/results/
+        input_propagated.md``, 3 seeds): Amazon Photo 0.771 -> 0.784 ACC, digits 0.843 ->
+        0.883, the weak-feature SBM 0.29 -> 0.999, but DBLP 0.811 -> 0.733, Cora 0.772 ->
+        0.645 and the air-traffic graphs lose 0.05-0.32. Not the default: no label-free
+        rule yet says when to use it (``benchmarks/results/notes.md``).
     input_hops : int
         :math:`h`: the encoder reads :math:`[T(X), S\,T(X), \dots, S^h T(X)]`, the
         transformed features beside their propagated copies, with
