@@ -18,27 +18,34 @@ import torch
 
 from graphclust.objectives.contrastive import normalized_adjacency
 
-__all__ = ["propagate", "stack_hops"]
+__all__ = ["propagate", "propagation_powers", "stack_hops"]
+
+
+def propagation_powers(x: torch.Tensor, edge_index: torch.Tensor, first: int,
+                       last: int) -> list[torch.Tensor]:
+    r""":math:`[S^{first} x, \dots, S^{last} x]`, building :math:`S` once (none when
+    ``last == 0``)."""
+    if not 0 <= first <= last:
+        raise ValueError(f"need 0 <= first <= last, got first={first}, last={last}")
+    if last == 0:
+        return [x]
+    s = normalized_adjacency(edge_index, x.shape[0], symmetric=True, dtype=x.dtype)
+    powers = []
+    for step in range(last + 1):
+        if step >= first:
+            powers.append(x)
+        if step < last:
+            x = torch.sparse.mm(s, x)
+    return powers
 
 
 def propagate(x: torch.Tensor, edge_index: torch.Tensor, steps: int) -> torch.Tensor:
     r""":math:`S^t x` with :math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}`, sparse."""
-    if steps == 0:
-        return x
-    s = normalized_adjacency(edge_index, x.shape[0], symmetric=True, dtype=x.dtype)
-    for _ in range(steps):
-        x = torch.sparse.mm(s, x)
-    return x
+    return propagation_powers(x, edge_index, steps, steps)[0]
 
 
 def stack_hops(x: torch.Tensor, edge_index: torch.Tensor, hops: int) -> torch.Tensor:
     r""":math:`[x, Sx, \dots, S^h x]`, shape ``(n, (h + 1) d)``; ``hops=0`` returns ``x``."""
     if hops < 0:
         raise ValueError(f"hops must be >= 0, got {hops}")
-    if hops == 0:
-        return x
-    s = normalized_adjacency(edge_index, x.shape[0], symmetric=True, dtype=x.dtype)
-    blocks = [x]
-    for _ in range(hops):
-        blocks.append(torch.sparse.mm(s, blocks[-1]))
-    return torch.cat(blocks, dim=1)
+    return x if hops == 0 else torch.cat(propagation_powers(x, edge_index, 0, hops), dim=1)

@@ -33,7 +33,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from torch import nn
 
-from graphclust.data.propagation import propagate, stack_hops
+from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
@@ -164,9 +164,9 @@ class ContrastiveClusterer(BaseGraphClusterer):
         """The transformed features, propagated ``propagation_steps`` times, with
         ``input_hops`` further propagated copies beside them."""
         x = self.transform_.transform(x)
-        if self.propagation_steps:
-            x = propagate(x, edge_index, self.propagation_steps)
-        return stack_hops(x, edge_index, self.input_hops) if self.input_hops else x
+        steps = self.propagation_steps  # with neither, the features as they are (no edges)
+        blocks = propagation_powers(x, edge_index, steps, steps + self.input_hops)
+        return blocks[0] if len(blocks) == 1 else torch.cat(blocks, dim=1)
 
     def _decoder(self) -> MLP:
         """SDCN's mirror-image decoder ``embedding - reversed(hidden_dims) - inputs``."""
@@ -240,7 +240,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
                      n_clusters=self.n_clusters, order=order,
                      num_walks=getattr(self.sampler, "num_walks", self.num_walks),
                      check_interval=self.check_interval)
-        n_features, device = int(graph.x.shape[1]) * (1 + self.input_hops), graph.x.device
+        n_features, device = self._input_width(), graph.x.device
         try:
             available = available_memory_bytes(device)
         except ValueError:  # no probe for this device type: nothing to check against
