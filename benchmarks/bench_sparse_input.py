@@ -21,6 +21,7 @@ Usage::
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import time
@@ -81,8 +82,9 @@ def _transformed(graph) -> torch.Tensor:
     return FeatureTransform("auto").fit(graph.x, degree).transform(graph.x)
 
 
-def _fit(graph, seed: int, params: dict, threshold: float) -> tuple[float, object]:
-    from graphclust import SCGCStar
+def _fit(graph, seed: int, params: dict, threshold: float) -> dict:
+    """One ``SCGCStar`` fit with the rule's threshold at ``threshold``."""
+    from graphclust import SCGCStar, evaluate
 
     shipped = sparse_rows.SPARSE_ROWS_DENSITY
     sparse_rows.SPARSE_ROWS_DENSITY = threshold
@@ -90,15 +92,47 @@ def _fit(graph, seed: int, params: dict, threshold: float) -> tuple[float, objec
         model = SCGCStar(n_clusters=int(graph.y.max()) + 1, random_state=seed, **params)
         start = time.perf_counter()
         model.fit(graph)
-        return time.perf_counter() - start, model.labels_
+        seconds = time.perf_counter() - start
     finally:
         sparse_rows.SPARSE_ROWS_DENSITY = shipped
+    return {"seconds": seconds, "labels": model.labels_, "epochs": model.n_iter_,
+            "start": [e["epoch"] for e in model.history_ if e.get("kept")],
+            "acc": evaluate(graph.y.numpy(), model.labels_)["acc"]}
+
+
+def _rounding_perturbed(graph, seed: int):
+    """``graph`` with every feature scaled by ``1 + u * noise`` (``u``: float32's unit
+    roundoff, ``noise`` standard normal): the dense path's own sensitivity to a change
+    as small as a different summation order's."""
+    perturbed = graph.clone()
+    noise = torch.randn(graph.x.shape, generator=torch.Generator().manual_seed(seed))
+    perturbed.x = graph.x * (1 + 2.0**-24 * noise)
+    return perturbed
+
+
+def fit_pairs(graph, name: str, seeds: int, params: dict) -> list[dict]:
+    """Per seed: fits with dense rows, with the rule, and with dense rows on features
+    perturbed at rounding level (:func:`_rounding_perturbed`)."""
+    rows = []
+    for seed in range(seeds):
+        dense = _fit(graph, seed, params, 0.0)
+        rule = _fit(graph, seed, params, sparse_rows.SPARSE_ROWS_DENSITY)
+        perturbed = _fit(_rounding_perturbed(graph, seed), seed, params, 0.0)
+        rows.append({"name": name, "seed": seed, "dense": dense, "rule": rule,
+                     "ari": adjusted_rand_score(dense["labels"], rule["labels"]),
+                     "ari_perturbed": adjusted_rand_score(dense["labels"],
+                                                          perturbed["labels"])})
+        print(name, seed, dense["seconds"], rule["seconds"], rows[-1]["ari"],
+              rows[-1]["ari_perturbed"], flush=True)
+    return rows
 
 
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out="benchmarks/results/sparse_input.md",
                            datasets="dblp,cora,photo,cs,digits,uat", seeds=2)
     parser.add_argument("--rows", type=int, default=4096, help="rows of the crossover")
+    parser.add_argument("--crossover", action=argparse.BooleanOptionalAction, default=True,
+                        help="time the layer (table 1; --no-crossover: skip it)")
     parser.add_argument("--fit-datasets", default="cora,dblp",
                         help="comma-separated data sets fitted both ways ('' for none)")
     parser.add_argument("--fit-params", type=json.loads, default={},
@@ -109,45 +143,46 @@ def main(argv=None) -> None:
         args.rows, fit_names = 64, [TINY_DATASET]
     from graphclust.data import load_dataset
 
-    layer = crossover(args.rows, TINY_WIDTHS if args.tiny else WIDTHS, DENSITIES)
+    layer = crossover(args.rows, TINY_WIDTHS if args.tiny else WIDTHS, DENSITIES) \
+        if args.crossover else []
     densities = {}
     for name in args.datasets:
         x = _transformed(load_dataset(name, root=args.root))
         densities[name] = (float(torch.count_nonzero(x)) / x.numel(),
                            sparse_rows.faster_as_sparse_rows(x), tuple(x.shape))
     params = {**fit_params(args), **args.fit_params}
-    fits = []
-    for name in fit_names:
-        graph = load_dataset(name, root=args.root)
-        for seed in range(args.seeds):
-            dense_s, dense_labels = _fit(graph, seed, params, 0.0)
-            sparse_s, sparse_labels = _fit(graph, seed, params, sparse_rows.SPARSE_ROWS_DENSITY)
-            fits.append((name, seed, dense_s, sparse_s,
-                         adjusted_rand_score(dense_labels, sparse_labels),
-                         bool((dense_labels == sparse_labels).all())))
-            print(*fits[-1], flush=True)
+    fits = [row for name in fit_names
+            for row in fit_pairs(load_dataset(name, root=args.root), name, args.seeds, params)]
 
-    lines = [*results_header("Sparse CSR features: crossover, rule, fits", args.command),
-             f"## Crossover: a linear layer width -> {HIDDEN} over {args.rows} rows", "",
-             f"Forward + backward seconds, best of {REPEATS}; convert: dense -> CSR once.", "",
-             "| width | density | dense s | CSR s | dense / CSR | convert s |",
-             "|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['width']} | {r['density']:.3f} | {r['dense']:.4f} | {r['csr']:.4f} | "
-              f"{r['dense'] / r['csr']:.2f} | {r['convert']:.4f} |" for r in layer]
+    lines = [*results_header("Sparse CSR features: crossover, rule, fits", args.command)]
+    if layer:
+        lines += [f"## Crossover: a linear layer width -> {HIDDEN} over {args.rows} rows", "",
+                  f"Forward + backward seconds, best of {REPEATS}; convert: dense -> CSR once.",
+                  "", "| width | density | dense s | CSR s | dense / CSR | convert s |",
+                  "|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {r['width']} | {r['density']:.3f} | {r['dense']:.4f} | {r['csr']:.4f} | "
+                  f"{r['dense'] / r['csr']:.2f} | {r['convert']:.4f} |" for r in layer]
     lines += ["", f"## The rule (SPARSE_ROWS_DENSITY = {sparse_rows.SPARSE_ROWS_DENSITY})", "",
               "| data set | nodes x features | non-zero share after features='auto' | CSR rows |",
               "|---|---|---:|---|"]
     lines += [f"| {name} | {shape[0]} x {shape[1]} | {share:.4f} | {'yes' if fires else 'no'} |"
               for name, (share, fires, shape) in densities.items()]
     lines += ["", f"## SCGCStar fits, dense rows against the rule ({params or 'defaults'})", "",
-              "| data set | seed | dense s | rule s | rule / dense | ARI | same labels |",
-              "|---|---|---:|---:|---:|---:|---|"]
-    lines += [f"| {name} | {seed} | {dense_s:.1f} | {sparse_s:.1f} | {sparse_s / dense_s:.2f} | "
-              f"{ari:.4f} | {'yes' if same else 'no'} |"
-              for name, seed, dense_s, sparse_s, ari, same in fits]
+              "`fit` seconds in this process, the dense fit first; start: the start's chosen "
+              "length, epochs: the joint stage's; ARI of the rule's labels and of a dense fit "
+              "on features perturbed at rounding level (each scaled by 1 + 2^-24 N(0, 1)) "
+              "against the dense fit's labels; ACC against the classes.", "",
+              "| data set | seed | dense s | rule s | rule / dense | start dense / rule "
+              "| epochs dense / rule | ARI rule | ARI perturbed dense | ACC dense / rule |",
+              "|---|---|---:|---:|---:|---|---|---:|---:|---|"]
+    lines += [f"| {f['name']} | {f['seed']} | {f['dense']['seconds']:.1f} | "
+              f"{f['rule']['seconds']:.1f} | {f['rule']['seconds'] / f['dense']['seconds']:.2f} "
+              f"| {f['dense']['start']} / {f['rule']['start']} | {f['dense']['epochs']} / "
+              f"{f['rule']['epochs']} | {f['ari']:.4f} | {f['ari_perturbed']:.4f} | "
+              f"{f['dense']['acc']:.4f} / {f['rule']['acc']:.4f} |" for f in fits]
     if fits:
-        lines += ["", "Median rule / dense: "
-                  f"{statistics.median(f[3] / f[2] for f in fits):.2f}."]
+        ratio = statistics.median(f["rule"]["seconds"] / f["dense"]["seconds"] for f in fits)
+        lines += ["", f"Median rule / dense seconds: {ratio:.2f}."]
     write_results(args.out, lines)
 
 

@@ -27,9 +27,9 @@ __all__ = ["SPARSE_ROWS_DENSITY", "dense_rows", "faster_as_sparse_rows", "is_spa
            "row_chunks", "select_rows", "sparse_rows_if_faster"]
 
 #: Features with less than this share of non-zero entries go to the encoder as CSR rows.
-#: A linear layer's forward and backward broke even on CSR and dense rows at about 10%
-#: non-zeros (dense / CSR time 0.88-1.07 at every width from 512 to 8,192 columns, 256
-#: outputs, one thread) and were 1.9-2.4 times faster on CSR at 5%
+#: A linear layer's forward and backward (512 to 8,192 columns, 256 outputs, one thread)
+#: broke even on CSR and dense rows at about 10% non-zeros (dense / CSR time 0.58-1.31
+#: there), was 1.6-1.7 times faster on CSR at 5% and 3.4-13 times at 0.5-2%
 #: (benchmarks/results/sparse_input.md). Half the break-even leaves a margin for what the
 #: layer timing leaves out (the mini-batches' row gathers, other widths, the load's noise).
 SPARSE_ROWS_DENSITY = 0.05
