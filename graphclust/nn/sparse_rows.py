@@ -5,8 +5,9 @@ A first linear layer :math:`x W^\top + b` (``d`` inputs, ``h`` outputs) over ``N
 but only :math:`\mathrm{nnz}(x)\, h` on sparse CSR rows (``torch.nn.functional.linear``
 takes them, gradients included). TF-IDF bags of words are mostly zeros (Coauthor CS:
 6,805 columns, 0.88% of the entries set), so an MLP's first layer there is many times
-cheaper on CSR rows. Converting costs about as much as a few dense products, so it is
-done once per fit (and once per ``predict``), on the transformed features.
+cheaper on CSR rows. Converting costs up to about one dense forward and backward pass
+(benchmarks/results/sparse_input.md), so it is done once per fit (and once per
+``predict``), on the transformed features.
 
 * :func:`sparse_rows_if_faster`: the features as CSR rows when the encoder declares that
   it takes them (``accepts_sparse_rows``, e.g. :class:`graphclust.nn.MLP`) and
