@@ -25,6 +25,10 @@ A built module may also define these optional methods, which the training loop
 * ``parameter_groups(lr) -> list[dict]``: torch optimizer groups with their own
   learning rates (parameters left out get ``lr``).
 
+A feature-only module whose ``accepts_sparse_rows`` is true (:class:`graphclust.nn.MLP`)
+is given sparse features as CSR rows (:mod:`graphclust.nn.sparse_rows`); every other
+module gets dense rows.
+
 A configuration may define ``from_linear(linear) -> nn.Module``: the encoder, computing the
 map of the trained ``torch.nn.Linear`` it is given (exactly, or up to a positive factor per
 node, which the normalised embedding ignores), with the same ``state_dict`` layout as

@@ -60,6 +60,14 @@ class MLP(nn.Module):
         self.activation = _ACTIVATIONS[activation]()
 
     @property
+    def accepts_sparse_rows(self) -> bool:
+        """Whether ``forward`` takes sparse CSR rows (:mod:`graphclust.nn.sparse_rows`):
+        the first layer is a plain ``nn.Linear``, which multiplies them as they are. Only
+        this class says so: a subclass or a replaced first layer may read ``x`` otherwise
+        (several in :mod:`graphclust.extras` do), and keeps dense rows."""
+        return type(self) is MLP and type(self.layers[0]) is nn.Linear
+
+    @property
     def in_channels(self) -> int:
         return self.dims[0]
 

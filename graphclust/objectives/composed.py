@@ -129,7 +129,8 @@ class Objective(Protocol):
     """What the training loop reads of an objective (see :class:`ClusteringObjective`):
     its ``contrastive`` term (also run alone by the contrastive starts, whose held-out
     length reads its ``tau``), its ``clustering`` term (``prior``, ``target``), its
-    ``reconstruction`` (``None``: no decoder) and the call giving the batch's terms."""
+    ``reconstruction`` (``None``: no decoder) and the call giving the batch's terms
+    (``x``: the seeds' transformed features, dense, given with ``reconstructed``)."""
 
     contrastive: object
     clustering: object

@@ -8,6 +8,8 @@ A start is a small frozen dataclass with two methods:
   encoder. ``run`` is the fit's :class:`graphclust.training.TrainingRun` (inputs, the
   sampler's batches, seed, generator, ``history``), ``contrastive`` the objective's
   contrastive term, ``decoder()`` gives the decoder an autoencoder start trains.
+  ``run.inputs.x`` is sparse CSR when the encoder takes it (:mod:`graphclust.nn.sparse_rows`,
+  whose ``select_rows`` and ``dense_rows`` read rows of either layout).
 
 Four are provided; the estimators build one from ``pretrain`` and its parameters, or take
 one as ``start=``:

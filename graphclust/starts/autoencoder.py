@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from graphclust.nn.sparse_rows import dense_rows, select_rows
 from graphclust.training.parts import optimizer_step
 
 __all__ = ["AutoencoderStart", "NoStart"]
@@ -59,7 +60,8 @@ class AutoencoderStart:
             order = torch.randperm(x.shape[0], generator=run.generator, device=x.device)
             total = 0.0
             for batch in order.split(self.batch_size):
-                loss = F.mse_loss(decoder(encoder(x[batch])), x[batch])
+                rows = select_rows(x, batch)  # dense or CSR, as the encoder takes them
+                loss = F.mse_loss(decoder(encoder(rows)), dense_rows(rows))
                 optimizer_step(encoder, optimizer, loss)
                 total += loss.item() * len(batch)
             run.history.append({"epoch": epoch, "phase": "pretrain", "loss": total / x.shape[0]})

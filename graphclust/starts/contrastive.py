@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from graphclust.nn.mlp import MLP
+from graphclust.nn.sparse_rows import select_rows
 from graphclust.nn.whitening import whiten_linear_
 from graphclust.objectives.held_out import HeldOutEdges
 from graphclust.training.parts import (
@@ -144,7 +145,7 @@ class ContrastiveStart:
 
         def check(step: int, loss: float | None) -> dict:
             if inputs.edge_index is None:
-                z = encode_all(encoder, inputs.x[held_out.nodes], None)
+                z = encode_all(encoder, select_rows(inputs.x, held_out.nodes), None)
             else:
                 z = encode_all(encoder, inputs.x, inputs.edge_index)[held_out.nodes]
             entry = {"epoch": step, "phase": "start-length", "held_out_loss": held_out.loss(z)}

@@ -22,6 +22,7 @@ from torch import nn
 
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import StudentTHead
+from graphclust.nn.sparse_rows import dense_rows
 from graphclust.training.parts import (
     Networks,
     TrainingRun,
@@ -107,7 +108,10 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
                 z, q, reconstructed = trained(arguments, num_candidates, len(batch.seeds))
                 p = objective.clustering.target(q, prior) if batch.is_full_graph \
                     else target[batch.seeds]
-                seeds_x = inputs.x if batch.is_full_graph else inputs.x[batch.seeds]
+                # The reconstruction's target, dense (the decoder's output is) and only
+                # for an objective that reconstructs.
+                seeds_x = None if reconstructed is None else dense_rows(
+                    inputs.x, None if batch.is_full_graph else batch.seeds)
                 terms = objective(contrastive_views(encoder, z), q, p, batch,
                                   reconstructed, seeds_x)
                 optimizer_step(encoder, optimizer, terms["loss"])

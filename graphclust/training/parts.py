@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from graphclust.nn.sparse_rows import row_chunks, select_rows
 from graphclust.sampling import CSRGraph, sample_neighbors
 
 __all__ = ["EncoderInputs", "Networks", "Rows", "TrainingRun", "contrastive_views",
@@ -21,7 +22,11 @@ __all__ = ["EncoderInputs", "Networks", "Rows", "TrainingRun", "contrastive_view
 
 @dataclass
 class EncoderInputs:
-    """How the encoder sees the training graph: rows only, or (sub)graphs around them."""
+    """How the encoder sees the training graph: rows only, or (sub)graphs around them.
+
+    ``x`` is sparse CSR for an encoder that takes it (:mod:`graphclust.nn.sparse_rows`):
+    read its rows with :func:`graphclust.nn.sparse_rows.select_rows` or ``dense_rows``.
+    """
 
     x: torch.Tensor
     edge_index: torch.Tensor | None  # None for feature-only encoders
@@ -36,7 +41,7 @@ class EncoderInputs:
             rows = (self.x,) if self.edge_index is None else (self.x, self.edge_index)
             return rows, num_candidates
         if self.edge_index is None:
-            return (self.x[batch.candidates],), num_candidates
+            return (select_rows(self.x, batch.candidates),), num_candidates
         if self.csr is None:
             self.csr = CSRGraph.from_edge_index(self.edge_index, self.x.shape[0],
                                                 device=self.x.device)
@@ -117,15 +122,16 @@ def encode_all(encoder: nn.Module, x: torch.Tensor, edge_index: torch.Tensor | N
                chunk_size: int = 65536) -> torch.Tensor:
     """Embeddings of every node, in evaluation mode.
 
-    Feature-only encoders run over row chunks; message-passing encoders run layer by
-    layer over the whole graph, so a node's embedding never depends on batching.
+    Feature-only encoders run over row chunks (of dense or CSR ``x``); message-passing
+    encoders run layer by layer over the whole graph, so a node's embedding never depends
+    on batching.
     """
     was_training = encoder.training
     encoder.eval()
     try:
         if edge_index is not None:
             return encoder(x, edge_index)
-        return torch.cat([encoder(chunk) for chunk in x.split(chunk_size)])
+        return torch.cat([encoder(chunk) for chunk in row_chunks(x, chunk_size)])
     finally:
         encoder.train(was_training)
 

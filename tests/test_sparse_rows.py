@@ -1,0 +1,147 @@
+"""Sparse CSR feature rows (graphclust.nn.sparse_rows): the row helpers, the rule, and fits
+that give the dense path's embeddings."""
+
+import numpy as np
+import pytest
+import torch
+
+from graphclust import SCGC, MPNNVNClusterer, SCGCStar
+from graphclust.data import make_sbm
+from graphclust.estimators import contrastive as contrastive_estimator
+from graphclust.extras.mup import MuPMLP
+from graphclust.nn import MLP, sparse_rows
+
+# The tests convert with torch's own to_sparse_csr, which says CSR support is in beta.
+pytestmark = pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+
+FAST = {"max_epochs": 6, "pretrain_epochs": 10, "hidden_dims": (32,), "embedding_dim": 8,
+        "tol": 0.0}
+
+
+def _sparse_features(n_rows: int, n_columns: int, density: float, seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(n_rows, n_columns, generator=generator)
+    x[torch.rand(n_rows, n_columns, generator=generator) >= density] = 0.0
+    return x
+
+
+@pytest.fixture(scope="module")
+def sparse_sbm():
+    """An SBM whose features are non-negative and 5% non-zero (TF-IDF keeps them so)."""
+    graph = make_sbm(240, 3, 120, avg_degree=8, homophily=0.9, feature_signal=2.0,
+                     random_state=0)
+    keep = _sparse_features(240, 120, 0.05, seed=1) > 0
+    graph.x = torch.where(keep, graph.x.relu() + 0.1, torch.zeros(()))
+    return graph
+
+
+@pytest.fixture
+def layouts(monkeypatch):
+    """The layouts the estimators' calls of sparse_rows_if_faster returned."""
+    seen = []
+
+    def recording(encoder, x):
+        result = sparse_rows.sparse_rows_if_faster(encoder, x)
+        seen.append(result.layout)
+        return result
+
+    monkeypatch.setattr(contrastive_estimator, "sparse_rows_if_faster", recording)
+    return seen
+
+
+def test_select_rows_equals_dense_indexing():
+    x = _sparse_features(30, 12, 0.2, seed=0)
+    x[[3, 7]] = 0.0  # empty rows
+    csr = x.to_sparse_csr()
+    for index in ([5, 3, 3, 29, 0, 7], [], list(range(30))[::-1]):
+        index = torch.tensor(index, dtype=torch.long)
+        selected = sparse_rows.select_rows(csr, index)
+        assert sparse_rows.is_sparse_rows(selected)
+        torch.testing.assert_close(selected.to_dense(), x[index], rtol=0, atol=0)
+        torch.testing.assert_close(sparse_rows.dense_rows(csr, index), x[index])
+    torch.testing.assert_close(sparse_rows.dense_rows(csr), x)
+    chunks = sparse_rows.row_chunks(csr, 7)
+    assert [len(chunk.crow_indices()) - 1 for chunk in chunks] == [7, 7, 7, 7, 2]
+    torch.testing.assert_close(torch.cat([chunk.to_dense() for chunk in chunks]), x)
+
+
+def test_rule_reads_the_share_of_non_zeros(monkeypatch):
+    sparse, dense = _sparse_features(50, 40, 0.02, seed=0), _sparse_features(50, 40, 0.5, 0)
+    assert sparse_rows.faster_as_sparse_rows(sparse)
+    assert not sparse_rows.faster_as_sparse_rows(dense)
+    monkeypatch.setattr(sparse_rows, "SPARSE_ROWS_DENSITY", 0.0)  # forced off
+    assert not sparse_rows.faster_as_sparse_rows(sparse)
+
+
+def test_only_a_plain_mlp_takes_sparse_rows():
+    x = _sparse_features(50, 40, 0.02, seed=0)
+    mlp = MLP([40, 16, 4])
+    assert sparse_rows.is_sparse_rows(sparse_rows.sparse_rows_if_faster(mlp, x))
+    replaced = MLP([40, 16, 4])
+    replaced.layers[0] = torch.nn.Sequential(torch.nn.Linear(40, 16))
+    for encoder in (MuPMLP([40, 16, 4], base_width=16), replaced, torch.nn.Linear(40, 4)):
+        assert sparse_rows.sparse_rows_if_faster(encoder, x) is x
+
+
+def test_mlp_on_csr_rows_matches_dense_with_gradients():
+    x = _sparse_features(64, 40, 0.05, seed=0)
+    torch.manual_seed(0)
+    mlp = MLP([40, 16, 4])
+    grads = []
+    for rows in (x, x.to_sparse_csr()):
+        mlp.zero_grad()
+        out = mlp(rows)
+        out.square().sum().backward()
+        grads.append((out.detach(), [p.grad.clone() for p in mlp.parameters()]))
+    torch.testing.assert_close(grads[0][0], grads[1][0])
+    for dense_grad, sparse_grad in zip(grads[0][1], grads[1][1], strict=True):
+        torch.testing.assert_close(dense_grad, sparse_grad)
+
+
+def _fit_both(monkeypatch, model, graph, **params):
+    """With the rule forced off, then forced on: the fitted estimator, its predict and its
+    transform of the first 50 nodes' features."""
+    fitted = []
+    for threshold in (0.0, 1.0):
+        monkeypatch.setattr(sparse_rows, "SPARSE_ROWS_DENSITY", threshold)
+        estimator = model(n_clusters=3, random_state=0, **{**FAST, **params}).fit(graph)
+        new_x = graph.x[:50]
+        fitted.append((estimator, estimator.predict(new_x), estimator.transform(new_x)))
+    return fitted
+
+
+@pytest.mark.parametrize("model", [SCGCStar, SCGC])
+@pytest.mark.parametrize("batch_size", [None, 64])
+def test_fit_on_csr_rows_matches_dense(monkeypatch, layouts, sparse_sbm, model, batch_size):
+    (dense, dense_predicted, dense_embedded), (sparse, predicted, embedded) = _fit_both(
+        monkeypatch, model, sparse_sbm, batch_size=batch_size)
+    # fit, predict and transform each convert their features once
+    assert layouts == [torch.strided] * 3 + [torch.sparse_csr] * 3
+    assert (dense.batch_size_ is None) == (batch_size is None)
+    assert any(entry["phase"] == "start-length" for entry in sparse.history_)  # held out
+    np.testing.assert_allclose(sparse.embedding_, dense.embedding_, atol=1e-4)
+    np.testing.assert_array_equal(sparse.labels_, dense.labels_)
+    if model is SCGC:
+        dense_loss = [e["reconstruction"] for e in dense.history_ if e["phase"] == "train"]
+        sparse_loss = [e["reconstruction"] for e in sparse.history_ if e["phase"] == "train"]
+        np.testing.assert_allclose(sparse_loss, dense_loss, rtol=1e-4)
+    np.testing.assert_array_equal(predicted, dense_predicted)
+    np.testing.assert_allclose(embedded, dense_embedded, atol=1e-4)
+
+
+def test_autoencoder_start_on_csr_rows(monkeypatch, layouts, sparse_sbm):
+    (dense, *_), (sparse, *_) = _fit_both(monkeypatch, SCGC, sparse_sbm,
+                                          pretrain="autoencoder", pretrain_epochs=2)
+    assert layouts[3] == torch.sparse_csr
+    np.testing.assert_allclose(sparse.embedding_, dense.embedding_, atol=1e-4)
+
+
+def test_graph_models_keep_dense_rows(monkeypatch, layouts, sparse_sbm):
+    params = {"max_epochs": 3, "pretrain_epochs": 5, "hidden_channels": 32,
+              "embedding_dim": 8}
+    dense, forced = [], []
+    for threshold, fitted in ((0.0, dense), (1.0, forced)):
+        monkeypatch.setattr(sparse_rows, "SPARSE_ROWS_DENSITY", threshold)
+        fitted.append(MPNNVNClusterer(n_clusters=3, random_state=0, **params).fit(sparse_sbm))
+    assert layouts == [torch.strided, torch.strided]
+    np.testing.assert_array_equal(forced[0].embedding_, dense[0].embedding_)
