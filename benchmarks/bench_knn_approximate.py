@@ -1,14 +1,22 @@
 """Time and recall of the approximate kNN graph (knn_graph(..., method="approximate")).
 
 The approximate path (faiss HNSW, the ``[ann]`` extra) searches all ``n`` points of a float32
-``torch.randn(n, 64)`` for their k = 10 cosine neighbours; recall@k is the mean share of the
-exact neighbours found over ``RECALL_QUERIES`` random query points, whose exact neighbours
-are computed by brute force. ``--compare-libraries`` adds the other candidate libraries
+(n, 64) matrix for their k = 10 cosine neighbours; recall@k is the mean share of the exact
+neighbours found over ``RECALL_QUERIES`` random query points, whose exact neighbours are
+computed by brute force. Two inputs (``--inputs``):
+
+- ``gaussian``: ``torch.randn(n, 64)``, intrinsic dimension 64. The hard case for any index:
+  a point's nearest neighbours are barely closer than the rest, and the neighbour relation
+  is hardly transitive, so a graph index must visit a large share of the points.
+- ``clustered``: what feature matrices to be clustered look like: a mixture of 50 Gaussians
+  in a 16-dimensional latent space, mapped linearly into 64 dimensions, plus isotropic noise
+  of scale 0.1. ``--compare-libraries`` adds the other candidate libraries
 that are installed (hnswlib, pynndescent) on the same unit rows with the same harness.
 Each run is a fresh subprocess, so that its peak resident memory is its own.
 
     nice -n 5 python -m benchmarks.bench_knn_approximate
-    nice -n 5 python -m benchmarks.bench_knn_approximate --compare-libraries --sizes 100000
+    nice -n 5 python -m benchmarks.bench_knn_approximate --compare-libraries --sizes 100000 \
+        --inputs gaussian
 
 writes benchmarks/results/knn_approximate.md.
 """
@@ -39,8 +47,20 @@ RECALL_QUERIES = 1000
 OTHER_LIBRARIES = ("hnswlib", "pynndescent")
 
 
-def _features(n_samples: int) -> torch.Tensor:
-    return torch.randn(n_samples, N_FEATURES, generator=torch.Generator().manual_seed(0))
+INPUTS = ("gaussian", "clustered")
+LATENT_DIMENSION = 16
+N_COMPONENTS = 50
+
+
+def _features(n_samples: int, kind: str) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(0)
+    if kind == "gaussian":
+        return torch.randn(n_samples, N_FEATURES, generator=generator)
+    centres = 2 * torch.randn(N_COMPONENTS, LATENT_DIMENSION, generator=generator)
+    component = torch.randint(N_COMPONENTS, (n_samples,), generator=generator)
+    latent = centres[component] + torch.randn(n_samples, LATENT_DIMENSION, generator=generator)
+    mixing = torch.randn(LATENT_DIMENSION, N_FEATURES, generator=generator)
+    return latent @ mixing + 0.1 * torch.randn(n_samples, N_FEATURES, generator=generator)
 
 
 def exact_neighbours(points: torch.Tensor, queries: torch.Tensor, k: int,
@@ -85,12 +105,12 @@ def _pynndescent_search(points, n_neighbours: int, threads: int):
 _OTHER_SEARCHES = {"hnswlib": _hnswlib_search, "pynndescent": _pynndescent_search}
 
 
-def run_one(library: str, n_samples: int) -> dict:
-    """Search all points with ``library``; recall@k on RECALL_QUERIES random points."""
+def run_one(library: str, n_samples: int, kind: str) -> dict:
+    """Search all points of input ``kind`` with ``library``; recall@k on RECALL_QUERIES points."""
     from graphclust.data.knn import knn_indices
     from graphclust.data.knn_approximate import drop_self, recall_at_k
 
-    features = _features(n_samples)
+    features = _features(n_samples, kind)
     start = time.perf_counter()
     if library == "graphclust":
         neighbours = knn_indices(features, K, "cosine", method="approximate")
@@ -112,21 +132,25 @@ def main(argv=None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", help="numbers of points")
     parser.add_argument("--compare-libraries", action="store_true",
                         help="also hnswlib and pynndescent, where installed")
+    parser.add_argument("--inputs", nargs="+", choices=INPUTS, default=list(INPUTS),
+                        help="which point sets (default: both)")
     parser.add_argument("--library", help="internal: one run of this library")
     parser.add_argument("--n", type=int, help="internal: number of points")
     args = parse(parser, argv, "benchmarks.bench_knn_approximate")
     if args.library is not None:
-        print(json.dumps(run_one(args.library, args.n)))
+        print(json.dumps(run_one(args.library, args.n, args.inputs[0])))
         return
     libraries = ["graphclust"] + [name for name in OTHER_LIBRARIES if args.compare_libraries
                                   and importlib.util.find_spec(name) is not None]
     rows = []
-    for n_samples in TINY_SIZES if args.tiny else (args.sizes or SIZES):
-        for library in libraries:
-            result = json.loads(run_module(
-                "benchmarks.bench_knn_approximate", "--library", library, "--n", str(n_samples),
-                "--threads", str(args.threads), fresh=not args.tiny))
-            rows.append((library, n_samples, result))
+    for kind in args.inputs:
+        for n_samples in TINY_SIZES if args.tiny else (args.sizes or SIZES):
+            for library in libraries:
+                result = json.loads(run_module(
+                    "benchmarks.bench_knn_approximate", "--library", library, "--n",
+                    str(n_samples), "--inputs", kind, "--threads", str(args.threads),
+                    fresh=not args.tiny))
+                rows.append((kind, library, n_samples, result))
             # Rewritten after every run, so that a long sweep keeps what it measured.
             write_results(args.out, _report(rows, args.command))
 
@@ -135,18 +159,21 @@ def _report(rows, command: str) -> list[str]:
     from graphclust.data.knn_approximate import HNSW_PARAMETERS
 
     lines = results_header("Approximate kNN graph benchmark", command) + [
-        f"Input: float32 `torch.randn(n, {N_FEATURES})` (seed 0), searched for its k={K} "
-        "nearest neighbours by cosine similarity. Random Gaussian rows are the hard case for "
-        "graph indices: neighbours are barely closer than the rest.",
+        f"Inputs: float32 (n, {N_FEATURES}) matrices (seed 0), searched for their k={K} "
+        "nearest neighbours by cosine similarity. `gaussian`: `torch.randn(n, "
+        f"{N_FEATURES})`, intrinsic dimension {N_FEATURES}, the hard case for any index "
+        "(neighbours are barely closer than the rest). `clustered`: a mixture of "
+        f"{N_COMPONENTS} Gaussians in a {LATENT_DIMENSION}-dimensional latent space, mapped "
+        f"linearly into {N_FEATURES} dimensions, plus noise of scale 0.1.",
         f"HNSW settings (graphclust and hnswlib): {HNSW_PARAMETERS}. pynndescent: its "
         "defaults with `n_neighbors=k + 1`. Recall@k over "
         f"{RECALL_QUERIES} random query points; time: the search of all points (the index "
         "build included, the recall check not).", "",
-        "| library | n | threads | time (s) | recall@k | peak RSS (GiB) |",
-        "|---|---:|---:|---:|---:|---:|"]
-    for library, n_samples, result in rows:
+        "| input | library | n | threads | time (s) | recall@k | peak RSS (GiB) |",
+        "|---|---|---:|---:|---:|---:|---:|"]
+    for kind, library, n_samples, result in rows:
         name = "graphclust (faiss-cpu HNSW)" if library == "graphclust" else library
-        lines.append(f"| {name} | {n_samples:,} | {result['threads']} | "
+        lines.append(f"| {kind} | {name} | {n_samples:,} | {result['threads']} | "
                      f"{result['seconds']:.1f} | {result['recall']:.4f} | {result['rss']:.2f} |")
     return lines
 

@@ -43,6 +43,7 @@ PYTHON_SCRIPTS = {
     "bench_auto_batch": ["--out", "{tmp}/auto_batch.md"],
     "bench_batch_modes": ["--out", "{tmp}/batch_modes.md"],
     "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
+    "bench_distributed": ["--out", "{tmp}/distributed.md"],
     "bench_graph_models_scaling": ["--out", "{tmp}/scaling.md"],
     "bench_input_hops": ["--out", "{tmp}/input_hops.md"],
     "bench_knn": ["--out", "{tmp}/knn.md"],
