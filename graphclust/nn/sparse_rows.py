@@ -50,9 +50,9 @@ def is_sparse_rows(x: torch.Tensor) -> bool:
 
 
 def faster_as_sparse_rows(x: torch.Tensor) -> bool:
-    """Whether a linear layer reads the dense matrix ``x`` faster as CSR rows: at most
-    less than :data:`SPARSE_ROWS_DENSITY` of its entries are non-zero, and it is on the CPU (where
-    the crossover was measured; accelerators keep dense rows)."""
+    """Whether a linear layer reads the dense matrix ``x`` faster as CSR rows: fewer than
+    :data:`SPARSE_ROWS_DENSITY` of its entries are non-zero, and it is on the CPU (where the
+    crossover was measured; accelerators keep dense rows)."""
     if x.layout != torch.strided or x.dim() != 2 or x.numel() == 0 or x.device.type != "cpu":
         return False
     return int(torch.count_nonzero(x)) < SPARSE_ROWS_DENSITY * x.numel()
