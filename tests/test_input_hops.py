@@ -63,9 +63,12 @@ def test_propagation_steps_is_the_model_of_the_propagated_features(weak_features
     degree = torch.bincount(weak_features.edge_index[0], minlength=weak_features.num_nodes)
     smoothed = propagate(FeatureTransform("auto").fit(weak_features.x, degree)
                          .transform(weak_features.x), weak_features.edge_index, 2)
-    by_hand = SCGCStar(n_clusters=3, features="none", **SHORT).fit(
+    # Without the held-out start: its run propagates over its own training edges only
+    # (next test), which features smoothed by hand beforehand cannot do.
+    fixed_start = {**SHORT, "start_holdout": None}
+    by_hand = SCGCStar(n_clusters=3, features="none", **fixed_start).fit(
         Data(x=smoothed, edge_index=weak_features.edge_index))
-    model = SCGCStar(n_clusters=3, propagation_steps=2, **SHORT).fit(weak_features)
+    model = SCGCStar(n_clusters=3, propagation_steps=2, **fixed_start).fit(weak_features)
     assert model.encoder_.dims[0] == weak_features.x.shape[1]
     np.testing.assert_array_equal(model.labels_, by_hand.labels_)
     np.testing.assert_array_equal(model.predict(weak_features), model.labels_)
@@ -74,3 +77,35 @@ def test_propagation_steps_is_the_model_of_the_propagated_features(weak_features
     alone = SCGCStar(n_clusters=3, **SHORT).fit(weak_features)
     y = weak_features.y.numpy()
     assert evaluate(y, model.labels_)["acc"] > evaluate(y, alone.labels_)["acc"] + 0.3
+
+
+@pytest.mark.parametrize("params", [{"propagation_steps": 2}, {"input_hops": 1}])
+def test_the_held_out_run_reads_inputs_propagated_over_its_training_edges_only(
+        monkeypatch, weak_features, params):
+    """Features propagated over every edge would carry the held-out edges into the run
+    that is scored on them."""
+    from graphclust.starts import contrastive as starts
+
+    splits, inputs_seen = [], []
+
+    class RecordedSplit(starts.HeldOutEdges):
+        def __init__(self, *args):
+            super().__init__(*args)
+            splits.append(self)
+
+    original_steps = starts.ContrastiveStart._steps
+
+    def recorded_steps(self, encoder, optimizer, inputs, *args):
+        inputs_seen.append(inputs.x)
+        yield from original_steps(self, encoder, optimizer, inputs, *args)
+
+    monkeypatch.setattr(starts, "HeldOutEdges", RecordedSplit)
+    monkeypatch.setattr(starts.ContrastiveStart, "_steps", recorded_steps)
+    model = SCGCStar(n_clusters=3, max_epochs=0, pretrain_epochs=20, random_state=0,
+                     **params).fit(weak_features)
+    held_out_run, every_edge = inputs_seen  # the held-out run, then the retaken steps
+    graph = weak_features
+    torch.testing.assert_close(
+        held_out_run, model._encoder_features(graph.x, splits[0].train_edge_index))
+    torch.testing.assert_close(every_edge, model._encoder_features(graph.x, graph.edge_index))
+    assert not torch.allclose(held_out_run, every_edge)

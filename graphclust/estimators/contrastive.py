@@ -290,8 +290,13 @@ class ContrastiveClusterer(BaseGraphClusterer):
         x = sparse_rows_if_faster(encoder, x)
         decoder = self._decoder().to(device) if objective.reconstruction is not None else None
         head = StudentTHead(self.n_clusters, int(self.embedding_dim)).to(device)
+        features_over = None
+        if self.propagation_steps > 0 or self.input_hops > 0:
+            def features_over(edge_index):
+                return sparse_rows_if_faster(encoder, self._encoder_features(graph.x, edge_index))
         inputs = EncoderInputs(x, graph.edge_index if self._passes_messages() else None,
-                               sampler.fanouts(getattr(encoder, "num_layers", 0)), generator)
+                               sampler.fanouts(getattr(encoder, "num_layers", 0)), generator,
+                               features_over=features_over)
         run = TrainingRun(inputs, graph.edge_index, sampler, batches, seed,
                           int(self.embedding_dim), self.normalize_embedding, rank, world_size,
                           progress=self._progress, name=type(self).__name__)

@@ -142,6 +142,8 @@ class ContrastiveStart:
         batches = run.sampler.batches(train, num_nodes, run.seed, run.rank, run.world_size)
         if inputs.edge_index is not None:  # a graph encoder sees no held-out edge
             inputs = replace(inputs, edge_index=train, csr=None)
+        if inputs.features_over is not None:  # nor do propagated inputs
+            inputs = replace(inputs, x=inputs.features_over(train))
 
         def check(step: int, loss: float | None) -> dict:
             if inputs.edge_index is None:

@@ -33,6 +33,10 @@ class EncoderInputs:
     fanouts: list[int]  # neighbours per hop around a mini-batch (message passing)
     generator: torch.Generator
     csr: CSRGraph | None = None  # built from edge_index when a mini-batch first needs it
+    #: ``x`` computed over another edge set, where the features depend on the edges
+    #: (propagated inputs); ``None`` where they do not. The start's held-out run reads
+    #: it, so that no held-out edge reaches the encoder through its input.
+    features_over: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     def __call__(self, batch) -> tuple[tuple[torch.Tensor, ...], int]:
         """Encoder arguments for a batch and how many leading output rows are its candidates."""
