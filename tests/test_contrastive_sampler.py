@@ -66,3 +66,15 @@ def test_sampled_batches_cover_the_epoch_and_map_positives(exclude):
         torch.testing.assert_close(sums, torch.full_like(sums, 2.0))
         seen.extend(batch.seeds.tolist())
     assert sorted(seen) == list(range(n))
+
+
+def test_the_random_walk_sampler_caps_an_epoch_at_its_max_batches():
+    from graphclust.sampling import RandomWalkSampler
+    from graphclust.sampling.contrastive import EPOCH_BATCHES
+
+    edge_index, n = _graph()
+    assert RandomWalkSampler(2).max_batches == EPOCH_BATCHES
+    capped = RandomWalkSampler(2, max_batches=2).batches(edge_index, n, seed=0)
+    every = RandomWalkSampler(2, max_batches=None).batches(edge_index, n, seed=0)
+    assert (len(capped), len(every)) == (2, 5)
+    assert [len(batch.seeds) for batch in capped] == [2, 2]

@@ -39,6 +39,20 @@ def test_batch_plan_is_reproducible_from_seed_and_epoch():
         assert not torch.equal(torch.cat(list(other)), epochs[0])
 
 
+def test_a_capped_epoch_is_the_first_batches_of_the_full_epochs_permutation():
+    capped, full = NodeBatchPlan(103, 10, seed=4, max_batches=3), NodeBatchPlan(103, 10, seed=4)
+    assert len(capped) == 3 and len(full) == 11
+    epochs = [list(capped) for _ in range(2)]
+    for epoch, batches in enumerate(epochs):
+        assert [batch.numel() for batch in batches] == [10] * 3
+        assert [b.tolist() for b in batches] == [b.tolist() for b in full.batches(epoch)[:3]]
+    # A fresh sample of the nodes each epoch, and a cap above the epoch changes nothing.
+    assert set(torch.cat(epochs[0]).tolist()) != set(torch.cat(epochs[1]).tolist())
+    roomy = NodeBatchPlan(103, 10, seed=4, max_batches=50)
+    assert len(roomy) == 11 and all(torch.equal(a, b) for a, b in zip(
+        roomy.batches(0), full.batches(0), strict=True))
+
+
 def test_batch_plan_default_seed_follows_torch_manual_seed():
     torch.manual_seed(5)
     first = torch.cat(list(NodeBatchPlan(30, 7)))
@@ -108,6 +122,9 @@ def test_batch_size_larger_than_the_graph_falls_back_to_full_batch():
             "leave nothing",
         ),
         ({"num_nodes": 10, "batch_size": 2, "shuffle": 1}, TypeError, "shuffle must be a bool"),
+        ({"num_nodes": 10, "batch_size": 2, "max_batches": 0}, ValueError, "max_batches must"),
+        ({"num_nodes": 10, "batch_size": 2, "max_batches": 1.5}, ValueError, "max_batches must"),
+        ({"num_nodes": 10, "batch_size": 2, "max_batches": True}, ValueError, "max_batches must"),
     ],
 )
 def test_batch_plan_rejects_bad_input(kwargs, error, message):

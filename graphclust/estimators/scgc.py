@@ -147,10 +147,12 @@ class _SCGCBase(ContrastiveClusterer):
     batch_size : "auto", int or None
         ``None``: full graph with exact positives. An int: seed batches of that size
         with random-walk positives (``num_walks`` walks per seed); memory then grows
-        linearly with the graph. ``"auto"`` (default): full batch for graphs of fewer
-        than 2,048 nodes (if it fits the device's available memory), else batches of
-        1,024, halved until they fit (:func:`graphclust.memory.choose_batch_size`; a
-        message-passing ``encoder`` keeps full batch while its quadratic loss is cheap).
+        linearly with the graph, and an epoch is at most 32 batches (a sample of a
+        larger graph: :data:`graphclust.sampling.contrastive.EPOCH_BATCHES`). ``"auto"``
+        (default): full batch for graphs of fewer than 2,048 nodes (if it fits the
+        device's available memory), else batches of 1,024, halved until they fit
+        (:func:`graphclust.memory.choose_batch_size`; a message-passing ``encoder``
+        keeps full batch while its quadratic loss is cheap).
         Measured on DBLP, Cora, digits and Amazon Photo: batches of 1,024 reach full
         batch's ACC within the seeds' spread, in 0.21 (Photo) to 1.26 (Cora) of its
         time (``benchmarks/results/batch_modes.md``). Whatever the setting, ``fit`` first

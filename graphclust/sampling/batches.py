@@ -57,6 +57,10 @@ class NodeBatchPlan:
         This process's rank, in ``[0, world_size)``.
     world_size : int, default=1
         Number of processes sharing each epoch.
+    max_batches : int, optional
+        At most this many batches an epoch (per process): the first ones of the epoch's
+        permutation, so an epoch of a large graph is a uniform sample of its nodes.
+        ``None``: every node, every epoch.
     device : torch.device or str, optional
         Device of the permutation and the batches (CPU by default). A CUDA plan
         draws with a CUDA generator, so its permutations differ from a CPU plan's
@@ -90,6 +94,7 @@ class NodeBatchPlan:
         rank: int = 0,
         world_size: int = 1,
         device: torch.device | str | None = None,
+        max_batches: int | None = None,
     ) -> None:
         for name, value, low in (
             ("num_nodes", num_nodes, 1),
@@ -101,6 +106,9 @@ class NodeBatchPlan:
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
             if value < low:
                 raise ValueError(f"{name} must be >= {low}, got {value}.")
+        if max_batches is not None and (isinstance(max_batches, bool)
+                                        or not isinstance(max_batches, int) or max_batches < 1):
+            raise ValueError(f"max_batches must be None or an int >= 1, got {max_batches!r}.")
         if rank >= world_size:
             raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}.")
         for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):
@@ -143,6 +151,7 @@ class NodeBatchPlan:
         self.rank = rank
         self.world_size = world_size
         self.device = torch.device("cpu") if device is None else torch.device(device)
+        self.max_batches = max_batches
         self.epoch = 0
         self._share = share
 
@@ -170,7 +179,7 @@ class NodeBatchPlan:
         batches = list(share.split(self.batch_size))
         if self.drop_last and batches[-1].numel() < self.batch_size:
             batches.pop()
-        return batches
+        return batches[:len(self)]
 
     def __iter__(self) -> Iterator[torch.Tensor]:
         epoch = self.epoch
@@ -179,12 +188,15 @@ class NodeBatchPlan:
 
     def __len__(self) -> int:
         if self.drop_last:
-            return self._share // self.batch_size
-        return math.ceil(self._share / self.batch_size)
+            every = self._share // self.batch_size
+        else:
+            every = math.ceil(self._share / self.batch_size)
+        return every if self.max_batches is None else min(every, self.max_batches)
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(num_nodes={self.num_nodes}, batch_size={self.batch_size}, "
             f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed}, "
-            f"rank={self.rank}, world_size={self.world_size}, device={self.device})"
+            f"rank={self.rank}, world_size={self.world_size}, device={self.device}, "
+            f"max_batches={self.max_batches})"
         )

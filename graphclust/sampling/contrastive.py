@@ -45,8 +45,15 @@ from graphclust.sampling.batches import NodeBatchPlan
 from graphclust.sampling.csr import CSRGraph
 from graphclust.sampling.walks import sample_positives
 
-__all__ = ["ContrastiveBatch", "FullGraphBatches", "FullGraphSampler", "RandomWalkSampler",
-           "SampledBatches", "Sampler"]
+__all__ = ["EPOCH_BATCHES", "ContrastiveBatch", "FullGraphBatches", "FullGraphSampler",
+           "RandomWalkSampler", "SampledBatches", "Sampler"]
+
+#: Batches an epoch of :class:`RandomWalkSampler` at most. 32 batches of the default 1,024
+#: seeds cover every graph of the development set, the largest of which (Coauthor CS,
+#: 18,333 nodes) takes 18, so their fits are unchanged; above 32,768 nodes an epoch is a
+#: sample, and a million-node fit takes the steps of a 32,768-node one instead of 30
+#: times as many (benchmarks/results/notes.md, "Epochs of at most 32 batches").
+EPOCH_BATCHES = 32
 
 
 @dataclass(frozen=True)
@@ -111,12 +118,14 @@ class SampledBatches:
         exclude_isolated: bool = False,
         rank: int = 0,
         world_size: int = 1,
+        max_batches: int | None = None,
     ):
         device = edge_index.device
         self.csr = CSRGraph.from_edge_index(edge_index, num_nodes, device=device)
         # Every process draws the same permutation and takes its own share of it.
         self.plan = NodeBatchPlan(num_nodes, batch_size, shuffle=True, seed=seed % 2**32,
-                                  rank=rank, world_size=world_size, device=device)
+                                  rank=rank, world_size=world_size, device=device,
+                                  max_batches=max_batches)
         self.order = order
         self.kind = kind
         self.num_walks = num_walks
@@ -192,6 +201,12 @@ class RandomWalkSampler:
         As in :class:`FullGraphSampler`.
     fanout : int
         Neighbours sampled per hop around a batch for an encoder that passes messages.
+    max_batches : int or None
+        Batches an epoch at most: on a graph of more than ``max_batches * batch_size``
+        nodes an epoch is that many batches drawn without replacement, not a pass over
+        every node. The joint stage takes ``lr / k`` a step for an epoch of k steps, so
+        above this size a fit's steps and rate no longer grow with the graph; only its
+        whole-graph passes (targets, stopping checks) do. ``None``: every node an epoch.
     """
 
     batch_size: int
@@ -200,12 +215,13 @@ class RandomWalkSampler:
     positives: str = "influence"
     exclude_isolated: bool = True
     fanout: int = 10
+    max_batches: int | None = EPOCH_BATCHES
 
     def batches(self, edge_index: torch.Tensor, num_nodes: int, seed: int, rank: int = 0,
                 world_size: int = 1) -> SampledBatches:
         return SampledBatches(edge_index, num_nodes, self.order, self.positives,
                               self.batch_size, self.num_walks, seed, self.exclude_isolated,
-                              rank=rank, world_size=world_size)
+                              rank=rank, world_size=world_size, max_batches=self.max_batches)
 
     def fanouts(self, num_layers: int) -> list[int]:
         return [self.fanout] * num_layers
