@@ -96,8 +96,11 @@ def test_a_custom_sampler_gives_the_batches(sbm):
     np.testing.assert_array_equal(custom.labels_, _fit(sbm, pretrain_epochs=5).labels_)
 
 
-@pytest.mark.parametrize("batch_size, steps_per_epoch", [(None, 1), (40, 4)])
-def test_the_joint_rate_is_shared_among_an_epochs_steps(sbm, monkeypatch, batch_size,
+@pytest.mark.parametrize("batching, steps_per_epoch", [
+    ({"batch_size": None}, 1), ({"batch_size": 40}, 4),  # 150 nodes: 4 batches of 40
+    ({"sampler": RandomWalkSampler(40, max_batches=2)}, 2),  # an epoch of 2 of them
+])
+def test_the_joint_rate_is_shared_among_an_epochs_steps(sbm, monkeypatch, batching,
                                                           steps_per_epoch):
     rates = []
     real = loop.optimizer_for
@@ -107,8 +110,8 @@ def test_the_joint_rate_is_shared_among_an_epochs_steps(sbm, monkeypatch, batch_
         return real(encoder, module, lr, weight_decay)
 
     monkeypatch.setattr(loop, "optimizer_for", recording)
-    _fit(sbm, pretrain_epochs=5, batch_size=batch_size, lr=1e-3)
-    assert rates == [pytest.approx(1e-3 / steps_per_epoch)]  # 150 nodes: 4 batches of 40
+    _fit(sbm, pretrain_epochs=5, lr=1e-3, **batching)
+    assert rates == [pytest.approx(1e-3 / steps_per_epoch)]
 
 
 @pytest.mark.parametrize("params", [
