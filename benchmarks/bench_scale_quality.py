@@ -54,8 +54,10 @@ MODULE = "benchmarks.bench_scale_quality"
 CHILD_TIMEOUT_S = 3 * 3600
 
 
-def run_one(method: str, n_nodes: int, device: str, tiny: bool) -> dict:
-    """One row, in this process: generate the graph, fit or score, measure."""
+def run_one(method: str, n_nodes: int, device: str, tiny: bool, threads: int = 1) -> dict:
+    """One row, in this process: generate the graph, fit or score, measure. ``threads``
+    reaches the estimators as ``n_jobs``: they run one thread by default, whatever
+    OMP_NUM_THREADS says."""
     import torch
 
     from graphclust import SCGCStar, SVDKMeans, evaluate
@@ -73,14 +75,15 @@ def run_one(method: str, n_nodes: int, device: str, tiny: bool) -> dict:
     del graph.y  # no per-epoch metrics inside the timed fit
     extra = dict(TINY_FIT) if tiny else {}
     if method.startswith("svd-kmeans"):
-        estimator = SVDKMeans(GRAPH["n_clusters"], device=device, random_state=0,
+        estimator = SVDKMeans(GRAPH["n_clusters"], device=device, random_state=0, n_jobs=threads,
                               propagation_steps=2 if method == "svd-kmeans-t2" else 0)
     else:
         if method == "scgcstar-full":
             extra["batch_size"] = None
         elif method.startswith(HOPS_METHOD):
             extra["input_hops"] = int(method[len(HOPS_METHOD):])
-        estimator = SCGCStar(GRAPH["n_clusters"], device=device, random_state=0, **extra)
+        estimator = SCGCStar(GRAPH["n_clusters"], device=device, random_state=0, n_jobs=threads,
+                             **extra)
     start = time.perf_counter()
     estimator.fit(graph.to(device))
     row["fit_seconds"] = time.perf_counter() - start
@@ -178,7 +181,8 @@ def main(argv=None) -> None:
     args = parse(parser, argv, MODULE)
     args.unfinished = []
     if args.one is not None:
-        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.device, args.tiny)))
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.device, args.tiny,
+                                 args.threads)))
         return
     if not args.tiny:  # the rows' fresh interpreters take their OpenMP threads from here
         os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
