@@ -61,6 +61,7 @@ PYTHON_SCRIPTS = {
     "bench_startup": ["--out", "{tmp}/startup.md"],
     "bench_subgraphs": ["--out", "{tmp}/subgraphs"],
     "bench_threads": ["--out", "{tmp}/threads.md"],
+    "explore.fits": ["smooth", "karate"],
     "explore.probes": ["start", "karate"],
     "extras_ablations": ["embeddings", "--only", "plain", "--out", "{tmp}/extras"],
     "extras_activation_sparsity": ["--out", "{tmp}/sparsity.md"],
@@ -71,7 +72,7 @@ PYTHON_SCRIPTS = {
 }
 # What each run must have written (relative to tmp), or None: it prints its result.
 WRITES = {
-    "ablation_table": "ablations.md", "explore.probes": None,
+    "ablation_table": "ablations.md", "explore.fits": None, "explore.probes": None,
     "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
     "quality_table": "quality.md", "bench_subgraphs": "subgraphs/results.md",
     "bench_scale_quality": "scale_quality.md",

@@ -1,0 +1,70 @@
+"""Probes with the released estimator behind benchmarks/results/notes_part3.md.
+
+    python -m benchmarks.explore.fits fit DATASET --seeds 2 --params '{"max_epochs": 0}'
+    python -m benchmarks.explore.fits smooth DATASET --seeds 2
+
+``fit``: SCGC* with its defaults updated by ``--params``; per seed, ACC / NMI of
+``labels_``, the start's length (the held-out rule's choice) and the joint-stage epochs.
+``smooth``: the default fit's embedding Z, L2-normalised after propagation, clustered by
+k-means: ACC / NMI of ``S^t Z`` for t = 0..3 (S as ``svd-kmeans`` propagates), beside those
+of ``labels_``. One JSON line per seed; ``--tiny``: karate, one seed, a few epochs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import torch
+import torch.nn.functional as F
+
+from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
+from graphclust import SCGCStar, evaluate, load_dataset
+from graphclust.data.propagation import propagation_powers
+from graphclust.kmeans import kmeans
+
+SMOOTHING_STEPS = 3
+
+
+def _scores(labels, predicted) -> list[float]:
+    scores = evaluate(labels, predicted)
+    return [round(scores["acc"], 4), round(scores["nmi"], 4)]
+
+
+def probe(kind: str, graph, seed: int, params: dict) -> dict:
+    """One seed of ``kind`` (``fit`` or ``smooth``) on ``graph``."""
+    labels = graph.y.numpy()
+    n_clusters = int(labels.max()) + 1
+    fitted = SCGCStar(n_clusters, random_state=seed, **params).fit(graph)
+    row = {"seed": seed, "labels_": _scores(labels, fitted.labels_)}
+    if kind == "fit":
+        row["start_length"] = [entry["epoch"] for entry in fitted.history_
+                               if entry.get("kept")]
+        row["epochs"] = fitted.n_iter_
+        return row
+    embedding = torch.as_tensor(fitted.transform(graph), dtype=torch.float32)
+    powers = propagation_powers(embedding, graph.edge_index, 0, SMOOTHING_STEPS)
+    for steps, smoothed in enumerate(powers):
+        result = kmeans(F.normalize(smoothed, dim=1), n_clusters,
+                        generator=torch.Generator().manual_seed(seed))
+        row[f"t{steps}"] = _scores(labels, result.labels.numpy())
+    return row
+
+
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out=None, seeds=2)
+    parser.add_argument("probe", choices=("fit", "smooth"))
+    parser.add_argument("dataset")
+    parser.add_argument("--params", type=json.loads, default={},
+                        help="SCGC* parameters as JSON (default: none, the defaults)")
+    args = parse(parser, argv, "benchmarks.explore.fits")
+    dataset = TINY_DATASET if args.tiny else args.dataset
+    graph = load_dataset(dataset, root=args.root)
+    params = {**args.params, **fit_params(args)}
+    for seed in range(args.seeds):
+        row = probe(args.probe, graph, seed, params)
+        print(json.dumps({"dataset": dataset, "probe": args.probe, "params": args.params,
+                          **row}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
