@@ -4,7 +4,8 @@
     python -m benchmarks.explore.fits smooth DATASET --seeds 2
 
 ``fit``: SCGC* with its defaults updated by ``--params``; per seed, ACC / NMI of
-``labels_``, the start's length (the held-out rule's choice) and the joint-stage epochs.
+``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs and
+the stopping rule's drift every tenth epoch.
 ``smooth``: the default fit's embedding Z, L2-normalised after propagation, clustered by
 k-means: ACC / NMI of ``S^t Z`` for t = 0..3 (S as ``svd-kmeans`` propagates), beside those
 of ``labels_``. One JSON line per seed; ``--tiny``: karate, one seed, a few epochs.
@@ -40,6 +41,11 @@ def probe(kind: str, graph, seed: int, params: dict) -> dict:
         row["start_length"] = [entry["epoch"] for entry in fitted.history_
                                if entry.get("kept")]
         row["epochs"] = fitted.n_iter_
+        # The stopping rule's signal every tenth epoch: the share of nodes whose cluster
+        # changed over the last check_interval epochs (it stops below tol).
+        drift = [entry["changed_window"] for entry in fitted.history_
+                 if "changed_window" in entry]
+        row["window_drift_every_10"] = [round(value, 4) for value in drift[::10]]
         return row
     embedding = torch.as_tensor(fitted.transform(graph), dtype=torch.float32)
     powers = propagation_powers(embedding, graph.edge_index, 0, SMOOTHING_STEPS)
