@@ -7,8 +7,9 @@
 ``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs and
 the stopping rule's drift every tenth epoch.
 ``smooth``: the default fit's embedding Z, L2-normalised after propagation, clustered by
-k-means: ACC / NMI of ``S^t Z`` for t = 0..3 (S as ``svd-kmeans`` propagates), beside those
-of ``labels_``. One JSON line per seed; ``--tiny``: karate, one seed, a few epochs.
+k-means: ACC / NMI of ``S^t Z`` for t = 0..3 (S as ``svd-kmeans`` propagates) and its ARI
+with ``labels_``, beside ``labels_``' scores and modularity. One JSON line per seed;
+``--tiny``: karate, one seed, a few epochs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
 from graphclust import SCGCStar, evaluate, load_dataset
 from graphclust.data.propagation import propagation_powers
 from graphclust.kmeans import kmeans
+from graphclust.metrics import modularity
 
 SMOOTHING_STEPS = 3
 
@@ -47,12 +49,16 @@ def probe(kind: str, graph, seed: int, params: dict) -> dict:
                  if "changed_window" in entry]
         row["window_drift_every_10"] = [round(value, 4) for value in drift[::10]]
         return row
+    # Label-free facts a rule could read: the partition's modularity, and how far each
+    # smoothed partition is from labels_ (ARI).
+    row["modularity"] = round(modularity(graph.edge_index, fitted.labels_, len(labels)), 4)
     embedding = torch.as_tensor(fitted.transform(graph), dtype=torch.float32)
     powers = propagation_powers(embedding, graph.edge_index, 0, SMOOTHING_STEPS)
     for steps, smoothed in enumerate(powers):
-        result = kmeans(F.normalize(smoothed, dim=1), n_clusters,
-                        generator=torch.Generator().manual_seed(seed))
-        row[f"t{steps}"] = _scores(labels, result.labels.numpy())
+        predicted = kmeans(F.normalize(smoothed, dim=1), n_clusters,
+                           generator=torch.Generator().manual_seed(seed)).labels.numpy()
+        row[f"t{steps}"] = [*_scores(labels, predicted),
+                            round(evaluate(fitted.labels_, predicted)["ari"], 4)]
     return row
 
 
