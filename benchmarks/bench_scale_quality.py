@@ -119,8 +119,8 @@ def report(rows: list[dict], args, not_run: list[int]) -> list[str]:
     lines = [
         *results_header("Quality at scale (SCGC* on make_sbm graphs)", args.command,
                         args.device),
-        f"Each row: `--threads {args.threads}`. Library: {library_state()} (the estimator "
-        "defaults are that commit's).",
+        f"Each row: `--threads {args.threads}`, passed to the estimators as `n_jobs`. "
+        f"Library: {library_state()} (the estimator defaults are that commit's).",
         "",
         "Graphs: `make_sbm(n_nodes, random_state=0, "
         + ", ".join(f"{key}={value}" for key, value in GRAPH.items()) + ")`.",
