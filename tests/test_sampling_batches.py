@@ -122,9 +122,12 @@ def test_batch_size_larger_than_the_graph_falls_back_to_full_batch():
             "leave nothing",
         ),
         ({"num_nodes": 10, "batch_size": 2, "shuffle": 1}, TypeError, "shuffle must be a bool"),
-        ({"num_nodes": 10, "batch_size": 2, "max_batches": 0}, ValueError, "max_batches must"),
-        ({"num_nodes": 10, "batch_size": 2, "max_batches": 1.5}, ValueError, "max_batches must"),
-        ({"num_nodes": 10, "batch_size": 2, "max_batches": True}, ValueError, "max_batches must"),
+        ({"num_nodes": 10, "batch_size": 2, "max_batches": 0}, ValueError,
+         "max_batches must be >= 1"),
+        ({"num_nodes": 10, "batch_size": 2, "max_batches": 1.5}, TypeError,
+         "max_batches must be None or an int"),
+        ({"num_nodes": 10, "batch_size": 2, "max_batches": True}, TypeError,
+         "max_batches must be None or an int"),
     ],
 )
 def test_batch_plan_rejects_bad_input(kwargs, error, message):

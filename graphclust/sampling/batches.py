@@ -106,9 +106,12 @@ class NodeBatchPlan:
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
             if value < low:
                 raise ValueError(f"{name} must be >= {low}, got {value}.")
-        if max_batches is not None and (isinstance(max_batches, bool)
-                                        or not isinstance(max_batches, int) or max_batches < 1):
-            raise ValueError(f"max_batches must be None or an int >= 1, got {max_batches!r}.")
+        if max_batches is not None:
+            if isinstance(max_batches, bool) or not isinstance(max_batches, int):
+                raise TypeError(f"max_batches must be None or an int, got "
+                                f"{type(max_batches).__name__}.")
+            if max_batches < 1:
+                raise ValueError(f"max_batches must be >= 1, got {max_batches}.")
         if rank >= world_size:
             raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}.")
         for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):

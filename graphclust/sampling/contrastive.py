@@ -52,7 +52,7 @@ __all__ = ["EPOCH_BATCHES", "ContrastiveBatch", "FullGraphBatches", "FullGraphSa
 #: seeds cover every graph of the development set, the largest of which (Coauthor CS,
 #: 18,333 nodes) takes 18, so their fits are unchanged; above 32,768 nodes an epoch is a
 #: sample, and a million-node fit takes the steps of a 32,768-node one instead of 30
-#: times as many (benchmarks/results/notes.md, "Epochs of at most 32 batches").
+#: times as many (benchmarks/results/notes_part3.md, "Epochs of at most 32 batches").
 EPOCH_BATCHES = 32
 
 
