@@ -61,7 +61,7 @@ PYTHON_SCRIPTS = {
     "bench_startup": ["--out", "{tmp}/startup.md"],
     "bench_subgraphs": ["--out", "{tmp}/subgraphs"],
     "bench_threads": ["--out", "{tmp}/threads.md"],
-    "explore.fits": ["smooth", "karate"],
+    "explore.fits": ["smooth", "karate", "--subgraph", "30"],
     "explore.probes": ["start", "karate"],
     "extras_ablations": ["embeddings", "--only", "plain", "--out", "{tmp}/extras"],
     "extras_activation_sparsity": ["--out", "{tmp}/sparsity.md"],

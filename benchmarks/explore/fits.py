@@ -1,7 +1,7 @@
 """Probes with the released estimator behind benchmarks/results/notes_part3.md.
 
     python -m benchmarks.explore.fits fit DATASET --seeds 2 --params '{"max_epochs": 0}'
-    python -m benchmarks.explore.fits smooth DATASET --seeds 2
+    python -m benchmarks.explore.fits smooth DATASET --seeds 2 [--subgraph N]
 
 ``fit``: SCGC* with its defaults updated by ``--params``; per seed, ACC / NMI of
 ``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs and
@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
+from benchmarks.bench_subgraphs import induced_subgraph
 from graphclust import SCGCStar, evaluate, load_dataset
 from graphclust.data.propagation import propagation_powers
 from graphclust.kmeans import kmeans
@@ -68,9 +69,15 @@ def main(argv=None) -> None:
     parser.add_argument("dataset")
     parser.add_argument("--params", type=json.loads, default={},
                         help="SCGC* parameters as JSON (default: none, the defaults)")
+    parser.add_argument("--subgraph", type=int, default=None, metavar="N",
+                        help="probe the subgraph on N random nodes that bench_subgraphs "
+                             "draws (a sparse graph nobody tuned on)")
     args = parse(parser, argv, "benchmarks.explore.fits")
     dataset = TINY_DATASET if args.tiny else args.dataset
     graph = load_dataset(dataset, root=args.root)
+    if args.subgraph is not None:
+        graph = induced_subgraph(graph, min(args.subgraph, graph.num_nodes))
+        dataset = f"{dataset}:{graph.num_nodes}"
     params = {**args.params, **fit_params(args)}
     for seed in range(args.seeds):
         row = probe(args.probe, graph, seed, params)
