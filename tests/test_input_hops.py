@@ -74,7 +74,7 @@ def test_propagation_steps_is_the_model_of_the_propagated_features(weak_features
     np.testing.assert_array_equal(model.predict(weak_features), model.labels_)
     with pytest.raises(ValueError, match="reads the graph.*propagation_steps"):
         model.predict(weak_features.x.numpy())
-    alone = SCGCStar(n_clusters=3, **SHORT).fit(weak_features)
+    alone = SCGCStar(n_clusters=3, **fixed_start).fit(weak_features)
     y = weak_features.y.numpy()
     assert evaluate(y, model.labels_)["acc"] > evaluate(y, alone.labels_)["acc"] + 0.3
 

@@ -99,6 +99,7 @@ def test_a_custom_sampler_gives_the_batches(sbm):
 @pytest.mark.parametrize("batching, steps_per_epoch", [
     ({"batch_size": None}, 1), ({"batch_size": 40}, 4),  # 150 nodes: 4 batches of 40
     ({"sampler": RandomWalkSampler(40, max_batches=2)}, 2),  # an epoch of 2 of them
+    ({"batch_size": 4}, 32),  # 38 batches of 4: the default sampler's epoch is 32
 ])
 def test_the_joint_rate_is_shared_among_an_epochs_steps(sbm, monkeypatch, batching,
                                                           steps_per_epoch):

@@ -280,23 +280,25 @@ class ContrastiveClusterer(BaseGraphClusterer):
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
         self._fit_transform_features(graph)
-        x = self._encoder_features(graph.x, graph.edge_index)
         rank, world_size = distributed_context()
         sampler = self._sampler_part(graph.num_nodes, self.batch_size_)
         batches = sampler.batches(graph.edge_index, graph.num_nodes, seed, rank, world_size)
         objective = self._objective_part()
         encoder = self._build_encoder().to(device)
-        # Once per fit: CSR rows when the encoder takes them and they are faster.
-        x = sparse_rows_if_faster(encoder, x)
+
+        def encoder_rows(edge_index):
+            """The encoder's input over ``edge_index``, as CSR rows when the encoder takes
+            them and they are faster (once per fit, and once more for the held-out run
+            of propagated inputs)."""
+            return sparse_rows_if_faster(encoder, self._encoder_features(graph.x, edge_index))
+
+        x = encoder_rows(graph.edge_index)
         decoder = self._decoder().to(device) if objective.reconstruction is not None else None
         head = StudentTHead(self.n_clusters, int(self.embedding_dim)).to(device)
-        features_over = None
-        if self.propagation_steps > 0 or self.input_hops > 0:
-            def features_over(edge_index):
-                return sparse_rows_if_faster(encoder, self._encoder_features(graph.x, edge_index))
+        propagated = self.propagation_steps > 0 or self.input_hops > 0
         inputs = EncoderInputs(x, graph.edge_index if self._passes_messages() else None,
                                sampler.fanouts(getattr(encoder, "num_layers", 0)), generator,
-                               features_over=features_over)
+                               features_over=encoder_rows if propagated else None)
         run = TrainingRun(inputs, graph.edge_index, sampler, batches, seed,
                           int(self.embedding_dim), self.normalize_embedding, rank, world_size,
                           progress=self._progress, name=type(self).__name__)

@@ -59,8 +59,9 @@ class NodeBatchPlan:
         Number of processes sharing each epoch.
     max_batches : int, optional
         At most this many batches an epoch (per process): the first ones of the epoch's
-        permutation, so an epoch of a large graph is a uniform sample of its nodes.
-        ``None``: every node, every epoch.
+        permutation, so an epoch of a large graph is a uniform sample of its nodes (with
+        ``shuffle=False``, the same first nodes every epoch). ``None``: every node, every
+        epoch.
     device : torch.device or str, optional
         Device of the permutation and the batches (CPU by default). A CUDA plan
         draws with a CUDA generator, so its permutations differ from a CPU plan's

@@ -202,11 +202,13 @@ class RandomWalkSampler:
     fanout : int
         Neighbours sampled per hop around a batch for an encoder that passes messages.
     max_batches : int or None
-        Batches an epoch at most: on a graph of more than ``max_batches * batch_size``
-        nodes an epoch is that many batches drawn without replacement, not a pass over
-        every node. The joint stage takes ``lr / k`` a step for an epoch of k steps, so
-        above this size a fit's steps and rate no longer grow with the graph; only its
-        whole-graph passes (targets, stopping checks) do. ``None``: every node an epoch.
+        Batches an epoch at most (per process): on a graph of more than ``max_batches *
+        batch_size * world_size`` nodes an epoch is that many batches drawn without
+        replacement, not a pass over every node (with ``batch_size="auto"`` halved to 512,
+        above 16,384 nodes in one process). The joint stage takes ``lr / k`` a step for
+        an epoch of k steps, so above this size a fit's steps and rate no longer grow with
+        the graph; only its whole-graph passes (targets, stopping checks) do. ``None``:
+        every node an epoch.
     """
 
     batch_size: int
