@@ -154,8 +154,13 @@ class ContrastiveClusterer(BaseGraphClusterer):
         """Whether the encoder itself reads the edges (message passing)."""
         return self._encoder_config().uses_graph
 
+    def _propagates_inputs(self) -> bool:
+        """Whether the encoder's input is propagated over the edges (``propagation_steps``,
+        ``input_hops``)."""
+        return self.propagation_steps > 0 or self.input_hops > 0
+
     def _uses_graph(self) -> bool:
-        return self._passes_messages() or self.propagation_steps > 0 or self.input_hops > 0
+        return self._passes_messages() or self._propagates_inputs()
 
     def _input_width(self) -> int:
         """Width of the encoder's input: the transformed features and their hops."""
@@ -295,10 +300,9 @@ class ContrastiveClusterer(BaseGraphClusterer):
         x = encoder_rows(graph.edge_index)
         decoder = self._decoder().to(device) if objective.reconstruction is not None else None
         head = StudentTHead(self.n_clusters, int(self.embedding_dim)).to(device)
-        propagated = self.propagation_steps > 0 or self.input_hops > 0
         inputs = EncoderInputs(x, graph.edge_index if self._passes_messages() else None,
                                sampler.fanouts(getattr(encoder, "num_layers", 0)), generator,
-                               features_over=encoder_rows if propagated else None)
+                               features_over=encoder_rows if self._propagates_inputs() else None)
         run = TrainingRun(inputs, graph.edge_index, sampler, batches, seed,
                           int(self.embedding_dim), self.normalize_embedding, rank, world_size,
                           progress=self._progress, name=type(self).__name__)
