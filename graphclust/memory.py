@@ -140,6 +140,7 @@ def estimate_peak_memory(
     num_walks: int = 4,
     chunk_size: int = 512,
     check_interval: int = 10,
+    held_out_input: bool = False,
     dtype: torch.dtype = torch.float32,
 ) -> MemoryEstimate:
     """Peak memory of fitting a contrastive clusterer (SCGC, SCGC*) with an MLP encoder.
@@ -147,7 +148,9 @@ def estimate_peak_memory(
     ``n_edges`` counts directed edge entries (both directions of each edge). Without
     ``n_positive_pairs`` the full-batch positives are bounded by ``n_nodes * (1 + n_edges /
     n_nodes) ** order`` (exact for regular graphs; :func:`positive_pair_bound` gives a tighter
-    bound from the edges). The interpreter and torch's import are not counted.
+    bound from the edges). ``held_out_input``: the start's held-out run reads its own copy
+    of the encoder's input (features propagated over its training edges only). The
+    interpreter and torch's import are not counted.
     """
     s = torch.empty((), dtype=dtype).element_size()
     widths = _widths(n_features, hidden_dims, embedding_dim)
@@ -155,7 +158,7 @@ def estimate_peak_memory(
     parameters = sum(a * b + b for a, b in pairwise(widths))
     per_row_activations = 2 * (2 * sum(hidden) + embedding_dim) * s  # values and gradients
     parts = {
-        "features": 3 * n_nodes * n_features * s,
+        "features": (3 + held_out_input) * n_nodes * n_features * s,
         "runtime": RUNTIME_BYTES,
         "edges": 16 * n_edges + 8 * n_nodes,
         "labels": 8 * n_nodes * (check_interval + 1),
@@ -220,6 +223,7 @@ def choose_batch_size(
     max_full_batch_loss_flops: float = FULL_BATCH_LOSS_FLOPS,
     mini_batch: int = DEFAULT_MINI_BATCH,
     check_interval: int = 10,
+    held_out_input: bool = False,
     device_name: str = "the device",
     dtype: torch.dtype = torch.float32,
 ) -> int | None:
@@ -244,7 +248,8 @@ def choose_batch_size(
     """
     sizes = dict(hidden_dims=hidden_dims, embedding_dim=embedding_dim, order=order,
                  num_walks=num_walks)
-    memory = dict(n_clusters=n_clusters, check_interval=check_interval, dtype=dtype, **sizes)
+    memory = dict(n_clusters=n_clusters, check_interval=check_interval,
+                  held_out_input=held_out_input, dtype=dtype, **sizes)
     budget = MEMORY_HEADROOM * available_bytes
     batch = min(mini_batch, n_nodes // 2)
     full = estimate_peak_memory(n_nodes, n_edges, n_features,

@@ -153,3 +153,24 @@ def test_knn_method_reaches_the_knn_graph(cls, method, monkeypatch):
     params = {"pretrain_epochs": 2, "max_epochs": 2} if cls is SCGCStar else {}
     cls(2, knn_method=method, random_state=0, n_neighbors=5, **params).fit(x)
     assert searched == [method]
+
+
+@pytest.mark.parametrize(("params", "held_out_input"), [
+    ({}, False),
+    ({"propagation_steps": 1}, True),
+    ({"input_hops": 1}, True),
+    ({"propagation_steps": 1, "start_holdout": None}, False),
+    ({"propagation_steps": 1, "pretrain": "autoencoder"}, False),
+])
+def test_the_estimate_counts_the_held_out_runs_own_input(params, held_out_input, sbm,
+                                                          monkeypatch):
+    """Propagated inputs and a held-out start: the start reads a second copy of them."""
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["held_out_input"])
+        return estimate_peak_memory(*args, **kwargs)
+
+    monkeypatch.setattr(contrastive_module, "estimate_peak_memory", recording)
+    SCGCStar(3, **{**FAST, **params}).fit(sbm)
+    assert seen == [held_out_input]

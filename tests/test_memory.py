@@ -154,3 +154,11 @@ def test_available_memory_of_the_cpu():
     assert 0 < free <= psutil.virtual_memory().total
     with pytest.raises(ValueError, match="no memory probe"):
         available_memory_bytes("meta")
+
+
+def test_the_held_out_input_is_one_more_copy_of_the_features():
+    plain = estimate_peak_memory(5000, 50_000, 100, n_positive_pairs=10**6)
+    held_out = estimate_peak_memory(5000, 50_000, 100, n_positive_pairs=10**6,
+                                    held_out_input=True)
+    assert held_out.parts["features"] == plain.parts["features"] * 4 // 3
+    assert held_out.total - plain.total == 5000 * 100 * 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -146,3 +147,12 @@ def test_batch_plan_len_matches_iteration():
             num_nodes, min(batch_size, num_nodes), drop_last=bool(drop_last), seed=0
         )
         assert len(plan) == len(list(plan))
+
+
+def test_batch_plan_takes_numpy_integers():
+    """A grid's or a config file's NumPy integers plan the same batches as Python ints."""
+    numpy_plan = NodeBatchPlan(np.int64(10), np.int64(3), seed=np.uint32(5),
+                               max_batches=np.int64(2))
+    plan = NodeBatchPlan(10, 3, seed=5, max_batches=2)
+    assert type(numpy_plan.max_batches) is int and len(numpy_plan) == len(plan) == 2
+    assert all(torch.equal(a, b) for a, b in zip(numpy_plan, plan, strict=True))

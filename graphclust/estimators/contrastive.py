@@ -245,7 +245,9 @@ class ContrastiveClusterer(BaseGraphClusterer):
         sizes = dict(hidden_dims=self._hidden_widths(), embedding_dim=int(self.embedding_dim),
                      n_clusters=self.n_clusters, order=order,
                      num_walks=getattr(self.sampler, "num_walks", self.num_walks),
-                     check_interval=self.check_interval)
+                     check_interval=self.check_interval,
+                     held_out_input=self._propagates_inputs()
+                     and getattr(self._start_part(), "holdout", None) is not None)
         n_features, device = self._input_width(), graph.x.device
         try:
             available = available_memory_bytes(device)

@@ -9,6 +9,7 @@ without the epochs before it having run.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterator
 
@@ -103,16 +104,13 @@ class NodeBatchPlan:
             ("world_size", world_size, 1),
             ("rank", rank, 0),
         ):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
-            if value < low:
-                raise ValueError(f"{name} must be >= {low}, got {value}.")
+            _check_integer(name, value, low)
         if max_batches is not None:
-            if isinstance(max_batches, bool) or not isinstance(max_batches, int):
-                raise TypeError(f"max_batches must be None or an int, got "
-                                f"{type(max_batches).__name__}.")
-            if max_batches < 1:
-                raise ValueError(f"max_batches must be >= 1, got {max_batches}.")
+            _check_integer("max_batches", max_batches, 1, "None or an int")
+        # NumPy integers (a grid's or a config file's values) are ints here.
+        num_nodes, batch_size, world_size, rank = map(int, (num_nodes, batch_size,
+                                                            world_size, rank))
+        max_batches = None if max_batches is None else int(max_batches)
         if rank >= world_size:
             raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}.")
         for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):
@@ -125,8 +123,10 @@ class NodeBatchPlan:
                     "permutation."
                 )
             seed = int(torch.randint(0, _SEED_LIMIT, ()))
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < _SEED_LIMIT:
+        if (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                or not 0 <= seed < _SEED_LIMIT):
             raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}.")
+        seed = int(seed)
 
         if drop_last:
             share = num_nodes // world_size
@@ -204,3 +204,10 @@ class NodeBatchPlan:
             f"rank={self.rank}, world_size={self.world_size}, device={self.device}, "
             f"max_batches={self.max_batches})"
         )
+
+
+def _check_integer(name: str, value, low: int, kind: str = "an int") -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}.")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}.")
