@@ -43,13 +43,15 @@ def resolve(name: str, n_nodes: int, n_edges: int, n_features: int, n_clusters: 
         epoch_flops,
         estimate_peak_memory,
     )
+    from graphclust.sampling.contrastive import EPOCH_BATCHES
 
     model = SCGCStar(n_clusters)
     sizes = dict(hidden_dims=model.hidden_dims, embedding_dim=model.embedding_dim,
                  order=model.order, num_walks=model.num_walks)
+    capped = dict(max_batches=EPOCH_BATCHES, **sizes)
     mini = min(DEFAULT_MINI_BATCH, n_nodes // 2)
     ratio = epoch_flops(n_nodes, n_features, **sizes) / epoch_flops(
-        n_nodes, n_features, batch_size=mini, **sizes)
+        n_nodes, n_features, batch_size=mini, **capped)
     full = estimate_peak_memory(n_nodes, n_edges, n_features, n_clusters=n_clusters,
                                 n_positive_pairs=n_positive_pairs, **sizes)
 
@@ -58,7 +60,7 @@ def resolve(name: str, n_nodes: int, n_edges: int, n_features: int, n_clusters: 
             batch = choose_batch_size(n_nodes, n_edges, n_features, n_clusters=n_clusters,
                                       available_bytes=available,
                                       n_positive_pairs=n_positive_pairs,
-                                      passes_messages=passes_messages, **sizes)
+                                      passes_messages=passes_messages, **capped)
         except TrainingMemoryError:
             return "TrainingMemoryError"
         return "full" if batch is None else str(batch)
@@ -91,7 +93,8 @@ def main(argv=None) -> None:
         *results_header('What batch_size="auto" chooses (no training)', args.command),
         "Model: `SCGCStar(k)` with its defaults (hidden_dims (256,), embedding_dim 32, "
         "order 2, num_walks 4). *cost ratio*: a full-batch epoch's floating-point "
-        "operations over a mini-batch epoch's (batches of 1,024, at most half the graph); "
+        "operations over a mini-batch epoch's (batches of 1,024, at most half the graph, "
+        "at most 32 an epoch: the sampler's `EPOCH_BATCHES`); "
         "a message-passing encoder's full batch needs at most 1. *loss / budget*: the "
         "full-batch loss 6N²D over `FULL_BATCH_LOSS_FLOPS`; a message-passing encoder's "
         "full batch needs at most 1 (SCGC*'s needs fewer than 2,048 nodes). *full-batch peak*: "

@@ -25,7 +25,8 @@ embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`
 
 Cost model of one epoch (multiply-adds times two, forward plus backward = 3 forwards): the
 full batch costs :math:`6N^2D` in the loss plus :math:`6N\sum_l h_{l-1}h_l` in the encoder;
-a mini-batch epoch costs :math:`6NCD` in the loss, the encoder on :math:`NC/B` rows, and one
+a mini-batch epoch of :math:`S` seeds (every node, or at most ``max_batches`` batches of
+:math:`B`) costs :math:`6SCD` in the loss, the encoder on :math:`SC/B` rows, and one
 forward pass over all nodes for the target.
 
 The rule (:func:`choose_batch_size`) for feature-only encoders (SCGC, SCGC*): full batch
@@ -73,9 +74,10 @@ FULL_BATCH_LOSS_FLOPS = 6 * 50_000**2 * 32
 that of a 50,000-node graph with 32 embedding columns (4.8e11).
 
 The cost ratio alone keeps full batch for wide features far beyond that (a mini-batch epoch
-encodes every node about :math:`1 + wr` times: with 6,805 features a 100,000-node full-batch
-epoch costs 0.3 of a mini-batch one), but it compares single epochs, while mini-batch runs
-take :math:`N/B` optimizer steps an epoch and stop in fewer epochs (DBLP: 61-64 epochs with
+encodes its seeds' rows about :math:`1 + wr` times: with 6,805 features a 100,000-node
+full-batch epoch costs 0.85 of a mini-batch epoch of 32 batches,
+``benchmarks/results/auto_batch.md``), but it compares single epochs, while mini-batch runs
+take up to :math:`N/B` optimizer steps an epoch and stop in fewer epochs (DBLP: 61-64 epochs with
 ``batch_size=1024`` against 115-126 full batch, ``benchmarks/results/scale.md``), and past
 this size every doubling of the graph quadruples a full-batch epoch's loss and its memory
 estimate is unvalidated (``benchmarks/results/memory_estimate.md`` stops at 50,000 nodes, in
@@ -194,15 +196,21 @@ def epoch_flops(
     batch_size: int | None = None,
     order: int = 2,
     num_walks: int = 4,
+    max_batches: int | None = None,
 ) -> float:
-    """Floating-point operations of one training epoch (see the module docstring)."""
+    """Floating-point operations of one training epoch (see the module docstring).
+
+    ``max_batches``: a mini-batch epoch's batches at most (the sampler's cap,
+    :data:`graphclust.sampling.contrastive.EPOCH_BATCHES` by default); ``None``: an epoch
+    seeds every node once."""
     widths = _widths(n_features, hidden_dims, embedding_dim)
     encoder_per_row = 2 * sum(a * b for a, b in pairwise(widths))
     if batch_size is None or batch_size >= n_nodes:
         return 3 * (2.0 * n_nodes * n_nodes * embedding_dim + n_nodes * encoder_per_row)
     candidates = _candidates(n_nodes, batch_size, order, num_walks)
-    encoded_rows = n_nodes * candidates / batch_size
-    return (3 * (2.0 * n_nodes * candidates * embedding_dim + encoded_rows * encoder_per_row)
+    seeds = n_nodes if max_batches is None else min(n_nodes, max_batches * batch_size)
+    encoded_rows = seeds * candidates / batch_size
+    return (3 * (2.0 * seeds * candidates * embedding_dim + encoded_rows * encoder_per_row)
             + n_nodes * encoder_per_row)
 
 
@@ -222,6 +230,7 @@ def choose_batch_size(
     max_cost_ratio: float = 1.0,
     max_full_batch_loss_flops: float = FULL_BATCH_LOSS_FLOPS,
     mini_batch: int = DEFAULT_MINI_BATCH,
+    max_batches: int | None = None,
     check_interval: int = 10,
     held_out_input: bool = False,
     device_name: str = "the device",
@@ -232,7 +241,8 @@ def choose_batch_size(
     For a feature-only encoder full batch is kept when the graph has fewer than
     ``2 * mini_batch`` nodes (module docstring); for a message-passing one
     (``passes_messages``) when its epoch costs at most ``max_cost_ratio`` times a
-    mini-batch epoch of ``mini_batch`` seeds (:func:`epoch_flops`) and its loss at most
+    mini-batch epoch of ``mini_batch`` seeds and at most ``max_batches`` batches
+    (:func:`epoch_flops`) and its loss at most
     ``max_full_batch_loss_flops`` (:math:`6N^2D`, see :data:`FULL_BATCH_LOSS_FLOPS`). Either
     way its estimated peak (:func:`estimate_peak_memory`) must be within
     :data:`MEMORY_HEADROOM` of ``available_bytes``. Otherwise the batch is ``mini_batch``
@@ -258,7 +268,8 @@ def choose_batch_size(
         full_loss = 6.0 * n_nodes * n_nodes * embedding_dim
         cheap = full_loss <= max_full_batch_loss_flops and \
             epoch_flops(n_nodes, n_features, **sizes) <= \
-            max_cost_ratio * epoch_flops(n_nodes, n_features, batch_size=batch, **sizes)
+            max_cost_ratio * epoch_flops(n_nodes, n_features, batch_size=batch,
+                                         max_batches=max_batches, **sizes)
     else:
         cheap = n_nodes < 2 * mini_batch
     if batch < SMALLEST_BATCH or (cheap and full.total <= budget):

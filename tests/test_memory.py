@@ -162,3 +162,24 @@ def test_the_held_out_input_is_one_more_copy_of_the_features():
                                     held_out_input=True)
     assert held_out.parts["features"] == plain.parts["features"] * 4 // 3
     assert held_out.total - plain.total == 5000 * 100 * 4
+
+
+def test_a_capped_epoch_costs_its_batches_and_one_pass_for_the_target():
+    f, hidden, d = 745, (256,), 32
+    # Below the cap an epoch seeds every node either way.
+    assert epoch_flops(30_000, f, hidden, d, batch_size=1024, max_batches=32) == \
+        epoch_flops(30_000, f, hidden, d, batch_size=1024)
+    # Above it only the target's forward pass grows with the graph.
+    encoder = 2 * (745 * 256 + 256 * 32)
+    grown = epoch_flops(2 * 10**6, f, hidden, d, batch_size=1024, max_batches=32) - \
+        epoch_flops(10**6, f, hidden, d, batch_size=1024, max_batches=32)
+    assert grown == pytest.approx(10**6 * encoder)
+
+
+def test_message_passing_prices_the_capped_epoch_it_will_train():
+    # 49,000 nodes, 745 features: an uncapped mini-batch epoch costs more than full batch,
+    # an epoch of 32 batches less, so the sampler's cap takes seed batches.
+    sizes = dict(available_bytes=64 * GIB, passes_messages=True)
+    assert choose_batch_size(49_000, 490_000, 745, **sizes) is None
+    assert choose_batch_size(49_000, 490_000, 745, max_batches=32, **sizes) == \
+        DEFAULT_MINI_BATCH

@@ -56,7 +56,12 @@ from graphclust.objectives.composed import (
     SelfTraining,
 )
 from graphclust.sampling import available_memory_bytes
-from graphclust.sampling.contrastive import FullGraphSampler, RandomWalkSampler, Sampler
+from graphclust.sampling.contrastive import (
+    EPOCH_BATCHES,
+    FullGraphSampler,
+    RandomWalkSampler,
+    Sampler,
+)
 from graphclust.starts import AutoencoderStart, ContrastiveStart, LinearStart, NoStart, Start
 from graphclust.training.loop import Schedule, train_clusterer
 from graphclust.training.parts import (
@@ -263,7 +268,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
         if auto:
             batch = choose_batch_size(n_nodes, n_edges, n_features, available_bytes=available,
                                       n_positive_pairs=pairs, device_name=str(device),
-                                      passes_messages=self._passes_messages(), **sizes)
+                                      passes_messages=self._passes_messages(),
+                                      max_batches=EPOCH_BATCHES, **sizes)
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"
