@@ -156,3 +156,22 @@ def test_batch_plan_takes_numpy_integers():
     plan = NodeBatchPlan(10, 3, seed=5, max_batches=2)
     assert type(numpy_plan.max_batches) is int and len(numpy_plan) == len(plan) == 2
     assert all(torch.equal(a, b) for a, b in zip(numpy_plan, plan, strict=True))
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_a_capped_epoch_gives_every_rank_as_many_disjoint_batches(drop_last):
+    """Under DDP every rank must take the same number of steps an epoch (or the
+    all-reduce waits forever): the cap applies to each rank's share alike."""
+    plans = [NodeBatchPlan(101, 4, drop_last=drop_last, seed=7, rank=rank, world_size=2,
+                           max_batches=3) for rank in range(2)]
+    uncapped = [NodeBatchPlan(101, 4, drop_last=drop_last, seed=7, rank=rank, world_size=2)
+                for rank in range(2)]
+    for epoch in (0, 5):
+        epochs = [plan.batches(epoch) for plan in plans]
+        assert [len(batches) for batches in epochs] == [3, 3]
+        assert all(batch.numel() == 4 for batches in epochs for batch in batches)
+        seeds = torch.cat([torch.cat(batches) for batches in epochs])
+        assert torch.unique(seeds).numel() == 24
+        for batches, full in zip(epochs, uncapped, strict=True):
+            assert all(torch.equal(a, b) for a, b in zip(batches, full.batches(epoch)[:3],
+                                                         strict=True))
