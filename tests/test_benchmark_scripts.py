@@ -196,6 +196,20 @@ def test_scale_quality_mode_runs_tiny(in_tmp):
     assert "## Quality on DBLP" in (in_tmp / "scale.md").read_text()
 
 
+def test_drift_probe_scores_each_epochs_partition(capsys):
+    """``explore.fits drift``: every epoch's partition scored, the loop's hook restored."""
+    import graphclust.training.loop as training_loop
+
+    hook = training_loop.evaluate
+    importlib.import_module("benchmarks.explore.fits").main(["--tiny", "drift", "karate"])
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert training_loop.evaluate is hook
+    assert row["epochs"] == 3 and [entry[0] for entry in row["epoch_acc_nmi_modularity_r2"]] \
+        == [1, 3]
+    assert all(0 <= entry[4] <= 1 for entry in row["epoch_acc_nmi_modularity_r2"])
+    assert [sum(sizes) for sizes in row["sizes_first_last"]] == [34, 34]
+
+
 @pytest.mark.parametrize("group", sorted(
     path.stem for path in (BENCHMARKS / "extras").glob("*.py") if path.stem != "__init__"))
 def test_every_extras_variant_fits_tiny(group):

@@ -2,14 +2,21 @@
 
     python -m benchmarks.explore.fits fit DATASET --seeds 2 --params '{"max_epochs": 0}'
     python -m benchmarks.explore.fits smooth DATASET --seeds 2 [--subgraph N]
+    python -m benchmarks.explore.fits drift DATASET --seeds 2 [--params JSON]
 
 ``fit``: SCGC* with its defaults updated by ``--params``; per seed, ACC / NMI of
 ``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs and
 the stopping rule's drift every tenth epoch.
 ``smooth``: the default fit's embedding Z, L2-normalised after propagation, clustered by
 k-means: ACC / NMI of ``S^t Z`` for t = 0..3 (S as ``svd-kmeans`` propagates) and its ARI
-with ``labels_``, beside ``labels_``' scores and modularity. One JSON line per seed;
-``--tiny``: karate, one seed, a few epochs.
+with ``labels_``, beside ``labels_``' scores and modularity.
+``drift``: the joint stage's partition at every epoch (read through the scores the loop
+records when the fit is given labels): ACC / NMI, and two label-free scores a stopping
+rule could read, its modularity and the share of the transformed features' variance
+between its clusters (R²), about every tenth epoch; cluster sizes at the first and last
+epoch. DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s
+setting (seeded by the seed). One JSON line per seed; ``--tiny``: karate, one seed, a few
+epochs.
 """
 
 from __future__ import annotations
@@ -19,14 +26,19 @@ import json
 import torch
 import torch.nn.functional as F
 
+import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
+from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
 from benchmarks.bench_subgraphs import induced_subgraph
 from graphclust import SCGCStar, evaluate, load_dataset
+from graphclust.data import make_sbm
 from graphclust.data.propagation import propagation_powers
+from graphclust.data.transforms import FeatureTransform
 from graphclust.kmeans import kmeans
 from graphclust.metrics import modularity
 
 SMOOTHING_STEPS = 3
+SBM_NODES = 5000
 
 
 def _scores(labels, predicted) -> list[float]:
@@ -35,7 +47,9 @@ def _scores(labels, predicted) -> list[float]:
 
 
 def probe(kind: str, graph, seed: int, params: dict) -> dict:
-    """One seed of ``kind`` (``fit`` or ``smooth``) on ``graph``."""
+    """One seed of ``kind`` (``fit``, ``smooth`` or ``drift``) on ``graph``."""
+    if kind == "drift":
+        return {"seed": seed, **_drift(graph, seed, params)}
     labels = graph.y.numpy()
     n_clusters = int(labels.max()) + 1
     fitted = SCGCStar(n_clusters, random_state=seed, **params).fit(graph)
@@ -63,9 +77,51 @@ def probe(kind: str, graph, seed: int, params: dict) -> dict:
     return row
 
 
+def _between_share(x: torch.Tensor, labels: torch.Tensor, n_clusters: int) -> float:
+    """Share of ``x``'s variance between the clusters of ``labels`` (R², CSR ``x``)."""
+    crow = x.crow_indices()
+    rows = torch.repeat_interleave(torch.arange(x.shape[0]), crow[1:] - crow[:-1])
+    sums = torch.zeros(n_clusters, x.shape[1], dtype=torch.float64)
+    sums.index_put_((labels[rows], x.col_indices()), x.values().double(), accumulate=True)
+    counts = torch.bincount(labels, minlength=n_clusters).double()
+    grand = float(sums.sum(0).square().sum()) / len(labels)
+    total = float(x.values().double().square().sum()) - grand
+    kept = counts > 0
+    return (float((sums[kept].square().sum(1) / counts[kept]).sum()) - grand) / total
+
+
+def _drift(graph, seed: int, params: dict) -> dict:
+    """Refit with the loop's per-epoch scoring hook wrapped to score each partition too."""
+    n, labels = graph.num_nodes, graph.y.numpy()
+    k = int(labels.max()) + 1
+    degree = torch.bincount(graph.edge_index[0], minlength=n).float()
+    x = FeatureTransform("auto").fit(graph.x, degree).transform(graph.x).to_sparse_csr()
+    epochs = []
+
+    def scored(truth, predicted):
+        scores = evaluate(truth, predicted)
+        epochs.append((predicted, [round(scores["acc"], 4), round(scores["nmi"], 4),
+                                   round(modularity(graph.edge_index, predicted, n), 4),
+                                   round(_between_share(x, torch.as_tensor(predicted), k), 5)]))
+        return scores
+
+    hook = training_loop.evaluate
+    training_loop.evaluate = scored
+    try:
+        fitted = SCGCStar(k, random_state=seed, **params).fit(graph)
+    finally:
+        training_loop.evaluate = hook
+    shown = sorted({*range(0, len(epochs), 10), len(epochs) - 1})
+    return {"labels_": _scores(labels, fitted.labels_), "epochs": len(epochs),
+            "epoch_acc_nmi_modularity_r2": [[i + 1, *epochs[i][1]] for i in shown],
+            "sizes_first_last": [sorted(torch.bincount(torch.as_tensor(epochs[i][0]),
+                                                       minlength=k).tolist())
+                                 for i in (0, -1)]}
+
+
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out=None, seeds=2)
-    parser.add_argument("probe", choices=("fit", "smooth"))
+    parser.add_argument("probe", choices=("fit", "smooth", "drift"))
     parser.add_argument("dataset")
     parser.add_argument("--params", type=json.loads, default={},
                         help="SCGC* parameters as JSON (default: none, the defaults)")
@@ -74,12 +130,14 @@ def main(argv=None) -> None:
                              "draws (a sparse graph nobody tuned on)")
     args = parse(parser, argv, "benchmarks.explore.fits")
     dataset = TINY_DATASET if args.tiny else args.dataset
-    graph = load_dataset(dataset, root=args.root)
+    graph = None if dataset == "sbm" else load_dataset(dataset, root=args.root)
     if args.subgraph is not None:
         graph = induced_subgraph(graph, min(args.subgraph, graph.num_nodes))
         dataset = f"{dataset}:{graph.num_nodes}"
     params = {**args.params, **fit_params(args)}
     for seed in range(args.seeds):
+        if dataset == "sbm":
+            graph = make_sbm(SBM_NODES, random_state=seed, **SBM_SETTING)
         row = probe(args.probe, graph, seed, params)
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": args.params,
                           **row}), flush=True)
