@@ -130,6 +130,8 @@ def main(argv=None) -> None:
                              "draws (a sparse graph nobody tuned on)")
     args = parse(parser, argv, "benchmarks.explore.fits")
     dataset = TINY_DATASET if args.tiny else args.dataset
+    if dataset == "sbm" and args.subgraph is not None:
+        parser.error("--subgraph draws from a loaded data set, not from 'sbm'")
     graph = None if dataset == "sbm" else load_dataset(dataset, root=args.root)
     if args.subgraph is not None:
         graph = induced_subgraph(graph, min(args.subgraph, graph.num_nodes))
