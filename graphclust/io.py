@@ -43,6 +43,7 @@ from safetensors.torch import save as save_safetensors
 
 import graphclust
 from graphclust import registry
+from graphclust._checks import check_integer
 from graphclust.io_checks import check_tensors, read_member
 from graphclust.io_params import decode_param, encode_param
 from graphclust.threads import effective_n_jobs
@@ -241,8 +242,7 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
     True
     """
     path = Path(path)
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
-        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
+    check_integer("max_bytes", max_bytes, 1)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     try:

@@ -21,9 +21,10 @@ first ``import torch``.
 
 from __future__ import annotations
 
-import numbers
 import os
 from contextlib import contextmanager
+
+from graphclust._checks import check_integer
 
 __all__ = ["effective_n_jobs", "limit_threads"]
 
@@ -61,8 +62,7 @@ def effective_n_jobs(n_jobs) -> int:
     """
     if n_jobs is None:
         return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
-        raise TypeError(f"n_jobs must be None or an integer, got {n_jobs!r}")
+    n_jobs = check_integer("n_jobs", n_jobs, accepts="None or an integer")
     if n_jobs == 0:
         raise ValueError("n_jobs=0 means no thread at all; use None or 1 for one thread, "
                          "-1 for every core")

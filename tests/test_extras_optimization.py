@@ -225,9 +225,9 @@ def test_mup_coordinate_check_hidden_updates_do_not_grow_with_width():
 
 
 def test_mup_bad_input():
-    with pytest.raises(ValueError, match="base_width must be a positive integer"):
+    with pytest.raises(ValueError, match="base_width must be an integer >= 1"):
         MuPMLPConfig(base_width=0).build(5, 2)
-    with pytest.raises(ValueError, match="base_width must be a positive integer"):
+    with pytest.raises(TypeError, match="base_width must be an integer, got float"):
         MuPMLPConfig(base_width=64.0).build(5, 2)
     with pytest.raises(ValueError, match="at least one hidden layer"):
         MuPMLPConfig(hidden_dims=()).build(5, 2)

@@ -137,11 +137,16 @@ def test_compact_removes_zero_units_and_keeps_the_function():
 @pytest.mark.parametrize("kwargs", [
     {"sparsity": 1.0}, {"sparsity": -0.1}, {"sparsity": True}, {"sparsity": "half"},
     {"sparsity": 256}, {"strength": -1.0}, {"strength": float("nan")},
-    {"ramp_steps": -1}, {"ramp_steps": 2.5}, {"hidden_dims": ()}, {"hidden_dims": (0,)},
+    {"ramp_steps": -1}, {"hidden_dims": ()}, {"hidden_dims": (0,)},
 ])
 def test_group_sparse_config_rejects_bad_values(kwargs):
     with pytest.raises(ValueError):
         GroupSparseMLPConfig(**kwargs)
+
+
+def test_group_sparse_config_rejects_a_fractional_ramp():
+    with pytest.raises(TypeError, match="ramp_steps must be an integer, got float"):
+        GroupSparseMLPConfig(ramp_steps=2.5)
 
 
 def test_envelope_functions_reject_bad_values():
@@ -345,7 +350,7 @@ def test_grow_estimator_rejects_bad_input(plain_model, sparse_model):
         grow_estimator(model, (32, 32))
     with pytest.raises(ValueError, match="new_width"):
         grow_estimator(model, (8,))
-    with pytest.raises(ValueError, match="random_state"):
+    with pytest.raises(TypeError, match="random_state must be None or an integer"):
         grow_estimator(model, (32,), random_state="seed")
     with pytest.raises(TypeError, match="plain MLP"):
         grow_estimator(copy.deepcopy(sparse_model), (48,))

@@ -128,7 +128,7 @@ def test_weight_sharing_bad_input():
         RecursiveStack(_linear_block, loops=2).effective_weights(2)
     with pytest.raises(ValueError, match="mode"):
         RecursiveMLPConfig(mode="ring").build(4, 2)
-    with pytest.raises(ValueError, match="lora_rank"):
+    with pytest.raises(TypeError, match="lora_rank must be an integer, got float"):
         RecursiveMLPConfig(lora_rank=1.5).build(4, 2)
     with pytest.raises(ValueError, match="hidden_dim"):
         RecursiveMLPConfig(hidden_dim=0).build(4, 2)

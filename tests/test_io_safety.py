@@ -177,7 +177,7 @@ def test_member_inflating_past_its_declared_size_is_refused(model_file):
 def test_max_bytes_limits_every_member(model_file):
     with pytest.raises(ValueError, match="member graphclust.json declares .* limit of 64"):
         load(model_file, max_bytes=64)
-    with pytest.raises(ValueError, match="max_bytes must be a positive integer"):
+    with pytest.raises(ValueError, match="max_bytes must be an integer >= 1"):
         load(model_file, max_bytes=0)
 
 

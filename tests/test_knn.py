@@ -179,7 +179,7 @@ def test_unknown_metric_lists_valid_ones():
 
 
 def test_bad_block_size():
-    with pytest.raises(ValueError, match="block_size must be >= 1"):
+    with pytest.raises(ValueError, match="block_size must be an integer >= 1"):
         knn_indices(np.ones((5, 2)), 2, block_size=0)
     with pytest.raises(TypeError, match="block_size must be an integer"):
         knn_indices(np.ones((5, 2)), 2, block_size=2.5)

@@ -141,10 +141,11 @@ def test_target_with_size_prior_matches_formula():
     np.testing.assert_allclose(same, qn**2 / (qn**2).sum(1, keepdims=True), rtol=1e-10)
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5])
-def test_positive_weights_reject_bad_order(bad):
+@pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-1, ValueError),
+                                            (1.5, TypeError), (2.0, TypeError)])
+def test_positive_weights_reject_bad_order(bad, error):
     edge_index, n = _small_graph()
-    with pytest.raises(ValueError, match="order"):
+    with pytest.raises(error, match="order"):
         positive_weights(edge_index, n, bad)
 
 

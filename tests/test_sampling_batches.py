@@ -107,8 +107,8 @@ def test_batch_size_larger_than_the_graph_falls_back_to_full_batch():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"num_nodes": 10, "batch_size": 0}, ValueError, "batch_size must be >= 1"),
-        ({"num_nodes": 0, "batch_size": 4}, ValueError, "num_nodes must be >= 1"),
+        ({"num_nodes": 10, "batch_size": 0}, ValueError, "batch_size must be an integer >= 1"),
+        ({"num_nodes": 0, "batch_size": 4}, ValueError, "num_nodes must be an integer >= 1"),
         ({"num_nodes": 10, "batch_size": 2.5}, TypeError, "batch_size must be an int"),
         (
             {"num_nodes": 10, "batch_size": 2, "seed": 1, "rank": 2, "world_size": 2},
@@ -124,7 +124,7 @@ def test_batch_size_larger_than_the_graph_falls_back_to_full_batch():
         ),
         ({"num_nodes": 10, "batch_size": 2, "shuffle": 1}, TypeError, "shuffle must be a bool"),
         ({"num_nodes": 10, "batch_size": 2, "max_batches": 0}, ValueError,
-         "max_batches must be >= 1"),
+         "max_batches must be an integer >= 1"),
         ({"num_nodes": 10, "batch_size": 2, "max_batches": 1.5}, TypeError,
          "max_batches must be None or an int"),
         ({"num_nodes": 10, "batch_size": 2, "max_batches": True}, TypeError,

@@ -72,11 +72,11 @@ def test_seed_reproducible_and_seeds_differ():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"n_nodes": 1}, ValueError, "n_nodes must be >= 2"),
+        ({"n_nodes": 1}, ValueError, "n_nodes must be an integer >= 2"),
         ({"n_nodes": 10.0}, TypeError, "n_nodes must be an integer"),
-        ({"n_clusters": 0}, ValueError, "n_clusters must be >= 1"),
+        ({"n_clusters": 0}, ValueError, "n_clusters must be an integer >= 1"),
         ({"n_clusters": 101}, ValueError, "exceeds n_nodes"),
-        ({"n_features": 0}, ValueError, "n_features must be >= 1"),
+        ({"n_features": 0}, ValueError, "n_features must be an integer >= 1"),
         ({"avg_degree": 0}, ValueError, r"avg_degree must be in .* = \(0, 99\]"),
         ({"avg_degree": 100}, ValueError, r"avg_degree must be in .* = \(0, 99\]"),
         ({"avg_degree": float("nan")}, ValueError, "avg_degree must be finite"),
@@ -84,7 +84,7 @@ def test_seed_reproducible_and_seeds_differ():
         ({"homophily": 1.5}, ValueError, r"homophily must be in \[0, 1\]"),
         ({"n_clusters": 1}, ValueError, "use homophily=1.0"),
         ({"feature_signal": -1.0}, ValueError, "feature_signal must be >= 0"),
-        ({"random_state": -1}, ValueError, "random_state must be >= 0"),
+        ({"random_state": -1}, ValueError, "random_state must be an integer >= 0"),
         ({"random_state": True}, TypeError, "random_state must be an integer"),
     ],
 )

@@ -40,6 +40,7 @@ import warnings
 import numpy as np
 import torch
 
+from graphclust._checks import check_integer
 from graphclust.data.knn_approximate import ANN_EXTRA_HINT, approximate_knn_indices, has_ann
 
 __all__ = ["APPROXIMATE_ABOVE", "METHODS", "METRICS", "knn_graph", "knn_indices"]
@@ -215,8 +216,7 @@ def _is_integer(tensor: torch.Tensor) -> bool:
 
 
 def _check_k(k: int, n_samples: int) -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}")
+    check_integer("k", k)
     if not 1 <= k < n_samples:
         raise ValueError(
             f"k must satisfy 1 <= k < n_samples = {n_samples} (a point is not its own "
@@ -258,11 +258,8 @@ def _resolve_block_size(
         entries = _BLOCK_BUDGET_BYTES // itemsize
         block = int(math.sqrt(n_features**2 + entries)) - n_features
         return max(1, min(block, n_samples))
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)):
-        raise TypeError(f"block_size must be an integer or None, got {type(block_size).__name__}")
-    if block_size < 1:
-        raise ValueError(f"block_size must be >= 1, got {block_size}")
-    return int(min(block_size, n_samples))
+    return min(check_integer("block_size", block_size, 1, accepts="an integer or None"),
+               n_samples)
 
 
 def _prepare_operands(features: torch.Tensor, metric: str) -> dict[str, torch.Tensor]:

@@ -6,11 +6,10 @@ memory, with no Python loop over nodes or edges, so that million-node graphs tak
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import torch
 from torch_geometric.data import Data
+
+from graphclust._checks import check_integer, check_real
 
 __all__ = ["make_sbm"]
 
@@ -80,28 +79,28 @@ def make_sbm(
     >>> data.x.shape, int(data.y.max()) + 1
     (torch.Size([1000, 16]), 4)
     """
-    _check_integer("n_nodes", n_nodes, minimum=2)
-    _check_integer("n_clusters", n_clusters, minimum=1)
-    _check_integer("n_features", n_features, minimum=1)
+    check_integer("n_nodes", n_nodes, minimum=2)
+    check_integer("n_clusters", n_clusters, minimum=1)
+    check_integer("n_features", n_features, minimum=1)
     if n_clusters > n_nodes:
         raise ValueError(f"n_clusters={n_clusters} exceeds n_nodes={n_nodes}")
-    _check_real("avg_degree", avg_degree)
+    check_real("avg_degree", avg_degree)
     if not 0 < avg_degree <= n_nodes - 1:
         raise ValueError(
             f"avg_degree must be in (0, n_nodes - 1] = (0, {n_nodes - 1}], got {avg_degree}"
         )
-    _check_real("homophily", homophily)
+    check_real("homophily", homophily)
     if not 0 <= homophily <= 1:
         raise ValueError(f"homophily must be in [0, 1], got {homophily}")
     if n_clusters == 1 and homophily < 1:
         raise ValueError(
             "with n_clusters=1 there is no other cluster to link to; use homophily=1.0"
         )
-    _check_real("feature_signal", feature_signal)
+    check_real("feature_signal", feature_signal)
     if feature_signal < 0:
         raise ValueError(f"feature_signal must be >= 0, got {feature_signal}")
     if random_state is not None:
-        _check_integer("random_state", random_state, minimum=0)
+        check_integer("random_state", random_state, minimum=0)
 
     generator = torch.Generator()
     if random_state is None:
@@ -163,16 +162,3 @@ def _sample_edges(
     keys = keys.unique_consecutive()
     return torch.stack([keys // n_nodes, keys % n_nodes])
 
-
-def _check_integer(name: str, value, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-
-
-def _check_real(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")

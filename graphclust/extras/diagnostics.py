@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.kmeans import kmeans
 from graphclust.metrics import evaluate
 
@@ -187,8 +188,7 @@ def probe_layers(representations: dict[str, torch.Tensor], labels, n_clusters: i
     labels = _labels(labels, representations)
     if n_clusters is None:
         n_clusters = len(np.unique(labels))
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral):
-        raise TypeError(f"n_clusters must be an integer, got {n_clusters!r}")
+    n_clusters = check_integer("n_clusters", n_clusters, 1)
     rows = []
     for name, t in representations.items():
         t = t.detach().float()
@@ -202,8 +202,7 @@ def probe_layers(representations: dict[str, torch.Tensor], labels, n_clusters: i
 
 def _bin_codes(t: torch.Tensor, bins: int) -> torch.Tensor:
     """Row symbols of ``t`` binned into ``bins`` equal-width bins over its whole range."""
-    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    check_integer("bins", bins, 1)
     if not isinstance(t, torch.Tensor):
         t = torch.as_tensor(np.asarray(t, dtype=np.float32))
     if t.ndim != 2 or t.shape[0] == 0:

@@ -53,6 +53,7 @@ import numbers
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.nn.attention import _Projections, make_attention
 
 __all__ = [
@@ -274,9 +275,7 @@ def merge_groups(keys: torch.Tensor, num_merges: int, batch: torch.Tensor | None
     -------
     Tensor of shape (N,), values in ``0 .. N - num_merges - 1``.
     """
-    if isinstance(num_merges, bool) or not isinstance(num_merges, numbers.Integral) \
-            or num_merges < 0:
-        raise ValueError(f"num_merges must be an integer >= 0, got {num_merges!r}")
+    check_integer("num_merges", num_merges, 0)
     n = keys.shape[0]
     device = keys.device
     a_rows = torch.arange(0, n, 2, device=device)

@@ -59,6 +59,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.nn.config import check_positive_ints
 from graphclust.nn.mlp import MLP
 
@@ -165,9 +166,7 @@ def _check_strength(strength) -> None:
 
 
 def _check_ramp_steps(ramp_steps) -> None:
-    if isinstance(ramp_steps, bool) or not isinstance(ramp_steps, numbers.Integral) \
-            or ramp_steps < 0:
-        raise ValueError(f"ramp_steps must be an integer >= 0, got {ramp_steps!r}")
+    check_integer("ramp_steps", ramp_steps, 0)
 
 
 def _zeros_per_layer(sparsity, widths: tuple[int, ...]) -> tuple[int, ...]:

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from graphclust._checks import check_integer
 from graphclust.kmeans import kmeans
 from graphclust.nn.config import check_positive_ints
 from graphclust.nn.mlp import MLP
@@ -216,8 +217,7 @@ def prefix_kmeans(estimator_or_array, dims: int, n_clusters: int | None = None,
         n_clusters = getattr(estimator_or_array, "n_clusters", None)
         if n_clusters is None:
             raise ValueError("n_clusters is required when clustering an array")
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral):
-        raise TypeError(f"n_clusters must be an integer, got {n_clusters!r}")
+    n_clusters = check_integer("n_clusters", n_clusters, 1)
     prefix = torch.from_numpy(truncate_embedding(estimator_or_array, dims))
     generator = torch.Generator().manual_seed(int(random_state))
     return kmeans(prefix, int(n_clusters), n_init=n_init, generator=generator).labels.numpy()

@@ -38,13 +38,13 @@ using them with ``base_width=64`` is a transfer from width 64, not a tuned setti
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 
+from graphclust._checks import check_integer
 from graphclust.nn.config import check_positive_ints
 from graphclust.nn.mlp import MLP
 
@@ -70,9 +70,7 @@ class MuPMLP(MLP):
     """
 
     def __init__(self, dims: Sequence[int], base_width: int, activation: str = "relu") -> None:
-        if isinstance(base_width, bool) or not isinstance(base_width, numbers.Integral) \
-                or base_width < 1:
-            raise ValueError(f"base_width must be a positive integer, got {base_width!r}")
+        check_integer("base_width", base_width, 1)
         super().__init__(dims, activation)
         if len(self.dims) < 3:
             raise ValueError(f"muP needs at least one hidden layer (a width to scale), got "

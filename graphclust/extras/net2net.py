@@ -41,6 +41,7 @@ import numbers
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.nn.config import MLPConfig, check_positive_ints
 from graphclust.nn.mlp import MLP
 
@@ -219,9 +220,8 @@ def grow_estimator(estimator, hidden_dims, *, random_state: int | None = None,
     if len(hidden) != len(current):
         raise ValueError(f"hidden_dims must give one width per hidden layer {current}, "
                          f"got {hidden}")
-    if random_state is not None and (isinstance(random_state, bool)
-                                     or not isinstance(random_state, numbers.Integral)):
-        raise ValueError(f"random_state must be an int or None, got {random_state!r}")
+    if random_state is not None:
+        check_integer("random_state", random_state, accepts="None or an integer")
     generator = None
     if random_state is not None:
         device = estimator.encoder_.layers[0].weight.device

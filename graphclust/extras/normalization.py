@@ -48,12 +48,12 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import numbers
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.nn.residual import PostNormResidual, PreNormResidual
 
 __all__ = [
@@ -65,12 +65,6 @@ __all__ = [
     "advance_norm_schedules",
     "norm_placement",
 ]
-
-
-def _check_count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 class PeriNormResidual(nn.Module):
@@ -113,7 +107,7 @@ class ScaledPreNormResidual(nn.Module):
 
     def __init__(self, sublayer: nn.Module, channels: int, layer_index: int = 1):
         super().__init__()
-        layer_index = _check_count("layer_index", layer_index, 1)
+        layer_index = check_integer("layer_index", layer_index, 1)
         self.sublayer = sublayer
         self.norm = nn.LayerNorm(channels)
         self.scale = 1.0 / math.sqrt(layer_index)
@@ -151,8 +145,8 @@ class PRepBN(nn.Module):
 
     def __init__(self, channels: int, decay_steps: int = 50, eps: float = 1e-5):
         super().__init__()
-        channels = _check_count("channels", channels, 1)
-        self.decay_steps = _check_count("decay_steps", decay_steps, 0)
+        channels = check_integer("channels", channels, 1)
+        self.decay_steps = check_integer("decay_steps", decay_steps, 0)
         self.layer_norm = nn.LayerNorm(channels, eps=eps)
         self.batch_norm = nn.BatchNorm1d(channels, eps=eps)
         self.eta = nn.Parameter(torch.ones(()))

@@ -35,6 +35,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.extras.activations import ACTIVATIONS, TopK, resolve_topk
 from graphclust.extras.fusion import DepthFusion
 from graphclust.extras.normalization import advance_norm_schedules, norm_placement
@@ -168,9 +169,7 @@ class ResidualMLPConfig:
         if self.topk is not None:
             resolve_topk(self.topk, self.hidden_dim)
         self.fusion_depths()
-        if isinstance(self.prepbn_steps, bool) or not isinstance(
-                self.prepbn_steps, numbers.Integral) or self.prepbn_steps < 0:
-            raise ValueError(f"prepbn_steps must be an integer >= 0, got {self.prepbn_steps!r}")
+        check_integer("prepbn_steps", self.prepbn_steps, 0)
 
     def fusion_depths(self) -> tuple[int, ...] | None:
         """The fused depths, or None without fusion."""

@@ -18,12 +18,12 @@ Transformers?") needs no code: one layer with more heads, e.g.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.extras.graph_attention import (
     ConvolvedQKVAttention,
     MixtureOfDepthsAttention,
@@ -64,11 +64,6 @@ def _check_kind(kind) -> None:
         raise ValueError(f"kind={kind!r} is not one of {ATTENTIONS}")
 
 
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
 @dataclass(frozen=True)
 class SLABAttention:
     """Factory of :class:`~graphclust.extras.graph_attention.SimplifiedLinearAttention`."""
@@ -88,7 +83,7 @@ class ConvolvedQKV:
 
     def __post_init__(self):
         _check_kind(self.kind)
-        _check_int("num_features", self.num_features, 1)
+        check_integer("num_features", self.num_features, 1)
 
     def __call__(self, channels: int, heads: int, layer_index: int | None = None,
                  num_layers: int | None = None) -> ConvolvedQKVAttention:
@@ -120,7 +115,7 @@ class MixtureOfDepths:
         if self.schedule not in MOD_SCHEDULES:
             raise ValueError(f"schedule={self.schedule!r} is not one of {MOD_SCHEDULES}")
         _check_kind(self.kind)
-        _check_int("num_features", self.num_features, 1)
+        check_integer("num_features", self.num_features, 1)
 
     def capacity(self, layer_index: int | None, num_layers: int | None) -> float:
         """Capacity of layer ``layer_index`` (from 1) of ``num_layers``."""
@@ -154,7 +149,7 @@ class TokenMerging:
     def __post_init__(self):
         _check_fraction("merge_ratio", self.merge_ratio, 0.0, 0.5, low_open=False)
         _check_kind(self.kind)
-        _check_int("num_features", self.num_features, 1)
+        check_integer("num_features", self.num_features, 1)
 
     def __call__(self, channels: int, heads: int, layer_index: int | None = None,
                  num_layers: int | None = None) -> TokenMergingAttention:
@@ -252,10 +247,10 @@ class ExtraGraphTransformerConfig:
                             f"{[f.__name__ for f in _FACTORIES]}, got {self.attention!r}")
         if self.norm not in NORM_PLACEMENTS:
             raise ValueError(f"norm={self.norm!r} is not one of {sorted(NORM_PLACEMENTS)}")
-        _check_int("prepbn_steps", self.prepbn_steps, 1)
+        check_integer("prepbn_steps", self.prepbn_steps, 1)
         if not isinstance(self.share_layers, bool):
             raise TypeError(f"share_layers must be a bool, got {self.share_layers!r}")
-        _check_int("lora_rank", self.lora_rank, 0)
+        check_integer("lora_rank", self.lora_rank, 0)
         if self.lora_rank and not self.share_layers:
             raise ValueError("lora_rank > 0 adapts shared layers: set share_layers=True")
         if (self.share_layers and isinstance(self.attention, MixtureOfDepths)

@@ -42,6 +42,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from graphclust._checks import check_integer
 from graphclust.nn.config import check_positive_ints
 from graphclust.nn.mlp import MLP
 from graphclust.nn.residual import residual_sublayer
@@ -125,8 +126,7 @@ class RecursiveStack(nn.Module):
         super().__init__()
         for name, value, minimum in (("loops", loops, 1), ("num_blocks", num_blocks, 1),
                                      ("lora_rank", lora_rank, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            check_integer(name, value, minimum)
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule={schedule!r} is not one of {SCHEDULES}")
         self.loops = loops
@@ -294,8 +294,6 @@ class RecursiveMLPConfig:
         (hidden_dim,) = check_positive_ints("hidden_dim", self.hidden_dim)
         (loops,) = check_positive_ints("loops", self.loops)
         (blocks,) = check_positive_ints("blocks", self.blocks)
-        if isinstance(self.lora_rank, bool) or not isinstance(self.lora_rank, int) \
-                or self.lora_rank < 0:
-            raise ValueError(f"lora_rank must be an integer >= 0, got {self.lora_rank!r}")
+        check_integer("lora_rank", self.lora_rank, 0)
         return RecursiveMLP(in_channels, hidden_dim, out_channels, loops, self.lora_rank,
                             self.mode, blocks, self.activation)

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import GCNConv, GINConv
 
+from graphclust._checks import check_integer
 from graphclust.nn.attention import ATTENTIONS, make_attention
 from graphclust.nn.local_conv import local_conv
 from graphclust.nn.mlp import carry_linear
@@ -195,8 +196,7 @@ class GraphTransformerConfig:
 
     def __post_init__(self):
         _check_architecture(self.hidden_channels, self.num_layers, self.conv)
-        if isinstance(self.heads, bool) or not isinstance(self.heads, int) or self.heads < 1:
-            raise ValueError(f"heads must be an integer >= 1, got {self.heads!r}")
+        check_integer("heads", self.heads, 1)
         if self.hidden_channels % self.heads:
             raise ValueError(f"hidden_channels ({self.hidden_channels}) must be divisible by "
                              f"heads ({self.heads})")

@@ -31,6 +31,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.nn.local_conv import LOCAL_CONVS, local_conv
 from graphclust.nn.mlp import carry_linear
 
@@ -141,7 +142,6 @@ class MPNNVNConfig:
 
 def _check_architecture(hidden_channels, num_layers, conv) -> None:
     for name, value in (("hidden_channels", hidden_channels), ("num_layers", num_layers)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        check_integer(name, value, 1)
     if conv not in LOCAL_CONVS:
         raise ValueError(f"conv={conv!r} is not one of {LOCAL_CONVS}")

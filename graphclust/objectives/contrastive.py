@@ -30,6 +30,8 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from graphclust._checks import check_integer
+
 __all__ = ["normalized_adjacency", "positive_weights", "neighbor_contrastive_loss"]
 
 _KINDS = ("power", "influence")
@@ -87,8 +89,7 @@ def positive_weights(
     """
     if kind not in _KINDS:
         raise ValueError(f"unknown positive kind {kind!r}; choose one of {_KINDS}")
-    if int(order) != order or order < 1:
-        raise ValueError(f"order (the number of hops r) must be an integer >= 1, got {order!r}")
+    order = check_integer("order (the number of hops r)", order, 1)
     a_hat = normalized_adjacency(edge_index, num_nodes)
     power = a_hat
     total = a_hat

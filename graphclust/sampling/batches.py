@@ -9,11 +9,12 @@ without the epochs before it having run.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Iterator
 
 import torch
+
+from graphclust._checks import check_integer
 
 __all__ = ["NodeBatchPlan"]
 
@@ -98,19 +99,14 @@ class NodeBatchPlan:
         device: torch.device | str | None = None,
         max_batches: int | None = None,
     ) -> None:
-        for name, value, low in (
-            ("num_nodes", num_nodes, 1),
-            ("batch_size", batch_size, 1),
-            ("world_size", world_size, 1),
-            ("rank", rank, 0),
-        ):
-            _check_integer(name, value, low)
+        # NumPy integers (a grid's or a config file's values) come back as ints.
+        num_nodes, batch_size, world_size, rank = (
+            check_integer(name, value, low) for name, value, low in (
+                ("num_nodes", num_nodes, 1), ("batch_size", batch_size, 1),
+                ("world_size", world_size, 1), ("rank", rank, 0)))
         if max_batches is not None:
-            _check_integer("max_batches", max_batches, 1, "None or an int")
-        # NumPy integers (a grid's or a config file's values) are ints here.
-        num_nodes, batch_size, world_size, rank = map(int, (num_nodes, batch_size,
-                                                            world_size, rank))
-        max_batches = None if max_batches is None else int(max_batches)
+            max_batches = check_integer("max_batches", max_batches, 1,
+                                        accepts="None or an integer")
         if rank >= world_size:
             raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}.")
         for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):
@@ -123,10 +119,7 @@ class NodeBatchPlan:
                     "permutation."
                 )
             seed = int(torch.randint(0, _SEED_LIMIT, ()))
-        if (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-                or not 0 <= seed < _SEED_LIMIT):
-            raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}.")
-        seed = int(seed)
+        seed = check_integer("seed", seed, 0, _SEED_LIMIT - 1, accepts="None or an integer")
 
         if drop_last:
             share = num_nodes // world_size
@@ -161,14 +154,12 @@ class NodeBatchPlan:
 
     def set_epoch(self, epoch: int) -> None:
         """Make the next iteration yield the batches of ``epoch`` (in ``[0, 2**32)``)."""
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < _SEED_LIMIT:
-            raise ValueError(f"epoch must be an int in [0, 2**32), got {epoch!r}.")
+        epoch = check_integer("epoch", epoch, 0, _SEED_LIMIT - 1)
         self.epoch = epoch
 
     def batches(self, epoch: int) -> list[torch.Tensor]:
         """This process's ``int64`` seed batches of ``epoch``, without advancing."""
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < _SEED_LIMIT:
-            raise ValueError(f"epoch must be an int in [0, 2**32), got {epoch!r}.")
+        epoch = check_integer("epoch", epoch, 0, _SEED_LIMIT - 1)
         if self.shuffle:
             generator = torch.Generator(device=self.device)
             generator.manual_seed((self.seed + epoch * _EPOCH_MULTIPLIER) % _SEED_LIMIT)
@@ -205,9 +196,3 @@ class NodeBatchPlan:
             f"max_batches={self.max_batches})"
         )
 
-
-def _check_integer(name: str, value, low: int, kind: str = "an int") -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}.")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}.")

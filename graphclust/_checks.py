@@ -1,0 +1,44 @@
+"""Argument checks shared by the package, so that every bad count reads the same way.
+
+A count must be a Python or NumPy integer (``bool`` is not one): anything else is a
+``TypeError``; an integer out of its range is a ``ValueError``. Nothing is rounded or
+clipped; a valid value comes back as a plain ``int`` (``float`` for reals).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = ["check_integer", "check_real"]
+
+
+def check_integer(name: str, value, minimum: int | None = None,
+                  maximum: int | None = None, *, accepts: str = "an integer") -> int:
+    """``value`` as an ``int``, or an error naming ``name``.
+
+    ``accepts`` is what the type error says ``name`` must be (``"None or an integer"``
+    where the caller allows ``None`` and has handled it).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {accepts}, got {type(value).__name__}")
+    below = minimum is not None and value < minimum
+    above = maximum is not None and value > maximum
+    if below or above:
+        if maximum is None:
+            bound = f">= {minimum}"
+        elif minimum is None:
+            bound = f"<= {maximum}"
+        else:
+            bound = f"in [{minimum}, {maximum}]"
+        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value) -> float:
+    """``value`` as a finite ``float``, or an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return float(value)
