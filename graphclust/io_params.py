@@ -101,7 +101,7 @@ def decode_param(name: str, value, depth: int = 0):
     Raises
     ------
     ValueError
-        An unlisted class, an unknown field, a value of another type (dicts other than
+        An unlisted class, an unknown or a missing field, a value of another type (dicts other than
         the two tagged forms), or nesting deeper than any configuration needs.
     """
     if depth > _MAX_DEPTH:
@@ -121,6 +121,13 @@ def decode_param(name: str, value, depth: int = 0):
         if unknown:
             raise ValueError(f"parameter {name}: {cls.__name__} has no field(s) "
                              f"{', '.join(map(repr, unknown))}")
+        # A field the file lacks would take today's default, which may not be what the
+        # model was trained with (RandomWalkSampler's max_batches came later): refused.
+        missing = sorted(declared - set(value["fields"]))
+        if missing:
+            raise ValueError(f"parameter {name}: the file gives no {cls.__name__} field(s) "
+                             f"{', '.join(map(repr, missing))} (written by an earlier "
+                             "graphclust?); refit the model")
         fields = {key: decode_param(f"{name}.{key}", item, depth + 1)
                   for key, item in value["fields"].items()}
         try:

@@ -18,8 +18,9 @@ import torch
 
 from graphclust import SCGCStar, SVDKMeans, load_dataset
 from graphclust.io import load
-from graphclust.io_params import CONFIG_CLASSES, decode_param
+from graphclust.io_params import CONFIG_CLASSES, decode_param, encode_param
 from graphclust.nn import MLPConfig
+from graphclust.sampling.contrastive import RandomWalkSampler
 
 _TINY = {"embedding_dim": 4, "max_epochs": 2, "pretrain_epochs": 1}
 
@@ -99,6 +100,16 @@ def test_allowed_configuration_with_unknown_field_is_refused(model_file):
         __class__="x"))
     with pytest.raises(ValueError, match="MLPConfig has no field.*__class__"):
         load(model_file)
+
+
+def test_a_configuration_missing_a_field_is_refused_not_defaulted():
+    # A file from before RandomWalkSampler had max_batches: today's default (32 batches an
+    # epoch) is not what its model was trained with.
+    encoded = encode_param("sampler", RandomWalkSampler(256, max_batches=None))
+    assert decode_param("sampler", encoded) == RandomWalkSampler(256, max_batches=None)
+    del encoded["fields"]["max_batches"]
+    with pytest.raises(ValueError, match="no RandomWalkSampler field.*'max_batches'.*refit"):
+        decode_param("sampler", encoded)
 
 
 @pytest.mark.parametrize("value", [{"a": 1}, {"__tuple__": "abc"},
