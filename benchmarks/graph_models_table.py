@@ -2,8 +2,8 @@
 
     python -m benchmarks.graph_models_table [--results benchmarks/results]
 
-reads <results>/quality/deep and deep_air (SCGC, SCGC*: bench_quality.sh) and
-<results>/graph_models/quality/<model> and quality_air/<model> (MPNN + VN, GT:
+reads <results>/quality/deep{,_air,_large,_cs} (SCGC, SCGC*: bench_quality.sh) and
+<results>/graph_models/quality{,_air,_large}/<model> (MPNN + VN, GT:
 bench_graph_models.sh) and writes
 <results>/graph_models.md, with the scaling table of bench_graph_models_scaling.py
 appended when present.
@@ -11,13 +11,12 @@ appended when present.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks._machine import parse, script_parser, write_results
-from benchmarks.quality_table import cell, read
+from benchmarks.quality_table import GRAPH_MODEL_GROUPS, cell, model_label, read
 
 MODELS = ("scgc-star", "scgc", "mpnn-vn", "graph-transformer")
 
@@ -30,11 +29,12 @@ def main(argv=None) -> None:
     results = args.results
     # A later folder's runs of a data set replace an earlier one's (the air-traffic group
     # of both scripts runs in folders of its own; quality_table reads them the same way).
-    runs = read(results / "quality" / "deep")
-    runs.update(read(results / "quality" / "deep_air"))
+    runs = {}
+    for suffix in ("", "_air", "_large", "_cs"):
+        runs.update(read(results / "quality" / f"deep{suffix}"))
     for model in ("mpnn-vn", "graph-transformer"):
-        runs.update(read(results / "graph_models" / "quality" / model))
-        runs.update(read(results / "graph_models" / "quality_air" / model))
+        for group in GRAPH_MODEL_GROUPS:
+            runs.update(read(results / "graph_models" / group / model))
     datasets = list(dict.fromkeys(name for name, _ in runs))
     lines = [
         "# SCGC, SCGC*, MPNN + virtual node and graph transformer (issue 6)",
@@ -42,7 +42,7 @@ def main(argv=None) -> None:
         "Made by `bash benchmarks/bench_quality.sh` (SCGC, SCGC*), `bash "
         "benchmarks/bench_graph_models.sh` (MPNN + VN, GT, scaling) and "
         f"`{args.command}`. Raw runs with command, machine and date: "
-        "`quality/deep{,_air}/` and `graph_models/quality{,_air}/<model>/` "
+        "`quality/deep{,_air,_large,_cs}/` and `graph_models/quality{,_air,_large}/<model>/` "
         "(`results.{csv,md}`). SCGC*, "
         "MPNN + VN and the graph transformer share the objective (IAC loss + Student-t/KL, "
         "same weights), samplers, stopping rule and start (a linear map trained with the "
@@ -50,9 +50,9 @@ def main(argv=None) -> None:
         "into the encoder: `pretrain=\"linear\"`; rows marked \"fixed-length start\" were run "
         "before that rule, with 200 steps); only the encoder differs. SCGC differs from "
         "SCGC* also in its positives (Â^r) and a reconstruction term. Final model, mean ± "
-        "std over seeds 0-9; times are wall seconds on the shared 2-core CPU machine, one "
-        "torch thread per run (other jobs ran at the same time: compare within a table, not "
-        "with speed.md).",
+        "std over seeds 0-9 (0-4 on Photo and CS); times are wall seconds on the shared "
+        "2-core CPU machine, one torch thread per run (other jobs ran at the same time: "
+        "compare within a table, not with speed.md).",
         "",
     ]
     for dataset in datasets:
@@ -65,12 +65,8 @@ def main(argv=None) -> None:
             if not rows:
                 continue
             parameters = int(np.mean([float(r["parameters"]) for r in rows]))
-            # Runs from before start_holdout became the default record it as null or not at
-            # all: say so in the row rather than mix them silently with today's.
-            label = model if all(json.loads(r["params"]).get("start_holdout") is not None
-                                 for r in rows) else f"{model} (fixed-length start)"
             lines.append(
-                f"| {label} | {len(rows)} | " + " | ".join(cell(rows, m) for m in
+                f"| {model_label(model, rows)} | {len(rows)} | " + " | ".join(cell(rows, m) for m in
                                                          ("acc", "nmi", "ari", "f1"))
                 + f" | {cell(rows, 'train_seconds', 1)} | {cell(rows, 'predict_seconds', 3)} "
                 f"| {cell(rows, 'peak_rss_increase_mib', 0)} | {parameters} |")

@@ -2,14 +2,17 @@
 
     python -m benchmarks.quality_table [benchmarks/results/quality]
 
-Every data set of the development set gets its rows: the deep models where they were run,
-and always both no-training baselines (svd-kmeans at t = 0 and its best t, degree-kmeans),
-so that no row can hide a loss to them. A data set whose deep runs are missing says so.
+Every data set of the development set gets its rows: the deep models where they were run
+(SCGC and SCGC* from bench_quality.sh's folders, MPNN + VN and the graph transformer from
+bench_graph_models.sh's), and always both no-training baselines (svd-kmeans at t = 0 and
+its best t, degree-kmeans), so that no row can hide a loss to them. A data set whose deep
+runs are missing says so.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,7 +22,9 @@ from benchmarks._machine import parse, script_parser, write_results
 
 METRICS = ("acc", "nmi", "ari", "f1")
 DEVELOPMENT_SET = ("dblp", "cora", "photo", "cs", "uat", "eat", "bat", "digits")
-DEEP_MODELS = ("scgc-star", "scgc")
+DEEP_MODELS = ("scgc-star", "scgc", "mpnn-vn", "graph-transformer")
+#: bench_graph_models.sh's folders under its base, one per group, each with a folder a model.
+GRAPH_MODEL_GROUPS = ("quality", "quality_air", "quality_large")
 
 
 def read(folder: Path) -> dict[tuple[str, str], list[dict]]:
@@ -46,6 +51,13 @@ def cell(rows: list[dict], key: str, digits: int = 3) -> str:
     return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
 
 
+def model_label(model: str, rows: list[dict]) -> str:
+    """``model``, marked when its runs predate the held-out start length: they record
+    ``start_holdout`` as null or not at all, and are not mixed silently with today's."""
+    fixed = any(json.loads(run["params"]).get("start_holdout") is None for run in rows)
+    return f"{model} (fixed-length start)" if fixed else model
+
+
 def row(dataset: str, label: str, rows: list[dict], prefix: str = "",
         seconds: bool = True) -> str:
     scores = " | ".join(cell(rows, prefix + m) for m in METRICS)
@@ -58,6 +70,9 @@ def main(argv=None) -> None:
     parser.add_argument("base", nargs="?", type=Path, default=Path("benchmarks/results/quality"),
                         help="output folder of bench_quality.sh; the table goes beside it "
                              "(default: %(default)s)")
+    parser.add_argument("--graph-models", type=Path,
+                        default=Path("benchmarks/results/graph_models"),
+                        help="output folder of bench_graph_models.sh (default: %(default)s)")
     args = parse(parser, argv, "benchmarks.quality_table")
     base = args.base
     # bench_quality.sh's groups (small, air, large, cs); a later folder's runs of a data set
@@ -74,6 +89,9 @@ def main(argv=None) -> None:
                 deep_device[dataset] = (device, f"deep{suffix}")
         for t in range(4):
             svd[t].update(read(base / f"svd_t{t}{suffix}"))
+    for group in GRAPH_MODEL_GROUPS:
+        for model in DEEP_MODELS[2:]:
+            deep.update(read(args.graph_models / group / model))
     degree = read(base / "degree")
     header = "| data set | model | seeds | ACC | NMI | ARI | F1 | train s |"
     lines = [
@@ -95,6 +113,9 @@ def main(argv=None) -> None:
         "air-traffic group's `deep_air`, `svd_t<t>_air`; Photo's `deep_large`, `svd_t<t>_large`;",
         "CS's `deep_cs`, `svd_t<t>_cs`, earlier CS runs in the `_large` folders); a",
         "data set found in two groups' folders takes its rows from the later group.",
+        "MPNN + VN and the graph transformer: `bash benchmarks/bench_graph_models.sh`, raw runs",
+        f"in `{args.graph_models}/{{{','.join(GRAPH_MODEL_GROUPS)}}}/<model>/` (final model",
+        "only: the paper protocol was not recorded for them).",
         "",
         "Times are wall seconds on a 2-core machine shared with other jobs (one torch thread"
         " per run); `speed.md` has timings on a quiet machine.",
@@ -107,10 +128,12 @@ def main(argv=None) -> None:
         if not present:
             missing.append(dataset)
         for model in present:
-            lines.append(row(dataset, f"{model} (final)", deep[dataset, model]))
+            lines.append(row(dataset, f"{model_label(model, deep[dataset, model])} (final)",
+                             deep[dataset, model]))
         for model in present:
-            lines.append(row(dataset, f"{model} (paper protocol, optimistic)",
-                             deep[dataset, model], prefix="paper_", seconds=False))
+            if all(run["paper_acc"] for run in deep[dataset, model]):
+                lines.append(row(dataset, f"{model} (paper protocol, optimistic)",
+                                 deep[dataset, model], prefix="paper_", seconds=False))
         notes = []
         if present and len(present) < len(DEEP_MODELS):
             notes.append("Not run here: " + ", ".join(m for m in DEEP_MODELS if m not in present)

@@ -67,7 +67,7 @@ PYTHON_SCRIPTS = {
     "extras_activation_sparsity": ["--out", "{tmp}/sparsity.md"],
     "graph_models_table": ["--results", "{tmp}"],
     "probe_start": ["--out", "{tmp}/start_probe.md"],
-    "quality_table": ["{tmp}/quality"],
+    "quality_table": ["{tmp}/quality", "--graph-models", "{tmp}/graph_models"],
     "robustness": ["--out", "{tmp}/robustness.md"],
 }
 # What each run must have written (relative to tmp), or None: it prints its result.
@@ -224,3 +224,33 @@ def test_every_extras_variant_fits_tiny(group):
     for name, params in variants.VARIANTS.items():
         estimator = build_estimator(model, {**plain, **params}, n_clusters=2, random_state=0)
         assert estimator.fit(karate).labels_.shape == (34,), name
+
+
+def test_quality_table_takes_the_graph_models_rows(tmp_path):
+    import csv
+
+    from benchmarks import quality_table
+
+    def write(folder, model, acc, paper, start_holdout=0.1):
+        folder.mkdir(parents=True)
+        scores = {m: acc for m in ("acc", "nmi", "ari", "f1")}
+        paper_scores = {f"paper_{m}": acc if paper else "" for m in scores}
+        row = {"dataset": "cora", "model": model, "status": "ok", **scores, **paper_scores,
+               "train_seconds": 1.0, "params": json.dumps({"start_holdout": start_holdout})}
+        with open(folder / "results.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerows([row, row])
+
+    write(tmp_path / "quality" / "deep", "scgc-star", 0.75, paper=True)
+    write(tmp_path / "graph_models" / "quality" / "mpnn-vn", "mpnn-vn", 0.7, paper=False)
+    write(tmp_path / "graph_models" / "quality_large" / "graph-transformer",
+          "graph-transformer", 0.6, paper=False, start_holdout=None)
+    quality_table.main([str(tmp_path / "quality"), "--graph-models",
+                        str(tmp_path / "graph_models")])
+    text = (tmp_path / "quality.md").read_text()
+    assert "| cora | mpnn-vn (final) | 2 | 0.700 ± 0.000" in text
+    assert "| cora | graph-transformer (fixed-length start) (final) | 2 | 0.600" in text
+    assert "| cora | scgc-star (paper protocol, optimistic) | 2 | 0.750" in text
+    assert "mpnn-vn (paper protocol" not in text  # not recorded for it
+    assert "Not run here: scgc." in text
