@@ -7,8 +7,8 @@ An estimator composes the package's parts and knows none of their insides:
 * the encoder (subclasses build it), started by a pre-training stage;
 * the objective: neighbour-contrastive / IAC loss and DEC's Student-t/KL clustering;
 * the start of the centres: :func:`graphclust.kmeans.kmeans` on the embeddings;
-* a label-free stopping rule (DEC's): stop when fewer than ``tol`` of the nodes changed
-  cluster since the previous epoch.
+* a label-free stopping rule (DEC's, over a window): stop when fewer than ``tol`` of the
+  nodes changed cluster over the last ``check_interval`` epochs.
 
 Labels passed to ``fit`` are never used for training or stopping: they only fill the
 per-epoch metrics in ``history_`` (for curves and the optimistic "paper protocol").
@@ -26,7 +26,7 @@ import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data
 
@@ -34,13 +34,17 @@ from graphclust.data.inputs import to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
 from graphclust.data.transforms import (
-    FEATURE_TRANSFORMS,
     SCALED_KINDS,
     SHIFTED_KINDS,
     FeatureTransform,
 )
-from graphclust.estimators.checks import as_matrix, resolve_device, user_stacklevel
-from graphclust.estimators.params import Param, at_least, non_negative, with_parameters
+from graphclust.estimators.checks import (
+    as_matrix,
+    check_fitted_metadata,
+    resolve_device,
+    user_stacklevel,
+)
+from graphclust.estimators.params import Param, at_least, with_parameters
 from graphclust.io_checks import TensorSpec, check_tensors
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
@@ -66,28 +70,6 @@ def _without_fitted(attributes: dict) -> dict:
     return {key: value for key, value in attributes.items() if not _is_fitted_name(key)}
 
 
-# The JSON fitted attributes of a model file and what each must be.
-_METADATA_CONSTRAINTS = {
-    "n_features_in_": [at_least(1)],
-    "n_iter_": [at_least(0)],
-    "fit_time_": [non_negative()],
-    "knn_graph_": ["boolean"],
-    "history_": [list],
-    "transform_kind": [StrOptions({kind for kind in FEATURE_TRANSFORMS if kind != "auto"})],
-}
-
-
-def _check_metadata(metadata) -> None:
-    """The JSON fitted attributes of a model file have the types :meth:`_restore` reads."""
-    if not isinstance(metadata, dict):
-        raise ValueError("the fitted attributes are not a JSON object")
-    validate_parameter_constraints(
-        _METADATA_CONSTRAINTS, {key: metadata.get(key) for key in _METADATA_CONSTRAINTS},
-        caller_name="the model file's fitted attributes")
-    if not all(isinstance(item, dict) for item in metadata["history_"]):
-        raise ValueError("history_ must be a list of objects")
-
-
 class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     """Base class: graph input, validation, seeding, the stopping rule and inference.
 
@@ -105,6 +87,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         "verbose": Param(False, ["verbose"]),
         "n_jobs": Param(None, [Integral, None]),
     }
+
     def _replaced_parameters(self) -> dict[str, tuple[str, ...]]:
         """Part parameter -> the flat parameters a part object given there replaces."""
         return {}
@@ -364,7 +347,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Called on a new estimator by :func:`graphclust.io.load`: the metadata and every
         tensor are checked against the parameters before anything is built from them.
         """
-        _check_metadata(metadata)
+        check_fitted_metadata(metadata)
         labels = tensors.get("labels_")
         num_nodes = labels.shape[0] if labels is not None and labels.dim() == 1 else 2**62
         self.n_features_in_ = metadata["n_features_in_"]

@@ -1,5 +1,5 @@
-"""Input checks every estimator shares: the device, plain matrices, and where a warning
-about the user's input should point."""
+"""Input checks every estimator shares: the device, plain matrices, where a warning
+about the user's input should point, and the fitted attributes a model file gives."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import sys
 import numpy as np
 import sklearn
 import torch
+from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_array
 
-__all__ = ["as_matrix", "resolve_device", "user_stacklevel"]
+from graphclust.data.transforms import FEATURE_TRANSFORMS
+from graphclust.estimators.params import at_least, non_negative
+
+__all__ = ["as_matrix", "check_fitted_metadata", "resolve_device", "user_stacklevel"]
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -60,3 +64,26 @@ def user_stacklevel() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
         frame, level = frame.f_back, level + 1
     return level
+
+
+# The JSON fitted attributes of a model file and what each must be.
+_METADATA_CONSTRAINTS = {
+    "n_features_in_": [at_least(1)],
+    "n_iter_": [at_least(0)],
+    "fit_time_": [non_negative()],
+    "knn_graph_": ["boolean"],
+    "history_": [list],
+    "transform_kind": [StrOptions({kind for kind in FEATURE_TRANSFORMS if kind != "auto"})],
+}
+
+
+def check_fitted_metadata(metadata) -> None:
+    """The JSON fitted attributes of a model file have the types an estimator's
+    ``_restore`` reads; anything else is a ValueError."""
+    if not isinstance(metadata, dict):
+        raise ValueError("the fitted attributes are not a JSON object")
+    validate_parameter_constraints(
+        _METADATA_CONSTRAINTS, {key: metadata.get(key) for key in _METADATA_CONSTRAINTS},
+        caller_name="the model file's fitted attributes")
+    if not all(isinstance(item, dict) for item in metadata["history_"]):
+        raise ValueError("history_ must be a list of objects")
