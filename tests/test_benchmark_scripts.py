@@ -254,3 +254,6 @@ def test_quality_table_takes_the_graph_models_rows(tmp_path):
     assert "| cora | scgc-star (paper protocol, optimistic) | 2 | 0.750" in text
     assert "mpnn-vn (paper protocol" not in text  # not recorded for it
     assert "Not run here: scgc." in text
+    # The summary (README's table): a column a model, the best of each metric bold.
+    assert ("| Cora | **0.750** / **0.750** / **0.750** (2 seeds) | not run | 0.700 / 0.700 / "
+            "0.700 (2 seeds) | 0.600 / 0.600 / 0.600 (2 seeds) | not run | not run |") in text
