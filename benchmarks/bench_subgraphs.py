@@ -4,14 +4,17 @@ A subgraph keeps ``n`` nodes drawn uniformly (sample seed 0) and the edges among
 graph's features stay as wide while its edges thin out by ``n / N``: a 4,000-node sample of
 Coauthor CS has 6,805 features and mean degree 1.9, the regime of the sparse citation graphs
 (wide features, few edges) where a contrastive start can fit the edges beyond the classes.
-Each model runs with its defaults plus the ``--set`` overrides given to it; every table
-carries both no-training baselines (``svd-kmeans`` for t = 0..3, ``degree-kmeans``).
+SCGC* runs with its defaults plus each ``--variant``'s parameters, every ``--model`` (another
+registered clusterer: ``mpnn-vn``, ``graph-transformer``, ``scgc``) with its defaults; every
+table carries both no-training baselines (``svd-kmeans`` for t = 0..3, ``degree-kmeans``).
 
 Usage::
 
     python -m benchmarks.bench_subgraphs --graphs cs:4000,cora:1500,photo:3000 --seeds 3 \\
         --variant default= --variant no-holdout='{"start_holdout": null}' \\
         --out benchmarks/results/subgraphs
+    python -m benchmarks.bench_subgraphs --graphs cora:1500,photo:3000 --model mpnn-vn \
+        --out benchmarks/results/subgraphs_graph_models
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from benchmarks._machine import (
 from graphclust import DegreeKMeans, SCGCStar, SVDKMeans, load_dataset, to_graph
 from graphclust.benchmark import summarize
 from graphclust.metrics import evaluate
+from graphclust.registry import MODELS, build_estimator
 
 
 def induced_subgraph(graph, num_nodes: int, seed: int = 0):
@@ -66,8 +70,10 @@ def _parse_variant(text: str) -> tuple[str, dict]:
     return name, (json.loads(params) if params else {})
 
 
-def _models(k: int, variants: list[tuple[str, dict]], fit: dict) -> list:
-    """(name, seed -> estimator) for both baselines and every SCGC* variant."""
+def _models(k: int, variants: list[tuple[str, dict]], fit: dict,
+            others: tuple[str, ...] = ()) -> list:
+    """(name, seed -> estimator) for both baselines, every SCGC* variant and the ``others``
+    (registry names, with their defaults)."""
     models = [(f"svd-kmeans t={t}", lambda s, t=t: SVDKMeans(k, propagation_steps=t,
                                                                random_state=s))
               for t in range(4)]
@@ -75,6 +81,9 @@ def _models(k: int, variants: list[tuple[str, dict]], fit: dict) -> list:
     models += [(f"scgc-star {variant}",
                 lambda s, p=params: SCGCStar(k, random_state=s, **{**fit, **p}))
                for variant, params in variants]
+    models += [(name, lambda s, name=name: build_estimator(name, fit, n_clusters=k,
+                                                           random_state=s))
+               for name in others]
     return models
 
 
@@ -82,9 +91,10 @@ def _fit(estimator, graph) -> dict:
     start = time.perf_counter()
     estimator.fit(graph)
     scores = evaluate(graph.y.numpy(), estimator.labels_)
-    # SCGC*'s joint-stage epochs (a label-free signal, notes.md); a baseline's n_iter_
-    # counts k-means steps.
-    epochs = estimator.n_iter_ if isinstance(estimator, SCGCStar) else None
+    # A contrastive clusterer's joint-stage epochs (a label-free signal, notes.md); a
+    # baseline's n_iter_ counts k-means steps.
+    baseline = isinstance(estimator, (SVDKMeans, DegreeKMeans))
+    epochs = None if baseline else estimator.n_iter_
     return {**scores, "train_s": time.perf_counter() - start, "epochs": epochs}
 
 
@@ -93,6 +103,10 @@ def main(argv=None) -> None:
     parser.add_argument("--graphs", default="cs:4000", help="name:nodes,... e.g. cs:4000")
     parser.add_argument("--variant", action="append", type=_parse_variant, default=None,
                         help="NAME=JSON parameters of SCGCStar (repeatable; NAME= for defaults)")
+    parser.add_argument("--model", action="append", default=[], dest="models",
+                        choices=sorted(set(MODELS) - {"scgc-star", "svd-kmeans",
+                                                      "degree-kmeans"}),
+                        help="another clusterer to fit with its defaults (repeatable)")
     args = parse(parser, argv, "benchmarks.bench_subgraphs")
     if args.tiny:
         args.graphs = f"{TINY_DATASET}:30"
@@ -105,7 +119,7 @@ def main(argv=None) -> None:
         degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes).float()
         print(f"{label}: {graph.num_nodes} nodes, {graph.x.shape[1]} features, {k} classes, "
               f"mean degree {degree.mean():.2f}, {int((degree == 0).sum())} isolated", flush=True)
-        for model, build in _models(k, variants, fit_params(args)):
+        for model, build in _models(k, variants, fit_params(args), tuple(args.models)):
             for seed in range(args.seeds):
                 row = {"dataset": label, "model": model, "seed": seed, "status": "ok",
                        **_fit(build(seed), graph)}

@@ -59,7 +59,7 @@ PYTHON_SCRIPTS = {
     "bench_sparse_input": ["--out", "{tmp}/sparse_input.md"],
     "bench_start": ["--out", "{tmp}/start_speed.md"],
     "bench_startup": ["--out", "{tmp}/startup.md"],
-    "bench_subgraphs": ["--out", "{tmp}/subgraphs"],
+    "bench_subgraphs": ["--out", "{tmp}/subgraphs", "--model", "mpnn-vn"],
     "bench_threads": ["--out", "{tmp}/threads.md"],
     "explore.fits": ["smooth", "karate", "--subgraph", "30"],
     "explore.probes": ["start", "karate"],
