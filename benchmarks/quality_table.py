@@ -32,7 +32,7 @@ SUMMARY_COLUMNS = ("SCGC*", "SCGC", "MPNN + VN", "graph transformer", "svd-kmean
 #: The seed count a summary cell does not state (it states any other).
 USUAL_SEEDS = 10
 #: bench_graph_models.sh's folders under its base, one per group, each with a folder a model.
-GRAPH_MODEL_GROUPS = ("quality", "quality_air", "quality_large")
+GRAPH_MODEL_GROUPS = ("quality", "quality_air", "quality_large", "quality_cs")
 
 
 def read(folder: Path) -> dict[tuple[str, str], list[dict]]:

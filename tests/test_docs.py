@@ -95,3 +95,15 @@ def test_site_links_follow_the_repository_paths():
         "the loader (`graphclust/io.py`)")  # source code: not in the site
     assert link("results.md", "[gone](../nosuch.md)") == "[gone](../nosuch.md)"  # fails the build
     assert link("results.md", "[web](https://example.org)") == "[web](https://example.org)"
+
+
+def test_readme_results_table_is_the_quality_summary():
+    """README's results table is quality.md's summary, as benchmarks.quality_table wrote it."""
+    quality = (ROOT / "benchmarks" / "results" / "quality.md").read_text()
+    section = quality.split("## Summary (README's results table)", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    assert table.count("\n") >= 9, "quality.md's summary table is missing"
+    assert table in (ROOT / "README.md").read_text(), (
+        "README's results table differs from benchmarks/results/quality.md's summary: "
+        "copy it from there")
+
