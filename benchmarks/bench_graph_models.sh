@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 6: the MPNN + virtual node and graph-transformer baselines, trained with SCGC*'s
 # objective and default parameters, 10 seeds, final model, on the data sets of the quality
-# table but CS (SCGC / SCGC* rows come from bench_quality.sh, same code and defaults), then the
+# table (fewer seeds on Photo and CS; SCGC / SCGC* rows come from bench_quality.sh, same code and defaults), then the
 # cost of both as the graph grows (benchmarks.bench_graph_models_scaling).
 #   bash benchmarks/bench_graph_models.sh [DATA_ROOT]
 # One thread per process keeps the timings comparable on a shared 2-core machine.

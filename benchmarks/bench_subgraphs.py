@@ -13,7 +13,7 @@ Usage::
     python -m benchmarks.bench_subgraphs --graphs cs:4000,cora:1500,photo:3000 --seeds 3 \\
         --variant default= --variant no-holdout='{"start_holdout": null}' \\
         --out benchmarks/results/subgraphs
-    python -m benchmarks.bench_subgraphs --graphs cora:1500,photo:3000 --model mpnn-vn \
+    python -m benchmarks.bench_subgraphs --graphs cora:1500,photo:3000 --model mpnn-vn \\
         --out benchmarks/results/subgraphs_graph_models
 """
 

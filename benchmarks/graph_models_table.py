@@ -3,7 +3,7 @@
     python -m benchmarks.graph_models_table [--results benchmarks/results]
 
 reads <results>/quality/deep{,_air,_large,_cs} (SCGC, SCGC*: bench_quality.sh) and
-<results>/graph_models/quality{,_air,_large}/<model> (MPNN + VN, GT:
+<results>/graph_models/quality{,_air,_large,_cs}/<model> (MPNN + VN, GT:
 bench_graph_models.sh) and writes
 <results>/graph_models.md, with the scaling table of bench_graph_models_scaling.py
 appended when present.
@@ -16,9 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks._machine import parse, script_parser, write_results
-from benchmarks.quality_table import GRAPH_MODEL_GROUPS, cell, model_label, read
-
-MODELS = ("scgc-star", "scgc", "mpnn-vn", "graph-transformer")
+from benchmarks.quality_table import (
+    DEEP_MODELS,
+    GRAPH_MODEL_GROUPS,
+    GROUP_SUFFIXES,
+    cell,
+    model_label,
+    read,
+    read_graph_models,
+)
 
 
 def main(argv=None) -> None:
@@ -30,11 +36,9 @@ def main(argv=None) -> None:
     # A later folder's runs of a data set replace an earlier one's (the air-traffic group
     # of both scripts runs in folders of its own; quality_table reads them the same way).
     runs = {}
-    for suffix in ("", "_air", "_large", "_cs"):
+    for suffix in GROUP_SUFFIXES:
         runs.update(read(results / "quality" / f"deep{suffix}"))
-    for model in ("mpnn-vn", "graph-transformer"):
-        for group in GRAPH_MODEL_GROUPS:
-            runs.update(read(results / "graph_models" / group / model))
+    runs.update(read_graph_models(results / "graph_models"))
     datasets = list(dict.fromkeys(name for name, _ in runs))
     lines = [
         "# SCGC, SCGC*, MPNN + virtual node and graph transformer (issue 6)",
@@ -42,7 +46,8 @@ def main(argv=None) -> None:
         "Made by `bash benchmarks/bench_quality.sh` (SCGC, SCGC*), `bash "
         "benchmarks/bench_graph_models.sh` (MPNN + VN, GT, scaling) and "
         f"`{args.command}`. Raw runs with command, machine and date: "
-        "`quality/deep{,_air,_large,_cs}/` and `graph_models/quality{,_air,_large}/<model>/` "
+        f"`quality/deep{{{','.join(GROUP_SUFFIXES)}}}/` and "
+        f"`graph_models/{{{','.join(GRAPH_MODEL_GROUPS)}}}/<model>/` "
         "(`results.{csv,md}`). SCGC*, "
         "MPNN + VN and the graph transformer share the objective (IAC loss + Student-t/KL, "
         "same weights), samplers, stopping rule and start (a linear map trained with the "
@@ -50,7 +55,7 @@ def main(argv=None) -> None:
         "into the encoder: `pretrain=\"linear\"`; rows marked \"fixed-length start\" were run "
         "before that rule, with 200 steps); only the encoder differs. SCGC differs from "
         "SCGC* also in its positives (Â^r) and a reconstruction term. Final model, mean ± "
-        "std over seeds 0-9 (0-4 on Photo and CS); times are wall seconds on the shared "
+        "std over seeds 0-9 (fewer on Photo and CS: the runs column); times are wall seconds on the shared "
         "2-core CPU machine, one torch thread per run (other jobs ran at the same time: "
         "compare within a table, not with speed.md).",
         "",
@@ -60,7 +65,7 @@ def main(argv=None) -> None:
                   "| model | runs | ACC | NMI | ARI | F1 | train s | predict s "
                   "| peak RSS increase MiB | parameters |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for model in MODELS:
+        for model in DEEP_MODELS:
             rows = runs.get((dataset, model))
             if not rows:
                 continue

@@ -22,7 +22,10 @@ from benchmarks._machine import parse, script_parser, write_results
 
 METRICS = ("acc", "nmi", "ari", "f1")
 DEVELOPMENT_SET = ("dblp", "cora", "photo", "cs", "uat", "eat", "bat", "digits")
-DEEP_MODELS = ("scgc-star", "scgc", "mpnn-vn", "graph-transformer")
+GRAPH_MODELS = ("mpnn-vn", "graph-transformer")
+DEEP_MODELS = ("scgc-star", "scgc", *GRAPH_MODELS)
+#: bench_quality.sh's groups: the suffixes of their deep{suffix} and svd_t<t>{suffix} folders.
+GROUP_SUFFIXES = ("", "_air", "_large", "_cs")
 #: The summary table's names of the data sets and of the models' columns.
 DISPLAY_NAMES = {"dblp": "DBLP", "cora": "Cora", "photo": "Amazon Photo", "cs": "Coauthor CS",
                  "uat": "UAT (air traffic, USA)", "eat": "EAT (Europe)", "bat": "BAT (Brazil)",
@@ -43,6 +46,16 @@ def read(folder: Path) -> dict[tuple[str, str], list[dict]]:
         for row in csv.DictReader(handle):
             if row["status"] == "ok":
                 runs[row["dataset"], row["model"]].append(row)
+    return runs
+
+
+def read_graph_models(folder: Path) -> dict[tuple[str, str], list[dict]]:
+    """The runs of bench_graph_models.sh's folders under ``folder``, a later group's runs of
+    a data set replacing an earlier one's."""
+    runs = {}
+    for group in GRAPH_MODEL_GROUPS:
+        for model in GRAPH_MODELS:
+            runs.update(read(folder / group / model))
     return runs
 
 
@@ -123,7 +136,7 @@ def main(argv=None) -> None:
     # replace an earlier one's, so that a group rerun alone replaces its rows.
     deep, svd = defaultdict(list), {t: defaultdict(list) for t in range(4)}
     deep_device = {}  # data set -> (device, folder) of its deep rows, where not the CPU
-    for suffix in ("", "_air", "_large", "_cs"):
+    for suffix in GROUP_SUFFIXES:
         runs = read(base / f"deep{suffix}")
         deep.update(runs)
         device = device_of(base / f"deep{suffix}")
@@ -133,9 +146,7 @@ def main(argv=None) -> None:
                 deep_device[dataset] = (device, f"deep{suffix}")
         for t in range(4):
             svd[t].update(read(base / f"svd_t{t}{suffix}"))
-    for group in GRAPH_MODEL_GROUPS:
-        for model in DEEP_MODELS[2:]:
-            deep.update(read(args.graph_models / group / model))
+    deep.update(read_graph_models(args.graph_models))
     degree = read(base / "degree")
     header = "| data set | model | seeds | ACC | NMI | ARI | F1 | train s |"
     lines = [

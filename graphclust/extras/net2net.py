@@ -220,12 +220,11 @@ def grow_estimator(estimator, hidden_dims, *, random_state: int | None = None,
     if len(hidden) != len(current):
         raise ValueError(f"hidden_dims must give one width per hidden layer {current}, "
                          f"got {hidden}")
-    if random_state is not None:
-        check_integer("random_state", random_state, accepts="None or an integer")
     generator = None
     if random_state is not None:
+        seed = check_integer("random_state", random_state, accepts="None or an integer")
         device = estimator.encoder_.layers[0].weight.device
-        generator = torch.Generator(device=device).manual_seed(int(random_state))
+        generator = torch.Generator(device=device).manual_seed(seed)
     encoder = estimator.encoder_
     for layer, width in enumerate(hidden):
         encoder = widen(encoder, layer, width, generator=generator, noise=noise)
