@@ -11,8 +11,8 @@ GC=${GRAPHCLUST:-graphclust}
 export OMP_NUM_THREADS=1
 # The two models run side by side, one process (and one core) each; the air-traffic graphs
 # and Photo (5 seeds, as in bench_quality.sh) in folders of their own (quality_air,
-# quality_large), so that they can be rerun alone. Coauthor CS: MPNN + VN only, 2 seeds, after
-# both (about 10 minutes a fit on one thread); the transformer there was not run.
+# quality_large), so that they can be rerun alone. Coauthor CS: 2 seeds each, after both
+# (10-13 minutes a fit on one thread).
 pids=()
 for model in mpnn-vn graph-transformer; do
   {
@@ -28,7 +28,9 @@ done
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done  # both finish before we fail
 [ "$status" -eq 0 ]
-"$GC" bench --datasets cs --models mpnn-vn --seeds 2 --root "$ROOT" \
-  --out "benchmarks/results/graph_models/quality_cs/mpnn-vn" --quiet
+for model in mpnn-vn graph-transformer; do
+  "$GC" bench --datasets cs --models "$model" --seeds 2 --root "$ROOT" \
+    --out "benchmarks/results/graph_models/quality_cs/$model" --quiet
+done
 python -m benchmarks.bench_graph_models_scaling
 python -m benchmarks.graph_models_table
