@@ -36,6 +36,7 @@ from torch import nn
 from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.base import BaseGraphClusterer
+from graphclust.estimators.checks import warn_if_edges_disagree
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
 from graphclust.memory import (
     check_fits,
@@ -282,17 +283,10 @@ class ContrastiveClusterer(BaseGraphClusterer):
 
     # ------------------------------------------------------------------ training
     def _fit_graph(self, graph, seed, labels) -> None:
-        if graph.edge_index.shape[1] == 0:
-            warnings.warn(
-                "the graph has no edges: the contrastive term has only self-pairs "
-                "(every node is its own only positive)",
-                UserWarning,
-                stacklevel=3,
-            )
         self.batch_size_ = self._planned_batch_size(graph)
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
-        self._fit_transform_features(graph)
+        warn_if_edges_disagree(self._fit_transform_features(graph), graph.edge_index)
         rank, world_size = distributed_context()
         sampler = self._sampler_part(graph.num_nodes, self.batch_size_)
         batches = sampler.batches(graph.edge_index, graph.num_nodes, seed, rank, world_size)
