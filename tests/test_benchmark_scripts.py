@@ -26,6 +26,7 @@ import pytest
 import torch
 
 from benchmarks import _machine
+from graphclust import load_dataset
 from graphclust.benchmark import model_params
 from graphclust.cli import main as graphclust_main
 from graphclust.cli.assignments import parse_sets, split_names
@@ -43,6 +44,8 @@ PYTHON_SCRIPTS = {
     "bench_auto_batch": ["--out", "{tmp}/auto_batch.md"],
     "bench_batch_modes": ["--out", "{tmp}/batch_modes.md"],
     "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
+    "bench_feature_homophily": ["--out", "{tmp}/feature_homophily.md", "--quality",
+                                "{tmp}/quality"],
     "bench_distributed": ["--out", "{tmp}/distributed.md"],
     "bench_graph_models_scaling": ["--out", "{tmp}/scaling.md"],
     "bench_input_hops": ["--out", "{tmp}/input_hops.md"],
@@ -75,7 +78,7 @@ WRITES = {
     "ablation_table": "ablations.md", "explore.fits": None, "explore.probes": None,
     "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
     "quality_table": "quality.md", "bench_subgraphs": "subgraphs/results.md",
-    "bench_scale_quality": "scale_quality.md",
+    "bench_scale_quality": "scale_quality.md", "bench_feature_homophily": "feature_homophily.md",
 }
 # Scripts that search through faiss: they need the [ann] extra.
 NEEDS_ANN = {"bench_knn_approximate"}
@@ -208,6 +211,16 @@ def test_drift_probe_scores_each_epochs_partition(capsys):
         == [1, 3]
     assert all(0 <= entry[4] <= 1 for entry in row["epoch_acc_nmi_modularity_r2"])
     assert [sum(sizes) for sizes in row["sizes_first_last"]] == [34, 34]
+
+
+def test_fit_probe_trains_on_the_edges_it_is_given():
+    """``explore.fits --edges``: a feature kNN graph (every node has neighbours) or none."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    graph = load_dataset("karate")
+    knn = fits.with_edges(graph, "feature-knn").edge_index
+    assert torch.bincount(knn[0], minlength=34).min() >= fits.FEATURE_NEIGHBOURS
+    assert fits.with_edges(graph, "none").edge_index.shape == (2, 0)
+    assert fits.with_edges(graph, "given") is graph
 
 
 @pytest.mark.parametrize("group", sorted(

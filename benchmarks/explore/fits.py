@@ -3,6 +3,7 @@
     python -m benchmarks.explore.fits fit DATASET --seeds 2 --params '{"max_epochs": 0}'
     python -m benchmarks.explore.fits smooth DATASET --seeds 2 [--subgraph N]
     python -m benchmarks.explore.fits drift DATASET --seeds 2 [--params JSON]
+    python -m benchmarks.explore.fits fit DATASET --edges feature-knn|none
 
 ``fit``: SCGC* with its defaults updated by ``--params``; per seed, ACC / NMI of
 ``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs and
@@ -14,7 +15,9 @@ with ``labels_``, beside ``labels_``' scores and modularity.
 records when the fit is given labels): ACC / NMI, and two label-free scores a stopping
 rule could read, its modularity and the share of the transformed features' variance
 between its clusters (R²), about every tenth epoch; cluster sizes at the first and last
-epoch. DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s
+epoch. ``--edges``: train on other edges than the graph's: ``feature-knn``, the symmetric
+10-nearest-neighbour graph (euclidean) of the transformed features (``features="auto"``);
+``none``, no edges. DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s
 setting (seeded by the seed). One JSON line per seed; ``--tiny``: karate, one seed, a few
 epochs.
 """
@@ -31,7 +34,7 @@ from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
 from benchmarks.bench_subgraphs import induced_subgraph
 from graphclust import SCGCStar, evaluate, load_dataset
-from graphclust.data import make_sbm
+from graphclust.data import knn_graph, make_sbm
 from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FeatureTransform
 from graphclust.kmeans import kmeans
@@ -39,6 +42,21 @@ from graphclust.metrics import modularity
 
 SMOOTHING_STEPS = 3
 SBM_NODES = 5000
+FEATURE_NEIGHBOURS = 10
+
+
+def with_edges(graph, edges: str):
+    """``graph`` with the edges ``--edges`` names (``given``: unchanged)."""
+    if edges == "given":
+        return graph
+    copy = graph.clone()
+    if edges == "none":
+        copy.edge_index = torch.zeros(2, 0, dtype=torch.long)
+        return copy
+    degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
+    features = FeatureTransform("auto").fit(graph.x, degree).transform(graph.x)
+    copy.edge_index = knn_graph(features, FEATURE_NEIGHBOURS, "euclidean")
+    return copy
 
 
 def _scores(labels, predicted) -> list[float]:
@@ -128,6 +146,8 @@ def main(argv=None) -> None:
     parser.add_argument("--subgraph", type=int, default=None, metavar="N",
                         help="probe the subgraph on N random nodes that bench_subgraphs "
                              "draws (a sparse graph nobody tuned on)")
+    parser.add_argument("--edges", choices=("given", "feature-knn", "none"), default="given",
+                        help="the edges to train on (default: the graph's own)")
     args = parse(parser, argv, "benchmarks.explore.fits")
     dataset = TINY_DATASET if args.tiny else args.dataset
     if dataset == "sbm" and args.subgraph is not None:
@@ -140,9 +160,9 @@ def main(argv=None) -> None:
     for seed in range(args.seeds):
         if dataset == "sbm":
             graph = make_sbm(SBM_NODES, random_state=seed, **SBM_SETTING)
-        row = probe(args.probe, graph, seed, params)
+        row = probe(args.probe, with_edges(graph, args.edges), seed, params)
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": args.params,
-                          **row}), flush=True)
+                          "edges": args.edges, **row}), flush=True)
 
 
 if __name__ == "__main__":
