@@ -112,3 +112,12 @@ def test_fit_is_quiet_on_homophilous_and_featureless_graphs():
     x, edges, _ = planted(60)
     assert _fit_warnings(to_graph(x.numpy(), edges.numpy())) == []
     assert _fit_warnings(load_dataset("karate")) == []  # one-hot node ids: nan, no warning
+
+
+def test_many_edges_are_sampled_the_same_way_every_time(monkeypatch):
+    x, edges, _ = planted(400)
+    exact = feature_homophily(x, edges)
+    monkeypatch.setattr(homophily_module, "EDGE_BUDGET", 2 * 300)  # 300 of the edge entries
+    sampled = feature_homophily(x, edges)
+    assert sampled != exact and abs(sampled - exact) < 0.1
+    assert feature_homophily(x, edges) == sampled
