@@ -81,9 +81,13 @@ def model_label(model: str, rows: list[dict]) -> str:
 
 def row(dataset: str, label: str, rows: list[dict], prefix: str = "",
         seconds: bool = True) -> str:
+    """A table row; ``seconds``: with the fit's cost, its seconds and the largest peak
+    resident memory of its runs (blank where a run did not record it)."""
     scores = " | ".join(cell(rows, prefix + m) for m in METRICS)
     time = cell(rows, "train_seconds", 1) if seconds else ""
-    return f"| {dataset} | {label} | {len(rows)} | {scores} | {time} |"
+    peaks = [run.get("peak_rss_mib") for run in rows]
+    peak = f"{max(map(float, peaks)):.0f}" if seconds and all(peaks) else ""
+    return f"| {dataset} | {label} | {len(rows)} | {scores} | {time} | {peak} |"
 
 
 def best_svd(svd: dict, dataset: str) -> tuple[int, list[dict]] | None:
@@ -148,7 +152,7 @@ def main(argv=None) -> None:
             svd[t].update(read(base / f"svd_t{t}{suffix}"))
     deep.update(read_graph_models(args.graph_models))
     degree = read(base / "degree")
-    header = "| data set | model | seeds | ACC | NMI | ARI | F1 | train s |"
+    header = "| data set | model | seeds | ACC | NMI | ARI | F1 | train s | peak RSS MiB |"
     lines = [
         "# Clustering quality on the development set",
         "",
@@ -173,7 +177,9 @@ def main(argv=None) -> None:
         "only: the paper protocol was not recorded for them).",
         "",
         "Times are wall seconds on a 2-core machine shared with other jobs (one torch thread"
-        " per run); `speed.md` has timings on a quiet machine.",
+        " per run); `speed.md` has timings on a quiet machine. Peak RSS: the largest over a"
+        " row's runs of the process's resident memory while the run fit and predicted"
+        " (interpreter, torch and the data set included).",
         "",
         "## Summary (README's results table)",
         "",
@@ -185,7 +191,7 @@ def main(argv=None) -> None:
     ]
     missing = []
     for dataset in DEVELOPMENT_SET:
-        lines += [f"## {dataset}", "", header, "|---|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"## {dataset}", "", header, "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         present = [m for m in DEEP_MODELS if deep.get((dataset, m))]
         if not present:
             missing.append(dataset)

@@ -244,25 +244,31 @@ def test_quality_table_takes_the_graph_models_rows(tmp_path):
 
     from benchmarks import quality_table
 
-    def write(folder, model, acc, paper, start_holdout=0.1):
+    def write(folder, model, acc, paper, start_holdout=0.1, peaks=("", "")):
         folder.mkdir(parents=True)
         scores = {m: acc for m in ("acc", "nmi", "ari", "f1")}
         paper_scores = {f"paper_{m}": acc if paper else "" for m in scores}
-        row = {"dataset": "cora", "model": model, "status": "ok", **scores, **paper_scores,
-               "train_seconds": 1.0, "params": json.dumps({"start_holdout": start_holdout})}
+        rows = [{"dataset": "cora", "model": model, "status": "ok", **scores, **paper_scores,
+                 "train_seconds": 1.0, "peak_rss_mib": peak,
+                 "params": json.dumps({"start_holdout": start_holdout})} for peak in peaks]
         with open(folder / "results.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row))
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
-            writer.writerows([row, row])
+            writer.writerows(rows)
 
     write(tmp_path / "quality" / "deep", "scgc-star", 0.75, paper=True)
-    write(tmp_path / "graph_models" / "quality" / "mpnn-vn", "mpnn-vn", 0.7, paper=False)
+    write(tmp_path / "graph_models" / "quality" / "mpnn-vn", "mpnn-vn", 0.7, paper=False,
+          peaks=(812.4, 1024.6))
     write(tmp_path / "graph_models" / "quality_large" / "graph-transformer",
           "graph-transformer", 0.6, paper=False, start_holdout=None)
     quality_table.main([str(tmp_path / "quality"), "--graph-models",
                         str(tmp_path / "graph_models")])
     text = (tmp_path / "quality.md").read_text()
     assert "| cora | mpnn-vn (final) | 2 | 0.700 ± 0.000" in text
+    # The largest peak of a row's runs; blank where the runs did not record one.
+    assert "| 0.700 ± 0.000 | 1.0 ± 0.0 | 1025 |" in text
+    assert "| cora | scgc-star (final) | 2 | 0.750 ± 0.000 | 0.750 ± 0.000 | 0.750 ± 0.000 | " \
+        "0.750 ± 0.000 | 1.0 ± 0.0 |  |" in text
     assert "| cora | graph-transformer (fixed-length start) (final) | 2 | 0.600" in text
     assert "| cora | scgc-star (paper protocol, optimistic) | 2 | 0.750" in text
     assert "mpnn-vn (paper protocol" not in text  # not recorded for it
