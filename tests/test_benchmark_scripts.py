@@ -59,6 +59,7 @@ PYTHON_SCRIPTS = {
     "bench_scale": ["--out", "{tmp}/scale.md"],
     "bench_scale_quality": ["--out", "{tmp}/scale_quality.md", "--skip-reference"],
     "bench_speed": ["--out", "{tmp}/speed.md"],
+    "bench_sparse_backward": ["--out", "{tmp}/sparse_backward.md"],
     "bench_sparse_input": ["--out", "{tmp}/sparse_input.md"],
     "bench_start": ["--out", "{tmp}/start_speed.md"],
     "bench_startup": ["--out", "{tmp}/startup.md"],

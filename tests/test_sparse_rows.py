@@ -98,6 +98,52 @@ def test_mlp_on_csr_rows_matches_dense_with_gradients():
         torch.testing.assert_close(dense_grad, sparse_grad)
 
 
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_sparse_rows_linear_matches_torch_with_gradients(with_bias):
+    x = _sparse_features(50, 30, 0.1, seed=1)
+    torch.manual_seed(1)
+    weight = torch.randn(7, 30, requires_grad=True)
+    bias = torch.randn(7, requires_grad=True) if with_bias else None
+    results = []
+    for rows, linear in ((x, torch.nn.functional.linear),
+                         (x.to_sparse_csr(), sparse_rows.sparse_rows_linear)):
+        out = linear(rows, weight, bias)
+        out.square().sum().backward()
+        results.append([out.detach(), weight.grad.clone(),
+                        None if bias is None else bias.grad.clone()])
+        weight.grad = None
+        if bias is not None:
+            bias.grad = None
+    for dense, sparse in zip(*results, strict=True):
+        if dense is None:
+            assert sparse is None
+        else:
+            torch.testing.assert_close(dense, sparse)
+
+
+def test_sparse_rows_linear_with_a_frozen_weight_trains_the_bias_only():
+    x = _sparse_features(20, 10, 0.2, seed=2)
+    weight = torch.randn(4, 10)
+    bias = torch.zeros(4, requires_grad=True)
+    sparse_rows.sparse_rows_linear(x.to_sparse_csr(), weight, bias).sum().backward()
+    assert weight.grad is None
+    torch.testing.assert_close(bias.grad, torch.full((4,), 20.0))
+
+
+def test_sparse_rows_linear_leaves_other_inputs_to_torch(monkeypatch):
+    """Dense rows go to torch's linear unchanged; only CSR rows take the SciPy backward."""
+    called = []
+    monkeypatch.setattr(sparse_rows._SparseRowsLinear, "apply",
+                        lambda *a: called.append(a) or torch.nn.functional.linear(*a))
+    weight = torch.randn(3, 5)
+    dense = torch.rand(4, 5)
+    torch.testing.assert_close(sparse_rows.sparse_rows_linear(dense, weight, None),
+                               dense @ weight.t())
+    assert called == []
+    sparse_rows.sparse_rows_linear(dense.to_sparse_csr(), weight, None)
+    assert len(called) == 1
+
+
 def _fit_both(monkeypatch, model, graph, **params):
     """With the rule forced off, then forced on: the fitted estimator, its predict and its
     transform of the first 50 nodes' features."""
