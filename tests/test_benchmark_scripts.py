@@ -224,6 +224,16 @@ def test_fit_probe_trains_on_the_edges_it_is_given():
     assert fits.with_edges(graph, "given") is graph
 
 
+def test_consensus_probe_merges_the_groups_runs(capsys):
+    """``explore.fits consensus``: each run scored, their agreement, the medoid one of them."""
+    importlib.import_module("benchmarks.explore.fits").main(
+        ["--tiny", "consensus", "karate", "--restarts", "3"])
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["group"] == 0 and len(row["runs"]) == 3
+    assert -1 <= row["mean_pairwise_ari"] <= 1
+    assert row["medoid"] in row["runs"] and len(row["consensus"]) == 2
+
+
 @pytest.mark.parametrize("group", sorted(
     path.stem for path in (BENCHMARKS / "extras").glob("*.py") if path.stem != "__init__"))
 def test_every_extras_variant_fits_tiny(group):

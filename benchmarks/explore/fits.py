@@ -4,6 +4,7 @@
     python -m benchmarks.explore.fits smooth DATASET --seeds 2 [--subgraph N]
     python -m benchmarks.explore.fits drift DATASET --seeds 2 [--params JSON]
     python -m benchmarks.explore.fits fit DATASET --edges feature-knn|none
+    python -m benchmarks.explore.fits consensus DATASET --seeds 2 --restarts 5
 
 ``fit``: SCGC* with its defaults updated by ``--params``; per seed, ACC / NMI of
 ``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs and
@@ -17,9 +18,12 @@ rule could read, its modularity and the share of the transformed features' varia
 between its clusters (R²), about every tenth epoch; cluster sizes at the first and last
 epoch. ``--edges``: train on other edges than the graph's: ``feature-knn``, the symmetric
 10-nearest-neighbour graph (euclidean) of the transformed features (``features="auto"``);
-``none``, no edges. DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s
-setting (seeded by the seed). One JSON line per seed; ``--tiny``: karate, one seed, a few
-epochs.
+``none``, no edges. ``consensus``: ``--restarts`` fits (seeds ``g R`` to ``g R + R - 1``
+for group g), each one's ACC / NMI, their mean pairwise ARI, and two label-free ways to
+merge them: k-means on the runs' one-hot labels side by side (co-association consensus)
+and the medoid run (highest mean ARI with the others). DATASET ``sbm``: ``make_sbm`` at
+5,000 nodes with ``bench_scale_quality``'s setting (seeded by the seed). One JSON line per
+seed (per group for ``consensus``); ``--tiny``: karate, one seed, a few epochs.
 """
 
 from __future__ import annotations
@@ -137,9 +141,27 @@ def _drift(graph, seed: int, params: dict) -> dict:
                                  for i in (0, -1)]}
 
 
+def _consensus(graph, group: int, restarts: int, params: dict) -> dict:
+    labels = graph.y.numpy()
+    k = int(labels.max()) + 1
+    runs = [SCGCStar(k, random_state=group * restarts + r, **params).fit(graph).labels_
+            for r in range(restarts)]
+    agreement = [[evaluate(a, b)["ari"] for b in runs] for a in runs]
+    medoid = max(range(restarts), key=lambda r: sum(agreement[r]))
+    one_hot = torch.cat([F.one_hot(torch.as_tensor(run), k).float() for run in runs], 1)
+    merged = kmeans(one_hot, k, generator=torch.Generator().manual_seed(group)).labels
+    pairs = [agreement[a][b] for a in range(restarts) for b in range(a + 1, restarts)]
+    return {"group": group, "runs": [_scores(labels, run) for run in runs],
+            "mean_pairwise_ari": round(sum(pairs) / len(pairs), 4),
+            "consensus": _scores(labels, merged.numpy()),
+            "medoid": _scores(labels, runs[medoid])}
+
+
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out=None, seeds=2)
-    parser.add_argument("probe", choices=("fit", "smooth", "drift"))
+    parser.add_argument("probe", choices=("fit", "smooth", "drift", "consensus"))
+    parser.add_argument("--restarts", type=int, default=5,
+                        help="consensus: fits merged per group (default 5)")
     parser.add_argument("dataset")
     parser.add_argument("--params", type=json.loads, default={},
                         help="SCGC* parameters as JSON (default: none, the defaults)")
@@ -160,7 +182,9 @@ def main(argv=None) -> None:
     for seed in range(args.seeds):
         if dataset == "sbm":
             graph = make_sbm(SBM_NODES, random_state=seed, **SBM_SETTING)
-        row = probe(args.probe, with_edges(graph, args.edges), seed, params)
+        edged = with_edges(graph, args.edges)
+        row = (_consensus(edged, seed, args.restarts, params) if args.probe == "consensus"
+               else probe(args.probe, edged, seed, params))
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": args.params,
                           "edges": args.edges, **row}), flush=True)
 
