@@ -121,6 +121,31 @@ def test_sparse_rows_linear_matches_torch_with_gradients(with_bias):
             torch.testing.assert_close(dense, sparse)
 
 
+@pytest.mark.parametrize("threads, outputs", [(2, 64), (3, 100), (4, 3)])
+def test_sparse_rows_linear_splits_the_weight_gradient_between_threads(
+        monkeypatch, threads, outputs):
+    """Blocks of outputs on several threads (at most one thread an output) give torch's
+    gradient."""
+    monkeypatch.setattr(sparse_rows, "MIN_PRODUCTS_PER_THREAD", 1)
+    started = []
+    pool = sparse_rows.ThreadPoolExecutor
+    monkeypatch.setattr(sparse_rows, "ThreadPoolExecutor",
+                        lambda workers, **kw: started.append(workers) or pool(workers, **kw))
+    x = _sparse_features(40, 30, 0.2, seed=3)
+    grad = torch.randn(40, outputs, generator=torch.Generator().manual_seed(3))
+    weight = torch.randn(outputs, 30, requires_grad=True)
+    torch.nn.functional.linear(x, weight).backward(grad)
+    expected, weight.grad = weight.grad, None
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        sparse_rows.sparse_rows_linear(x.to_sparse_csr(), weight, None).backward(grad)
+    finally:
+        torch.set_num_threads(before)
+    torch.testing.assert_close(weight.grad, expected)
+    assert started == [min(threads, outputs)]
+
+
 def test_sparse_rows_linear_with_a_frozen_weight_trains_the_bias_only():
     x = _sparse_features(20, 10, 0.2, seed=2)
     weight = torch.randn(4, 10)
