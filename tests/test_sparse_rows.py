@@ -121,29 +121,35 @@ def test_sparse_rows_linear_matches_torch_with_gradients(with_bias):
             torch.testing.assert_close(dense, sparse)
 
 
-@pytest.mark.parametrize("threads, outputs", [(2, 64), (3, 100), (4, 3)])
-def test_sparse_rows_linear_splits_the_weight_gradient_between_threads(
-        monkeypatch, threads, outputs):
-    """Blocks of outputs on several threads (at most one thread an output) give torch's
-    gradient."""
-    monkeypatch.setattr(sparse_rows, "MIN_PRODUCTS_PER_THREAD", 1)
-    started = []
-    pool = sparse_rows.ThreadPoolExecutor
-    monkeypatch.setattr(sparse_rows, "ThreadPoolExecutor",
-                        lambda workers, **kw: started.append(workers) or pool(workers, **kw))
-    x = _sparse_features(40, 30, 0.2, seed=3)
-    grad = torch.randn(40, outputs, generator=torch.Generator().manual_seed(3))
-    weight = torch.randn(outputs, 30, requires_grad=True)
-    torch.nn.functional.linear(x, weight).backward(grad)
-    expected, weight.grad = weight.grad, None
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
+def test_sparse_rows_linear_supports_double_backward():
+    """Under create_graph (a gradient penalty) the weight's gradient is differentiable:
+    the penalty's gradient equals torch's on dense rows."""
+    x = _sparse_features(12, 6, 0.4, seed=4).double()
+    torch.manual_seed(4)
+    weight = torch.randn(3, 6, dtype=torch.float64, requires_grad=True)
+    results = []
+    for rows, linear in ((x, torch.nn.functional.linear),
+                         (x.to_sparse_csr(), sparse_rows.sparse_rows_linear)):
+        out = linear(rows, weight, None).tanh().sum()
+        (first,) = torch.autograd.grad(out, weight, create_graph=True)
+        (penalty,) = torch.autograd.grad(first.square().sum(), weight)
+        results.append(penalty)
+    torch.testing.assert_close(*results)
+
+
+def test_mlp_on_csr_rows_runs_the_first_layers_hooks():
+    """A hooked or replaced first layer is called as a module, with the same output."""
+    torch.manual_seed(0)
+    mlp = MLP([10, 8, 3])
+    x = _sparse_features(5, 10, 0.3, seed=5)
+    expected = mlp(x)
+    calls = []
+    handle = mlp.layers[0].register_forward_pre_hook(lambda module, args: calls.append("pre"))
     try:
-        sparse_rows.sparse_rows_linear(x.to_sparse_csr(), weight, None).backward(grad)
+        torch.testing.assert_close(mlp(x.to_sparse_csr()), expected)
     finally:
-        torch.set_num_threads(before)
-    torch.testing.assert_close(weight.grad, expected)
-    assert started == [min(threads, outputs)]
+        handle.remove()
+    assert calls == ["pre"]
 
 
 def test_sparse_rows_linear_with_a_frozen_weight_trains_the_bias_only():

@@ -84,10 +84,10 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         last = len(self.layers) - 1
         for index, layer in enumerate(self.layers):
-            # CSR rows reach the first layer only (accepts_sparse_rows), which reads
-            # them with a cheaper backward than nn.Linear's.
-            x = sparse_rows_linear(x, layer.weight, layer.bias) if is_sparse_rows(x) \
-                else layer(x)
+            # CSR rows reach the first layer only (accepts_sparse_rows); a plain
+            # nn.Linear reads them with a cheaper backward, anything else as a module.
+            x = sparse_rows_linear(x, layer.weight, layer.bias) \
+                if is_sparse_rows(x) and _plain_linear(layer) else layer(x)
             if index < last:
                 x = self.activation(x)
         return x
@@ -118,6 +118,15 @@ class Autoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encoder(x)
         return z, self.decoder(z)
+
+
+def _plain_linear(layer: nn.Module) -> bool:
+    """Whether ``layer`` is an ``nn.Linear`` whose call runs nothing but ``F.linear``: no
+    subclass, no forward hook of its own (``weight_norm``'s, a user's) or of every module."""
+    every_module = nn.modules.module
+    return type(layer) is nn.Linear and not (
+        layer._forward_hooks or layer._forward_pre_hooks
+        or every_module._global_forward_hooks or every_module._global_forward_pre_hooks)
 
 
 def _bias(linear: nn.Linear) -> torch.Tensor:

@@ -20,26 +20,21 @@ cheaper on CSR rows. Converting costs up to about one dense forward and backward
   backward, while SciPy multiplies the same arrays read as the CSC matrix
   :math:`x^\top`. A forward and backward of 5,150 rows of 6,805 columns, 60 non-zeros a
   row (a Coauthor CS mini-batch), one thread: 59 ms against 41 ms into 256 outputs,
-  28 ms against 4.6 ms into 32 (`benchmarks/results/sparse_backward.md`). SciPy's
-  product runs on one thread and lets go of the GIL, so with torch set to more threads
-  the outputs are split between that many when the product is large enough to gain
-  (:data:`MIN_PRODUCTS_PER_THREAD`; a CS step on 2 threads 1.34 times torch's, where one
-  SciPy thread gave 1.05: `benchmarks/results/sparse_backward_2threads.md`).
+  25 ms against 4.6 ms into 32 (`benchmarks/results/sparse_backward.md`). SciPy's
+  product runs on one thread; on 2 torch threads it still beats torch's backward
+  (`benchmarks/results/sparse_backward_2threads.md`).
 """
 
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-import numpy as np
 import scipy.sparse as sp
 import torch
 
-__all__ = ["MIN_PRODUCTS_PER_THREAD", "SPARSE_ROWS_DENSITY", "dense_rows", "faster_as_sparse_rows",
-           "is_sparse_rows", "row_chunks", "select_rows", "sparse_rows_if_faster",
-           "sparse_rows_linear"]
+__all__ = ["SPARSE_ROWS_DENSITY", "dense_rows", "faster_as_sparse_rows", "is_sparse_rows",
+           "row_chunks", "select_rows", "sparse_rows_if_faster", "sparse_rows_linear"]
 
 #: Features with less than this share of non-zero entries go to the encoder as CSR rows.
 #: A linear layer's forward and backward (512 to 8,192 columns, 256 outputs, one thread)
@@ -115,57 +110,41 @@ def dense_rows(x: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tens
     return rows.to_dense() if is_sparse_rows(rows) else rows
 
 
-#: The fewest multiply-adds (non-zeros times outputs) one thread takes when the weight's
-#: gradient is split between ``torch.get_num_threads()`` threads: a DBLP or Cora step's
-#: product (12-16 million) on 2 threads was slower than on one, a CS step's (79 million)
-#: faster.
-MIN_PRODUCTS_PER_THREAD = 2**24
-
-
 def _as_scipy(x: torch.Tensor) -> sp.csr_matrix:
-    """The CSR tensor ``x`` (on the CPU) as a SciPy matrix sharing its arrays."""
+    """The CSR tensor ``x`` (on the CPU) as a SciPy matrix sharing its values (SciPy keeps
+    its own int32 copy of the indices where they fit)."""
     return sp.csr_matrix((x.values().numpy(), x.col_indices().numpy(),
                           x.crow_indices().numpy()), shape=tuple(x.shape))
 
 
 class _SparseRowsLinear(torch.autograd.Function):
-    """:math:`x W^\top + b` for CSR rows ``x``, which get no gradient (they are data)."""
+    r""":math:`x W^\top + b` for CSR rows ``x``, which get no gradient (they are data)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        ctx.rows = x
+        ctx.save_for_backward(x)
         with _quiet_csr():
             return torch.nn.functional.linear(x, weight, bias)
 
     @staticmethod
     def backward(ctx, grad):
-        # (g^T x)^T = x^T g: SciPy reads x's CSR arrays as x^T in CSC, so nothing is
-        # transposed or copied before the product.
-        grad_weight = _weight_gradient(ctx.rows, grad) if ctx.needs_input_grad[1] else None
+        (rows,) = ctx.saved_tensors
+        grad_weight = None
+        if ctx.needs_input_grad[1]:
+            # Grad mode is on here only under create_graph=True (a gradient penalty, a
+            # Hessian-vector product): then torch's own product, which records its graph.
+            grad_weight = (torch.mm(grad.t(), rows) if torch.is_grad_enabled()
+                           else _weight_gradient(rows, grad))
         grad_bias = grad.sum(0) if ctx.needs_input_grad[2] else None
         return None, grad_weight, grad_bias
 
 
 def _weight_gradient(rows: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
-    """:math:`g^\top x`, its outputs split between torch's threads."""
-    transposed = _as_scipy(rows).T
-    g = grad.detach().contiguous().numpy()
-    outputs = g.shape[1]
-    threads = min(torch.get_num_threads(), outputs,
-                  rows.values().numel() * outputs // MIN_PRODUCTS_PER_THREAD)
-    if threads <= 1:
-        return torch.from_numpy(transposed @ g).t().contiguous()
-    gradient = torch.empty(outputs, rows.shape[1], dtype=grad.dtype)
-    bounds = np.linspace(0, outputs, threads + 1).astype(int).tolist()
-
-    def block(start: int, stop: int) -> None:
-        product = transposed @ np.ascontiguousarray(g[:, start:stop])
-        gradient[start:stop] = torch.from_numpy(product).t()
-
-    # A pool per call, not one kept: a kept pool's threads would not survive a fork.
-    with ThreadPoolExecutor(threads, thread_name_prefix="graphclust-sparse-grad") as pool:
-        list(pool.map(block, bounds[:-1], bounds[1:]))
-    return gradient
+    r""":math:`g^\top x = (x^\top g)^\top` by SciPy, which reads ``rows``' CSR arrays as
+    :math:`x^\top` in CSC: the rows are not transposed before the product (torch
+    transposes them on every backward)."""
+    product = _as_scipy(rows).T @ grad.detach().contiguous().numpy()
+    return torch.from_numpy(product).t().contiguous()
 
 
 def sparse_rows_linear(x: torch.Tensor, weight: torch.Tensor,
