@@ -80,9 +80,7 @@ def main(argv=None) -> None:
                         help="bench_quality.sh's folder, for the margins (default: %(default)s)")
     args = parse(parser, argv, "benchmarks.bench_feature_homophily")
     found = margins(args.quality)
-    lines = [*results_header("Feature homophily and SCGC*'s margin over the baselines",
-                             args.command),
-             f"A fit warns below {LOW_FEATURE_HOMOPHILY} "
+    lines = [f"A fit warns below {LOW_FEATURE_HOMOPHILY} "
              "(`graphclust.estimators.checks.LOW_FEATURE_HOMOPHILY`). Margin: SCGC*'s mean "
              "ACC minus the best no-training baseline's by ACC (named), and its mean NMI "
              f"minus the best baseline NMI, from `{args.quality}`; blank where not run.", "",
@@ -107,7 +105,9 @@ def main(argv=None) -> None:
             extra.append(f"| SBM, {SBM_NODES} nodes, seed {seed} ({SBM_SETTING}) | "
                          f"{homophily(sbm)[1]:.3f} |")
     lines += ["", "| graph (homophily only) | feature homophily |", "|---|---:|", *extra]
-    write_results(args.out, lines)
+    # The header last: its date and load average are the run's end.
+    write_results(args.out, [*results_header(
+        "Feature homophily and SCGC*'s margin over the baselines", args.command), *lines])
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 import graphclust.data.homophily as homophily_module
-from graphclust import SCGCStar, load_dataset, to_graph
+from graphclust import MPNNVNClusterer, SCGCStar, load_dataset, to_graph
 from graphclust.data import feature_homophily
 from graphclust.estimators.checks import LOW_FEATURE_HOMOPHILY
 
@@ -76,6 +76,26 @@ def test_undefined_without_likeness_or_without_difference(x):
     assert math.isnan(feature_homophily(x, edges))
 
 
+def test_constant_features_are_undefined_at_a_million_nodes():
+    """s_P is summed in float64: N = 10^6 identical rows still read as all alike."""
+    edges = torch.tensor([[0, 1], [1, 0]])
+    assert math.isnan(feature_homophily(torch.full((1_000_000, 1), 3.0), edges))
+
+
+def test_half_precision_and_gradients_read_as_float64():
+    """float16 rows near its largest values do not overflow; x's gradient is not tracked."""
+    generator = torch.Generator().manual_seed(2)
+    x = 1000 * torch.rand(12, 5, generator=generator)
+    edges = torch.randint(12, (2, 30), generator=generator)
+    edges = edges[:, edges[0] != edges[1]]
+    expected = brute_force(x.half().double(), edges)
+    assert feature_homophily(x.half(), edges) == pytest.approx(expected, abs=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert feature_homophily(x.requires_grad_(), edges) == pytest.approx(
+            brute_force(x.detach(), edges), abs=1e-6)
+
+
 @pytest.mark.parametrize(("x", "edges", "error", "match"), [
     (np.ones((3, 2)), torch.tensor([[0], [1]]), TypeError, "dense 2-D torch tensor"),
     (torch.ones(3, 2).to_sparse(), torch.tensor([[0], [1]]), TypeError, "dense 2-D"),
@@ -86,16 +106,21 @@ def test_undefined_without_likeness_or_without_difference(x):
     (torch.rand(1, 2), torch.tensor([[0], [0]]), ValueError, "two nodes"),
     (torch.rand(3, 2), torch.tensor([[0], [3]]), ValueError, "outside 0..2"),
     (torch.rand(3, 2), torch.tensor([[-1], [0]]), ValueError, "outside"),
+    (torch.zeros(3, 0), torch.tensor([[0], [1]]), ValueError, "no feature columns"),
+    (torch.tensor([[1.0, float("nan")], [1.0, 0.0]]), torch.tensor([[0], [1]]), ValueError,
+     "NaN or infinite"),
+    (torch.tensor([[1.0, float("inf")], [1.0, 0.0]]), torch.tensor([[0], [1]]), ValueError,
+     "NaN or infinite"),
 ])
 def test_bad_input_is_named(x, edges, error, match):
     with pytest.raises(error, match=match):
         feature_homophily(x, edges)
 
 
-def _fit_warnings(graph) -> list[str]:
+def _fit_warnings(graph, model=SCGCStar, **params) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        SCGCStar(n_clusters=2, random_state=0, **FAST).fit(graph)
+        model(n_clusters=2, random_state=0, **FAST, **params).fit(graph)
     return [str(warning.message) for warning in caught if "feature homophily" in
             str(warning.message)]
 
@@ -104,8 +129,14 @@ def test_fit_warns_when_edges_join_unlike_nodes():
     x, edges, group = planted(60)
     across = torch.tensor([[i, j] for i in range(60) for j in range(60)
                            if group[i] != group[j] and abs(i - j) < 8]).t()
-    found = _fit_warnings(to_graph(x.numpy(), across.numpy()))
+    graph = to_graph(x.numpy(), across.numpy())
+    found = _fit_warnings(graph)
     assert len(found) == 1 and "DegreeKMeans" in found[0] and "SVDKMeans" in found[0]
+    assert "input_hops" in found[0]
+    # An encoder that already reads the graph is not told to read it.
+    for model, params in ((SCGCStar, {"input_hops": 1}), (MPNNVNClusterer, {})):
+        found = _fit_warnings(graph, model, **params)
+        assert len(found) == 1 and "SVDKMeans" in found[0] and "input_hops" not in found[0]
 
 
 def test_fit_is_quiet_on_homophilous_and_featureless_graphs():

@@ -286,7 +286,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
         self.batch_size_ = self._planned_batch_size(graph)
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
-        warn_if_edges_disagree(self._fit_transform_features(graph), graph.edge_index)
+        warn_if_edges_disagree(self._fit_transform_features(graph), graph.edge_index,
+                               reads_graph=self._uses_graph())
         rank, world_size = distributed_context()
         sampler = self._sampler_part(graph.num_nodes, self.batch_size_)
         batches = sampler.batches(graph.edge_index, graph.num_nodes, seed, rank, world_size)
