@@ -224,6 +224,22 @@ def test_fit_probe_trains_on_the_edges_it_is_given():
     assert fits.with_edges(graph, "given") is graph
 
 
+def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeypatch):
+    """A degree code stays ordinal on a kNN graph, whose degrees would make "auto" read
+    it as TF-IDF; --params still decides when it names the transform."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    seen = []
+    monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: seen.append(params)
+                        or {"seed": seed})
+    monkeypatch.setattr(fits, "auto_features",
+                        lambda graph: type("Resolved", (), {"kind_": "ordinal"})())
+    fits.main(["--tiny", "fit", "karate", "--edges", "none"])
+    fits.main(["--tiny", "fit", "karate", "--edges", "none", "--params",
+               '{"features": "tfidf"}'])
+    fits.main(["--tiny", "fit", "karate"])
+    assert [params.get("features") for params in seen] == ["ordinal", "tfidf", None]
+
+
 def test_consensus_probe_merges_the_groups_runs(capsys):
     """``explore.fits consensus``: each run scored, their agreement, the medoid one of them."""
     importlib.import_module("benchmarks.explore.fits").main(

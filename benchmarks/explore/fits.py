@@ -18,12 +18,14 @@ rule could read, its modularity and the share of the transformed features' varia
 between its clusters (R²), about every tenth epoch; cluster sizes at the first and last
 epoch. ``--edges``: train on other edges than the graph's: ``feature-knn``, the symmetric
 10-nearest-neighbour graph (euclidean) of the transformed features (``features="auto"``);
-``none``, no edges. ``consensus``: ``--restarts`` fits (seeds ``g R`` to ``g R + R - 1``
-for group g), each one's ACC / NMI, their mean pairwise ARI, and two label-free ways to
-merge them: k-means on the runs' one-hot labels side by side (co-association consensus)
-and the medoid run (highest mean ARI with the others). DATASET ``sbm``: ``make_sbm`` at
-5,000 nodes with ``bench_scale_quality``'s setting (seeded by the seed). One JSON line per
-seed (per group for ``consensus``); ``--tiny``: karate, one seed, a few epochs.
+``none``, no edges; either way the fit keeps the feature transform ``"auto"`` resolves
+to on the given graph (``--params`` may name another). ``consensus``: ``--restarts``
+fits (seeds ``g R`` to ``g R + R - 1`` for group g), each one's ACC / NMI, their mean
+pairwise ARI, and two label-free ways to merge them: k-means on the runs' one-hot labels
+side by side (co-association consensus) and the medoid run (highest mean ARI with the
+others). DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s
+setting (seeded by the seed). One JSON line per seed (per group for ``consensus``);
+``--tiny``: karate, one seed, a few epochs.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ SBM_NODES = 5000
 FEATURE_NEIGHBOURS = 10
 
 
+def auto_features(graph) -> FeatureTransform:
+    """The transform ``features="auto"`` resolves to on ``graph`` (its degrees decide)."""
+    degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
+    return FeatureTransform("auto").fit(graph.x, degree)
+
+
 def with_edges(graph, edges: str):
     """``graph`` with the edges ``--edges`` names (``given``: unchanged)."""
     if edges == "given":
@@ -57,9 +65,8 @@ def with_edges(graph, edges: str):
     if edges == "none":
         copy.edge_index = torch.zeros(2, 0, dtype=torch.long)
         return copy
-    degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
-    features = FeatureTransform("auto").fit(graph.x, degree).transform(graph.x)
-    copy.edge_index = knn_graph(features, FEATURE_NEIGHBOURS, "euclidean")
+    copy.edge_index = knn_graph(auto_features(graph).transform(graph.x), FEATURE_NEIGHBOURS,
+                                "euclidean")
     return copy
 
 
@@ -116,8 +123,7 @@ def _drift(graph, seed: int, params: dict) -> dict:
     """Refit with the loop's per-epoch scoring hook wrapped to score each partition too."""
     n, labels = graph.num_nodes, graph.y.numpy()
     k = int(labels.max()) + 1
-    degree = torch.bincount(graph.edge_index[0], minlength=n).float()
-    x = FeatureTransform("auto").fit(graph.x, degree).transform(graph.x).to_sparse_csr()
+    x = auto_features(graph).transform(graph.x).to_sparse_csr()
     epochs = []
 
     def scored(truth, predicted):
@@ -183,8 +189,12 @@ def main(argv=None) -> None:
         if dataset == "sbm":
             graph = make_sbm(SBM_NODES, random_state=seed, **SBM_SETTING)
         edged = with_edges(graph, args.edges)
-        row = (_consensus(edged, seed, args.restarts, params) if args.probe == "consensus"
-               else probe(args.probe, edged, seed, params))
+        # New edges would make "auto" read the new degrees (a degree code then reads as
+        # TF-IDF): keep what it resolves to on the given graph unless --params says.
+        run_params = params if args.edges == "given" else \
+            {"features": auto_features(graph).kind_, **params}
+        row = (_consensus(edged, seed, args.restarts, run_params)
+               if args.probe == "consensus" else probe(args.probe, edged, seed, run_params))
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": args.params,
                           "edges": args.edges, **row}), flush=True)
 
