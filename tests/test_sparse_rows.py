@@ -137,19 +137,67 @@ def test_sparse_rows_linear_supports_double_backward():
     torch.testing.assert_close(*results)
 
 
-def test_mlp_on_csr_rows_runs_the_first_layers_hooks():
-    """A hooked or replaced first layer is called as a module, with the same output."""
+class _ScaledLinear(torch.nn.Linear):
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+def _patch_forward(layer, calls):
+    """Set ``forward`` on the instance (as adapter tools do); returns what removes it."""
+    plain = layer.forward
+    layer.forward = lambda x: calls.append("forward") or 2 * plain(x)
+    return lambda: delattr(layer, "forward")
+
+
+def _hook(kind):
+    """A function that sets hook ``kind`` on a layer, recording into ``calls``, and returns
+    what removes it."""
+    def set_hook(layer, calls):
+        record = lambda *args: calls.append(kind)  # noqa: E731
+        if kind == "forward pre-hook":
+            return layer.register_forward_pre_hook(record).remove
+        if kind == "forward hook":
+            return layer.register_forward_hook(record).remove
+        if kind == "backward hook":
+            return layer.register_full_backward_hook(record).remove
+        return torch.nn.modules.module.register_module_forward_hook(record).remove
+    return set_hook
+
+
+@pytest.mark.parametrize("change", [
+    _hook("forward pre-hook"), _hook("forward hook"), _hook("backward hook"),
+    _hook("global forward hook"), _patch_forward], ids=[
+    "forward-pre-hook", "forward-hook", "backward-hook", "global-forward-hook",
+    "patched-forward"])
+def test_mlp_on_csr_rows_calls_a_hooked_or_patched_first_layer(change):
+    """A first layer that runs more than F.linear when called (hooks, a forward set on the
+    instance) is called as a module on CSR rows, as on dense rows."""
+    torch.manual_seed(0)
+    x = _sparse_features(5, 10, 0.3, seed=5)
+    results = []
+    for rows in (x, x.to_sparse_csr()):
+        calls = []
+        torch.manual_seed(1)
+        mlp = MLP([10, 8, 3])
+        remove = change(mlp.layers[0], calls)
+        try:
+            mlp(rows).sum().backward()
+        finally:
+            remove()
+        results.append((calls, mlp.layers[0].weight.grad))
+    (dense_calls, dense_grad), (sparse_calls, sparse_grad) = results
+    assert sparse_calls == dense_calls and dense_calls
+    torch.testing.assert_close(sparse_grad, dense_grad)
+
+
+def test_mlp_on_csr_rows_calls_a_linear_subclass_as_a_module():
     torch.manual_seed(0)
     mlp = MLP([10, 8, 3])
     x = _sparse_features(5, 10, 0.3, seed=5)
-    expected = mlp(x)
-    calls = []
-    handle = mlp.layers[0].register_forward_pre_hook(lambda module, args: calls.append("pre"))
-    try:
-        torch.testing.assert_close(mlp(x.to_sparse_csr()), expected)
-    finally:
-        handle.remove()
-    assert calls == ["pre"]
+    scaled = _ScaledLinear(10, 8)
+    scaled.load_state_dict(mlp.layers[0].state_dict())
+    mlp.layers[0] = scaled
+    torch.testing.assert_close(mlp(x.to_sparse_csr()), mlp(x))
 
 
 def test_sparse_rows_linear_with_a_frozen_weight_trains_the_bias_only():

@@ -122,11 +122,14 @@ class Autoencoder(nn.Module):
 
 def _plain_linear(layer: nn.Module) -> bool:
     """Whether ``layer`` is an ``nn.Linear`` whose call runs nothing but ``F.linear``: no
-    subclass, no forward hook of its own (``weight_norm``'s, a user's) or of every module."""
+    subclass, no ``forward`` set on the instance, no forward or backward hook of its own
+    (``weight_norm``'s, a user's) or of every module."""
     every_module = nn.modules.module
-    return type(layer) is nn.Linear and not (
+    return type(layer) is nn.Linear and "forward" not in vars(layer) and not (
         layer._forward_hooks or layer._forward_pre_hooks
-        or every_module._global_forward_hooks or every_module._global_forward_pre_hooks)
+        or layer._backward_hooks or layer._backward_pre_hooks
+        or every_module._global_forward_hooks or every_module._global_forward_pre_hooks
+        or every_module._global_backward_hooks or every_module._global_backward_pre_hooks)
 
 
 def _bias(linear: nn.Linear) -> torch.Tensor:
