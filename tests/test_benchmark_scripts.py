@@ -224,20 +224,27 @@ def test_fit_probe_trains_on_the_edges_it_is_given():
     assert fits.with_edges(graph, "given") is graph
 
 
-def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeypatch):
+def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeypatch, capsys):
     """A degree code stays ordinal on a kNN graph, whose degrees would make "auto" read
-    it as TF-IDF; --params still decides when it names the transform."""
+    it as TF-IDF: the transform is resolved on the given graph, recorded in the line, and
+    --params still decides when it names one."""
     fits = importlib.import_module("benchmarks.explore.fits")
-    seen = []
+    karate = load_dataset("karate")
+    resolved_on, seen = [], []
+    monkeypatch.setattr(fits, "load_dataset", lambda name, root=None: karate)
+    monkeypatch.setattr(fits, "auto_features", lambda graph: resolved_on.append(graph)
+                        or type("Resolved", (), {"kind_": "ordinal"})())
+    monkeypatch.setattr(fits, "with_edges", lambda graph, edges: graph.clone())
     monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: seen.append(params)
                         or {"seed": seed})
-    monkeypatch.setattr(fits, "auto_features",
-                        lambda graph: type("Resolved", (), {"kind_": "ordinal"})())
     fits.main(["--tiny", "fit", "karate", "--edges", "none"])
     fits.main(["--tiny", "fit", "karate", "--edges", "none", "--params",
                '{"features": "tfidf"}'])
     fits.main(["--tiny", "fit", "karate"])
     assert [params.get("features") for params in seen] == ["ordinal", "tfidf", None]
+    assert all(graph is karate for graph in resolved_on)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["params"].get("features") for line in lines] == ["ordinal", "tfidf", None]
 
 
 def test_consensus_probe_merges_the_groups_runs(capsys):

@@ -48,6 +48,15 @@ def test_matches_the_definition_pair_by_pair():
     assert feature_homophily(x, edges) == pytest.approx(brute_force(x, edges), abs=1e-6)
 
 
+def test_rows_of_zeros_count_as_pointing_nowhere():
+    """A node without features has similarity 0 with every node, in s_E and s_P alike."""
+    generator = torch.Generator().manual_seed(3)
+    x = torch.rand(10, 4, generator=generator)
+    x[[2, 7]] = 0.0
+    edges = torch.tensor([[0, 2, 7, 1, 3], [2, 7, 1, 3, 0]])
+    assert feature_homophily(x, edges) == pytest.approx(brute_force(x, edges), abs=1e-6)
+
+
 def test_does_not_depend_on_the_chunk_of_edges(monkeypatch):
     x, edges, _ = planted()
     whole = feature_homophily(x, edges)
@@ -77,9 +86,10 @@ def test_undefined_without_likeness_or_without_difference(x):
 
 
 def test_constant_features_are_undefined_at_a_million_nodes():
-    """s_P is summed in float64: N = 10^6 identical rows still read as all alike."""
+    """s_P is summed in float64: N = 10^6 identical rows still read as all alike (float32
+    sums of their unit vectors, 0.577 in each of 3 columns, gave 0.99999778)."""
     edges = torch.tensor([[0, 1], [1, 0]])
-    assert math.isnan(feature_homophily(torch.full((1_000_000, 1), 3.0), edges))
+    assert math.isnan(feature_homophily(torch.full((1_000_000, 3), 0.7), edges))
 
 
 def test_half_precision_and_gradients_read_as_float64():

@@ -123,7 +123,10 @@ def _drift(graph, seed: int, params: dict) -> dict:
     """Refit with the loop's per-epoch scoring hook wrapped to score each partition too."""
     n, labels = graph.num_nodes, graph.y.numpy()
     k = int(labels.max()) + 1
-    x = auto_features(graph).transform(graph.x).to_sparse_csr()
+    # R² reads the features as the fit does: the transform --params or main() names.
+    degree = torch.bincount(graph.edge_index[0], minlength=n)
+    x = FeatureTransform(params.get("features", "auto")).fit(graph.x, degree) \
+        .transform(graph.x).to_sparse_csr()
     epochs = []
 
     def scored(truth, predicted):
@@ -195,7 +198,7 @@ def main(argv=None) -> None:
             {"features": auto_features(graph).kind_, **params}
         row = (_consensus(edged, seed, args.restarts, run_params)
                if args.probe == "consensus" else probe(args.probe, edged, seed, run_params))
-        print(json.dumps({"dataset": dataset, "probe": args.probe, "params": args.params,
+        print(json.dumps({"dataset": dataset, "probe": args.probe, "params": run_params,
                           "edges": args.edges, **row}), flush=True)
 
 
