@@ -210,7 +210,8 @@ def test_sparse_rows_linear_with_a_frozen_weight_trains_the_bias_only():
 
 
 def test_sparse_rows_linear_leaves_other_inputs_to_torch(monkeypatch):
-    """Dense rows go to torch's linear unchanged; only CSR rows take the SciPy backward."""
+    """Dense rows, CSR rows that need a gradient themselves and CSR rows of another dtype
+    than the weight go to torch's linear; only the rest take the SciPy backward."""
     called = []
     monkeypatch.setattr(sparse_rows._SparseRowsLinear, "apply",
                         lambda *a: called.append(a) or torch.nn.functional.linear(*a))
@@ -218,6 +219,11 @@ def test_sparse_rows_linear_leaves_other_inputs_to_torch(monkeypatch):
     dense = torch.rand(4, 5)
     torch.testing.assert_close(sparse_rows.sparse_rows_linear(dense, weight, None),
                                dense @ weight.t())
+    wide = dense.double().to_sparse_csr()
+    with pytest.raises(RuntimeError):  # torch's own message for mixed dtypes
+        sparse_rows.sparse_rows_linear(wide, weight, None)
+    trained = dense.to_sparse_csr().requires_grad_()
+    sparse_rows.sparse_rows_linear(trained, weight, None)
     assert called == []
     sparse_rows.sparse_rows_linear(dense.to_sparse_csr(), weight, None)
     assert len(called) == 1
