@@ -38,8 +38,7 @@ def homophily(graph, edge_index: torch.Tensor | None = None) -> tuple[str, float
     """The transform ``features="auto"`` resolves to on ``graph``, the homophily of its
     output over ``edge_index`` (default: the graph's own edges), and the seconds
     :func:`feature_homophily` took (the transform not counted)."""
-    degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
-    transform = FeatureTransform("auto").fit(graph.x, degree)
+    transform = FeatureTransform("auto").fit_graph(graph)
     edges = graph.edge_index if edge_index is None else edge_index
     features = transform.transform(graph.x)
     start = time.perf_counter()

@@ -78,8 +78,7 @@ def crossover(rows: int, widths, densities) -> list[dict]:
 def _transformed(graph) -> torch.Tensor:
     from graphclust.data.transforms import FeatureTransform
 
-    degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
-    return FeatureTransform("auto").fit(graph.x, degree).transform(graph.x)
+    return FeatureTransform("auto").fit_graph(graph).transform(graph.x)
 
 
 def _fit(graph, seed: int, params: dict, threshold: float) -> dict:

@@ -60,8 +60,7 @@ def test_propagation_steps_is_the_model_of_the_propagated_features(weak_features
 
     from graphclust.data.transforms import FeatureTransform
 
-    degree = torch.bincount(weak_features.edge_index[0], minlength=weak_features.num_nodes)
-    smoothed = propagate(FeatureTransform("auto").fit(weak_features.x, degree)
+    smoothed = propagate(FeatureTransform("auto").fit_graph(weak_features)
                          .transform(weak_features.x), weak_features.edge_index, 2)
     # Without the held-out start: its run propagates over its own training edges only
     # (next test), which features smoothed by hand beforehand cannot do.

@@ -52,6 +52,7 @@ def test_a_one_hot_code_of_the_degree_is_recognised(airports):
     degree = torch.bincount(airports.edge_index[0], minlength=airports.num_nodes)
     assert is_degree_code(airports.x, degree)
     assert FeatureTransform().fit(airports.x, degree).kind_ == "ordinal"
+    assert FeatureTransform().fit_graph(airports).kind_ == "ordinal"  # the same degrees
     # Without the degree, or with the columns shuffled, it is a plain indicator matrix.
     assert FeatureTransform().fit(airports.x).kind_ == "tfidf"
     shuffled = airports.x[:, torch.randperm(airports.x.shape[1],

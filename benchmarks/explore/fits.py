@@ -53,8 +53,7 @@ FEATURE_NEIGHBOURS = 10
 
 def auto_features(graph) -> FeatureTransform:
     """The transform ``features="auto"`` resolves to on ``graph`` (its degrees decide)."""
-    degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
-    return FeatureTransform("auto").fit(graph.x, degree)
+    return FeatureTransform("auto").fit_graph(graph)
 
 
 def with_edges(graph, edges: str):
@@ -124,8 +123,7 @@ def _drift(graph, seed: int, params: dict) -> dict:
     n, labels = graph.num_nodes, graph.y.numpy()
     k = int(labels.max()) + 1
     # R² reads the features as the fit does: the transform --params or main() names.
-    degree = torch.bincount(graph.edge_index[0], minlength=n)
-    x = FeatureTransform(params.get("features", "auto")).fit(graph.x, degree) \
+    x = FeatureTransform(params.get("features", "auto")).fit_graph(graph) \
         .transform(graph.x).to_sparse_csr()
     epochs = []
 

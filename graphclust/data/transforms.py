@@ -140,6 +140,12 @@ class FeatureTransform:
             self.scale_ = torch.where(std > 0, std.reciprocal(), torch.zeros_like(std))
         return self
 
+    def fit_graph(self, graph) -> FeatureTransform:
+        """:meth:`fit` on a graph's features ``graph.x``, with the degrees its
+        ``edge_index`` gives (entries per source node)."""
+        degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
+        return self.fit(graph.x, degree)
+
     def transform(self, x: torch.Tensor) -> torch.Tensor:
         kind = self.kind_
         if kind == "none":

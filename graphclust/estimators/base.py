@@ -244,8 +244,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fit_transform_features(self, graph: Data) -> torch.Tensor:
         """Fit ``transform_`` (parameter ``features``) on the graph's features and return
         them transformed; the degree lets ``"auto"`` recognise a degree code."""
-        degree = torch.bincount(graph.edge_index[0], minlength=graph.num_nodes)
-        self.transform_ = FeatureTransform(self.features).fit(graph.x, degree)
+        self.transform_ = FeatureTransform(self.features).fit_graph(graph)
         return self.transform_.transform(graph.x)
 
     def _record(self, entry: dict, predicted: torch.Tensor, labels) -> dict:
