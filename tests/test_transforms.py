@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from graphclust import SCGCStar, SVDKMeans, load
+from graphclust import SCGCStar, SVDKMeans, load, load_dataset
 from graphclust.data.synthetic import make_sbm
 from graphclust.data.transforms import FeatureTransform, is_degree_code
 
@@ -79,3 +79,16 @@ def test_estimators_read_a_degree_code_as_ordinal_and_save_it(airports, tmp_path
     assert (loaded.predict(airports.x) == model.predict(airports.x)).all()
     baseline = SVDKMeans(n_clusters=4, random_state=0).fit(airports)
     assert baseline.transform_.kind_ == "ordinal"
+
+
+@pytest.mark.parametrize("params", [{}, {"input_hops": 1}])
+def test_a_fit_transforms_the_training_features_once(params, monkeypatch):
+    """The homophily check and the encoder's input (and the held-out run's, with
+    propagated inputs) share one pass of the transform over ``x``."""
+    calls = []
+    transform = FeatureTransform.transform
+    monkeypatch.setattr(FeatureTransform, "transform",
+                        lambda self, x: calls.append(x.shape) or transform(self, x))
+    graph = load_dataset("karate")
+    SCGCStar(n_clusters=2, random_state=0, max_epochs=2, pretrain_epochs=2, **params).fit(graph)
+    assert calls == [tuple(graph.x.shape)]

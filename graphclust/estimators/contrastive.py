@@ -173,11 +173,14 @@ class ContrastiveClusterer(BaseGraphClusterer):
         return self.n_features_in_ * (1 + self.input_hops)
 
     def _encoder_features(self, x: torch.Tensor, edge_index: torch.Tensor | None):
-        """The transformed features, propagated ``propagation_steps`` times, with
+        """The encoder's input for raw features ``x`` (:meth:`_propagated`)."""
+        return self._propagated(self.transform_.transform(x), edge_index)
+
+    def _propagated(self, features: torch.Tensor, edge_index: torch.Tensor | None):
+        """Transformed ``features`` propagated ``propagation_steps`` times, with
         ``input_hops`` further propagated copies beside them."""
-        x = self.transform_.transform(x)
         steps = self.propagation_steps  # with neither, the features as they are (no edges)
-        blocks = propagation_powers(x, edge_index, steps, steps + self.input_hops)
+        blocks = propagation_powers(features, edge_index, steps, steps + self.input_hops)
         return blocks[0] if len(blocks) == 1 else torch.cat(blocks, dim=1)
 
     def _decoder(self) -> MLP:
@@ -286,8 +289,8 @@ class ContrastiveClusterer(BaseGraphClusterer):
         self.batch_size_ = self._planned_batch_size(graph)
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
-        warn_if_edges_disagree(self._fit_transform_features(graph), graph.edge_index,
-                               reads_graph=self._uses_graph())
+        features = self._fit_transform_features(graph)
+        warn_if_edges_disagree(features, graph.edge_index, reads_graph=self._uses_graph())
         rank, world_size = distributed_context()
         sampler = self._sampler_part(graph.num_nodes, self.batch_size_)
         batches = sampler.batches(graph.edge_index, graph.num_nodes, seed, rank, world_size)
@@ -298,7 +301,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
             """The encoder's input over ``edge_index``, as CSR rows when the encoder takes
             them and they are faster (once per fit, and once more for the held-out run
             of propagated inputs)."""
-            return sparse_rows_if_faster(encoder, self._encoder_features(graph.x, edge_index))
+            return sparse_rows_if_faster(encoder, self._propagated(features, edge_index))
 
         x = encoder_rows(graph.edge_index)
         decoder = self._decoder().to(device) if objective.reconstruction is not None else None
