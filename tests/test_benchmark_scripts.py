@@ -234,7 +234,7 @@ def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeyp
     monkeypatch.setattr(fits, "load_dataset", lambda name, root=None: karate)
     monkeypatch.setattr(fits, "auto_features", lambda graph: resolved_on.append(graph)
                         or type("Resolved", (), {"kind_": "ordinal"})())
-    monkeypatch.setattr(fits, "with_edges", lambda graph, edges: graph.clone())
+    monkeypatch.setattr(fits, "with_edges", lambda graph, edges, transform: graph.clone())
     monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: seen.append(params)
                         or {"seed": seed})
     fits.main(["--tiny", "fit", "karate", "--edges", "none"])
@@ -245,6 +245,17 @@ def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeyp
     assert all(graph is karate for graph in resolved_on)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["params"].get("features") for line in lines] == ["ordinal", "tfidf", None]
+
+
+def test_fit_probe_resolves_the_feature_transform_once_per_graph(monkeypatch):
+    """The kNN edges and the fit's recorded params come from one resolve of "auto"."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    resolve, calls = fits.auto_features, []
+    monkeypatch.setattr(fits, "auto_features", lambda graph: calls.append(graph)
+                        or resolve(graph))
+    monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: {"seed": seed})
+    fits.main(["--tiny", "fit", "karate", "--edges", "feature-knn"])
+    assert len(calls) == 1
 
 
 def test_consensus_probe_merges_the_groups_runs(capsys):

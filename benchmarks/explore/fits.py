@@ -56,16 +56,17 @@ def auto_features(graph) -> FeatureTransform:
     return FeatureTransform("auto").fit_graph(graph)
 
 
-def with_edges(graph, edges: str):
-    """``graph`` with the edges ``--edges`` names (``given``: unchanged)."""
+def with_edges(graph, edges: str, transform: FeatureTransform | None = None):
+    """``graph`` with the edges ``--edges`` names (``given``: unchanged); a feature kNN
+    graph reads the features through ``transform`` (default: :func:`auto_features`)."""
     if edges == "given":
         return graph
     copy = graph.clone()
     if edges == "none":
         copy.edge_index = torch.zeros(2, 0, dtype=torch.long)
         return copy
-    copy.edge_index = knn_graph(auto_features(graph).transform(graph.x), FEATURE_NEIGHBOURS,
-                                "euclidean")
+    transform = auto_features(graph) if transform is None else transform
+    copy.edge_index = knn_graph(transform.transform(graph.x), FEATURE_NEIGHBOURS, "euclidean")
     return copy
 
 
@@ -189,11 +190,14 @@ def main(argv=None) -> None:
     for seed in range(args.seeds):
         if dataset == "sbm":
             graph = make_sbm(SBM_NODES, random_state=seed, **SBM_SETTING)
-        edged = with_edges(graph, args.edges)
-        # New edges would make "auto" read the new degrees (a degree code then reads as
-        # TF-IDF): keep what it resolves to on the given graph unless --params says.
-        run_params = params if args.edges == "given" else \
-            {"features": auto_features(graph).kind_, **params}
+        if args.edges == "given":
+            edged, run_params = graph, params
+        else:
+            # New edges would make "auto" read the new degrees (a degree code then reads
+            # as TF-IDF): keep what it resolves to on the given graph unless --params says.
+            transform = auto_features(graph)
+            edged = with_edges(graph, args.edges, transform)
+            run_params = {"features": transform.kind_, **params}
         row = (_consensus(edged, seed, args.restarts, run_params)
                if args.probe == "consensus" else probe(args.probe, edged, seed, run_params))
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": run_params,
