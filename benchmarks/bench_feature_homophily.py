@@ -1,16 +1,16 @@
-"""Feature homophily of the development graphs beside SCGC*'s margin over the baselines.
+"""Feature homophily of the development graphs beside the models' margins over the baselines.
 
     OMP_NUM_THREADS=1 python -m benchmarks.bench_feature_homophily
 
 For every graph, the label-free statistic :func:`graphclust.data.feature_homophily` on the
 features the fit reads (``features="auto"``), the number below which a fit warns
-(``LOW_FEATURE_HOMOPHILY``), and, for the development set, SCGC*'s mean ACC and NMI minus the
-best no-training baseline's (``svd-kmeans`` at its best t, ``degree-kmeans``) from the
-quality runs (``benchmarks/results/quality``). Further rows, homophily only: the random
-induced subgraphs of ``bench_subgraphs`` (their scores: ``results/subgraphs/``), the
-weak-feature SBM of the scale benchmarks at 5,000 nodes (``results/notes_part3.md``), and
-each development graph with its edges shuffled (nodes relabelled at random: the null, about
-0 by construction).
+(``LOW_FEATURE_HOMOPHILY``), and, for the development set, each deep model's mean ACC and
+NMI minus the best no-training baseline's (``svd-kmeans`` at its best t, ``degree-kmeans``)
+from the quality runs (``benchmarks/results/quality``, ``benchmarks/results/graph_models``).
+Further rows, homophily only: the random induced subgraphs of ``bench_subgraphs`` (their
+scores: ``results/subgraphs/``), the weak-feature SBM of the scale benchmarks at 5,000
+nodes (``results/notes_part3.md``), and each development graph with its edges shuffled
+(nodes relabelled at random: the null, about 0 by construction).
 """
 
 from __future__ import annotations
@@ -24,7 +24,15 @@ import torch
 from benchmarks._machine import parse, results_header, script_parser, write_results
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
 from benchmarks.bench_subgraphs import induced_subgraph
-from benchmarks.quality_table import DEVELOPMENT_SET, GROUP_SUFFIXES, best_svd, read
+from benchmarks.quality_table import (
+    DEEP_MODELS,
+    DEVELOPMENT_SET,
+    GROUP_SUFFIXES,
+    best_svd,
+    model_label,
+    read,
+    read_graph_models,
+)
 from graphclust import load_dataset
 from graphclust.data import feature_homophily, make_sbm
 from graphclust.data.transforms import FeatureTransform
@@ -52,53 +60,70 @@ def shuffled_edges(graph, seed: int = 0) -> torch.Tensor:
     return order[graph.edge_index]
 
 
-def margins(quality: Path) -> dict[str, tuple[float, float, str]]:
-    """Data set -> SCGC* mean ACC and NMI minus the best baseline's, and that baseline."""
+def margins(results: Path) -> dict[str, dict]:
+    """Data set -> the best no-training baseline by mean ACC (``"baseline"``), and per deep
+    model its mean ACC minus that baseline's, its mean NMI minus the best baseline NMI and
+    whether its runs predate the held-out start length, from ``results``' quality runs
+    (bench_quality.sh: SCGC*, SCGC; bench_graph_models.sh: MPNN + VN, the graph
+    transformer)."""
+    quality = results / "quality"
     deep, degree = {}, read(quality / "degree")
     svd = {t: {} for t in range(4)}
     for suffix in GROUP_SUFFIXES:
         deep.update(read(quality / f"deep{suffix}"))
         for t in range(4):
             svd[t].update(read(quality / f"svd_t{t}{suffix}"))
+    deep.update(read_graph_models(results / "graph_models"))
+
+    def means(runs: list[dict]) -> tuple[float, float]:
+        return tuple(float(np.mean([float(run[m]) for run in runs])) for m in ("acc", "nmi"))
+
     found = {}
     for dataset in DEVELOPMENT_SET:
-        ours = deep.get((dataset, "scgc-star"))
         svd_best = best_svd(svd, dataset)
-        baselines = {f"svd-kmeans t={svd_best[0]}": svd_best[1]} if svd_best else {}
+        baselines = {f"svd-kmeans t={svd_best[0]}": means(svd_best[1])} if svd_best else {}
         if degree.get((dataset, "degree-kmeans")):
-            baselines["degree-kmeans"] = degree[dataset, "degree-kmeans"]
-        if not ours or not baselines:
+            baselines["degree-kmeans"] = means(degree[dataset, "degree-kmeans"])
+        if not baselines:
             continue
-        mean = {name: [np.mean([float(run[m]) for run in runs]) for m in ("acc", "nmi")]
-                for name, runs in baselines.items()}
-        best = max(mean, key=lambda name: mean[name][0])
-        acc, nmi = (np.mean([float(run[m]) for run in ours]) for m in ("acc", "nmi"))
-        found[dataset] = (acc - mean[best][0], nmi - max(m[1] for m in mean.values()), best)
+        best = max(baselines, key=lambda name: baselines[name][0])
+        best_nmi = max(nmi for _, nmi in baselines.values())
+        found[dataset] = {"baseline": best, **{
+            model: (acc - baselines[best][0], nmi - best_nmi,
+                    model_label(model, deep[dataset, model]) != model)
+            for model in DEEP_MODELS if deep.get((dataset, model))
+            for acc, nmi in [means(deep[dataset, model])]}}
     return found
 
 
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out="benchmarks/results/feature_homophily.md",
                            datasets=",".join(DEVELOPMENT_SET))
-    parser.add_argument("--quality", type=Path, default=Path("benchmarks/results/quality"),
-                        help="bench_quality.sh's folder, for the margins (default: %(default)s)")
+    parser.add_argument("--results", type=Path, default=Path("benchmarks/results"),
+                        help="folder of bench_quality.sh's and bench_graph_models.sh's runs, "
+                             "for the margins (default: %(default)s)")
     args = parse(parser, argv, "benchmarks.bench_feature_homophily")
-    found = margins(args.quality)
+    found = margins(args.results)
     lines = [f"A fit warns below {LOW_FEATURE_HOMOPHILY} "
-             "(`graphclust.estimators.checks.LOW_FEATURE_HOMOPHILY`). Margin: SCGC*'s mean "
-             "ACC minus the best no-training baseline's by ACC (named), and its mean NMI "
-             f"minus the best baseline NMI, from `{args.quality}`; blank where not run.", "",
-             "| graph | features | feature homophily | seconds | shuffled edges | ACC margin | "
-             "NMI margin | best baseline (ACC) |", "|---|---|---:|---:|---:|---:|---:|---|"]
+             "(`graphclust.estimators.checks.LOW_FEATURE_HOMOPHILY`), whichever model fits. "
+             "Margins, ACC / NMI: a model's mean ACC minus the best no-training baseline's "
+             "by ACC (named), and its mean NMI minus the best baseline NMI, from "
+             f"`{args.results}/quality` and `{args.results}/graph_models`; blank where not "
+             "run; † runs that predate the held-out start length (a fixed 200-step "
+             "start).", "",
+             "| graph | features | feature homophily | seconds | shuffled edges | best "
+             "baseline (ACC) | " + " | ".join(DEEP_MODELS) + " |",
+             "|---|---|---:|---:|---:|---|" + "---:|" * len(DEEP_MODELS)]
     extra = []
     for dataset in args.datasets:
         graph = load_dataset(dataset, root=args.root)
         kind, value, seconds = homophily(graph)
         _, null, _ = homophily(graph, shuffled_edges(graph))
-        acc, nmi, best = found.get(dataset, ("", "", ""))
-        scores = f"{acc:+.3f} | {nmi:+.3f}" if best else " | "
+        row = found.get(dataset, {})
+        scores = [f"{row[model][0]:+.3f} / {row[model][1]:+.3f}" + " †" * row[model][2]
+                  if model in row else "" for model in DEEP_MODELS]
         lines.append(f"| {dataset} | {kind} | {value:.3f} | {seconds:.2f} | {null:.3f} | "
-                     f"{scores} | {best} |")
+                     f"{row.get('baseline', '')} | " + " | ".join(scores) + " |")
         print(lines[-1], flush=True)
         if dataset in SAMPLES and not args.tiny:
             sample = induced_subgraph(graph, SAMPLES[dataset])
@@ -112,7 +137,7 @@ def main(argv=None) -> None:
     lines += ["", "| graph (homophily only) | feature homophily |", "|---|---:|", *extra]
     # The header last: its date and load average are the run's end.
     write_results(args.out, [*results_header(
-        "Feature homophily and SCGC*'s margin over the baselines", args.command), *lines])
+        "Feature homophily and the models' margins over the baselines", args.command), *lines])
 
 
 if __name__ == "__main__":

@@ -44,8 +44,7 @@ PYTHON_SCRIPTS = {
     "bench_auto_batch": ["--out", "{tmp}/auto_batch.md"],
     "bench_batch_modes": ["--out", "{tmp}/batch_modes.md"],
     "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
-    "bench_feature_homophily": ["--out", "{tmp}/feature_homophily.md", "--quality",
-                                "{tmp}/quality"],
+    "bench_feature_homophily": ["--out", "{tmp}/feature_homophily.md", "--results", "{tmp}"],
     "bench_distributed": ["--out", "{tmp}/distributed.md"],
     "bench_graph_models_scaling": ["--out", "{tmp}/scaling.md"],
     "bench_input_hops": ["--out", "{tmp}/input_hops.md"],
@@ -284,23 +283,28 @@ def test_every_extras_variant_fits_tiny(group):
         assert estimator.fit(karate).labels_.shape == (34,), name
 
 
-def test_quality_table_takes_the_graph_models_rows(tmp_path):
+def write_runs(folder, model, acc, paper=False, start_holdout=0.1, peaks=("", ""),
+               dataset="cora", nmi=None):
+    """A runner's results.csv in ``folder``: one run a peak, every score ``acc`` (NMI
+    ``nmi`` where given)."""
     import csv
 
+    folder.mkdir(parents=True, exist_ok=True)
+    scores = {m: acc for m in ("acc", "nmi", "ari", "f1")} | ({} if nmi is None else {"nmi": nmi})
+    paper_scores = {f"paper_{m}": value if paper else "" for m, value in scores.items()}
+    rows = [{"dataset": dataset, "model": model, "status": "ok", **scores, **paper_scores,
+             "train_seconds": 1.0, "peak_rss_mib": peak,
+             "params": json.dumps({"start_holdout": start_holdout})} for peak in peaks]
+    with open(folder / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_quality_table_takes_the_graph_models_rows(tmp_path):
     from benchmarks import quality_table
 
-    def write(folder, model, acc, paper, start_holdout=0.1, peaks=("", "")):
-        folder.mkdir(parents=True)
-        scores = {m: acc for m in ("acc", "nmi", "ari", "f1")}
-        paper_scores = {f"paper_{m}": acc if paper else "" for m in scores}
-        rows = [{"dataset": "cora", "model": model, "status": "ok", **scores, **paper_scores,
-                 "train_seconds": 1.0, "peak_rss_mib": peak,
-                 "params": json.dumps({"start_holdout": start_holdout})} for peak in peaks]
-        with open(folder / "results.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-
+    write = write_runs
     write(tmp_path / "quality" / "deep", "scgc-star", 0.75, paper=True)
     write(tmp_path / "graph_models" / "quality" / "mpnn-vn", "mpnn-vn", 0.7, paper=False,
           peaks=(812.4, 1024.6))
@@ -321,3 +325,22 @@ def test_quality_table_takes_the_graph_models_rows(tmp_path):
     # The summary (README's table): a column a model, the best of each metric bold.
     assert ("| Cora | **0.750** / **0.750** / **0.750** (2 seeds) | not run | 0.700 / 0.700 / "
             "0.700 (2 seeds) | 0.600 / 0.600 / 0.600 (2 seeds) | not run | not run |") in text
+
+
+def test_feature_homophily_margins_cover_every_model(tmp_path):
+    """Each deep model's margin over the best baseline by ACC (here degree-kmeans), the NMI
+    margin over the best baseline NMI (here svd-kmeans'), and the runs that predate the
+    held-out start marked."""
+    from benchmarks.bench_feature_homophily import margins
+
+    quality = tmp_path / "quality"
+    write_runs(quality / "degree", "degree-kmeans", 0.5, nmi=0.2, dataset="uat")
+    write_runs(quality / "svd_t0", "svd-kmeans", 0.4, nmi=0.3, dataset="uat")
+    write_runs(quality / "deep_air", "scgc-star", 0.45, nmi=0.35, dataset="uat")
+    write_runs(tmp_path / "graph_models" / "quality_air" / "mpnn-vn", "mpnn-vn", 0.55,
+               nmi=0.25, dataset="uat", start_holdout=None)
+    found = margins(tmp_path)["uat"]
+    assert found["baseline"] == "degree-kmeans" and set(found) == {"baseline", "scgc-star",
+                                                                   "mpnn-vn"}
+    assert found["scgc-star"] == pytest.approx((-0.05, 0.05, False))
+    assert found["mpnn-vn"] == pytest.approx((0.05, -0.05, True))

@@ -24,9 +24,11 @@ __all__ = ["LOW_FEATURE_HOMOPHILY", "as_matrix", "check_fitted_metadata", "resol
 #: Feature homophily (:func:`graphclust.data.feature_homophily`) below which a fit warns
 #: that its edges hardly group what its features group. Between the values measured
 #: (benchmarks/results/feature_homophily.md): 0.02 and below on the air-traffic graphs and
-#: the weak-feature SBM, where SCGC* loses to the no-training baselines by up to 0.2 ACC;
-#: 0.10-0.79 on the other development graphs, where it mostly beats them (Photo, 0.21,
-#: and digits' NMI, 0.79, trail a baseline by under 0.02): no warning promises no loss.
+#: the weak-feature SBM, where SCGC* loses to the no-training baselines by up to 0.2 ACC
+#: (on the air-traffic graphs SCGC, MPNN + VN and the graph transformer lose too);
+#: 0.10-0.79 on the other development graphs, where they mostly beat them (at Photo, 0.21,
+#: SCGC* and SCGC trail by under 0.01; digits' NMI, 0.79, by under 0.02): no warning
+#: promises no loss.
 LOW_FEATURE_HOMOPHILY = 0.05
 
 
