@@ -64,6 +64,7 @@ PYTHON_SCRIPTS = {
     "bench_startup": ["--out", "{tmp}/startup.md"],
     "bench_subgraphs": ["--out", "{tmp}/subgraphs", "--model", "mpnn-vn"],
     "bench_threads": ["--out", "{tmp}/threads.md"],
+    "explore.column_split": ["karate"],
     "explore.fits": ["smooth", "karate", "--subgraph", "30"],
     "explore.probes": ["start", "karate"],
     "extras_ablations": ["embeddings", "--only", "plain", "--out", "{tmp}/extras"],
@@ -75,7 +76,8 @@ PYTHON_SCRIPTS = {
 }
 # What each run must have written (relative to tmp), or None: it prints its result.
 WRITES = {
-    "ablation_table": "ablations.md", "explore.fits": None, "explore.probes": None,
+    "ablation_table": "ablations.md", "explore.column_split": None, "explore.fits": None,
+    "explore.probes": None,
     "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
     "quality_table": "quality.md", "bench_subgraphs": "subgraphs/results.md",
     "bench_scale_quality": "scale_quality.md", "bench_feature_homophily": "feature_homophily.md",
