@@ -130,6 +130,21 @@ ACTIVATION_TYPES: tuple[type[nn.Module], ...] = (
 )
 
 
+def watched_forward(module: nn.Module, inputs: tuple, hooks) -> None:
+    """Call ``module(*inputs)`` in eval mode with each ``(submodule, forward hook)`` of
+    ``hooks`` registered, then restore the module's training flag and remove the hooks
+    (also when the call raises)."""
+    handles = [submodule.register_forward_hook(hook) for submodule, hook in hooks]
+    was_training = module.training
+    module.eval()
+    try:
+        module(*inputs)
+    finally:
+        module.train(was_training)
+        for handle in handles:
+            handle.remove()
+
+
 @torch.no_grad()
 def activation_sparsity(module: nn.Module, *inputs,
                         module_types: tuple[type[nn.Module], ...] = ACTIVATION_TYPES,
@@ -175,15 +190,7 @@ def activation_sparsity(module: nn.Module, *inputs,
             calls[name].append((output == 0).float().mean().item())
         return hook
 
-    handles = [m.register_forward_hook(record(name)) for name, m in targets]
-    was_training = module.training
-    module.eval()
-    try:
-        module(*inputs)
-    finally:
-        module.train(was_training)
-        for handle in handles:
-            handle.remove()
+    watched_forward(module, inputs, [(m, record(name)) for name, m in targets])
     sparsity = {}
     for name in order:
         if len(calls[name]) == 1:

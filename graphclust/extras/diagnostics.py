@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphclust._checks import check_integer
+from graphclust.extras.activations import watched_forward
 from graphclust.kmeans import kmeans
 from graphclust.metrics import evaluate
 
@@ -113,15 +114,7 @@ def layer_representations(module: nn.Module, *inputs: torch.Tensor,
             events.append((name, output))
         return hook
 
-    handles = [m.register_forward_hook(record(name)) for name, m in watched.items()]
-    was_training = module.training
-    module.eval()
-    try:
-        module(*inputs)
-    finally:
-        module.train(was_training)
-        for handle in handles:
-            handle.remove()
+    watched_forward(module, inputs, [(m, record(name)) for name, m in watched.items()])
     calls: dict[str, int] = {}
     for name, _ in events:
         calls[name] = calls.get(name, 0) + 1
