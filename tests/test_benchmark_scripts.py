@@ -65,6 +65,7 @@ PYTHON_SCRIPTS = {
     "bench_subgraphs": ["--out", "{tmp}/subgraphs", "--model", "mpnn-vn"],
     "bench_threads": ["--out", "{tmp}/threads.md"],
     "explore.column_split": ["karate"],
+    "explore.csbm_grid": ["--seeds", "1"],
     "explore.fits": ["smooth", "karate", "--subgraph", "30"],
     "explore.probes": ["start", "karate"],
     "extras_ablations": ["embeddings", "--only", "plain", "--out", "{tmp}/extras"],
@@ -76,7 +77,8 @@ PYTHON_SCRIPTS = {
 }
 # What each run must have written (relative to tmp), or None: it prints its result.
 WRITES = {
-    "ablation_table": "ablations.md", "explore.column_split": None, "explore.fits": None,
+    "ablation_table": "ablations.md", "explore.column_split": None,
+    "explore.csbm_grid": None, "explore.fits": None,
     "explore.probes": None,
     "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
     "quality_table": "quality.md", "bench_subgraphs": "subgraphs/results.md",
