@@ -24,15 +24,7 @@ import torch
 from benchmarks._machine import parse, results_header, script_parser, write_results
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
 from benchmarks.bench_subgraphs import induced_subgraph
-from benchmarks.quality_table import (
-    DEEP_MODELS,
-    DEVELOPMENT_SET,
-    GROUP_SUFFIXES,
-    best_svd,
-    model_label,
-    read,
-    read_graph_models,
-)
+from benchmarks.quality_table import DEEP_MODELS, DEVELOPMENT_SET, best_svd, model_label, read_runs
 from graphclust import load_dataset
 from graphclust.data import feature_homophily, make_sbm
 from graphclust.data.transforms import FeatureTransform
@@ -66,14 +58,7 @@ def margins(results: Path) -> dict[str, dict]:
     whether its runs predate the held-out start length, from ``results``' quality runs
     (bench_quality.sh: SCGC*, SCGC; bench_graph_models.sh: MPNN + VN, the graph
     transformer)."""
-    quality = results / "quality"
-    deep, degree = {}, read(quality / "degree")
-    svd = {t: {} for t in range(4)}
-    for suffix in GROUP_SUFFIXES:
-        deep.update(read(quality / f"deep{suffix}"))
-        for t in range(4):
-            svd[t].update(read(quality / f"svd_t{t}{suffix}"))
-    deep.update(read_graph_models(results / "graph_models"))
+    deep, svd, degree, _ = read_runs(results / "quality", results / "graph_models")
 
     def means(runs: list[dict]) -> tuple[float, float]:
         return tuple(float(np.mean([float(run[m]) for run in runs])) for m in ("acc", "nmi"))

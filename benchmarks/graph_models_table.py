@@ -22,8 +22,7 @@ from benchmarks.quality_table import (
     GROUP_SUFFIXES,
     cell,
     model_label,
-    read,
-    read_graph_models,
+    read_runs,
 )
 
 
@@ -33,12 +32,8 @@ def main(argv=None) -> None:
                         help="folder of the runs; the table goes there (default: %(default)s)")
     args = parse(parser, argv, "benchmarks.graph_models_table")
     results = args.results
-    # A later folder's runs of a data set replace an earlier one's (the air-traffic group
-    # of both scripts runs in folders of its own; quality_table reads them the same way).
-    runs = {}
-    for suffix in GROUP_SUFFIXES:
-        runs.update(read(results / "quality" / f"deep{suffix}"))
-    runs.update(read_graph_models(results / "graph_models"))
+    # As quality_table reads them: a later group's runs of a data set replace an earlier's.
+    runs = read_runs(results / "quality", results / "graph_models").deep
     datasets = list(dict.fromkeys(name for name, _ in runs))
     lines = [
         "# SCGC, SCGC*, MPNN + virtual node and graph transformer (issue 6)",

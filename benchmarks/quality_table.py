@@ -15,6 +15,7 @@ import csv
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -57,6 +58,36 @@ def read_graph_models(folder: Path) -> dict[tuple[str, str], list[dict]]:
         for model in GRAPH_MODELS:
             runs.update(read(folder / group / model))
     return runs
+
+
+class Runs(NamedTuple):
+    """Every run of the quality table, by (data set, model)."""
+
+    deep: dict  # SCGC*, SCGC (bench_quality.sh) and the graph models (bench_graph_models.sh)
+    svd: dict  # t -> svd-kmeans' runs with t propagation steps
+    degree: dict
+    deep_device: dict  # data set -> (device, folder) of its deep rows, where not the CPU
+
+
+def read_runs(base: Path, graph_models: Path) -> Runs:
+    """The runs under bench_quality.sh's folder ``base`` and bench_graph_models.sh's
+    ``graph_models``. Groups are read in order (small, air, large, cs); a later folder's
+    runs of a data set replace an earlier one's, so that a group rerun alone replaces its
+    rows, and the graph models' groups likewise among themselves."""
+    deep, svd = defaultdict(list), {t: defaultdict(list) for t in range(4)}
+    deep_device = {}
+    for suffix in GROUP_SUFFIXES:
+        runs = read(base / f"deep{suffix}")
+        deep.update(runs)
+        device = device_of(base / f"deep{suffix}")
+        for dataset, _ in runs:
+            deep_device.pop(dataset, None)
+            if device != "cpu":
+                deep_device[dataset] = (device, f"deep{suffix}")
+        for t in range(4):
+            svd[t].update(read(base / f"svd_t{t}{suffix}"))
+    deep.update(read_graph_models(graph_models))
+    return Runs(deep, svd, read(base / "degree"), deep_device)
 
 
 def device_of(folder: Path) -> str:
@@ -136,22 +167,7 @@ def main(argv=None) -> None:
                         help="output folder of bench_graph_models.sh (default: %(default)s)")
     args = parse(parser, argv, "benchmarks.quality_table")
     base = args.base
-    # bench_quality.sh's groups (small, air, large, cs); a later folder's runs of a data set
-    # replace an earlier one's, so that a group rerun alone replaces its rows.
-    deep, svd = defaultdict(list), {t: defaultdict(list) for t in range(4)}
-    deep_device = {}  # data set -> (device, folder) of its deep rows, where not the CPU
-    for suffix in GROUP_SUFFIXES:
-        runs = read(base / f"deep{suffix}")
-        deep.update(runs)
-        device = device_of(base / f"deep{suffix}")
-        for dataset, _ in runs:
-            deep_device.pop(dataset, None)
-            if device != "cpu":
-                deep_device[dataset] = (device, f"deep{suffix}")
-        for t in range(4):
-            svd[t].update(read(base / f"svd_t{t}{suffix}"))
-    deep.update(read_graph_models(args.graph_models))
-    degree = read(base / "degree")
+    deep, svd, degree, deep_device = read_runs(base, args.graph_models)
     header = "| data set | model | seeds | ACC | NMI | ARI | F1 | train s | peak RSS MiB |"
     lines = [
         "# Clustering quality on the development set",
