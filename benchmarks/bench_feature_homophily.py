@@ -23,6 +23,7 @@ import torch
 
 from benchmarks._machine import parse, results_header, script_parser, write_results
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
+from benchmarks.bench_scale_quality import PROBE_NODES as SBM_NODES
 from benchmarks.bench_subgraphs import induced_subgraph
 from benchmarks.quality_table import DEEP_MODELS, DEVELOPMENT_SET, best_svd, model_label, read_runs
 from graphclust import load_dataset
@@ -31,7 +32,6 @@ from graphclust.data.transforms import FeatureTransform
 from graphclust.estimators.checks import LOW_FEATURE_HOMOPHILY
 
 SAMPLES = {"cora": 1500, "photo": 3000, "cs": 4000}  # bench_subgraphs' sizes
-SBM_NODES = 5000
 
 
 def homophily(graph, edge_index: torch.Tensor | None = None) -> tuple[str, float, float]:

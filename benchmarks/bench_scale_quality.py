@@ -45,6 +45,8 @@ from benchmarks._machine import (
 
 GRAPH = {"n_clusters": 10, "n_features": 64, "avg_degree": 25, "homophily": 0.6,
          "feature_signal": 0.2}
+#: Nodes of the probes' graph of this setting (notes_part3.md's "weak-feature SBM").
+PROBE_NODES = 5000
 SIZES = (20_000, 200_000, 1_000_000, 2_400_000)
 TINY_SIZES = (600,)
 METHODS_AT_REFERENCE = ("planted", "svd-kmeans", "svd-kmeans-t2", "scgcstar-full")

@@ -17,6 +17,7 @@ from graphclust.extras.activations import (
     resolve_topk,
     squared_relu,
     topk_activations,
+    watched_forward,
 )
 from graphclust.extras.fusion import DepthFusion
 from graphclust.extras.normalization import (
@@ -226,6 +227,19 @@ def test_activation_sparsity_counts_zeros_per_call():
     sparsity = activation_sparsity(mlp, x)
     assert sparsity == pytest.approx({"activation[0]": 0.5, "activation[1]": 5 / 6})
     assert mlp.training  # the mode is restored
+
+
+def test_watched_forward_restores_the_module_when_the_call_raises():
+    """A forward that fails still leaves the training flag as it was and no hook behind."""
+    mlp = MLP([2, 3, 1])
+    seen = []
+    with pytest.raises(RuntimeError):
+        watched_forward(mlp, (torch.randn(4, 5),),  # 5 columns for a 2-input layer
+                        [(mlp.layers[0], lambda *args: seen.append(args))])
+    assert mlp.training and not mlp.layers[0]._forward_hooks
+    watched_forward(mlp, (torch.randn(4, 2),),
+                    [(mlp.layers[0], lambda module, inputs, output: seen.append(module.training))])
+    assert seen == [False] and mlp.training and not mlp.layers[0]._forward_hooks
 
 
 def test_activation_sparsity_sees_topk_in_the_encoder():

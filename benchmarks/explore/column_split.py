@@ -23,13 +23,13 @@ import torch
 
 from benchmarks._machine import TINY_DATASET, parse, script_parser
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
+from benchmarks.bench_scale_quality import PROBE_NODES as SBM_NODES
 from benchmarks.bench_subgraphs import induced_subgraph
 from graphclust import SVDKMeans, load_dataset
 from graphclust.data import make_sbm
 from graphclust.metrics import accuracy, nmi
 
 STEPS = range(4)
-SBM_NODES = 5000
 LABELLED_SEEDS = 3
 
 

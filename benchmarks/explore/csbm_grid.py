@@ -4,7 +4,8 @@
 
 ``make_sbm`` graphs (5 clusters, 100 Gaussian features, mean degree 10) for every
 ``feature_signal`` in ``SIGNALS`` and ``homophily`` in ``HOMOPHILIES``: the graph's own
-seed is the run's seed. Per setting, mean ACC / NMI of SCGC* with its defaults and of
+seed is the run's seed. Per setting, mean ACC / NMI of SCGC* with its defaults, of
+SCGC* with ``input_hops=2`` and of MPNN + VN (encoders that read the graph), and of
 `svd-kmeans` at t = 0 (the features alone) and t = 2 (two propagation steps). It maps
 where a feature-only encoder trained on the edges reaches what propagation reaches, and
 where it does not. One JSON line a setting; ``--tiny``: a 200-node graph, one seed, a
@@ -18,7 +19,7 @@ import json
 import numpy as np
 
 from benchmarks._machine import fit_params, parse, script_parser
-from graphclust import SCGCStar, SVDKMeans
+from graphclust import MPNNVNClusterer, SCGCStar, SVDKMeans
 from graphclust.data import make_sbm
 from graphclust.metrics import accuracy, nmi
 
@@ -40,6 +41,10 @@ def main(argv=None) -> None:
                                                  random_state=seed),
         "scgc-star": lambda seed: SCGCStar(n_clusters=clusters, random_state=seed,
                                            **fit_params(args)),
+        "scgc-star input_hops=2": lambda seed: SCGCStar(
+            n_clusters=clusters, input_hops=2, random_state=seed, **fit_params(args)),
+        "mpnn-vn": lambda seed: MPNNVNClusterer(n_clusters=clusters, random_state=seed,
+                                                **fit_params(args)),
     }
     for signal in SIGNALS[:1] if args.tiny else SIGNALS:
         for homophily in HOMOPHILIES[:1] if args.tiny else HOMOPHILIES:

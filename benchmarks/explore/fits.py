@@ -38,6 +38,7 @@ import torch.nn.functional as F
 import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
+from benchmarks.bench_scale_quality import PROBE_NODES as SBM_NODES
 from benchmarks.bench_subgraphs import induced_subgraph
 from graphclust import SCGCStar, evaluate, load_dataset
 from graphclust.data import knn_graph, make_sbm
@@ -47,7 +48,6 @@ from graphclust.kmeans import kmeans
 from graphclust.metrics import modularity
 
 SMOOTHING_STEPS = 3
-SBM_NODES = 5000
 FEATURE_NEIGHBOURS = 10
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "resolve_topk",
     "squared_relu",
     "topk_activations",
+    "watched_forward",
 ]
 
 
