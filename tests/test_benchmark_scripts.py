@@ -217,6 +217,35 @@ def test_drift_probe_scores_each_epochs_partition(capsys):
     assert [sum(sizes) for sizes in row["sizes_first_last"]] == [34, 34]
 
 
+def test_fit_probe_reports_the_partitions_share_of_the_feature_variance(capsys):
+    """``explore.fits fit``: R² of labels_ on the transformed features, in [0, 1]."""
+    importlib.import_module("benchmarks.explore.fits").main(["--tiny", "fit", "karate"])
+    row = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert 0 < row["r2"] <= 1 and row["epochs"] >= 1
+
+
+def test_curve_probe_picks_the_length_the_rule_picks():
+    """``explore.fits curve`` records the whole held-out curve and reads off it the
+    length the estimator's own rule chooses."""
+    from graphclust import SCGCStar
+    from graphclust.data import make_sbm
+    from graphclust.starts.contrastive import START_EROSION
+
+    fits = importlib.import_module("benchmarks.explore.fits")
+    # Two graphs whose held-out loss rises (the rule stops at 10 and at 0 steps) and one
+    # whose loss keeps falling (it runs every step).
+    for seed, homophily, signal in ((0, 0.5, 0.3), (2, 0.5, 0.3), (0, 0.95, 1.0)):
+        graph = make_sbm(300, n_clusters=3, n_features=20, avg_degree=10, homophily=homophily,
+                         feature_signal=signal, random_state=seed)
+        params = {"pretrain_epochs": 60, "max_epochs": 0}
+        row = fits.probe("curve", graph, seed, params)
+        assert [step for step, _ in row["held_out_loss"]] == list(range(0, 61, 10))
+        fitted = SCGCStar(3, random_state=seed, **params).fit(graph)
+        kept = [entry["epoch"] for entry in fitted.history_ if entry.get("kept")]
+        assert row["length_by_rule"] == kept[0]
+    assert fits.start_module.START_EROSION == START_EROSION  # restored after the probe
+
+
 def test_fit_probe_trains_on_the_edges_it_is_given():
     """``explore.fits --edges``: a feature kNN graph (every node has neighbours) or none."""
     fits = importlib.import_module("benchmarks.explore.fits")

@@ -5,10 +5,12 @@
     python -m benchmarks.explore.fits drift DATASET --seeds 2 [--params JSON]
     python -m benchmarks.explore.fits fit DATASET --edges feature-knn|none
     python -m benchmarks.explore.fits consensus DATASET --seeds 2 --restarts 5
+    python -m benchmarks.explore.fits curve DATASET --seeds 1 [--params JSON]
 
 ``fit``: SCGC* with its defaults updated by ``--params``; per seed, ACC / NMI of
-``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs and
-the stopping rule's drift every tenth epoch.
+``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs, the
+stopping rule's drift every tenth epoch and the R² of ``labels_`` (below, ``drift``) on
+the unpropagated transformed features.
 ``smooth``: the default fit's embedding Z, L2-normalised after propagation, clustered by
 k-means: ACC / NMI of ``S^t Z`` for t = 0..3 (S as ``svd-kmeans`` propagates) and its ARI
 with ``labels_``, beside ``labels_``' scores and modularity.
@@ -23,7 +25,10 @@ to on the given graph (``--params`` may name another). ``consensus``: ``--restar
 fits (seeds ``g R`` to ``g R + R - 1`` for group g), each one's ACC / NMI, their mean
 pairwise ARI, and two label-free ways to merge them: k-means on the runs' one-hot labels
 side by side (co-association consensus) and the medoid run (highest mean ARI with the
-others). DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s
+others). ``curve``: the start alone, its held-out rule kept from stopping
+(``START_EROSION`` set to infinity for the run): the held-out loss at every check, the
+length the rule would pick and the step of the loss's minimum. DATASET ``sbm``:
+``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s
 setting (seeded by the seed). One JSON line per seed (per group for ``consensus``);
 ``--tiny``: karate, one seed, a few epochs.
 """
@@ -35,6 +40,7 @@ import json
 import torch
 import torch.nn.functional as F
 
+import graphclust.starts.contrastive as start_module
 import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
@@ -76,9 +82,11 @@ def _scores(labels, predicted) -> list[float]:
 
 
 def probe(kind: str, graph, seed: int, params: dict) -> dict:
-    """One seed of ``kind`` (``fit``, ``smooth`` or ``drift``) on ``graph``."""
+    """One seed of ``kind`` (``fit``, ``smooth``, ``drift`` or ``curve``) on ``graph``."""
     if kind == "drift":
         return {"seed": seed, **_drift(graph, seed, params)}
+    if kind == "curve":
+        return {"seed": seed, **_held_out_curve(graph, seed, params)}
     labels = graph.y.numpy()
     n_clusters = int(labels.max()) + 1
     fitted = SCGCStar(n_clusters, random_state=seed, **params).fit(graph)
@@ -92,6 +100,11 @@ def probe(kind: str, graph, seed: int, params: dict) -> dict:
         drift = [entry["changed_window"] for entry in fitted.history_
                  if "changed_window" in entry]
         row["window_drift_every_10"] = [round(value, 4) for value in drift[::10]]
+        # A label-free score of labels_: the share of the unpropagated transformed
+        # features' variance between its clusters (R²).
+        features = fitted.transform_.transform(graph.x).to_sparse_csr()
+        row["r2"] = round(_between_share(features, torch.as_tensor(fitted.labels_),
+                                         n_clusters), 5)
         return row
     # Label-free facts a rule could read: the partition's modularity, and how far each
     # smoothed partition is from labels_ (ARI).
@@ -117,6 +130,36 @@ def _between_share(x: torch.Tensor, labels: torch.Tensor, n_clusters: int) -> fl
     total = float(x.values().double().square().sum()) - grand
     kept = counts > 0
     return (float((sums[kept].square().sum(1) / counts[kept]).sum()) - grand) / total
+
+
+def _held_out_curve(graph, seed: int, params: dict) -> dict:
+    """The start alone with the held-out rule kept from stopping: its held-out loss at
+    every check up to ``pretrain_epochs``, and the lengths the rule and the loss's
+    minimum would pick."""
+    n_clusters = int(graph.y.max()) + 1
+    rule = start_module.START_EROSION
+    start_module.START_EROSION = float("inf")
+    try:
+        fitted = SCGCStar(n_clusters, random_state=seed,
+                          **{**params, "max_epochs": 0}).fit(graph)
+    finally:
+        start_module.START_EROSION = rule
+    curve = [(entry["epoch"], entry["held_out_loss"]) for entry in fitted.history_
+             if entry.get("phase") == "start-length"]
+    if not curve:  # too few edges to hold some out: the start ran its steps
+        return {"held_out_loss": [], "length_by_rule": None, "length_at_minimum": None}
+    # The length the rule as it is picks: the lowest loss's step once the loss has risen
+    # above it by the margin, else every step.
+    first, lowest, lowest_step, chosen = curve[0][1], curve[0][1], 0, curve[-1][0]
+    for step, loss in curve[1:]:
+        if loss < lowest:
+            lowest, lowest_step = loss, step
+        elif loss - lowest > rule * (first - lowest):
+            chosen = lowest_step
+            break
+    return {"held_out_loss": [[step, round(loss, 4)] for step, loss in curve],
+            "length_by_rule": chosen,
+            "length_at_minimum": min(curve, key=lambda point: point[1])[0]}
 
 
 def _drift(graph, seed: int, params: dict) -> dict:
@@ -167,7 +210,7 @@ def _consensus(graph, group: int, restarts: int, params: dict) -> dict:
 
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out=None, seeds=2)
-    parser.add_argument("probe", choices=("fit", "smooth", "drift", "consensus"))
+    parser.add_argument("probe", choices=("fit", "smooth", "drift", "consensus", "curve"))
     parser.add_argument("--restarts", type=int, default=5,
                         help="consensus: fits merged per group (default 5)")
     parser.add_argument("dataset")
