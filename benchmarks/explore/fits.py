@@ -1,4 +1,4 @@
-"""Probes with the released estimator behind benchmarks/results/notes_part3.md.
+"""Probes with the released estimator behind benchmarks/results/notes_part3.md and notes_part4.md.
 
     python -m benchmarks.explore.fits fit DATASET --seeds 2 --params '{"max_epochs": 0}'
     python -m benchmarks.explore.fits smooth DATASET --seeds 2 [--subgraph N]
