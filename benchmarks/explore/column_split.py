@@ -49,21 +49,23 @@ def columns(graph, keep: torch.Tensor):
     return part
 
 
+def svd_labels(graph, n_clusters: int, steps: int, seed: int):
+    """``svd-kmeans``' partition of ``graph`` after ``steps`` propagation steps."""
+    return SVDKMeans(n_clusters=n_clusters, propagation_steps=steps,
+                     random_state=seed).fit(graph).labels_
+
+
 def split_scores(graph, n_clusters: int, splits: int) -> dict[int, float]:
     """t -> mean NMI of half A's partition after t steps with half B's at t = 0."""
-    def labels(part, steps, seed):
-        return SVDKMeans(n_clusters=n_clusters, propagation_steps=steps,
-                         random_state=seed).fit(part).labels_
-
     scores = {t: [] for t in STEPS}
     width = graph.x.shape[1]
     for split in range(splits):
         order = torch.randperm(width, generator=torch.Generator().manual_seed(split))
         halves = columns(graph, order[: width // 2]), columns(graph, order[width // 2:])
         for first, second in (halves, halves[::-1]):
-            reference = labels(second, 0, split)
+            reference = svd_labels(second, n_clusters, 0, split)
             for t in STEPS:
-                scores[t].append(nmi(reference, labels(first, t, split)))
+                scores[t].append(nmi(reference, svd_labels(first, n_clusters, t, split)))
     return {t: float(np.mean(values)) for t, values in scores.items()}
 
 
@@ -79,8 +81,8 @@ def main(argv=None) -> None:
         n_clusters = int(truth.max()) + 1
         scored = {}
         for t in STEPS:
-            runs = [SVDKMeans(n_clusters=n_clusters, propagation_steps=t, random_state=seed)
-                    .fit(graph).labels_ for seed in range(1 if args.tiny else LABELLED_SEEDS)]
+            runs = [svd_labels(graph, n_clusters, t, seed)
+                    for seed in range(1 if args.tiny else LABELLED_SEEDS)]
             scored[t] = [round(float(np.mean([metric(truth, run) for run in runs])), 4)
                          for metric in (accuracy, nmi)]
         split = split_scores(graph, n_clusters, 1 if args.tiny else args.splits)
