@@ -229,20 +229,23 @@ def test_curve_probe_picks_the_length_the_rule_picks():
     length the estimator's own rule chooses."""
     from graphclust import SCGCStar
     from graphclust.data import make_sbm
-    from graphclust.starts.contrastive import START_EROSION
+    from graphclust.starts.contrastive import START_EROSION, START_MIN_FALL
 
     fits = importlib.import_module("benchmarks.explore.fits")
-    # Two graphs whose held-out loss rises (the rule stops at 10 and at 0 steps) and one
-    # whose loss keeps falling (it runs every step).
-    for seed, homophily, signal in ((0, 0.5, 0.3), (2, 0.5, 0.3), (0, 0.95, 1.0)):
+    # Graphs whose held-out loss hardly falls (100 steps: a verdict, the length 0; 60
+    # steps: too short for one, every step) and one whose loss keeps falling (every step).
+    for seed, homophily, signal, steps, length in (
+            (0, 0.5, 0.3, 100, 0), (2, 0.5, 0.3, 100, 0), (0, 0.5, 0.3, 60, 60),
+            (0, 0.95, 1.0, 100, 100)):
         graph = make_sbm(300, n_clusters=3, n_features=20, avg_degree=10, homophily=homophily,
                          feature_signal=signal, random_state=seed)
-        params = {"pretrain_epochs": 60, "max_epochs": 0}
+        params = {"pretrain_epochs": steps, "max_epochs": 0}
         row = fits.probe("curve", graph, seed, params)
-        assert [step for step, _ in row["held_out_loss"]] == list(range(0, 61, 10))
+        assert [step for step, _ in row["held_out_loss"]] == list(range(0, steps + 1, 10))
         fitted = SCGCStar(3, random_state=seed, **params).fit(graph)
         kept = [entry["epoch"] for entry in fitted.history_ if entry.get("kept")]
-        assert row["length_by_rule"] == kept[0]
+        assert row["length_by_rule"] == kept[0] == length
+        assert (row["fall_share"] < START_MIN_FALL) == (homophily == 0.5)
     assert fits.start_module.START_EROSION == START_EROSION  # restored after the probe
 
 

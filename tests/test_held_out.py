@@ -9,8 +9,10 @@ import torch.nn.functional as F
 
 from graphclust import MPNNVNClusterer, SCGCStar
 from graphclust.data import make_sbm
-from graphclust.objectives.held_out import HeldOutEdges
-from graphclust.starts import START_RETAKE
+from graphclust.data.principal import principal_directions
+from graphclust.data.transforms import FeatureTransform
+from graphclust.objectives.held_out import HeldOutEdges, cluster_code_fall
+from graphclust.starts import START_MIN_FALL, START_RETAKE, START_VERDICT_STEPS
 
 
 def _ring(n):
@@ -53,6 +55,27 @@ def test_large_graphs_are_scored_against_a_sample_holding_every_partner():
     candidates = set(held.nodes[held._candidates].tolist())
     assert set(held.nodes[held._partners].tolist()) <= candidates
     assert len(candidates) <= 50 + 16
+
+
+@pytest.mark.parametrize("k, tau", [(3, 1.0), (10, 1.0), (4, 2.5)])
+def test_cluster_code_fall_is_the_fall_to_a_simplex_code_of_the_clusters(k, tau):
+    # Every held-out pair inside a cluster; from one point for every node (no node told
+    # apart) to the corners of a regular simplex, one a cluster.
+    n = 3000
+    cluster = torch.arange(n) % k
+    order = torch.argsort(cluster)
+    ring = _ring(n // k)
+    edges = torch.cat([order[ring + c * (n // k)] for c in range(k)], 1)
+    held = HeldOutEdges(edges, n, 0.5, tau, torch.Generator().manual_seed(0))
+    corners = torch.eye(k) - 1 / k  # centred one-hot codes: cosine -1/(k-1) across
+    same = held.loss(torch.ones(n, k)[held.nodes])
+    coded = held.loss(corners[cluster][held.nodes])
+    assert same - coded == pytest.approx(cluster_code_fall(k, tau), abs=5e-3)
+
+
+def test_cluster_code_fall_needs_two_clusters():
+    with pytest.raises(ValueError, match="n_clusters"):
+        cluster_code_fall(1, 1.0)
 
 
 def _scripted_losses(monkeypatch, losses):
@@ -154,3 +177,65 @@ def test_held_out_start_runs_for_graph_encoders_and_mini_batches(estimator, para
     resumed = int(kept[0] * (1 - START_RETAKE)) // 10 * 10
     assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
         range(resumed + 1, kept[0] + 1))
+
+
+SHORT_START = dict(n_clusters=3, hidden_dims=(32,), embedding_dim=4, start_holdout=0.1,
+                   random_state=0)
+
+
+def test_a_rise_before_the_gate_is_not_erosion(monkeypatch):
+    # The gate for 3 clusters at tau = 1 is 0.2 * 0.730 = 0.146: the rise at 20 comes
+    # before any fall and does not stop the run; the rise at 60 comes after a fall of 2
+    # and does (past 3 + 0.1 * 2).
+    assert START_MIN_FALL * cluster_code_fall(3, 1.0) == pytest.approx(0.146, abs=1e-3)
+    _scripted_losses(monkeypatch, [5.0, 5.1, 5.3, 4.0, 3.0, 3.1, 3.5])
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    model = SCGCStar(pretrain_epochs=200, max_epochs=0, **SHORT_START).fit(graph)
+    assert [e["epoch"] for e in model.history_ if e.get("kept")] == [40]
+
+
+def test_edges_that_teach_nothing_keep_the_principal_directions_and_no_joint_stage(
+        monkeypatch):
+    # The loss never falls by the gate (0.146) in a start long enough for a verdict.
+    checks = START_VERDICT_STEPS // 10 + 1
+    _scripted_losses(monkeypatch, [5.0, 5.05, 4.9, 4.95] + [4.97] * (checks - 4))
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    with pytest.warns(UserWarning, match="teach the encoder nothing"):
+        model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, max_epochs=20,
+                         **SHORT_START).fit(graph)
+    assert [e["epoch"] for e in model.history_ if e.get("kept")] == [0]
+    assert not [e for e in model.history_ if e["phase"] in ("pretrain", "train")]
+    assert model.n_iter_ == 0
+    # The encoder's output is a linear map of the projection on the 4 principal
+    # directions (a whitened one): the residual of a least-squares fit on it is nil.
+    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
+    projected = x @ principal_directions(x, 4, 0).T
+    basis = torch.cat([projected, torch.ones(len(x), 1)], 1).double()
+    with torch.no_grad():
+        z = model.encoder_(x).double()
+    solution = torch.linalg.lstsq(basis, z).solution
+    assert torch.allclose(basis @ solution, z, atol=1e-4)
+
+
+def test_a_start_too_short_for_a_verdict_keeps_its_joint_stage(monkeypatch):
+    _scripted_losses(monkeypatch, [5.0, 5.05, 4.9, 4.95, 4.97, 4.97])
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    model = SCGCStar(pretrain_epochs=50, max_epochs=5, tol=0.0, **SHORT_START).fit(graph)
+    assert [e["epoch"] for e in model.history_ if e.get("kept")] == [50]
+    assert model.n_iter_ == 5
+
+
+def test_a_one_check_dip_is_a_transient_not_a_lesson(monkeypatch):
+    # Under the gate (0.146) at 10 only, then above the first check: nothing taught. The
+    # same dip held for a second check is a lesson, and the climb after it erosion.
+    checks = START_VERDICT_STEPS // 10 + 1
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    _scripted_losses(monkeypatch, [5.0, 4.8, 5.2] + [5.1] * (checks - 3))
+    with pytest.warns(UserWarning, match="teach the encoder nothing"):
+        model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, max_epochs=0,
+                         **SHORT_START).fit(graph)
+    assert [e["epoch"] for e in model.history_ if e.get("kept")] == [0]
+    _scripted_losses(monkeypatch, [5.0, 4.8, 4.8, 5.2])
+    model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, max_epochs=0,
+                     **SHORT_START).fit(graph)
+    assert [e["epoch"] for e in model.history_ if e.get("kept")] == [10]

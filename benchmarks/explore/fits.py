@@ -27,9 +27,10 @@ pairwise ARI, and two label-free ways to merge them: k-means on the runs' one-ho
 side by side (co-association consensus) and the medoid run (highest mean ARI with the
 others). ``curve``: the start alone, its held-out rule kept from stopping
 (``START_EROSION`` set to infinity for the run): the held-out loss at every check, the
-length the rule would pick and the step of the loss's minimum. DATASET ``sbm``:
-``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s
-setting (seeded by the seed). One JSON line per seed (per group for ``consensus``);
+length the rule would pick (0 where the loss never fell by the gate, ``START_MIN_FALL``),
+the step of the loss's minimum, and the fall to it as a share of ``cluster_code_fall``.
+DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s setting
+(seeded by the seed). One JSON line per seed (per group for ``consensus``);
 ``--tiny``: karate, one seed, a few epochs.
 """
 
@@ -52,6 +53,7 @@ from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FeatureTransform
 from graphclust.kmeans import kmeans
 from graphclust.metrics import modularity
+from graphclust.objectives import cluster_code_fall
 
 SMOOTHING_STEPS = 3
 FEATURE_NEIGHBOURS = 10
@@ -148,18 +150,29 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
              if entry.get("phase") == "start-length"]
     if not curve:  # too few edges to hold some out: the start ran its steps
         return {"held_out_loss": [], "length_by_rule": None, "length_at_minimum": None}
-    # The length the rule as it is picks: the lowest loss's step once the loss has risen
-    # above it by the margin, else every step.
+    # The length the rule as it is picks: once the loss has stayed under the first check
+    # by the gate at two checks in a row, the lowest loss's step when the loss has risen
+    # above it by the margin, else every step; 0 where it never did in a start long
+    # enough for a verdict.
+    gate = start_module.START_MIN_FALL * cluster_code_fall(n_clusters, fitted.tau)
     first, lowest, lowest_step, chosen = curve[0][1], curve[0][1], 0, curve[-1][0]
+    taught = below = False
     for step, loss in curve[1:]:
+        was_below, below = below, first - loss >= gate
+        taught = taught or (was_below and below)
+        fall = first - lowest
         if loss < lowest:
             lowest, lowest_step = loss, step
-        elif loss - lowest > rule * (first - lowest):
+        elif taught and loss - lowest > rule * fall:
             chosen = lowest_step
             break
+    if not taught and curve[-1][0] >= start_module.START_VERDICT_STEPS:
+        chosen = 0
     return {"held_out_loss": [[step, round(loss, 4)] for step, loss in curve],
             "length_by_rule": chosen,
-            "length_at_minimum": min(curve, key=lambda point: point[1])[0]}
+            "length_at_minimum": min(curve, key=lambda point: point[1])[0],
+            "fall_share": round((first - lowest) / cluster_code_fall(n_clusters, fitted.tau),
+                                4)}
 
 
 def _drift(graph, seed: int, params: dict) -> dict:

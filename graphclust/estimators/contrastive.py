@@ -310,8 +310,9 @@ class ContrastiveClusterer(BaseGraphClusterer):
                                sampler.fanouts(getattr(encoder, "num_layers", 0)), generator,
                                features_over=encoder_rows if self._propagates_inputs() else None)
         run = TrainingRun(inputs, graph.edge_index, sampler, batches, seed,
-                          int(self.embedding_dim), self.normalize_embedding, rank, world_size,
-                          progress=self._progress, name=type(self).__name__)
+                          int(self.embedding_dim), self.n_clusters, self.normalize_embedding,
+                          rank, world_size, progress=self._progress,
+                          name=type(self).__name__)
         self.history_ = run.history
         trained = train_clusterer(
             encoder, head, decoder, run, start=self._start_part(), objective=objective,

@@ -16,11 +16,10 @@ Every benchmark table carries it: a deep model has to beat it to be worth its co
 
 from __future__ import annotations
 
-import numpy as np
 import torch
-from sklearn.decomposition import TruncatedSVD
 from sklearn.utils._param_validation import StrOptions
 
+from graphclust.data.principal import principal_directions
 from graphclust.data.propagation import propagate
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.kmeans_baseline import KMeansBaseline
@@ -82,9 +81,7 @@ class SVDKMeans(KMeansBaseline):
     def _fit_graph(self, graph, seed, labels) -> None:
         x = propagate(self._fit_transform_features(graph), graph.edge_index,
                       self.propagation_steps)
-        components = min(self.n_components, max(1, x.shape[1] - 1))
-        svd = TruncatedSVD(components, random_state=seed).fit(x.cpu().numpy())
-        self.components_ = torch.from_numpy(svd.components_.astype(np.float32)).to(x.device)
+        self.components_ = principal_directions(x, self.n_components, seed)
         z = self._project(x)
         self._cluster(z, seed, labels)
 

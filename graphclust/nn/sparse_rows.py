@@ -33,8 +33,9 @@ from contextlib import contextmanager
 import scipy.sparse as sp
 import torch
 
-__all__ = ["SPARSE_ROWS_DENSITY", "dense_rows", "faster_as_sparse_rows", "is_sparse_rows",
-           "row_chunks", "select_rows", "sparse_rows_if_faster", "sparse_rows_linear"]
+__all__ = ["SPARSE_ROWS_DENSITY", "as_scipy", "dense_rows", "faster_as_sparse_rows",
+           "is_sparse_rows", "row_chunks", "select_rows", "sparse_rows_if_faster",
+           "sparse_rows_linear"]
 
 #: Features with less than this share of non-zero entries go to the encoder as CSR rows.
 #: A linear layer's forward and backward (512 to 8,192 columns, 256 outputs, one thread)
@@ -110,7 +111,7 @@ def dense_rows(x: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tens
     return rows.to_dense() if is_sparse_rows(rows) else rows
 
 
-def _as_scipy(x: torch.Tensor) -> sp.csr_matrix:
+def as_scipy(x: torch.Tensor) -> sp.csr_matrix:
     """The CSR tensor ``x`` (on the CPU) as a SciPy matrix sharing its values (SciPy keeps
     its own int32 copy of the indices where they fit)."""
     return sp.csr_matrix((x.values().numpy(), x.col_indices().numpy(),
@@ -143,7 +144,7 @@ def _weight_gradient(rows: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     r""":math:`g^\top x = (x^\top g)^\top` by SciPy, which reads ``rows``' CSR arrays as
     :math:`x^\top` in CSC: the rows are not transposed before the product (torch
     transposes them on every backward)."""
-    product = _as_scipy(rows).T @ grad.detach().contiguous().numpy()
+    product = as_scipy(rows).T @ grad.detach().contiguous().numpy()
     return torch.from_numpy(product).t().contiguous()
 
 

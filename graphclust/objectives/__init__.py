@@ -14,7 +14,7 @@ from graphclust.objectives.contrastive import (
     normalized_adjacency,
     positive_weights,
 )
-from graphclust.objectives.held_out import HeldOutEdges
+from graphclust.objectives.held_out import HeldOutEdges, cluster_code_fall
 
 __all__ = [
     "ClusteringObjective",
@@ -22,6 +22,7 @@ __all__ = [
     "NeighborContrast",
     "Reconstruction",
     "SelfTraining",
+    "cluster_code_fall",
     "kl_clustering_loss",
     "neighbor_contrastive_loss",
     "normalized_adjacency",

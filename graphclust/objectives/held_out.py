@@ -19,14 +19,40 @@ held-out loss as the start's length.
 
 The start is that first run up to its length, its last quarter retaken on every edge
 (:data:`graphclust.starts.START_RETAKE`); the joint stage trains on every edge.
+
+How far the loss can fall is set by :math:`\tau` and the number of clusters :math:`k`
+rather than by the graph: from an embedding that tells no node from another (every
+:math:`s = 0`, loss :math:`\log |C|`) to one that puts the nodes in :math:`k` equal
+clusters at the corners of a simplex (:math:`s = 1` within a cluster, :math:`-1/(k-1)`
+across) and every held-out pair in one cluster, the loss falls, for many candidates, by
+
+.. math::
+
+    \Delta_k = -\log\Big(\frac1k + \big(1 - \frac1k\big)\,
+        e^{-\tau k / (k - 1)}\Big)
+
+(0.73 nats for :math:`k = 3`, 0.95 for :math:`k = 15` at :math:`\tau = 1`):
+:func:`cluster_code_fall`, the yardstick of :data:`graphclust.starts.START_MIN_FALL`.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
-__all__ = ["HeldOutEdges"]
+__all__ = ["HeldOutEdges", "cluster_code_fall"]
+
+
+def cluster_code_fall(n_clusters: int, tau: float) -> float:
+    r""":math:`\Delta_k` of the module docstring: how far the held-out loss falls from an
+    embedding that tells no node apart to one that codes ``n_clusters`` equal clusters,
+    at inverse temperature ``tau``."""
+    k = int(n_clusters)
+    if k < 2:
+        raise ValueError(f"n_clusters must be at least 2, got {n_clusters!r}")
+    return -math.log(1 / k + (1 - 1 / k) * math.exp(-float(tau) * k / (k - 1)))
 
 
 class HeldOutEdges:

@@ -26,13 +26,15 @@ from typing import Protocol, runtime_checkable
 from graphclust.starts.autoencoder import AutoencoderStart, NoStart
 from graphclust.starts.contrastive import (
     START_EROSION,
+    START_MIN_FALL,
     START_RETAKE,
+    START_VERDICT_STEPS,
     ContrastiveStart,
     LinearStart,
 )
 
-__all__ = ["START_EROSION", "START_RETAKE", "AutoencoderStart", "ContrastiveStart",
-           "LinearStart", "NoStart", "Start"]
+__all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
+           "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart", "Start"]
 
 
 @runtime_checkable

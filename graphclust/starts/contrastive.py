@@ -5,29 +5,40 @@ Both are measured in Adam steps (a full-graph epoch is one step), because too ma
 erode an MLP's clusters (benchmarks/results/notes_defaults.md). With ``holdout`` a share of the
 edges is set aside first and the length is chosen on them
 (:class:`graphclust.objectives.HeldOutEdges`): a first run trains on the other edges and
-is scored every ``check_interval`` steps; once the held-out loss has risen above its
-minimum by :data:`START_EROSION` of its fall so far, the length is the step of that
-minimum (``steps`` is the upper bound). The start is that run with the last share
-:data:`START_RETAKE` of the length retaken on every edge: it resumes from the run's last
-check at or before ``(1 - START_RETAKE) * length`` (weights and optimizer state, kept in
-memory) and takes the steps from there to the length on every edge. A length of one
-check is thus a start of that length on every edge from the initial weights; rerunning
-every length so, as before, cost twice the steps where the rule does not fire
+is scored every ``check_interval`` steps; once the held-out loss has stayed under its first
+check by the gate (:data:`START_MIN_FALL` of
+:func:`graphclust.objectives.held_out.cluster_code_fall`) at two checks in a row and then
+risen above its minimum by :data:`START_EROSION` of its fall so far, the length is the
+step of that minimum (``steps`` is the upper bound). A loss that never does so in
+``steps`` of at least :data:`START_VERDICT_STEPS` says the edges teach the encoder
+nothing that carries over to edges it has not seen: the start then keeps an untrained
+map (:meth:`ContrastiveStart._untaught`; the features' principal directions for
+:class:`LinearStart`), and the joint stage, which would train on the same edges, does
+not run (``TrainingRun.joint_stage``).
+
+The start is that run with the last share :data:`START_RETAKE` of the length retaken on
+every edge: it resumes from the run's last check at or before
+``(1 - START_RETAKE) * length`` (weights and optimizer state, kept in memory) and takes
+the steps from there to the length on every edge. A length of one check is thus a start
+of that length on every edge from the initial weights; rerunning every length so, as
+before, cost twice the steps where the rule does not fire
 (benchmarks/results/notes.md, "A cheaper start").
 """
 
 from __future__ import annotations
 
+import warnings
 from copy import deepcopy
 from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 
+from graphclust.data.principal import principal_directions
 from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import select_rows
 from graphclust.nn.whitening import whiten_linear_
-from graphclust.objectives.held_out import HeldOutEdges
+from graphclust.objectives.held_out import HeldOutEdges, cluster_code_fall
 from graphclust.training.parts import (
     EncoderInputs,
     Rows,
@@ -39,12 +50,23 @@ from graphclust.training.parts import (
     optimizer_step,
 )
 
-__all__ = ["START_EROSION", "START_RETAKE", "ContrastiveStart", "LinearStart"]
+__all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
+           "ContrastiveStart", "LinearStart"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
 #: (benchmarks/results/notes.md, "A label-free length for the start").
 START_EROSION = 0.1
+#: The share of :func:`graphclust.objectives.held_out.cluster_code_fall` (the fall of the
+#: held-out loss that a code of the ``n_clusters`` clusters would give) that the held-out
+#: loss must fall by for the edges to count as teaching the encoder something. Measured
+#: shares: 4-12% on the air-traffic graphs and a weak-feature SBM, 33-74% on the other
+#: graphs and SBMs measured (benchmarks/results/notes_part4.md, "Edges that teach nothing").
+START_MIN_FALL = 0.2
+#: Fewer steps than this cannot tell edges that teach nothing from a start that has not
+#: learnt yet (the slowest measured fall past the gate took 50 steps): a shorter start
+#: passes no verdict and keeps the joint stage.
+START_VERDICT_STEPS = 100
 #: The share of the chosen length retaken on every edge (rounded up to whole checks), so
 #: that the start's last steps see the edges its held-out run left out (retaking one check,
 #: 10 of DBLP's 200 steps, left its NMI 0.002-0.007 lower; benchmarks/results/notes.md,
@@ -80,9 +102,12 @@ class ContrastiveStart:
         if held_out is not None:
             length, state = self._length(encoder, optimizer, inputs, held_out, run,
                                          contrastive)
-            resumed = self._resume_step(length)
             encoder.load_state_dict(state["encoder"])
+            if length is None:
+                run.joint_stage = False
+                return self._finish(self._untaught(encoder, inputs, run), inputs, config)
             optimizer.load_state_dict(state["optimizer"])
+            resumed = self._resume_step(length)
             first, steps = resumed + 1, length - resumed
         for step, loss in self._steps(encoder, optimizer, inputs, run.batches, run,
                                       contrastive, steps):
@@ -95,6 +120,11 @@ class ContrastiveStart:
 
     def _finish(self, trained: nn.Module, inputs: EncoderInputs, config) -> nn.Module:
         return trained
+
+    def _untaught(self, module: nn.Module, inputs: EncoderInputs,
+                  run: TrainingRun) -> nn.Module:
+        """The start where the edges teach nothing: ``module`` at its initial weights."""
+        return module
 
     def _held_out_edges(self, run: TrainingRun, contrastive) -> HeldOutEdges | None:
         """The edges set aside to choose the length, or ``None`` (``holdout=None``, or
@@ -132,7 +162,9 @@ class ContrastiveStart:
                 held_out: HeldOutEdges, run: TrainingRun, contrastive) -> tuple[int, dict]:
         """How many steps the start runs, chosen on held-out edges (module docstring), and
         the states to resume from (:meth:`_resume_step`): ``{"encoder": ...,
-        "optimizer": ...}``.
+        "optimizer": ...}``. The length is ``None``, with the initial states, where the
+        held-out loss never stayed under the gate (the edges teach nothing; module
+        docstring).
 
         The checks are in ``run.history`` (phase ``"start-length"``), the chosen one
         marked ``"kept"``.
@@ -160,26 +192,46 @@ class ContrastiveStart:
             return deepcopy({"encoder": encoder.state_dict(),
                              "optimizer": optimizer.state_dict()})
 
+        gate = START_MIN_FALL * cluster_code_fall(run.n_clusters, held_out.tau)
         first = best = check(0, None)
+        initial = snapshot()
         # The states at the checks a resume may still need: the length is at least the
         # step of the lowest loss so far, so no resume starts before that step's.
-        states = {0: snapshot()}
+        states = {0: initial}
+        # The edges teach the encoder something once the loss stays under the gate for
+        # two checks in a row: the lowest of many noisy checks overstates the fall, and a
+        # one-check dip followed by a climb past the first check is a transient.
+        taught = below = False
         for step, loss in self._steps(encoder, optimizer, inputs, batches, run, contrastive,
                                       self.steps):
             if step % self.check_interval and step < self.steps:
                 continue
             entry = check(step, loss)
+            was_below, below = below, first["held_out_loss"] - entry["held_out_loss"] >= gate
+            taught = taught or (was_below and below)
+            fall = first["held_out_loss"] - best["held_out_loss"]
             if entry["held_out_loss"] < best["held_out_loss"]:
                 best = entry
-            elif (entry["held_out_loss"] - best["held_out_loss"] > START_EROSION * (
-                    first["held_out_loss"] - best["held_out_loss"])):
-                # Eroding: the map now fits the training edges at the others' cost.
+            elif taught and entry["held_out_loss"] - best["held_out_loss"] > START_EROSION * fall:
+                # Eroding: the map now fits the training edges at the others' cost. (Before
+                # the edges have taught anything, a rise erodes nothing: the run goes on.)
                 best["kept"] = True
                 return best["epoch"], states[self._resume_step(best["epoch"])]
             oldest = self._resume_step(best["epoch"])
             states = {at: kept for at, kept in states.items() if at >= oldest}
             if step < self.steps:
                 states[step] = snapshot()
+        if not taught and self.steps >= START_VERDICT_STEPS:
+            fall = first["held_out_loss"] - best["held_out_loss"]
+            first["kept"] = True
+            warnings.warn(
+                f"the start's held-out edges: training on the others never kept their loss "
+                f"{gate:.3f} nats under its start for two checks in {self.steps} steps (the "
+                f"lowest was {fall:.3f} under; graphclust.starts.START_MIN_FALL), so the "
+                "edges teach the encoder nothing that carries over to unseen edges; the fit "
+                "keeps the untrained start and runs no joint stage (compare it with "
+                "SVDKMeans and DegreeKMeans)", UserWarning, stacklevel=2)
+            return None, initial
         entry["kept"] = True
         return self.steps, states[self._resume_step(self.steps)]
 
@@ -224,6 +276,18 @@ class LinearStart(ContrastiveStart):
         inputs = run.inputs
         linear = MLP([inputs.x.shape[1], run.embedding_dim]).to(inputs.x.device)
         return linear, replace(inputs, edge_index=None, csr=None, fanouts=[])
+
+    def _untaught(self, module: MLP, inputs: EncoderInputs, run: TrainingRun) -> MLP:
+        """The features' principal directions (:mod:`graphclust.data.principal`) in place
+        of the random map: with nothing learnt from the edges, the map that keeps most of
+        the features (``svd-kmeans``' projection) rather than a random one."""
+        layer = module.layers[0]
+        directions = principal_directions(inputs.x, layer.out_features, run.seed)
+        with torch.no_grad():
+            layer.weight.zero_()
+            layer.weight[:len(directions)] = directions.to(layer.weight.dtype)
+            layer.bias.zero_()
+        return module
 
     def _finish(self, trained: MLP, inputs: EncoderInputs, config) -> nn.Module:
         if self.whitening is not None:

@@ -7,7 +7,8 @@ r"""The training loop: compose a start, a head, an objective and a sampler's bat
    (:meth:`graphclust.nn.StudentTHead.start_from`);
 3. joint training of the **objective** (:mod:`graphclust.objectives.composed`) over the
    **sampler**'s batches (:mod:`graphclust.sampling.contrastive`) until DEC's label-free
-   stopping rule fires or ``max_epochs`` is reached.
+   stopping rule fires or ``max_epochs`` is reached; none where the start found that the
+   edges teach the encoder nothing (``TrainingRun.joint_stage``).
 
 Every setting arrives as an argument; nothing is read off an estimator.
 """
@@ -93,8 +94,9 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
     # default").
     optimizer = optimizer_for(encoder, networks, schedule.lr / len(run.batches))
     n_iter = 0
-    with run.progress(schedule.max_epochs, run.name) as bar:
-        for epoch in range(1, schedule.max_epochs + 1):
+    max_epochs = schedule.max_epochs if run.joint_stage else 0
+    with run.progress(max_epochs, run.name) as bar:
+        for epoch in range(1, max_epochs + 1):
             target = None
             sums: dict[str, float] = {}
             for batch in run.batches:

@@ -64,6 +64,7 @@ class TrainingRun:
     batches: object  # the sampler's batches over edge_index
     seed: int
     embedding_dim: int
+    n_clusters: int
     normalize_embedding: bool = True
     rank: int = 0
     world_size: int = 1
@@ -72,6 +73,9 @@ class TrainingRun:
     progress: Callable[[int, str], AbstractContextManager] = lambda total, description: \
         nullcontext(None)
     name: str = "train"  # the joint stage's label on its progress bar
+    #: Whether the joint stage runs: a start whose held-out edges show that the edges
+    #: teach the encoder nothing sets it False (graphclust.starts.START_MIN_FALL).
+    joint_stage: bool = True
 
     @property
     def generator(self) -> torch.Generator:

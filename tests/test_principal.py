@@ -1,0 +1,35 @@
+"""The features' principal directions (graphclust.data.principal)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphclust.data.principal import principal_directions
+
+
+def test_dense_and_csr_rows_give_the_same_orthonormal_directions():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 30, generator=generator) * (torch.rand(200, 30, generator=generator)
+                                                    < 0.2)
+    dense = principal_directions(x, 5, seed=0)
+    sparse = principal_directions(x.to_sparse_csr(), 5, seed=0)
+    assert dense.shape == (5, 30) and dense.dtype == torch.float32
+    torch.testing.assert_close(dense @ dense.T, torch.eye(5), atol=1e-5, rtol=0)
+    # The same directions up to sign.
+    torch.testing.assert_close((dense * sparse).sum(1).abs(), torch.ones(5), atol=1e-4,
+                               rtol=0)
+
+
+def test_the_first_direction_is_the_strongest():
+    # Rows along (1, 1, 0) with a little noise elsewhere.
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(500, 1, generator=generator) * torch.tensor([[1.0, 1.0, 0.0]]) \
+        + 0.01 * torch.randn(500, 3, generator=generator)
+    first = principal_directions(x, 2, seed=0)[0]
+    assert abs(float(first @ torch.tensor([1.0, 1.0, 0.0]))) / 2 ** 0.5 == pytest.approx(
+        1.0, abs=1e-3)
+
+
+def test_at_most_one_direction_fewer_than_the_features():
+    assert principal_directions(torch.rand(50, 4), 10, seed=0).shape == (3, 4)
