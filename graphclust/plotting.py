@@ -46,7 +46,9 @@ def plot_training_curves(history: Sequence[Mapping], *, title: str | None = None
     history : sequence of dict
         An estimator's ``history_``: one dict per epoch with ``phase`` (``"pretrain"`` or
         ``"train"``), ``epoch`` and ``loss``; training entries may carry ``acc``, ``nmi``,
-        ``ari`` and ``f1`` (present when labels were given to ``fit``).
+        ``ari`` and ``f1`` (present when labels were given to ``fit``). Entries of phase
+        ``"start-length"`` are the start's held-out checks (``held_out_loss``, the chosen
+        one marked ``kept``).
     title : str, optional
         Figure title.
 
@@ -57,15 +59,30 @@ def plot_training_curves(history: Sequence[Mapping], *, title: str | None = None
     """
     if len(history) == 0:
         raise ValueError("history is empty: fit the estimator first (max_epochs >= 1)")
-    pretrain = [entry for entry in history if entry.get("phase") == "pretrain"]
-    train = [entry for entry in history if entry.get("phase") == "train"]
-    with_metrics = [entry for entry in train if "acc" in entry]
-    panels = [("pretrain", pretrain)] * bool(pretrain) + [("train", train)] * bool(train)
+    phases = {phase: [entry for entry in history if entry.get("phase") == phase]
+              for phase in ("start-length", "pretrain", "train")}
+    with_metrics = [entry for entry in phases["train"] if "acc" in entry]
+    panels = [(phase, entries) for phase, entries in phases.items() if entries]
+    if not panels:
+        raise ValueError("history has no start-length, pretrain or train entries to plot")
     n_panels = len(panels) + bool(with_metrics)
     figure = Figure(figsize=(4.2 * n_panels, 3.4), layout="constrained")
     axes = figure.subplots(1, n_panels, squeeze=False)[0]
     for ax, (phase, entries) in zip(axes, panels, strict=False):
         epochs = [entry["epoch"] for entry in entries]
+        if phase == "start-length":
+            _line(ax, epochs, [entry["held_out_loss"] for entry in entries],
+                  color="tab:purple", label="held-out loss")
+            kept = [entry for entry in entries if entry.get("kept")]
+            ax.plot([entry["epoch"] for entry in kept],
+                    [entry["held_out_loss"] for entry in kept], "k*", markersize=9,
+                    label="length chosen")
+            ax.set_title(f"Start length ({len(entries)} checks)")
+            ax.set_xlabel("step")
+            ax.set_ylabel("held-out loss")
+            ax.grid(alpha=0.3)
+            ax.legend(loc="best", fontsize="small")
+            continue
         losses = [entry["loss"] for entry in entries]
         if phase == "pretrain":
             _line(ax, epochs, losses, color="tab:gray", label="pre-training loss")

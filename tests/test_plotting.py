@@ -43,6 +43,20 @@ def test_training_curves_without_labels_or_pretraining():
 def test_training_curves_refuse_empty_history():
     with pytest.raises(ValueError, match="history is empty"):
         plot_training_curves([])
+    with pytest.raises(ValueError, match="no start-length, pretrain or train entries"):
+        plot_training_curves([{"phase": "other", "epoch": 1}])
+
+
+def test_training_curves_of_a_start_that_found_nothing_to_learn():
+    # A fit whose start kept its untrained map: held-out checks only, the first kept.
+    checks = [{"phase": "start-length", "epoch": step, "held_out_loss": 5.0 + 0.01 * step}
+              for step in range(0, 110, 10)]
+    checks[0]["kept"] = True
+    (held_out,) = plot_training_curves(checks).axes
+    assert _texts(held_out) == ("Start length (11 checks)", "step", "held-out loss")
+    line, chosen = held_out.lines
+    np.testing.assert_allclose(line.get_ydata(), [c["held_out_loss"] for c in checks])
+    assert list(chosen.get_xdata()) == [0]
 
 
 @pytest.mark.parametrize("method", ["pca", "tsne"])

@@ -66,7 +66,12 @@ class _SCGCBase(ContrastiveClusterer):
         Cora and Coauthor CS: SCGC* 0.53 and 0.46 ACC without the rule, 0.70 and 0.76 with
         it, ``benchmarks/results/subgraphs/``); where the start does not erode, the rule
         keeps its length, at the cost of a quarter more steps
-        (``benchmarks/results/notes.md``, "A cheaper start").
+        (``benchmarks/results/notes.md``, "A cheaper start"). Where the held-out loss
+        never falls by a fifth of what a code of the clusters would give
+        (:data:`graphclust.starts.START_MIN_FALL`; the air-traffic graphs), the edges
+        teach the encoder nothing: the linear start keeps the features' principal
+        directions, the fit skips the joint stage and warns (UAT, EAT, BAT: 0.524,
+        0.542, 0.753 -> 0.572, 0.558, 0.779 ACC; ``benchmarks/results/notes_part4.md``).
     max_epochs : int
         Upper bound on joint-stage epochs.
     pretrain : {"linear", "contrastive", "autoencoder", "none"}
