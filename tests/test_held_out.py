@@ -239,3 +239,29 @@ def test_a_one_check_dip_is_a_transient_not_a_lesson(monkeypatch):
     model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, max_epochs=0,
                      **SHORT_START).fit(graph)
     assert [e["epoch"] for e in model.history_ if e.get("kept")] == [10]
+
+
+def test_a_verdict_needs_two_checks_after_the_first(monkeypatch):
+    # check_interval = pretrain_epochs: one check after step 0 cannot show a loss kept
+    # under the gate twice, so there is no verdict and the joint stage runs.
+    _scripted_losses(monkeypatch, [5.0, 5.0])
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    params = {**SHORT_START, "check_interval": START_VERDICT_STEPS}
+    model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, max_epochs=2 * START_VERDICT_STEPS,
+                     tol=0.0, **params).fit(graph)
+    assert [e["epoch"] for e in model.history_ if e.get("kept")] == [START_VERDICT_STEPS]
+    assert model.n_iter_ == 2 * START_VERDICT_STEPS
+
+
+def test_an_encoder_start_that_learns_nothing_keeps_its_weights_and_the_joint_stage(
+        monkeypatch):
+    # pretrain="contrastive" has no untrained map better than its initialisation: only
+    # the joint stage can train it.
+    checks = START_VERDICT_STEPS // 10 + 1
+    _scripted_losses(monkeypatch, [5.0] * checks)
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    with pytest.warns(UserWarning, match="keeps its initial weights"):
+        model = SCGCStar(pretrain="contrastive", pretrain_epochs=START_VERDICT_STEPS,
+                         max_epochs=5, tol=0.0, **SHORT_START).fit(graph)
+    assert [e["epoch"] for e in model.history_ if e.get("kept")] == [0]
+    assert model.n_iter_ == 5

@@ -166,7 +166,7 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
         elif taught and loss - lowest > rule * fall:
             chosen = lowest_step
             break
-    if not taught and curve[-1][0] >= start_module.START_VERDICT_STEPS:
+    if not taught and curve[-1][0] >= start_module.START_VERDICT_STEPS and len(curve) >= 3:
         chosen = 0
     return {"held_out_loss": [[step, round(loss, 4)] for step, loss in curve],
             "length_by_rule": chosen,

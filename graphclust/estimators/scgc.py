@@ -25,7 +25,9 @@ class _SCGCBase(ContrastiveClusterer):
     three stages: a start of the encoder (``pretrain``), k-means on the embeddings to place
     the Student-t centres, then joint training of
     :math:`\beta\,\mathrm{KL}(P\|Q) + \alpha\,\mathcal L_{NC}` (+ reconstruction for
-    SCGC) until the label-free stopping rule fires or ``max_epochs`` is reached.
+    SCGC) until the label-free stopping rule fires or ``max_epochs`` is reached; no joint
+    epoch where the linear start's held-out edges show the edges teach nothing
+    (``start_holdout``).
 
     Parameters
     ----------
@@ -207,9 +209,10 @@ class _SCGCBase(ContrastiveClusterer):
         What the head clusters (normalised when ``normalize_embedding``).
     history_ : list of dict
         One entry per epoch of each stage: losses, fraction of changed labels, and
-        ACC/NMI/ARI/F1 when labels were given to ``fit`` (never used for training).
+        ACC/NMI/ARI/F1 when labels were given to ``fit`` (never used for training); the
+        start's held-out checks (phase ``"start-length"``, the chosen one ``kept``).
     n_iter_ : int
-        Joint-stage epochs run.
+        Joint-stage epochs run (0 where the start found the edges teach nothing).
     batch_size_ : int or None
         The batch size trained with: ``None`` for full batch, else seeds per batch (what
         ``batch_size="auto"`` resolved to, or the int given).

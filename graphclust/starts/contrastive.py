@@ -10,11 +10,12 @@ check by the gate (:data:`START_MIN_FALL` of
 :func:`graphclust.objectives.held_out.cluster_code_fall`) at two checks in a row and then
 risen above its minimum by :data:`START_EROSION` of its fall so far, the length is the
 step of that minimum (``steps`` is the upper bound). A loss that never does so in
-``steps`` of at least :data:`START_VERDICT_STEPS` says the edges teach the encoder
-nothing that carries over to edges it has not seen: the start then keeps an untrained
-map (:meth:`ContrastiveStart._untaught`; the features' principal directions for
-:class:`LinearStart`), and the joint stage, which would train on the same edges, does
-not run (``TrainingRun.joint_stage``).
+``steps`` of at least :data:`START_VERDICT_STEPS` (and two checks after the first) says
+the edges teach the encoder nothing that carries over to edges it has not seen: the start
+then keeps an untrained map (:meth:`ContrastiveStart._untaught`). :class:`LinearStart`
+keeps the features' principal directions and turns off the joint stage, which would
+train on the same edges (``TrainingRun.joint_stage``); :class:`ContrastiveStart` keeps
+the encoder's initial weights, which only the joint stage can train.
 
 The start is that run with the last share :data:`START_RETAKE` of the length retaken on
 every edge: it resumes from the run's last check at or before
@@ -104,7 +105,6 @@ class ContrastiveStart:
                                          contrastive)
             encoder.load_state_dict(state["encoder"])
             if length is None:
-                run.joint_stage = False
                 return self._finish(self._untaught(encoder, inputs, run), inputs, config)
             optimizer.load_state_dict(state["optimizer"])
             resumed = self._resume_step(length)
@@ -121,9 +121,15 @@ class ContrastiveStart:
     def _finish(self, trained: nn.Module, inputs: EncoderInputs, config) -> nn.Module:
         return trained
 
+    #: What a start that the edges teach nothing does (the fit's warning says it).
+    _untaught_outcome = ("the start keeps its initial weights, and the joint stage trains "
+                         "them")
+
     def _untaught(self, module: nn.Module, inputs: EncoderInputs,
                   run: TrainingRun) -> nn.Module:
-        """The start where the edges teach nothing: ``module`` at its initial weights."""
+        """The start where the edges teach nothing: ``module`` at its initial weights (an
+        encoder has no untrained map better than its initialisation, so the joint stage
+        still runs)."""
         return module
 
     def _held_out_edges(self, run: TrainingRun, contrastive) -> HeldOutEdges | None:
@@ -221,16 +227,17 @@ class ContrastiveStart:
             states = {at: kept for at, kept in states.items() if at >= oldest}
             if step < self.steps:
                 states[step] = snapshot()
-        if not taught and self.steps >= START_VERDICT_STEPS:
+        # A verdict needs a long start with at least two checks after the first.
+        if not taught and self.steps >= max(START_VERDICT_STEPS, 2 * self.check_interval):
             fall = first["held_out_loss"] - best["held_out_loss"]
             first["kept"] = True
             warnings.warn(
                 f"the start's held-out edges: training on the others never kept their loss "
                 f"{gate:.3f} nats under its start for two checks in {self.steps} steps (the "
                 f"lowest was {fall:.3f} under; graphclust.starts.START_MIN_FALL), so the "
-                "edges teach the encoder nothing that carries over to unseen edges; the fit "
-                "keeps the untrained start and runs no joint stage (compare it with "
-                "SVDKMeans and DegreeKMeans)", UserWarning, stacklevel=2)
+                "edges teach the encoder nothing that carries over to unseen edges: "
+                f"{self._untaught_outcome} (compare the model with SVDKMeans and "
+                "DegreeKMeans)", UserWarning, stacklevel=2)
             return None, initial
         entry["kept"] = True
         return self.steps, states[self._resume_step(self.steps)]
@@ -277,10 +284,15 @@ class LinearStart(ContrastiveStart):
         linear = MLP([inputs.x.shape[1], run.embedding_dim]).to(inputs.x.device)
         return linear, replace(inputs, edge_index=None, csr=None, fanouts=[])
 
+    _untaught_outcome = ("the linear start keeps the features' principal directions and "
+                         "the fit runs no joint stage, which would train on the same edges")
+
     def _untaught(self, module: MLP, inputs: EncoderInputs, run: TrainingRun) -> MLP:
         """The features' principal directions (:mod:`graphclust.data.principal`) in place
         of the random map: with nothing learnt from the edges, the map that keeps most of
-        the features (``svd-kmeans``' projection) rather than a random one."""
+        the features (``svd-kmeans``' projection) rather than a random one. The joint
+        stage, which would train on the same edges, is turned off."""
+        run.joint_stage = False
         layer = module.layers[0]
         directions = principal_directions(inputs.x, layer.out_features, run.seed)
         with torch.no_grad():
