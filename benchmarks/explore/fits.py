@@ -28,7 +28,8 @@ side by side (co-association consensus) and the medoid run (highest mean ARI wit
 others). ``curve``: the start alone, its held-out rule kept from stopping
 (``START_EROSION`` set to infinity for the run): the held-out loss at every check, the
 length the rule would pick (0 where the loss never fell by the gate, ``START_MIN_FALL``),
-the step of the loss's minimum, and the fall to it as a share of ``cluster_code_fall``.
+the step of the loss's minimum, and the fall to the lowest check the rule read as a share
+of ``cluster_code_fall``.
 DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s setting
 (seeded by the seed). One JSON line per seed (per group for ``consensus``);
 ``--tiny``: karate, one seed, a few epochs.
@@ -150,29 +151,22 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
              if entry.get("phase") == "start-length"]
     if not curve:  # too few edges to hold some out: the start ran its steps
         return {"held_out_loss": [], "length_by_rule": None, "length_at_minimum": None}
-    # The length the rule as it is picks: once the loss has stayed under the first check
-    # by the gate at two checks in a row, the lowest loss's step when the loss has risen
-    # above it by the margin, else every step; 0 where it never did in a start long
-    # enough for a verdict.
-    gate = start_module.START_MIN_FALL * cluster_code_fall(n_clusters, fitted.tau)
-    first, lowest, lowest_step, chosen = curve[0][1], curve[0][1], 0, curve[-1][0]
-    taught = below = False
+    # The length the rule as it is picks, read off the curve by the estimator's own
+    # reading (START_EROSION restored): the lowest loss's step once a check shows
+    # erosion, else every step; 0 where the edges taught nothing.
+    yardstick = cluster_code_fall(n_clusters, fitted.tau)
+    reading = start_module.HeldOutReading(start_module.START_MIN_FALL * yardstick, curve[0][1])
+    chosen = curve[-1][0]
     for step, loss in curve[1:]:
-        was_below, below = below, first - loss >= gate
-        taught = taught or (was_below and below)
-        fall = first - lowest
-        if loss < lowest:
-            lowest, lowest_step = loss, step
-        elif taught and loss - lowest > rule * fall:
-            chosen = lowest_step
+        if reading.read(step, loss):
+            chosen = reading.best_step
             break
-    if not taught and curve[-1][0] >= start_module.START_VERDICT_STEPS and len(curve) >= 3:
+    if reading.teaches_nothing(curve[-1][0], fitted.check_interval):
         chosen = 0
     return {"held_out_loss": [[step, round(loss, 4)] for step, loss in curve],
             "length_by_rule": chosen,
             "length_at_minimum": min(curve, key=lambda point: point[1])[0],
-            "fall_share": round((first - lowest) / cluster_code_fall(n_clusters, fitted.tau),
-                                4)}
+            "fall_share": round(reading.fall / yardstick, 4)}
 
 
 def _drift(graph, seed: int, params: dict) -> dict:

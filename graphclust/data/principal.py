@@ -15,7 +15,13 @@ from sklearn.decomposition import TruncatedSVD
 
 from graphclust.nn.sparse_rows import as_scipy, is_sparse_rows
 
-__all__ = ["principal_directions"]
+__all__ = ["n_principal_directions", "principal_directions"]
+
+
+def n_principal_directions(n_components: int, n_features: int) -> int:
+    """How many directions :func:`principal_directions` gives: ``n_components``, at most
+    ``n_features - 1`` and at least one."""
+    return min(int(n_components), max(1, int(n_features) - 1))
 
 
 def principal_directions(x: torch.Tensor, n_components: int, seed: int) -> torch.Tensor:
@@ -35,7 +41,7 @@ def principal_directions(x: torch.Tensor, n_components: int, seed: int) -> torch
     torch.Tensor
         ``(d, features)`` float32 on ``x``'s device, one direction a row, strongest first.
     """
-    components = min(int(n_components), max(1, x.shape[1] - 1))
+    components = n_principal_directions(n_components, x.shape[1])
     matrix = as_scipy(x.cpu()) if is_sparse_rows(x) else x.detach().cpu().numpy()
     svd = TruncatedSVD(components, random_state=seed).fit(matrix)
     return torch.from_numpy(svd.components_.astype(np.float32)).to(x.device)

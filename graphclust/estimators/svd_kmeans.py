@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from sklearn.utils._param_validation import StrOptions
 
-from graphclust.data.principal import principal_directions
+from graphclust.data.principal import n_principal_directions, principal_directions
 from graphclust.data.propagation import propagate
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.kmeans_baseline import KMeansBaseline
@@ -96,7 +96,7 @@ class SVDKMeans(KMeansBaseline):
     def _tensor_spec(self, metadata: dict):
         spec = super()._tensor_spec(metadata)
         features = self.n_features_in_
-        components = min(self.n_components, max(1, features - 1))  # as fit chooses it
+        components = n_principal_directions(self.n_components, features)  # as fit does
         spec["components_"] = ((components, features), torch.float32)
         spec["embedding_"] = (("n", components), torch.float32)
         spec["cluster_centers_"] = ((self.n_clusters, components), torch.float32)

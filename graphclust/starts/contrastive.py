@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import warnings
 from copy import deepcopy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -52,7 +52,7 @@ from graphclust.training.parts import (
 )
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
-           "ContrastiveStart", "LinearStart"]
+           "ContrastiveStart", "HeldOutReading", "LinearStart"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
@@ -75,6 +75,52 @@ START_VERDICT_STEPS = 100
 START_RETAKE = 0.25
 # Fewer held-out pairs than this give a loss too noisy to tell a rise from chance.
 _MIN_HELD_OUT_PAIRS = 32
+
+
+@dataclass
+class HeldOutReading:
+    """The held-out rule's reading of a start's checks, one at a time (module docstring):
+    the lowest loss so far, whether the edges have taught the encoder anything yet, and
+    whether a check shows erosion. ``gate``: the fall in nats that counts
+    (:data:`START_MIN_FALL` of ``cluster_code_fall``); ``first``: the loss before any
+    step."""
+
+    gate: float
+    first: float
+    best: float = field(init=False)
+    best_step: int = field(init=False, default=0)
+    taught: bool = field(init=False, default=False)
+    below: bool = field(init=False, default=False)  # the last check was under the gate
+
+    def __post_init__(self) -> None:
+        self.best = self.first
+
+    @property
+    def fall(self) -> float:
+        """How far the lowest check so far is under the first."""
+        return self.first - self.best
+
+    def read(self, step: int, loss: float) -> bool:
+        """Take the check at ``step``; ``True`` where it shows erosion (the length is then
+        :attr:`best_step`)."""
+        # The edges teach the encoder something once the loss stays under the gate for
+        # two checks in a row: the lowest of many noisy checks overstates the fall, and a
+        # one-check dip followed by a climb past the first check is a transient.
+        was_below, self.below = self.below, self.first - loss >= self.gate
+        self.taught = self.taught or (was_below and self.below)
+        fall = self.fall
+        if loss < self.best:
+            self.best, self.best_step = loss, step
+            return False
+        # Eroding: the map now fits the training edges at the others' cost. (Before the
+        # edges have taught anything, a rise erodes nothing: the run goes on.)
+        return self.taught and loss - self.best > START_EROSION * fall
+
+    def teaches_nothing(self, steps: int, check_interval: int) -> bool:
+        """After a start of ``steps`` checked every ``check_interval``: whether the edges
+        taught the encoder nothing. A verdict needs a long start with at least two checks
+        after the first."""
+        return not self.taught and steps >= max(START_VERDICT_STEPS, 2 * check_interval)
 
 
 @dataclass(frozen=True)
@@ -198,46 +244,37 @@ class ContrastiveStart:
             return deepcopy({"encoder": encoder.state_dict(),
                              "optimizer": optimizer.state_dict()})
 
-        gate = START_MIN_FALL * cluster_code_fall(run.n_clusters, held_out.tau)
         first = best = check(0, None)
+        reading = HeldOutReading(START_MIN_FALL * cluster_code_fall(run.n_clusters,
+                                                                    held_out.tau),
+                                 first["held_out_loss"])
         initial = snapshot()
         # The states at the checks a resume may still need: the length is at least the
         # step of the lowest loss so far, so no resume starts before that step's.
         states = {0: initial}
-        # The edges teach the encoder something once the loss stays under the gate for
-        # two checks in a row: the lowest of many noisy checks overstates the fall, and a
-        # one-check dip followed by a climb past the first check is a transient.
-        taught = below = False
         for step, loss in self._steps(encoder, optimizer, inputs, batches, run, contrastive,
                                       self.steps):
             if step % self.check_interval and step < self.steps:
                 continue
             entry = check(step, loss)
-            was_below, below = below, first["held_out_loss"] - entry["held_out_loss"] >= gate
-            taught = taught or (was_below and below)
-            fall = first["held_out_loss"] - best["held_out_loss"]
-            if entry["held_out_loss"] < best["held_out_loss"]:
-                best = entry
-            elif taught and entry["held_out_loss"] - best["held_out_loss"] > START_EROSION * fall:
-                # Eroding: the map now fits the training edges at the others' cost. (Before
-                # the edges have taught anything, a rise erodes nothing: the run goes on.)
+            if reading.read(step, entry["held_out_loss"]):
                 best["kept"] = True
                 return best["epoch"], states[self._resume_step(best["epoch"])]
+            if reading.best_step == step:
+                best = entry
             oldest = self._resume_step(best["epoch"])
             states = {at: kept for at, kept in states.items() if at >= oldest}
             if step < self.steps:
                 states[step] = snapshot()
-        # A verdict needs a long start with at least two checks after the first.
-        if not taught and self.steps >= max(START_VERDICT_STEPS, 2 * self.check_interval):
-            fall = first["held_out_loss"] - best["held_out_loss"]
+        if reading.teaches_nothing(self.steps, self.check_interval):
             first["kept"] = True
             warnings.warn(
                 f"the start's held-out edges: training on the others never kept their loss "
-                f"{gate:.3f} nats under its start for two checks in {self.steps} steps (the "
-                f"lowest was {fall:.3f} under; graphclust.starts.START_MIN_FALL), so the "
-                "edges teach the encoder nothing that carries over to unseen edges: "
-                f"{self._untaught_outcome} (compare the model with SVDKMeans and "
-                "DegreeKMeans)", UserWarning, stacklevel=2)
+                f"{reading.gate:.3f} nats under its start for two checks in {self.steps} "
+                f"steps (the lowest was {reading.fall:.3f} under; "
+                "graphclust.starts.START_MIN_FALL), so the edges teach the encoder nothing "
+                f"that carries over to unseen edges: {self._untaught_outcome} (compare the "
+                "model with SVDKMeans and DegreeKMeans)", UserWarning, stacklevel=2)
             return None, initial
         entry["kept"] = True
         return self.steps, states[self._resume_step(self.steps)]
