@@ -13,6 +13,8 @@ embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`
 * runtime: :data:`RUNTIME_BYTES` for what torch loads and caches on first use (kernels,
   allocator pools), calibrated on CPU fits in ``benchmarks/results/memory_estimate.md``;
 * labels: the stopping rule keeps ``check_interval + 1`` label vectors, :math:`8N` each;
+* the start's held-out run: up to one copy a check of the map it trains and its two Adam
+  moments, :math:`3(F + 1)Ds` each for the linear start, to resume from;
 * full batch: the exact positives :math:`W` (:math:`P \le \mathbf 1^\top (A+I)^r \mathbf 1`
   pairs of two indices and a weight, built through one uncoalesced sparse product, so twice
   that at the peak); activations and their gradients,
@@ -143,6 +145,8 @@ def estimate_peak_memory(
     chunk_size: int = 512,
     check_interval: int = 10,
     held_out_input: bool = False,
+    start_snapshots: int = 0,
+    linear_start: bool = True,
     dtype: torch.dtype = torch.float32,
 ) -> MemoryEstimate:
     """Peak memory of fitting a contrastive clusterer (SCGC, SCGC*) with an MLP encoder.
@@ -151,7 +155,10 @@ def estimate_peak_memory(
     ``n_positive_pairs`` the full-batch positives are bounded by ``n_nodes * (1 + n_edges /
     n_nodes) ** order`` (exact for regular graphs; :func:`positive_pair_bound` gives a tighter
     bound from the edges). ``held_out_input``: the start's held-out run reads its own copy
-    of the encoder's input (features propagated over its training edges only). The
+    of the encoder's input (features propagated over its training edges only).
+    ``start_snapshots``: the copies of the start's map, with its two Adam moments, that
+    its held-out run may keep to resume from (one a check: ``steps // check_interval``);
+    the map is ``features x embedding_dim`` with ``linear_start``, else the encoder. The
     interpreter and torch's import are not counted.
     """
     s = torch.empty((), dtype=dtype).element_size()
@@ -165,6 +172,8 @@ def estimate_peak_memory(
         "edges": 16 * n_edges + 8 * n_nodes,
         "labels": 8 * n_nodes * (check_interval + 1),
         "parameters": 4 * parameters * s,  # weights, gradients, two Adam moments
+        "start snapshots": 3 * start_snapshots * s * (
+            (n_features + 1) * embedding_dim if linear_start else parameters),
     }
     if batch_size is None or batch_size >= n_nodes:
         if n_positive_pairs is None:
@@ -233,6 +242,8 @@ def choose_batch_size(
     max_batches: int | None = None,
     check_interval: int = 10,
     held_out_input: bool = False,
+    start_snapshots: int = 0,
+    linear_start: bool = True,
     device_name: str = "the device",
     dtype: torch.dtype = torch.float32,
 ) -> int | None:
@@ -259,7 +270,8 @@ def choose_batch_size(
     sizes = dict(hidden_dims=hidden_dims, embedding_dim=embedding_dim, order=order,
                  num_walks=num_walks)
     memory = dict(n_clusters=n_clusters, check_interval=check_interval,
-                  held_out_input=held_out_input, dtype=dtype, **sizes)
+                  held_out_input=held_out_input, start_snapshots=start_snapshots,
+                  linear_start=linear_start, dtype=dtype, **sizes)
     budget = MEMORY_HEADROOM * available_bytes
     batch = min(mini_batch, n_nodes // 2)
     full = estimate_peak_memory(n_nodes, n_edges, n_features,

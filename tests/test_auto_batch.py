@@ -155,22 +155,25 @@ def test_knn_method_reaches_the_knn_graph(cls, method, monkeypatch):
     assert searched == [method]
 
 
-@pytest.mark.parametrize(("params", "held_out_input"), [
-    ({}, False),
-    ({"propagation_steps": 1}, True),
-    ({"input_hops": 1}, True),
-    ({"propagation_steps": 1, "start_holdout": None}, False),
-    ({"propagation_steps": 1, "pretrain": "autoencoder"}, False),
+@pytest.mark.parametrize(("params", "held_out_input", "snapshots"), [
+    ({}, False, (FAST["pretrain_epochs"] // 10, True)),
+    ({"propagation_steps": 1}, True, (FAST["pretrain_epochs"] // 10, True)),
+    ({"input_hops": 1}, True, (FAST["pretrain_epochs"] // 10, True)),
+    ({"pretrain": "contrastive", "check_interval": 1}, False, (FAST["pretrain_epochs"], False)),
+    ({"propagation_steps": 1, "start_holdout": None}, False, (0, True)),
+    ({"propagation_steps": 1, "pretrain": "autoencoder"}, False, (0, False)),
 ])
-def test_the_estimate_counts_the_held_out_runs_own_input(params, held_out_input, sbm,
-                                                          monkeypatch):
-    """Propagated inputs and a held-out start: the start reads a second copy of them."""
+def test_the_estimate_counts_the_held_out_runs_input_and_snapshots(params, held_out_input,
+                                                                   snapshots, sbm, monkeypatch):
+    """A held-out start keeps a state a check to resume from, and with propagated inputs
+    reads a second copy of them."""
     seen = []
 
     def recording(*args, **kwargs):
-        seen.append(kwargs["held_out_input"])
+        seen.append((kwargs["held_out_input"], (kwargs["start_snapshots"],
+                                                 kwargs["linear_start"])))
         return estimate_peak_memory(*args, **kwargs)
 
     monkeypatch.setattr(contrastive_module, "estimate_peak_memory", recording)
     SCGCStar(3, **{**FAST, **params}).fit(sbm)
-    assert seen == [held_out_input]
+    assert seen == [(held_out_input, snapshots)]

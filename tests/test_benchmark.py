@@ -82,6 +82,7 @@ def test_csv_has_one_row_per_run(grid):
     assert float(rows[0]["acc"]) == pytest.approx(results.rows[0]["acc"], rel=1e-5)
     assert rows[3]["error"].startswith("RuntimeError") and rows[3]["acc"] == ""
     assert rows[0]["batch_size"] == "full"  # karate is far too small for batches
+    assert rows[0]["start_length"] == "2"  # pretrain_epochs: too few edges to hold any out
 
 
 def test_markdown_has_command_machine_tables_and_failures(grid):

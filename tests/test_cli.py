@@ -84,7 +84,8 @@ def test_fit_save_and_predict(tmp_path, capsys):
     assert summary["params"]["n_clusters"] == 2
     assert set(summary["scores"]) == {"acc", "nmi", "ari", "f1"}
     assert summary["params"]["batch_size"] == "auto" and summary["batch_size"] is None
-    assert "training epochs, full batch)" in out
+    assert summary["start_length"] == 2  # pretrain_epochs: too few edges to hold any out
+    assert "(a start of 2 steps, " in out and "training epochs, full batch)" in out
 
     code, out, err = _run(["predict", "--model", str(model), "--dataset", "karate",
                            "--out", str(tmp_path)], capsys)

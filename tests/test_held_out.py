@@ -12,7 +12,7 @@ from graphclust.data import make_sbm
 from graphclust.data.principal import principal_directions
 from graphclust.data.transforms import FeatureTransform
 from graphclust.objectives.held_out import HeldOutEdges, cluster_code_fall
-from graphclust.starts import START_MIN_FALL, START_RETAKE, START_VERDICT_STEPS
+from graphclust.starts import START_MIN_FALL, START_RETAKE, START_VERDICT_STEPS, start_length
 
 
 def _ring(n):
@@ -144,6 +144,7 @@ def test_a_start_that_only_plateaus_runs_to_the_bound(monkeypatch):
     assert [e.get("kept", False) for e in checks] == [False] * 4 + [True]
     assert [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"] == list(
         range(31, 41))
+    assert model.start_length_ == 40
 
 
 def test_without_holdout_the_start_runs_every_step_and_records_no_check():
@@ -153,6 +154,7 @@ def test_without_holdout_the_start_runs_every_step_and_records_no_check():
     steps = [e["epoch"] for e in model.history_ if e["phase"] == "pretrain"]
     assert steps == list(range(1, 31))
     assert not any("held_out_loss" in e for e in model.history_)
+    assert model.start_length_ == 30
 
 
 @pytest.mark.parametrize("value", [0.0, 0.5, -0.1, "a", np.nan])
@@ -205,7 +207,7 @@ def test_edges_that_teach_nothing_keep_the_principal_directions_and_no_joint_sta
                          **SHORT_START).fit(graph)
     assert [e["epoch"] for e in model.history_ if e.get("kept")] == [0]
     assert not [e for e in model.history_ if e["phase"] in ("pretrain", "train")]
-    assert model.n_iter_ == 0
+    assert model.n_iter_ == 0 and model.start_length_ is None
     # The encoder's output is a linear map of the projection on the 4 principal
     # directions (a whitened one): the residual of a least-squares fit on it is nil.
     x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
@@ -222,7 +224,7 @@ def test_a_start_too_short_for_a_verdict_keeps_its_joint_stage(monkeypatch):
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     model = SCGCStar(pretrain_epochs=50, max_epochs=5, tol=0.0, **SHORT_START).fit(graph)
     assert [e["epoch"] for e in model.history_ if e.get("kept")] == [50]
-    assert model.n_iter_ == 5
+    assert model.n_iter_ == 5 and model.start_length_ == 50
 
 
 def test_a_one_check_dip_is_a_transient_not_a_lesson(monkeypatch):
@@ -264,4 +266,28 @@ def test_an_encoder_start_that_learns_nothing_keeps_its_weights_and_the_joint_st
         model = SCGCStar(pretrain="contrastive", pretrain_epochs=START_VERDICT_STEPS,
                          max_epochs=5, tol=0.0, **SHORT_START).fit(graph)
     assert [e["epoch"] for e in model.history_ if e.get("kept")] == [0]
-    assert model.n_iter_ == 5
+    assert model.n_iter_ == 5 and model.start_length_ is None
+
+
+def test_start_length_reads_the_kept_check_else_the_start_steps():
+    check, step = {"phase": "start-length"}, {"phase": "pretrain"}
+    assert start_length([]) == 0
+    assert start_length([{**step, "epoch": 1}, {**step, "epoch": 2}]) == 2
+    assert start_length([{**check, "epoch": 0}, {**check, "epoch": 10, "kept": True},
+                         {**step, "epoch": 10}]) == 10
+    assert start_length([{**check, "epoch": 0, "kept": True, "untaught": True}]) is None
+
+
+@pytest.mark.parametrize("epoch", ["10", -1, 2.5, True, None])
+def test_start_length_refuses_a_history_without_whole_steps(epoch):
+    with pytest.raises(ValueError, match="non-negative 'epoch'"):
+        start_length([{"phase": "start-length", "epoch": epoch, "kept": True}])
+
+
+def test_a_single_feature_that_teaches_nothing_keeps_its_one_direction():
+    # The untaught start's principal directions used to reach TruncatedSVD, which
+    # refuses a single feature.
+    graph = make_sbm(200, 3, 1, avg_degree=6, random_state=0)
+    with pytest.warns(UserWarning, match="teach the encoder nothing"):
+        model = SCGCStar(n_clusters=3, random_state=0).fit(graph)
+    assert model.start_length_ is None and np.isfinite(model.embedding_).all()

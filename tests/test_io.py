@@ -68,6 +68,7 @@ def test_round_trip_predicts_identically(fitted, model_file, karate):
     np.testing.assert_array_equal(loaded.cluster_centers_, fitted.cluster_centers_)
     assert loaded.history_ == fitted.history_
     assert loaded.n_iter_ == fitted.n_iter_
+    assert loaded.start_length_ == fitted.start_length_
 
 
 def test_save_function_and_method_write_the_same_model(fitted, tmp_path, karate):

@@ -236,6 +236,8 @@ def test_bad_tensors_are_refused_naming_file_member_and_tensor(model_file, chang
     (lambda f: f.update(n_features_in_="34"), "'n_features_in_' parameter of the model file"),
     (lambda f: f.update(history_="x"), "'history_' parameter .* must be an instance of 'list'"),
     (lambda f: f.update(history_=[1]), "history_ must be a list of objects"),
+    (lambda f: f.update(history_=[{"phase": "pretrain", "epoch": "1e9"}]),
+     "history_'s start entries need whole, non-negative 'epoch' values"),
     (lambda f: f.update(transform_kind="auto"), "'transform_kind' parameter .* Got 'auto'"),
     (lambda f: f.update(fit_time_=float("nan")), "'fit_time_' parameter .* Got nan"),
 ])

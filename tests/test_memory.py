@@ -164,6 +164,17 @@ def test_the_held_out_input_is_one_more_copy_of_the_features():
     assert held_out.total - plain.total == 5000 * 100 * 4
 
 
+def test_the_start_snapshots_are_copies_of_its_map_and_adam_moments():
+    plain = estimate_peak_memory(5000, 50_000, 100, n_positive_pairs=10**6)
+    linear = estimate_peak_memory(5000, 50_000, 100, n_positive_pairs=10**6,
+                                  start_snapshots=20)
+    encoder = estimate_peak_memory(5000, 50_000, 100, n_positive_pairs=10**6,
+                                   start_snapshots=20, linear_start=False)
+    assert plain.parts["start snapshots"] == 0
+    assert linear.total - plain.total == 20 * 3 * 4 * (100 * 32 + 32)
+    assert encoder.parts["start snapshots"] == 20 * 3 * plain.parts["parameters"] // 4
+
+
 def test_a_capped_epoch_costs_its_batches_and_one_pass_for_the_target():
     f, hidden, d = 745, (256,), 32
     # Below the cap an epoch seeds every node either way.

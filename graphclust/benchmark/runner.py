@@ -22,8 +22,9 @@ records per run:
   ``torch.cuda.max_memory_allocated`` during the run (tensors only, exact).
 * ``parameters`` (learned numbers: :func:`count_parameters`), ``n_iter`` (training
   epochs run), ``batch_size`` (the batch trained with, ``batch_size_``: ``full`` or seeds
-  per batch; empty for the baselines), graph sizes, the device and the estimator's
-  parameters as JSON.
+  per batch; empty for the baselines), ``start_length`` (``start_length_``: the start's
+  steps, or ``untaught`` where its held-out edges taught the encoder nothing), graph
+  sizes, the device and the estimator's parameters as JSON.
 
 A run that raises is recorded (``status="failed"``, the error in ``error``, the
 traceback in ``errors.log``) and the grid goes on. With ``out`` the runner writes
@@ -248,7 +249,7 @@ class _Run:
             peak_cuda_mib=None if memory.cuda_peak is None else memory.cuda_peak / 2**20,
             parameters=count_parameters(estimator),
             n_iter=estimator.n_iter_, n_clusters=estimator.n_clusters, device=str(device),
-            batch_size=_batch_cell(estimator),
+            batch_size=_batch_cell(estimator), start_length=_start_cell(estimator),
             params=json.dumps(estimator.get_params(deep=False), default=str),
         )
         self.first_fits.setdefault((dataset, model), {
@@ -263,6 +264,14 @@ def _batch_cell(estimator) -> str | int | None:
     if not hasattr(estimator, "batch_size_"):
         return None
     return "full" if estimator.batch_size_ is None else estimator.batch_size_
+
+
+def _start_cell(estimator) -> str | int | None:
+    """``results.csv``'s start_length: the kept start's length, ``untaught`` where its
+    held-out edges taught the encoder nothing, or empty for a model without a start."""
+    if not hasattr(estimator, "start_length_"):
+        return None
+    return "untaught" if estimator.start_length_ is None else estimator.start_length_
 
 
 def _scores(labels, predicted) -> dict[str, float]:

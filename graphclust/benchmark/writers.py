@@ -16,8 +16,8 @@ __all__ = ["COLUMNS", "write_csv", "write_markdown", "write_plots"]
 COLUMNS = (
     "dataset", "model", "seed", "status", *METRICS, *(f"paper_{m}" for m in METRICS),
     "train_seconds", "predict_seconds", "peak_rss_mib", "peak_rss_increase_mib",
-    "peak_cuda_mib", "parameters", "n_iter", "batch_size", "nodes", "edges", "n_clusters",
-    "device",
+    "peak_cuda_mib", "parameters", "n_iter", "batch_size", "start_length", "nodes", "edges",
+    "n_clusters", "device",
     "params", "error",
 )
 _METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}

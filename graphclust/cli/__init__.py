@@ -16,7 +16,8 @@
 
 ``fit`` writes ``<out>/<dataset>-<model>-seed<seed>/labels.csv`` (``node,cluster``) and
 ``run.json`` (parameters, scores, time, the batch size trained with: ``batch_size``,
-``null`` for full batch); ``predict`` writes
+``null`` for full batch; the start's length: ``start_length``, ``null`` where its held-out
+edges taught the encoder nothing); ``predict`` writes
 ``<out>/<dataset>-predict-<model file stem>/labels.csv``. ``--set`` values are Python-like
 literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
 ``batch_size=None``, ``features=tfidf`` (a bare word is a string).

@@ -41,13 +41,16 @@ def _describe(graph) -> str:
             f"{graph.x.shape[1]} features{classes}")
 
 
-def _batches(estimator) -> str | None:
-    """How a trained model saw the graph (``batch_size_``); ``None`` for the baselines."""
+def _training_details(estimator, iterations: str) -> list[str]:
+    """How a model trained: the start it kept (``start_length_``), ``iterations`` and how
+    it saw the graph (``batch_size_``); ``iterations`` alone for the baselines."""
     if not hasattr(estimator, "batch_size_"):
-        return None
-    if estimator.batch_size_ is None:
-        return "full batch"
-    return f"batches of {estimator.batch_size_} seeds"
+        return [iterations]
+    start = ("a start that the edges taught nothing" if estimator.start_length_ is None
+             else f"a start of {estimator.start_length_} steps")
+    batches = ("full batch" if estimator.batch_size_ is None
+               else f"batches of {estimator.batch_size_} seeds")
+    return [start, iterations, batches]
 
 
 def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> None:
@@ -112,9 +115,8 @@ def fit(args) -> int:
     epochs = getattr(estimator, "max_epochs", None)  # svd-kmeans has no training epochs
     iterations = (f"{estimator.n_iter_} k-means iterations" if epochs is None
                   else f"{estimator.n_iter_} of max_epochs={epochs} training epochs")
-    batches = _batches(estimator)
-    print(f"time: {seconds:.1f} s on {estimator.device_} ({iterations}"
-          + ("" if batches is None else f", {batches}") + ")")
+    print(f"time: {seconds:.1f} s on {estimator.device_} "
+          f"({', '.join(_training_details(estimator, iterations))})")
 
     _write_labels(run_dir / "labels.csv", labels)
     summary = {"dataset": args.dataset, "model": args.model, "seed": args.seed,
@@ -122,6 +124,8 @@ def fit(args) -> int:
                "params": estimator.get_params(deep=False)}
     if hasattr(estimator, "batch_size_"):  # the batch trained with; null: full batch
         summary["batch_size"] = estimator.batch_size_
+    if hasattr(estimator, "start_length_"):  # null: the edges taught the start nothing
+        summary["start_length"] = estimator.start_length_
     (run_dir / "run.json").write_text(json.dumps(summary, indent=1, default=str))
     print(f"labels: {run_dir / 'labels.csv'}")
     if args.save:

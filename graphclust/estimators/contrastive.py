@@ -63,7 +63,14 @@ from graphclust.sampling.contrastive import (
     RandomWalkSampler,
     Sampler,
 )
-from graphclust.starts import AutoencoderStart, ContrastiveStart, LinearStart, NoStart, Start
+from graphclust.starts import (
+    AutoencoderStart,
+    ContrastiveStart,
+    LinearStart,
+    NoStart,
+    Start,
+    start_length,
+)
 from graphclust.training.loop import Schedule, train_clusterer
 from graphclust.training.parts import (
     EncoderInputs,
@@ -250,13 +257,15 @@ class ContrastiveClusterer(BaseGraphClusterer):
         is checked as given. Sizes come from the graph's tensors only.
         """
         n_nodes, n_edges = graph.num_nodes, int(graph.edge_index.shape[1])
-        order = getattr(self.sampler, "order", self.order)
+        order, start = getattr(self.sampler, "order", self.order), self._start_part()
+        held_out = isinstance(start, ContrastiveStart) and start.holdout is not None
         sizes = dict(hidden_dims=self._hidden_widths(), embedding_dim=int(self.embedding_dim),
                      n_clusters=self.n_clusters, order=order,
                      num_walks=getattr(self.sampler, "num_walks", self.num_walks),
                      check_interval=self.check_interval,
-                     held_out_input=self._propagates_inputs()
-                     and getattr(self._start_part(), "holdout", None) is not None)
+                     held_out_input=self._propagates_inputs() and held_out,
+                     start_snapshots=start.held_out_snapshots() if held_out else 0,
+                     linear_start=isinstance(start, LinearStart))
         n_features, device = self._input_width(), graph.x.device
         try:
             available = available_memory_bytes(device)
@@ -321,6 +330,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
             make_decoder=lambda: decoder if decoder is not None else self._decoder().to(device))
         self.encoder_, self.head_, self.decoder_ = trained.encoder, head, decoder
         self.n_iter_ = trained.n_iter
+        self.start_length_ = start_length(run.history)
         self.embedding_ = trained.embedding.cpu().numpy()
         self.labels_ = trained.labels.cpu().numpy()
         self.cluster_centers_ = head.centers.detach().cpu().numpy()
@@ -365,6 +375,7 @@ class ContrastiveClusterer(BaseGraphClusterer):
                 {"batch_size_": [at_least(1), None]}, {"batch_size_": metadata["batch_size_"]},
                 caller_name="the model file's fitted attributes")
         super()._restore(tensors, metadata)
+        self.start_length_ = start_length(self.history_)
         if recorded:
             self.batch_size_ = metadata["batch_size_"]
         else:  # saved before batch_size_ was recorded, when batch_size was an int or None

@@ -65,8 +65,8 @@ random_state, verbose, n_jobs
 _ATTRIBUTES_DOC = """
     Attributes
     ----------
-    labels_, cluster_centers_, embedding_, history_, n_iter_, batch_size_, n_features_in_, \
-fit_time_
+    labels_, cluster_centers_, embedding_, history_, n_iter_, start_length_, batch_size_, \
+n_features_in_, fit_time_
         As in :class:`graphclust.SCGCStar`. The memory check and ``batch_size="auto"``
         count the encoder as an MLP of ``num_layers`` layers of ``hidden_channels``; the
         neighbourhoods sampled around mini-batches are not counted.

@@ -213,6 +213,12 @@ class _SCGCBase(ContrastiveClusterer):
         start's held-out checks (phase ``"start-length"``, the chosen one ``kept``).
     n_iter_ : int
         Joint-stage epochs run (0 where the start found the edges teach nothing).
+    start_length_ : int or None
+        Steps the kept start trained (epochs for ``pretrain="autoencoder"``; 0 without a
+        start). ``None`` where its held-out edges showed that the edges teach the encoder
+        nothing: the model is then the features' principal directions, whitened
+        (``pretrain="linear"``), or the encoder's initial weights trained by the joint
+        stage (``pretrain="contrastive"``), and the fit warned.
     batch_size_ : int or None
         The batch size trained with: ``None`` for full batch, else seeds per batch (what
         ``batch_size="auto"`` resolved to, or the int given).

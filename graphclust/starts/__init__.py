@@ -31,10 +31,12 @@ from graphclust.starts.contrastive import (
     START_VERDICT_STEPS,
     ContrastiveStart,
     LinearStart,
+    start_length,
 )
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
-           "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart", "Start"]
+           "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart", "Start",
+           "start_length"]
 
 
 @runtime_checkable

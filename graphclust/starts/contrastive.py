@@ -52,7 +52,7 @@ from graphclust.training.parts import (
 )
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
-           "ContrastiveStart", "HeldOutReading", "LinearStart"]
+           "ContrastiveStart", "HeldOutReading", "LinearStart", "start_length"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
@@ -123,6 +123,23 @@ class HeldOutReading:
         return not self.taught and steps >= max(START_VERDICT_STEPS, 2 * check_interval)
 
 
+def start_length(history: list[dict]) -> int | None:
+    """The length of the start a fit kept, read from its ``history``: the held-out rule's
+    kept check, else the last ``"pretrain"`` entry (steps, or the autoencoder's epochs),
+    else 0 (no start). ``None`` where the held-out checks found that the edges teach the
+    encoder nothing (the start kept an untrained map)."""
+    kept = [entry for entry in history if entry.get("phase") == "start-length"
+            and entry.get("kept")]
+    if kept and kept[-1].get("untaught"):
+        return None
+    epochs = [kept[-1].get("epoch")] if kept else [
+        entry.get("epoch") for entry in history if entry.get("phase") == "pretrain"]
+    if not all(isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0
+               for epoch in epochs):
+        raise ValueError("history_'s start entries need whole, non-negative 'epoch' values")
+    return max(epochs, default=0)
+
+
 @dataclass(frozen=True)
 class ContrastiveStart:
     """``steps`` Adam steps (``lr``, L2 ``weight_decay``) of the contrastive term alone
@@ -137,6 +154,11 @@ class ContrastiveStart:
 
     def check(self, config, embedding_dim: int) -> None:
         """Any encoder can be trained with the contrastive term."""
+
+    def held_out_snapshots(self) -> int:
+        """The most states (the map and its optimizer's) the held-out run keeps at once to
+        resume from: one a check (:meth:`_length`)."""
+        return 0 if self.holdout is None else self.steps // self.check_interval
 
     def __call__(self, encoder: nn.Module, run: TrainingRun, *, config, contrastive,
                  decoder) -> nn.Module:
@@ -267,7 +289,7 @@ class ContrastiveStart:
             if step < self.steps:
                 states[step] = snapshot()
         if reading.teaches_nothing(self.steps, self.check_interval):
-            first["kept"] = True
+            first["kept"] = first["untaught"] = True
             warnings.warn(
                 f"the start's held-out edges: training on the others never kept their loss "
                 f"{reading.gate:.3f} nats under its start for two checks in {self.steps} "
