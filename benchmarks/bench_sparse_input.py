@@ -37,6 +37,7 @@ from benchmarks._machine import (
     script_parser,
     write_results,
 )
+from benchmarks.bench_feature_homophily import auto_features
 from graphclust.nn import sparse_rows
 
 WIDTHS = (512, 2048, 8192)
@@ -73,12 +74,6 @@ def crossover(rows: int, widths, densities) -> list[dict]:
                             "dense": _step_seconds(layer, x), "csr": _step_seconds(layer, csr),
                             "convert": convert})
     return results
-
-
-def _transformed(graph) -> torch.Tensor:
-    from graphclust.data.transforms import FeatureTransform
-
-    return FeatureTransform("auto").fit_graph(graph).transform(graph.x)
 
 
 def _fit(graph, seed: int, params: dict, threshold: float) -> dict:
@@ -146,7 +141,8 @@ def main(argv=None) -> None:
         if args.crossover else []
     densities = {}
     for name in args.datasets:
-        x = _transformed(load_dataset(name, root=args.root))
+        graph = load_dataset(name, root=args.root)
+        x = auto_features(graph).transform(graph.x)
         densities[name] = (float(torch.count_nonzero(x)) / x.numel(),
                            sparse_rows.faster_as_sparse_rows(x), tuple(x.shape))
     params = {**fit_params(args), **args.fit_params}

@@ -22,24 +22,12 @@ import numpy as np
 import torch
 
 from benchmarks._machine import TINY_DATASET, parse, script_parser
-from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
-from benchmarks.bench_scale_quality import PROBE_NODES as SBM_NODES
-from benchmarks.bench_subgraphs import induced_subgraph
-from graphclust import SVDKMeans, load_dataset
-from graphclust.data import make_sbm
+from benchmarks.explore.fits import load_graph
+from graphclust import SVDKMeans
 from graphclust.metrics import accuracy, nmi
 
 STEPS = range(4)
 LABELLED_SEEDS = 3
-
-
-def load(spec: str, root: str):
-    """The graph ``spec`` names (see the module docstring)."""
-    name, _, size = spec.partition(":")
-    if name == "sbm":
-        return make_sbm(SBM_NODES, random_state=0, **SBM_SETTING)
-    graph = load_dataset(name, root=root)
-    return induced_subgraph(graph, int(size)) if size else graph
 
 
 def columns(graph, keep: torch.Tensor):
@@ -76,7 +64,7 @@ def main(argv=None) -> None:
     args = parse(parser, argv, "benchmarks.explore.column_split")
     specs = [TINY_DATASET] if args.tiny else args.graphs.split(",")
     for spec in specs:
-        graph = load(spec, args.root)
+        graph = load_graph(spec, args.root)
         truth = graph.y.numpy()
         n_clusters = int(truth.max()) + 1
         scored = {}

@@ -45,6 +45,7 @@ import torch.nn.functional as F
 import graphclust.starts.contrastive as start_module
 import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
+from benchmarks.bench_feature_homophily import auto_features
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
 from benchmarks.bench_scale_quality import PROBE_NODES as SBM_NODES
 from benchmarks.bench_subgraphs import induced_subgraph
@@ -60,9 +61,15 @@ SMOOTHING_STEPS = 3
 FEATURE_NEIGHBOURS = 10
 
 
-def auto_features(graph) -> FeatureTransform:
-    """The transform ``features="auto"`` resolves to on ``graph`` (its degrees decide)."""
-    return FeatureTransform("auto").fit_graph(graph)
+def load_graph(spec: str, root: str, sbm_seed: int = 0):
+    """The graph ``spec`` names: a data set ``name``, ``name:N`` (``bench_subgraphs``'
+    induced subgraph on N nodes, all of them where the set has fewer) or ``sbm``
+    (``make_sbm`` at ``bench_scale_quality``'s setting, seeded by ``sbm_seed``)."""
+    name, _, size = spec.partition(":")
+    if name == "sbm":
+        return make_sbm(SBM_NODES, random_state=sbm_seed, **SBM_SETTING)
+    graph = load_dataset(name, root=root)
+    return induced_subgraph(graph, min(int(size), graph.num_nodes)) if size else graph
 
 
 def with_edges(graph, edges: str, transform: FeatureTransform | None = None):
@@ -232,14 +239,14 @@ def main(argv=None) -> None:
     dataset = TINY_DATASET if args.tiny else args.dataset
     if dataset == "sbm" and args.subgraph is not None:
         parser.error("--subgraph draws from a loaded data set, not from 'sbm'")
-    graph = None if dataset == "sbm" else load_dataset(dataset, root=args.root)
+    spec = dataset if args.subgraph is None else f"{dataset}:{args.subgraph}"
+    graph = None if dataset == "sbm" else load_graph(spec, args.root)
     if args.subgraph is not None:
-        graph = induced_subgraph(graph, min(args.subgraph, graph.num_nodes))
         dataset = f"{dataset}:{graph.num_nodes}"
     params = {**args.params, **fit_params(args)}
     for seed in range(args.seeds):
         if dataset == "sbm":
-            graph = make_sbm(SBM_NODES, random_state=seed, **SBM_SETTING)
+            graph = load_graph(dataset, args.root, sbm_seed=seed)
         if args.edges == "given":
             edged, run_params = graph, params
         else:
