@@ -9,7 +9,7 @@ from torch_geometric.data import Data
 
 from graphclust import SCGCStar, SVDKMeans, load
 from graphclust.data.synthetic import make_sbm
-from graphclust.data.transforms import FeatureTransform, is_degree_code
+from graphclust.data.transforms import UNIT_SPREAD, FeatureTransform, is_degree_code, unit_spread
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,31 @@ def test_tfidf_weighs_rare_columns_up_and_normalises_rows():
     out = FeatureTransform("tfidf").fit(x).transform(x)
     assert torch.allclose(out.norm(dim=1), torch.ones(3))
     assert out[0, 1] > out[0, 0]  # the column only one row has
+
+
+def test_unit_spread_compares_the_columns_typical_non_zero_values():
+    # Column means over non-zero entries: 2, (none), 300.
+    assert unit_spread(torch.tensor([[1.0, 0, 200], [3, 0, 0], [0, 0, 400]])) == 150.0
+    assert unit_spread(torch.tensor([[1.0], [2.0]])) == 1.0
+    assert unit_spread(torch.zeros(3, 3)) == 1.0
+
+
+def _measurements(spread: float) -> torch.Tensor:
+    """Dense positive columns whose typical values lie ``spread`` apart."""
+    x = torch.rand(50, 3, generator=torch.Generator().manual_seed(0)) + 0.5
+    return x * torch.tensor([1.0, 3.0, spread])
+
+
+@pytest.mark.parametrize(("x", "kind"), [
+    (_measurements(1000.0), "standardize"),  # e.g. a concentration beside a ratio
+    (_measurements(10.0), "tfidf"),  # one scale: rows keep their direction
+    ((torch.rand(50, 6, generator=torch.Generator().manual_seed(1)) < 0.3).float()
+     * torch.tensor([1.0, 1, 1, 1, 1, 60]), "tfidf"),  # counts, one frequent word
+])
+def test_auto_standardises_measurements_in_different_units(x, kind):
+    assert (unit_spread(x) > UNIT_SPREAD) == (kind == "standardize")
+    assert FeatureTransform("auto").fit(x).kind_ == kind
+    assert SVDKMeans(n_clusters=2, random_state=0).fit(x).transform_.kind_ == kind
 
 
 def test_ordinal_is_a_standardised_thermometer_code():
@@ -95,3 +120,24 @@ def test_a_fit_transforms_the_training_features_once(params, monkeypatch):
     model.fit(graph)
     assert any(entry.get("phase") == "start-length" for entry in model.history_)
     assert calls == [tuple(graph.x.shape)]
+
+
+def test_the_knn_graph_of_a_plain_matrix_reads_the_transformed_features(monkeypatch):
+    # A column in large units would choose every neighbour of the raw rows; the graph is
+    # built where the model reads them, at fit (a new transform) and at predict (the
+    # fitted one, so new rows meet the training rows' scale).
+    import graphclust.estimators.base as base_module
+
+    seen, search = [], base_module.knn_graph
+
+    def recording(x, *args, **kwargs):
+        seen.append(x.clone())
+        return search(x, *args, **kwargs)
+
+    x = _measurements(1000.0)
+    monkeypatch.setattr(base_module, "knn_graph", recording)
+    model = SVDKMeans(n_clusters=2, propagation_steps=1, random_state=0).fit(x.numpy())
+    expected = FeatureTransform("standardize").fit(x).transform(x)
+    torch.testing.assert_close(seen[0], expected)
+    model.predict(x[:20].numpy())
+    torch.testing.assert_close(seen[1], model.transform_.transform(x[:20]))

@@ -21,9 +21,12 @@ nodes without a graph.
 * ``"auto"``: ``"ordinal"`` when the features are a degree code (:func:`is_degree_code`:
   one-hot rows whose set column rises with the node's degree, as PyG's ``OneHotDegree``
   writes for graphs without features; needs the degree), else ``"tfidf"`` when every
-  feature is non-negative (counts, binary bags of words, intensities), else
-  ``"standardize"``. Rules on the features' own statistics, not per-data-set choices
-  (benchmarks/results/notes.md, "Degree codes").
+  feature is non-negative (counts, binary bags of words, intensities) and the columns
+  share a scale, else ``"standardize"``: signed features, or columns measured in
+  different units (:func:`unit_spread` above :data:`UNIT_SPREAD`: TF-IDF's row
+  normalisation would let the column with the largest unit decide every row). Rules on
+  the features' own statistics, not per-data-set choices (benchmarks/results/notes.md,
+  "Degree codes"; notes part 4, "Measurements in different units").
 
 Rows that are all zero stay zero under the row normalisations.
 """
@@ -33,6 +36,7 @@ from __future__ import annotations
 import torch
 
 __all__ = ["FeatureTransform", "FEATURE_TRANSFORMS", "SCALED_KINDS", "SHIFTED_KINDS",
+           "UNIT_SPREAD", "unit_spread",
            "is_degree_code"]
 
 FEATURE_TRANSFORMS = ("auto", "tfidf", "l2", "standardize", "ordinal", "none")
@@ -45,6 +49,24 @@ SCALED_KINDS = ("tfidf", *SHIFTED_KINDS)
 #: is read as a degree code: monotone up to the few rows a differently counted degree
 #: moves (0.999 on the air-traffic graphs), far from any code unrelated to the degree.
 DEGREE_CODE_CORRELATION = 0.9
+#: Non-negative columns whose typical values (:func:`unit_spread`) lie more than this factor
+#: apart are read as measurements in different units and standardised, not TF-IDF
+#: weighted: two orders of magnitude. Occurrence data stay far below it (binary bags of
+#: words 1, Coauthor CS's keyword counts 4.7, digits' pixel intensities 12.6), and
+#: measurements far above it (scikit-learn's wine 2,064, breast cancer 232,044).
+UNIT_SPREAD = 100.0
+
+
+def unit_spread(x: torch.Tensor) -> float:
+    """How far apart the columns' typical values lie: the largest over the smallest mean
+    absolute value of a column's non-zero entries (columns without one are skipped; 1.0
+    with fewer than two columns left)."""
+    counts = (x != 0).sum(0)
+    used = counts > 0
+    if int(used.sum()) < 2:
+        return 1.0
+    typical = torch.linalg.vector_norm(x, 1, dim=0, dtype=torch.float64)[used] / counts[used]
+    return float(typical.max() / typical.min())
 
 
 def _ranks(values: torch.Tensor) -> torch.Tensor:
@@ -119,7 +141,8 @@ class FeatureTransform:
             if degree is not None and is_degree_code(x, degree):
                 kind = "ordinal"
             else:
-                kind = "tfidf" if bool((x >= 0).all()) else "standardize"
+                occurrences = bool((x >= 0).all()) and unit_spread(x) <= UNIT_SPREAD
+                kind = "tfidf" if occurrences else "standardize"
         if kind in ("tfidf", "ordinal") and bool((x < 0).any()):
             raise ValueError(
                 f"features={kind!r} needs non-negative features (counts, indicators or a "

@@ -137,9 +137,16 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self._validate_params()  # n_neighbors and knn_method, before the kNN graph uses them
         return self._with_knn_graph(graph)
 
-    def _with_knn_graph(self, graph: Data) -> Data:
+    def _with_knn_graph(self, graph: Data, transform: FeatureTransform | None = None) -> Data:
+        """``graph`` with the kNN graph of its rows as the model reads them: after the
+        feature transform (``transform``: the fitted one at inference; at fit a new one of
+        the ``features`` parameter), so that a column in large units does not choose
+        every neighbour (benchmarks/results/notes_part5.md)."""
         k = min(self.n_neighbors, graph.num_nodes - 1)
-        graph.edge_index = knn_graph(graph.x, k=k, metric="cosine", method=self.knn_method)
+        if transform is None:
+            transform = FeatureTransform(getattr(self, "features", "none")).fit(graph.x)
+        graph.edge_index = knn_graph(transform.transform(graph.x), k=k, metric="cosine",
+                                     method=self.knn_method)
         graph.knn_graph = True
         return graph
 
@@ -179,7 +186,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                     "with adjacency= "
                     "(it was fitted on a given graph, not on a kNN graph of X)"
                 )
-            graph = self._with_knn_graph(graph)
+            graph = self._with_knn_graph(graph, self.transform_)
         return graph.x, graph.edge_index
 
     # ------------------------------------------------------------------ fit

@@ -123,7 +123,8 @@ class _SCGCBase(ContrastiveClusterer):
     features : {"auto", "tfidf", "l2", "standardize", "ordinal", "none"}
         Graph-free input transform (:class:`graphclust.data.transforms.FeatureTransform`);
         ``"auto"`` reads a one-hot code of the degree as ordinal, other non-negative
-        features as TF-IDF, signed ones standardised.
+        features as TF-IDF, signed ones and columns in different units
+        (:data:`graphclust.data.transforms.UNIT_SPREAD`) standardised.
     propagation_steps : int
         :math:`t`: the encoder reads :math:`S^t T(X)`, the transformed features smoothed
         over the graph as ``svd-kmeans`` smooths them, with

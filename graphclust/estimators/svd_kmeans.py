@@ -6,7 +6,7 @@ r"""A strong non-neural baseline: k-means on a truncated SVD of propagated featu
     S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2},
 
 where :math:`T` is the graph-free feature transform (TF-IDF + L2 rows for non-negative
-features, see :mod:`graphclust.data.transforms`), :math:`t \ge 0` steps of symmetric
+features on one scale, see :mod:`graphclust.data.transforms`), :math:`t \ge 0` steps of symmetric
 normalised propagation (SGC-style smoothing), and :math:`\mathrm{SVD}_d` the projection on
 the top :math:`d` right singular vectors. k-means then clusters the rows of :math:`Z`,
 scaled to unit length by default (cosine geometry: on DBLP this lifts ACC from 0.67 to
@@ -36,7 +36,7 @@ class SVDKMeans(KMeansBaseline):
     n_clusters : int
         Number of clusters.
     n_components : int
-        SVD dimension :math:`d` (at most the number of features minus one).
+        SVD dimension :math:`d` (at most the number of features).
     propagation_steps : int
         :math:`t`, hops of symmetric-normalised smoothing before the SVD (0 = no graph).
     features : str
