@@ -31,17 +31,17 @@ from graphclust.data.transforms import FeatureTransform, unit_spread
 
 DATASETS = {"iris": datasets.load_iris, "wine": datasets.load_wine,
             "breast-cancer": datasets.load_breast_cancer, "digits": datasets.load_digits}
-RAW_ROW_GRAPH = "raw-row graph"
-MODELS = [("scgc-star", {}), ("scgc-star", {"features": "tfidf"}),
-          ("scgc-star", {RAW_ROW_GRAPH: True}), ("scgc-star", {"input_hops": 2}),
-          *[("svd-kmeans", {"propagation_steps": t}) for t in range(4)],
-          ("degree-kmeans", {})]
+# (model, parameters, whether it is given the raw rows' kNN graph as adjacency=)
+MODELS = [("scgc-star", {}, False), ("scgc-star", {"features": "tfidf"}, False),
+          ("scgc-star", {}, True), ("scgc-star", {"input_hops": 2}, False),
+          *[("svd-kmeans", {"propagation_steps": t}, False) for t in range(4)],
+          ("degree-kmeans", {}, False)]
 TINY = {"hidden_dims": (16,), "embedding_dim": 4, "pretrain_epochs": 2, "max_epochs": 2}
 
 
-def _label(model: str, params: dict) -> str:
-    return model + "".join(f", {key}" if key == RAW_ROW_GRAPH else f", {key}={value}"
-                           for key, value in params.items())
+def _label(model: str, params: dict, raw_graph: bool) -> str:
+    return model + "".join(f", {key}={value}" for key, value in params.items()) + (
+        ", raw-row graph" if raw_graph else "")
 
 
 def main(argv=None) -> None:
@@ -57,17 +57,16 @@ def main(argv=None) -> None:
         k = int(y.max()) + 1
         kind = FeatureTransform("auto").fit(torch.from_numpy(x)).kind_
         rows = []
-        for model, params in MODELS:
+        for model, params, raw_graph in MODELS:
             extra = TINY if args.tiny and model == "scgc-star" else {}
-            settings = {key: value for key, value in {**params, **extra}.items()
-                        if key != RAW_ROW_GRAPH}
             scores = []
             for seed in range(args.seeds):
-                estimator = build_estimator(model, settings, n_clusters=k, random_state=seed)
+                estimator = build_estimator(model, {**params, **extra}, n_clusters=k,
+                                            random_state=seed)
                 graph = knn_graph(torch.from_numpy(x), k=estimator.n_neighbors,
-                                  metric="cosine") if RAW_ROW_GRAPH in params else None
+                                  metric="cosine") if raw_graph else None
                 scores.append(evaluate(y, estimator.fit(x, adjacency=graph).labels_))
-            rows.append((_label(model, params), *(np.array([s[m] for s in scores])
+            rows.append((_label(model, params, raw_graph), *(np.array([s[m] for s in scores])
                                                   for m in ("acc", "nmi"))))
             print(f"{name}: {rows[-1][0]} ACC {rows[-1][1].mean():.3f}", flush=True)
         best = [max(row[i].mean().round(3) for row in rows) for i in (1, 2)]

@@ -276,6 +276,8 @@ def test_start_length_reads_the_kept_check_else_the_start_steps():
     assert start_length([{**check, "epoch": 0}, {**check, "epoch": 10, "kept": True},
                          {**step, "epoch": 10}]) == 10
     assert start_length([{**check, "epoch": 0, "kept": True, "untaught": True}]) is None
+    # Only true marks count: a file's "yes" or 1 is no kept check.
+    assert start_length([{**check, "epoch": 10, "kept": "yes"}, {**step, "epoch": 3}]) == 3
 
 
 @pytest.mark.parametrize("epoch", ["10", -1, 2.5, True, None])

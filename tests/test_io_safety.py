@@ -12,6 +12,7 @@ import resource
 import struct
 import zipfile
 
+import numpy as np
 import pytest
 import safetensors.torch
 import torch
@@ -240,11 +241,34 @@ def test_bad_tensors_are_refused_naming_file_member_and_tensor(model_file, chang
      "history_'s start entries need whole, non-negative 'epoch' values"),
     (lambda f: f.update(transform_kind="auto"), "'transform_kind' parameter .* Got 'auto'"),
     (lambda f: f.update(fit_time_=float("nan")), "'fit_time_' parameter .* Got nan"),
+    (lambda f: f.update(knn_rows="cosine"), "'knn_rows' parameter .* Got 'cosine'"),
 ])
 def test_bad_fitted_attributes_are_refused(model_file, change, message):
     _edit_header(model_file, lambda h: change(h["fitted"]))
     with pytest.raises(ValueError, match=message):
         load(model_file)
+
+
+def test_a_model_saved_before_knn_rows_keeps_its_raw_row_graph(tmp_path, monkeypatch):
+    # Until 2026-12-06 the kNN graph of a plain matrix read the raw rows; a file without
+    # "knn_rows" must predict on the graph it was trained on, and save it so again.
+    import graphclust.estimators.base as base_module
+
+    x = (np.random.default_rng(0).random((40, 5)) * [1, 1, 1, 1, 500]).astype(np.float32)
+    path = tmp_path / "old.gc"
+    SVDKMeans(2, propagation_steps=1, random_state=0).fit(x).save(path)
+    _edit_header(path, lambda h: h["fitted"].pop("knn_rows"))
+    seen, search = [], base_module.knn_graph
+    monkeypatch.setattr(base_module, "knn_graph",
+                        lambda rows, *a, **kw: seen.append(rows) or search(rows, *a, **kw))
+    legacy = load(path)
+    legacy.predict(x)
+    torch.testing.assert_close(seen[-1], torch.from_numpy(x))
+    legacy.save(tmp_path / "again.gc")
+    load(tmp_path / "again.gc").predict(x)
+    torch.testing.assert_close(seen[-1], torch.from_numpy(x))
+    load(tmp_path / "old.gc").fit(x).predict(x)  # a new fit reads the transformed rows
+    assert not torch.equal(seen[-1], torch.from_numpy(x))
 
 
 def test_svd_kmeans_tensors_are_checked(karate, tmp_path):

@@ -31,19 +31,8 @@ def test_the_first_direction_is_the_strongest():
         1.0, abs=1e-3)
 
 
-@pytest.mark.parametrize("sparse", [False, True])
-def test_as_many_directions_as_features_extend_the_truncated_ones(sparse):
-    # TruncatedSVD computes at most features - 1; asking for every direction takes them
-    # from the Gram matrix: an orthonormal basis whose leading rows are TruncatedSVD's,
-    # signs included.
-    x = torch.randn(300, 6, generator=torch.Generator().manual_seed(2)) * torch.tensor(
-        [5.0, 4.0, 3.0, 2.0, 1.0, 0.5])
-    rows = x.to_sparse_csr() if sparse else x
-    every = principal_directions(rows, 10, seed=0)
-    assert every.shape == (6, 6)
-    torch.testing.assert_close(every @ every.T, torch.eye(6), atol=1e-5, rtol=0)
-    torch.testing.assert_close(every[:5], principal_directions(x, 5, seed=0), atol=1e-4,
-                               rtol=0)
+def test_at_most_one_direction_fewer_than_the_features():
+    assert principal_directions(torch.rand(50, 4), 10, seed=0).shape == (3, 4)
 
 
 def test_one_feature_is_its_own_direction():

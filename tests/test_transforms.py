@@ -3,13 +3,19 @@ ordinal (graphclust.data.transforms)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch_geometric.data import Data
 
 from graphclust import SCGCStar, SVDKMeans, load
 from graphclust.data.synthetic import make_sbm
-from graphclust.data.transforms import UNIT_SPREAD, FeatureTransform, is_degree_code, unit_spread
+from graphclust.data.transforms import (
+    FeatureTransform,
+    in_different_units,
+    is_degree_code,
+    unit_spread,
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +55,15 @@ def _measurements(spread: float) -> torch.Tensor:
 @pytest.mark.parametrize(("x", "kind"), [
     (_measurements(1000.0), "standardize"),  # e.g. a concentration beside a ratio
     (_measurements(3.0), "tfidf"),  # one scale: rows keep their direction
+    # Sparse counts, a frequent word 60 times a document: as spread as measurements, but
+    # occurrences, which the IDF weighs.
     ((torch.rand(50, 6, generator=torch.Generator().manual_seed(1)) < 0.3).float()
-     * torch.arange(1.0, 7.0), "tfidf"),  # counts, some words more frequent
-])
+     * torch.tensor([1.0, 1, 1, 1, 1, 60]), "tfidf"),
+    (torch.rand(50, 1, generator=torch.Generator().manual_seed(2)) + 1.0, "standardize"),
+], ids=["units", "one unit", "counts", "one column"])
 def test_auto_standardises_measurements_in_different_units(x, kind):
-    assert (unit_spread(x) > UNIT_SPREAD) == (kind == "standardize")
     assert FeatureTransform("auto").fit(x).kind_ == kind
+    assert in_different_units(x) == (kind == "standardize" and x.shape[1] > 1)
     assert SVDKMeans(n_clusters=2, random_state=0).fit(x).transform_.kind_ == kind
 
 
@@ -145,3 +154,15 @@ def test_the_knn_graph_of_a_plain_matrix_reads_the_transformed_features(monkeypa
     torch.testing.assert_close(seen[0], expected)
     model.predict(x[:20].numpy())
     torch.testing.assert_close(seen[1], model.transform_.transform(x[:20]))
+
+
+def test_a_plain_matrix_predicts_its_training_labels_on_the_graph_it_built():
+    # One-hot rows whose column falls with the kNN graph's degree: read with that degree,
+    # "auto" would take them for a degree code at fit and build predict's graph from
+    # another transform than fit's.
+    codes = np.concatenate([[c] * size for c, size in enumerate([2, 3, 4])])[::-1].copy()
+    x = np.eye(3, dtype=np.float32)[codes]
+    model = SVDKMeans(n_clusters=2, n_neighbors=5, propagation_steps=1,
+                      random_state=0).fit(x)
+    assert model.transform_.kind_ == "tfidf"
+    np.testing.assert_array_equal(model.predict(x), model.labels_)

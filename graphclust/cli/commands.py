@@ -47,7 +47,8 @@ def _training_details(estimator, iterations: str) -> list[str]:
     if not hasattr(estimator, "batch_size_"):
         return [iterations]
     start = ("a start that the edges taught nothing" if estimator.start_length_ is None
-             else f"a start of {estimator.start_length_} steps")
+             else f"a start of {estimator.start_length_} steps" if estimator.start_length_
+             else "no start")
     batches = ("full batch" if estimator.batch_size_ is None
                else f"batches of {estimator.batch_size_} seeds")
     return [start, iterations, batches]

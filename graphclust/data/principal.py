@@ -10,7 +10,6 @@ clusters that projection, and a linear start that finds nothing to learn keeps i
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
 import torch
 from sklearn.decomposition import TruncatedSVD
 
@@ -21,19 +20,19 @@ __all__ = ["n_principal_directions", "principal_directions"]
 
 def n_principal_directions(n_components: int, n_features: int) -> int:
     """How many directions :func:`principal_directions` gives: ``n_components``, at most
-    ``n_features``."""
-    return min(int(n_components), int(n_features))
+    ``n_features - 1`` (the shape saved ``svd-kmeans`` models have) and at least one."""
+    return min(int(n_components), max(1, int(n_features) - 1))
 
 
 def principal_directions(x: torch.Tensor, n_components: int, seed: int) -> torch.Tensor:
-    """The top ``min(n_components, features)`` right singular vectors of ``x``.
+    """The top ``min(n_components, features - 1)`` right singular vectors of ``x``.
 
     Parameters
     ----------
     x : torch.Tensor
         ``(N, features)``, dense or CSR (:mod:`graphclust.nn.sparse_rows`), on any device.
     n_components : int
-        :math:`d`; at most ``features`` are computed.
+        :math:`d`; at most ``features - 1`` are computed (at least one).
     seed : int
         Seeds the randomized SVD, so the same seed gives the same directions.
 
@@ -42,23 +41,9 @@ def principal_directions(x: torch.Tensor, n_components: int, seed: int) -> torch
     torch.Tensor
         ``(d, features)`` float32 on ``x``'s device, one direction a row, strongest first.
     """
+    if x.shape[1] == 1:  # TruncatedSVD refuses a single feature: it is its own direction
+        return torch.ones(1, 1, device=x.device)
     components = n_principal_directions(n_components, x.shape[1])
     matrix = as_scipy(x.cpu()) if is_sparse_rows(x) else x.detach().cpu().numpy()
-    if components < x.shape[1]:
-        directions = TruncatedSVD(components, random_state=seed).fit(matrix).components_
-    else:  # every direction: TruncatedSVD computes fewer than the features
-        directions = _every_direction(matrix)
-    return torch.from_numpy(directions.astype(np.float32)).to(x.device)
-
-
-def _every_direction(matrix) -> np.ndarray:
-    """All right singular vectors of ``matrix``, strongest first, as the eigenvectors of
-    its ``features x features`` Gram matrix (small: this serves narrow features only),
-    each signed so that its largest entry is positive, as ``TruncatedSVD`` signs them."""
-    matrix = matrix.astype(np.float64)
-    gram = matrix.T @ matrix
-    gram = gram.toarray() if scipy.sparse.issparse(gram) else gram
-    _, vectors = np.linalg.eigh(gram)
-    directions = vectors[:, ::-1].T
-    largest = np.abs(directions).argmax(axis=1)
-    return directions * np.sign(directions[np.arange(len(directions)), largest])[:, None]
+    svd = TruncatedSVD(components, random_state=seed).fit(matrix)
+    return torch.from_numpy(svd.components_.astype(np.float32)).to(x.device)

@@ -21,12 +21,13 @@ nodes without a graph.
 * ``"auto"``: ``"ordinal"`` when the features are a degree code (:func:`is_degree_code`:
   one-hot rows whose set column rises with the node's degree, as PyG's ``OneHotDegree``
   writes for graphs without features; needs the degree), else ``"tfidf"`` when every
-  feature is non-negative (counts, binary bags of words, intensities) and the columns
-  share a scale, else ``"standardize"``: signed features, or columns measured in
-  different units (:func:`unit_spread` above :data:`UNIT_SPREAD`: TF-IDF's row
-  normalisation would let the column with the largest unit decide every row). Rules on
-  the features' own statistics, not per-data-set choices (benchmarks/results/notes.md,
-  "Degree codes"; notes part 4, "Measurements in different units").
+  feature is non-negative (counts, binary bags of words, intensities), else
+  ``"standardize"``: for signed features, a single column (whose rows TF-IDF would all
+  scale to one value) and measurements in different units (:func:`in_different_units`:
+  dense columns, so that the IDF weighs nothing and only the row scaling is left, which
+  would let the column with the largest unit decide every row). Rules on the features'
+  own statistics, not per-data-set choices (benchmarks/results/notes.md, "Degree codes";
+  benchmarks/results/notes_part5.md, "Plain feature matrices").
 
 Rows that are all zero stay zero under the row normalisations.
 """
@@ -35,8 +36,8 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["FeatureTransform", "FEATURE_TRANSFORMS", "SCALED_KINDS", "SHIFTED_KINDS",
-           "UNIT_SPREAD", "unit_spread",
+__all__ = ["FeatureTransform", "FEATURE_TRANSFORMS", "MEASUREMENT_DENSITY", "SCALED_KINDS",
+           "SHIFTED_KINDS", "UNIT_SPREAD", "in_different_units", "unit_spread",
            "is_degree_code"]
 
 FEATURE_TRANSFORMS = ("auto", "tfidf", "l2", "standardize", "ordinal", "none")
@@ -49,13 +50,23 @@ SCALED_KINDS = ("tfidf", *SHIFTED_KINDS)
 #: is read as a degree code: monotone up to the few rows a differently counted degree
 #: moves (0.999 on the air-traffic graphs), far from any code unrelated to the degree.
 DEGREE_CODE_CORRELATION = 0.9
-#: Non-negative columns whose typical values (:func:`unit_spread`) lie more than this factor
-#: apart are read as measurements in different units and standardised, not TF-IDF
-#: weighted: an order of magnitude. Occurrence data stay below it (binary bags of words 1,
-#: Coauthor CS's keyword counts 2.0, digits' pixel intensities 2.2; iris's centimetres
-#: 4.9), measurements in mixed units above it (scikit-learn's wine 104, breast cancer
-#: 5,222).
+#: Dense columns whose typical values (:func:`unit_spread`) lie more than this factor apart
+#: are read as measurements in different units: an order of magnitude. Iris's centimetres
+#: give 4.9; scikit-learn's wine 104, breast cancer 5,222.
 UNIT_SPREAD = 10.0
+#: The share of non-zero entries from which features count as dense (measurements, not
+#: occurrences): TF-IDF's document frequencies are then all near the row count, and its
+#: IDF weighs nothing. Occurrence data are far sparser (development graphs: 0.9-51% non-zero).
+MEASUREMENT_DENSITY = 0.9
+
+
+def in_different_units(x: torch.Tensor) -> bool:
+    """Whether non-negative features read as measurements in different units: dense
+    (:data:`MEASUREMENT_DENSITY`) and their columns' typical values more than
+    :data:`UNIT_SPREAD` apart. Counts of frequent and rare words are spread as far, but
+    sparse: TF-IDF's IDF is made to weigh them."""
+    density = float((x != 0).sum()) / max(x.numel(), 1)
+    return density >= MEASUREMENT_DENSITY and unit_spread(x) > UNIT_SPREAD
 
 
 def unit_spread(x: torch.Tensor) -> float:
@@ -146,8 +157,10 @@ class FeatureTransform:
             if degree is not None and is_degree_code(x, degree):
                 kind = "ordinal"
             else:
-                occurrences = bool((x >= 0).all()) and unit_spread(x) <= UNIT_SPREAD
-                kind = "tfidf" if occurrences else "standardize"
+                signed = bool((x < 0).any())
+                one_column = x.shape[1] == 1
+                standardize = signed or one_column or in_different_units(x)
+                kind = "standardize" if standardize else "tfidf"
         if kind in ("tfidf", "ordinal") and bool((x < 0).any()):
             raise ValueError(
                 f"features={kind!r} needs non-negative features (counts, indicators or a "

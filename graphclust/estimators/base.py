@@ -137,16 +137,19 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self._validate_params()  # n_neighbors and knn_method, before the kNN graph uses them
         return self._with_knn_graph(graph)
 
-    def _with_knn_graph(self, graph: Data, transform: FeatureTransform | None = None) -> Data:
+    def _with_knn_graph(self, graph: Data, fitted: bool = False) -> Data:
         """``graph`` with the kNN graph of its rows as the model reads them: after the
-        feature transform (``transform``: the fitted one at inference; at fit a new one of
+        feature transform (``fitted``: ``transform_``, at inference; at fit a new one of
         the ``features`` parameter), so that a column in large units does not choose
-        every neighbour (benchmarks/results/notes_part5.md)."""
-        k = min(self.n_neighbors, graph.num_nodes - 1)
-        if transform is None:
-            transform = FeatureTransform(getattr(self, "features", "none")).fit(graph.x)
-        graph.edge_index = knn_graph(transform.transform(graph.x), k=k, metric="cosine",
-                                     method=self.knn_method)
+        every neighbour (benchmarks/results/notes_part5.md). Models saved before
+        2026-12-06 (``_knn_rows_ == "raw"``) built it on the raw rows."""
+        rows = graph.x
+        if getattr(self, "_knn_rows_", None) != "raw":
+            transform = self.transform_ if fitted else \
+                FeatureTransform(getattr(self, "features", "none")).fit(rows)
+            rows = transform.transform(rows)
+        graph.edge_index = knn_graph(rows, k=min(self.n_neighbors, graph.num_nodes - 1),
+                                     metric="cosine", method=self.knn_method)
         graph.knn_graph = True
         return graph
 
@@ -183,10 +186,9 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                     f"{type(self).__name__} reads the graph at inference (message passing, "
                     "or features propagated over the edges: input_hops, propagation_steps), "
                     "so predict and transform need it: pass a torch_geometric Data or X "
-                    "with adjacency= "
-                    "(it was fitted on a given graph, not on a kNN graph of X)"
+                    "with adjacency= (it was fitted on a given graph, not on a kNN graph of X)"
                 )
-            graph = self._with_knn_graph(graph, self.transform_)
+            graph = self._with_knn_graph(graph, fitted=True)
         return graph.x, graph.edge_index
 
     # ------------------------------------------------------------------ fit
@@ -250,8 +252,12 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _fit_transform_features(self, graph: Data) -> torch.Tensor:
         """Fit ``transform_`` (parameter ``features``) on the graph's features and return
-        them transformed; the degree lets ``"auto"`` recognise a degree code."""
-        self.transform_ = FeatureTransform(self.features).fit_graph(graph)
+        them transformed; the degree lets ``"auto"`` recognise a degree code, except the
+        degree of a kNN graph built from these features, which says nothing of them (and
+        the transform must stay the one that built that graph, :meth:`_with_knn_graph`)."""
+        transform = FeatureTransform(self.features)
+        self.transform_ = transform.fit(graph.x) if getattr(graph, "knn_graph", False) \
+            else transform.fit_graph(graph)
         return self.transform_.transform(graph.x)
 
     def _record(self, entry: dict, predicted: torch.Tensor, labels) -> dict:
@@ -331,6 +337,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """JSON-serialisable fitted attributes."""
         return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
                 "knn_graph_": self.knn_graph_,
+                "knn_rows": getattr(self, "_knn_rows_", "transformed"),
                 "history_": self.history_, "transform_kind": self.transform_.kind_,
                 "fit_time_": self.fit_time_}
 
@@ -367,6 +374,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"tensor labels_ holds values outside 0..{self.n_clusters - 1}")
         self.n_iter_ = metadata["n_iter_"]
         self.knn_graph_ = metadata["knn_graph_"]
+        self._knn_rows_ = metadata.get("knn_rows") or "raw"  # absent: saved before it
         self.history_ = list(metadata["history_"])
         self.fit_time_ = float(metadata["fit_time_"])
         self.device_ = torch.device("cpu")

@@ -112,6 +112,7 @@ _METADATA_CONSTRAINTS = {
     "n_iter_": [at_least(0)],
     "fit_time_": [non_negative()],
     "knn_graph_": ["boolean"],
+    "knn_rows": [StrOptions({"raw", "transformed"}), None],  # None: saved before it
     "history_": [list],
     "transform_kind": [StrOptions({kind for kind in FEATURE_TRANSFORMS if kind != "auto"})],
 }

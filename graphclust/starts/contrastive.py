@@ -129,8 +129,8 @@ def start_length(history: list[dict]) -> int | None:
     else 0 (no start). ``None`` where the held-out checks found that the edges teach the
     encoder nothing (the start kept an untrained map)."""
     kept = [entry for entry in history if entry.get("phase") == "start-length"
-            and entry.get("kept")]
-    if kept and kept[-1].get("untaught"):
+            and entry.get("kept") is True]
+    if kept and kept[-1].get("untaught") is True:
         return None
     epochs = [kept[-1].get("epoch")] if kept else [
         entry.get("epoch") for entry in history if entry.get("phase") == "pretrain"]
@@ -157,8 +157,8 @@ class ContrastiveStart:
 
     def held_out_snapshots(self) -> int:
         """The most states (the map and its optimizer's) the held-out run keeps at once to
-        resume from: one a check (:meth:`_length`)."""
-        return 0 if self.holdout is None else self.steps // self.check_interval
+        resume from: the initial one and one a check before the last (:meth:`_length`)."""
+        return 0 if self.holdout is None else -(-self.steps // self.check_interval)
 
     def __call__(self, encoder: nn.Module, run: TrainingRun, *, config, contrastive,
                  decoder) -> nn.Module:
