@@ -94,6 +94,15 @@ def test_fit_save_and_predict(tmp_path, capsys):
         assert list(csv.reader(handle)) == fitted  # the saved model predicts the same labels
 
 
+def test_fit_says_when_there_was_no_start(tmp_path, capsys):
+    code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), *_TINY,
+                           "--set", "pretrain='none'"], capsys)
+    assert code == 0, err
+    assert "(no start, " in out
+    summary = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
+    assert summary["start_length"] == 0
+
+
 def test_fit_progress_bar_goes_to_stderr(tmp_path, capsys):
     code, _, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), *_TINY], capsys)
     assert code == 0
