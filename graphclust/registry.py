@@ -103,6 +103,12 @@ def _check_value(model: str, key: str, value, default, none_allowed: bool = Fals
         )
 
 
+def _has_option(estimator: type, key: str, word: str) -> bool:
+    """Whether ``key``'s constraints name the string option ``word``."""
+    constraints = getattr(estimator, "_parameter_constraints", {}).get(key, [])
+    return any(word in getattr(constraint, "options", ()) for constraint in constraints)
+
+
 def _allows_none(estimator: type, key: str) -> bool:
     """Whether ``key``'s annotation in the estimator's ``__init__`` names ``None``."""
     annotation = inspect.signature(estimator).parameters[key].annotation
@@ -136,5 +142,8 @@ def build_estimator(model: str, params: Mapping | None = None, **fixed):
             raise ValueError(
                 f"{model} has no parameter {key!r}; parameters: {', '.join(sorted(defaults))}"
             )
+        if value == "none" and not _has_option(estimator, key, "none") and \
+                _allows_none(estimator, key):
+            merged[key] = value = None  # the command line's word for None (batch_size=none)
         _check_value(model, key, value, defaults[key], _allows_none(estimator, key))
     return estimator(**merged)

@@ -169,6 +169,11 @@ def test_build_estimator_overrides_and_type_checks():
     assert build_estimator("scgc", {"lr": 1}).lr == 1  # an int is a valid float value
     assert build_estimator("scgc", {"batch_size": 64}).batch_size == 64  # "auto" default
     assert build_estimator("scgc", {"batch_size": None}).batch_size is None
+    # The command line's word "none": an option where the parameter has one, else None.
+    assert build_estimator("scgc", {"features": "none"}).features == "none"
+    assert build_estimator("scgc", {"pretrain": "none"}).pretrain == "none"
+    assert build_estimator("scgc", {"batch_size": "none"}).batch_size is None
+    assert build_estimator("scgc-star", {"start_holdout": "none"}).start_holdout is None
     # "auto" defaults take a number or a string ("auto" itself; the estimator checks others)
     assert build_estimator("scgc", {"pretrain_weight_decay": 0}).pretrain_weight_decay == 0
     assert build_estimator("scgc", {"pretrain_lr": 1e-3}).pretrain_lr == 1e-3

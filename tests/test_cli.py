@@ -27,6 +27,8 @@ _TINY = ["--set", "max_epochs=3", "--set", "pretrain_epochs=2", "--set", "hidden
         ("hidden_dims=(128,)", ("hidden_dims", (128,))),
         ("batch_size=None", ("batch_size", None)),
         ("batch_size=null", ("batch_size", None)),
+        ("batch_size=NONE", ("batch_size", None)),
+        ("features=none", ("features", "none")),  # a word; build_estimator resolves it
         ("verbose=true", ("verbose", True)),
         ("verbose=False", ("verbose", False)),
         ("features=tfidf", ("features", "tfidf")),
@@ -96,7 +98,7 @@ def test_fit_save_and_predict(tmp_path, capsys):
 
 def test_fit_says_when_there_was_no_start(tmp_path, capsys):
     code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), *_TINY,
-                           "--set", "pretrain='none'"], capsys)
+                           "--set", "pretrain=none"], capsys)
     assert code == 0, err
     assert "(no start, " in out
     summary = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())

@@ -20,7 +20,8 @@
 edges taught the encoder nothing); ``predict`` writes
 ``<out>/<dataset>-predict-<model file stem>/labels.csv``. ``--set`` values are Python-like
 literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
-``batch_size=None``, ``features=tfidf`` (a bare word is a string).
+``batch_size=None``, ``features=tfidf`` (a bare word is a string; ``none`` is the option
+of that name where a parameter has one, ``features=none``, else ``None``).
 
 ``--knn-method`` (``auto``, ``exact``, ``approximate``) searches the kNN graphs built from
 features: the digits data set's and the models' ``knn_method``.

@@ -19,9 +19,12 @@ def _literal(text: str):
         lowered = text.lower()
         if lowered in ("true", "false"):
             return lowered == "true"
-        if lowered in ("none", "null"):
+        if lowered == "null" or (lowered == "none" and text != "none"):
             return None
-        return text  # a bare word: a string such as features=tfidf
+        # A bare word: a string such as features=tfidf. Lower-case "none" stays a word:
+        # it names the transform and the start "none", and build_estimator reads it as
+        # None where a parameter has no such option (batch_size=none).
+        return text
     if isinstance(value, list):
         value = tuple(value)  # the command line's spelling of a sequence
     return value
@@ -37,7 +40,9 @@ def parse_assignment(text: str) -> tuple[str, object]:
     """Parse one ``--set key=value``.
 
     The value is read as a Python literal (``ast.literal_eval``): integers, floats,
-    ``True``/``False``/``None`` (also ``true``/``false``/``none``/``null``), quoted strings,
+    ``True``/``False``/``None`` (also ``true``/``false``/``null``; lower-case ``none`` is
+    the word ``"none"``, which :func:`graphclust.build_estimator` reads as ``None`` where
+    the parameter has no option of that name), quoted strings,
     tuples and lists (returned as tuples, so ``hidden_dims=256,64`` and
     ``hidden_dims=[256,64]`` are the same); anything that is not a literal is a string.
 
