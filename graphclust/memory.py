@@ -157,7 +157,8 @@ def estimate_peak_memory(
     bound from the edges). ``held_out_input``: the start's held-out run reads its own copy
     of the encoder's input (features propagated over its training edges only).
     ``start_snapshots``: the copies of the start's map, with its two Adam moments, that
-    its held-out run may keep to resume from (one a check: ``steps // check_interval``);
+    its held-out run may keep to resume from (the initial one and one a check before the
+    last: :meth:`graphclust.starts.ContrastiveStart.held_out_snapshots`);
     the map is ``features x embedding_dim`` with ``linear_start``, else the encoder. The
     interpreter and torch's import are not counted.
     """

@@ -7,6 +7,7 @@ import dataclasses
 import importlib
 import json
 import os
+import pickle
 import pkgutil
 import resource
 import struct
@@ -269,6 +270,11 @@ def test_a_model_saved_before_knn_rows_keeps_its_raw_row_graph(tmp_path, monkeyp
     torch.testing.assert_close(seen[-1], torch.from_numpy(x))
     load(tmp_path / "old.gc").fit(x).predict(x)  # a new fit reads the transformed rows
     assert not torch.equal(seen[-1], torch.from_numpy(x))
+    # A pickle from before has no _knn_rows_ either: the raw rows too.
+    pickled = SVDKMeans(2, propagation_steps=1, random_state=0).fit(x)
+    del pickled._knn_rows_
+    pickle.loads(pickle.dumps(pickled)).predict(x)
+    torch.testing.assert_close(seen[-1], torch.from_numpy(x))
 
 
 def test_svd_kmeans_tensors_are_checked(karate, tmp_path):

@@ -60,7 +60,17 @@ def _measurements(spread: float) -> torch.Tensor:
     ((torch.rand(50, 6, generator=torch.Generator().manual_seed(1)) < 0.3).float()
      * torch.tensor([1.0, 1, 1, 1, 1, 60]), "tfidf"),
     (torch.rand(50, 1, generator=torch.Generator().manual_seed(2)) + 1.0, "standardize"),
-], ids=["units", "one unit", "counts", "one column"])
+    # One column in large units among ten: the one TF-IDF's row scaling would follow.
+    (torch.cat([_measurements(3.0).repeat(1, 4)[:, :10],
+                _measurements(1000.0)[:, 2:]], 1), "standardize"),
+    # Dense counts (words of long documents): spread, but whole numbers, which TF-IDF weighs.
+    (torch.poisson(torch.tensor([2.0, 20, 300]).repeat(50, 1),
+                   generator=torch.Generator().manual_seed(3)) + 1, "tfidf"),
+    # Measurements beside a one-hot category: the indicators are no dense columns.
+    (torch.cat([_measurements(1000.0), torch.eye(3)[torch.arange(50) % 3]], 1),
+     "standardize"),
+], ids=["units", "one unit", "counts", "one column", "one large column", "dense counts",
+        "with categories"])
 def test_auto_standardises_measurements_in_different_units(x, kind):
     assert FeatureTransform("auto").fit(x).kind_ == kind
     assert in_different_units(x) == (kind == "standardize" and x.shape[1] > 1)

@@ -24,10 +24,11 @@ nodes without a graph.
   feature is non-negative (counts, binary bags of words, intensities), else
   ``"standardize"``: for signed features, a single column (whose rows TF-IDF would all
   scale to one value) and measurements in different units (:func:`in_different_units`:
-  dense columns, so that the IDF weighs nothing and only the row scaling is left, which
-  would let the column with the largest unit decide every row). Rules on the features'
-  own statistics, not per-data-set choices (benchmarks/results/notes.md, "Degree codes";
-  benchmarks/results/notes_part5.md, "Plain feature matrices").
+  not counts, and dense columns whose typical values lie an order of magnitude apart;
+  TF-IDF's row scaling would let the column with the largest unit decide every row).
+  Rules on the features' own statistics, not per-data-set choices
+  (benchmarks/results/notes.md, "Degree codes"; benchmarks/results/notes_part5.md, "Plain
+  feature matrices").
 
 Rows that are all zero stay zero under the row normalisations.
 """
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["FeatureTransform", "FEATURE_TRANSFORMS", "MEASUREMENT_DENSITY", "SCALED_KINDS",
+__all__ = ["FeatureTransform", "DENSE_COLUMN", "FEATURE_TRANSFORMS", "SCALED_KINDS",
            "SHIFTED_KINDS", "UNIT_SPREAD", "in_different_units", "unit_spread",
            "is_degree_code"]
 
@@ -50,39 +51,33 @@ SCALED_KINDS = ("tfidf", *SHIFTED_KINDS)
 #: is read as a degree code: monotone up to the few rows a differently counted degree
 #: moves (0.999 on the air-traffic graphs), far from any code unrelated to the degree.
 DEGREE_CODE_CORRELATION = 0.9
+#: Columns non-zero in at least this share of the rows are measured on every row (a
+#: measurement, a pixel of the foreground), not occurrences: :func:`unit_spread` compares
+#: them alone, so that a rare column (an indicator, a faint pixel) cannot decide.
+DENSE_COLUMN = 0.5
 #: Dense columns whose typical values (:func:`unit_spread`) lie more than this factor apart
 #: are read as measurements in different units: an order of magnitude. Iris's centimetres
-#: give 4.9; scikit-learn's wine 104, breast cancer 5,222.
+#: give 4.9; scikit-learn's wine 2,064, breast cancer 232,044.
 UNIT_SPREAD = 10.0
-#: The share of non-zero entries from which features count as dense (measurements, not
-#: occurrences): TF-IDF's document frequencies are then all near the row count, and its
-#: IDF weighs nothing. Occurrence data are far sparser (development graphs: 0.9-51% non-zero).
-MEASUREMENT_DENSITY = 0.9
 
 
 def in_different_units(x: torch.Tensor) -> bool:
-    """Whether non-negative features read as measurements in different units: dense
-    (:data:`MEASUREMENT_DENSITY`) and their columns' typical values more than
-    :data:`UNIT_SPREAD` apart. Counts of frequent and rare words are spread as far, but
-    sparse: TF-IDF's IDF is made to weigh them."""
-    density = float((x != 0).sum()) / max(x.numel(), 1)
-    return density >= MEASUREMENT_DENSITY and unit_spread(x) > UNIT_SPREAD
+    """Whether non-negative features read as measurements in different units: not all
+    whole numbers (counts, however spread, are what TF-IDF weighs) and their dense
+    columns' typical values more than :data:`UNIT_SPREAD` apart."""
+    return not bool((x == x.round()).all()) and unit_spread(x) > UNIT_SPREAD
 
 
 def unit_spread(x: torch.Tensor) -> float:
-    """How far apart the columns' typical values lie: a column's typical value is the mean
-    absolute value of its non-zero entries, and the spread the ratio of their 90th to
-    10th percentile, each column counted once per non-zero entry, so that rare columns
-    (a pixel faintly on in a few images) do not decide. 1.0 without a non-zero entry."""
+    """How far apart the typical values of the dense columns (:data:`DENSE_COLUMN`) lie:
+    the largest over the smallest mean absolute value of a column's non-zero entries;
+    1.0 with fewer than two dense columns."""
     counts = (x != 0).sum(0)
-    used = counts > 0
-    if not bool(used.any()):
+    dense = counts >= DENSE_COLUMN * x.shape[0]
+    if int(dense.sum()) < 2:
         return 1.0
-    typical = torch.linalg.vector_norm(x, 1, dim=0, dtype=torch.float64)[used] / counts[used]
-    order = torch.argsort(typical)
-    share = torch.cumsum(counts[used][order].double(), 0) / counts.sum()
-    low, high = torch.searchsorted(share, torch.tensor([0.1, 0.9], dtype=torch.float64))
-    return float(typical[order][high] / typical[order][low])
+    typical = torch.linalg.vector_norm(x, 1, dim=0, dtype=torch.float64)[dense] / counts[dense]
+    return float(typical.max() / typical.min())
 
 
 def _ranks(values: torch.Tensor) -> torch.Tensor:

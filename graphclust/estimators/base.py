@@ -141,13 +141,13 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """``graph`` with the kNN graph of its rows as the model reads them: after the
         feature transform (``fitted``: ``transform_``, at inference; at fit a new one of
         the ``features`` parameter), so that a column in large units does not choose
-        every neighbour (benchmarks/results/notes_part5.md). Models saved before
-        2026-12-06 (``_knn_rows_ == "raw"``) built it on the raw rows."""
-        rows = graph.x
-        if getattr(self, "_knn_rows_", None) != "raw":
-            transform = self.transform_ if fitted else \
-                FeatureTransform(getattr(self, "features", "none")).fit(rows)
-            rows = transform.transform(rows)
+        every neighbour (benchmarks/results/notes_part5.md). Models fitted before
+        graphclust recorded ``_knn_rows_`` (saved or pickled) built it on the raw rows."""
+        rows, transform = graph.x, FeatureTransform(getattr(self, "features", "none"))
+        if not fitted:
+            rows = transform.fit(rows).transform(rows)
+        elif getattr(self, "_knn_rows_", "raw") == "transformed":
+            rows = self.transform_.transform(rows)
         graph.edge_index = knn_graph(rows, k=min(self.n_neighbors, graph.num_nodes - 1),
                                      metric="cosine", method=self.knn_method)
         graph.knn_graph = True
@@ -230,7 +230,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self._check_params(graph.num_nodes)
         self.device_ = resolve_device(self.device)
         self.n_features_in_ = int(graph.x.shape[1])
-        self.knn_graph_ = bool(getattr(graph, "knn_graph", False))
+        self.knn_graph_, self._knn_rows_ = bool(getattr(graph, "knn_graph", False)), "transformed"
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         # Labels only score the epochs in history_; converted once, not every epoch.
         labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
@@ -337,7 +337,7 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         """JSON-serialisable fitted attributes."""
         return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
                 "knn_graph_": self.knn_graph_,
-                "knn_rows": getattr(self, "_knn_rows_", "transformed"),
+                "knn_rows": getattr(self, "_knn_rows_", "raw"),
                 "history_": self.history_, "transform_kind": self.transform_.kind_,
                 "fit_time_": self.fit_time_}
 
