@@ -277,6 +277,21 @@ def test_a_model_saved_before_knn_rows_keeps_its_raw_row_graph(tmp_path, monkeyp
     torch.testing.assert_close(seen[-1], torch.from_numpy(x))
 
 
+def test_svd_kmeans_files_record_their_directions(tmp_path):
+    # Files saved before n_components_ was recorded hold min(n_components, features - 1).
+    x = np.random.default_rng(0).random((60, 3)).astype(np.float32)
+    model = SVDKMeans(2, random_state=0).fit(x)
+    model.components_, model.embedding_ = model.components_[:2], model.embedding_[:, :2]
+    model.cluster_centers_ = model.cluster_centers_[:, :2]
+    model.save(tmp_path / "old.gc")
+    _edit_header(tmp_path / "old.gc", lambda h: h["fitted"].pop("n_components_"))
+    assert load(tmp_path / "old.gc").components_.shape == (2, 3)
+    SVDKMeans(2, random_state=0).fit(x).save(tmp_path / "new.gc")
+    _edit_header(tmp_path / "new.gc", lambda h: h["fitted"].update(n_components_=9))
+    with pytest.raises(ValueError, match="n_components_ must be a whole number from 1 to 3"):
+        load(tmp_path / "new.gc")
+
+
 def test_svd_kmeans_tensors_are_checked(karate, tmp_path):
     path = tmp_path / "svd.gc"
     SVDKMeans(2, n_components=4, random_state=0).fit(karate).save(path)

@@ -31,8 +31,17 @@ def test_the_first_direction_is_the_strongest():
         1.0, abs=1e-3)
 
 
-def test_at_most_one_direction_fewer_than_the_features():
-    assert principal_directions(torch.rand(50, 4), 10, seed=0).shape == (3, 4)
+def test_every_direction_when_asked_for_as_many_as_the_features():
+    # An orthonormal basis whose leading rows are TruncatedSVD's, signs included; fewer
+    # rows than features give as many directions as rows.
+    x = torch.randn(300, 6, generator=torch.Generator().manual_seed(2)) * torch.tensor(
+        [5.0, 4.0, 3.0, 2.0, 1.0, 0.5]) + 1.0
+    every = principal_directions(x, 10, seed=0)
+    assert every.shape == (6, 6)
+    torch.testing.assert_close(every @ every.T, torch.eye(6), atol=1e-5, rtol=0)
+    torch.testing.assert_close(every[:5], principal_directions(x, 5, seed=0), atol=1e-4,
+                               rtol=0)
+    assert principal_directions(torch.rand(3, 8), 32, seed=0).shape == (3, 8)
 
 
 def test_one_feature_is_its_own_direction():

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.datasets import make_blobs
 
 from graphclust import SVDKMeans, evaluate
 from graphclust.data import make_sbm
@@ -49,12 +50,20 @@ def test_save_and_load_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.labels_, model.labels_)
 
 
-@pytest.mark.parametrize(("n_features", "directions"), [(1, 1), (3, 2)])
-def test_features_fewer_than_components(n_features, directions):
-    # One feature used to reach TruncatedSVD, which refuses it.
+@pytest.mark.parametrize("n_features", [1, 3])
+def test_features_fewer_than_components_are_all_kept(n_features):
+    # One feature used to reach TruncatedSVD, which refuses it; a few kept one fewer.
     graph = make_sbm(200, 3, n_features, avg_degree=6, random_state=0)
     model = SVDKMeans(n_clusters=3, features="none", normalize=False,
                       random_state=0).fit(graph)
-    assert model.components_.shape == (directions, n_features)
-    assert model.embedding_.shape == (200, directions)
+    assert model.components_.shape == (n_features, n_features)
+    assert model.embedding_.shape == (200, n_features)
     assert np.isfinite(model.embedding_).all()
+
+
+def test_two_features_keep_both_directions_and_their_clusters():
+    # With one direction the unit sphere split 2-D data by sign: 2 of 4 blobs.
+    x, y = make_blobs(300, n_features=2, centers=4, random_state=0)
+    labels = SVDKMeans(n_clusters=4, random_state=0).fit(x.astype(np.float32)).labels_
+    assert len(np.unique(labels)) == 4 and evaluate(y, labels)["acc"] > 0.8
+

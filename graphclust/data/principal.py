@@ -19,20 +19,21 @@ __all__ = ["n_principal_directions", "principal_directions"]
 
 
 def n_principal_directions(n_components: int, n_features: int) -> int:
-    """How many directions :func:`principal_directions` gives: ``n_components``, at most
-    ``n_features - 1`` (the shape saved ``svd-kmeans`` models have) and at least one."""
-    return min(int(n_components), max(1, int(n_features) - 1))
+    """How many directions :func:`principal_directions` asks for: ``n_components``, at
+    most ``n_features``."""
+    return min(int(n_components), int(n_features))
 
 
 def principal_directions(x: torch.Tensor, n_components: int, seed: int) -> torch.Tensor:
-    """The top ``min(n_components, features - 1)`` right singular vectors of ``x``.
+    """The top ``min(n_components, features)`` right singular vectors of ``x`` (fewer
+    where ``x`` has fewer rows than that).
 
     Parameters
     ----------
     x : torch.Tensor
         ``(N, features)``, dense or CSR (:mod:`graphclust.nn.sparse_rows`), on any device.
     n_components : int
-        :math:`d`; at most ``features - 1`` are computed (at least one).
+        :math:`d`; at most ``features`` are computed.
     seed : int
         Seeds the randomized SVD, so the same seed gives the same directions.
 
@@ -41,9 +42,20 @@ def principal_directions(x: torch.Tensor, n_components: int, seed: int) -> torch
     torch.Tensor
         ``(d, features)`` float32 on ``x``'s device, one direction a row, strongest first.
     """
-    if x.shape[1] == 1:  # TruncatedSVD refuses a single feature: it is its own direction
-        return torch.ones(1, 1, device=x.device)
     components = n_principal_directions(n_components, x.shape[1])
     matrix = as_scipy(x.cpu()) if is_sparse_rows(x) else x.detach().cpu().numpy()
-    svd = TruncatedSVD(components, random_state=seed).fit(matrix)
-    return torch.from_numpy(svd.components_.astype(np.float32)).to(x.device)
+    if components < x.shape[1]:
+        directions = TruncatedSVD(components, random_state=seed).fit(matrix).components_
+    else:
+        directions = _every_direction(matrix)
+    return torch.from_numpy(directions.astype(np.float32)).to(x.device)
+
+
+def _every_direction(matrix) -> np.ndarray:
+    """Every right singular vector of ``matrix``, from an exact SVD (its features are at
+    most ``n_components``, so it costs little; ``TruncatedSVD`` refuses one feature), each
+    signed so that its largest entry is positive."""
+    dense = matrix.toarray() if hasattr(matrix, "toarray") else matrix
+    _, _, directions = np.linalg.svd(np.asarray(dense, dtype=np.float64), full_matrices=False)
+    largest = np.abs(directions).argmax(axis=1)
+    return directions * np.sign(directions[np.arange(len(directions)), largest])[:, None]

@@ -93,10 +93,26 @@ class SVDKMeans(KMeansBaseline):
     def _model_tensors(self) -> dict[str, torch.Tensor]:
         return {"components_": self.components_}
 
+    def _fitted_metadata(self) -> dict:
+        return {**super()._fitted_metadata(), "n_components_": int(self.components_.shape[0])}
+
+    def _saved_components(self, metadata: dict) -> int:
+        """How many directions a saved model holds: its ``n_components_`` (fewer than asked
+        where the training rows were fewer), or, in files saved before that was recorded,
+        the count then (at most ``features - 1``)."""
+        if "n_components_" not in metadata:
+            return min(int(self.n_components), max(1, self.n_features_in_ - 1))
+        count, most = metadata["n_components_"], n_principal_directions(self.n_components,
+                                                                        self.n_features_in_)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
+            raise ValueError(f"the model file's n_components_ must be a whole number from 1 "
+                             f"to {most}, got {count!r}")
+        return count
+
     def _tensor_spec(self, metadata: dict):
         spec = super()._tensor_spec(metadata)
         features = self.n_features_in_
-        components = n_principal_directions(self.n_components, features)  # as fit does
+        components = self._saved_components(metadata)
         spec["components_"] = ((components, features), torch.float32)
         spec["embedding_"] = (("n", components), torch.float32)
         spec["cluster_centers_"] = ((self.n_clusters, components), torch.float32)
