@@ -142,8 +142,9 @@ def build_estimator(model: str, params: Mapping | None = None, **fixed):
             raise ValueError(
                 f"{model} has no parameter {key!r}; parameters: {', '.join(sorted(defaults))}"
             )
-        if isinstance(value, str) and value == "none" and \
-                not _has_option(estimator, key, "none") and _allows_none(estimator, key):
+        none_allowed = _allows_none(estimator, key)
+        if isinstance(value, str) and value == "none" and none_allowed and \
+                not _has_option(estimator, key, "none"):
             merged[key] = value = None  # the command line's word for None (batch_size=none)
-        _check_value(model, key, value, defaults[key], _allows_none(estimator, key))
+        _check_value(model, key, value, defaults[key], none_allowed)
     return estimator(**merged)

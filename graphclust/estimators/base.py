@@ -138,15 +138,15 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         return self._with_knn_graph(graph)
 
     def _with_knn_graph(self, graph: Data, fitted: bool = False) -> Data:
-        """``graph`` with the kNN graph of its rows as the model reads them: after the
-        feature transform (``fitted``: ``transform_``, at inference; at fit a new one of
-        the ``features`` parameter), so that a column in large units does not choose
-        every neighbour (benchmarks/results/notes_part5.md). Models fitted before
-        graphclust recorded ``_knn_rows_`` (saved or pickled) built it on the raw rows."""
-        rows, transform = graph.x, FeatureTransform(getattr(self, "features", "none"))
+        """``graph`` with the kNN graph of its rows as the model reads them: after
+        ``transform_`` (at fit, fitted here on these rows from the ``features`` parameter,
+        and kept for the model), so that a column in large units does not choose every
+        neighbour (benchmarks/results/notes_part5.md). Models fitted before graphclust
+        recorded ``_knn_rows_`` (saved or pickled) built it on the raw rows."""
+        rows = graph.x
         if not fitted:
-            rows = transform.fit(rows).transform(rows)
-        elif getattr(self, "_knn_rows_", "raw") == "transformed":
+            self.transform_ = FeatureTransform(getattr(self, "features", "none")).fit(rows)
+        if not fitted or getattr(self, "_knn_rows_", "raw") == "transformed":
             rows = self.transform_.transform(rows)
         graph.edge_index = knn_graph(rows, k=min(self.n_neighbors, graph.num_nodes - 1),
                                      metric="cosine", method=self.knn_method)
@@ -252,12 +252,11 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _fit_transform_features(self, graph: Data) -> torch.Tensor:
         """Fit ``transform_`` (parameter ``features``) on the graph's features and return
-        them transformed; the degree lets ``"auto"`` recognise a degree code, except the
-        degree of a kNN graph built from these features, which says nothing of them (and
-        the transform must stay the one that built that graph, :meth:`_with_knn_graph`)."""
-        transform = FeatureTransform(self.features)
-        self.transform_ = transform.fit(graph.x) if getattr(graph, "knn_graph", False) \
-            else transform.fit_graph(graph)
+        them transformed; the degree lets ``"auto"`` recognise a degree code. A kNN graph
+        built from these features keeps the transform that built it
+        (:meth:`_with_knn_graph`): its degrees say nothing of the features."""
+        if not getattr(graph, "knn_graph", False):
+            self.transform_ = FeatureTransform(self.features).fit_graph(graph)
         return self.transform_.transform(graph.x)
 
     def _record(self, entry: dict, predicted: torch.Tensor, labels) -> dict:
