@@ -228,6 +228,19 @@ def test_fit_probe_reports_the_partitions_share_of_the_feature_variance(capsys):
     assert 0 < row["r2"] <= 1 and row["epochs"] >= 1
 
 
+def test_baselines_probe_scores_svd_kmeans_at_each_propagation_step():
+    """``explore.fits baselines``: svd-kmeans at t = 0..3 with the transform --params
+    names, the same labels as the estimator gives."""
+    from graphclust import SVDKMeans
+
+    fits = importlib.import_module("benchmarks.explore.fits")
+    graph = load_dataset("karate")
+    row = fits.probe("baselines", graph, 1, {"features": "l2"})
+    assert list(row) == ["seed", "svd_t0", "svd_t1", "svd_t2", "svd_t3"]
+    labels = SVDKMeans(2, propagation_steps=2, features="l2", random_state=1).fit_predict(graph)
+    assert row["svd_t2"] == fits._scores(graph.y.numpy(), labels)
+
+
 def test_curve_probe_picks_the_length_the_rule_picks():
     """``explore.fits curve`` records the whole held-out curve and reads off it the
     length the estimator's own rule chooses."""

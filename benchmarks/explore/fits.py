@@ -6,6 +6,7 @@
     python -m benchmarks.explore.fits fit DATASET --edges feature-knn|none
     python -m benchmarks.explore.fits consensus DATASET --seeds 2 --restarts 5
     python -m benchmarks.explore.fits curve DATASET --seeds 1 [--params JSON]
+    python -m benchmarks.explore.fits baselines DATASET --edges feature-knn
 
 ``fit``: SCGC* with its defaults updated by ``--params``; per seed, ACC / NMI of
 ``labels_``, the start's length (the held-out rule's choice), the joint-stage epochs, the
@@ -29,7 +30,9 @@ others). ``curve``: the start alone, its held-out rule kept from stopping
 (``START_EROSION`` set to infinity for the run): the held-out loss at every check, the
 length the rule would pick (0 where the loss never fell by the gate, ``START_MIN_FALL``),
 the step of the loss's minimum, and the fall to the lowest check the rule read as a share
-of ``cluster_code_fall``.
+of ``cluster_code_fall``. ``baselines``: ``svd-kmeans`` at t = 0..3 on the graph the
+other probes train on, reading the features through the transform they name
+(``--params``' ``features``, else ``"auto"``).
 DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s setting
 (seeded by the seed). One JSON line per seed (per group for ``consensus``);
 ``--tiny``: karate, one seed, a few epochs.
@@ -49,7 +52,7 @@ from benchmarks.bench_feature_homophily import auto_features
 from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
 from benchmarks.bench_scale_quality import PROBE_NODES as SBM_NODES
 from benchmarks.bench_subgraphs import induced_subgraph
-from graphclust import SCGCStar, evaluate, load_dataset
+from graphclust import SCGCStar, SVDKMeans, evaluate, load_dataset
 from graphclust.data import knn_graph, make_sbm
 from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FeatureTransform
@@ -92,7 +95,10 @@ def _scores(labels, predicted) -> list[float]:
 
 
 def probe(kind: str, graph, seed: int, params: dict) -> dict:
-    """One seed of ``kind`` (``fit``, ``smooth``, ``drift`` or ``curve``) on ``graph``."""
+    """One seed of ``kind`` (``fit``, ``smooth``, ``drift``, ``curve`` or ``baselines``)
+    on ``graph``."""
+    if kind == "baselines":
+        return {"seed": seed, **_baselines(graph, seed, params.get("features", "auto"))}
     if kind == "drift":
         return {"seed": seed, **_drift(graph, seed, params)}
     if kind == "curve":
@@ -140,6 +146,15 @@ def _between_share(x: torch.Tensor, labels: torch.Tensor, n_clusters: int) -> fl
     total = float(x.values().double().square().sum()) - grand
     kept = counts > 0
     return (float((sums[kept].square().sum(1) / counts[kept]).sum()) - grand) / total
+
+
+def _baselines(graph, seed: int, features: str) -> dict:
+    """``svd-kmeans``' ACC / NMI at t = 0..SMOOTHING_STEPS propagation steps."""
+    labels = graph.y.numpy()
+    return {f"svd_t{steps}": _scores(labels, SVDKMeans(
+                int(labels.max()) + 1, propagation_steps=steps, features=features,
+                random_state=seed).fit_predict(graph))
+            for steps in range(SMOOTHING_STEPS + 1)}
 
 
 def _held_out_curve(graph, seed: int, params: dict) -> dict:
@@ -224,7 +239,8 @@ def _consensus(graph, group: int, restarts: int, params: dict) -> dict:
 
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out=None, seeds=2)
-    parser.add_argument("probe", choices=("fit", "smooth", "drift", "consensus", "curve"))
+    parser.add_argument("probe", choices=("fit", "smooth", "drift", "consensus", "curve",
+                                            "baselines"))
     parser.add_argument("--restarts", type=int, default=5,
                         help="consensus: fits merged per group (default 5)")
     parser.add_argument("dataset")
