@@ -33,19 +33,10 @@ from torch_geometric.data import Data
 from graphclust.data.inputs import to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
-from graphclust.data.transforms import (
-    SCALED_KINDS,
-    SHIFTED_KINDS,
-    FeatureTransform,
-)
-from graphclust.estimators.checks import (
-    as_matrix,
-    check_fitted_metadata,
-    resolve_device,
-    user_stacklevel,
-)
+from graphclust.data.transforms import FeatureTransform
+from graphclust.estimators.checks import as_matrix, resolve_device, user_stacklevel
 from graphclust.estimators.params import Param, at_least, with_parameters
-from graphclust.io_checks import TensorSpec, check_tensors
+from graphclust.estimators.persistence import PersistedFit
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
 from graphclust.threads import limit_threads
@@ -70,7 +61,7 @@ def _without_fitted(attributes: dict) -> dict:
     return {key: value for key, value in attributes.items() if not _is_fitted_name(key)}
 
 
-class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
+class BaseGraphClusterer(PersistedFit, ClusterMixin, TransformerMixin, BaseEstimator):
     """Base class: graph input, validation, seeding, the stopping rule and inference.
 
     Subclasses implement :meth:`_fit_graph` (train on a validated graph, return the fitted
@@ -312,85 +303,6 @@ class BaseGraphClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def transform(self, X, adjacency=None) -> np.ndarray:
         """Encoder embeddings, shape ``(n, embedding_dim)``."""
         return self._soft_assignments(X, adjacency)[0].cpu().numpy()
-
-    # ------------------------------------------------------------------ persistence
-    def _model_tensors(self) -> dict[str, torch.Tensor]:
-        """Model-specific fitted tensors by name (subclasses)."""
-        raise NotImplementedError
-
-    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
-        """Rebuild the model-specific fitted parts from :meth:`_model_tensors`."""
-        raise NotImplementedError
-
-    def _fitted_tensors(self) -> dict[str, torch.Tensor]:
-        """Every fitted tensor by name (see :mod:`graphclust.io`)."""
-        tensors = dict(self._model_tensors())
-        for key, value in self.transform_.state_dict().items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"transform.{key}"] = value
-        for name in ("labels_", "embedding_", "cluster_centers_"):
-            tensors[name] = torch.as_tensor(getattr(self, name))
-        return {k: v.detach().cpu() for k, v in tensors.items()}
-
-    def _fitted_metadata(self) -> dict:
-        """JSON-serialisable fitted attributes."""
-        return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
-                "knn_graph_": self.knn_graph_,
-                "knn_rows": getattr(self, "_knn_rows_", "raw"),
-                "history_": self.history_, "transform_kind": self.transform_.kind_,
-                "fit_time_": self.fit_time_}
-
-    def _tensor_spec(self, metadata: dict) -> TensorSpec:
-        """Dtype and shape of every saved tensor, implied by the parameters and
-        ``metadata`` (subclasses add their own); see :func:`graphclust.io_checks.check_tensors`.
-        """
-        spec = {"labels_": (("n",), torch.int64), "embedding_": (("n", "d"), torch.float32),
-                "cluster_centers_": ((self.n_clusters, "d"), torch.float32)}
-        width = (self.n_features_in_,)
-        if metadata["transform_kind"] in SCALED_KINDS:
-            spec["transform.scale"] = (width, torch.float32)
-        if metadata["transform_kind"] in SHIFTED_KINDS:
-            spec["transform.shift"] = (width, torch.float32)
-        return spec
-
-    def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
-        """Rebuild a fitted estimator from :meth:`_fitted_tensors` and the metadata.
-
-        Called on a new estimator by :func:`graphclust.io.load`: the metadata and every
-        tensor are checked against the parameters before anything is built from them.
-        """
-        check_fitted_metadata(metadata)
-        labels = tensors.get("labels_")
-        num_nodes = labels.shape[0] if labels is not None and labels.dim() == 1 else 2**62
-        self.n_features_in_ = metadata["n_features_in_"]
-        # On the meta device building the expected modules allocates nothing, whatever
-        # sizes the file's parameters ask for; the real build comes after the check.
-        with torch.device("meta"):
-            self._check_params(num_nodes)
-            spec = self._tensor_spec(metadata)
-        check_tensors(tensors, spec)
-        if bool(((labels < 0) | (labels >= self.n_clusters)).any()):
-            raise ValueError(f"tensor labels_ holds values outside 0..{self.n_clusters - 1}")
-        self.n_iter_ = metadata["n_iter_"]
-        self.knn_graph_ = metadata["knn_graph_"]
-        self._knn_rows_ = metadata.get("knn_rows") or "raw"  # absent: saved before it
-        self.history_ = list(metadata["history_"])
-        self.fit_time_ = float(metadata["fit_time_"])
-        self.device_ = torch.device("cpu")
-        self.transform_ = FeatureTransform.from_state_dict(
-            {"kind": metadata["transform_kind"], "shift": tensors.get("transform.shift"),
-             "scale": tensors.get("transform.scale")}
-        )
-        self.labels_ = tensors["labels_"].numpy()
-        self.embedding_ = tensors["embedding_"].numpy()
-        self.cluster_centers_ = tensors["cluster_centers_"].numpy()
-        self._restore_model(tensors)
-
-    def save(self, path) -> None:
-        """Write the fitted estimator to ``path`` (see :func:`graphclust.io.save`)."""
-        from graphclust.io import save
-
-        save(self, path)
 
     def fit_transform(self, X, y=None, adjacency=None) -> np.ndarray:
         return self.fit(X, y, adjacency=adjacency).embedding_

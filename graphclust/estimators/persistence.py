@@ -1,0 +1,101 @@
+"""Saving and restoring a fitted estimator: the hooks :mod:`graphclust.io` calls.
+
+:class:`PersistedFit` turns a fitted estimator into named tensors and JSON metadata
+(:meth:`~PersistedFit._fitted_tensors`, :meth:`~PersistedFit._fitted_metadata`) and
+rebuilds one from them (:meth:`~PersistedFit._restore`) after checking every tensor's
+dtype and shape against what the parameters imply (:meth:`~PersistedFit._tensor_spec`):
+nothing read from a file sizes memory or runs code. Estimators add their own tensors
+(``_model_tensors``, ``_restore_model``) and extend the spec and the metadata.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from graphclust.data.transforms import SCALED_KINDS, SHIFTED_KINDS, FeatureTransform
+from graphclust.estimators.checks import check_fitted_metadata
+from graphclust.io_checks import TensorSpec, check_tensors
+
+__all__ = ["PersistedFit"]
+
+
+class PersistedFit:
+    """The persistence half of :class:`graphclust.estimators.base.BaseGraphClusterer`."""
+
+    def _model_tensors(self) -> dict[str, torch.Tensor]:
+        """Model-specific fitted tensors by name (subclasses)."""
+        raise NotImplementedError
+
+    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Rebuild the model-specific fitted parts from :meth:`_model_tensors`."""
+        raise NotImplementedError
+
+    def _fitted_tensors(self) -> dict[str, torch.Tensor]:
+        """Every fitted tensor by name (see :mod:`graphclust.io`)."""
+        tensors = dict(self._model_tensors())
+        for key, value in self.transform_.state_dict().items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"transform.{key}"] = value
+        for name in ("labels_", "embedding_", "cluster_centers_"):
+            tensors[name] = torch.as_tensor(getattr(self, name))
+        return {k: v.detach().cpu() for k, v in tensors.items()}
+
+    def _fitted_metadata(self) -> dict:
+        """JSON-serialisable fitted attributes."""
+        return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
+                "knn_graph_": self.knn_graph_,
+                "knn_rows": getattr(self, "_knn_rows_", "raw"),
+                "history_": self.history_, "transform_kind": self.transform_.kind_,
+                "fit_time_": self.fit_time_}
+
+    def _tensor_spec(self, metadata: dict) -> TensorSpec:
+        """Dtype and shape of every saved tensor, implied by the parameters and
+        ``metadata`` (subclasses add their own); see :func:`graphclust.io_checks.check_tensors`.
+        """
+        spec = {"labels_": (("n",), torch.int64), "embedding_": (("n", "d"), torch.float32),
+                "cluster_centers_": ((self.n_clusters, "d"), torch.float32)}
+        width = (self.n_features_in_,)
+        if metadata["transform_kind"] in SCALED_KINDS:
+            spec["transform.scale"] = (width, torch.float32)
+        if metadata["transform_kind"] in SHIFTED_KINDS:
+            spec["transform.shift"] = (width, torch.float32)
+        return spec
+
+    def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
+        """Rebuild a fitted estimator from :meth:`_fitted_tensors` and the metadata.
+
+        Called on a new estimator by :func:`graphclust.io.load`: the metadata and every
+        tensor are checked against the parameters before anything is built from them.
+        """
+        check_fitted_metadata(metadata)
+        labels = tensors.get("labels_")
+        num_nodes = labels.shape[0] if labels is not None and labels.dim() == 1 else 2**62
+        self.n_features_in_ = metadata["n_features_in_"]
+        # On the meta device building the expected modules allocates nothing, whatever
+        # sizes the file's parameters ask for; the real build comes after the check.
+        with torch.device("meta"):
+            self._check_params(num_nodes)
+            spec = self._tensor_spec(metadata)
+        check_tensors(tensors, spec)
+        if bool(((labels < 0) | (labels >= self.n_clusters)).any()):
+            raise ValueError(f"tensor labels_ holds values outside 0..{self.n_clusters - 1}")
+        self.n_iter_ = metadata["n_iter_"]
+        self.knn_graph_ = metadata["knn_graph_"]
+        self._knn_rows_ = metadata.get("knn_rows") or "raw"  # absent: saved before it
+        self.history_ = list(metadata["history_"])
+        self.fit_time_ = float(metadata["fit_time_"])
+        self.device_ = torch.device("cpu")
+        self.transform_ = FeatureTransform.from_state_dict(
+            {"kind": metadata["transform_kind"], "shift": tensors.get("transform.shift"),
+             "scale": tensors.get("transform.scale")}
+        )
+        self.labels_ = tensors["labels_"].numpy()
+        self.embedding_ = tensors["embedding_"].numpy()
+        self.cluster_centers_ = tensors["cluster_centers_"].numpy()
+        self._restore_model(tensors)
+
+    def save(self, path) -> None:
+        """Write the fitted estimator to ``path`` (see :func:`graphclust.io.save`)."""
+        from graphclust.io import save
+
+        save(self, path)
