@@ -219,6 +219,8 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
     ------
     FileNotFoundError
         ``path`` does not exist.
+    IsADirectoryError
+        ``path`` is a folder.
     ValueError
         ``path`` is not a graphclust model file, is corrupted or truncated, has a member
         over ``max_bytes``, names a class outside graphclust's configurations, holds a
@@ -243,6 +245,9 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
     """
     path = Path(path)
     check_integer("max_bytes", max_bytes, 1)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a model file (the file that "
+                                "graphclust.save or --save wrote)")
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     try:

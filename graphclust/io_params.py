@@ -15,6 +15,9 @@ from __future__ import annotations
 import dataclasses
 import importlib
 
+import numpy as np
+import torch
+
 __all__ = ["CONFIG_CLASSES", "decode_param", "encode_param"]
 
 #: Every configuration class a model file may name: encoder configurations, the
@@ -77,6 +80,10 @@ def encode_param(name: str, value):
     """JSON-able form of one parameter value (see the module docstring)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, np.generic) and isinstance(value.item(), (bool, int, float, str)):
+        return value.item()  # a NumPy scalar (n_clusters=y.max() + 1): the same number
+    if isinstance(value, torch.device):
+        return str(value)  # "cpu", "cuda:0": the string the parameter also takes
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
         if _config_name(cls) not in CONFIG_CLASSES:
