@@ -96,6 +96,29 @@ def test_fit_save_and_predict(tmp_path, capsys):
         assert list(csv.reader(handle)) == fitted  # the saved model predicts the same labels
 
 
+def test_predict_keeps_another_model_files_labels_unless_told(tmp_path, capsys):
+    """Two model files of one name share predict's folder: the second refuses to replace
+    the first one's labels (run.json names the model by its SHA-256) unless --overwrite;
+    the same model predicts again freely."""
+    models = [tmp_path / name / "model.gc" for name in ("a", "b")]
+    for model, name in zip(models, ("svd-kmeans", "degree-kmeans"), strict=True):
+        model.parent.mkdir()
+        code, _, err = _run(["fit", "--dataset", "karate", "--model", name, "--out",
+                             str(tmp_path / "fits"), "--save", str(model), "--quiet"], capsys)
+        assert code == 0, err
+    predict = ["predict", "--dataset", "karate", "--out", str(tmp_path / "labels")]
+    folder = tmp_path / "labels" / "karate-predict-model"
+    assert _run([*predict, "--model", str(models[0])], capsys)[0] == 0
+    first = (folder / "labels.csv").read_text()
+    assert json.loads((folder / "run.json").read_text())["model"] == str(models[0].resolve())
+    assert _run([*predict, "--model", str(models[0])], capsys)[0] == 0  # the same model
+    code, _, err = _run([*predict, "--model", str(models[1])], capsys)
+    assert code == 2 and "holds labels of another model file" in err
+    assert (folder / "labels.csv").read_text() == first
+    assert _run([*predict, "--model", str(models[1]), "--overwrite"], capsys)[0] == 0
+    assert json.loads((folder / "run.json").read_text())["model"] == str(models[1].resolve())
+
+
 def test_fit_says_when_there_was_no_start(tmp_path, capsys):
     code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), *_TINY,
                            "--set", "pretrain=none"], capsys)

@@ -12,13 +12,15 @@
                           [--set key=value ...] [--quiet]
     graphclust datasets   [--root DIR]
     graphclust predict    --model PATH --dataset NAME [--root DIR] [--threads N]
-                          [--knn-method M] [--out graphclust-runs]
+                          [--knn-method M] [--out graphclust-runs] [--overwrite]
 
 ``fit`` writes ``<out>/<dataset>-<model>-seed<seed>/labels.csv`` (``node,cluster``) and
 ``run.json`` (parameters, scores, time, the batch size trained with: ``batch_size``,
 ``null`` for full batch; the start's length: ``start_length``, ``null`` where its held-out
 edges taught the encoder nothing); ``predict`` writes
-``<out>/<dataset>-predict-<model file stem>/labels.csv``. ``--set`` values are Python-like
+``<out>/<dataset>-predict-<model file stem>/labels.csv`` and ``run.json`` (the model file
+and its SHA-256, scores), and refuses a folder that holds another model file's labels
+unless ``--overwrite``. ``--set`` values are Python-like
 literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
 ``batch_size=None``, ``features=tfidf`` (a bare word is a string; ``none`` is the option
 of that name where a parameter has one, ``features=none``, else ``None``).

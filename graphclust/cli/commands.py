@@ -7,6 +7,7 @@ estimators) are imported inside the handlers, so that ``graphclust --help`` stay
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shlex
@@ -54,15 +55,21 @@ def _training_details(estimator, iterations: str) -> list[str]:
     return [start, iterations, batches]
 
 
-def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> None:
-    """Fail before fitting, not after, when a result could not be written or would
-    overwrite another run's (unless ``overwrite``)."""
+def _writable_folder(run_dir: Path) -> None:
+    """Create ``run_dir`` (``--out``'s run folder), or fail saying why it cannot be
+    written."""
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ValueError(f"--out: cannot create {run_dir} ({error.strerror})") from None
     if not os.access(run_dir, os.W_OK):
         raise ValueError(f"--out: cannot write into {run_dir}")
+
+
+def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> None:
+    """Fail before fitting, not after, when a result could not be written or would
+    overwrite another run's (unless ``overwrite``)."""
+    _writable_folder(run_dir)
     previous = run_dir / "run.json"
     if previous.is_file() and not overwrite:
         try:
@@ -198,14 +205,35 @@ def predict(args) -> int:
 
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
+    run_dir = Path(args.out) / f"{args.dataset.lower()}-predict-{Path(args.model).stem}"
+    model = {"model": str(Path(args.model).resolve()),
+             "model_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest()}
+    _check_prediction_folder(run_dir, model, args.overwrite)  # before the work
     graph = load_dataset(args.dataset, args.root, knn_method=args.knn_method)
     labels = estimator.predict(graph)
     print(f"{args.dataset}: {_describe(graph)}; model {args.model} "
           f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")
-    if graph.y is not None:
-        _print_scores(evaluate(graph.y.numpy(), labels))
-    path = (Path(args.out) / f"{args.dataset.lower()}-predict-{Path(args.model).stem}"
-            / "labels.csv")
-    _write_labels(path, labels)
-    print(f"labels: {path}")
+    scores = evaluate(graph.y.numpy(), labels) if graph.y is not None else None
+    if scores is not None:
+        _print_scores(scores)
+    _write_labels(run_dir / "labels.csv", labels)
+    (run_dir / "run.json").write_text(json.dumps(
+        {"dataset": args.dataset, **model, "scores": scores}, indent=1))
+    print(f"labels: {run_dir / 'labels.csv'}")
     return 0
+
+
+def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool) -> None:
+    """Fail before predicting when ``run_dir`` cannot be written, or holds labels of
+    another model file (two models of one file name share the folder) unless
+    ``overwrite``; the same model's labels are replaced."""
+    _writable_folder(run_dir)
+    if overwrite or not (run_dir / "labels.csv").is_file():
+        return
+    try:
+        recorded = json.loads((run_dir / "run.json").read_text()).get("model_sha256")
+    except (OSError, ValueError, AttributeError):
+        recorded = None  # no readable record: whose labels these are is unknown
+    if recorded != model["model_sha256"]:
+        raise ValueError(f"{run_dir} holds labels of another model file; pass another --out, "
+                         "or --overwrite to replace them")

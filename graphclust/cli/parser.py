@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True, metavar="PATH", help="saved model file")
     predict.add_argument("--dataset", required=True, help="data set name")
     predict.add_argument("--out", default="graphclust-runs", metavar="DIR",
-                         help="folder for labels.csv (default: ./graphclust-runs)")
+                         help="folder for labels.csv and run.json (default: "
+                              "./graphclust-runs)")
+    predict.add_argument("--overwrite", action="store_true",
+                         help="replace labels that another model file wrote there")
     predict.set_defaults(handler=commands.predict)
     return parser
