@@ -308,3 +308,33 @@ def test_data_with_separate_adjacency_or_without_features_is_refused():
         to_graph(Data(edge_index=torch.tensor(EDGES.T.copy()), num_nodes=4))
     with pytest.raises(ValueError, match="data.num_nodes is 5 but data.x has 4 rows"):
         to_graph(Data(x=torch.ones(4, 2), num_nodes=5))
+
+
+def test_edges_in_adj_t_are_read_where_there_is_no_edge_index():
+    """PyG's ToSparseTensor moves the edges into adj_t: they are the graph's edges (not a
+    dropped attribute leaving a graph without edges); weights there are reported."""
+    import torch_geometric.transforms as T
+
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    data = Data(x=torch.rand(4, 3), edge_index=edge_index)
+    prepared = T.ToSparseTensor()(data.clone())  # (torch warns about sparse checks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GraphInputWarning)  # nothing dropped or changed
+        graph = to_graph(prepared)
+    assert graph.edge_index.tolist() == to_graph(data).edge_index.tolist()
+    weighted = T.ToSparseTensor()(Data(x=data.x, edge_index=edge_index,
+                                       edge_weight=torch.full((6,), 2.0)))
+    with pytest.warns(GraphInputWarning, match="ignored adj_t's edge weights"):
+        assert to_graph(weighted).edge_index.shape == (2, 6)
+
+
+def test_hetero_data_is_refused_with_what_to_pass():
+    from torch_geometric.data import HeteroData
+
+    from graphclust import SCGCStar
+
+    hetero = HeteroData()
+    hetero["paper"].x = torch.rand(5, 3)
+    for call in (lambda: to_graph(hetero), lambda: SCGCStar(n_clusters=2).fit(hetero)):
+        with pytest.raises(TypeError, match=r"HeteroData .*to_homogeneous\(\)"):
+            call()

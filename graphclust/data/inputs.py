@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import torch
-from torch_geometric.data import Data
+from torch_geometric.data import Data, HeteroData
 
 from graphclust.data.edge_inputs import adjacency_edges, edge_index_array
 
@@ -40,6 +40,14 @@ class GraphInputWarning(UserWarning):
     both edge directions or self-loops (as the dataset readers do) can filter exactly this
     warning and nothing else.
     """
+
+
+def _torch_sparse(adjacency: Any) -> Any:
+    """A torch_sparse ``SparseTensor`` (PyG's ``adj_t`` where torch-sparse is installed)
+    as a torch sparse tensor; anything else as it is (a torch sparse CSR ``adj_t``)."""
+    convert = getattr(adjacency, "to_torch_sparse_coo_tensor", None)
+    return convert() if callable(convert) and not isinstance(adjacency, torch.Tensor) \
+        else adjacency
 
 
 def _count(number: int, noun: str) -> str:
@@ -167,7 +175,8 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
         Node features, ``(N, d)``; copied to dense float32 (torch input keeps its
         device), so editing the graph's ``x`` never changes ``X``. A ``Data`` object
         brings its own ``x``, ``edge_index`` and ``y`` and is validated and cleaned
-        exactly like the separate inputs.
+        exactly like the separate inputs; without an ``edge_index``, its ``adj_t`` (what
+        PyG's ``ToSparseTensor`` leaves) holds the edges.
     adjacency : optional
         The edges, one of
 
@@ -216,6 +225,11 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
     >>> g.edge_index.tolist(), g.y.tolist()
     ([[0, 1, 1, 2], [1, 0, 2, 1]], [1, 0, 1])
     """
+    if isinstance(X, HeteroData):
+        raise TypeError(
+            "a HeteroData (several node or edge types) is not supported: pass one "
+            "homogeneous graph, e.g. data.to_homogeneous() where every node type's features "
+            "have one width, or one node type's x with the edges among its nodes")
     changes: list[str] = []
     name = None
     if isinstance(X, Data):
@@ -227,7 +241,12 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
             )
         if data.x is None:
             raise ValueError("the Data object has no node features (data.x is None)")
-        dropped = sorted(set(data.keys()) - _DATA_KEYS_KEPT)
+        # PyG's ToSparseTensor moves the edges into adj_t (the adjacency, transposed):
+        # without an edge_index, those are the edges (their direction does not matter,
+        # every edge is kept both ways).
+        edges_in_adj_t = data.edge_index is None and data.get("adj_t") is not None
+        read = _DATA_KEYS_KEPT | ({"adj_t"} if edges_in_adj_t else set())
+        dropped = sorted(set(data.keys()) - read)
         if dropped:
             changes.append(f"dropped Data attributes {dropped}")
         if isinstance(data.get("name"), str):
@@ -239,7 +258,11 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
                 f"shape mismatch: data.num_nodes is {data.num_nodes} but data.x has "
                 f"{num_nodes} rows"
             )
-        if data.edge_index is None:
+        if edges_in_adj_t:
+            edge_index, weights_ignored = adjacency_edges(_torch_sparse(data.adj_t), num_nodes)
+            if weights_ignored:
+                changes.append("ignored adj_t's edge weights (any nonzero entry is an edge)")
+        elif data.edge_index is None:
             edge_index = torch.empty((2, 0), dtype=torch.int64)
         elif isinstance(data.edge_index, torch.Tensor):
             edge_index = edge_index_array(data.edge_index, num_nodes)
