@@ -97,3 +97,45 @@ def test_refit_replaces_every_fitted_attribute(karate, other_data):
     assert not hasattr(model, "stale_")
     assert model.n_features_in_ == 6 and model.labels_.shape == (40,)
     assert model.get_params()["n_components"] == 3  # parameters untouched
+
+
+def test_a_diverging_fit_stops_with_a_clear_error_and_keeps_the_previous_model(karate):
+    """An Adam rate large enough to overflow the weights: the first loss that is not
+    finite stops the fit (it used to finish with NaN embeddings, every node in one
+    cluster), and the estimator keeps its previous fit."""
+    from graphclust import SCGC
+
+    model = SCGC(2, random_state=0, max_epochs=20).fit(karate)
+    before = _fitted_state(model)
+    model.set_params(lr=1e4)
+    with pytest.raises(FloatingPointError, match="not finite.*Lower the learning rate"):
+        model.fit(karate)
+    after = _fitted_state(model)
+    assert after.keys() == before.keys()
+    assert all(after[key] is before[key] for key in before)
+
+
+def test_kmeans_refuses_points_that_are_not_finite():
+    import torch
+
+    from graphclust.kmeans import kmeans
+
+    points = torch.rand(10, 3)
+    points[4, 1] = float("inf")
+    with pytest.raises(ValueError, match="not finite"):
+        kmeans(points, 2)
+
+
+def test_empty_clusters_warning_names_a_merge_and_the_users_line():
+    """Four blobs of five points on a 10-nearest-neighbour graph: every node links across
+    blobs and training merges clusters. The warning says that this can be the cause (it
+    blamed the rows alone) and points at the caller, also through fit_predict."""
+    from sklearn.datasets import make_blobs
+    from sklearn.exceptions import ConvergenceWarning
+
+    points, _ = make_blobs(n_samples=20, centers=4, n_features=8, cluster_std=0.5,
+                           random_state=0)
+    with pytest.warns(ConvergenceWarning, match="embeddings merged clusters") as caught:
+        SCGCStar(n_clusters=4, random_state=0).fit_predict(points)
+    assert {record.filename for record in caught
+            if issubclass(record.category, ConvergenceWarning)} == {__file__}

@@ -23,18 +23,29 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch_geometric.data import Data
+from torch_geometric.data import Data, HeteroData
 
 from graphclust.data.inputs import to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
 from graphclust.data.transforms import FeatureTransform
-from graphclust.estimators.checks import as_matrix, resolve_device, user_stacklevel
+from graphclust.estimators.checks import (
+    as_matrix,
+    check_feature_names,
+    feature_names,
+    resolve_device,
+    user_stacklevel,
+)
 from graphclust.estimators.params import Param, at_least, with_parameters
 from graphclust.estimators.persistence import PersistedFit
 from graphclust.metrics import evaluate
@@ -61,7 +72,8 @@ def _without_fitted(attributes: dict) -> dict:
     return {key: value for key, value in attributes.items() if not _is_fitted_name(key)}
 
 
-class BaseGraphClusterer(PersistedFit, ClusterMixin, TransformerMixin, BaseEstimator):
+class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutMixin,
+                         TransformerMixin, BaseEstimator):
     """Base class: graph input, validation, seeding, the stopping rule and inference.
 
     Subclasses implement :meth:`_fit_graph` (train on a validated graph, return the fitted
@@ -118,7 +130,8 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, TransformerMixin, BaseEstim
             raise ValueError("pass y and adjacency inside the Data object, not beside it")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            graph = to_graph(X) if isinstance(X, Data) else to_graph(as_matrix(X), adjacency, y)
+            graph = to_graph(X) if isinstance(X, (Data, HeteroData)) \
+                else to_graph(as_matrix(X), adjacency, y)
         for warning in caught:  # point at the user's fit(...) call, not at this line
             warnings.warn(warning.message, warning.category, stacklevel=user_stacklevel())
         if graph.num_nodes < 2:
@@ -162,6 +175,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, TransformerMixin, BaseEstim
         if isinstance(X, Data):
             graph = to_graph(X)
         else:
+            check_feature_names(self, X)
             matrix = as_matrix(X, min_samples=2 if uses_graph else 1)
             graph = to_graph(matrix, adjacency if uses_graph else None)
         if graph.x.shape[1] != self.n_features_in_:
@@ -219,6 +233,9 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, TransformerMixin, BaseEstim
         """The work of :meth:`fit`, on an estimator that nobody else sees yet."""
         graph = self._graph(X, y, adjacency)
         self._check_params(graph.num_nodes)
+        names = None if isinstance(X, (Data, HeteroData)) else feature_names(X)
+        if names is not None:  # as scikit-learn: predict then checks its columns' names
+            self.feature_names_in_ = names
         self.device_ = resolve_device(self.device)
         self.n_features_in_ = int(graph.x.shape[1])
         self.knn_graph_, self._knn_rows_ = bool(getattr(graph, "knn_graph", False)), "transformed"
@@ -235,8 +252,11 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, TransformerMixin, BaseEstim
         if found < self.n_clusters:  # as scikit-learn's KMeans, never silently
             warnings.warn(
                 f"only {found} of n_clusters={self.n_clusters} clusters are non-empty: the "
-                "nodes' features (or embeddings) have fewer distinct values than clusters "
-                "(constant, all-zero or repeated rows?)", ConvergenceWarning, stacklevel=3)
+                "embeddings merged clusters (edges that link nodes across clusters, e.g. a "
+                "kNN graph with more n_neighbors than a cluster has nodes; compare the "
+                "labels with SVDKMeans'), or the features have fewer distinct rows than "
+                "clusters (constant, all-zero or repeated rows)", ConvergenceWarning,
+                stacklevel=user_stacklevel())
 
     def _fit_graph(self, graph: Data, seed: int, labels: np.ndarray | None) -> None:
         raise NotImplementedError
@@ -303,6 +323,12 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, TransformerMixin, BaseEstim
     def transform(self, X, adjacency=None) -> np.ndarray:
         """Encoder embeddings, shape ``(n, embedding_dim)``."""
         return self._soft_assignments(X, adjacency)[0].cpu().numpy()
+
+    @property
+    def _n_features_out(self) -> int:
+        """Columns of :meth:`transform`, which ``get_feature_names_out`` names
+        (``scgcstar0``, ``scgcstar1``, ...)."""
+        return self.embedding_.shape[1]
 
     def fit_transform(self, X, y=None, adjacency=None) -> np.ndarray:
         return self.fit(X, y, adjacency=adjacency).embedding_

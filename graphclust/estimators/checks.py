@@ -1,6 +1,6 @@
-"""Input checks every estimator shares: the device, plain matrices, where a warning
-about the user's input should point, whether a graph suits a neighbour contrast, and the
-fitted attributes a model file gives."""
+"""Input checks every estimator shares: the device, plain matrices and their column
+names, where a warning about the user's input should point, whether a graph suits a
+neighbour contrast, and the fitted attributes a model file gives."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from graphclust.data.homophily import feature_homophily
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.params import at_least, non_negative
 
-__all__ = ["LOW_FEATURE_HOMOPHILY", "as_matrix", "check_fitted_metadata", "resolve_device",
-           "user_stacklevel", "warn_if_edges_disagree"]
+__all__ = ["LOW_FEATURE_HOMOPHILY", "as_matrix", "check_feature_names",
+           "check_fitted_metadata", "feature_names", "resolve_device", "user_stacklevel",
+           "warn_if_edges_disagree"]
 
 #: Feature homophily (:func:`graphclust.data.feature_homophily`) below which a fit warns
 #: that its edges hardly group what its features group. Between the values measured
@@ -61,12 +62,48 @@ def as_matrix(X, min_samples: int = 2):
     )
 
 
-# Frames a warning must not name: ours, and scikit-learn's wrappers around our methods
-# (set_output wraps fit_transform and transform).
-_INTERNAL_DIRS = tuple(
+def feature_names(X) -> np.ndarray | None:
+    """A table's column names (a pandas or polars frame's ``columns``) where every one is a
+    string, as scikit-learn records them in ``feature_names_in_``; ``None`` otherwise."""
+    if isinstance(X, (np.ndarray, torch.Tensor)) or not hasattr(X, "columns"):
+        return None
+    names = list(X.columns)
+    kinds = {isinstance(name, str) for name in names}
+    if kinds == {True, False}:
+        raise TypeError("X's column names must all be strings or none of them (scikit-learn's "
+                        "rule for feature names); rename the columns, e.g. with str")
+    return np.asarray(names, dtype=object) if kinds == {True} else None
+
+
+def check_feature_names(estimator, X) -> None:
+    """At ``predict``/``transform``: ``X``'s column names against the ones ``fit`` saw
+    (``feature_names_in_``). Other names or another order would feed each column to the
+    weights of another: a ValueError. A warning where only one side has names."""
+    fitted, given = getattr(estimator, "feature_names_in_", None), feature_names(X)
+    name = type(estimator).__name__
+    if fitted is None and given is not None:
+        warnings.warn(f"X has feature names, but {name} was fitted without feature names",
+                      UserWarning, stacklevel=user_stacklevel())
+    elif fitted is not None and given is None:
+        warnings.warn(f"X does not have valid feature names, but {name} was fitted with "
+                      "feature names", UserWarning, stacklevel=user_stacklevel())
+    elif fitted is not None and (len(given) != len(fitted) or (given != fitted).any()):
+        differ = [index for index, (a, b) in enumerate(zip(fitted, given, strict=False))
+                  if a != b]
+        where = (f"first at column {differ[0]}: {given[differ[0]]!r} where fit saw "
+                 f"{fitted[differ[0]]!r}") if differ else \
+            f"{len(given)} columns where fit saw {len(fitted)}"
+        raise ValueError(f"X's column names differ from those fit saw (feature_names_in_; "
+                         f"{where}): pass the columns fit saw, in that order")
+
+
+# Frames a warning must not name: ours, scikit-learn's wrappers around our methods
+# (set_output wraps fit_transform and transform) and torch's no_grad decorator (around
+# the inference methods).
+_INTERNAL_PATHS = (*(
     os.path.dirname(os.path.abspath(path)) + os.sep
     for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
-)
+), os.path.abspath(torch.utils._contextlib.__file__))
 
 
 def user_stacklevel() -> int:
@@ -75,7 +112,7 @@ def user_stacklevel() -> int:
     fit, fit_predict, fit_transform, a Pipeline or a subclass led there (a fixed number
     names one of ours for some of them)."""
     frame, level = sys._getframe(1), 1  # level 1 is the caller, which calls warn
-    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_PATHS):
         frame, level = frame.f_back, level + 1
     return level
 
@@ -115,6 +152,7 @@ _METADATA_CONSTRAINTS = {
     "knn_rows": [StrOptions({"raw", "transformed"}), None],  # None: saved before it
     "history_": [list],
     "transform_kind": [StrOptions({kind for kind in FEATURE_TRANSFORMS if kind != "auto"})],
+    "feature_names_in_": [list, None],  # None: fitted without column names, or before them
 }
 
 
@@ -128,3 +166,7 @@ def check_fitted_metadata(metadata) -> None:
         caller_name="the model file's fitted attributes")
     if not all(isinstance(item, dict) for item in metadata["history_"]):
         raise ValueError("history_ must be a list of objects")
+    names = metadata.get("feature_names_in_")
+    if names is not None and (len(names) != metadata["n_features_in_"] or
+                              not all(isinstance(name, str) for name in names)):
+        raise ValueError("feature_names_in_ must be n_features_in_ strings")

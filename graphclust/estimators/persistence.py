@@ -10,6 +10,7 @@ nothing read from a file sizes memory or runs code. Estimators add their own ten
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from graphclust.data.transforms import SCALED_KINDS, SHIFTED_KINDS, FeatureTransform
@@ -42,11 +43,13 @@ class PersistedFit:
 
     def _fitted_metadata(self) -> dict:
         """JSON-serialisable fitted attributes."""
+        names = getattr(self, "feature_names_in_", None)
         return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
                 "knn_graph_": self.knn_graph_,
                 "knn_rows": getattr(self, "_knn_rows_", "raw"),
                 "history_": self.history_, "transform_kind": self.transform_.kind_,
-                "fit_time_": self.fit_time_}
+                "fit_time_": self.fit_time_,
+                "feature_names_in_": None if names is None else names.tolist()}
 
     def _tensor_spec(self, metadata: dict) -> TensorSpec:
         """Dtype and shape of every saved tensor, implied by the parameters and
@@ -84,6 +87,8 @@ class PersistedFit:
         self._knn_rows_ = metadata.get("knn_rows") or "raw"  # absent: saved before it
         self.history_ = list(metadata["history_"])
         self.fit_time_ = float(metadata["fit_time_"])
+        if metadata.get("feature_names_in_") is not None:
+            self.feature_names_in_ = np.asarray(metadata["feature_names_in_"], dtype=object)
         self.device_ = torch.device("cpu")
         self.transform_ = FeatureTransform.from_state_dict(
             {"kind": metadata["transform_kind"], "shift": tensors.get("transform.shift"),

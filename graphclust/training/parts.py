@@ -114,9 +114,19 @@ def optimizer_step(encoder: nn.Module, optimizer, loss: torch.Tensor) -> None:
 
     ``regularization() -> scalar tensor`` is added to the loss (e.g. a group-sparsity
     penalty); ``after_optimizer_step()`` runs after the update (e.g. a proximal step).
+
+    A loss that is not finite (NaN or inf: the weights or the embeddings have overflowed)
+    stops the fit with a :class:`FloatingPointError` instead of training on into NaN
+    weights, which would leave every node in one cluster without a word.
     """
     if hasattr(encoder, "regularization"):
         loss = loss + encoder.regularization()
+    if not bool(torch.isfinite(loss)):
+        rate = optimizer.param_groups[0]["lr"]
+        raise FloatingPointError(
+            f"the training loss became {float(loss)} (not finite): training diverged. "
+            f"Lower the learning rate (this step's Adam rate: {rate:g}; lr, pretrain_lr) "
+            "or bring the features to a smaller scale (features='auto' or 'standardize')")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
