@@ -53,7 +53,7 @@ from graphclust.cli.parser import build_parser
 __all__ = ["main", "parse_assignment"]
 
 _USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError,
-                IsADirectoryError, PermissionError)
+                IsADirectoryError, PermissionError, FloatingPointError)
 
 
 def _end_on_next_interrupt() -> None:
