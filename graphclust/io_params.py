@@ -92,6 +92,8 @@ def encode_param(name: str, value):
         return {"__config__": _config_name(cls),
                 "fields": {f.name: encode_param(f"{name}.{f.name}", getattr(value, f.name))
                            for f in dataclasses.fields(value)}}
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = tuple(value.tolist())  # hidden_dims=np.array([256, 64]): saved as a tuple
     if isinstance(value, tuple):
         return {"__tuple__": [encode_param(name, item) for item in value]}
     if isinstance(value, list):

@@ -120,9 +120,10 @@ def kmeans(
     x = x.detach().float()
     if not bool(torch.isfinite(x).all()):
         raise ValueError(
-            "k-means got points that are not finite (NaN or inf): the embeddings overflowed "
-            "(features of a very large scale with features='none', or weights that "
-            "diverged); bring the features to a smaller scale or lower the learning rate")
+            "k-means got points that are not finite (NaN or inf); where they are a model's "
+            "embeddings, these overflowed (features of a very large scale with "
+            "features='none', or weights that diverged): bring the features to a smaller "
+            "scale or lower the learning rate")
     fit_rows = x
     if n > max_samples:
         fit_rows = x[torch.randperm(n, generator=generator, device=x.device)[:max_samples]]

@@ -117,6 +117,9 @@ def test_predict_keeps_another_model_files_labels_unless_told(tmp_path, capsys):
     assert (folder / "labels.csv").read_text() == first
     assert _run([*predict, "--model", str(models[1]), "--overwrite"], capsys)[0] == 0
     assert json.loads((folder / "run.json").read_text())["model"] == str(models[1].resolve())
+    # Labels with no readable record (written before predict kept one) are replaced.
+    (folder / "run.json").unlink()
+    assert _run([*predict, "--model", str(models[0])], capsys)[0] == 0
 
 
 def test_fit_says_when_there_was_no_start(tmp_path, capsys):

@@ -1,5 +1,7 @@
 """Two CPU processes (gloo) train one model with DistributedDataParallel."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -65,3 +67,40 @@ def test_full_batch_is_refused_in_a_distributed_job(monkeypatch):
     monkeypatch.setattr("graphclust.estimators.contrastive.distributed_context", lambda: (0, 2))
     with pytest.raises(ValueError, match="set batch_size"):
         SCGCStar(**{**PARAMS, "batch_size": None}).fit(_graph())
+
+
+def _diverging_worker(rank: int, world_size: int, folder: str) -> None:
+    """Rank 1's third step sees a NaN loss; rank 0's stays finite. Both must stop there."""
+    import datetime
+
+    import graphclust.training.loop as loop
+
+    torch.set_num_threads(1)
+    # A short timeout: a process left waiting fails the test instead of hanging it.
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank,
+                            world_size=world_size, timeout=datetime.timedelta(seconds=60))
+    real, calls = loop.optimizer_step, []
+
+    def step(encoder, optimizer, loss):
+        calls.append(1)
+        return real(encoder, optimizer, loss * float("nan") if rank == 1 and len(calls) == 3
+                    else loss)
+
+    loop.optimizer_step = step
+    try:
+        SCGCStar(**{**PARAMS, "pretrain": "none"}).fit(_graph())
+        outcome = "finished"
+    except FloatingPointError:
+        outcome = f"FloatingPointError at step {len(calls)}"
+    finally:
+        dist.destroy_process_group()
+    (Path(folder) / f"outcome{rank}").write_text(outcome)
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_a_loss_that_is_not_finite_in_one_process_stops_every_process(tmp_path):
+    """One process's NaN stops all of them at that step (a process that stopped alone
+    would leave the others waiting in the gradients' all-reduce)."""
+    mp.spawn(_diverging_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    assert [(tmp_path / f"outcome{rank}").read_text() for rank in (0, 1)] == \
+        ["FloatingPointError at step 3"] * 2

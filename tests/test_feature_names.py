@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_iris
 
 from graphclust import SCGCStar, SVDKMeans
@@ -34,6 +35,18 @@ def test_columns_in_another_order_are_refused_not_silently_mixed(iris_frame, mod
     with pytest.warns(UserWarning, match="does not have valid feature names") as caught:
         np.testing.assert_array_equal(model.predict(iris_frame.to_numpy()), model.labels_)
     assert {record.filename for record in caught} == {__file__}
+
+
+def test_a_graph_given_to_a_model_fitted_on_names_warns(iris_frame):
+    """A Data has no column names to check: as for an array, a warning says so."""
+    from graphclust.data import knn_graph
+    from graphclust.data.inputs import to_graph
+
+    model = SVDKMeans(3, random_state=0).fit(iris_frame)
+    x = iris_frame.to_numpy()
+    graph = to_graph(x, knn_graph(torch.as_tensor(x, dtype=torch.float32), 5))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        model.predict(graph)
 
 
 def test_a_model_fitted_without_names_warns_when_given_some(iris_frame):

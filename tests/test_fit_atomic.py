@@ -115,6 +115,16 @@ def test_a_diverging_fit_stops_with_a_clear_error_and_keeps_the_previous_model(k
     assert all(after[key] is before[key] for key in before)
 
 
+def test_a_diverging_start_stops_the_fit_too(karate):
+    """The check is in the optimizer step that every stage takes: an autoencoder start at
+    an absurd rate stops there, before any joint-stage epoch."""
+    from graphclust import SCGC
+
+    with pytest.raises(FloatingPointError, match="not finite"):
+        SCGC(2, random_state=0, pretrain="autoencoder", pretrain_lr=1e8, pretrain_epochs=20,
+             max_epochs=20).fit(karate)
+
+
 def test_kmeans_refuses_points_that_are_not_finite():
     import torch
 
@@ -135,7 +145,8 @@ def test_empty_clusters_warning_names_a_merge_and_the_users_line():
 
     points, _ = make_blobs(n_samples=20, centers=4, n_features=8, cluster_std=0.5,
                            random_state=0)
-    with pytest.warns(ConvergenceWarning, match="embeddings merged clusters") as caught:
+    with pytest.warns(ConvergenceWarning, match="or because training merged clusters") \
+            as caught:
         SCGCStar(n_clusters=4, random_state=0).fit_predict(points)
     assert {record.filename for record in caught
             if issubclass(record.category, ConvergenceWarning)} == {__file__}

@@ -322,10 +322,16 @@ def test_edges_in_adj_t_are_read_where_there_is_no_edge_index():
         warnings.simplefilter("error", GraphInputWarning)  # nothing dropped or changed
         graph = to_graph(prepared)
     assert graph.edge_index.tolist() == to_graph(data).edge_index.tolist()
-    weighted = T.ToSparseTensor()(Data(x=data.x, edge_index=edge_index,
-                                       edge_weight=torch.full((6,), 2.0)))
-    with pytest.warns(GraphInputWarning, match="ignored adj_t's edge weights"):
-        assert to_graph(weighted).edge_index.shape == (2, 6)
+    # Weights, zero ones included, and attribute vectors: every stored entry is an edge,
+    # as with edge_index beside those attributes.
+    for name, values in (("edge_weight", torch.tensor([2.0, 2.0, 0.0, 0.0, 1.0, 1.0])),
+                         ("edge_attr", torch.rand(6, 2))):
+        prepared = T.ToSparseTensor(attr=name)(Data(x=data.x, edge_index=edge_index,
+                                                    **{name: values}))
+        with pytest.warns(GraphInputWarning, match="ignored adj_t's edge values"):
+            assert to_graph(prepared).edge_index.tolist() == to_graph(data).edge_index.tolist()
+    with pytest.raises(ValueError, match=r"data.adj_t must be N x N with N = 3"):
+        to_graph(Data(x=torch.rand(3, 2), adj_t=prepared.adj_t))
 
 
 def test_hetero_data_is_refused_with_what_to_pass():
@@ -335,6 +341,9 @@ def test_hetero_data_is_refused_with_what_to_pass():
 
     hetero = HeteroData()
     hetero["paper"].x = torch.rand(5, 3)
-    for call in (lambda: to_graph(hetero), lambda: SCGCStar(n_clusters=2).fit(hetero)):
+    model = SCGCStar(n_clusters=2, random_state=0, hidden_dims=(8,), embedding_dim=4,
+                     max_epochs=1, pretrain_epochs=1).fit(np.random.default_rng(0).random((20, 3)))
+    for call in (lambda: to_graph(hetero), lambda: SCGCStar(n_clusters=2).fit(hetero),
+                 lambda: model.predict(hetero), lambda: model.transform(hetero)):
         with pytest.raises(TypeError, match=r"HeteroData .*to_homogeneous\(\)"):
             call()

@@ -246,11 +246,12 @@ def test_numpy_scalars_and_a_torch_device_are_saved_as_the_numbers_and_string(tm
     """Parameters fit accepts (n_clusters=y.max() + 1 is a NumPy integer; device takes a
     torch.device) are saved as the plain values they equal, not refused after the fit."""
     fitted = SCGCStar(n_clusters=np.int64(2), tau=np.float32(0.5), device=torch.device("cpu"),
-                      random_state=0, hidden_dims=(8,), embedding_dim=4, max_epochs=2,
+                      random_state=0, hidden_dims=np.array([8]), embedding_dim=4, max_epochs=2,
                       pretrain_epochs=1).fit(karate)
     save(fitted, tmp_path / "m.gc")
     loaded = load(tmp_path / "m.gc")
     assert (loaded.n_clusters, loaded.tau, loaded.device) == (2, 0.5, "cpu")
+    assert loaded.hidden_dims == (8,)
     assert type(loaded.n_clusters) is int
     np.testing.assert_array_equal(loaded.predict(karate), fitted.predict(karate))
 

@@ -273,7 +273,10 @@ def main(argv=None) -> None:
             run_params = {"features": transform.kind_, **params}
         row = (_consensus(edged, seed, args.restarts, run_params)
                if args.probe == "consensus" else probe(args.probe, edged, seed, run_params))
-        print(json.dumps({"dataset": dataset, "probe": args.probe, "params": run_params,
+        # The baselines read only the transform of the parameters.
+        shown = {"features": run_params.get("features", "auto")} \
+            if args.probe == "baselines" else run_params
+        print(json.dumps({"dataset": dataset, "probe": args.probe, "params": shown,
                           "edges": args.edges, **row}), flush=True)
 
 

@@ -19,8 +19,8 @@
 ``null`` for full batch; the start's length: ``start_length``, ``null`` where its held-out
 edges taught the encoder nothing); ``predict`` writes
 ``<out>/<dataset>-predict-<model file stem>/labels.csv`` and ``run.json`` (the model file
-and its SHA-256, scores), and refuses a folder that holds another model file's labels
-unless ``--overwrite``. ``--set`` values are Python-like
+and its SHA-256, scores), and refuses a folder whose ``run.json`` names another model
+file unless ``--overwrite``. ``--set`` values are Python-like
 literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
 ``batch_size=None``, ``features=tfidf`` (a bare word is a string; ``none`` is the option
 of that name where a parameter has one, ``features=none``, else ``None``).

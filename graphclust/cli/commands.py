@@ -206,8 +206,7 @@ def predict(args) -> int:
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
     run_dir = Path(args.out) / f"{args.dataset.lower()}-predict-{Path(args.model).stem}"
-    model = {"model": str(Path(args.model).resolve()),
-             "model_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest()}
+    model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
     _check_prediction_folder(run_dir, model, args.overwrite)  # before the work
     graph = load_dataset(args.dataset, args.root, knn_method=args.knn_method)
     labels = estimator.predict(graph)
@@ -223,17 +222,29 @@ def predict(args) -> int:
     return 0
 
 
+def _sha256(path) -> str:
+    """The file's SHA-256, read in blocks (a model file can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool) -> None:
-    """Fail before predicting when ``run_dir`` cannot be written, or holds labels of
-    another model file (two models of one file name share the folder) unless
-    ``overwrite``; the same model's labels are replaced."""
+    """Fail before predicting when ``run_dir`` cannot be written, or when its ``run.json``
+    names another model file (two models of one file name share the folder) unless
+    ``overwrite``. Labels without a readable record (written before predict kept one)
+    are replaced, as ``fit`` replaces a run folder whose record it cannot read."""
     _writable_folder(run_dir)
-    if overwrite or not (run_dir / "labels.csv").is_file():
+    if overwrite:
         return
     try:
-        recorded = json.loads((run_dir / "run.json").read_text()).get("model_sha256")
+        recorded = json.loads((run_dir / "run.json").read_text())
+        recorded_sha = recorded.get("model_sha256")
     except (OSError, ValueError, AttributeError):
-        recorded = None  # no readable record: whose labels these are is unknown
-    if recorded != model["model_sha256"]:
-        raise ValueError(f"{run_dir} holds labels of another model file; pass another --out, "
-                         "or --overwrite to replace them")
+        return  # no readable record: nothing says these labels are another model's
+    if isinstance(recorded_sha, str) and recorded_sha != model["model_sha256"]:
+        raise ValueError(f"{run_dir} holds labels of another model file "
+                         f"({recorded.get('model')}); pass another --out, or --overwrite to "
+                         "replace them")

@@ -42,12 +42,25 @@ class GraphInputWarning(UserWarning):
     """
 
 
-def _torch_sparse(adjacency: Any) -> Any:
-    """A torch_sparse ``SparseTensor`` (PyG's ``adj_t`` where torch-sparse is installed)
-    as a torch sparse tensor; anything else as it is (a torch sparse CSR ``adj_t``)."""
-    convert = getattr(adjacency, "to_torch_sparse_coo_tensor", None)
-    return convert() if callable(convert) and not isinstance(adjacency, torch.Tensor) \
-        else adjacency
+def _adj_t_edges(adj_t: Any, num_nodes: int) -> tuple[torch.Tensor, bool]:
+    """The edges of PyG's ``adj_t`` (a torch sparse tensor, or a torch_sparse
+    ``SparseTensor`` where torch-sparse is installed): every stored entry, as
+    ``edge_index`` lists every edge whatever its attributes, and whether the entries hold
+    values other than 1 (edge weights or attribute vectors, which are ignored)."""
+    convert = getattr(adj_t, "to_torch_sparse_coo_tensor", None)
+    if callable(convert) and not isinstance(adj_t, torch.Tensor):
+        adj_t = convert()
+    if not isinstance(adj_t, torch.Tensor) or adj_t.layout == torch.strided:
+        raise TypeError("data.adj_t must be a sparse adjacency (a torch sparse tensor or a "
+                        f"torch_sparse SparseTensor), got {type(adj_t).__name__}")
+    if tuple(adj_t.shape[:2]) != (num_nodes, num_nodes):
+        raise ValueError(f"data.adj_t must be N x N with N = {num_nodes} (the rows of data.x), "
+                         f"got shape {tuple(adj_t.shape)}")
+    coo = adj_t.to_sparse_coo().coalesce()
+    row, col = coo.indices()[:2]
+    values = coo.values()
+    weighted = values.dim() > 1 or bool((values != 1).any())
+    return torch.stack([col, row]).to(torch.int64), weighted  # adj_t[i, j]: edge j -> i
 
 
 def _count(number: int, noun: str) -> str:
@@ -259,9 +272,10 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
                 f"{num_nodes} rows"
             )
         if edges_in_adj_t:
-            edge_index, weights_ignored = adjacency_edges(_torch_sparse(data.adj_t), num_nodes)
-            if weights_ignored:
-                changes.append("ignored adj_t's edge weights (any nonzero entry is an edge)")
+            edge_index, weighted = _adj_t_edges(data.adj_t, num_nodes)
+            if weighted:
+                changes.append("ignored adj_t's edge values (every stored entry is an edge, "
+                               "as with edge_index and its edge attributes)")
         elif data.edge_index is None:
             edge_index = torch.empty((2, 0), dtype=torch.int64)
         elif isinstance(data.edge_index, torch.Tensor):

@@ -56,6 +56,10 @@ from graphclust.threads import limit_threads
 __all__ = ["BaseGraphClusterer", "resolve_device"]
 
 
+#: Inputs that carry their own graph (a HeteroData only to be refused by to_graph).
+_GRAPHS = (Data, HeteroData)
+
+
 def _is_default(value, default) -> bool:
     """Whether a parameter still has its default (a list equals the same tuple)."""
     if isinstance(value, (list, tuple)) and isinstance(default, (list, tuple)):
@@ -126,17 +130,17 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
     # ------------------------------------------------------------------ input
     def _graph(self, X, y=None, adjacency=None) -> Data:
         """A validated graph; a plain feature matrix without edges gets a kNN graph."""
-        if isinstance(X, Data) and (adjacency is not None or y is not None):
+        if isinstance(X, _GRAPHS) and (adjacency is not None or y is not None):
             raise ValueError("pass y and adjacency inside the Data object, not beside it")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            graph = to_graph(X) if isinstance(X, (Data, HeteroData)) \
+            graph = to_graph(X) if isinstance(X, _GRAPHS) \
                 else to_graph(as_matrix(X), adjacency, y)
         for warning in caught:  # point at the user's fit(...) call, not at this line
             warnings.warn(warning.message, warning.category, stacklevel=user_stacklevel())
         if graph.num_nodes < 2:
             raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
-        if isinstance(X, Data) or adjacency is not None:
+        if isinstance(X, _GRAPHS) or adjacency is not None:
             return graph
         self._validate_params()  # n_neighbors and knn_method, before the kNN graph uses them
         return self._with_knn_graph(graph)
@@ -169,15 +173,15 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         ``adjacency``, or, when ``fit`` itself built a kNN graph from a plain matrix, a
         plain matrix (the same kind of kNN graph is built for it).
         """
-        if isinstance(X, Data) and adjacency is not None:
+        if isinstance(X, _GRAPHS) and adjacency is not None:
             raise ValueError("pass the edges inside the Data object, not as adjacency")
         uses_graph = self._uses_graph()
-        if isinstance(X, Data):
+        if isinstance(X, _GRAPHS):
             graph = to_graph(X)
         else:
-            check_feature_names(self, X)
             matrix = as_matrix(X, min_samples=2 if uses_graph else 1)
             graph = to_graph(matrix, adjacency if uses_graph else None)
+        check_feature_names(self, X)
         if graph.x.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {graph.x.shape[1]} features, but {type(self).__name__} is expecting "
@@ -185,7 +189,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
             )
         if not uses_graph:
             return graph.x, None
-        if not isinstance(X, Data) and adjacency is None:
+        if not isinstance(X, _GRAPHS) and adjacency is None:
             if not self.knn_graph_:
                 raise ValueError(
                     f"{type(self).__name__} reads the graph at inference (message passing, "
@@ -231,9 +235,9 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
 
     def _fit(self, X, y, adjacency) -> None:
         """The work of :meth:`fit`, on an estimator that nobody else sees yet."""
+        names = feature_names(X)  # refuses mixed names before any work
         graph = self._graph(X, y, adjacency)
         self._check_params(graph.num_nodes)
-        names = None if isinstance(X, (Data, HeteroData)) else feature_names(X)
         if names is not None:  # as scikit-learn: predict then checks its columns' names
             self.feature_names_in_ = names
         self.device_ = resolve_device(self.device)
@@ -252,10 +256,10 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         if found < self.n_clusters:  # as scikit-learn's KMeans, never silently
             warnings.warn(
                 f"only {found} of n_clusters={self.n_clusters} clusters are non-empty: the "
-                "embeddings merged clusters (edges that link nodes across clusters, e.g. a "
-                "kNN graph with more n_neighbors than a cluster has nodes; compare the "
-                "labels with SVDKMeans'), or the features have fewer distinct rows than "
-                "clusters (constant, all-zero or repeated rows)", ConvergenceWarning,
+                "embeddings have fewer distinct groups than clusters, because the features "
+                "do (constant, all-zero or repeated rows) or because training merged "
+                "clusters (edges that link nodes across clusters, e.g. a kNN graph with "
+                "more n_neighbors than a cluster has nodes)", ConvergenceWarning,
                 stacklevel=user_stacklevel())
 
     def _fit_graph(self, graph: Data, seed: int, labels: np.ndarray | None) -> None:

@@ -100,10 +100,11 @@ def check_feature_names(estimator, X) -> None:
 # Frames a warning must not name: ours, scikit-learn's wrappers around our methods
 # (set_output wraps fit_transform and transform) and torch's no_grad decorator (around
 # the inference methods).
+_NO_GRAD_WRAPPER = getattr(getattr(torch.utils, "_contextlib", None), "__file__", None)
 _INTERNAL_PATHS = (*(
     os.path.dirname(os.path.abspath(path)) + os.sep
     for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
-), os.path.abspath(torch.utils._contextlib.__file__))
+), *((os.path.abspath(_NO_GRAD_WRAPPER),) if _NO_GRAD_WRAPPER else ()))
 
 
 def user_stacklevel() -> int:

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -121,12 +122,18 @@ def optimizer_step(encoder: nn.Module, optimizer, loss: torch.Tensor) -> None:
     """
     if hasattr(encoder, "regularization"):
         loss = loss + encoder.regularization()
-    if not bool(torch.isfinite(loss)):
-        rate = optimizer.param_groups[0]["lr"]
+    finite = torch.isfinite(loss.detach()).to(torch.int32)
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        # Every process stops at the same step: one that stopped alone would leave the
+        # others waiting in the gradients' all-reduce.
+        dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+    if not bool(finite):
         raise FloatingPointError(
-            f"the training loss became {float(loss)} (not finite): training diverged. "
-            f"Lower the learning rate (this step's Adam rate: {rate:g}; lr, pretrain_lr) "
-            "or bring the features to a smaller scale (features='auto' or 'standardize')")
+            f"the training loss is not finite ({float(loss.detach())} in this process): "
+            "training diverged, or the features' scale overflowed float32. Lower the "
+            "learning rate "
+            "(lr; pretrain_lr for the start) or bring the features to a smaller scale "
+            "(features='auto' or 'standardize')")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
