@@ -125,18 +125,20 @@ def optimizer_step(encoder: nn.Module, optimizer, loss: torch.Tensor) -> None:
     finite = torch.isfinite(loss.detach()).to(torch.int32)
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         # Every process stops at the same step: one that stopped alone would leave the
-        # others waiting in the gradients' all-reduce.
+        # others waiting in the next all-reduce.
         dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    # Read after the step, where the loops read the loss anyway, so that the check adds
+    # no wait for the device before the backward pass; the step it lets through is
+    # discarded with the failed fit (fit is all or nothing).
     if not bool(finite):
         raise FloatingPointError(
             f"the training loss is not finite ({float(loss.detach())} in this process): "
             "training diverged, or the features' scale overflowed float32. Lower the "
-            "learning rate "
-            "(lr; pretrain_lr for the start) or bring the features to a smaller scale "
-            "(features='auto' or 'standardize')")
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+            "learning rate (lr; pretrain_lr for the start) or bring the features to a "
+            "smaller scale (features='auto' or 'standardize')")
     if hasattr(encoder, "after_optimizer_step"):
         with torch.no_grad():
             encoder.after_optimizer_step()
