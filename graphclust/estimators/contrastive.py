@@ -30,7 +30,7 @@ import math
 import warnings
 
 import torch
-from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 from graphclust.data.propagation import propagation_powers
@@ -38,6 +38,7 @@ from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.estimators.checks import warn_if_edges_disagree
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
+from graphclust.estimators.persistence import PersistedNetworks
 from graphclust.memory import (
     check_fits,
     choose_batch_size,
@@ -84,7 +85,7 @@ __all__ = ["ContrastiveClusterer", "PRETRAIN_MODES", "SIZE_PRIORS", "distributed
 PRETRAIN_MODES = ("linear", "contrastive", "autoencoder", "none")
 
 
-class ContrastiveClusterer(BaseGraphClusterer):
+class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
     """Base class of SCGC, SCGC*, MPNN+VN and the graph transformer (see module docstring).
 
     Subclasses set ``_positive_kind`` (``"power"``: :math:`\\hat A^r`, ``"influence"``:
@@ -337,59 +338,6 @@ class ContrastiveClusterer(BaseGraphClusterer):
 
     def _build_encoder(self) -> nn.Module:
         return self._encoder_config().build(self._input_width(), int(self.embedding_dim))
-
-    # ------------------------------------------------------------------ persistence
-    def _model_tensors(self) -> dict[str, torch.Tensor]:
-        tensors = {f"encoder.{k}": v for k, v in self.encoder_.state_dict().items()}
-        tensors.update({f"head.{k}": v for k, v in self.head_.state_dict().items()})
-        if self.decoder_ is not None:
-            tensors.update({f"decoder.{k}": v for k, v in self.decoder_.state_dict().items()})
-        return tensors
-
-    def _fresh_modules(self) -> dict[str, nn.Module]:
-        """New encoder, head and (with reconstruction) decoder, by name prefix, as a saved
-        model's tensors describe them."""
-        modules = {"encoder": self._build_encoder(),
-                   "head": StudentTHead(self.n_clusters, int(self.embedding_dim))}
-        if self._objective_part().reconstruction is not None:
-            modules["decoder"] = self._decoder()
-        return modules
-
-    def _tensor_spec(self, metadata: dict):
-        spec = super()._tensor_spec(metadata)
-        dim = int(self.embedding_dim)
-        spec["embedding_"] = (("n", dim), torch.float32)
-        spec["cluster_centers_"] = ((self.n_clusters, dim), torch.float32)
-        for prefix, module in self._fresh_modules().items():
-            spec.update({f"{prefix}.{key}": (tuple(value.shape), value.dtype)
-                         for key, value in module.state_dict().items()})
-        return spec
-
-    def _fitted_metadata(self) -> dict:
-        return {**super()._fitted_metadata(), "batch_size_": self.batch_size_}
-
-    def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
-        recorded = isinstance(metadata, dict) and "batch_size_" in metadata
-        if recorded:
-            validate_parameter_constraints(
-                {"batch_size_": [at_least(1), None]}, {"batch_size_": metadata["batch_size_"]},
-                caller_name="the model file's fitted attributes")
-        super()._restore(tensors, metadata)
-        self.start_length_ = start_length(self.history_)
-        if recorded:
-            self.batch_size_ = metadata["batch_size_"]
-        else:  # saved before batch_size_ was recorded, when batch_size was an int or None
-            fitted_batch = self.batch_size if isinstance(self.batch_size, int) else None
-            self.batch_size_ = fitted_batch if fitted_batch is not None and \
-                fitted_batch < len(self.labels_) else None
-
-    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
-        modules = self._fresh_modules()
-        for prefix, module in modules.items():
-            module.load_state_dict({key[len(prefix) + 1:]: value for key, value in
-                                    tensors.items() if key.startswith(f"{prefix}.")})
-        self.encoder_, self.head_ = modules["encoder"], modules["head"]
-        self.decoder_ = modules.get("decoder")
 
     # ------------------------------------------------------------------ inference
     def _embed(self, x: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:

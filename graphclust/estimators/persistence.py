@@ -5,19 +5,25 @@
 rebuilds one from them (:meth:`~PersistedFit._restore`) after checking every tensor's
 dtype and shape against what the parameters imply (:meth:`~PersistedFit._tensor_spec`):
 nothing read from a file sizes memory or runs code. Estimators add their own tensors
-(``_model_tensors``, ``_restore_model``) and extend the spec and the metadata.
+(``_model_tensors``, ``_restore_model``) and extend the spec and the metadata;
+:class:`PersistedNetworks` does so for the contrastive clusterers' networks.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import validate_parameter_constraints
+from torch import nn
 
 from graphclust.data.transforms import SCALED_KINDS, SHIFTED_KINDS, FeatureTransform
 from graphclust.estimators.checks import check_fitted_metadata
+from graphclust.estimators.params import at_least
 from graphclust.io_checks import TensorSpec, check_tensors
+from graphclust.nn.heads import StudentTHead
+from graphclust.starts import start_length
 
-__all__ = ["PersistedFit"]
+__all__ = ["PersistedFit", "PersistedNetworks"]
 
 
 class PersistedFit:
@@ -104,3 +110,62 @@ class PersistedFit:
         from graphclust.io import save
 
         save(self, path)
+
+
+class PersistedNetworks(PersistedFit):
+    """The saved parts of a contrastive clusterer: its encoder, Student-t head and (with
+    reconstruction) decoder as named tensors, and ``batch_size_``. Rebuilt from the
+    estimator's own parameters (``_build_encoder``, ``_decoder``, ``_objective_part``),
+    so a file's tensors must fit networks its parameters describe."""
+
+    def _model_tensors(self) -> dict[str, torch.Tensor]:
+        tensors = {f"encoder.{k}": v for k, v in self.encoder_.state_dict().items()}
+        tensors.update({f"head.{k}": v for k, v in self.head_.state_dict().items()})
+        if self.decoder_ is not None:
+            tensors.update({f"decoder.{k}": v for k, v in self.decoder_.state_dict().items()})
+        return tensors
+
+    def _fresh_modules(self) -> dict[str, nn.Module]:
+        """New encoder, head and (with reconstruction) decoder, by name prefix, as a saved
+        model's tensors describe them."""
+        modules = {"encoder": self._build_encoder(),
+                   "head": StudentTHead(self.n_clusters, int(self.embedding_dim))}
+        if self._objective_part().reconstruction is not None:
+            modules["decoder"] = self._decoder()
+        return modules
+
+    def _tensor_spec(self, metadata: dict):
+        spec = super()._tensor_spec(metadata)
+        dim = int(self.embedding_dim)
+        spec["embedding_"] = (("n", dim), torch.float32)
+        spec["cluster_centers_"] = ((self.n_clusters, dim), torch.float32)
+        for prefix, module in self._fresh_modules().items():
+            spec.update({f"{prefix}.{key}": (tuple(value.shape), value.dtype)
+                         for key, value in module.state_dict().items()})
+        return spec
+
+    def _fitted_metadata(self) -> dict:
+        return {**super()._fitted_metadata(), "batch_size_": self.batch_size_}
+
+    def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
+        recorded = isinstance(metadata, dict) and "batch_size_" in metadata
+        if recorded:
+            validate_parameter_constraints(
+                {"batch_size_": [at_least(1), None]}, {"batch_size_": metadata["batch_size_"]},
+                caller_name="the model file's fitted attributes")
+        super()._restore(tensors, metadata)
+        self.start_length_ = start_length(self.history_)
+        if recorded:
+            self.batch_size_ = metadata["batch_size_"]
+        else:  # saved before batch_size_ was recorded, when batch_size was an int or None
+            fitted_batch = self.batch_size if isinstance(self.batch_size, int) else None
+            self.batch_size_ = fitted_batch if fitted_batch is not None and \
+                fitted_batch < len(self.labels_) else None
+
+    def _restore_model(self, tensors: dict[str, torch.Tensor]) -> None:
+        modules = self._fresh_modules()
+        for prefix, module in modules.items():
+            module.load_state_dict({key[len(prefix) + 1:]: value for key, value in
+                                    tensors.items() if key.startswith(f"{prefix}.")})
+        self.encoder_, self.head_ = modules["encoder"], modules["head"]
+        self.decoder_ = modules.get("decoder")
