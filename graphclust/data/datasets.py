@@ -44,7 +44,7 @@ from graphclust.data.formats import (
 from graphclust.data.formats.npz import npz_file
 from graphclust.data.formats.ogb import ogb_folder, ogb_metadata, ogb_missing_files
 from graphclust.data.formats.planetoid import PLANETOID_NAMES, planetoid_raw_files
-from graphclust.data.formats.sdcn import sdcn_files
+from graphclust.data.formats.sdcn import sdcn_files, sdcn_knn_sizes
 from graphclust.data.inputs import to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 
@@ -160,6 +160,15 @@ def _location(spec: DatasetSpec, root: Path, k: int | None) -> tuple[Path | None
         folder = ogb_folder(root / "ogb", spec.name)
         return folder, ogb_missing_files(folder, ogb_metadata(spec.name))
     return None, []
+
+
+def _other_graphs(spec: DatasetSpec, folder: Path | None, missing: list[Path]) -> str:
+    """Where an SDCN copy lacks only the kNN graph asked for, the ones it has."""
+    if spec.layout != "sdcn" or len(missing) != 1 or "graph" not in missing[0].name:
+        return ""
+    sizes = sdcn_knn_sizes(folder, spec.name)
+    return f"; its other files are there, and kNN graphs for k in {sizes}: pass k=" \
+        if sizes else ""
 
 
 def datasets(root: str | os.PathLike | None = None) -> list[dict]:
@@ -354,15 +363,16 @@ def load_dataset(
         if not missing:
             chosen = spec
             break
-        searched.append(f"{spec.layout}: {path} (missing {missing[0].name})")
+        searched.append(f"{spec.layout}: {path} (missing {missing[0].name}"
+                        + _other_graphs(spec, path, missing) + ")")
     if chosen is None and download:
         chosen = next((s for s in candidates if s.layout in ("planetoid", "ogb")), None)
     if chosen is None:
         raise FileNotFoundError(
-            f"data set {name!r} not found under {root}; searched "
+            f"data set {name!r} not found complete under {root}; searched "
             + "; ".join(searched)
             + ". Pass root= (--root on the command line) or set $GRAPHCLUST_DATA to the "
-              "folder holding it"
+              "folder holding a complete copy"
             + (", or pass download=True when online" if any(
                 s.layout in ("planetoid", "ogb") for s in candidates) else "")
         )
