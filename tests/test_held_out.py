@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,13 @@ from graphclust.data import make_sbm
 from graphclust.data.principal import principal_directions
 from graphclust.data.transforms import FeatureTransform
 from graphclust.objectives.held_out import HeldOutEdges, cluster_code_fall
-from graphclust.starts import START_MIN_FALL, START_RETAKE, START_VERDICT_STEPS, start_length
+from graphclust.starts import (
+    START_MIN_FALL,
+    START_RETAKE,
+    START_VERDICT_STEPS,
+    start_gate,
+    start_length,
+)
 
 
 def _ring(n):
@@ -185,11 +193,47 @@ SHORT_START = dict(n_clusters=3, hidden_dims=(32,), embedding_dim=4, start_holdo
                    random_state=0)
 
 
+# On these 120-node graphs an embedding that tells no node apart scores log(119) = 4.78,
+# and a code of 3 clusters 0.730 lower: from a first check at 5.0 the gate is
+# 0.2 * (5.0 - 4.05) = 0.190.
+FIRST_AT_5_GATE = start_gate(3, 1.0, 5.0, math.log(119))
+
+
+def test_the_gate_is_a_share_of_the_fall_still_possible():
+    uninformative, fall = 6.0, cluster_code_fall(3, 1.0)
+    assert start_gate(3, 1.0, uninformative, uninformative) == pytest.approx(
+        START_MIN_FALL * fall)
+    # A first check already halfway down to a code of the clusters: half the gate.
+    assert start_gate(3, 1.0, uninformative - fall / 2, uninformative) == pytest.approx(
+        START_MIN_FALL * fall / 2)
+    assert start_gate(3, 1.0, uninformative - 2 * fall, uninformative) == 0.0
+    assert FIRST_AT_5_GATE == pytest.approx(0.190, abs=1e-3)
+
+
+def test_the_uninformative_loss_is_that_of_an_embedding_telling_no_node_apart():
+    graph = make_sbm(300, 3, 8, avg_degree=6, random_state=0)
+    for max_candidates in (8192, 100):  # every node, or a sample
+        held_out = HeldOutEdges(graph.edge_index, 300, 0.2, 1.0,
+                                torch.Generator().manual_seed(0), max_candidates=max_candidates)
+        constant = torch.ones(len(held_out.nodes), 4)
+        assert held_out.loss(constant) == pytest.approx(held_out.uninformative_loss, abs=1e-5)
+
+
+def test_features_that_already_predict_the_edges_leave_less_to_learn(monkeypatch):
+    """A first check near a code of the clusters (a kNN graph of the features): a fall of
+    0.1, which a fixed share of cluster_code_fall (0.146) would call no lesson, is most
+    of what is left (gate 0.2 * (4.2 - 4.05) = 0.030), so the start trains on."""
+    checks = START_VERDICT_STEPS // 10 + 1
+    _scripted_losses(monkeypatch, [4.2, 4.15, 4.1] + [4.1] * (checks - 3))
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, max_epochs=5, tol=0.0,
+                     **SHORT_START).fit(graph)
+    assert model.start_length_ == START_VERDICT_STEPS and model.n_iter_ == 5
+
+
 def test_a_rise_before_the_gate_is_not_erosion(monkeypatch):
-    # The gate for 3 clusters at tau = 1 is 0.2 * 0.730 = 0.146: the rise at 20 comes
-    # before any fall and does not stop the run; the rise at 60 comes after a fall of 2
-    # and does (past 3 + 0.1 * 2).
-    assert START_MIN_FALL * cluster_code_fall(3, 1.0) == pytest.approx(0.146, abs=1e-3)
+    # The rise at 20 comes before any fall by the gate (0.190) and does not stop the
+    # run; the rise at 60 comes after a fall of 2 and does (past 3 + 0.1 * 2).
     _scripted_losses(monkeypatch, [5.0, 5.1, 5.3, 4.0, 3.0, 3.1, 3.5])
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     model = SCGCStar(pretrain_epochs=200, max_epochs=0, **SHORT_START).fit(graph)
@@ -198,7 +242,7 @@ def test_a_rise_before_the_gate_is_not_erosion(monkeypatch):
 
 def test_edges_that_teach_nothing_keep_the_principal_directions_and_no_joint_stage(
         monkeypatch):
-    # The loss never falls by the gate (0.146) in a start long enough for a verdict.
+    # The loss never falls by the gate (0.190) in a start long enough for a verdict.
     checks = START_VERDICT_STEPS // 10 + 1
     _scripted_losses(monkeypatch, [5.0, 5.05, 4.9, 4.95] + [4.97] * (checks - 4))
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
@@ -228,7 +272,7 @@ def test_a_start_too_short_for_a_verdict_keeps_its_joint_stage(monkeypatch):
 
 
 def test_a_one_check_dip_is_a_transient_not_a_lesson(monkeypatch):
-    # Under the gate (0.146) at 10 only, then above the first check: nothing taught. The
+    # Under the gate (0.190) at 10 only, then above the first check: nothing taught. The
     # same dip held for a second check is a lesson, and the climb after it erosion.
     checks = START_VERDICT_STEPS // 10 + 1
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)

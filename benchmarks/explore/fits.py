@@ -28,10 +28,11 @@ pairwise ARI, and two label-free ways to merge them: k-means on the runs' one-ho
 side by side (co-association consensus) and the medoid run (highest mean ARI with the
 others). ``curve``: the start alone, its held-out rule kept from stopping
 (``START_EROSION`` set to infinity for the run): the held-out loss at every check, the
-length the rule would pick (0 where the loss never fell by the gate, ``START_MIN_FALL``),
-the step of the loss's minimum, and the fall to the lowest check the rule read as a share
-of ``cluster_code_fall``. ``baselines``: ``svd-kmeans`` at t = 0..3 on the graph the
-other probes train on, reading the features through the transform they name
+length the rule would pick (0 where the loss never fell by the gate, ``start_gate``),
+the step of the loss's minimum, the fall to the lowest check the rule read as a share
+of ``cluster_code_fall``, and the gate (nats) beside ``cluster_code_fall``.
+``baselines``: ``svd-kmeans`` at t = 0..3 on the graph the other probes train on,
+reading the features through the transform they name
 (``--params``' ``features``, else ``"auto"``).
 DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s setting
 (seeded by the seed). One JSON line per seed (per group for ``consensus``);
@@ -177,7 +178,8 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     # reading (START_EROSION restored): the lowest loss's step once a check shows
     # erosion, else every step; 0 where the edges taught nothing.
     yardstick = cluster_code_fall(n_clusters, fitted.tau)
-    reading = start_module.HeldOutReading(start_module.START_MIN_FALL * yardstick, curve[0][1])
+    gate = next(entry["gate"] for entry in fitted.history_ if "gate" in entry)
+    reading = start_module.HeldOutReading(gate, curve[0][1])
     chosen = curve[-1][0]
     for step, loss in curve[1:]:
         if reading.read(step, loss):
@@ -188,7 +190,8 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     return {"held_out_loss": [[step, round(loss, 4)] for step, loss in curve],
             "length_by_rule": chosen,
             "length_at_minimum": min(curve, key=lambda point: point[1])[0],
-            "fall_share": round(reading.fall / yardstick, 4)}
+            "fall_share": round(reading.fall / yardstick, 4),
+            "gate": round(gate, 5), "cluster_code_fall": round(yardstick, 5)}
 
 
 def _drift(graph, seed: int, params: dict) -> dict:

@@ -32,7 +32,9 @@ across) and every held-out pair in one cluster, the loss falls, for many candida
         e^{-\tau k / (k - 1)}\Big)
 
 (0.73 nats for :math:`k = 3`, 0.95 for :math:`k = 15` at :math:`\tau = 1`):
-:func:`cluster_code_fall`, the yardstick of :data:`graphclust.starts.START_MIN_FALL`.
+:func:`cluster_code_fall`. The gate of :func:`graphclust.starts.start_gate` measures from
+the first check down to that floor (:attr:`HeldOutEdges.uninformative_loss` less
+:math:`\Delta_k`): a share of the fall still possible.
 """
 
 from __future__ import annotations
@@ -118,6 +120,13 @@ class HeldOutEdges:
     def __len__(self) -> int:
         """Number of held-out pairs scored."""
         return len(self._anchors)
+
+    @property
+    def uninformative_loss(self) -> float:
+        """The loss of an embedding that tells no node apart (every :math:`s = 0`): each
+        pair's log of its anchor's candidates other than itself, averaged."""
+        others = len(self._candidates) - (self._self_column >= 0).to(torch.float64)
+        return float(torch.log(others).mean())
 
     @torch.no_grad()
     def loss(self, z: torch.Tensor) -> float:

@@ -31,12 +31,13 @@ from graphclust.starts.contrastive import (
     START_VERDICT_STEPS,
     ContrastiveStart,
     LinearStart,
+    start_gate,
     start_length,
 )
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
            "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart", "Start",
-           "start_length"]
+           "start_gate", "start_length"]
 
 
 @runtime_checkable

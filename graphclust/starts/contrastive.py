@@ -6,8 +6,8 @@ erode an MLP's clusters (benchmarks/results/notes_defaults.md). With ``holdout``
 edges is set aside first and the length is chosen on them
 (:class:`graphclust.objectives.HeldOutEdges`): a first run trains on the other edges and
 is scored every ``check_interval`` steps; once the held-out loss has stayed under its first
-check by the gate (:data:`START_MIN_FALL` of
-:func:`graphclust.objectives.held_out.cluster_code_fall`) at two checks in a row and then
+check by the gate (:func:`start_gate`: :data:`START_MIN_FALL` of the fall still possible
+down to a code of the clusters) at two checks in a row and then
 risen above its minimum by :data:`START_EROSION` of its fall so far, the length is the
 step of that minimum (``steps`` is the upper bound). A loss that never does so in
 ``steps`` of at least :data:`START_VERDICT_STEPS` (and two checks after the first) says
@@ -52,17 +52,18 @@ from graphclust.training.parts import (
 )
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
-           "ContrastiveStart", "HeldOutReading", "LinearStart", "start_length"]
+           "ContrastiveStart", "HeldOutReading", "LinearStart", "start_gate", "start_length"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
 #: (benchmarks/results/notes.md, "A label-free length for the start").
 START_EROSION = 0.1
-#: The share of :func:`graphclust.objectives.held_out.cluster_code_fall` (the fall of the
-#: held-out loss that a code of the ``n_clusters`` clusters would give) that the held-out
-#: loss must fall by for the edges to count as teaching the encoder something. Measured
-#: shares: 4-12% on the air-traffic graphs and a weak-feature SBM, 33-74% on the other
-#: graphs and SBMs measured (benchmarks/results/notes_part4.md, "Edges that teach nothing").
+#: The share of the fall still possible at the first check (:func:`start_gate`: down to
+#: the loss of a code of the ``n_clusters`` clusters) that the held-out loss must fall by
+#: for the edges to count as teaching the encoder something. Measured falls, as shares of
+#: :func:`graphclust.objectives.held_out.cluster_code_fall`: 4-12% on the air-traffic
+#: graphs and a weak-feature SBM, 33-74% on the other graphs and SBMs measured
+#: (benchmarks/results/notes_part4.md, "Edges that teach nothing").
 START_MIN_FALL = 0.2
 #: Fewer steps than this cannot tell edges that teach nothing from a start that has not
 #: learnt yet (the slowest measured fall past the gate took 50 steps): a shorter start
@@ -82,7 +83,7 @@ class HeldOutReading:
     """The held-out rule's reading of a start's checks, one at a time (module docstring):
     the lowest loss so far, whether the edges have taught the encoder anything yet, and
     whether a check shows erosion. ``gate``: the fall in nats that counts
-    (:data:`START_MIN_FALL` of ``cluster_code_fall``); ``first``: the loss before any
+    (:func:`start_gate`); ``first``: the loss before any
     step."""
 
     gate: float
@@ -121,6 +122,18 @@ class HeldOutReading:
         taught the encoder nothing. A verdict needs a long start with at least two checks
         after the first."""
         return not self.taught and steps >= max(START_VERDICT_STEPS, 2 * check_interval)
+
+
+def start_gate(n_clusters: int, tau: float, first: float, uninformative: float) -> float:
+    """How far the held-out loss must fall below its ``first`` check for the edges to
+    teach the encoder something: :data:`START_MIN_FALL` of the fall still possible, from
+    the first check down to the loss of a code of ``n_clusters`` clusters
+    (``uninformative``, the loss of an embedding that tells no node apart, less
+    :func:`~graphclust.objectives.held_out.cluster_code_fall`). Where the features already
+    predict the held-out edges (a kNN graph built from them), the first check is part of
+    the way down, and less is left to learn (benchmarks/results/notes_part6.md)."""
+    floor = uninformative - cluster_code_fall(n_clusters, tau)
+    return START_MIN_FALL * max(first - floor, 0.0)
 
 
 def start_length(history: list[dict]) -> int | None:
@@ -267,9 +280,11 @@ class ContrastiveStart:
                              "optimizer": optimizer.state_dict()})
 
         first = best = check(0, None)
-        reading = HeldOutReading(START_MIN_FALL * cluster_code_fall(run.n_clusters,
-                                                                    held_out.tau),
+        reading = HeldOutReading(start_gate(run.n_clusters, held_out.tau,
+                                            first["held_out_loss"],
+                                            held_out.uninformative_loss),
                                  first["held_out_loss"])
+        first["gate"] = reading.gate  # what the explore probes replay the rule with
         initial = snapshot()
         # The states at the checks a resume may still need: the length is at least the
         # step of the lowest loss so far, so no resume starts before that step's.

@@ -1,0 +1,58 @@
+"""Replay recorded held-out curves under two gates: the one they were recorded with, and a
+fixed share of ``cluster_code_fall`` (the gate before ``start_gate`` measured the fall
+still possible).
+
+    python -m benchmarks.explore.gate_replay benchmarks/results/room_gate/curves.jsonl ...
+
+Reads the lines of ``python -m benchmarks.explore.fits curve`` (each holds its held-out
+curve, its ``gate`` and its ``cluster_code_fall``) and prints one line per curve: the
+start's length under the recorded gate and under ``START_MIN_FALL * cluster_code_fall``
+(0: the edges teach nothing, the untaught fallback), and the two gates as shares of
+``cluster_code_fall``. ``--tiny`` replays a curve made up in the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from graphclust.starts.contrastive import START_MIN_FALL, HeldOutReading
+
+_TINY = {"dataset": "made-up", "seed": 0, "gate": 0.02, "cluster_code_fall": 0.9,
+         "held_out_loss": [[step, 7.0 - 0.01 * step ** 0.5] for step in range(0, 210, 10)]}
+
+
+def length(curve: list, gate: float, check_interval: int = 10) -> int:
+    """The start's length the held-out rule picks on ``curve`` with ``gate``."""
+    reading = HeldOutReading(gate, curve[0][1])
+    for step, loss in curve[1:]:
+        if reading.read(step, loss):
+            return reading.best_step
+    last = curve[-1][0]
+    return 0 if reading.teaches_nothing(last, check_interval) else last
+
+
+def replay(row: dict) -> dict:
+    """Both gates' lengths for one recorded curve."""
+    fixed = START_MIN_FALL * row["cluster_code_fall"]
+    return {"dataset": row["dataset"], "params": row.get("params", {}),
+            "edges": row.get("edges", "given"), "seed": row["seed"],
+            "gate_share": round(row["gate"] / row["cluster_code_fall"], 3),
+            "fixed_gate_share": START_MIN_FALL,
+            "length": length(row["held_out_loss"], row["gate"]),
+            "length_fixed_gate": length(row["held_out_loss"], fixed)}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="*", help="explore.fits curve output (JSON lines)")
+    parser.add_argument("--tiny", action="store_true", help="replay a made-up curve")
+    args = parser.parse_args(argv)
+    rows = [_TINY] if args.tiny else [json.loads(line) for path in args.files
+                                       for line in open(path) if line.strip()]
+    for row in rows:
+        print(json.dumps(replay(row)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
