@@ -247,7 +247,7 @@ def test_curve_probe_picks_the_length_the_rule_picks():
     length the estimator's own rule chooses."""
     from graphclust import SCGCStar
     from graphclust.data import make_sbm
-    from graphclust.starts.contrastive import START_EROSION, START_MIN_FALL
+    from graphclust.starts.contrastive import START_EROSION
 
     fits = importlib.import_module("benchmarks.explore.fits")
     # Graphs whose held-out loss hardly falls (100 steps: a verdict, the length 0; 60
@@ -263,7 +263,8 @@ def test_curve_probe_picks_the_length_the_rule_picks():
         fitted = SCGCStar(3, random_state=seed, **params).fit(graph)
         kept = [entry["epoch"] for entry in fitted.history_ if entry.get("kept")]
         assert row["length_by_rule"] == kept[0] == length
-        assert (row["fall_share"] < START_MIN_FALL) == (homophily == 0.5)
+        taught = row["fall_share"] * row["cluster_code_fall"] >= row["gate"]
+        assert taught == (homophily != 0.5)
     assert fits.start_module.START_EROSION == START_EROSION  # restored after the probe
 
 

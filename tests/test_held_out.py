@@ -16,6 +16,7 @@ from graphclust.data.transforms import FeatureTransform
 from graphclust.objectives.held_out import HeldOutEdges, cluster_code_fall
 from graphclust.starts import (
     START_MIN_FALL,
+    START_MIN_ROOM,
     START_RETAKE,
     START_VERDICT_STEPS,
     start_gate,
@@ -199,14 +200,21 @@ SHORT_START = dict(n_clusters=3, hidden_dims=(32,), embedding_dim=4, start_holdo
 FIRST_AT_5_GATE = start_gate(3, 1.0, 5.0, math.log(119))
 
 
-def test_the_gate_is_a_share_of_the_fall_still_possible():
-    uninformative, fall = 6.0, cluster_code_fall(3, 1.0)
-    assert start_gate(3, 1.0, uninformative, uninformative) == pytest.approx(
+@pytest.mark.parametrize(("k", "tau"), [(3, 1.0), (2, 0.5), (7, 2.0)])
+def test_the_gate_is_a_share_of_the_fall_still_possible(k, tau):
+    uninformative, fall = 6.0, cluster_code_fall(k, tau)
+    assert start_gate(k, tau, uninformative, uninformative) == pytest.approx(
         START_MIN_FALL * fall)
-    # A first check already halfway down to a code of the clusters: half the gate.
-    assert start_gate(3, 1.0, uninformative - fall / 2, uninformative) == pytest.approx(
-        START_MIN_FALL * fall / 2)
-    assert start_gate(3, 1.0, uninformative - 2 * fall, uninformative) == 0.0
+    # A first check a quarter of the way down to a code of the clusters: 3/4 of the gate.
+    assert start_gate(k, tau, uninformative - fall / 4, uninformative) == pytest.approx(
+        START_MIN_FALL * fall * 3 / 4)
+    # Past START_MIN_ROOM of the way, or past the code itself: the gate's floor.
+    floor = START_MIN_FALL * START_MIN_ROOM * fall
+    for first in (uninformative - 0.75 * fall, uninformative - 2 * fall):
+        assert start_gate(k, tau, first, uninformative) == pytest.approx(floor)
+
+
+def test_the_first_at_5_gate():
     assert FIRST_AT_5_GATE == pytest.approx(0.190, abs=1e-3)
 
 
@@ -222,13 +230,28 @@ def test_the_uninformative_loss_is_that_of_an_embedding_telling_no_node_apart():
 def test_features_that_already_predict_the_edges_leave_less_to_learn(monkeypatch):
     """A first check near a code of the clusters (a kNN graph of the features): a fall of
     0.1, which a fixed share of cluster_code_fall (0.146) would call no lesson, is most
-    of what is left (gate 0.2 * (4.2 - 4.05) = 0.030), so the start trains on."""
+    of what is left, so the start trains on. The gate there is its floor, 0.1 of the
+    yardstick (0.073), not 0.2 * (4.2 - 4.05) = 0.030."""
+    assert start_gate(3, 1.0, 4.2, math.log(119)) == pytest.approx(0.073, abs=1e-3)
     checks = START_VERDICT_STEPS // 10 + 1
     _scripted_losses(monkeypatch, [4.2, 4.15, 4.1] + [4.1] * (checks - 3))
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, max_epochs=5, tol=0.0,
                      **SHORT_START).fit(graph)
     assert model.start_length_ == START_VERDICT_STEPS and model.n_iter_ == 5
+
+
+@pytest.mark.parametrize("losses", [[3.9] * 20, [3.9, 3.902, 3.898, 3.9, 3.901] * 4],
+                         ids=["flat", "noise"])
+def test_a_first_check_past_a_cluster_code_still_needs_a_fall(monkeypatch, losses):
+    """Past a code of the clusters (room below nothing), a flat loss or noise of 0.002
+    nats is no lesson: the gate keeps its floor, and the start is untaught."""
+    _scripted_losses(monkeypatch, losses[:START_VERDICT_STEPS // 10 + 1])
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    with pytest.warns(UserWarning, match="teach the encoder nothing"):
+        model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, max_epochs=5,
+                         **SHORT_START).fit(graph)
+    assert model.start_length_ is None and model.n_iter_ == 0
 
 
 def test_a_rise_before_the_gate_is_not_erosion(monkeypatch):

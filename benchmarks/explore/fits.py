@@ -187,7 +187,7 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
             break
     if reading.teaches_nothing(curve[-1][0], fitted.check_interval):
         chosen = 0
-    return {"held_out_loss": [[step, round(loss, 4)] for step, loss in curve],
+    return {"held_out_loss": [[step, round(loss, 6)] for step, loss in curve],
             "length_by_rule": chosen,
             "length_at_minimum": min(curve, key=lambda point: point[1])[0],
             "fall_share": round(reading.fall / yardstick, 4),

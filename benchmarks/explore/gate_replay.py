@@ -6,7 +6,8 @@ still possible).
 
 Reads the lines of ``python -m benchmarks.explore.fits curve`` (each holds its held-out
 curve, its ``gate`` and its ``cluster_code_fall``) and prints one line per curve: the
-start's length under the recorded gate and under ``START_MIN_FALL * cluster_code_fall``
+length the fit's rule read (``length_by_rule``, from unrounded losses), the start's
+length replayed under the recorded gate and under ``START_MIN_FALL * cluster_code_fall``
 (0: the edges teach nothing, the untaught fallback), and the two gates as shares of
 ``cluster_code_fall``. ``--tiny`` replays a curve made up in the script.
 """
@@ -33,12 +34,17 @@ def length(curve: list, gate: float, check_interval: int = 10) -> int:
 
 
 def replay(row: dict) -> dict:
-    """Both gates' lengths for one recorded curve."""
+    """Both gates' lengths for one recorded curve, beside the length the fit's own rule
+    read off its unrounded losses (``length_by_rule``)."""
+    if "gate" not in row:
+        raise ValueError(f"{row.get('dataset')} seed {row.get('seed')}: the curve line has no "
+                         "gate (made before start_gate); rerun the curve probe")
     fixed = START_MIN_FALL * row["cluster_code_fall"]
     return {"dataset": row["dataset"], "params": row.get("params", {}),
             "edges": row.get("edges", "given"), "seed": row["seed"],
             "gate_share": round(row["gate"] / row["cluster_code_fall"], 3),
             "fixed_gate_share": START_MIN_FALL,
+            "length_by_rule": row.get("length_by_rule"),
             "length": length(row["held_out_loss"], row["gate"]),
             "length_fixed_gate": length(row["held_out_loss"], fixed)}
 

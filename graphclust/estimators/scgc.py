@@ -69,9 +69,10 @@ class _SCGCBase(ContrastiveClusterer):
         it, ``benchmarks/results/subgraphs/``); where the start does not erode, the rule
         keeps its length, at the cost of a quarter more steps
         (``benchmarks/results/notes.md``, "A cheaper start"). Where the held-out loss
-        never falls by a fifth of what a code of the clusters would give
-        (:data:`graphclust.starts.START_MIN_FALL`; the air-traffic graphs), the edges
-        teach the encoder nothing: the linear start keeps the features' principal
+        never falls by a fifth of the fall still possible at the first check, down to a
+        code of the clusters (:func:`graphclust.starts.start_gate`; the air-traffic
+        graphs), the edges teach the encoder nothing: the linear start keeps the
+        features' principal
         directions, the fit skips the joint stage and warns (UAT, EAT, BAT: 0.524,
         0.542, 0.753 -> 0.572, 0.558, 0.779 ACC; ``benchmarks/results/notes_part4.md``).
     max_epochs : int
@@ -211,7 +212,8 @@ class _SCGCBase(ContrastiveClusterer):
     history_ : list of dict
         One entry per epoch of each stage: losses, fraction of changed labels, and
         ACC/NMI/ARI/F1 when labels were given to ``fit`` (never used for training); the
-        start's held-out checks (phase ``"start-length"``, the chosen one ``kept``).
+        start's held-out checks (phase ``"start-length"``, the chosen one ``kept``, the
+        first with the ``gate`` the rule read them with).
     n_iter_ : int
         Joint-stage epochs run (0 where the start found the edges teach nothing).
     start_length_ : int or None

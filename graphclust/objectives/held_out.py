@@ -22,7 +22,8 @@ The start is that first run up to its length, its last quarter retaken on every 
 
 How far the loss can fall is set by :math:`\tau` and the number of clusters :math:`k`
 rather than by the graph: from an embedding that tells no node from another (every
-:math:`s = 0`, loss :math:`\log |C|`) to one that puts the nodes in :math:`k` equal
+:math:`s = 0`, loss :math:`\log (|C| - 1)` for an anchor among the candidates) to one
+that puts the nodes in :math:`k` equal
 clusters at the corners of a simplex (:math:`s = 1` within a cluster, :math:`-1/(k-1)`
 across) and every held-out pair in one cluster, the loss falls, for many candidates, by
 

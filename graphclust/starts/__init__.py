@@ -27,6 +27,7 @@ from graphclust.starts.autoencoder import AutoencoderStart, NoStart
 from graphclust.starts.contrastive import (
     START_EROSION,
     START_MIN_FALL,
+    START_MIN_ROOM,
     START_RETAKE,
     START_VERDICT_STEPS,
     ContrastiveStart,
@@ -35,9 +36,9 @@ from graphclust.starts.contrastive import (
     start_length,
 )
 
-__all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
-           "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart", "Start",
-           "start_gate", "start_length"]
+__all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RETAKE",
+           "START_VERDICT_STEPS", "AutoencoderStart", "ContrastiveStart", "LinearStart",
+           "NoStart", "Start", "start_gate", "start_length"]
 
 
 @runtime_checkable

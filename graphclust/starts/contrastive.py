@@ -51,8 +51,9 @@ from graphclust.training.parts import (
     optimizer_step,
 )
 
-__all__ = ["START_EROSION", "START_MIN_FALL", "START_RETAKE", "START_VERDICT_STEPS",
-           "ContrastiveStart", "HeldOutReading", "LinearStart", "start_gate", "start_length"]
+__all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RETAKE",
+           "START_VERDICT_STEPS", "ContrastiveStart", "HeldOutReading", "LinearStart",
+           "start_gate", "start_length"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
@@ -65,6 +66,12 @@ START_EROSION = 0.1
 #: graphs and a weak-feature SBM, 33-74% on the other graphs and SBMs measured
 #: (benchmarks/results/notes_part4.md, "Edges that teach nothing").
 START_MIN_FALL = 0.2
+#: The least room :func:`start_gate` assumes, as a share of ``cluster_code_fall``: where
+#: the first check is already near (or past) a code of the clusters, the gate stays at
+#: 0.1 of the yardstick (0.06-0.09 nats), well above the held-out loss's noise between
+#: checks (about 0.002-0.005 nats on the plateaus measured), so that neither a flat loss
+#: nor a blip counts as a lesson (benchmarks/results/notes_part6.md).
+START_MIN_ROOM = 0.5
 #: Fewer steps than this cannot tell edges that teach nothing from a start that has not
 #: learnt yet (the slowest measured fall past the gate took 50 steps): a shorter start
 #: passes no verdict and keeps the joint stage.
@@ -131,9 +138,11 @@ def start_gate(n_clusters: int, tau: float, first: float, uninformative: float) 
     (``uninformative``, the loss of an embedding that tells no node apart, less
     :func:`~graphclust.objectives.held_out.cluster_code_fall`). Where the features already
     predict the held-out edges (a kNN graph built from them), the first check is part of
-    the way down, and less is left to learn (benchmarks/results/notes_part6.md)."""
-    floor = uninformative - cluster_code_fall(n_clusters, tau)
-    return START_MIN_FALL * max(first - floor, 0.0)
+    the way down, and less is left to learn (benchmarks/results/notes_part6.md); the room
+    counted is at least :data:`START_MIN_ROOM` of the yardstick."""
+    yardstick = cluster_code_fall(n_clusters, tau)
+    room = first - (uninformative - yardstick)
+    return START_MIN_FALL * max(room, START_MIN_ROOM * yardstick)
 
 
 def start_length(history: list[dict]) -> int | None:
@@ -309,7 +318,7 @@ class ContrastiveStart:
                 f"the start's held-out edges: training on the others never kept their loss "
                 f"{reading.gate:.3f} nats under its start for two checks in {self.steps} "
                 f"steps (the lowest was {reading.fall:.3f} under; "
-                "graphclust.starts.START_MIN_FALL), so the edges teach the encoder nothing "
+                "graphclust.starts.start_gate), so the edges teach the encoder nothing "
                 f"that carries over to unseen edges: {self._untaught_outcome} (compare the "
                 "model with SVDKMeans and DegreeKMeans)", UserWarning, stacklevel=2)
             return None, initial
