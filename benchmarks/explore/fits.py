@@ -158,6 +158,18 @@ def _baselines(graph, seed: int, features: str) -> dict:
             for steps in range(SMOOTHING_STEPS + 1)}
 
 
+def rule_length(curve: list, gate: float, check_interval: int = 10):
+    """The start's length the held-out rule picks on a recorded ``curve`` (``[step,
+    loss]`` pairs from step 0) with ``gate`` (0: the edges teach nothing), and the
+    rule's reading of it."""
+    reading = start_module.HeldOutReading(gate, curve[0][1])
+    for step, loss in curve[1:]:
+        if reading.read(step, loss):
+            return reading.best_step, reading
+    last = curve[-1][0]
+    return (0 if reading.teaches_nothing(last, check_interval) else last), reading
+
+
 def _held_out_curve(graph, seed: int, params: dict) -> dict:
     """The start alone with the held-out rule kept from stopping: its held-out loss at
     every check up to ``pretrain_epochs``, and the lengths the rule and the loss's
@@ -179,14 +191,7 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     # erosion, else every step; 0 where the edges taught nothing.
     yardstick = cluster_code_fall(n_clusters, fitted.tau)
     gate = next(entry["gate"] for entry in fitted.history_ if "gate" in entry)
-    reading = start_module.HeldOutReading(gate, curve[0][1])
-    chosen = curve[-1][0]
-    for step, loss in curve[1:]:
-        if reading.read(step, loss):
-            chosen = reading.best_step
-            break
-    if reading.teaches_nothing(curve[-1][0], fitted.check_interval):
-        chosen = 0
+    chosen, reading = rule_length(curve, gate, fitted.check_interval)
     return {"held_out_loss": [[step, round(loss, 6)] for step, loss in curve],
             "length_by_rule": chosen,
             "length_at_minimum": min(curve, key=lambda point: point[1])[0],

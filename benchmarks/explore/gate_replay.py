@@ -17,20 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from graphclust.starts.contrastive import START_MIN_FALL, HeldOutReading
+from benchmarks.explore.fits import rule_length
+from graphclust.starts.contrastive import START_MIN_FALL
 
 _TINY = {"dataset": "made-up", "seed": 0, "gate": 0.02, "cluster_code_fall": 0.9,
          "held_out_loss": [[step, 7.0 - 0.01 * step ** 0.5] for step in range(0, 210, 10)]}
-
-
-def length(curve: list, gate: float, check_interval: int = 10) -> int:
-    """The start's length the held-out rule picks on ``curve`` with ``gate``."""
-    reading = HeldOutReading(gate, curve[0][1])
-    for step, loss in curve[1:]:
-        if reading.read(step, loss):
-            return reading.best_step
-    last = curve[-1][0]
-    return 0 if reading.teaches_nothing(last, check_interval) else last
 
 
 def replay(row: dict) -> dict:
@@ -45,8 +36,8 @@ def replay(row: dict) -> dict:
             "gate_share": round(row["gate"] / row["cluster_code_fall"], 3),
             "fixed_gate_share": START_MIN_FALL,
             "length_by_rule": row.get("length_by_rule"),
-            "length": length(row["held_out_loss"], row["gate"]),
-            "length_fixed_gate": length(row["held_out_loss"], fixed)}
+            "length": rule_length(row["held_out_loss"], row["gate"])[0],
+            "length_fixed_gate": rule_length(row["held_out_loss"], fixed)[0]}
 
 
 def main(argv=None) -> None:

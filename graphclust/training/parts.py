@@ -9,7 +9,6 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -123,10 +122,10 @@ def optimizer_step(encoder: nn.Module, optimizer, loss: torch.Tensor) -> None:
     if hasattr(encoder, "regularization"):
         loss = loss + encoder.regularization()
     finite = torch.isfinite(loss.detach()).to(torch.int32)
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+    if distributed_context()[1] > 1:
         # Every process stops at the same step: one that stopped alone would leave the
         # others waiting in the next all-reduce.
-        dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+        torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
