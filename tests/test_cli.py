@@ -301,10 +301,38 @@ def test_knn_method_reaches_the_loader_and_the_model(tmp_path, capsys, monkeypat
     code, _, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet",
                          "--knn-method", "exact", *_TINY], capsys)
     assert code == 0, err
-    assert loaded == [{"knn_method": "exact"}]
+    assert loaded == [{"k": None, "knn_method": "exact"}]
     summary = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
     assert summary["params"]["knn_method"] == "exact"
     code, _, err = _run(["fit", "--set", "knn_method=exact"], capsys)
     assert code == 2 and "use --knn-method instead" in err
     code, _, err = _run(["fit", "--knn-method", "nearest"], capsys)
     assert code == 2 and "invalid choice: 'nearest'" in err
+
+
+def test_k_chooses_the_knn_graph_and_names_the_run(tmp_path, capsys, monkeypatch):
+    """``--k`` reaches the loader in fit and predict; the run folders and records say which
+    graph was read, so runs on two graphs of one data set do not share a folder."""
+    import graphclust.data
+
+    loaded = []
+    real = graphclust.data.load_dataset
+    monkeypatch.setattr(graphclust.data, "load_dataset",
+                        lambda *args, **kwargs: loaded.append(kwargs["k"]) or real(*args, **kwargs))
+    model = tmp_path / "digits.graphclust"
+    code, out, err = _run(["fit", "--dataset", "digits", "--k", "5", "--out", str(tmp_path),
+                           "--quiet", "--model", "svd-kmeans", "--save", str(model)], capsys)
+    assert code == 0, err
+    five = real("digits", k=5)
+    assert f"{five.edge_index.shape[1] // 2} edges" in out
+    assert json.loads((tmp_path / "digits-k5-svd-kmeans-seed0" / "run.json").read_text())["k"] == 5
+    code, _, err = _run(["predict", "--model", str(model), "--dataset", "digits", "--k", "5",
+                         "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "digits-k5-predict-digits" / "run.json").read_text())["k"] == 5
+    assert loaded == [5, 5]
+    code, _, err = _run(["fit", "--dataset", "karate", "--k", "3", "--out", str(tmp_path)],
+                        capsys)
+    assert code == 2 and "k applies to SDCN kNN graphs and to digits, not to 'karate'" in err
+    code, _, err = _run(["fit", "--k", "three"], capsys)
+    assert code == 2 and "invalid int value: 'three'" in err

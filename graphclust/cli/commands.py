@@ -36,6 +36,12 @@ def _print_scores(scores: dict) -> None:
     print("  ".join(f"{key.upper()} {scores[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))
 
 
+def _graph_name(args) -> str:
+    """The data set's name in run folders, with ``-k<K>`` for a chosen kNN graph: runs on
+    two graphs of one data set keep separate folders."""
+    return args.dataset.lower() + ("" if args.k is None else f"-k{args.k}")
+
+
 def _describe(graph) -> str:
     classes = "" if graph.y is None else f", {int(graph.y.max()) + 1} classes"
     return (f"{graph.num_nodes} nodes, {graph.edge_index.shape[1] // 2} edges, "
@@ -99,7 +105,7 @@ def fit(args) -> int:
 
     params = parse_sets(args.set)
     build_estimator(args.model, params)  # unknown model or parameter: fail before loading
-    graph = load_dataset(args.dataset, args.root, knn_method=args.knn_method)
+    graph = load_dataset(args.dataset, args.root, k=args.k, knn_method=args.knn_method)
     fixed = {"random_state": args.seed, "device": args.device, "verbose": not args.quiet,
              "n_jobs": args.threads, "knn_method": args.knn_method}
     if graph.y is not None:
@@ -107,7 +113,7 @@ def fit(args) -> int:
     elif "n_clusters" not in params:
         raise ValueError(f"{args.dataset} has no labels: give --set n_clusters=K")
     estimator = build_estimator(args.model, params, **fixed)
-    run_dir = Path(args.out) / f"{args.dataset.lower()}-{args.model}-seed{args.seed}"
+    run_dir = Path(args.out) / f"{_graph_name(args)}-{args.model}-seed{args.seed}"
     _check_outputs(run_dir, args.save, estimator.get_params(deep=False),  # before the fit
                    args.overwrite)
     print(f"{args.dataset}: {_describe(graph)}")
@@ -127,7 +133,7 @@ def fit(args) -> int:
           f"({', '.join(_training_details(estimator, iterations))})")
 
     _write_labels(run_dir / "labels.csv", labels)
-    summary = {"dataset": args.dataset, "model": args.model, "seed": args.seed,
+    summary = {"dataset": args.dataset, "k": args.k, "model": args.model, "seed": args.seed,
                "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
                "params": estimator.get_params(deep=False)}
     if hasattr(estimator, "batch_size_"):  # the batch trained with; null: full batch
@@ -205,10 +211,10 @@ def predict(args) -> int:
 
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
-    run_dir = Path(args.out) / f"{args.dataset.lower()}-predict-{Path(args.model).stem}"
+    run_dir = Path(args.out) / f"{_graph_name(args)}-predict-{Path(args.model).stem}"
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
     _check_prediction_folder(run_dir, model, args.overwrite)  # before the work
-    graph = load_dataset(args.dataset, args.root, knn_method=args.knn_method)
+    graph = load_dataset(args.dataset, args.root, k=args.k, knn_method=args.knn_method)
     labels = estimator.predict(graph)
     print(f"{args.dataset}: {_describe(graph)}; model {args.model} "
           f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")
@@ -217,7 +223,7 @@ def predict(args) -> int:
         _print_scores(scores)
     _write_labels(run_dir / "labels.csv", labels)
     (run_dir / "run.json").write_text(json.dumps(
-        {"dataset": args.dataset, **model, "scores": scores}, indent=1))
+        {"dataset": args.dataset, "k": args.k, **model, "scores": scores}, indent=1))
     print(f"labels: {run_dir / 'labels.csv'}")
     return 0
 

@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="search of kNN graphs built from features (digits' graph; the "
                           "models' knn_method): auto (exact up to 100,000 rows), exact or "
                           "approximate (needs the ann extra) (default: auto)")
+    graph_k = _Parser(add_help=False)
+    graph_k.add_argument("--k", type=int, metavar="K",
+                         help="the K-nearest-neighbour graph to read: SDCN's "
+                              "graph/<name><K>_graph.txt (usps, hhar, reut: 1, 3, 5 or 10 "
+                              "as published) or digits' graph (default: the data set's own "
+                              "graph)")
     threads = _Parser(add_help=False)
     threads.add_argument("--threads", type=int, metavar="N",
                          help="CPU threads per fit, the estimators' n_jobs (default: -1, "
@@ -47,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = subcommands.add_parser(
-        "fit", parents=[common, data, knn, threads], help="cluster one data set and score it",
+        "fit", parents=[common, data, knn, graph_k, threads], help="cluster one data set and score it",
         description="Cluster one data set (n_clusters = its number of classes), print "
                     "ACC/NMI/ARI/F1 and time, write the labels.")
     fit.add_argument("--dataset", default="digits", help="data set name (default: digits)")
@@ -95,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=commands.datasets)
 
     predict = subcommands.add_parser(
-        "predict", parents=[common, data, knn, threads],
+        "predict", parents=[common, data, knn, graph_k, threads],
         help="cluster a data set with a saved model",
         description="Load a model saved by `graphclust fit --save` and predict the clusters "
                     "of a data set's nodes. scgc, scgc-star and svd-kmeans read only the node "
