@@ -34,7 +34,7 @@ def accuracy(y_true, y_pred) -> float:
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
-        True classes and predicted clusters, integers.
+        True classes and predicted clusters: integers or class names (strings).
 
     Returns
     -------
@@ -62,7 +62,7 @@ def f1(y_true, y_pred) -> float:
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
-        True classes and predicted clusters, integers.
+        True classes and predicted clusters: integers or class names (strings).
 
     Returns
     -------
@@ -183,7 +183,7 @@ def evaluate(y_true, y_pred, graph=None) -> dict[str, float]:
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
-        True classes and predicted clusters, integers.
+        True classes and predicted clusters: integers or class names (strings).
     graph : torch_geometric.data.Data or array-like of shape (2, n_edges), optional
         The graph that was clustered; adds the graph scores of ``y_pred``.
 
@@ -208,7 +208,8 @@ def evaluate(y_true, y_pred, graph=None) -> dict[str, float]:
 
 
 def _as_label_array(name: str, labels) -> np.ndarray:
-    """1-D, non-empty integer numpy array of labels."""
+    """1-D, non-empty integer numpy array of labels; class names (strings or other
+    sortable objects) become their ranks, which no score here tells from the names."""
     if isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
     array = np.asarray(labels)
@@ -216,10 +217,15 @@ def _as_label_array(name: str, labels) -> np.ndarray:
         raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must be non-empty")
+    if array.dtype.kind in "USO":
+        try:
+            return np.unique(array, return_inverse=True)[1].reshape(-1)
+        except TypeError as err:
+            raise TypeError(f"{name} values cannot be sorted into classes: {err}") from err
     if array.dtype.kind not in "biu":
         raise TypeError(
-            f"{name} must hold integers, got dtype {array.dtype}; cast integral labels with "
-            ".astype(int)"
+            f"{name} must hold integers or class names, got dtype {array.dtype}; cast "
+            "integral labels with .astype(int)"
         )
     return array
 

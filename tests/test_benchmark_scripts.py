@@ -51,6 +51,7 @@ PYTHON_SCRIPTS = {
     "bench_knn": ["--out", "{tmp}/knn.md"],
     "bench_knn_approximate": ["--out", "{tmp}/knn_approximate.md"],
     "bench_matryoshka": ["--out", "{tmp}/matryoshka.md"],
+    "bench_optimizer_step": ["--out", "{tmp}/optimizer_step.md"],
     "bench_memory_estimate": ["--out", "{tmp}/memory_estimate.md"],
     "bench_mup": ["--out", "{tmp}/mup.md"],
     "bench_sampling": ["--out", "{tmp}/sampling.md"],

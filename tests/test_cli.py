@@ -96,6 +96,29 @@ def test_fit_save_and_predict(tmp_path, capsys):
         assert list(csv.reader(handle)) == fitted  # the saved model predicts the same labels
 
 
+def test_a_failed_command_leaves_no_empty_run_folder(tmp_path, capsys):
+    """The run folder is made before the work, to fail early when it cannot be written;
+    a fit or predict that then fails removes the folder it made (and only that one)."""
+    model = tmp_path / "karate.gc"
+    code, _, err = _run(["fit", "--dataset", "karate", "--model", "svd-kmeans", "--out",
+                         str(tmp_path / "fits"), "--save", str(model), "--quiet"], capsys)
+    assert code == 0, err
+    out = tmp_path / "labels"
+    code, _, err = _run(["predict", "--model", str(model), "--dataset", "digits", "--out",
+                         str(out)], capsys)
+    assert code == 2 and "X has 64 features, but SVDKMeans is expecting 34" in err
+    assert not (out / "digits-predict-karate").exists()
+    code, _, err = _run(["fit", "--dataset", "karate", "--out", str(out), "--quiet",
+                         "--set", "n_clusters=40"], capsys)  # more clusters than nodes
+    assert code == 2 and "n_clusters" in err
+    assert not (out / "karate-scgc-star-seed0").exists()
+    kept = out / "karate-predict-karate"
+    kept.mkdir(parents=True)  # the user's folder: a failure does not remove it
+    code, _, err = _run(["predict", "--model", str(model), "--dataset", "karate", "--out",
+                         str(out), "--k", "3"], capsys)
+    assert code == 2 and kept.is_dir()
+
+
 def test_predict_keeps_another_model_files_labels_unless_told(tmp_path, capsys):
     """Two model files of one name share predict's folder: the second refuses to replace
     the first one's labels (run.json names the model by its SHA-256) unless --overwrite;

@@ -160,6 +160,20 @@ def test_networkx_edge_weights_are_reported_as_ignored():
     _no_warning_to_graph(np.eye(3), nx.Graph([(0, 1), (1, 2)]))  # unweighted: silent
 
 
+def test_networkx_nodes_written_as_numbers_must_sort_in_numeric_order():
+    """``nx.read_edgelist`` names nodes "0", "1", ..., "10": sorted as text, node "10"
+    would be row 2. Refused, with the remedy; names whose text order is their numeric
+    order (zero-padded) keep the documented sorted order."""
+    graph = nx.path_graph([str(v) for v in range(11)])
+    with pytest.raises(ValueError, match=r"whole numbers written as text \('0', '1', '10'.*"
+                                         r"nodetype=int"):
+        to_graph(np.eye(11), graph)
+    padded = nx.relabel_nodes(graph, {str(v): f"{v:02d}" for v in range(11)})
+    result = _no_warning_to_graph(np.eye(11), padded)
+    assert result.edge_index.tolist() == _no_warning_to_graph(
+        np.eye(11), nx.path_graph(11)).edge_index.tolist()
+
+
 def test_networkx_nodes_that_cannot_be_sorted_are_refused():
     graph = nx.Graph([("a", 1), (1, 2)])
     with pytest.raises(TypeError, match="cannot be sorted"):

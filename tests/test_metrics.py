@@ -215,13 +215,24 @@ def test_graph_scores_on_two_cliques():
         ([0, 1, 1], [0, 1], ValueError, "same length, got 3 and 2"),
         ([], [], ValueError, "y_true must be non-empty"),
         ([[0, 1]], [[0, 1]], ValueError, "y_true must be 1-D"),
-        ([0, 1], np.array([0.0, 1.0]), TypeError, "y_pred must hold integers"),
+        ([0, 1], np.array([0.0, 1.0]), TypeError, "y_pred must hold integers or class names"),
+        (np.array(["a", 1], dtype=object), [0, 1], TypeError, "y_true values cannot be sorted"),
     ],
 )
 def test_invalid_labels(y_true, y_pred, error, message):
     for score in EXTERNAL.values():
         with pytest.raises(error, match=message):
             score(y_true, y_pred)
+
+
+def test_class_names_score_as_their_ranks():
+    """``fit(y=...)`` takes class names; the scores take them too (no score depends on
+    what a class is called)."""
+    names = np.array(["cat", "dog", "dog", "eel", "cat", "eel"])
+    predicted = [2, 0, 0, 1, 2, 0]
+    ranks = np.unique(names, return_inverse=True)[1]
+    assert evaluate(names, predicted) == evaluate(ranks, predicted)
+    assert evaluate(names.tolist(), names) == evaluate(ranks, ranks)
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,9 @@ def test_degree_baseline_separates_degree_levels_and_round_trips(tmp_path):
     loaded = load(tmp_path / "degree.gc")
     np.testing.assert_array_equal(loaded.predict(graph_x, adjacency=edge_index),
                                   model.labels_)
+    with pytest.raises(ValueError, match=r"reads the graph at inference \(each node's "
+                                         r"degree, counted on its edges\)"):
+        model.predict(graph_x)
 
 
 def test_degree_baseline_ignores_the_features_and_is_seeded():

@@ -73,6 +73,23 @@ def test_predict_needs_no_graph_and_matches_labels(sbm):
     np.testing.assert_allclose(est.transform(sbm), est.embedding_, rtol=1e-5, atol=1e-6)
 
 
+def test_predict_checks_edges_it_does_not_read(sbm):
+    """A feature-only model ignores ``adjacency`` at predict, but edges of another graph
+    say the rows are not the graph's: refused as a graph-reading model refuses them."""
+    est = SCGCStar(n_clusters=3, random_state=0, **FAST).fit(sbm)
+    with pytest.raises(ValueError, match="edge_index has node indices outside"):
+        est.predict(sbm.x[:50].numpy(), adjacency=sbm.edge_index)
+    np.testing.assert_array_equal(est.predict(sbm.x.numpy(), adjacency=sbm.edge_index),
+                                  est.labels_)
+
+
+def test_a_networkx_graph_as_x_is_refused_with_the_remedy(sbm):
+    graph = nx.Graph(sbm.edge_index.T.tolist())
+    with pytest.raises(TypeError, match=r"X is a networkx graph; pass the node features "
+                                        r"as X and the graph as adjacency="):
+        SCGCStar(n_clusters=3, **FAST).fit(graph)
+
+
 def test_features_with_adjacency_networkx_and_labels_only_for_history(sbm):
     graph = nx.Graph(sbm.edge_index.T.tolist())
     graph.add_nodes_from(range(sbm.num_nodes))

@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from graphclust.cli.assignments import parse_sets, split_names
@@ -61,21 +62,40 @@ def _training_details(estimator, iterations: str) -> list[str]:
     return [start, iterations, batches]
 
 
-def _writable_folder(run_dir: Path) -> None:
+def _writable_folder(run_dir: Path) -> bool:
     """Create ``run_dir`` (``--out``'s run folder), or fail saying why it cannot be
-    written."""
+    written; whether this call created it."""
+    created = not run_dir.exists()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ValueError(f"--out: cannot create {run_dir} ({error.strerror})") from None
     if not os.access(run_dir, os.W_OK):
         raise ValueError(f"--out: cannot write into {run_dir}")
+    return created
 
 
-def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> None:
+@contextmanager
+def _removed_if_left_empty(run_dir: Path, created: bool):
+    """A run folder that this command created goes again when the command fails before
+    writing into it: a failed fit or predict leaves no empty folder behind."""
+    try:
+        yield
+    except BaseException:
+        if created and run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+        raise
+
+
+def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> bool:
     """Fail before fitting, not after, when a result could not be written or would
-    overwrite another run's (unless ``overwrite``)."""
-    _writable_folder(run_dir)
+    overwrite another run's (unless ``overwrite``); whether the run folder is new."""
+    if save is not None:
+        folder = Path(save).resolve().parent
+        if Path(save).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise ValueError(f"--save {save}: not a writable file path (its folder must "
+                             "exist and be writable)")
+    created = _writable_folder(run_dir)
     previous = run_dir / "run.json"
     if previous.is_file() and not overwrite:
         try:
@@ -91,16 +111,11 @@ def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: boo
                 f"{run_dir} holds a run with other parameters; pass another --out, or "
                 "--overwrite to replace it"
             )
-    if save is not None:
-        folder = Path(save).resolve().parent
-        if Path(save).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-            raise ValueError(f"--save {save}: not a writable file path (its folder must "
-                             "exist and be writable)")
+    return created
 
 
 def fit(args) -> int:
     from graphclust.data import load_dataset
-    from graphclust.metrics import evaluate
     from graphclust.registry import build_estimator
 
     params = parse_sets(args.set)
@@ -114,8 +129,15 @@ def fit(args) -> int:
         raise ValueError(f"{args.dataset} has no labels: give --set n_clusters=K")
     estimator = build_estimator(args.model, params, **fixed)
     run_dir = Path(args.out) / f"{_graph_name(args)}-{args.model}-seed{args.seed}"
-    _check_outputs(run_dir, args.save, estimator.get_params(deep=False),  # before the fit
-                   args.overwrite)
+    created = _check_outputs(run_dir, args.save, estimator.get_params(deep=False),
+                             args.overwrite)  # before the fit
+    with _removed_if_left_empty(run_dir, created):
+        return _fit_and_write(args, graph, estimator, run_dir)
+
+
+def _fit_and_write(args, graph, estimator, run_dir: Path) -> int:
+    from graphclust.metrics import evaluate
+
     print(f"{args.dataset}: {_describe(graph)}")
     print(f"fitting {args.model} ({type(estimator).__name__}, "
           f"n_clusters={estimator.n_clusters}, seed {args.seed}) ...", flush=True)
@@ -213,9 +235,10 @@ def predict(args) -> int:
     estimator.set_params(n_jobs=args.threads)
     run_dir = Path(args.out) / f"{_graph_name(args)}-predict-{Path(args.model).stem}"
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
-    _check_prediction_folder(run_dir, model, args.overwrite)  # before the work
-    graph = load_dataset(args.dataset, args.root, k=args.k, knn_method=args.knn_method)
-    labels = estimator.predict(graph)
+    created = _check_prediction_folder(run_dir, model, args.overwrite)  # before the work
+    with _removed_if_left_empty(run_dir, created):
+        graph = load_dataset(args.dataset, args.root, k=args.k, knn_method=args.knn_method)
+        labels = estimator.predict(graph)
     print(f"{args.dataset}: {_describe(graph)}; model {args.model} "
           f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")
     scores = evaluate(graph.y.numpy(), labels) if graph.y is not None else None
@@ -237,20 +260,21 @@ def _sha256(path) -> str:
     return digest.hexdigest()
 
 
-def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool) -> None:
+def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool) -> bool:
     """Fail before predicting when ``run_dir`` cannot be written, or when its ``run.json``
     names another model file (two models of one file name share the folder) unless
     ``overwrite``. Labels without a readable record (written before predict kept one)
     are replaced, as ``fit`` replaces a run folder whose record it cannot read."""
-    _writable_folder(run_dir)
+    created = _writable_folder(run_dir)
     if overwrite:
-        return
+        return created
     try:
         recorded = json.loads((run_dir / "run.json").read_text())
         recorded_sha = recorded.get("model_sha256")
     except (OSError, ValueError, AttributeError):
-        return  # no readable record: nothing says these labels are another model's
+        return created  # no readable record: nothing says these are another model's
     if isinstance(recorded_sha, str) and recorded_sha != model["model_sha256"]:
         raise ValueError(f"{run_dir} holds labels of another model file "
                          f"({recorded.get('model')}); pass another --out, or --overwrite to "
                          "replace them")
+    return created

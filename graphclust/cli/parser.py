@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = subcommands.add_parser(
-        "fit", parents=[common, data, knn, graph_k, threads], help="cluster one data set and score it",
+        "fit", parents=[common, data, knn, graph_k, threads],
+        help="cluster one data set and score it",
         description="Cluster one data set (n_clusters = its number of classes), print "
                     "ACC/NMI/ARI/F1 and time, write the labels.")
     fit.add_argument("--dataset", default="digits", help="data set name (default: digits)")

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-__all__ = ["adjacency_edges", "edge_index_array"]
+__all__ = ["adjacency_edges", "edge_index_array", "is_networkx_graph"]
 
 def _check_node_count(num_nodes: int, adjacency_nodes: int, what: str) -> None:
     if adjacency_nodes != num_nodes:
@@ -66,7 +66,7 @@ def edge_index_array(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     return edge_index
 
 
-def _is_networkx_graph(value) -> bool:
+def is_networkx_graph(value) -> bool:
     # A networkx graph can only exist once networkx is imported: checking sys.modules
     # spares everyone else networkx's import (about a second of start-up).
     networkx = sys.modules.get("networkx")
@@ -93,6 +93,7 @@ def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
                 "networkx nodes are not 0..N-1 and cannot be sorted to define the row "
                 f"order ({err}); relabel them with nx.convert_node_labels_to_integers"
             ) from err
+        _refuse_text_numbers(order)
         row_of = {node: row for row, node in enumerate(order)}
     pairs = [(row_of[u], row_of[v], data) for u, v, data in graph.edges(data=True)]
     weighted = any(data.get("weight", 1) != 1 for _, _, data in pairs)
@@ -106,11 +107,26 @@ def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
     return edges, weighted
 
 
+def _refuse_text_numbers(order: list) -> None:
+    """Refuse node names that are whole numbers written as text ("0", "1", "10", ...,
+    what ``nx.read_edgelist`` gives by default) when their sorted order is not their
+    numeric order: the user means node "10" as row 10, the sorted order makes it row 2."""
+    if not all(isinstance(node, str) and node.isdecimal() for node in order):
+        return
+    if order != sorted(order, key=int):
+        raise ValueError(
+            f"the networkx graph's nodes are whole numbers written as text ({order[0]!r}, "
+            f"{order[1]!r}, {order[2] if len(order) > 2 else order[-1]!r}, ...), whose "
+            "sorted order (row i = the i-th smallest name) is not their numeric order; "
+            "read the graph with nodetype=int (nx.read_edgelist(..., nodetype=int)) or "
+            "relabel the nodes with integers so that node v is row v of X")
+
+
 def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]:
     """Edge list of any supported adjacency; whether edge weights were ignored."""
     if adjacency is None:
         return torch.empty((2, 0), dtype=torch.int64), False
-    if _is_networkx_graph(adjacency):
+    if is_networkx_graph(adjacency):
         return _networkx_edges(adjacency, num_nodes)
     if sp.issparse(adjacency):
         if adjacency.ndim != 2 or adjacency.shape[0] != adjacency.shape[1]:

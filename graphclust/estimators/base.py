@@ -35,6 +35,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data, HeteroData
 
+from graphclust.data.edge_inputs import adjacency_edges
 from graphclust.data.inputs import to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
@@ -166,6 +167,10 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         transductive)."""
         return False
 
+    #: What inference reads the edges for, where :meth:`_uses_graph` says it does.
+    _graph_at_inference = ("message passing, or features propagated over the edges: "
+                           "input_hops, propagation_steps")
+
     def _inference_graph(self, X, adjacency=None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Features (and edges, for a model that reads them) for ``predict``/``transform``.
 
@@ -180,6 +185,9 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
             graph = to_graph(X)
         else:
             matrix = as_matrix(X, min_samples=2 if uses_graph else 1)
+            if not uses_graph and adjacency is not None:
+                # Not read, but checked: edges of another graph say the rows are wrong.
+                adjacency_edges(adjacency, matrix.shape[0])
             graph = to_graph(matrix, adjacency if uses_graph else None)
         check_feature_names(self, X)
         if graph.x.shape[1] != self.n_features_in_:
@@ -192,10 +200,10 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         if not isinstance(X, _GRAPHS) and adjacency is None:
             if not self.knn_graph_:
                 raise ValueError(
-                    f"{type(self).__name__} reads the graph at inference (message passing, "
-                    "or features propagated over the edges: input_hops, propagation_steps), "
-                    "so predict and transform need it: pass a torch_geometric Data or X "
-                    "with adjacency= (it was fitted on a given graph, not on a kNN graph of X)"
+                    f"{type(self).__name__} reads the graph at inference "
+                    f"({self._graph_at_inference}), so predict and transform need it: pass "
+                    "a torch_geometric Data or X with adjacency= (it was fitted on a given "
+                    "graph, not on a kNN graph of X)"
                 )
             graph = self._with_knn_graph(graph, fitted=True)
         return graph.x, graph.edge_index

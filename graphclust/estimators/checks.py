@@ -14,6 +14,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_array
 
+from graphclust.data.edge_inputs import is_networkx_graph
 from graphclust.data.homophily import feature_homophily
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.params import at_least, non_negative
@@ -54,6 +55,11 @@ def as_matrix(X, min_samples: int = 2):
     """
     if isinstance(X, torch.Tensor):
         return X
+    if is_networkx_graph(X):
+        raise TypeError(
+            "X is a networkx graph; pass the node features as X and the graph as adjacency= "
+            "(fit(X, adjacency=G)), or one torch_geometric Data built by "
+            "graphclust.data.to_graph(X, G)")
     return check_array(
         X,
         accept_sparse=("csr", "csc", "coo"),

@@ -60,6 +60,8 @@ class DegreeKMeans(KMeansBaseline):
     def _uses_graph(self) -> bool:
         return True
 
+    _graph_at_inference = "each node's degree, counted on its edges"
+
     def _fit_graph(self, graph, seed, labels) -> None:
         # The features are not read; the transform is kept only for the shared save format.
         self.transform_ = FeatureTransform("none").fit(graph.x)
