@@ -105,6 +105,24 @@ def test_a_batch_as_large_as_the_graph_is_full_batch(batch_size, sbm):
     assert model.batch_size_ is None
 
 
+def test_a_given_sampler_reports_its_own_batch_size(sbm):
+    """A sampler object is used as it is, walks included, whatever its batch size:
+    ``batch_size_`` says so rather than "full batch"."""
+    model = SCGCStar(3, sampler=RandomWalkSampler(batch_size=1000), **FAST).fit(sbm)
+    assert model.batch_size_ == 1000
+    assert model.batch_size_ >= sbm.num_nodes
+
+
+def test_a_cpu_fit_leaves_every_gpu_generator_alone(sbm, monkeypatch):
+    """The fit seeds the generators it restores afterwards: the CPU's, and on a GPU fit
+    that GPU's; torch.manual_seed would also reseed every GPU of the caller."""
+    reseeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: reseeded.append(seed))
+    monkeypatch.setattr(torch.cuda, "manual_seed", lambda seed: reseeded.append(seed))
+    SCGCStar(3, **FAST).fit(sbm)
+    assert reseeded == []
+
+
 def test_a_device_without_a_memory_probe_is_not_checked(sbm, monkeypatch):
     def no_probe(device):
         raise ValueError("no memory probe")

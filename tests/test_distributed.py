@@ -104,3 +104,38 @@ def test_a_loss_that_is_not_finite_in_one_process_stops_every_process(tmp_path):
     mp.spawn(_diverging_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
     assert [(tmp_path / f"outcome{rank}").read_text() for rank in (0, 1)] == \
         ["FloatingPointError at step 3"] * 2
+
+
+def _agreement_worker(rank: int, world_size: int, folder: str) -> None:
+    """``random_state=None`` draws a seed in each process, and ``batch_size="auto"`` fits
+    the batch to each process's memory (here: rank 1 is told it has room for half)."""
+    import datetime
+    import json
+
+    import graphclust.estimators.contrastive as contrastive
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank,
+                            world_size=world_size, timeout=datetime.timedelta(seconds=60))
+    contrastive.choose_batch_size = lambda *args, **kwargs: 100 if rank == 0 else 50
+    try:
+        params = {**PARAMS, "random_state": None, "batch_size": "auto", "tol": 5e-3}
+        est = SCGCStar(**params).fit(_graph())
+        record = {"labels": est.labels_.tolist(), "n_iter": est.n_iter_,
+                  "batch_size": est.batch_size_, "start_length": est.start_length_}
+    finally:
+        dist.destroy_process_group()
+    (Path(folder) / f"record{rank}.json").write_text(json.dumps(record))
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_choices_made_in_each_process_are_one_choice(tmp_path):
+    """The seed and the automatic batch size are agreed between the processes (the
+    smallest of their own): with their own, the processes held out other edges, stopped
+    at other epochs and left one waiting in an all-reduce."""
+    import json
+
+    mp.spawn(_agreement_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    records = [json.loads((tmp_path / f"record{rank}.json").read_text()) for rank in (0, 1)]
+    assert records[0] == records[1]
+    assert records[0]["batch_size"] == 50

@@ -52,6 +52,7 @@ from graphclust.estimators.persistence import PersistedFit
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
 from graphclust.threads import limit_threads
+from graphclust.training.parts import agreed_minimum
 
 # resolve_device stays importable from here: the benchmark runner imports it so.
 __all__ = ["BaseGraphClusterer", "resolve_device"]
@@ -251,13 +252,20 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         self.device_ = resolve_device(self.device)
         self.n_features_in_ = int(graph.x.shape[1])
         self.knn_graph_, self._knn_rows_ = bool(getattr(graph, "knn_graph", False)), "transformed"
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = agreed_minimum(
+            int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max)),
+            self.device_)
         # Labels only score the epochs in history_; converted once, not every epoch.
         labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
         devices = [self.device_] if self.device_.type == "cuda" else []
         start = time.perf_counter()
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+            # The generators that fork_rng restores, and no other: torch.manual_seed would
+            # also reseed every GPU, the caller's included, on a CPU fit.
+            torch.random.default_generator.manual_seed(seed)
+            if devices:
+                with torch.cuda.device(self.device_):
+                    torch.cuda.manual_seed(seed)
             self._fit_graph(graph.to(self.device_), seed, labels)
         self.fit_time_ = time.perf_counter() - start
         found = len(np.unique(self.labels_))
@@ -333,7 +341,8 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         return self._soft_assignments(X, adjacency)[1].cpu().numpy()
 
     def transform(self, X, adjacency=None) -> np.ndarray:
-        """Encoder embeddings, shape ``(n, embedding_dim)``."""
+        """The embeddings the head clusters, shape ``(n, embedding_dim)``: the encoder's
+        output, on the unit sphere where ``normalize_embedding`` (the default) asks it."""
         return self._soft_assignments(X, adjacency)[0].cpu().numpy()
 
     @property

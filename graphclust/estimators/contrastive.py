@@ -76,6 +76,7 @@ from graphclust.training.loop import Schedule, train_clusterer
 from graphclust.training.parts import (
     EncoderInputs,
     TrainingRun,
+    agreed_minimum,
     distributed_context,
     encode_all,
 )
@@ -275,7 +276,9 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         auto = self.sampler is None and self.batch_size == "auto"
         requested = getattr(self.sampler, "batch_size", None) if self.sampler is not None \
             else self.batch_size
-        batch = None if requested is None or auto or requested >= n_nodes else int(requested)
+        # A given sampler is used as it is: its batch size is the one trained with.
+        whole = requested is None or auto or (self.sampler is None and requested >= n_nodes)
+        batch = None if whole else int(requested)
         # The exact positives' bound, O(order * edges): only full batch builds them.
         pairs = positive_pair_bound(graph.edge_index, n_nodes, order) \
             if auto or batch is None else None
@@ -284,6 +287,10 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
                                       n_positive_pairs=pairs, device_name=str(device),
                                       passes_messages=self._passes_messages(),
                                       max_batches=EPOCH_BATCHES, **sizes)
+            # Each process fits the batch to its own free memory: the processes of a
+            # distributed job take the smallest, so every epoch has as many steps in each.
+            agreed = agreed_minimum(n_nodes if batch is None else batch, device)
+            batch = None if agreed >= n_nodes else agreed
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"

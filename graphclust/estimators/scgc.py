@@ -211,7 +211,10 @@ class _SCGCBase(ContrastiveClusterer):
         What the head clusters (normalised when ``normalize_embedding``).
     history_ : list of dict
         One entry per epoch of each stage: losses, fraction of changed labels, and
-        ACC/NMI/ARI/F1 when labels were given to ``fit`` (never used for training); the
+        ACC/NMI/ARI/F1 when labels were given to ``fit`` (never used for training), of
+        the labels a joint-stage epoch started from
+        (:class:`graphclust.training.loop.Schedule`; ``labels_`` are read after the last
+        epoch); the
         start's held-out checks (phase ``"start-length"``, the chosen one ``kept``, the
         first with the ``gate`` the rule read them with).
     n_iter_ : int

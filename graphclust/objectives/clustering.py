@@ -34,9 +34,11 @@ def target_distribution(q: torch.Tensor, cluster_frequency: torch.Tensor | None 
                         size_prior: torch.Tensor | None = None):
     r"""DEC target :math:`P` from soft assignments ``q`` of shape ``(N, K)``.
 
-    ``cluster_frequency`` (:math:`f`) defaults to ``q.sum(0)``; mini-batch training passes
-    the frequency over the whole graph. ``size_prior`` (:math:`\pi`, any positive scale)
-    defaults to uniform, DEC's own target.
+    ``cluster_frequency`` (:math:`f`) defaults to ``q.sum(0)``. Mini-batch training
+    (:mod:`graphclust.training.loop`) computes ``P`` from the whole graph's ``q`` at the
+    start of each epoch, so every batch reads the whole graph's frequency.
+    ``size_prior`` (:math:`\pi`, any positive scale) defaults to uniform, DEC's own
+    target.
     """
     q = q.detach()
     if cluster_frequency is None:

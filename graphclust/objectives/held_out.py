@@ -105,7 +105,7 @@ class HeldOutEdges:
         else:
             sample = torch.randperm(num_nodes, generator=generator, device=device)
             candidates = torch.cat([sample[:max_candidates], partners]).unique()
-        # One embedding per node read: candidates first, then anchors not among them.
+        # One embedding per node read (sorted by node); `position` finds each in it.
         self.nodes = torch.cat([candidates, anchors]).unique()
         position = torch.full((num_nodes,), -1, dtype=torch.long, device=device)
         position[self.nodes] = torch.arange(len(self.nodes), device=device)

@@ -178,8 +178,9 @@ class ContrastiveStart:
         """Any encoder can be trained with the contrastive term."""
 
     def held_out_snapshots(self) -> int:
-        """The most states (the map and its optimizer's) the held-out run keeps at once to
-        resume from: the initial one and one a check before the last (:meth:`_length`)."""
+        """A bound on the states (the map and its optimizer's) the held-out run keeps at
+        once to resume from: one a check, from the one the best check resumes at on
+        (:meth:`_length` drops the older ones); one per check of ``steps`` at most."""
         return 0 if self.holdout is None else -(-self.steps // self.check_interval)
 
     def __call__(self, encoder: nn.Module, run: TrainingRun, *, config, contrastive,

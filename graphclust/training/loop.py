@@ -42,7 +42,13 @@ class Schedule:
     """The joint stage's optimiser and stopping rule: Adam at ``lr`` an epoch (each of
     an epoch's k mini-batch steps at ``lr / k``) for at most ``max_epochs`` epochs; stop
     once fewer than ``tol`` of the nodes changed cluster over the last
-    ``check_interval`` epochs (DEC's rule over a window)."""
+    ``check_interval`` epochs (DEC's rule over a window).
+
+    The labels an epoch records (``changed``, the scores in ``history_``) are those it
+    trained from, read off the head before its steps (the targets' pass): an epoch's entry
+    shows the model at its start, the first epoch's shows the start's k-means labels, and
+    the labels of the fit (``labels_``) are read once more after the last epoch. The
+    first window therefore spans one epoch fewer than the others."""
 
     lr: float = 3e-4
     max_epochs: int = 200

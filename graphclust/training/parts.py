@@ -15,7 +15,8 @@ from torch import nn
 from graphclust.nn.sparse_rows import row_chunks, select_rows
 from graphclust.sampling import CSRGraph, sample_neighbors
 
-__all__ = ["EncoderInputs", "Networks", "Rows", "TrainingRun", "contrastive_views",
+__all__ = ["EncoderInputs", "Networks", "Rows", "TrainingRun", "agreed_minimum",
+           "contrastive_views",
            "data_parallel", "distributed_context", "encode_all", "optimizer_for",
            "optimizer_step"]
 
@@ -196,6 +197,19 @@ def distributed_context() -> tuple[int, int]:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
+
+
+def agreed_minimum(value: int, device: torch.device) -> int:
+    """``value`` in a single process; in a torch.distributed job, the smallest ``value``
+    of its processes, so that a choice each process makes alone (a seed drawn from
+    ``random_state=None``, a batch size fitted to its own free memory) is one choice: a
+    process that held out other edges, or took more steps an epoch, would train on
+    other data or wait alone in an all-reduce."""
+    if distributed_context()[1] == 1:
+        return value
+    agreed = torch.tensor([value], dtype=torch.int64, device=device)
+    torch.distributed.all_reduce(agreed, op=torch.distributed.ReduceOp.MIN)
+    return int(agreed.item())
 
 
 def data_parallel(module: nn.Module, world_size: int) -> nn.Module:
