@@ -174,6 +174,21 @@ def test_networkx_nodes_written_as_numbers_must_sort_in_numeric_order():
         np.eye(11), nx.path_graph(11)).edge_index.tolist()
 
 
+def test_an_edge_table_reads_one_edge_a_row():
+    """A frame of (source, target) rows, the common edge list: read as the same edges as
+    its (2, E) edge_index; other columns or dtypes are refused, saying what to pass."""
+    pd = pytest.importorskip("pandas")
+    table = pd.DataFrame(EDGES, columns=["src", "dst"])  # one direction of each edge
+    with pytest.warns(GraphInputWarning, match="adding 4 reverse edges"):
+        assert to_graph(_features(), table).edge_index.tolist() == CANONICAL
+    with pytest.raises(ValueError, match=r"needs two columns, source and target, got 3"):
+        to_graph(_features(), table.assign(weight=1.0))
+    with pytest.raises(TypeError, match="must hold node rows as integers, got dtype float64"):
+        to_graph(_features(), table.astype(float))
+    with pytest.raises(ValueError, match="edge_index has node indices outside"):
+        to_graph(_features(), table + 10)
+
+
 def test_networkx_nodes_that_cannot_be_sorted_are_refused():
     graph = nx.Graph([("a", 1), (1, 2)])
     with pytest.raises(TypeError, match="cannot be sorted"):

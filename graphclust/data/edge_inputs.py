@@ -122,6 +122,24 @@ def _refuse_text_numbers(order: list) -> None:
             "relabel the nodes with integers so that node v is row v of X")
 
 
+def _table_edges(table, num_nodes: int) -> torch.Tensor:
+    """The edges of a table (a pandas or polars frame) of two integer columns, source
+    and target, one edge a row: the common form of an edge list, and, unlike an (E, 2)
+    array, one that cannot be read the other way round."""
+    columns = list(table.columns)
+    if len(columns) != 2:
+        raise ValueError(
+            f"an edge table needs two columns, source and target, got {len(columns)}: "
+            f"{columns[:5]}; select them (table[[source, target]]), edge weights are "
+            "not read")
+    values = table.to_numpy()
+    if values.dtype.kind not in "iu":
+        raise TypeError(
+            f"an edge table's columns must hold node rows as integers, got dtype "
+            f"{values.dtype}")
+    return edge_index_array(torch.from_numpy(np.ascontiguousarray(values.T)), num_nodes)
+
+
 def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]:
     """Edge list of any supported adjacency; whether edge weights were ignored."""
     if adjacency is None:
@@ -138,6 +156,8 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
         if coo.dtype.kind not in "biuf":
             raise TypeError(f"adjacency has unsupported dtype {coo.dtype}")
         return _edges_from_matrix(coo.row, coo.col, coo.data)
+    if hasattr(adjacency, "columns") and hasattr(adjacency, "to_numpy"):
+        return _table_edges(adjacency, num_nodes), False
     if isinstance(adjacency, np.ndarray):
         if adjacency.dtype.kind not in "biuf":
             raise TypeError(
@@ -147,7 +167,8 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
     if not isinstance(adjacency, torch.Tensor):
         raise TypeError(
             "adjacency must be a scipy sparse matrix, a dense (N x N) numpy array or "
-            "torch tensor, an edge_index (2 x E), or a networkx graph, got "
+            "torch tensor, an edge_index (2 x E), a table of (source, target) rows or a "
+            "networkx graph, got "
             f"{type(adjacency).__module__}.{type(adjacency).__qualname__}"
         )
     if adjacency.layout != torch.strided:

@@ -197,6 +197,8 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
         * a dense numpy array or torch tensor, ``(N, N)`` (a square array is always read
           as a matrix, also when ``N == 2``);
         * an integer ``edge_index`` array or tensor of shape ``(2, E)``;
+        * a table (a pandas or polars frame) of two integer columns, source and target,
+          one edge a row;
         * a networkx graph with ``N`` nodes. If its nodes are exactly ``0..N-1``, node
           ``v`` is row ``v`` of ``X``; otherwise the nodes are sorted and the ``i``-th
           smallest node is row ``i``.
