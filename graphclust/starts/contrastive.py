@@ -201,7 +201,8 @@ class ContrastiveStart:
             resumed = self._resume_step(length)
             first, steps = resumed + 1, length - resumed
         for step, loss in self._steps(encoder, optimizer, inputs, run.batches, run,
-                                      contrastive, steps):
+                                      contrastive, steps,
+                                      "start on every edge"):
             run.history.append({"epoch": first + step - 1, "phase": "pretrain", "loss": loss})
         return self._finish(encoder, inputs, config)
 
@@ -233,12 +234,13 @@ class ContrastiveStart:
         return held_out if len(held_out) >= _MIN_HELD_OUT_PAIRS else None
 
     def _steps(self, encoder: nn.Module, optimizer, inputs: EncoderInputs, batches,
-               run: TrainingRun, contrastive, steps: int):
+               run: TrainingRun, contrastive, steps: int, stage: str):
         """``steps`` steps of ``optimizer`` on the contrastive term of ``encoder``, yielding
-        each step's number and loss (one step per batch, cycling over the batches)."""
+        each step's number and loss (one step per batch, cycling over the batches);
+        ``stage`` names the progress bar."""
         module = data_parallel(Rows(encoder), run.world_size)
         stream = (batch for _ in iter(int, 1) for batch in batches)
-        with run.progress(steps, "pretrain") as bar:
+        with run.progress(steps, stage) as bar:
             for step in range(1, steps + 1):
                 batch = next(stream)
                 arguments, num_candidates = inputs(batch)
@@ -300,7 +302,7 @@ class ContrastiveStart:
         # step of the lowest loss so far, so no resume starts before that step's.
         states = {0: initial}
         for step, loss in self._steps(encoder, optimizer, inputs, batches, run, contrastive,
-                                      self.steps):
+                                      self.steps, "start: choosing its length"):
             if step % self.check_interval and step < self.steps:
                 continue
             entry = check(step, loss)
