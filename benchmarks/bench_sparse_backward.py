@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from unittest import mock
 
 import torch
@@ -37,7 +37,7 @@ from benchmarks._machine import (
     script_parser,
     write_results,
 )
-from graphclust import SCGCStar, load_dataset
+from benchmarks._paired_fits import paired_fits
 from graphclust.nn import mlp
 from graphclust.nn.sparse_rows import sparse_rows_linear
 
@@ -48,7 +48,6 @@ SHAPES = [("CS step, MLP", 5150, 6805, 60, 256), ("CS step, linear start", 5150,
           ("DBLP step, MLP", 5150, 334, 12, 256), ("Cora step, MLP", 2700, 1433, 18, 256)]
 TINY_SHAPES = [("tiny", 64, 200, 5, 16)]
 FIT_PARAMS = {"pretrain_epochs": 20, "start_holdout": None, "tol": 0, "max_epochs": 5}
-WARM_UP = {"pretrain_epochs": 2, "start_holdout": None, "max_epochs": 1}
 
 
 def random_rows(rows: int, columns: int, per_row: int, seed: int = 0) -> torch.Tensor:
@@ -103,21 +102,13 @@ def torch_backward():
 def fit_rows(datasets, seeds: int, params: dict, root: str) -> list[str]:
     lines = ["| data set | seed | torch s | ours s | torch / ours | ARI |",
              "|---|---:|---:|---:|---:|---:|"]
-    for dataset in datasets:
-        graph = load_dataset(dataset, root=root)
-        k = int(graph.y.max()) + 1
-        SCGCStar(k, random_state=0, **{**params, **WARM_UP}).fit(graph)  # one-off costs
-        for seed in range(seeds):
-            runs = {}
-            for way in ("torch", "ours") if seed % 2 == 0 else ("ours", "torch"):
-                with torch_backward() if way == "torch" else nullcontext():
-                    start = time.perf_counter()
-                    fitted = SCGCStar(k, random_state=seed, **params).fit(graph)
-                    runs[way] = (time.perf_counter() - start, fitted.labels_)
-            ari = adjusted_rand_score(runs["torch"][1], runs["ours"][1])
-            lines.append(f"| {dataset} | {seed} | {runs['torch'][0]:.1f} | {runs['ours'][0]:.1f} | "
-                         f"{runs['torch'][0] / runs['ours'][0]:.2f} | {ari:.3f} |")
-            print(lines[-1], flush=True)
+    for dataset, seed, runs in paired_fits(datasets, seeds, params, root, "torch",
+                                           torch_backward):
+        (theirs, torch_fit), (ours, our_fit) = runs["torch"], runs["shipped"]
+        ari = adjusted_rand_score(torch_fit.labels_, our_fit.labels_)
+        lines.append(f"| {dataset} | {seed} | {theirs:.1f} | {ours:.1f} | "
+                     f"{theirs / ours:.2f} | {ari:.3f} |")
+        print(lines[-1], flush=True)
     return lines
 
 

@@ -286,6 +286,32 @@ def test_edges_that_teach_nothing_keep_the_principal_directions_and_no_joint_sta
     assert torch.allclose(basis @ solution, z, atol=1e-4)
 
 
+@pytest.mark.parametrize("signed", [False, True], ids=["tfidf", "standardize"])
+def test_an_untaught_start_equalises_the_directions_of_standardised_columns_only(
+        monkeypatch, signed):
+    """Row-scaled (TF-IDF) features keep their principal directions' own scale, the
+    projection svd-kmeans reads; standardised columns get the start's whitening, which
+    centres them and equalises their variances."""
+    checks = START_VERDICT_STEPS // 10 + 1
+    _scripted_losses(monkeypatch, [5.0] * checks)
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    graph.x = graph.x if signed else graph.x.abs()
+    with pytest.warns(UserWarning, match="teach the encoder nothing"):
+        model = SCGCStar(pretrain_epochs=START_VERDICT_STEPS, **SHORT_START).fit(graph)
+    assert model.transform_.kind_ == ("standardize" if signed else "tfidf")
+    x = model.transform_.transform(graph.x)
+    projected = x @ principal_directions(x, 4, 0).T
+    with torch.no_grad():
+        z = model.encoder_(x)
+    if signed:  # centred, and the spread of the variances shrunk (0.49 to 0.81 here)
+        assert torch.allclose(z.mean(0), torch.zeros(4), atol=1e-4)
+        spread = projected.var(0) / projected.var(0).max()
+        assert (z.var(0) / z.var(0).max()).min() > spread.min() + 0.2
+    else:  # the projection itself, up to each direction's sign
+        solution = torch.linalg.lstsq(projected.double(), z.double()).solution
+        assert torch.allclose(solution.abs(), torch.eye(4, dtype=torch.float64), atol=1e-3)
+
+
 def test_a_start_too_short_for_a_verdict_keeps_its_joint_stage(monkeypatch):
     _scripted_losses(monkeypatch, [5.0, 5.05, 4.9, 4.95, 4.97, 4.97])
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)

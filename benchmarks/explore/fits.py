@@ -20,7 +20,8 @@ records when the fit is given labels): ACC / NMI, and two label-free scores a st
 rule could read, its modularity and the share of the transformed features' variance
 between its clusters (R²), about every tenth epoch; cluster sizes at the first and last
 epoch. ``--edges``: train on other edges than the graph's: ``feature-knn``, the symmetric
-10-nearest-neighbour graph (euclidean) of the transformed features (``features="auto"``);
+``--knn``-nearest-neighbour graph (10; ``--knn-metric``, euclidean) of the transformed
+features (``features="auto"``);
 ``none``, no edges; either way the fit keeps the feature transform ``"auto"`` resolves
 to on the given graph (``--params`` may name another). ``consensus``: ``--restarts``
 fits (seeds ``g R`` to ``g R + R - 1`` for group g), each one's ACC / NMI, their mean
@@ -76,9 +77,11 @@ def load_graph(spec: str, root: str, sbm_seed: int = 0):
     return induced_subgraph(graph, min(int(size), graph.num_nodes)) if size else graph
 
 
-def with_edges(graph, edges: str, transform: FeatureTransform | None = None):
+def with_edges(graph, edges: str, transform: FeatureTransform | None = None,
+               neighbours: int = FEATURE_NEIGHBOURS, metric: str = "euclidean"):
     """``graph`` with the edges ``--edges`` names (``given``: unchanged); a feature kNN
-    graph reads the features through ``transform`` (default: :func:`auto_features`)."""
+    graph (``neighbours``, ``metric``) reads the features through ``transform``
+    (default: :func:`auto_features`)."""
     if edges == "given":
         return graph
     copy = graph.clone()
@@ -86,7 +89,7 @@ def with_edges(graph, edges: str, transform: FeatureTransform | None = None):
         copy.edge_index = torch.zeros(2, 0, dtype=torch.long)
         return copy
     transform = auto_features(graph) if transform is None else transform
-    copy.edge_index = knn_graph(transform.transform(graph.x), FEATURE_NEIGHBOURS, "euclidean")
+    copy.edge_index = knn_graph(transform.transform(graph.x), neighbours, metric)
     return copy
 
 
@@ -259,6 +262,11 @@ def main(argv=None) -> None:
                              "draws (a sparse graph nobody tuned on)")
     parser.add_argument("--edges", choices=("given", "feature-knn", "none"), default="given",
                         help="the edges to train on (default: the graph's own)")
+    parser.add_argument("--knn", type=int, default=FEATURE_NEIGHBOURS, metavar="K",
+                        help="feature-knn: neighbours (default %(default)s)")
+    parser.add_argument("--knn-metric", choices=("euclidean", "cosine"), default="euclidean",
+                        help="feature-knn: distance (default %(default)s; SDCN's text graphs "
+                             "are cosine ones)")
     args = parse(parser, argv, "benchmarks.explore.fits")
     dataset = TINY_DATASET if args.tiny else args.dataset
     if dataset == "sbm" and args.subgraph is not None:
@@ -277,15 +285,17 @@ def main(argv=None) -> None:
             # New edges would make "auto" read the new degrees (a degree code then reads
             # as TF-IDF): keep what it resolves to on the given graph unless --params says.
             transform = auto_features(graph)
-            edged = with_edges(graph, args.edges, transform)
+            edged = with_edges(graph, args.edges, transform, args.knn, args.knn_metric)
             run_params = {"features": transform.kind_, **params}
         row = (_consensus(edged, seed, args.restarts, run_params)
                if args.probe == "consensus" else probe(args.probe, edged, seed, run_params))
         # The baselines read only the transform of the parameters.
         shown = {"features": run_params.get("features", "auto")} \
             if args.probe == "baselines" else run_params
+        edges = args.edges if args.edges != "feature-knn" \
+            else f"feature-knn:{args.knn}:{args.knn_metric}"
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": shown,
-                          "edges": args.edges, **row}), flush=True)
+                          "edges": edges, **row}), flush=True)
 
 
 if __name__ == "__main__":

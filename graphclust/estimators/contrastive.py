@@ -34,7 +34,7 @@ from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 from graphclust.data.propagation import propagation_powers
-from graphclust.data.transforms import FEATURE_TRANSFORMS
+from graphclust.data.transforms import FEATURE_TRANSFORMS, SHIFTED_KINDS
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.estimators.checks import warn_if_edges_disagree
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
@@ -198,8 +198,10 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         return MLP([int(self.embedding_dim), *hidden[::-1], self._input_width()])
 
     # ------------------------------------------------------------------ parts
-    def _start_part(self):
-        """``start``, or the start the flat parameters describe (``pretrain``...)."""
+    def _start_part(self, features_kind: str | None = None):
+        """``start``, or the start the flat parameters describe (``pretrain``...);
+        ``features_kind``, the fitted transform's kind, decides whether an untaught
+        linear start's directions are equalised (``LinearStart.whiten_untaught``)."""
         if self.start is not None:
             return self.start
         if self.pretrain == "none":
@@ -215,7 +217,8 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
                     "holdout": self.start_holdout, "check_interval": self.check_interval}
         if self.pretrain == "contrastive":
             return ContrastiveStart(**settings)
-        return LinearStart(**settings, whitening=self.start_whitening)
+        return LinearStart(**settings, whitening=self.start_whitening,
+                           whiten_untaught=features_kind in (None, *SHIFTED_KINDS))
 
     def _objective_part(self) -> ClusteringObjective:
         """``objective``, or the objective the flat parameters describe."""
@@ -332,7 +335,8 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
                           name=type(self).__name__)
         self.history_ = run.history
         trained = train_clusterer(
-            encoder, head, decoder, run, start=self._start_part(), objective=objective,
+            encoder, head, decoder, run, start=self._start_part(self.transform_.kind_),
+            objective=objective,
             config=self._encoder_config(), labels=labels,
             schedule=Schedule(self.lr, self.max_epochs, self.tol, self.check_interval),
             make_decoder=lambda: decoder if decoder is not None else self._decoder().to(device))

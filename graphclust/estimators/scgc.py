@@ -222,8 +222,9 @@ class _SCGCBase(ContrastiveClusterer):
     start_length_ : int or None
         Steps the kept start trained (epochs for ``pretrain="autoencoder"``; 0 without a
         start). ``None`` where its held-out edges showed that the edges teach the encoder
-        nothing: the model is then the features' principal directions, whitened
-        (``pretrain="linear"``), or the encoder's initial weights trained by the joint
+        nothing: the model is then the features' principal directions
+        (``pretrain="linear"``; whitened where the transform standardised the columns,
+        ``LinearStart.whiten_untaught``), or the encoder's initial weights trained by the joint
         stage (``pretrain="contrastive"``), and the fit warned.
     batch_size_ : int or None
         The batch size trained with: ``None`` for full batch, else seeds per batch (what

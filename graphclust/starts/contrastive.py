@@ -196,7 +196,7 @@ class ContrastiveStart:
                                          contrastive)
             encoder.load_state_dict(state["encoder"])
             if length is None:
-                return self._finish(self._untaught(encoder, inputs, run), inputs, config)
+                return self._untaught(encoder, inputs, run, config)
             optimizer.load_state_dict(state["optimizer"])
             resumed = self._resume_step(length)
             first, steps = resumed + 1, length - resumed
@@ -217,8 +217,8 @@ class ContrastiveStart:
     _untaught_outcome = ("the start keeps its initial weights, and the joint stage trains "
                          "them")
 
-    def _untaught(self, module: nn.Module, inputs: EncoderInputs,
-                  run: TrainingRun) -> nn.Module:
+    def _untaught(self, module: nn.Module, inputs: EncoderInputs, run: TrainingRun,
+                  config) -> nn.Module:
         """The start where the edges teach nothing: ``module`` at its initial weights (an
         encoder has no untrained map better than its initialisation, so the joint stage
         still runs)."""
@@ -235,9 +235,8 @@ class ContrastiveStart:
 
     def _steps(self, encoder: nn.Module, optimizer, inputs: EncoderInputs, batches,
                run: TrainingRun, contrastive, steps: int, stage: str):
-        """``steps`` steps of ``optimizer`` on the contrastive term of ``encoder``, yielding
-        each step's number and loss (one step per batch, cycling over the batches);
-        ``stage`` names the progress bar."""
+        """``steps`` steps of ``optimizer`` on the contrastive term of ``encoder`` (one a
+        batch, cycling), yielding each step's number and loss; ``stage`` names the bar."""
         module = data_parallel(Rows(encoder), run.world_size)
         stream = (batch for _ in iter(int, 1) for batch in batches)
         with run.progress(steps, stage) as bar:
@@ -340,11 +339,15 @@ class LinearStart(ContrastiveStart):
     ``None``) equalises the map's strong directions before it is grown
     (:func:`graphclust.nn.whitening.whiten_linear_`). Defaults: ``lr=1e-2`` (the map
     converges in half the steps) and ``weight_decay=1e-4`` (a ridge on the map).
+
+    ``whiten_untaught``: whether an untaught start's principal directions are equalised
+    too; the estimators ask it for standardised columns only (notes_part7.md).
     """
 
     lr: float = 1e-2
     weight_decay: float = 1e-4
     whitening: float | None = 0.3
+    whiten_untaught: bool = True
 
     def check(self, config, embedding_dim: int) -> None:
         """Refuse an encoder that cannot be grown from a linear map of this width."""
@@ -373,11 +376,11 @@ class LinearStart(ContrastiveStart):
     _untaught_outcome = ("the linear start keeps the features' principal directions and "
                          "the fit runs no joint stage, which would train on the same edges")
 
-    def _untaught(self, module: MLP, inputs: EncoderInputs, run: TrainingRun) -> MLP:
-        """The features' principal directions (:mod:`graphclust.data.principal`) in place
-        of the random map: with nothing learnt from the edges, the map that keeps most of
-        the features (``svd-kmeans``' projection) rather than a random one. The joint
-        stage, which would train on the same edges, is turned off."""
+    def _untaught(self, module: MLP, inputs: EncoderInputs, run: TrainingRun,
+                  config) -> nn.Module:
+        """The features' principal directions (:mod:`graphclust.data.principal`), the map
+        that keeps most of the features (``svd-kmeans``' projection), in place of the
+        random one; the joint stage, which would train on the same edges, is turned off."""
         run.joint_stage = False
         layer = module.layers[0]
         directions = principal_directions(inputs.x, layer.out_features, run.seed)
@@ -385,10 +388,11 @@ class LinearStart(ContrastiveStart):
             layer.weight.zero_()
             layer.weight[:len(directions)] = directions.to(layer.weight.dtype)
             layer.bias.zero_()
-        return module
+        return self._finish(module, inputs, config, whiten=self.whiten_untaught)
 
-    def _finish(self, trained: MLP, inputs: EncoderInputs, config) -> nn.Module:
-        if self.whitening is not None:
+    def _finish(self, trained: MLP, inputs: EncoderInputs, config,
+                whiten: bool = True) -> nn.Module:
+        if whiten and self.whitening is not None:
             # Equalise the map's strong directions before k-means reads its clusters
             # (graphclust.nn.whitening; benchmarks/results/notes_defaults.md).
             whiten_linear_(trained.layers[0], encode_all(trained, inputs.x, None),
