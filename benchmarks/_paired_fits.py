@@ -30,3 +30,19 @@ def paired_fits(datasets, seeds: int, params: dict, root: str, way: str,
                     fitted = SCGCStar(k, random_state=seed, **params).fit(graph)
                     runs[name] = (time.perf_counter() - start, fitted)
             yield dataset, seed, runs
+
+
+def paired_fit_table(datasets, seeds: int, params: dict, root: str, way: str,
+                     patch: Callable[[], AbstractContextManager], compared: str,
+                     compare: Callable[[SCGCStar, SCGCStar], str]) -> list[str]:
+    """:func:`paired_fits` as a markdown table (printed row by row as the fits end):
+    both fits' seconds, their ratio and ``compare(way's fit, shipped fit)`` under the
+    heading ``compared``."""
+    lines = [f"| data set | seed | {way} s | shipped s | {way} / shipped | {compared} |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for dataset, seed, runs in paired_fits(datasets, seeds, params, root, way, patch):
+        (patched, patched_fit), (shipped, shipped_fit) = runs[way], runs["shipped"]
+        lines.append(f"| {dataset} | {seed} | {patched:.1f} | {shipped:.1f} | "
+                     f"{patched / shipped:.2f} | {compare(patched_fit, shipped_fit)} |")
+        print(lines[-1], flush=True)
+    return lines

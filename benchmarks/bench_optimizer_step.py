@@ -37,7 +37,7 @@ from benchmarks._machine import (
     script_parser,
     write_results,
 )
-from benchmarks._paired_fits import paired_fits
+from benchmarks._paired_fits import paired_fit_table
 
 REPEATS = 50
 #: (what, feature width, clusters): the first layer's width after features="auto".
@@ -97,17 +97,11 @@ class ForeachAdam(torch.optim.Adam):
 
 
 def fit_rows(datasets, seeds: int, params: dict, root: str) -> list[str]:
-    lines = ["| data set | seed | foreach s | shipped s | foreach / shipped | "
-             "embeddings equal |", "|---|---:|---:|---:|---:|---|"]
-    for dataset, seed, runs in paired_fits(
-            datasets, seeds, params, root, "foreach",
-            lambda: mock.patch.object(torch.optim, "Adam", ForeachAdam)):
-        (foreach, foreach_fit), (shipped, shipped_fit) = runs["foreach"], runs["shipped"]
-        equal = np.array_equal(foreach_fit.embedding_, shipped_fit.embedding_)
-        lines.append(f"| {dataset} | {seed} | {foreach:.1f} | {shipped:.1f} | "
-                     f"{foreach / shipped:.2f} | {'yes' if equal else 'no'} |")
-        print(lines[-1], flush=True)
-    return lines
+    return paired_fit_table(
+        datasets, seeds, params, root, "foreach",
+        lambda: mock.patch.object(torch.optim, "Adam", ForeachAdam), "embeddings equal",
+        lambda ours, shipped: "yes" if np.array_equal(ours.embedding_, shipped.embedding_)
+        else "no")
 
 
 def main(argv=None) -> None:

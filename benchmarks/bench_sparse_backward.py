@@ -37,7 +37,7 @@ from benchmarks._machine import (
     script_parser,
     write_results,
 )
-from benchmarks._paired_fits import paired_fits
+from benchmarks._paired_fits import paired_fit_table
 from graphclust.nn import mlp
 from graphclust.nn.sparse_rows import sparse_rows_linear
 
@@ -100,16 +100,9 @@ def torch_backward():
 
 
 def fit_rows(datasets, seeds: int, params: dict, root: str) -> list[str]:
-    lines = ["| data set | seed | torch s | ours s | torch / ours | ARI |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for dataset, seed, runs in paired_fits(datasets, seeds, params, root, "torch",
-                                           torch_backward):
-        (theirs, torch_fit), (ours, our_fit) = runs["torch"], runs["shipped"]
-        ari = adjusted_rand_score(torch_fit.labels_, our_fit.labels_)
-        lines.append(f"| {dataset} | {seed} | {theirs:.1f} | {ours:.1f} | "
-                     f"{theirs / ours:.2f} | {ari:.3f} |")
-        print(lines[-1], flush=True)
-    return lines
+    return paired_fit_table(
+        datasets, seeds, params, root, "torch", torch_backward, "ARI",
+        lambda theirs, ours: f"{adjusted_rand_score(theirs.labels_, ours.labels_):.3f}")
 
 
 def main(argv=None) -> None:

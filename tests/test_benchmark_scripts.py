@@ -278,6 +278,18 @@ def test_fit_probe_trains_on_the_edges_it_is_given():
     assert torch.bincount(knn[0], minlength=34).min() >= fits.FEATURE_NEIGHBOURS
     assert fits.with_edges(graph, "none").edge_index.shape == (2, 0)
     assert fits.with_edges(graph, "given") is graph
+    three = fits.with_edges(graph, "feature-knn", None, 3, "cosine").edge_index
+    assert torch.bincount(three[0], minlength=34).min() >= 3
+    assert three.shape[1] < knn.shape[1]
+
+
+def test_fit_probe_names_the_knn_graph_it_built(monkeypatch, capsys):
+    fits = importlib.import_module("benchmarks.explore.fits")
+    monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: {"seed": seed})
+    fits.main(["--tiny", "fit", "karate", "--edges", "feature-knn", "--knn", "3",
+               "--knn-metric", "cosine"])
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["edges"] == \
+        "feature-knn:3:cosine"
 
 
 def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeypatch, capsys):
@@ -290,7 +302,7 @@ def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeyp
     monkeypatch.setattr(fits, "load_dataset", lambda name, root=None: karate)
     monkeypatch.setattr(fits, "auto_features", lambda graph: resolved_on.append(graph)
                         or type("Resolved", (), {"kind_": "ordinal"})())
-    monkeypatch.setattr(fits, "with_edges", lambda graph, edges, transform: graph.clone())
+    monkeypatch.setattr(fits, "with_edges", lambda graph, edges, transform, *knn: graph.clone())
     monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: seen.append(params)
                         or {"seed": seed})
     fits.main(["--tiny", "fit", "karate", "--edges", "none"])
