@@ -359,3 +359,82 @@ def test_k_chooses_the_knn_graph_and_names_the_run(tmp_path, capsys, monkeypatch
     assert code == 2 and "k applies to SDCN kNN graphs and to digits, not to 'karate'" in err
     code, _, err = _run(["fit", "--k", "three"], capsys)
     assert code == 2 and "invalid int value: 'three'" in err
+
+
+def _own_files(folder):
+    """Karate's features, edges ('i j' lines, one direction) and labels as a user's files."""
+    import numpy as np
+
+    from graphclust.data import load_dataset
+
+    graph = load_dataset("karate")
+    np.save(folder / "club.npy", graph.x.numpy())
+    np.savetxt(folder / "club.csv", graph.x.numpy(), delimiter=",")
+    pairs = graph.edge_index.T.numpy()
+    np.savetxt(folder / "edges.txt", pairs[pairs[:, 0] < pairs[:, 1]], fmt="%d")
+    np.savetxt(folder / "labels.txt", np.array(["hi", "officer"])[graph.y.numpy()], fmt="%s")
+    return graph
+
+
+def test_fit_and_predict_read_a_users_own_files(tmp_path, capsys):
+    """--features/--edges/--labels: the same graph as the registry's, so the same labels;
+    without --edges the model builds a kNN graph of the rows, as fit(X) does."""
+    _own_files(tmp_path)
+    out, model = tmp_path / "runs", tmp_path / "m.gc"
+    code, printed, err = _run(["fit", "--features", str(tmp_path / "club.npy"), "--edges",
+                               str(tmp_path / "edges.txt"), "--labels",
+                               str(tmp_path / "labels.txt"), "--out", str(out), "--quiet",
+                               "--save", str(model), *_TINY], capsys)
+    assert code == 0, err
+    assert "club: 34 nodes, 78 edges, 34 features, 2 classes" in printed
+    run = json.loads((out / "club-scgc-star-seed0" / "run.json").read_text())
+    assert run["edges"] == str((tmp_path / "edges.txt").resolve()) and "dataset" not in run
+    code, _, err = _run(["fit", "--dataset", "karate", "--out", str(out), "--quiet", *_TINY],
+                        capsys)
+    assert code == 0, err
+    registry = (out / "karate-scgc-star-seed0" / "labels.csv").read_text()
+    assert (out / "club-scgc-star-seed0" / "labels.csv").read_text() == registry
+    code, _, err = _run(["predict", "--model", str(model), "--features",
+                         str(tmp_path / "club.csv"), "--edges", str(tmp_path / "edges.txt"),
+                         "--out", str(out)], capsys)
+    assert code == 0, err
+    assert (out / "club-predict-m" / "labels.csv").read_text() == registry
+    code, printed, err = _run(["fit", "--features", str(tmp_path / "club.npy"), "--model",
+                               "svd-kmeans", "--set", "n_clusters=2", "--out", str(out),
+                               "--quiet"], capsys)
+    assert code == 0, err
+    assert "no edge file: the model builds a kNN graph of the rows" in printed
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--features", "{tmp}/club.npy", "--dataset", "karate"], "leave out --dataset and --k"),
+    (["--edges", "{tmp}/edges.txt"], "give its features with --features too"),
+    (["--features", "{tmp}/absent.npy"], "no file"),
+    (["--features", "{tmp}/objects.npy"], "not a readable .npy array of numbers"),
+    (["--features", "{tmp}/claims_more.npy"], "mmap length is greater than file size"),
+    (["--features", "{tmp}/header.csv"], "without a header line"),
+    (["--features", "{tmp}/club.npy", "--edges", "{tmp}/three.txt"],
+     "two integer node rows a line, got shape (2, 3)"),
+    (["--features", "{tmp}/club.npy", "--labels", "{tmp}/labels.txt", "--edges",
+      "{tmp}/far.txt"], "edge_index has node indices outside [0, 34)"),
+])
+def test_a_users_files_that_cannot_be_read_are_refused_naming_them(tmp_path, capsys, argv,
+                                                                   message):
+    import numpy as np
+
+    _own_files(tmp_path)
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with open(tmp_path / "claims_more.npy", "wb") as handle:  # a header, no data
+        np.lib.format.write_array_header_1_0(
+            handle, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**3)})
+    (tmp_path / "header.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "three.txt").write_text("0 1 2\n3 4 5\n")
+    (tmp_path / "far.txt").write_text("0 1\n2 99\n")
+    code, _, err = _run(["fit", *[part.format(tmp=tmp_path) for part in argv], "--out",
+                         str(tmp_path / "runs")], capsys)
+    assert code == 2 and message in err, err
+
+
+def test_predict_needs_nodes_to_cluster(tmp_path, capsys):
+    code, _, err = _run(["predict", "--model", str(tmp_path / "m.gc")], capsys)
+    assert code == 2 and "--dataset NAME or --features PATH" in err

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from graphclust.cli.assignments import parse_sets, split_names
+from graphclust.cli.sources import Source, read_source, source_name
 
 __all__ = ["bench", "datasets", "fit", "predict"]
 
@@ -37,16 +38,6 @@ def _print_scores(scores: dict) -> None:
     print("  ".join(f"{key.upper()} {scores[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))
 
 
-def _graph_name(args) -> str:
-    """The data set's name in run folders, with ``-k<K>`` for a chosen kNN graph: runs on
-    two graphs of one data set keep separate folders."""
-    return args.dataset.lower() + ("" if args.k is None else f"-k{args.k}")
-
-
-def _describe(graph) -> str:
-    classes = "" if graph.y is None else f", {int(graph.y.max()) + 1} classes"
-    return (f"{graph.num_nodes} nodes, {graph.edge_index.shape[1] // 2} edges, "
-            f"{graph.x.shape[1]} features{classes}")
 
 
 def _training_details(estimator, iterations: str) -> list[str]:
@@ -115,37 +106,45 @@ def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: boo
 
 
 def fit(args) -> int:
-    from graphclust.data import load_dataset
     from graphclust.registry import build_estimator
 
     params = parse_sets(args.set)
     build_estimator(args.model, params)  # unknown model or parameter: fail before loading
-    graph = load_dataset(args.dataset, args.root, k=args.k, knn_method=args.knn_method)
+    source = read_source(args)
     fixed = {"random_state": args.seed, "device": args.device, "verbose": not args.quiet,
              "n_jobs": args.threads, "knn_method": args.knn_method}
-    if graph.y is not None:
-        fixed["n_clusters"] = int(graph.y.max()) + 1
+    if source.y is not None:
+        fixed["n_clusters"] = int(source.y.max()) + 1
     elif "n_clusters" not in params:
-        raise ValueError(f"{args.dataset} has no labels: give --set n_clusters=K")
+        raise ValueError(f"{source.name} has no labels: give --set n_clusters=K")
     estimator = build_estimator(args.model, params, **fixed)
-    run_dir = Path(args.out) / f"{_graph_name(args)}-{args.model}-seed{args.seed}"
+    run_dir = Path(args.out) / f"{source.name}-{args.model}-seed{args.seed}"
     created = _check_outputs(run_dir, args.save, estimator.get_params(deep=False),
                              args.overwrite)  # before the fit
     with _removed_if_left_empty(run_dir, created):
-        return _fit_and_write(args, graph, estimator, run_dir)
+        return _fit_and_write(args, source, estimator, run_dir)
 
 
-def _fit_and_write(args, graph, estimator, run_dir: Path) -> int:
+def _input_record(args) -> dict:
+    """What run.json says was read: the data set (and its kNN graph), or the files."""
+    if args.features is None:
+        return {"dataset": args.dataset or "digits", "k": args.k}
+    return {name: None if path is None else str(Path(path).resolve())
+            for name, path in (("features", args.features), ("edges", args.edges),
+                               ("labels", args.labels))}
+
+
+def _fit_and_write(args, source: Source, estimator, run_dir: Path) -> int:
     from graphclust.metrics import evaluate
 
-    print(f"{args.dataset}: {_describe(graph)}")
+    print(f"{source.name}: {source.description}")
     print(f"fitting {args.model} ({type(estimator).__name__}, "
           f"n_clusters={estimator.n_clusters}, seed {args.seed}) ...", flush=True)
     start = time.perf_counter()
-    estimator.fit(graph)
+    estimator.fit(*source.fit_args)
     seconds = time.perf_counter() - start
     labels = estimator.labels_
-    scores = evaluate(graph.y.numpy(), labels) if graph.y is not None else None
+    scores = evaluate(source.y, labels) if source.y is not None else None
     if scores is not None:
         _print_scores(scores)
     epochs = getattr(estimator, "max_epochs", None)  # svd-kmeans has no training epochs
@@ -155,7 +154,7 @@ def _fit_and_write(args, graph, estimator, run_dir: Path) -> int:
           f"({', '.join(_training_details(estimator, iterations))})")
 
     _write_labels(run_dir / "labels.csv", labels)
-    summary = {"dataset": args.dataset, "k": args.k, "model": args.model, "seed": args.seed,
+    summary = {**_input_record(args), "model": args.model, "seed": args.seed,
                "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
                "params": estimator.get_params(deep=False)}
     if hasattr(estimator, "batch_size_"):  # the batch trained with; null: full batch
@@ -227,26 +226,28 @@ def datasets(args) -> int:
 
 
 def predict(args) -> int:
-    from graphclust.data import load_dataset
     from graphclust.io import load
     from graphclust.metrics import evaluate
 
+    if args.dataset is None and args.features is None:
+        raise ValueError("predict needs the nodes to cluster: --dataset NAME or --features "
+                         "PATH")
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
-    run_dir = Path(args.out) / f"{_graph_name(args)}-predict-{Path(args.model).stem}"
+    run_dir = Path(args.out) / f"{source_name(args)}-predict-{Path(args.model).stem}"
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
     created = _check_prediction_folder(run_dir, model, args.overwrite)  # before the work
     with _removed_if_left_empty(run_dir, created):
-        graph = load_dataset(args.dataset, args.root, k=args.k, knn_method=args.knn_method)
-        labels = estimator.predict(graph)
-    print(f"{args.dataset}: {_describe(graph)}; model {args.model} "
+        source = read_source(args)
+        labels = estimator.predict(*source.predict_args)
+    print(f"{source.name}: {source.description}; model {args.model} "
           f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")
-    scores = evaluate(graph.y.numpy(), labels) if graph.y is not None else None
+    scores = evaluate(source.y, labels) if source.y is not None else None
     if scores is not None:
         _print_scores(scores)
     _write_labels(run_dir / "labels.csv", labels)
     (run_dir / "run.json").write_text(json.dumps(
-        {"dataset": args.dataset, "k": args.k, **model, "scores": scores}, indent=1))
+        {**_input_record(args), **model, "scores": scores}, indent=1))
     print(f"labels: {run_dir / 'labels.csv'}")
     return 0
 

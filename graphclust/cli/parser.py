@@ -41,6 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
                               "graph/<name><K>_graph.txt (usps, hhar, reut: 1, 3, 5 or 10 "
                               "as published) or digits' graph (default: the data set's own "
                               "graph)")
+    own = _Parser(add_help=False)
+    own.add_argument("--features", metavar="PATH",
+                     help="your own graph instead of --dataset: a features file, .npy or "
+                          "text (one row a line; .csv commas, .tsv tabs, else whitespace)")
+    own.add_argument("--edges", metavar="PATH",
+                     help="with --features: one edge a row, two 0-based node rows (.npy of "
+                          "shape (E, 2), or 'i j' a line); without it the model builds a "
+                          "kNN graph of the rows")
+    own.add_argument("--labels", metavar="PATH",
+                     help="with --features: one label a row (.npy, or text), for the scores "
+                          "and n_clusters")
     threads = _Parser(add_help=False)
     threads.add_argument("--threads", type=int, metavar="N",
                          help="CPU threads per fit, the estimators' n_jobs (default: -1, "
@@ -53,11 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = subcommands.add_parser(
-        "fit", parents=[common, data, knn, graph_k, threads],
+        "fit", parents=[common, data, knn, graph_k, own, threads],
         help="cluster one data set and score it",
         description="Cluster one data set (n_clusters = its number of classes), print "
                     "ACC/NMI/ARI/F1 and time, write the labels.")
-    fit.add_argument("--dataset", default="digits", help="data set name (default: digits)")
+    fit.add_argument("--dataset", help="data set name (default: digits, where --features "
+                                       "does not name your own files)")
     fit.add_argument("--model", default="scgc-star", help=f"one of {models} (default: scgc-star)")
     fit.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
     fit.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
@@ -102,14 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=commands.datasets)
 
     predict = subcommands.add_parser(
-        "predict", parents=[common, data, knn, graph_k, threads],
+        "predict", parents=[common, data, knn, graph_k, own, threads],
         help="cluster a data set with a saved model",
         description="Load a model saved by `graphclust fit --save` and predict the clusters "
                     "of a data set's nodes. scgc, scgc-star and svd-kmeans read only the node "
                     "features; mpnn-vn and graph-transformer pass messages over the data "
                     "set's graph.")
     predict.add_argument("--model", required=True, metavar="PATH", help="saved model file")
-    predict.add_argument("--dataset", required=True, help="data set name")
+    predict.add_argument("--dataset", help="data set name (or --features)")
     predict.add_argument("--out", default="graphclust-runs", metavar="DIR",
                          help="folder for labels.csv and run.json (default: "
                               "./graphclust-runs)")
