@@ -53,7 +53,8 @@ def main(argv=None) -> None:
              f"{args.seeds - 1}; the best ACC and NMI of each data set in bold. *Untaught "
              "starts*: the seeds whose start found that the edges teach the encoder "
              "nothing (`start_length_` None): that model is k-means on the features' "
-             "whitened principal directions, no training (0 for the baselines).", ""]
+             "principal directions (whitened where the transform standardised the "
+             "columns), no training (0 for the baselines).", ""]
     for name in names:
         loaded = DATASETS[name]()
         x, y = loaded.data.astype(np.float32), loaded.target
@@ -69,7 +70,7 @@ def main(argv=None) -> None:
                 graph = knn_graph(torch.from_numpy(x), k=estimator.n_neighbors,
                                   metric="cosine") if raw_graph else None
                 scores.append(evaluate(y, estimator.fit(x, adjacency=graph).labels_))
-                # An untaught start: the model is k-means on whitened principal directions.
+                # An untaught start: the model is k-means on the principal directions.
                 untaught += hasattr(estimator, "start_length_") and \
                     estimator.start_length_ is None
             rows.append((_label(model, params, raw_graph), untaught,
