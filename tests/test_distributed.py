@@ -139,3 +139,29 @@ def test_choices_made_in_each_process_are_one_choice(tmp_path):
     records = [json.loads((tmp_path / f"record{rank}.json").read_text()) for rank in (0, 1)]
     assert records[0] == records[1]
     assert records[0]["batch_size"] == 50
+
+
+def _baseline_worker(rank: int, world_size: int, folder: str) -> None:
+    """Rank 0 alone fits a no-training baseline inside a distributed job."""
+    import datetime
+
+    from graphclust import SVDKMeans
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank,
+                            world_size=world_size, timeout=datetime.timedelta(seconds=30))
+    try:
+        if rank == 0:
+            SVDKMeans(n_clusters=3).fit(_graph())
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+    (Path(folder) / f"done{rank}").write_text("done")
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_a_baseline_fitted_by_one_process_makes_no_collective_call(tmp_path):
+    """Only the models that train across processes agree on their seed: a baseline that
+    one process fits alone must not wait for the others."""
+    mp.spawn(_baseline_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    assert (tmp_path / "done0").exists() and (tmp_path / "done1").exists()

@@ -168,6 +168,9 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         transductive)."""
         return False
 
+    #: Whether ``fit`` trains one model across the processes of a torch.distributed job.
+    _trains_across_processes = False
+
     #: What inference reads the edges for, where :meth:`_uses_graph` says it does.
     _graph_at_inference = ("message passing, or features propagated over the edges: "
                            "input_hops, propagation_steps")
@@ -252,9 +255,13 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         self.device_ = resolve_device(self.device)
         self.n_features_in_ = int(graph.x.shape[1])
         self.knn_graph_, self._knn_rows_ = bool(getattr(graph, "knn_graph", False)), "transformed"
-        seed = agreed_minimum(
-            int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max)),
-            self.device_)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if self._trains_across_processes:
+            # One seed for every process of a torch.distributed job: with their own
+            # (random_state=None) they would hold out other edges and stop at other
+            # epochs. Only models that train across processes ask: a collective call in a
+            # baseline that one process fits alone would wait forever.
+            seed = agreed_minimum(seed, self.device_)
         # Labels only score the epochs in history_; converted once, not every epoch.
         labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
         devices = [self.device_] if self.device_.type == "cuda" else []

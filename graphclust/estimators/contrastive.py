@@ -96,6 +96,7 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
 
     _positive_kind = "influence"
     _reconstruction = False
+    _trains_across_processes = True
 
     _parameters = {
         **BaseGraphClusterer._parameters,
