@@ -61,6 +61,10 @@ CONFIG_CLASSES = (
 _MAX_DEPTH = 8
 
 
+#: Fields added to a configuration after files were written without them, whose default
+#: is what those files' models did: a file that lacks them loads with the default.
+DEFAULTS_OF_OLDER_FILES = {"LinearStart": {"whiten_untaught"}}
+
 def _config_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
@@ -131,8 +135,10 @@ def decode_param(name: str, value, depth: int = 0):
             raise ValueError(f"parameter {name}: {cls.__name__} has no field(s) "
                              f"{', '.join(map(repr, unknown))}")
         # A field the file lacks would take today's default, which may not be what the
-        # model was trained with (RandomWalkSampler's max_batches came later): refused.
-        missing = sorted(declared - set(value["fields"]))
+        # model was trained with (RandomWalkSampler's max_batches came later): refused,
+        # unless that default is the behaviour before the field (DEFAULTS_OF_OLDER_FILES).
+        missing = sorted(declared - set(value["fields"])
+                         - DEFAULTS_OF_OLDER_FILES.get(cls.__name__, set()))
         if missing:
             raise ValueError(f"parameter {name}: the file gives no {cls.__name__} field(s) "
                              f"{', '.join(map(repr, missing))} (written by an earlier "

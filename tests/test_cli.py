@@ -438,3 +438,93 @@ def test_a_users_files_that_cannot_be_read_are_refused_naming_them(tmp_path, cap
 def test_predict_needs_nodes_to_cluster(tmp_path, capsys):
     code, _, err = _run(["predict", "--model", str(tmp_path / "m.gc")], capsys)
     assert code == 2 and "--dataset NAME or --features PATH" in err
+
+
+@pytest.mark.parametrize("edges", [False, True], ids=["knn", "edges"])
+@pytest.mark.parametrize(("name", "lines", "message"), [
+    ("labels.txt", "0\n" * 30 + "nan\n" * 4, "y has NaN in 4 of 34 entries"),
+    ("labels.txt", "0\n1\n", "y has 2 labels but X has 34 rows"),
+    ("labels.txt", "", "the file is empty"),
+])
+def test_labels_that_would_change_the_classes_are_refused(tmp_path, capsys, edges, name,
+                                                         lines, message):
+    _own_files(tmp_path)
+    (tmp_path / name).write_text(lines)
+    argv = ["fit", "--features", str(tmp_path / "club.npy"), "--labels", str(tmp_path / name),
+            "--out", str(tmp_path / "runs"), *_TINY]
+    code, _, err = _run(argv + (["--edges", str(tmp_path / "edges.txt")] if edges else []),
+                        capsys)
+    assert code == 2 and message in err, err
+
+
+def test_text_is_read_as_it_is(tmp_path, capsys):
+    """No comment character ("C#" is a class, not "C"), a byte-order mark dropped (as
+    spreadsheets save CSV), a compressed name not unpacked."""
+    import gzip
+
+    import numpy as np
+
+    from graphclust.data.formats.plain import read_plain_files
+
+    graph = _own_files(tmp_path)
+    names = np.array(["C#", "C"])[graph.y.numpy()]
+    (tmp_path / "sharp.txt").write_text("\n".join(names) + "\n", encoding="utf-8-sig")
+    _, _, labels = read_plain_files(tmp_path / "club.npy", labels=tmp_path / "sharp.txt")
+    assert labels.tolist() == names.tolist()
+    text = (tmp_path / "club.csv").read_text()
+    (tmp_path / "bom.csv").write_text(text, encoding="utf-8-sig")
+    features, _, _ = read_plain_files(tmp_path / "bom.csv")
+    np.testing.assert_array_equal(features, graph.x.numpy())
+    with gzip.open(tmp_path / "club.csv.gz", "wt") as handle:
+        handle.write(text)
+    with pytest.raises(ValueError, match="club.csv.gz"):
+        read_plain_files(tmp_path / "club.csv.gz")
+
+
+def test_a_run_folder_of_another_input_is_kept(tmp_path, capsys):
+    """Two features files of one name, or a file against the data set of that name, share
+    a folder name: the second run refuses to replace the first unless --overwrite."""
+    import shutil
+
+    _own_files(tmp_path)
+    (tmp_path / "b").mkdir()
+    shutil.copy(tmp_path / "club.npy", tmp_path / "b" / "club.npy")
+    out = str(tmp_path / "runs")
+    common = ["--model", "svd-kmeans", "--set", "n_clusters=2", "--out", out, "--quiet"]
+    assert _run(["fit", "--features", str(tmp_path / "club.npy"), *common], capsys)[0] == 0
+    code, _, err = _run(["fit", "--features", str(tmp_path / "b" / "club.npy"), *common],
+                        capsys)
+    assert code == 2 and "holds a run of another input" in err
+    assert _run(["fit", "--features", str(tmp_path / "b" / "club.npy"), *common,
+                 "--overwrite"], capsys)[0] == 0
+    model = tmp_path / "m.gc"
+    assert _run(["fit", "--dataset", "karate", "--model", "svd-kmeans", "--out",
+                 str(tmp_path / "fits"), "--save", str(model), "--quiet"], capsys)[0] == 0
+    predict = ["predict", "--model", str(model), "--out", out]
+    assert _run([*predict, "--features", str(tmp_path / "club.npy")], capsys)[0] == 0
+    code, _, err = _run([*predict, "--features", str(tmp_path / "b" / "club.npy")], capsys)
+    assert code == 2 and "holds labels of another input" in err
+
+
+def test_predict_asks_for_the_edges_a_graph_model_reads(tmp_path, capsys):
+    _own_files(tmp_path)
+    model = tmp_path / "degree.gc"
+    assert _run(["fit", "--dataset", "karate", "--model", "degree-kmeans", "--out",
+                 str(tmp_path / "fits"), "--save", str(model), "--quiet"], capsys)[0] == 0
+    code, _, err = _run(["predict", "--model", str(model), "--features",
+                         str(tmp_path / "club.npy"), "--out", str(tmp_path / "runs")], capsys)
+    assert code == 2 and "give the nodes' edges with --edges" in err
+
+
+def test_edges_beyond_int64_are_refused(tmp_path):
+    import numpy as np
+
+    from graphclust.data.formats.plain import read_plain_files
+
+    _own_files(tmp_path)
+    np.save(tmp_path / "big.npy", np.array([[0, 2**63 + 1]], dtype=np.uint64))
+    with pytest.raises(ValueError, match="node row 9223372036854775809 is not a row"):
+        read_plain_files(tmp_path / "club.npy", edges=tmp_path / "big.npy")
+    (tmp_path / "none.txt").write_text("")
+    _, edges, _ = read_plain_files(tmp_path / "club.npy", edges=tmp_path / "none.txt")
+    assert edges.shape == (2, 0)  # an empty edge file: no edges

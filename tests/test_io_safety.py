@@ -114,6 +114,20 @@ def test_a_configuration_missing_a_field_is_refused_not_defaulted():
         decode_param("sampler", encoded)
 
 
+def test_a_field_whose_default_is_the_older_behaviour_may_be_missing():
+    """LinearStart's whiten_untaught came after files were written without it; its
+    default (True) is what those models did, so such a file loads. Other fields stay
+    required."""
+    from graphclust.starts import LinearStart
+
+    encoded = encode_param("start", LinearStart(steps=30, whiten_untaught=True))
+    del encoded["fields"]["whiten_untaught"]
+    assert decode_param("start", encoded) == LinearStart(steps=30)
+    del encoded["fields"]["lr"]
+    with pytest.raises(ValueError, match="no LinearStart field.*'lr'.*refit"):
+        decode_param("start", encoded)
+
+
 @pytest.mark.parametrize("value", [{"a": 1}, {"__tuple__": "abc"},
                                    {"__config__": 1, "fields": {}}])
 def test_untagged_or_malformed_objects_are_refused(value):

@@ -2,7 +2,8 @@
 
 ::
 
-    graphclust fit        [--dataset digits] [--model scgc-star] [--root DIR] [--seed 0]
+    graphclust fit        [--dataset digits [--k K] | --features PATH [--edges PATH]
+                          [--labels PATH]] [--model scgc-star] [--root DIR] [--seed 0]
                           [--device auto] [--threads N] [--knn-method M] [--save PATH]
                           [--out graphclust-runs] [--set key=value ...] [--overwrite] [--quiet]
     graphclust bench      --datasets a,b --models m1,m2 [--seeds 3] [--root DIR]
@@ -11,16 +12,21 @@
                           [--embedding pca|tsne]
                           [--set key=value ...] [--quiet]
     graphclust datasets   [--root DIR]
-    graphclust predict    --model PATH --dataset NAME [--root DIR] [--threads N]
+    graphclust predict    --model PATH (--dataset NAME [--k K] | --features PATH
+                          [--edges PATH] [--labels PATH]) [--root DIR] [--threads N]
                           [--knn-method M] [--out graphclust-runs] [--overwrite]
 
-``fit`` writes ``<out>/<dataset>-<model>-seed<seed>/labels.csv`` (``node,cluster``) and
-``run.json`` (parameters, scores, time, the batch size trained with: ``batch_size``,
+``--features`` reads a user's own files in place of a named data set
+(:mod:`graphclust.data.formats.plain`). ``fit`` writes
+``<out>/<input>-<model>-seed<seed>/labels.csv`` (``node,cluster``; the input is the data
+set, with ``-k<K>``, or the features file's name) and ``run.json`` (the input, parameters,
+scores, time, the batch size trained with: ``batch_size``,
 ``null`` for full batch; the start's length: ``start_length``, ``null`` where its held-out
 edges taught the encoder nothing); ``predict`` writes
-``<out>/<dataset>-predict-<model file stem>/labels.csv`` and ``run.json`` (the model file
-and its SHA-256, scores), and refuses a folder whose ``run.json`` names another model
-file unless ``--overwrite``. ``--set`` values are Python-like
+``<out>/<input>-predict-<model file stem>/labels.csv`` and ``run.json`` (the input, the
+model file and its SHA-256, scores). Both refuse a folder whose ``run.json`` names another
+input, another model file (``predict``) or other parameters (``fit``) unless
+``--overwrite``. ``--set`` values are Python-like
 literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``,
 ``batch_size=None``, ``features=tfidf`` (a bare word is a string; ``none`` is the option
 of that name where a parameter has one, ``features=none``, else ``None``).

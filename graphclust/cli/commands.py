@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from graphclust.cli.assignments import parse_sets, split_names
-from graphclust.cli.sources import Source, read_source, source_name
+from graphclust.cli.sources import Source, input_record, read_source, source_name
 
 __all__ = ["bench", "datasets", "fit", "predict"]
 
@@ -78,9 +78,19 @@ def _removed_if_left_empty(run_dir: Path, created: bool):
         raise
 
 
-def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool) -> bool:
+def _other_input(recorded: dict, current: dict) -> bool:
+    """Whether a run record read another input than ``current`` (:func:`input_record`);
+    a record that names no input of either kind says nothing."""
+    if not any(key in recorded for key in ("dataset", "features")):
+        return False
+    return {key: recorded.get(key) for key in current} != current
+
+
+def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool,
+                   source: dict) -> bool:
     """Fail before fitting, not after, when a result could not be written or would
-    overwrite another run's (unless ``overwrite``); whether the run folder is new."""
+    overwrite another run's (another input ``source``, other parameters) unless
+    ``overwrite``; whether the run folder is new."""
     if save is not None:
         folder = Path(save).resolve().parent
         if Path(save).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
@@ -90,9 +100,13 @@ def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: boo
     previous = run_dir / "run.json"
     if previous.is_file() and not overwrite:
         try:
-            recorded = json.loads(previous.read_text()).get("params")
+            record = json.loads(previous.read_text())
+            recorded = record.get("params")
         except (OSError, ValueError, AttributeError):
-            recorded = None  # unreadable: nothing worth keeping
+            record, recorded = {}, None  # unreadable: nothing worth keeping
+        if _other_input(record, source):
+            raise ValueError(f"{run_dir} holds a run of another input; pass another --out, "
+                             "or --overwrite to replace it")
         # --quiet (verbose) changes no result; any other parameter makes another run.
         current = json.loads(json.dumps(params, default=str))
         if isinstance(recorded, dict) and {key: value for key, value in recorded.items()
@@ -120,18 +134,9 @@ def fit(args) -> int:
     estimator = build_estimator(args.model, params, **fixed)
     run_dir = Path(args.out) / f"{source.name}-{args.model}-seed{args.seed}"
     created = _check_outputs(run_dir, args.save, estimator.get_params(deep=False),
-                             args.overwrite)  # before the fit
+                             args.overwrite, input_record(args))  # before the fit
     with _removed_if_left_empty(run_dir, created):
         return _fit_and_write(args, source, estimator, run_dir)
-
-
-def _input_record(args) -> dict:
-    """What run.json says was read: the data set (and its kNN graph), or the files."""
-    if args.features is None:
-        return {"dataset": args.dataset or "digits", "k": args.k}
-    return {name: None if path is None else str(Path(path).resolve())
-            for name, path in (("features", args.features), ("edges", args.edges),
-                               ("labels", args.labels))}
 
 
 def _fit_and_write(args, source: Source, estimator, run_dir: Path) -> int:
@@ -154,7 +159,7 @@ def _fit_and_write(args, source: Source, estimator, run_dir: Path) -> int:
           f"({', '.join(_training_details(estimator, iterations))})")
 
     _write_labels(run_dir / "labels.csv", labels)
-    summary = {**_input_record(args), "model": args.model, "seed": args.seed,
+    summary = {**input_record(args), "model": args.model, "seed": args.seed,
                "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
                "params": estimator.get_params(deep=False)}
     if hasattr(estimator, "batch_size_"):  # the batch trained with; null: full batch
@@ -234,9 +239,14 @@ def predict(args) -> int:
                          "PATH")
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
+    if args.features is not None and args.edges is None and estimator._uses_graph() \
+            and not estimator.knn_graph_:
+        raise ValueError(f"{type(estimator).__name__} was fitted on a given graph and reads "
+                         "the graph at inference: give the nodes' edges with --edges")
     run_dir = Path(args.out) / f"{source_name(args)}-predict-{Path(args.model).stem}"
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
-    created = _check_prediction_folder(run_dir, model, args.overwrite)  # before the work
+    created = _check_prediction_folder(run_dir, model, args.overwrite,
+                                       input_record(args))  # before the work
     with _removed_if_left_empty(run_dir, created):
         source = read_source(args)
         labels = estimator.predict(*source.predict_args)
@@ -247,7 +257,7 @@ def predict(args) -> int:
         _print_scores(scores)
     _write_labels(run_dir / "labels.csv", labels)
     (run_dir / "run.json").write_text(json.dumps(
-        {**_input_record(args), **model, "scores": scores}, indent=1))
+        {**input_record(args), **model, "scores": scores}, indent=1))
     print(f"labels: {run_dir / 'labels.csv'}")
     return 0
 
@@ -261,11 +271,13 @@ def _sha256(path) -> str:
     return digest.hexdigest()
 
 
-def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool) -> bool:
+def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool,
+                             source: dict) -> bool:
     """Fail before predicting when ``run_dir`` cannot be written, or when its ``run.json``
-    names another model file (two models of one file name share the folder) unless
-    ``overwrite``. Labels without a readable record (written before predict kept one)
-    are replaced, as ``fit`` replaces a run folder whose record it cannot read."""
+    names another model file (two models of one file name share the folder) or another
+    input ``source`` unless ``overwrite``. Labels without a readable record (written
+    before predict kept one) are replaced, as ``fit`` replaces a run folder whose record
+    it cannot read."""
     created = _writable_folder(run_dir)
     if overwrite:
         return created
@@ -274,6 +286,9 @@ def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool) -> boo
         recorded_sha = recorded.get("model_sha256")
     except (OSError, ValueError, AttributeError):
         return created  # no readable record: nothing says these are another model's
+    if isinstance(recorded, dict) and _other_input(recorded, source):
+        raise ValueError(f"{run_dir} holds labels of another input; pass another --out, or "
+                         "--overwrite to replace them")
     if isinstance(recorded_sha, str) and recorded_sha != model["model_sha256"]:
         raise ValueError(f"{run_dir} holds labels of another model file "
                          f"({recorded.get('model')}); pass another --out, or --overwrite to "

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["Source", "describe", "input_record", "read_source", "source_name"]
+
 
 @dataclass
 class Source:
@@ -38,11 +40,22 @@ def source_name(args) -> str:
     return (args.dataset or "digits").lower() + ("" if args.k is None else f"-k{args.k}")
 
 
+def input_record(args) -> dict:
+    """What run.json says was read: the data set (and its kNN graph), or the files. A run
+    folder holding a run of another input is not replaced (``--overwrite`` aside)."""
+    if args.features is None:
+        return {"dataset": args.dataset or "digits", "k": args.k}
+    return {name: None if path is None else str(Path(path).resolve())
+            for name, path in (("features", args.features), ("edges", args.edges),
+                               ("labels", args.labels))}
+
+
 def read_source(args) -> Source:
     """``--dataset`` (digits where neither it nor ``--features`` is given), or the files of
     ``--features``, ``--edges`` and ``--labels``."""
     from graphclust.data import load_dataset, to_graph
     from graphclust.data.formats.plain import read_plain_files
+    from graphclust.data.inputs import label_codes
 
     if args.features is None:
         if args.edges is not None or args.labels is not None:
@@ -60,7 +73,7 @@ def read_source(args) -> Source:
         graph = to_graph(x, edges, y)
         return Source(name, (graph,), None if graph.y is None else graph.y.numpy(),
                       describe(graph))
-    codes = None if y is None else np.unique(y, return_inverse=True)[1].reshape(-1)
+    codes = None if y is None else label_codes(y, x.shape[0]).numpy()
     classes = "" if codes is None else f", {int(codes.max()) + 1} classes"
     return Source(name, (x, codes), codes,
                   f"{x.shape[0]} rows, {x.shape[1]} features{classes}; no edge file: the "

@@ -26,7 +26,7 @@ from torch_geometric.data import Data, HeteroData
 
 from graphclust.data.edge_inputs import adjacency_edges, edge_index_array
 
-__all__ = ["GraphInputWarning", "to_graph"]
+__all__ = ["GraphInputWarning", "label_codes", "to_graph"]
 
 # Data attributes that to_graph understands; anything else on an input Data is dropped
 # (and reported) because the canonical edge set no longer lines up with per-edge values.
@@ -152,8 +152,9 @@ def _features(X: Any) -> torch.Tensor:
     return x
 
 
-def _labels(y: Any, num_nodes: int) -> torch.Tensor:
-    """Labels mapped to ``0..K-1`` in sorted order of the original values."""
+def label_codes(y: Any, num_nodes: int) -> torch.Tensor:
+    """Labels mapped to ``0..K-1`` in sorted order of the original values; ``y`` of
+    another length than ``num_nodes``, NaN or values that cannot be sorted are refused."""
     values = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values.ravel()
@@ -293,7 +294,7 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
         edge_index, weights_ignored = adjacency_edges(adjacency, num_nodes)
         if weights_ignored:
             changes.append("ignored edge weights (any nonzero entry is an edge)")
-    labels = None if y is None else _labels(y, num_nodes).to(x.device)
+    labels = None if y is None else label_codes(y, num_nodes).to(x.device)
     edge_index, report = _canonical_edge_index(edge_index.to(x.device), num_nodes)
     if report["self_loops_removed"]:
         changes.append(f"removed {_count(report['self_loops_removed'], 'self-loop')}")

@@ -179,8 +179,7 @@ class ContrastiveStart:
 
     def held_out_snapshots(self) -> int:
         """A bound on the states (the map and its optimizer's) the held-out run keeps at
-        once to resume from: one a check, from the one the best check resumes at on
-        (:meth:`_length` drops the older ones); one per check of ``steps`` at most."""
+        once to resume from: one a check from the best check's on (:meth:`_length`)."""
         return 0 if self.holdout is None else -(-self.steps // self.check_interval)
 
     def __call__(self, encoder: nn.Module, run: TrainingRun, *, config, contrastive,
@@ -341,7 +340,8 @@ class LinearStart(ContrastiveStart):
     converges in half the steps) and ``weight_decay=1e-4`` (a ridge on the map).
 
     ``whiten_untaught``: whether an untaught start's principal directions are equalised
-    too; the estimators ask it for standardised columns only (notes_part7.md).
+    too: ``pretrain="linear"`` asks it for standardised columns only (notes_part7.md);
+    a ``start=`` object keeps its own value (default ``True``).
     """
 
     lr: float = 1e-2

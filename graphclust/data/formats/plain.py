@@ -5,7 +5,8 @@ list and labels, each a ``.npy`` array or a text file.
   (``.csv``), tabs (``.tsv``) or whitespace (any other name);
 * edges: one edge a row, two node rows (0-based): ``(E, 2)`` integers, or "i j" a line
   (the SDCN layout's graph files);
-* labels: one a row, integers or class names.
+* labels: one a row, numbers (NaN refused) or class names; text is read as it is: no
+  comments, no decompression, a byte-order mark dropped.
 
 ``.npy`` files are read without unpickling (an object array is refused) and mapped
 before they are copied, so a header that claims more than the file holds is an error,
@@ -35,24 +36,42 @@ def _npy(path: Path) -> np.ndarray:
 
 
 def _text(path: Path, dtype, ndmin: int) -> np.ndarray:
+    """``np.loadtxt`` on the opened file: read as it is (numpy would decompress a ``.gz``
+    name, so a small file could take any memory), a byte-order mark dropped, nothing
+    taken for a comment (a label may hold "#")."""
     try:
-        return np.loadtxt(path, dtype=dtype, ndmin=ndmin, encoding="utf-8",
-                          delimiter=_DELIMITERS.get(path.suffix.lower()))
+        with open(path, encoding="utf-8-sig") as handle:
+            return np.loadtxt(handle, dtype=dtype, ndmin=ndmin, comments=None,
+                              delimiter=_DELIMITERS.get(path.suffix.lower()))
     except (ValueError, UnicodeDecodeError) as error:
         detail = " ".join(str(error).split()).split("; use `usecols`")[0].rstrip(".")
         raise ValueError(f"{path}: {detail}; expected {'one value' if ndmin == 1 else 'rows'} "
                          "of numbers a line, without a header line") from None
 
 
-def _read(path: str | Path, dtype, ndmin: int) -> np.ndarray:
+def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None) -> np.ndarray:
+    """The array of ``path``; an empty text file gives ``empty`` (``None``: refused)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no file {path}")
     if path.suffix.lower() == ".npy":
         return _npy(path)
     if path.stat().st_size == 0:
-        return np.empty((0, 2) if ndmin == 2 else (0,), dtype=dtype)
+        if empty is None:
+            raise ValueError(f"{path}: the file is empty")
+        return empty
     return _text(path, dtype, ndmin)
+
+
+def _labels(path: str | Path) -> np.ndarray:
+    """Labels as numbers where every line is one (so that NaN is refused as a label, not
+    taken for a class named "nan"), else as class names."""
+    if Path(path).suffix.lower() == ".npy":
+        return _read(path, np.int64, 1)
+    try:
+        return _read(path, np.float64, 1)
+    except ValueError:
+        return _read(path, str, 1)
 
 
 def read_plain_files(features: str | Path, edges: str | Path | None = None,
@@ -63,8 +82,10 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
     -------
     tuple
         ``(X, edge_index, y)``: ``X`` float32 ``(N, d)``; ``edge_index`` int64 ``(2, E)``
-        or ``None`` without an edge file; ``y`` ``(N,)`` (integers or class names) or
-        ``None``. Sizes and node indices are checked by :func:`graphclust.data.to_graph`.
+        (an empty text file: no edges) or ``None`` without an edge file; ``y`` numbers
+        (text where every line is one) or class names, or ``None``. Sizes, node indices
+        and labels (NaN, length) are checked by :func:`graphclust.data.to_graph` and
+        :func:`graphclust.data.inputs.label_codes`.
 
     Raises
     ------
@@ -76,18 +97,17 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
     x = _read(features, np.float32, 2)
     if x.ndim != 2:
         raise ValueError(f"{features}: features must be a matrix (nodes x features), got "
-                         f"shape {x.shape}")
+                         f"shape {x.shape}" + ("; save x.reshape(-1, 1) for a single "
+                                               "feature" if x.ndim == 1 else ""))
     edge_index = None
     if edges is not None:
-        pairs = _read(edges, np.int64, 2)
+        pairs = _read(edges, np.int64, 2, empty=np.empty((0, 2), dtype=np.int64))
         if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
             raise ValueError(f"{edges}: an edge list needs two integer node rows a line, "
                              f"got shape {pairs.shape} of {pairs.dtype}")
+        if pairs.size and pairs.max() > np.iinfo(np.int64).max:  # uint64 beyond int64
+            raise ValueError(f"{edges}: node row {pairs.max()} is not a row of the features")
         edge_index = np.ascontiguousarray(pairs.T, dtype=np.int64)
-    y = None
-    if labels is not None:
-        y = _read(labels, str, 1) if Path(labels).suffix.lower() != ".npy" \
-            else _read(labels, np.int64, 1)
-        if y.ndim != 1:
-            raise ValueError(f"{labels}: labels must be one a row, got shape {y.shape}")
+    # Length, NaN and sortability are checked with the rows (label_codes).
+    y = None if labels is None else _labels(labels)
     return x, edge_index, y
