@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit = subcommands.add_parser(
         "fit", parents=[common, data, knn, graph_k, own, threads],
         help="cluster one data set and score it",
-        description="Cluster one data set (n_clusters = its number of classes), print "
-                    "ACC/NMI/ARI/F1 and time, write the labels.")
+        description="Cluster one data set or your own files (n_clusters = the number of "
+                    "classes, or --set n_clusters=K without labels), print ACC/NMI/ARI/F1 "
+                    "and time, write the labels.")
     fit.add_argument("--dataset", help="data set name (default: digits, where --features "
                                        "does not name your own files)")
     fit.add_argument("--model", default="scgc-star", help=f"one of {models} (default: scgc-star)")
