@@ -416,3 +416,25 @@ def test_feature_homophily_margins_cover_every_model(tmp_path):
                                                                    "mpnn-vn"}
     assert found["scgc-star"] == pytest.approx((-0.05, 0.05, False))
     assert found["mpnn-vn"] == pytest.approx((0.05, -0.05, True))
+
+
+def test_whitening_keeping_mean_equalises_but_does_not_centre():
+    """``explore.fits --whitening-keeps-mean``: the start's whitening with ``b <- M b``;
+    the outputs' mean is ``M`` times the old one, not zero, and the module's function is
+    restored after."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    real = fits.start_module.whiten_linear_
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 6, generator=generator) + 1.0
+    layer = torch.nn.Linear(6, 3)
+    with torch.no_grad():
+        before = layer(x)
+    with fits._whitening_keeping_mean():
+        matrix = fits.start_module.whiten_linear_(layer, before, 0.3)
+    with torch.no_grad():
+        after = layer(x)
+    assert fits.start_module.whiten_linear_ is real
+    assert torch.allclose(after.mean(0), matrix @ before.mean(0), atol=1e-4)
+    assert after.mean(0).abs().max() > 0.1
+    assert torch.allclose(after - after.mean(0), (before - before.mean(0)) @ matrix.T,
+                          atol=1e-4)

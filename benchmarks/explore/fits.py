@@ -43,6 +43,7 @@ DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s sett
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager, nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -248,6 +249,25 @@ def _consensus(graph, group: int, restarts: int, params: dict) -> dict:
             "medoid": _scores(labels, runs[medoid])}
 
 
+@contextmanager
+def _whitening_keeping_mean():
+    """The start's whitening with the map's mean put back: ``whiten_linear_`` centres
+    (``b <- M (b - mean)``); adding ``M mean`` gives ``b <- M b``."""
+    whiten = start_module.whiten_linear_
+
+    def keeping_mean(linear, outputs, shrinkage):
+        matrix = whiten(linear, outputs, shrinkage)
+        with torch.no_grad():
+            linear.bias += matrix @ outputs.mean(0).to(matrix.dtype)
+        return matrix
+
+    start_module.whiten_linear_ = keeping_mean
+    try:
+        yield
+    finally:
+        start_module.whiten_linear_ = whiten
+
+
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out=None, seeds=2)
     parser.add_argument("probe", choices=("fit", "smooth", "drift", "consensus", "curve",
@@ -262,6 +282,9 @@ def main(argv=None) -> None:
                              "draws (a sparse graph nobody tuned on)")
     parser.add_argument("--edges", choices=("given", "feature-knn", "none"), default="given",
                         help="the edges to train on (default: the graph's own)")
+    parser.add_argument("--whitening-keeps-mean", action="store_true",
+                        help="the start's whitening equalises its map's directions but keeps "
+                             "their mean (b <- M b instead of M (b - mean)): a probe")
     parser.add_argument("--knn", type=int, default=FEATURE_NEIGHBOURS, metavar="K",
                         help="feature-knn: neighbours (default %(default)s)")
     parser.add_argument("--knn-metric", choices=("euclidean", "cosine"), default="euclidean",
@@ -287,15 +310,17 @@ def main(argv=None) -> None:
             transform = auto_features(graph)
             edged = with_edges(graph, args.edges, transform, args.knn, args.knn_metric)
             run_params = {"features": transform.kind_, **params}
-        row = (_consensus(edged, seed, args.restarts, run_params)
-               if args.probe == "consensus" else probe(args.probe, edged, seed, run_params))
+        with _whitening_keeping_mean() if args.whitening_keeps_mean else nullcontext():
+            row = (_consensus(edged, seed, args.restarts, run_params)
+                   if args.probe == "consensus" else probe(args.probe, edged, seed, run_params))
         # The baselines read only the transform of the parameters.
         shown = {"features": run_params.get("features", "auto")} \
             if args.probe == "baselines" else run_params
         edges = args.edges if args.edges != "feature-knn" \
             else f"feature-knn:{args.knn}:{args.knn_metric}"
+        extra = {"whitening_keeps_mean": True} if args.whitening_keeps_mean else {}
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": shown,
-                          "edges": edges, **row}), flush=True)
+                          "edges": edges, **extra, **row}), flush=True)
 
 
 if __name__ == "__main__":
