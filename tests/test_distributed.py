@@ -165,3 +165,34 @@ def test_a_baseline_fitted_by_one_process_makes_no_collective_call(tmp_path):
     one process fits alone must not wait for the others."""
     mp.spawn(_baseline_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
     assert (tmp_path / "done0").exists() and (tmp_path / "done1").exists()
+
+
+def _short_of_memory_worker(rank: int, world_size: int, folder: str) -> None:
+    """Rank 1 is told it has almost no memory: its check fails, rank 0's passes."""
+    import datetime
+
+    import graphclust.estimators.contrastive as contrastive
+    from graphclust.memory import TrainingMemoryError
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank,
+                            world_size=world_size, timeout=datetime.timedelta(seconds=60))
+    if rank == 1:
+        contrastive.available_memory_bytes = lambda device: 1024
+    try:
+        SCGCStar(**PARAMS).fit(_graph())
+        outcome = "finished"
+    except TrainingMemoryError as error:
+        outcome = "another process" if "another process" in str(error) else "own"
+    finally:
+        dist.destroy_process_group()
+    (Path(folder) / f"outcome{rank}").write_text(outcome)
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_a_process_short_of_memory_stops_every_process(tmp_path):
+    """The memory check that fails in one process fails in all of them at once: the
+    others are told another process cannot fit, instead of waiting for it."""
+    mp.spawn(_short_of_memory_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    assert [(tmp_path / f"outcome{rank}").read_text() for rank in (0, 1)] == \
+        ["another process", "own"]

@@ -40,6 +40,7 @@ from graphclust.estimators.checks import warn_if_edges_disagree
 from graphclust.estimators.params import Param, at_least, between, non_negative, positive
 from graphclust.estimators.persistence import PersistedNetworks
 from graphclust.memory import (
+    TrainingMemoryError,
     check_fits,
     choose_batch_size,
     estimate_peak_memory,
@@ -84,6 +85,16 @@ from graphclust.training.parts import (
 __all__ = ["ContrastiveClusterer", "PRETRAIN_MODES", "SIZE_PRIORS", "distributed_context"]
 
 PRETRAIN_MODES = ("linear", "contrastive", "autoencoder", "none")
+
+
+def _raise_together(failure: TrainingMemoryError | None, device) -> None:
+    """Raise ``failure`` where it happened, and in every other process of a distributed
+    job an error that points to it: a process that stopped alone would leave the others
+    waiting in their first collective call until the job's timeout."""
+    if agreed_minimum(0 if failure is not None else 1, device) == 0:
+        raise failure if failure is not None else TrainingMemoryError(
+            "another process of this distributed job cannot fit its training in its "
+            "memory; its own error says what to change")
 
 
 class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
@@ -287,10 +298,16 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         pairs = positive_pair_bound(graph.edge_index, n_nodes, order) \
             if auto or batch is None else None
         if auto:
-            batch = choose_batch_size(n_nodes, n_edges, n_features, available_bytes=available,
-                                      n_positive_pairs=pairs, device_name=str(device),
-                                      passes_messages=self._passes_messages(),
-                                      max_batches=EPOCH_BATCHES, **sizes)
+            try:
+                batch = choose_batch_size(
+                    n_nodes, n_edges, n_features, available_bytes=available,
+                    n_positive_pairs=pairs, device_name=str(device),
+                    passes_messages=self._passes_messages(), max_batches=EPOCH_BATCHES,
+                    **sizes)
+                failure = None
+            except TrainingMemoryError as error:
+                failure = error
+            _raise_together(failure, device)
             # Each process fits the batch to its own free memory: the processes of a
             # distributed job take the smallest, so every epoch has as many steps in each.
             agreed = agreed_minimum(n_nodes if batch is None else batch, device)
@@ -298,7 +315,12 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"
-        check_fits(estimate, available, str(device), setting)
+        try:
+            check_fits(estimate, available, str(device), setting)
+            failure = None
+        except TrainingMemoryError as error:
+            failure = error
+        _raise_together(failure, device)
         self._report(f"{type(self).__name__}: batch_size={self.batch_size!r} -> {setting} "
                      f"({n_nodes} nodes, {n_edges} edge entries), estimated peak memory "
                      f"{estimate.total / 2**30:.2f} GiB of {available / 2**30:.2f} GiB "
