@@ -26,6 +26,7 @@ from sklearn.metrics import adjusted_rand_score
 from torch import nn
 
 from benchmarks._machine import TINY_DATASET, parse, script_parser
+from benchmarks.bench_feature_homophily import auto_features
 from benchmarks.bench_tabular import DATASETS as MATRICES
 from graphclust import evaluate, load_dataset
 from graphclust.data.principal import principal_directions
@@ -44,7 +45,7 @@ def transformed_features(name: str, root: str) -> tuple[torch.Tensor, np.ndarray
         x = torch.from_numpy(loaded.data.astype(np.float32))
         return FeatureTransform("auto").fit(x).transform(x), loaded.target
     graph = load_dataset(name, root=root)
-    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
+    x = auto_features(graph).transform(graph.x)
     return x.to_dense() if x.layout != torch.strided else x, graph.y.numpy()
 
 

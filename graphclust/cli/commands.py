@@ -78,6 +78,16 @@ def _removed_if_left_empty(run_dir: Path, created: bool):
         raise
 
 
+def _run_record(run_dir: Path) -> dict | None:
+    """The folder's ``run.json``, or ``None`` where it is missing or unreadable (nothing
+    then says whose results the folder holds)."""
+    try:
+        record = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def _other_input(recorded: dict, current: dict) -> bool:
     """Whether a run record read another input than ``current`` (:func:`input_record`);
     a record that names no input of either kind says nothing."""
@@ -97,13 +107,9 @@ def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: boo
             raise ValueError(f"--save {save}: not a writable file path (its folder must "
                              "exist and be writable)")
     created = _writable_folder(run_dir)
-    previous = run_dir / "run.json"
-    if previous.is_file() and not overwrite:
-        try:
-            record = json.loads(previous.read_text())
-            recorded = record.get("params")
-        except (OSError, ValueError, AttributeError):
-            record, recorded = {}, None  # unreadable: nothing worth keeping
+    record = None if overwrite else _run_record(run_dir)
+    if record is not None:
+        recorded = record.get("params")
         if _other_input(record, source):
             raise ValueError(f"{run_dir} holds a run of another input; pass another --out, "
                              "or --overwrite to replace it")
@@ -133,13 +139,14 @@ def fit(args) -> int:
         raise ValueError(f"{source.name} has no labels: give --set n_clusters=K")
     estimator = build_estimator(args.model, params, **fixed)
     run_dir = Path(args.out) / f"{source.name}-{args.model}-seed{args.seed}"
+    record = input_record(args)
     created = _check_outputs(run_dir, args.save, estimator.get_params(deep=False),
-                             args.overwrite, input_record(args))  # before the fit
+                             args.overwrite, record)  # before the fit
     with _removed_if_left_empty(run_dir, created):
-        return _fit_and_write(args, source, estimator, run_dir)
+        return _fit_and_write(args, source, record, estimator, run_dir)
 
 
-def _fit_and_write(args, source: Source, estimator, run_dir: Path) -> int:
+def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path) -> int:
     from graphclust.metrics import evaluate
 
     print(f"{source.name}: {source.description}")
@@ -159,7 +166,7 @@ def _fit_and_write(args, source: Source, estimator, run_dir: Path) -> int:
           f"({', '.join(_training_details(estimator, iterations))})")
 
     _write_labels(run_dir / "labels.csv", labels)
-    summary = {**input_record(args), "model": args.model, "seed": args.seed,
+    summary = {**record, "model": args.model, "seed": args.seed,
                "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
                "params": estimator.get_params(deep=False)}
     if hasattr(estimator, "batch_size_"):  # the batch trained with; null: full batch
@@ -239,14 +246,13 @@ def predict(args) -> int:
                          "PATH")
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
-    if args.features is not None and args.edges is None and estimator._uses_graph() \
-            and not estimator.knn_graph_:
+    if args.features is not None and args.edges is None and estimator._needs_given_graph():
         raise ValueError(f"{type(estimator).__name__} was fitted on a given graph and reads "
                          "the graph at inference: give the nodes' edges with --edges")
     run_dir = Path(args.out) / f"{source_name(args)}-predict-{Path(args.model).stem}"
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
-    created = _check_prediction_folder(run_dir, model, args.overwrite,
-                                       input_record(args))  # before the work
+    record = input_record(args)
+    created = _check_prediction_folder(run_dir, model, args.overwrite, record)  # before the work
     with _removed_if_left_empty(run_dir, created):
         source = read_source(args)
         labels = estimator.predict(*source.predict_args)
@@ -257,7 +263,7 @@ def predict(args) -> int:
         _print_scores(scores)
     _write_labels(run_dir / "labels.csv", labels)
     (run_dir / "run.json").write_text(json.dumps(
-        {**input_record(args), **model, "scores": scores}, indent=1))
+        {**record, **model, "scores": scores}, indent=1))
     print(f"labels: {run_dir / 'labels.csv'}")
     return 0
 
@@ -279,14 +285,11 @@ def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool,
     before predict kept one) are replaced, as ``fit`` replaces a run folder whose record
     it cannot read."""
     created = _writable_folder(run_dir)
-    if overwrite:
+    recorded = None if overwrite else _run_record(run_dir)
+    if recorded is None:
         return created
-    try:
-        recorded = json.loads((run_dir / "run.json").read_text())
-        recorded_sha = recorded.get("model_sha256")
-    except (OSError, ValueError, AttributeError):
-        return created  # no readable record: nothing says these are another model's
-    if isinstance(recorded, dict) and _other_input(recorded, source):
+    recorded_sha = recorded.get("model_sha256")
+    if _other_input(recorded, source):
         raise ValueError(f"{run_dir} holds labels of another input; pass another --out, or "
                          "--overwrite to replace them")
     if isinstance(recorded_sha, str) and recorded_sha != model["model_sha256"]:

@@ -50,6 +50,11 @@ def input_record(args) -> dict:
                                ("labels", args.labels))}
 
 
+def _graph_source(name: str, graph) -> Source:
+    return Source(name, (graph,), None if graph.y is None else graph.y.numpy(),
+                  describe(graph))
+
+
 def read_source(args) -> Source:
     """``--dataset`` (digits where neither it nor ``--features`` is given), or the files of
     ``--features``, ``--edges`` and ``--labels``."""
@@ -61,18 +66,14 @@ def read_source(args) -> Source:
         if args.edges is not None or args.labels is not None:
             raise ValueError("--edges and --labels name files of your own graph: give its "
                              "features with --features too")
-        graph = load_dataset(args.dataset or "digits", args.root, k=args.k,
-                             knn_method=args.knn_method)
-        return Source(source_name(args), (graph,), None if graph.y is None else graph.y.numpy(),
-                      describe(graph))
+        return _graph_source(source_name(args), load_dataset(
+            args.dataset or "digits", args.root, k=args.k, knn_method=args.knn_method))
     if args.dataset is not None or args.k is not None:
         raise ValueError("--features reads your own files: leave out --dataset and --k")
     x, edges, y = read_plain_files(args.features, args.edges, args.labels)
     name = source_name(args)
     if edges is not None:
-        graph = to_graph(x, edges, y)
-        return Source(name, (graph,), None if graph.y is None else graph.y.numpy(),
-                      describe(graph))
+        return _graph_source(name, to_graph(x, edges, y))
     codes = None if y is None else label_codes(y, x.shape[0]).numpy()
     classes = "" if codes is None else f", {int(codes.max()) + 1} classes"
     return Source(name, (x, codes), codes,

@@ -168,6 +168,11 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         transductive)."""
         return False
 
+    def _needs_given_graph(self) -> bool:
+        """Whether predicting needs the caller's edges: inference reads the graph, and fit
+        was given one (it did not build a kNN graph of the rows it could build again)."""
+        return self._uses_graph() and not self.knn_graph_
+
     #: Whether ``fit`` trains one model across the processes of a torch.distributed job.
     _trains_across_processes = False
 
@@ -202,7 +207,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         if not uses_graph:
             return graph.x, None
         if not isinstance(X, _GRAPHS) and adjacency is None:
-            if not self.knn_graph_:
+            if self._needs_given_graph():
                 raise ValueError(
                     f"{type(self).__name__} reads the graph at inference "
                     f"({self._graph_at_inference}), so predict and transform need it: pass "

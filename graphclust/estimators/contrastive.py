@@ -87,14 +87,20 @@ __all__ = ["ContrastiveClusterer", "PRETRAIN_MODES", "SIZE_PRIORS", "distributed
 PRETRAIN_MODES = ("linear", "contrastive", "autoencoder", "none")
 
 
-def _raise_together(failure: TrainingMemoryError | None, device) -> None:
-    """Raise ``failure`` where it happened, and in every other process of a distributed
-    job an error that points to it: a process that stopped alone would leave the others
-    waiting in their first collective call until the job's timeout."""
+def _memory_check_in_every_process(check, device):
+    """``check()``'s result, where a :class:`TrainingMemoryError` it raises is raised
+    in every process of a distributed job (in the others, one that points to it): a
+    process that stopped alone would leave the others waiting in their first collective
+    call until the job's timeout."""
+    try:
+        result, failure = check(), None
+    except TrainingMemoryError as error:
+        result, failure = None, error
     if agreed_minimum(0 if failure is not None else 1, device) == 0:
         raise failure if failure is not None else TrainingMemoryError(
             "another process of this distributed job cannot fit its training in its "
             "memory; its own error says what to change")
+    return result
 
 
 class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
@@ -298,16 +304,11 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         pairs = positive_pair_bound(graph.edge_index, n_nodes, order) \
             if auto or batch is None else None
         if auto:
-            try:
-                batch = choose_batch_size(
-                    n_nodes, n_edges, n_features, available_bytes=available,
-                    n_positive_pairs=pairs, device_name=str(device),
-                    passes_messages=self._passes_messages(), max_batches=EPOCH_BATCHES,
-                    **sizes)
-                failure = None
-            except TrainingMemoryError as error:
-                failure = error
-            _raise_together(failure, device)
+            batch = _memory_check_in_every_process(lambda: choose_batch_size(
+                n_nodes, n_edges, n_features, available_bytes=available,
+                n_positive_pairs=pairs, device_name=str(device),
+                passes_messages=self._passes_messages(), max_batches=EPOCH_BATCHES,
+                **sizes), device)
             # Each process fits the batch to its own free memory: the processes of a
             # distributed job take the smallest, so every epoch has as many steps in each.
             agreed = agreed_minimum(n_nodes if batch is None else batch, device)
@@ -315,12 +316,8 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"
-        try:
-            check_fits(estimate, available, str(device), setting)
-            failure = None
-        except TrainingMemoryError as error:
-            failure = error
-        _raise_together(failure, device)
+        _memory_check_in_every_process(
+            lambda: check_fits(estimate, available, str(device), setting), device)
         self._report(f"{type(self).__name__}: batch_size={self.batch_size!r} -> {setting} "
                      f"({n_nodes} nodes, {n_edges} edge entries), estimated peak memory "
                      f"{estimate.total / 2**30:.2f} GiB of {available / 2**30:.2f} GiB "

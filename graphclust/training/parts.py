@@ -17,8 +17,8 @@ from graphclust.sampling import CSRGraph, sample_neighbors
 
 __all__ = ["EncoderInputs", "Networks", "Rows", "TrainingRun", "agreed_minimum",
            "contrastive_views",
-           "data_parallel", "distributed_context", "encode_all", "optimizer_for",
-           "optimizer_step"]
+           "data_parallel", "distributed_context", "encode_all", "minimum_over_processes",
+           "optimizer_for", "optimizer_step"]
 
 
 @dataclass
@@ -122,11 +122,9 @@ def optimizer_step(encoder: nn.Module, optimizer, loss: torch.Tensor) -> None:
     """
     if hasattr(encoder, "regularization"):
         loss = loss + encoder.regularization()
-    finite = torch.isfinite(loss.detach()).to(torch.int32)
-    if distributed_context()[1] > 1:
-        # Every process stops at the same step: one that stopped alone would leave the
-        # others waiting in the next all-reduce.
-        torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)
+    # Every process stops at the same step: one that stopped alone would leave the
+    # others waiting in the next all-reduce.
+    finite = minimum_over_processes(torch.isfinite(loss.detach()).to(torch.int32))
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -199,6 +197,14 @@ def distributed_context() -> tuple[int, int]:
     return 0, 1
 
 
+def minimum_over_processes(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor``, in a torch.distributed job replaced in place by its elementwise
+    minimum over the processes (every process calls it at the same point)."""
+    if distributed_context()[1] > 1:
+        torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.MIN)
+    return tensor
+
+
 def agreed_minimum(value: int, device: torch.device) -> int:
     """``value`` in a single process; in a torch.distributed job, the smallest ``value``
     of its processes, so that a choice each process makes alone (a seed drawn from
@@ -207,9 +213,8 @@ def agreed_minimum(value: int, device: torch.device) -> int:
     other data or wait alone in an all-reduce."""
     if distributed_context()[1] == 1:
         return value
-    agreed = torch.tensor([value], dtype=torch.int64, device=device)
-    torch.distributed.all_reduce(agreed, op=torch.distributed.ReduceOp.MIN)
-    return int(agreed.item())
+    return int(minimum_over_processes(
+        torch.tensor([value], dtype=torch.int64, device=device)).item())
 
 
 def data_parallel(module: nn.Module, world_size: int) -> nn.Module:

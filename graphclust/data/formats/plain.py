@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_plain_files"]
+__all__ = ["loadtxt_detail", "read_plain_files"]
 
 _DELIMITERS = {".csv": ",", ".tsv": "\t"}
 
@@ -35,6 +35,12 @@ def _npy(path: Path) -> np.ndarray:
     return np.array(mapped)
 
 
+def loadtxt_detail(error: Exception) -> str:
+    """``np.loadtxt``'s error on one line, without its advice on ``usecols`` (ours says
+    what the file should hold)."""
+    return " ".join(str(error).split()).split("; use `usecols`")[0].rstrip(".")
+
+
 def _text(path: Path, dtype, ndmin: int) -> np.ndarray:
     """``np.loadtxt`` on the opened file: read as it is (numpy would decompress a ``.gz``
     name, so a small file could take any memory), a byte-order mark dropped, nothing
@@ -44,9 +50,9 @@ def _text(path: Path, dtype, ndmin: int) -> np.ndarray:
             return np.loadtxt(handle, dtype=dtype, ndmin=ndmin, comments=None,
                               delimiter=_DELIMITERS.get(path.suffix.lower()))
     except (ValueError, UnicodeDecodeError) as error:
-        detail = " ".join(str(error).split()).split("; use `usecols`")[0].rstrip(".")
-        raise ValueError(f"{path}: {detail}; expected {'one value' if ndmin == 1 else 'rows'} "
-                         "of numbers a line, without a header line") from None
+        expected = "one value" if ndmin == 1 else "rows"
+        raise ValueError(f"{path}: {loadtxt_detail(error)}; expected {expected} of numbers "
+                         "a line, without a header line") from None
 
 
 def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None) -> np.ndarray:

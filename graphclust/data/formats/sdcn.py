@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from torch_geometric.data import Data
 
+from graphclust.data.formats.plain import loadtxt_detail
 from graphclust.data.inputs import GraphInputWarning, to_graph
 
 __all__ = ["read_sdcn", "sdcn_files", "sdcn_knn_sizes"]
@@ -52,10 +53,9 @@ def _load_text(path: Path, dtype, ndmin: int) -> np.ndarray:
     try:
         return np.loadtxt(path, dtype=dtype, ndmin=ndmin, encoding="utf-8")
     except (ValueError, UnicodeDecodeError) as error:
-        detail = " ".join(str(error).split()).split("; use `usecols`")[0].rstrip(".")
-        raise ValueError(f"{path}: {detail}; the file is damaged or not in the SDCN layout "
-                         "(numbers separated by whitespace): replace it with the original"
-                         ) from None
+        raise ValueError(f"{path}: {loadtxt_detail(error)}; the file is damaged or not in the "
+                         "SDCN layout (numbers separated by whitespace): replace it with the "
+                         "original") from None
 
 
 def _read_edges(path: Path) -> np.ndarray:
