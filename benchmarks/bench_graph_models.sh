@@ -5,6 +5,7 @@
 # cost of both as the graph grows (benchmarks.bench_graph_models_scaling).
 #   bash benchmarks/bench_graph_models.sh [DATA_ROOT]
 # One thread per process keeps the timings comparable on a shared 2-core machine.
+# --no-baselines: graph_models_table takes the baselines from bench_quality.sh's folders.
 set -euo pipefail
 ROOT=${1:-../shared/data}
 GC=${GRAPHCLUST:-graphclust}
@@ -17,11 +18,11 @@ pids=()
 for model in mpnn-vn graph-transformer; do
   {
     "$GC" bench --datasets cora,dblp,digits --models "$model" --seeds 10 --root "$ROOT" \
-      --out "benchmarks/results/graph_models/quality/$model" --quiet
+      --out "benchmarks/results/graph_models/quality/$model" --quiet --no-baselines
     "$GC" bench --datasets uat,eat,bat --models "$model" --seeds 10 --root "$ROOT" \
-      --out "benchmarks/results/graph_models/quality_air/$model" --quiet
+      --out "benchmarks/results/graph_models/quality_air/$model" --quiet --no-baselines
     "$GC" bench --datasets photo --models "$model" --seeds 5 --root "$ROOT" \
-      --out "benchmarks/results/graph_models/quality_large/$model" --quiet
+      --out "benchmarks/results/graph_models/quality_large/$model" --quiet --no-baselines
   } &
   pids+=($!)
 done
@@ -30,7 +31,7 @@ for pid in "${pids[@]}"; do wait "$pid" || status=1; done  # both finish before 
 [ "$status" -eq 0 ]
 for model in mpnn-vn graph-transformer; do
   "$GC" bench --datasets cs --models "$model" --seeds 2 --root "$ROOT" \
-    --out "benchmarks/results/graph_models/quality_cs/$model" --quiet
+    --out "benchmarks/results/graph_models/quality_cs/$model" --quiet --no-baselines
 done
 python -m benchmarks.bench_graph_models_scaling
 python -m benchmarks.graph_models_table

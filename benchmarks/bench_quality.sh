@@ -10,7 +10,9 @@
 #   (deep_cs, svd_t<t>_cs; a full-batch fit of CS takes most of an hour on 2 cores).
 # 10 seeds (5 on Photo and CS, whose fits take minutes; the SVD of CS's 6,805 features too).
 # `baselines` runs only the two no-training baselines (seconds a fit). One thread per process
-# keeps the timings comparable on a shared 2-core machine. Then:
+# keeps the timings comparable on a shared 2-core machine. Every line passes --no-baselines:
+# the baselines run in their own folders here (svd_t<t>, degree), which quality_table reads.
+# Then:
 #   python -m benchmarks.quality_table [OUT]
 set -euo pipefail
 ROOT=${1:-../shared/data}
@@ -32,12 +34,12 @@ for group in ${SETS//,/ }; do
   esac
   if [ "$STAGES" = all ]; then
     graphclust bench --datasets "$DATASETS" --models scgc-star,scgc --seeds "$SEEDS" \
-      --root "$ROOT" --out "$OUT/deep$SUFFIX" --protocol both --quiet
+      --root "$ROOT" --out "$OUT/deep$SUFFIX" --protocol both --quiet --no-baselines
   fi
   for t in 0 1 2 3; do
     graphclust bench --datasets "$DATASETS" --models svd-kmeans --seeds "$SEEDS" --root "$ROOT" \
-      --out "$OUT/svd_t$t$SUFFIX" --set propagation_steps=$t --quiet
+      --out "$OUT/svd_t$t$SUFFIX" --set propagation_steps=$t --quiet --no-baselines
   done
 done
 graphclust bench --datasets dblp,cora,digits,uat,eat,bat,photo,cs --models degree-kmeans \
-  --seeds 10 --root "$ROOT" --out "$OUT/degree" --quiet
+  --seeds 10 --root "$ROOT" --out "$OUT/degree" --quiet --no-baselines

@@ -2,6 +2,7 @@
 # Quick probes for the open Cora gap (issue 3): one parameter changed from the defaults,
 # 3 seeds, Cora and DBLP. Results: benchmarks/results/cora_probes/<name>/results.md
 #   bash benchmarks/cora_probes.sh [DATA_ROOT]
+# --no-baselines: probes of one parameter against each other, as when they ran.
 set -euo pipefail
 ROOT=${1:-../shared/data}
 GC=${GRAPHCLUST:-graphclust}
@@ -9,7 +10,7 @@ run() {
   local name=$1; shift
   # Pinned to the recipe these probes were run with (before the linear start).
   "$GC" bench --datasets cora,dblp --models scgc-star --seeds 3 --root "$ROOT" \
-    --out "benchmarks/results/cora_probes/$name" --quiet --set pretrain=contrastive \
+    --out "benchmarks/results/cora_probes/$name" --quiet --no-baselines --set pretrain=contrastive \
     --set pretrain_epochs=50 --set size_prior=uniform --set alpha=0.1 "$@"
 }
 run order_3 --set order=3

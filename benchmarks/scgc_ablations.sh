@@ -3,6 +3,7 @@
 # the paper's value, or to the recipe before the linear start) and reruns the benchmark
 # runner. Results: benchmarks/results/ablations/.
 #   bash benchmarks/scgc_ablations.sh [DATA_ROOT] [SEEDS]
+# --no-baselines: the ablation table compares variants with the defaults, as when it ran.
 set -euo pipefail
 ROOT=${1:-../shared/data}
 SEEDS=${2:-3}
@@ -11,7 +12,7 @@ GC=${GRAPHCLUST:-graphclust}
 run() {  # name, then --set arguments
   local name=$1; shift
   "$GC" bench --datasets dblp,cora --models scgc-star --seeds "$SEEDS" --root "$ROOT" \
-    --out "$OUT/$name" --quiet "$@"
+    --out "$OUT/$name" --quiet --no-baselines "$@"
 }
 run defaults
 run previous_recipe --set pretrain=contrastive --set pretrain_epochs=50 --set size_prior=uniform --set alpha=0.1

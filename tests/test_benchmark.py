@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 import sys
@@ -20,6 +21,8 @@ from graphclust.benchmark import (
 from graphclust.registry import MODELS
 
 _TINY = {"hidden_dims": (32,), "embedding_dim": 4, "max_epochs": 4, "pretrain_epochs": 2}
+_BASELINE_LABELS = ("svd-kmeans t=0", "svd-kmeans t=1", "svd-kmeans t=2", "svd-kmeans t=3",
+                    "degree-kmeans")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -47,18 +50,20 @@ def grid(tmp_path_factory):
 def test_one_failing_run_is_recorded_and_the_rest_kept(grid):
     results, _ = grid
     statuses = {(row["model"], row["seed"]): row["status"] for row in results.rows}
+    baselines = dict.fromkeys(_BASELINE_LABELS, "ok")
     assert statuses == {("scgc", 0): "ok", ("scgc", 1): "ok", ("flaky", 0): "ok",
-                        ("flaky", 1): "failed"}
+                        ("flaky", 1): "failed",
+                        **{(label, seed): "ok" for label in baselines for seed in (0, 1)}}
     (failure,) = results.failures
     assert failure["error"] == "RuntimeError: deliberate failure for seed 1"
-    assert {entry["model"]: entry["runs"] for entry in results.summary} == {"scgc": 2,
-                                                                           "flaky": 1}
+    assert {entry["model"]: entry["runs"] for entry in results.summary} == {
+        "scgc": 2, "flaky": 1, **dict.fromkeys(_BASELINE_LABELS, 2)}
 
 
 def test_rows_hold_scores_timings_memory_and_parameters(grid):
     results, _ = grid
     for row in results.rows:
-        if row["status"] != "ok":
+        if row["status"] != "ok" or row["model"] in _BASELINE_LABELS:
             continue
         # ARI is chance-corrected and can be negative; the others lie in [0, 1].
         for prefix in ("", "paper_"):
@@ -78,7 +83,10 @@ def test_csv_has_one_row_per_run(grid):
     with open(out / "results.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["model"], r["seed"], r["status"]) for r in rows] == [
-        ("scgc", "0", "ok"), ("scgc", "1", "ok"), ("flaky", "0", "ok"), ("flaky", "1", "failed")]
+        ("scgc", "0", "ok"), ("scgc", "1", "ok"), ("flaky", "0", "ok"), ("flaky", "1", "failed"),
+        *((label, seed, "ok") for label in _BASELINE_LABELS for seed in ("0", "1"))]
+    assert '"propagation_steps": 2' in rows[8]["params"]  # svd-kmeans t=2, seed 0
+    assert rows[-1]["batch_size"] == "" and rows[-1]["start_length"] == ""  # degree-kmeans
     assert float(rows[0]["acc"]) == pytest.approx(results.rows[0]["acc"], rel=1e-5)
     assert rows[3]["error"].startswith("RuntimeError") and rows[3]["acc"] == ""
     assert rows[0]["batch_size"] == "full"  # karate is far too small for batches
@@ -94,6 +102,12 @@ def test_markdown_has_command_machine_tables_and_failures(grid):
                      r"[\d.]+ / [\d.]+ / [\d.]+ \|", text)
     assert "## Final model" in text and "## Paper protocol (optimistic)" in text
     assert "| karate | scgc | 2 |" in text and "| karate | flaky | 1 |" in text
+    assert "| karate | svd-kmeans t=3 | 2 |" in text and "| karate | degree-kmeans | 2 |" in text
+    assert "### Against the no-training baselines" in text
+    assert re.search(r"\| karate \| scgc \| (\*\*below\*\*, )?[+-]\d\.\d{4} "
+                     r"\(svd-kmeans t=\d: ", text)
+    paper = text.split("## Paper protocol")[1].split("##")[0]
+    assert "svd-kmeans" not in paper and "nan" not in paper  # baselines have no epochs
     assert "karate / flaky / seed 1: RuntimeError: deliberate failure" in text
     assert "deliberate failure" in (out / "errors.log").read_text()
     assert "Traceback" in (out / "errors.log").read_text()
@@ -136,7 +150,7 @@ def test_final_protocol_leaves_paper_columns_out():
 
 def test_missing_data_fails_its_runs_only(tmp_path):
     results = run_benchmark(["acm", "karate"], ["scgc-star"], seeds=1, root=tmp_path,
-                            params=_TINY, progress=False)
+                            params=_TINY, progress=False, baselines=False)
     assert [row["status"] for row in results.rows] == ["failed", "ok"]
     assert results.rows[0]["error"].startswith("FileNotFoundError: data set 'acm' not found")
 
@@ -217,3 +231,69 @@ def test_progress_nests_the_runs_epochs_only_on_a_terminal(terminal, capsys, mon
     assert results.rows[0]["status"] == "ok"
     assert "bench" in err  # the bar over runs, in both cases
     assert ("SCGCStar" in err) is terminal  # the run's own epoch bar
+
+
+class _OneCluster(SCGCStar):
+    """A "trained" model that puts every node in one cluster: it loses to no training."""
+
+    def predict(self, X=None, adjacency=None):
+        return super().predict(X, adjacency=adjacency) * 0
+
+
+def test_a_loss_to_no_training_is_written_out(tmp_path, monkeypatch):
+    monkeypatch.setitem(MODELS, "one-cluster", _OneCluster)
+    results = run_benchmark(["karate"], ["one-cluster", "degree-kmeans"], seeds=1,
+                            out=tmp_path, params=_TINY, progress=False)
+    # degree-kmeans is listed, so it runs as asked and is not added again.
+    assert [row["model"] for row in results.rows] == [
+        "one-cluster", "degree-kmeans", "svd-kmeans t=0", "svd-kmeans t=1", "svd-kmeans t=2",
+        "svd-kmeans t=3"]
+    assert results.baselines == ["degree-kmeans", "svd-kmeans t=0", "svd-kmeans t=1",
+                                 "svd-kmeans t=2", "svd-kmeans t=3"]
+    acc, nmi = results.comparisons
+    assert (acc["model"], acc["metric"], nmi["metric"]) == ("one-cluster", "acc", "nmi")
+    best = max((e for e in results.summary if e["model"] in results.baselines),
+               key=lambda e: e["acc_mean"])
+    assert (acc["baseline"], acc["baseline_value"]) == (best["model"], best["acc_mean"])
+    assert acc["margin"] == pytest.approx(acc["value"] - best["acc_mean"]) and acc["margin"] < 0
+    assert nmi["value"] == pytest.approx(0.0) and nmi["margin"] < 0
+    text = (tmp_path / "results.md").read_text()
+    assert re.search(r"\| karate \| one-cluster \| \*\*below\*\*, -0\.\d{4} \(svd-kmeans t=\d: "
+                     r"0\.\d{4}\) \| \*\*below\*\*, ", text)
+
+
+def test_without_baselines_the_table_says_so(tmp_path):
+    results = run_benchmark(["karate"], ["scgc-star"], seeds=1, out=tmp_path, params=_TINY,
+                            progress=False, baselines=False)
+    assert [row["model"] for row in results.rows] == ["scgc-star"]
+    assert results.baselines == [] and results.comparisons == []
+    assert "No model that learns nothing ran in this grid" in (tmp_path / "results.md").read_text()
+
+
+def test_baselines_share_the_grids_input_parameters():
+    # features reaches the baselines (both sides read one input); propagation_steps is
+    # each svd-kmeans baseline's own; scgc-star's max_epochs is no baseline's.
+    results = run_benchmark(["karate"], ["scgc-star"], seeds=1, progress=False,
+                            params={**_TINY, "features": "none", "propagation_steps": 1})
+    params = {row["model"]: json.loads(row["params"]) for row in results.rows}
+    assert params["scgc-star"]["propagation_steps"] == 1
+    assert [params[f"svd-kmeans t={t}"]["propagation_steps"] for t in range(4)] == [0, 1, 2, 3]
+    assert {params[label]["features"] for label in _BASELINE_LABELS[:4]} == {"none"}
+    assert "max_epochs" not in params["svd-kmeans t=0"]
+
+
+def test_against_baselines_takes_each_metrics_best_and_skips_missing_scores():
+    from graphclust.benchmark.baselines import against_baselines
+
+    nan = float("nan")
+    summary = [
+        {"dataset": "d", "model": "deep", "acc_mean": 0.70, "nmi_mean": 0.50},
+        {"dataset": "d", "model": "svd t=1", "acc_mean": 0.75, "nmi_mean": 0.40},
+        {"dataset": "d", "model": "degree", "acc_mean": 0.60, "nmi_mean": 0.55},
+        {"dataset": "e", "model": "deep", "acc_mean": nan, "nmi_mean": nan},  # no labels
+        {"dataset": "e", "model": "degree", "acc_mean": nan, "nmi_mean": nan},
+        {"dataset": "f", "model": "deep", "acc_mean": 0.9, "nmi_mean": 0.8},  # no baseline
+    ]
+    comparisons = against_baselines(summary, ["svd t=1", "degree"])
+    assert [(c["metric"], c["baseline"], round(c["margin"], 6)) for c in comparisons] == [
+        ("acc", "svd t=1", -0.05), ("nmi", "degree", -0.05)]

@@ -232,7 +232,8 @@ def test_bench_survives_a_missing_data_set(tmp_path, capsys):
     assert code == 1
     assert "karate" in out and "scgc-star" in out
     assert "run failed: acm / scgc-star / seed 0: FileNotFoundError" in err
-    assert "1 of 2 runs failed" in err
+    assert "run failed: acm / svd-kmeans t=2 / seed 0: FileNotFoundError" in err
+    assert "6 of 12 runs failed" in err  # scgc-star and the five no-training baselines
     assert (out_dir / "results.csv").is_file() and (out_dir / "results.md").is_file()
     command = (out_dir / "results.md").read_text()
     assert "graphclust bench --datasets karate,acm --models scgc-star" in command
@@ -279,6 +280,26 @@ def test_threads_sets_n_jobs_and_set_cannot(tmp_path, capsys):
     code, _, err = _run(["fit", "--dataset", "karate", "--quiet", "--threads", "0", *_TINY],
                         capsys)
     assert code == 2 and "n_jobs=0" in err
+
+
+def test_bench_names_a_loss_to_no_training(tmp_path, capsys, monkeypatch):
+    from graphclust import SCGCStar
+
+    class OneCluster(SCGCStar):  # every node in one cluster: below every baseline
+        def predict(self, X=None, adjacency=None):
+            return super().predict(X, adjacency=adjacency) * 0
+
+    monkeypatch.setitem(MODELS, "one-cluster", OneCluster)
+    code, out, err = _run(["bench", "--datasets", "karate", "--models", "one-cluster",
+                           "--seeds", "1", "--out", str(tmp_path), "--quiet", *_TINY], capsys)
+    assert code == 0, err
+    assert "svd-kmeans t=3" in out and "degree-kmeans" in out
+    assert "below no training: one-cluster on karate, ACC 0.5000 against svd-kmeans t=" in out
+    code, out, err = _run(["bench", "--datasets", "karate", "--models", "one-cluster",
+                           "--seeds", "1", "--out", str(tmp_path), "--quiet", "--no-baselines",
+                           *_TINY], capsys)
+    assert code == 0, err
+    assert "svd-kmeans" not in out and "below no training" not in out
 
 
 def test_bench_counts_runs_in_words(tmp_path, capsys):

@@ -2,8 +2,10 @@
 
 One module a concern: :mod:`~graphclust.benchmark.runner` (:func:`run_benchmark`, the grid),
 :mod:`~graphclust.benchmark.grid` (names, seeds and parameters, checked before the first
-run), :mod:`~graphclust.benchmark.measure` (peak memory, learned numbers),
-:mod:`~graphclust.benchmark.protocols` (the metrics and the final/paper protocols),
+run), :mod:`~graphclust.benchmark.baselines` (the no-training rows every grid adds, and
+each trained model's margin over the best of them), :mod:`~graphclust.benchmark.measure`
+(peak memory, learned numbers), :mod:`~graphclust.benchmark.protocols` (the metrics and
+the final/paper protocols),
 :mod:`~graphclust.benchmark.summaries` (mean ± std, machine description) and
 :mod:`~graphclust.benchmark.writers` (``results.csv``, ``results.md``, plots).
 Models are named as in :mod:`graphclust.registry`.
@@ -20,7 +22,9 @@ from graphclust._lazy import lazy_attributes
 _LAZY = {
     "METRICS": "graphclust.benchmark.protocols",
     "PROTOCOLS": "graphclust.benchmark.protocols",
+    "BASELINES": "graphclust.benchmark.baselines",
     "BenchmarkResults": "graphclust.benchmark.summaries",
+    "against_baselines": "graphclust.benchmark.baselines",
     "build_estimator": "graphclust.registry",
     "count_parameters": "graphclust.benchmark.measure",
     "machine_info": "graphclust.benchmark.summaries",

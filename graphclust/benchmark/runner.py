@@ -44,6 +44,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from graphclust.benchmark.baselines import BASELINE_MODELS, GridModel, baseline_models
 from graphclust.benchmark.grid import check_datasets, model_params, name_list, seed_list
 from graphclust.benchmark.measure import PeakMemory, count_parameters, resolved_device
 from graphclust.benchmark.protocols import METRICS, PROTOCOLS, paper_scores
@@ -72,6 +73,7 @@ def run_benchmark(
     *,
     embedding: str = "pca",
     command: str | None = None,
+    baselines: bool = True,
 ) -> BenchmarkResults:
     """Fit every model on every data set with every seed; score, time and write results.
 
@@ -109,6 +111,13 @@ def run_benchmark(
         Projection used for the embedding pictures (first seed of each data set x model).
     command : str, optional
         The command line to record in ``results.md``; defaults to this call's Python form.
+    baselines : bool, default=True
+        Also run the no-training baselines that ``models`` does not list
+        (:data:`graphclust.benchmark.baselines.BASELINES`: ``svd-kmeans`` at t = 0..3,
+        labelled ``svd-kmeans t=<t>``, and ``degree-kmeans``), so that the table shows
+        whether training beat learning nothing; ``results.md`` compares each trained model
+        with the best of them. ``False`` only where the baselines run in another grid of
+        the same table.
 
     Returns
     -------
@@ -126,8 +135,15 @@ def run_benchmark(
     >>> results = run_benchmark(["karate"], ["scgc-star"], seeds=2, out=None,
     ...                         params={"max_epochs": 5, "pretrain_epochs": 2},
     ...                         progress=False)
-    >>> [row["status"] for row in results.rows]
-    ['ok', 'ok']
+    >>> [row["model"] for row in results.rows if row["seed"] == 0]  # doctest: +NORMALIZE_WHITESPACE
+    ['scgc-star', 'svd-kmeans t=0', 'svd-kmeans t=1', 'svd-kmeans t=2', 'svd-kmeans t=3',
+     'degree-kmeans']
+    >>> all(row["status"] == "ok" for row in results.rows)
+    True
+    >>> [item["metric"] for item in results.comparisons]  # against the best baseline's
+    ['acc', 'nmi']
+    >>> sorted(results.comparisons[0])  # doctest: +NORMALIZE_WHITESPACE
+    ['baseline', 'baseline_value', 'dataset', 'margin', 'metric', 'model', 'value']
     """
     datasets, models = name_list("datasets", datasets), name_list("models", models)
     seeds = seed_list(seeds)
@@ -145,19 +161,23 @@ def run_benchmark(
 
     from tqdm.auto import tqdm
 
-    grid = [(d, m, s) for d in datasets for m in models for s in seeds]
+    entries = [GridModel(m, m, shares[m], baseline=m in BASELINE_MODELS) for m in models]
+    if baselines:
+        entries += baseline_models(models, params)
+    grid = [(d, entry, s) for d in datasets for entry in entries for s in seeds]
     bar = tqdm(grid, desc="bench", unit="run", disable=not progress, dynamic_ncols=True)
     # The estimators' own bars nest below this one (tqdm places them); only on a terminal.
-    run = _Run(root, protocol, shares, params.get("knn_method", "auto"),
+    run = _Run(root, protocol, params.get("knn_method", "auto"),
                inner_bars=progress and sys.stderr.isatty() and "verbose" not in params)
-    for dataset, model, seed in bar:
-        bar.set_postfix_str(f"{dataset} {model} seed {seed}")
-        run.rows.append(run.one(dataset, model, seed))
+    for dataset, entry, seed in bar:
+        bar.set_postfix_str(f"{dataset} {entry.label} seed {seed}")
+        run.rows.append(run.one(dataset, entry, seed))
         if out is not None:
             write_csv(run.rows, out / "results.csv")
     bar.close()
     results = BenchmarkResults(rows=run.rows, summary=summarize(run.rows, _keys(protocol)),
-                               out=out)
+                               out=out,
+                               baselines=[entry.label for entry in entries if entry.baseline])
     if out is not None:
         _write_files(results, run, command=command, seeds=seeds, embedding=embedding)
     return results
@@ -182,9 +202,8 @@ def _output_folder(out: Path) -> Path:
 class _Run:
     """The state of a grid between its runs: rows so far, loaded graphs, first fits."""
 
-    def __init__(self, root, protocol: str, shares: Mapping[str, dict], knn_method: str, *,
-                 inner_bars: bool) -> None:
-        self.root, self.protocol, self.shares = root, protocol, shares
+    def __init__(self, root, protocol: str, knn_method: str, *, inner_bars: bool) -> None:
+        self.root, self.protocol = root, protocol
         self.knn_method = knn_method
         self.inner_bars = inner_bars
         self.rows: list[dict] = []
@@ -207,20 +226,20 @@ class _Run:
             raise graph
         return graph
 
-    def one(self, dataset: str, model: str, seed: int) -> dict:
+    def one(self, dataset: str, entry: GridModel, seed: int) -> dict:
         """One run's row; a run that raises is recorded, not raised."""
-        row = {"dataset": dataset, "model": model, "seed": seed, "status": "failed",
-               "params": json.dumps(self.shares[model], default=str)}
+        row = {"dataset": dataset, "model": entry.label, "seed": seed, "status": "failed",
+               "params": json.dumps(dict(entry.params), default=str)}
         try:
-            self._fit_and_score(row, dataset, model, seed)
+            self._fit_and_score(row, dataset, entry, seed)
         except Exception as error:  # one failing run must not stop the grid
             message = " ".join(str(error).split()) or "(no message)"
             row["error"] = f"{type(error).__name__}: {message}"
-            self.tracebacks.append(f"== {dataset} / {model} / seed {seed}\n"
+            self.tracebacks.append(f"== {dataset} / {entry.label} / seed {seed}\n"
                                    + "".join(traceback.format_exception(error)))
         return row
 
-    def _fit_and_score(self, row: dict, dataset: str, model: str, seed: int) -> None:
+    def _fit_and_score(self, row: dict, dataset: str, entry: GridModel, seed: int) -> None:
         graph = self.graph(dataset)
         row.update(nodes=graph.num_nodes, edges=graph.edge_index.shape[1] // 2)
         labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
@@ -229,7 +248,7 @@ class _Run:
             fixed["verbose"] = True
         if labels is not None:
             fixed["n_clusters"] = int(labels.max()) + 1
-        estimator = build_estimator(model, self.shares[model], **fixed)
+        estimator = build_estimator(entry.model, entry.params, **fixed)
         device = resolved_device(estimator)
         self.devices.add(str(device))
         with PeakMemory(device) as memory:
@@ -252,7 +271,9 @@ class _Run:
             batch_size=_batch_cell(estimator), start_length=_start_cell(estimator),
             params=json.dumps(estimator.get_params(deep=False), default=str),
         )
-        self.first_fits.setdefault((dataset, model), {
+        if entry.baseline:  # no training curve, and one picture per trained model is enough
+            return
+        self.first_fits.setdefault((dataset, entry.label), {
             "seed": seed, "history": estimator.history_, "embedding": estimator.embedding_,
             "clusters": estimator.labels_, "classes": labels,
         })

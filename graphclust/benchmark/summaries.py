@@ -88,12 +88,25 @@ class BenchmarkResults:
         Output folder, when files were written.
     files : list of pathlib.Path
         Files written (csv, markdown, error log, plots).
+    baselines : list of str
+        The labels of the grid's no-training models (``svd-kmeans t=0``, ...,
+        ``degree-kmeans``), which :func:`graphclust.benchmark.baselines.against_baselines`
+        compares the trained models with.
     """
 
     rows: list[dict]
     summary: list[dict]
     out: Path | None = None
     files: list[Path] = field(default_factory=list)
+    baselines: list[str] = field(default_factory=list)
+
+    @property
+    def comparisons(self) -> list[dict]:
+        """Each trained model's mean ACC and NMI against the best no-training mean of its
+        data set (:func:`~graphclust.benchmark.baselines.against_baselines`)."""
+        from graphclust.benchmark.baselines import against_baselines
+
+        return against_baselines(self.summary, self.baselines)
 
     @property
     def failures(self) -> list[dict]:

@@ -65,7 +65,8 @@ def _header(command: str, machine: Mapping[str, str], seeds: Sequence[int]) -> l
             "`results.csv`.", ""]
 
 
-def _score_sections(summary: Sequence[Mapping], protocol: str) -> list[str]:
+def _score_sections(results: BenchmarkResults, protocol: str) -> list[str]:
+    summary = results.summary
     headers = [_METRIC_NAMES[m] for m in METRICS]
     lines = []
     if protocol in ("final", "both"):
@@ -73,22 +74,52 @@ def _score_sections(summary: Sequence[Mapping], protocol: str) -> list[str]:
                   "Scores of the model at the end of training (`predict` on all nodes); "
                   "labels are used for scoring only.", "",
                   *_table(summary, [*METRICS, *_COST_KEYS], headers + _COST_HEADERS,
-                          [4, 4, 4, 4, 2, 3, 0, 0, 1]), ""]
+                          [4, 4, 4, 4, 2, 3, 0, 0, 1]), "", *_baseline_section(results)]
     if protocol in ("paper", "both"):
+        trained = [entry for entry in summary if entry["model"] not in results.baselines]
         lines += ["## Paper protocol (optimistic)", "",
                   "For comparison with published tables only: for each metric separately, "
                   "the best training epoch chosen with the labels, as in the SCGC/SDCN code. "
                   "No user can pick epochs this way; these numbers overstate what the method "
-                  "delivers.", "",
-                  *_table(summary, [f"paper_{m}" for m in METRICS], headers, [4] * 4), ""]
+                  "delivers. The no-training baselines have no epochs to choose from.", "",
+                  *_table(trained, [f"paper_{m}" for m in METRICS], headers, [4] * 4), ""]
     return lines
+
+
+def _baseline_section(results: BenchmarkResults) -> list[str]:
+    """Each trained model's final-model margin over the best no-training mean, or why
+    the table cannot show one."""
+    lines = ["### Against the no-training baselines", ""]
+    if not results.baselines:
+        return lines + ["No model that learns nothing ran in this grid (`--no-baselines`): "
+                        "this table alone cannot show whether training beat no training.", ""]
+    comparisons = results.comparisons
+    if not comparisons:
+        return lines + ["Nothing to compare: no trained model and baseline both have scores "
+                        "on one data set (scores need labels).", ""]
+    lines += ["Mean of each trained model minus the best mean of the no-training rows "
+              f"({', '.join(f'`{label}`' for label in results.baselines)}) on its data set, "
+              "metric by metric; **below** marks a loss to learning nothing.", "",
+              "| data set | model | " + " | ".join(
+                  f"{_METRIC_NAMES[m]} against the best baseline" for m in ("acc", "nmi"))
+              + " |", "|---|---|---|---|"]
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for item in comparisons:
+        text = (f"{item['margin']:+.4f} ({item['baseline']}: {item['baseline_value']:.4f})")
+        if item["margin"] < 0:
+            text = f"**below**, {text}"
+        cells.setdefault((item["dataset"], item["model"]), {})[item["metric"]] = text
+    for (dataset, model), by_metric in cells.items():
+        lines.append(f"| {dataset} | {model} | "
+                     + " | ".join(by_metric.get(m, "") for m in ("acc", "nmi")) + " |")
+    return lines + [""]
 
 
 def write_markdown(results: BenchmarkResults, path: Path, *, protocol: str, command: str,
                    machine: Mapping[str, str], seeds: Sequence[int],
                    plots: Sequence[Path]) -> None:
     """``results.md``: command, machine, the score tables, failed runs and the plots."""
-    lines = [*_header(command, machine, seeds), *_score_sections(results.summary, protocol)]
+    lines = [*_header(command, machine, seeds), *_score_sections(results, protocol)]
     if results.failures:
         lines += ["## Failed runs", ""]
         lines += [f"- {row['dataset']} / {row['model']} / seed {row['seed']}: {row['error']}"
@@ -120,8 +151,10 @@ def write_plots(out: Path, results: BenchmarkResults, protocol: str,
     if results.summary:
         if protocol in ("final", "both"):
             save(plot_metric_bars(results.summary, title="Final model"), "scores-final.png")
-        if protocol in ("paper", "both"):
-            save(plot_metric_bars(results.summary, metrics=[f"paper_{m}" for m in METRICS],
+        trained = [entry for entry in results.summary
+                   if entry["model"] not in results.baselines]
+        if protocol in ("paper", "both") and trained:
+            save(plot_metric_bars(trained, metrics=[f"paper_{m}" for m in METRICS],
                                   title="Paper protocol (optimistic best epochs)"),
                  "scores-paper.png")
     for (dataset, model), fit in first_fits.items():

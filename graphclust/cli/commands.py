@@ -193,13 +193,18 @@ def bench(args) -> int:
         split_names(args.datasets, "--datasets"), split_names(args.models, "--models"),
         args.seeds, root=args.root, out=args.out, protocol=args.protocol, params=params,
         progress=not args.quiet, embedding=args.embedding,
-        command="graphclust " + shlex.join(args.argv),
+        command="graphclust " + shlex.join(args.argv), baselines=not args.no_baselines,
     )
     for entry in results.summary:
         cells = "  ".join(f"{m.upper()} {entry[f'{m}_mean']:.4f}±{entry[f'{m}_std']:.4f}"
                           for m in ("acc", "nmi", "ari", "f1"))
         print(f"{entry['dataset']:>12} {entry['model']:>18}  {cells}  "
               f"({_plural(entry['runs'], 'run')}, {entry['train_seconds_mean']:.1f} s/fit)")
+    for item in results.comparisons:
+        if item["margin"] < 0:
+            print(f"below no training: {item['model']} on {item['dataset']}, "
+                  f"{item['metric'].upper()} {item['value']:.4f} against "
+                  f"{item['baseline']}'s {item['baseline_value']:.4f}")
     print(f"results: {results.out / 'results.md'}, {results.out / 'results.csv'}")
     for row in results.failures:
         print(f"graphclust bench: run failed: {row['dataset']} / {row['model']} / seed "

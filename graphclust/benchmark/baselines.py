@@ -1,0 +1,104 @@
+"""The no-training baselines that every benchmark table carries, and how a table reads them.
+
+A deep model is worth its cost only where it beats methods that learn nothing. So the
+grid of :func:`graphclust.benchmark.run_benchmark` adds, to the models asked for, the
+baselines of :data:`BASELINES` that are not among them: ``svd-kmeans`` after t = 0, 1, 2
+and 3 propagation steps (which t is best depends on the graph, so a table reads the best
+of the four) and ``degree-kmeans``. :func:`against_baselines` then compares each trained
+model's mean scores with the best no-training mean of its data set, metric by metric, so
+that a loss to no training is written out rather than left to the reader.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["BASELINES", "BASELINE_MODELS", "GridModel", "against_baselines",
+           "baseline_models"]
+
+
+@dataclass(frozen=True)
+class GridModel:
+    """One model of a grid: its ``label`` in the results (the registry name, or a name
+    with its setting such as ``"svd-kmeans t=2"``), the registry ``model`` it builds, the
+    ``params`` it is built with, and whether it is a no-training ``baseline``."""
+
+    label: str
+    model: str
+    params: Mapping = field(default_factory=dict)
+    baseline: bool = False
+
+
+#: (label, registry name, fixed parameters) of the no-training baselines.
+BASELINES: tuple[tuple[str, str, Mapping], ...] = (
+    *((f"svd-kmeans t={t}", "svd-kmeans", {"propagation_steps": t}) for t in range(4)),
+    ("degree-kmeans", "degree-kmeans", {}),
+)
+#: Registry names of the models that learn nothing; listed in a grid, they count as its
+#: baselines.
+BASELINE_MODELS = frozenset(model for _, model, _ in BASELINES)
+
+
+def baseline_models(models: Sequence[str], params: Mapping) -> list[GridModel]:
+    """The baselines a grid of ``models`` adds: those of :data:`BASELINES` whose model is
+    not listed (a listed one runs as asked). Each takes the grid's ``params`` that it
+    accepts (the feature transform, device, threads: both sides then read the same
+    input), with its own fixed setting over them."""
+    from graphclust.registry import check_model
+
+    added = []
+    for label, model, fixed in BASELINES:
+        if model in models:
+            continue
+        accepted = check_model(model)().get_params(deep=False)
+        shared = {key: value for key, value in params.items() if key in accepted}
+        added.append(GridModel(label, model, {**shared, **fixed}, baseline=True))
+    return added
+
+
+def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],
+                      metrics: Sequence[str] = ("acc", "nmi")) -> list[dict]:
+    """Each trained model's mean against the best no-training mean of its data set.
+
+    Parameters
+    ----------
+    summary : sequence of mapping
+        :func:`graphclust.benchmark.summarize`'s entries (``<metric>_mean`` keys).
+    baselines : sequence of str
+        The labels of the grid's no-training models.
+    metrics : sequence of str
+        The metrics compared, each on its own (the best baseline may differ by metric).
+
+    Returns
+    -------
+    list of dict
+        One per (data set, trained model, metric) where both sides have a score:
+        ``dataset``, ``model``, ``metric``, ``value``, ``baseline`` (the best baseline's
+        label), ``baseline_value`` and ``margin`` (``value - baseline_value``; negative:
+        the model loses to no training).
+    """
+    best: dict[tuple[str, str], tuple[float, str]] = {}
+    for entry in summary:
+        if entry["model"] not in baselines:
+            continue
+        for metric in metrics:
+            value = entry[f"{metric}_mean"]
+            key = (entry["dataset"], metric)
+            if not math.isnan(value) and (key not in best or value > best[key][0]):
+                best[key] = (value, entry["model"])
+    comparisons = []
+    for entry in summary:
+        if entry["model"] in baselines:
+            continue
+        for metric in metrics:
+            value = entry[f"{metric}_mean"]
+            if (entry["dataset"], metric) not in best or math.isnan(value):
+                continue
+            baseline_value, label = best[(entry["dataset"], metric)]
+            comparisons.append({"dataset": entry["dataset"], "model": entry["model"],
+                                "metric": metric, "value": value, "baseline": label,
+                                "baseline_value": baseline_value,
+                                "margin": value - baseline_value})
+    return comparisons
