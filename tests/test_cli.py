@@ -187,7 +187,7 @@ def test_fit_progress_bar_goes_to_stderr(tmp_path, capsys):
          "seeds must be >= 1"),
         (["bench", "--datasets", ",", "--models", "scgc"], "--datasets needs at least one"),
         (["fit", "--bogus"], "unrecognized arguments: --bogus"),
-        (["bench", "--models", "scgc"], "required: --datasets"),
+        (["bench", "--models", "scgc"], "bench needs data: --datasets NAMES, --features"),
         (["bench", "--datasets", "karate", "--models", "scgc", "--protocol", "best"],
          "invalid choice: 'best'"),
         ([], "required: COMMAND"),
@@ -425,6 +425,45 @@ def test_fit_and_predict_read_a_users_own_files(tmp_path, capsys):
                                "--quiet"], capsys)
     assert code == 0, err
     assert "no edge file: the model builds a kNN graph of the rows" in printed
+
+
+def test_bench_reads_a_users_own_files_beside_named_data_sets(tmp_path, capsys):
+    """The user's graph is one more data set of the grid, named after its features file,
+    with the baselines beside it; its scores equal the registry's copy's."""
+    import csv
+
+    _own_files(tmp_path)
+    out = tmp_path / "bench"
+    code, printed, err = _run(["bench", "--features", str(tmp_path / "club.npy"), "--edges",
+                               str(tmp_path / "edges.txt"), "--labels",
+                               str(tmp_path / "labels.txt"), "--datasets", "karate",
+                               "--models", "scgc-star", "--seeds", "1", "--out", str(out),
+                               "--quiet", *_TINY], capsys)
+    assert code == 0, err
+    with open(out / "results.csv") as handle:
+        rows = {(row["dataset"], row["model"]): row for row in csv.DictReader(handle)}
+    assert {dataset for dataset, _ in rows} == {"karate", "club"}
+    assert ("club", "svd-kmeans t=2") in rows and ("club", "degree-kmeans") in rows
+    for model in ("scgc-star", "svd-kmeans t=1"):
+        assert rows["club", model]["acc"] == rows["karate", model]["acc"]
+    assert rows["club", "scgc-star"]["edges"] == "78"
+    code, printed, err = _run(["bench", "--features", str(tmp_path / "club.npy"), "--labels",
+                               str(tmp_path / "labels.txt"), "--models", "svd-kmeans",
+                               "--seeds", "1", "--out", str(out), "--quiet"], capsys)
+    assert code == 0, err  # no edge file: each model builds the kNN graph of the rows
+    assert "club" in printed and "degree-kmeans" in printed
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--models", "svd-kmeans", "--datasets", "karate", "--labels", "{tmp}/labels.txt"],
+     "give its features with --features too"),
+    (["--models", "svd-kmeans", "--features", "{tmp}/absent.npy"], "no file"),
+])
+def test_bench_refuses_data_it_cannot_read(tmp_path, capsys, argv, message):
+    _own_files(tmp_path)
+    code, _, err = _run(["bench", *[part.format(tmp=tmp_path) for part in argv], "--out",
+                         str(tmp_path / "bench")], capsys)
+    assert code == 2 and message in err, err
 
 
 @pytest.mark.parametrize(("argv", "message"), [

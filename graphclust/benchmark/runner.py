@@ -56,13 +56,14 @@ from graphclust.benchmark.summaries import (
 )
 from graphclust.benchmark.writers import write_csv, write_markdown, write_plots
 from graphclust.data.datasets import load_dataset
+from graphclust.data.source import Source, graph_source
 from graphclust.metrics import evaluate
 from graphclust.registry import build_estimator
 
 __all__ = ["run_benchmark"]
 
 def run_benchmark(
-    datasets: str | Sequence[str],
+    datasets: str | Source | Sequence[str | Source],
     models: str | Sequence[str],
     seeds: int | Sequence[int] = 3,
     root: str | os.PathLike | None = None,
@@ -79,9 +80,12 @@ def run_benchmark(
 
     Parameters
     ----------
-    datasets : str or sequence of str
-        Names for :func:`graphclust.load_dataset`. An unknown name is an error before
-        anything runs; a data set whose files are missing fails its runs (recorded).
+    datasets : str, Source or sequence of them
+        Names for :func:`graphclust.load_dataset`, or inputs already read
+        (:class:`graphclust.data.source.Source`: a user's graph, or a feature matrix whose
+        kNN graph each model builds), listed under their ``name``. An unknown name is an
+        error before anything runs; a data set whose files are missing fails its runs
+        (recorded).
     models : str or sequence of str
         Keys of :data:`graphclust.MODELS`.
     seeds : int or sequence of int, default=3
@@ -145,7 +149,10 @@ def run_benchmark(
     >>> sorted(results.comparisons[0])  # doctest: +NORMALIZE_WHITESPACE
     ['baseline', 'baseline_value', 'dataset', 'margin', 'metric', 'model', 'value']
     """
-    datasets, models = name_list("datasets", datasets), name_list("models", models)
+    given = {item.name: item for item in _as_list(datasets) if isinstance(item, Source)}
+    datasets = name_list("datasets", [item.name if isinstance(item, Source) else item
+                                      for item in _as_list(datasets)])
+    models = name_list("models", models)
     seeds = seed_list(seeds)
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
@@ -153,7 +160,7 @@ def run_benchmark(
         raise ValueError(f"embedding must be 'pca' or 'tsne', got {embedding!r}")
     params = dict(params or {})
     shares = model_params(models, params)
-    check_datasets(datasets, root)
+    check_datasets([name for name in datasets if name not in given], root)
     if command is None:
         command = (f"run_benchmark({datasets!r}, {models!r}, seeds={seeds!r}, "
                    f"protocol={protocol!r}, params={params!r})")
@@ -167,7 +174,7 @@ def run_benchmark(
     grid = [(d, entry, s) for d in datasets for entry in entries for s in seeds]
     bar = tqdm(grid, desc="bench", unit="run", disable=not progress, dynamic_ncols=True)
     # The estimators' own bars nest below this one (tqdm places them); only on a terminal.
-    run = _Run(root, protocol, params.get("knn_method", "auto"),
+    run = _Run(root, protocol, params.get("knn_method", "auto"), given,
                inner_bars=progress and sys.stderr.isatty() and "verbose" not in params)
     for dataset, entry, seed in bar:
         bar.set_postfix_str(f"{dataset} {entry.label} seed {seed}")
@@ -181,6 +188,11 @@ def run_benchmark(
     if out is not None:
         _write_files(results, run, command=command, seeds=seeds, embedding=embedding)
     return results
+
+
+def _as_list(items) -> list:
+    """One name or source, or a sequence of them, as a list."""
+    return [items] if isinstance(items, (str, Source)) else list(items)
 
 
 def _keys(protocol: str) -> list[str]:
@@ -202,7 +214,8 @@ def _output_folder(out: Path) -> Path:
 class _Run:
     """The state of a grid between its runs: rows so far, loaded graphs, first fits."""
 
-    def __init__(self, root, protocol: str, knn_method: str, *, inner_bars: bool) -> None:
+    def __init__(self, root, protocol: str, knn_method: str, given: Mapping[str, Source], *,
+                 inner_bars: bool) -> None:
         self.root, self.protocol = root, protocol
         self.knn_method = knn_method
         self.inner_bars = inner_bars
@@ -211,20 +224,21 @@ class _Run:
         self.first_fits: dict[tuple[str, str], dict] = {}
         self.devices: set[str] = set()
         self.load_at_start = load_average()
-        self._graphs: dict[str, object] = {}  # a loaded graph, or the error loading it raised
+        # A data set's source, or the error loading it raised; given sources as they are.
+        self._sources: dict[str, Source | Exception] = dict(given)
 
-    def graph(self, dataset: str):
+    def source(self, dataset: str) -> Source:
         """The data set, loaded once: when loading fails, every run of it fails."""
-        if dataset not in self._graphs:
+        if dataset not in self._sources:
             try:
-                self._graphs[dataset] = load_dataset(dataset, self.root,
-                                                     knn_method=self.knn_method)
+                self._sources[dataset] = graph_source(dataset, load_dataset(
+                    dataset, self.root, knn_method=self.knn_method))
             except Exception as error:
-                self._graphs[dataset] = error
-        graph = self._graphs[dataset]
-        if isinstance(graph, Exception):
-            raise graph
-        return graph
+                self._sources[dataset] = error
+        source = self._sources[dataset]
+        if isinstance(source, Exception):
+            raise source
+        return source
 
     def one(self, dataset: str, entry: GridModel, seed: int) -> dict:
         """One run's row; a run that raises is recorded, not raised."""
@@ -240,9 +254,9 @@ class _Run:
         return row
 
     def _fit_and_score(self, row: dict, dataset: str, entry: GridModel, seed: int) -> None:
-        graph = self.graph(dataset)
-        row.update(nodes=graph.num_nodes, edges=graph.edge_index.shape[1] // 2)
-        labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
+        source = self.source(dataset)
+        row.update(nodes=source.num_nodes, edges=source.num_edges)
+        labels = source.y
         fixed = {"random_state": seed}
         if self.inner_bars:
             fixed["verbose"] = True
@@ -253,10 +267,10 @@ class _Run:
         self.devices.add(str(device))
         with PeakMemory(device) as memory:
             start = time.perf_counter()
-            estimator.fit(graph)
+            estimator.fit(*source.fit_args)
             train_seconds = time.perf_counter() - start
             start = time.perf_counter()
-            predicted = estimator.predict(graph)
+            predicted = estimator.predict(*source.predict_args)
             predict_seconds = time.perf_counter() - start
         row.update(_scores(labels, predicted))
         if self.protocol != "final":

@@ -15,9 +15,13 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphclust.cli.assignments import parse_sets, split_names
-from graphclust.cli.sources import Source, input_record, read_source, source_name
+from graphclust.cli.sources import input_record, own_files, read_source, source_name
+
+if TYPE_CHECKING:
+    from graphclust.data.source import Source
 
 __all__ = ["bench", "datasets", "fit", "predict"]
 
@@ -190,7 +194,7 @@ def bench(args) -> int:
     params["n_jobs"] = args.threads
     params["knn_method"] = args.knn_method
     results = run_benchmark(
-        split_names(args.datasets, "--datasets"), split_names(args.models, "--models"),
+        _bench_datasets(args), split_names(args.models, "--models"),
         args.seeds, root=args.root, out=args.out, protocol=args.protocol, params=params,
         progress=not args.quiet, embedding=args.embedding,
         command="graphclust " + shlex.join(args.argv), baselines=not args.no_baselines,
@@ -214,6 +218,18 @@ def bench(args) -> int:
               f"(tracebacks in {results.out / 'errors.log'})", file=sys.stderr)
         return 1
     return 0
+
+
+def _bench_datasets(args) -> list:
+    """``--datasets``' names, and the user's own graph where ``--features`` names it."""
+    if args.features is None:
+        if args.edges is not None or args.labels is not None:
+            raise ValueError("--edges and --labels name files of your own graph: give its "
+                             "features with --features too")
+        if args.datasets is None:
+            raise ValueError("bench needs data: --datasets NAMES, --features PATH, or both")
+    names = [] if args.datasets is None else split_names(args.datasets, "--datasets")
+    return names + ([] if args.features is None else [own_files(args)])
 
 
 def datasets(args) -> int:

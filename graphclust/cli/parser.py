@@ -85,12 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(handler=commands.fit)
 
     bench = subcommands.add_parser(
-        "bench", parents=[common, data, knn, threads], help="run a data set x model x seed grid",
+        "bench", parents=[common, data, knn, own, threads],
+        help="run a data set x model x seed grid",
         description="Fit every model on every data set with every seed, and the no-training "
                     "baselines beside them; write results.csv, results.md and plots, and say "
                     "where a trained model scores below the best baseline. A failing run is "
                     "recorded and the rest go on; the exit code is then 1.")
-    bench.add_argument("--datasets", required=True, help="comma-separated data set names")
+    bench.add_argument("--datasets", help="comma-separated data set names (with --features "
+                                          "or instead of it)")
     bench.add_argument("--models", required=True, help=f"comma-separated, from {models}")
     bench.add_argument("--seeds", type=int, default=3, help="number of seeds 0..N-1 (default 3)")
     bench.add_argument("--out", default="graphclust-bench", metavar="DIR",
