@@ -302,6 +302,38 @@ def test_bench_names_a_loss_to_no_training(tmp_path, capsys, monkeypatch):
     assert "svd-kmeans" not in out and "below no training" not in out
 
 
+def test_fit_prints_the_no_training_baselines_beside_the_model(tmp_path, capsys,
+                                                              monkeypatch):
+    from graphclust import SCGCStar, SVDKMeans, load_dataset
+
+    class OneCluster(SCGCStar):  # every node in one cluster: below every baseline
+        def fit(self, X, y=None, adjacency=None):
+            super().fit(X, y, adjacency=adjacency)
+            self.labels_ = self.labels_ * 0
+            return self
+
+    monkeypatch.setitem(MODELS, "one-cluster", OneCluster)
+    code, out, err = _run(["fit", "--dataset", "karate", "--model", "one-cluster", "--out",
+                           str(tmp_path), "--seed", "1", "--quiet", *_TINY], capsys)
+    assert code == 0, err  # --set max_epochs=3 goes to the model, not to the baselines
+    run = json.loads((tmp_path / "karate-one-cluster-seed1" / "run.json").read_text())
+    assert list(run["baselines"]) == ["svd-kmeans t=0", "svd-kmeans t=1", "svd-kmeans t=2",
+                                      "svd-kmeans t=3", "degree-kmeans"]
+    expected = SVDKMeans(n_clusters=2, propagation_steps=2, random_state=1).fit(
+        load_dataset("karate")).labels_
+    from graphclust.metrics import evaluate
+    assert run["baselines"]["svd-kmeans t=2"] == evaluate(load_dataset("karate").y, expected)
+    best_acc = max(scores["acc"] for scores in run["baselines"].values())
+    assert f"no training (best of svd-kmeans t=0..3, degree-kmeans): ACC {best_acc:.4f}" in out
+    assert "below no training: one-cluster on karate, ACC 0.5000 against" in out
+    assert "below no training: one-cluster on karate, NMI 0.0000 against" in out
+    for argv in (["--no-baselines"], ["--model", "svd-kmeans"]):
+        code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path / "other"),
+                               "--quiet", "--overwrite", *argv], capsys)
+        assert code == 0, err
+        assert "no training" not in out
+
+
 def test_bench_counts_runs_in_words(tmp_path, capsys):
     code, out, err = _run(["bench", "--datasets", "karate", "--models", "scgc-star",
                            "--seeds", "1", "--out", str(tmp_path), "--quiet", *_TINY], capsys)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["BASELINES", "BASELINE_MODELS", "GridModel", "against_baselines",
-           "baseline_models"]
+           "baseline_models", "score_baselines"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,19 @@ def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],
                                 "baseline_value": baseline_value,
                                 "margin": value - baseline_value})
     return comparisons
+
+
+def score_baselines(source, model: str, params: Mapping, fixed: Mapping) -> dict[str, dict]:
+    """The scores of the baselines a fit of ``model`` on ``source`` (a labelled
+    :class:`graphclust.data.source.Source`) is read against: each of
+    :func:`baseline_models` fitted once, with the fit's ``fixed`` parameters (seed,
+    ``n_clusters``, device, threads) and the ``params`` it takes; label -> scores."""
+    from graphclust.metrics import evaluate
+    from graphclust.registry import build_estimator
+
+    scores = {}
+    for entry in baseline_models([model], params):
+        estimator = build_estimator(entry.model, entry.params, **fixed)
+        estimator.fit(*source.fit_args)
+        scores[entry.label] = evaluate(source.y, estimator.labels_)
+    return scores

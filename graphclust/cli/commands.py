@@ -147,10 +147,13 @@ def fit(args) -> int:
     created = _check_outputs(run_dir, args.save, estimator.get_params(deep=False),
                              args.overwrite, record)  # before the fit
     with _removed_if_left_empty(run_dir, created):
-        return _fit_and_write(args, source, record, estimator, run_dir)
+        return _fit_and_write(args, source, record, estimator, run_dir, params)
 
 
-def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path) -> int:
+def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path,
+                   params: dict) -> int:
+    """Fit, print the scores (and, with labels, the no-training baselines', fitted with
+    the ``--set`` ``params`` they take), write the labels and ``run.json``."""
     from graphclust.metrics import evaluate
 
     print(f"{source.name}: {source.description}")
@@ -168,10 +171,18 @@ def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path)
                   else f"{estimator.n_iter_} of max_epochs={epochs} training epochs")
     print(f"time: {seconds:.1f} s on {estimator.device_} "
           f"({', '.join(_training_details(estimator, iterations))})")
+    baseline_scores = None
+    if scores is not None and not args.no_baselines:
+        shared = {**params, "device": args.device, "n_jobs": args.threads,
+                  "knn_method": args.knn_method}  # the baselines take those they know
+        fixed = {"random_state": args.seed, "n_clusters": estimator.n_clusters,
+                 "verbose": False}
+        baseline_scores = _against_baselines(source, args.model, scores, shared, fixed)
 
     _write_labels(run_dir / "labels.csv", labels)
     summary = {**record, "model": args.model, "seed": args.seed,
-               "scores": scores, "fit_seconds": seconds, "n_iter": estimator.n_iter_,
+               "scores": scores, "baselines": baseline_scores, "fit_seconds": seconds,
+               "n_iter": estimator.n_iter_,
                "params": estimator.get_params(deep=False)}
     if hasattr(estimator, "batch_size_"):  # the batch trained with; null: full batch
         summary["batch_size"] = estimator.batch_size_
@@ -183,6 +194,40 @@ def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path)
         estimator.save(args.save)
         print(f"model saved: {args.save}")
     return 0
+
+
+def _against_baselines(source: Source, model: str, scores: dict, params: dict,
+                       fixed: dict) -> dict | None:
+    """Fit the no-training baselines on ``source`` and print the best of them beside the
+    model's ``scores`` (and a line per score the model loses); their scores, or ``None``
+    where ``model`` is itself a baseline."""
+    from graphclust.benchmark.baselines import (
+        BASELINE_MODELS,
+        against_baselines,
+        score_baselines,
+    )
+
+    if model in BASELINE_MODELS:
+        return None
+    found = score_baselines(source, model, params, fixed)
+    summary = [{"dataset": source.name, "model": label,
+                **{f"{key}_mean": value for key, value in entry.items()}}
+               for label, entry in {model: scores, **found}.items()]
+    comparisons = against_baselines(summary, list(found))
+    print("no training (best of svd-kmeans t=0..3, degree-kmeans): " + "  ".join(
+        f"{item['metric'].upper()} {item['baseline_value']:.4f} ({item['baseline']})"
+        for item in comparisons))
+    _print_losses(comparisons)
+    return found
+
+
+def _print_losses(comparisons: list[dict]) -> None:
+    """One line for each score a trained model loses to a no-training baseline."""
+    for item in comparisons:
+        if item["margin"] < 0:
+            print(f"below no training: {item['model']} on {item['dataset']}, "
+                  f"{item['metric'].upper()} {item['value']:.4f} against "
+                  f"{item['baseline']}'s {item['baseline_value']:.4f}")
 
 
 def bench(args) -> int:
@@ -204,11 +249,7 @@ def bench(args) -> int:
                           for m in ("acc", "nmi", "ari", "f1"))
         print(f"{entry['dataset']:>12} {entry['model']:>18}  {cells}  "
               f"({_plural(entry['runs'], 'run')}, {entry['train_seconds_mean']:.1f} s/fit)")
-    for item in results.comparisons:
-        if item["margin"] < 0:
-            print(f"below no training: {item['model']} on {item['dataset']}, "
-                  f"{item['metric'].upper()} {item['value']:.4f} against "
-                  f"{item['baseline']}'s {item['baseline_value']:.4f}")
+    _print_losses(results.comparisons)
     print(f"results: {results.out / 'results.md'}, {results.out / 'results.csv'}")
     for row in results.failures:
         print(f"graphclust bench: run failed: {row['dataset']} / {row['model']} / seed "

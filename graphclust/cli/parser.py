@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="estimator parameter, repeatable (e.g. --set max_epochs=50)")
     fit.add_argument("--overwrite", action="store_true",
                      help="replace a run folder that holds a run with other parameters")
+    fit.add_argument("--no-baselines", action="store_true",
+                     help="with labels, skip fitting the no-training baselines "
+                          "(svd-kmeans at 0-3 propagation steps, degree-kmeans) whose best "
+                          "scores are printed beside the model's")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(handler=commands.fit)
 
