@@ -9,6 +9,7 @@ import re
 import sys
 
 import pytest
+from model_helpers import OneCluster
 
 from graphclust import SCGCStar
 from graphclust.benchmark import (
@@ -63,15 +64,18 @@ def test_one_failing_run_is_recorded_and_the_rest_kept(grid):
 def test_rows_hold_scores_timings_memory_and_parameters(grid):
     results, _ = grid
     for row in results.rows:
-        if row["status"] != "ok" or row["model"] in _BASELINE_LABELS:
+        if row["status"] != "ok":
             continue
+        trained = row["model"] not in _BASELINE_LABELS  # baselines have no epochs to pick
         # ARI is chance-corrected and can be negative; the others lie in [0, 1].
-        for prefix in ("", "paper_"):
+        for prefix in ("", "paper_") if trained else ("",):
             assert all(0.0 <= row[f"{prefix}{m}"] <= 1.0 for m in ("acc", "nmi", "f1"))
             assert -1.0 <= row[f"{prefix}ari"] <= 1.0
         assert row["train_seconds"] > 0 and row["predict_seconds"] > 0
         assert row["peak_rss_mib"] > 0 and row["peak_rss_increase_mib"] >= 0
         assert row["peak_cuda_mib"] is None  # CPU run
+        if not trained:
+            continue
         assert 1 <= row["n_iter"] <= _TINY["max_epochs"]
         assert (row["nodes"], row["n_clusters"]) == (34, 2)
         assert '"max_epochs": 4' in row["params"] and f'"random_state": {row["seed"]}' in (
@@ -103,7 +107,7 @@ def test_markdown_has_command_machine_tables_and_failures(grid):
     assert "## Final model" in text and "## Paper protocol (optimistic)" in text
     assert "| karate | scgc | 2 |" in text and "| karate | flaky | 1 |" in text
     assert "| karate | svd-kmeans t=3 | 2 |" in text and "| karate | degree-kmeans | 2 |" in text
-    assert "### Against the no-training baselines" in text
+    assert "## Against the no-training baselines" in text
     assert re.search(r"\| karate \| scgc \| (\*\*below\*\*, )?[+-]\d\.\d{4} "
                      r"\(svd-kmeans t=\d: ", text)
     paper = text.split("## Paper protocol")[1].split("##")[0]
@@ -233,15 +237,8 @@ def test_progress_nests_the_runs_epochs_only_on_a_terminal(terminal, capsys, mon
     assert ("SCGCStar" in err) is terminal  # the run's own epoch bar
 
 
-class _OneCluster(SCGCStar):
-    """A "trained" model that puts every node in one cluster: it loses to no training."""
-
-    def predict(self, X=None, adjacency=None):
-        return super().predict(X, adjacency=adjacency) * 0
-
-
 def test_a_loss_to_no_training_is_written_out(tmp_path, monkeypatch):
-    monkeypatch.setitem(MODELS, "one-cluster", _OneCluster)
+    monkeypatch.setitem(MODELS, "one-cluster", OneCluster)
     results = run_benchmark(["karate"], ["one-cluster", "degree-kmeans"], seeds=1,
                             out=tmp_path, params=_TINY, progress=False)
     # degree-kmeans is listed, so it runs as asked and is not added again.
@@ -297,3 +294,47 @@ def test_against_baselines_takes_each_metrics_best_and_skips_missing_scores():
     comparisons = against_baselines(summary, ["svd t=1", "degree"])
     assert [(c["metric"], c["baseline"], round(c["margin"], 6)) for c in comparisons] == [
         ("acc", "svd t=1", -0.05), ("nmi", "degree", -0.05)]
+
+
+def test_a_paper_only_table_still_compares_with_the_baselines(tmp_path):
+    run_benchmark(["karate"], ["scgc-star"], seeds=1, out=tmp_path, params=_TINY,
+                  protocol="paper", progress=False)
+    text = (tmp_path / "results.md").read_text()
+    assert "## Final model" not in text and "## Paper protocol" in text
+    assert re.search(r"\| karate \| scgc-star \| .*\(svd-kmeans t=\d: ", text)
+
+
+def test_keys_only_a_baseline_takes_reach_it_and_a_listed_baseline_keeps_its_pictures(
+        tmp_path):
+    results = run_benchmark(["karate"], ["scgc-star", "svd-kmeans"], seeds=1, out=tmp_path,
+                            params={**_TINY, "n_init": 3}, progress=False)
+    params = {row["model"]: json.loads(row["params"]) for row in results.rows}
+    assert params["svd-kmeans"]["n_init"] == 3 and params["degree-kmeans"]["n_init"] == 3
+    assert "n_init" not in params["scgc-star"]
+    names = {path.name for path in (tmp_path / "plots").iterdir()}
+    assert "embedding-karate-svd-kmeans.png" in names  # asked for: pictured
+    assert not any("degree" in name for name in names)  # added by the grid: not
+    with pytest.raises(ValueError, match="n_init='3' has type str"):
+        run_benchmark(["karate"], ["scgc-star"], seeds=1, params={"n_init": "3"},
+                      progress=False)
+
+
+def test_a_name_listed_twice_and_a_source_without_labels_are_refused(tmp_path):
+    from graphclust import load_dataset
+    from graphclust.data.source import graph_source, matrix_source
+
+    club = load_dataset("karate")
+    with pytest.raises(ValueError, match="'karate' is listed twice .* rename the file"):
+        run_benchmark(["karate", graph_source("karate", club)], ["scgc-star"], seeds=1,
+                      progress=False)
+    rows = matrix_source("rows", club.x.numpy(), None)
+    with pytest.raises(ValueError, match="rows has no labels to take n_clusters from"):
+        run_benchmark([rows], ["scgc-star"], seeds=1, progress=False)
+    results = run_benchmark([rows], ["scgc-star"], seeds=1, out=tmp_path,
+                            params={**_TINY, "n_clusters": 3}, progress=False)
+    assert {row["n_clusters"] for row in results.rows} == {3}
+    assert all(math.isnan(row["acc"]) for row in results.rows)
+    assert results.comparisons == []
+    text = (tmp_path / "results.md").read_text()
+    assert "`n_clusters` = 3 (given)" in text
+    assert "Nothing to compare: on no data set do a trained model and a baseline" in text

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from model_helpers import OneCluster
 
 from graphclust.cli import main, parse_assignment
 from graphclust.registry import MODELS
@@ -283,12 +284,6 @@ def test_threads_sets_n_jobs_and_set_cannot(tmp_path, capsys):
 
 
 def test_bench_names_a_loss_to_no_training(tmp_path, capsys, monkeypatch):
-    from graphclust import SCGCStar
-
-    class OneCluster(SCGCStar):  # every node in one cluster: below every baseline
-        def predict(self, X=None, adjacency=None):
-            return super().predict(X, adjacency=adjacency) * 0
-
     monkeypatch.setitem(MODELS, "one-cluster", OneCluster)
     code, out, err = _run(["bench", "--datasets", "karate", "--models", "one-cluster",
                            "--seeds", "1", "--out", str(tmp_path), "--quiet", *_TINY], capsys)
@@ -304,13 +299,8 @@ def test_bench_names_a_loss_to_no_training(tmp_path, capsys, monkeypatch):
 
 def test_fit_prints_the_no_training_baselines_beside_the_model(tmp_path, capsys,
                                                               monkeypatch):
-    from graphclust import SCGCStar, SVDKMeans, load_dataset
-
-    class OneCluster(SCGCStar):  # every node in one cluster: below every baseline
-        def fit(self, X, y=None, adjacency=None):
-            super().fit(X, y, adjacency=adjacency)
-            self.labels_ = self.labels_ * 0
-            return self
+    from graphclust import SVDKMeans, load_dataset
+    from graphclust.metrics import evaluate
 
     monkeypatch.setitem(MODELS, "one-cluster", OneCluster)
     code, out, err = _run(["fit", "--dataset", "karate", "--model", "one-cluster", "--out",
@@ -321,7 +311,6 @@ def test_fit_prints_the_no_training_baselines_beside_the_model(tmp_path, capsys,
                                       "svd-kmeans t=3", "degree-kmeans"]
     expected = SVDKMeans(n_clusters=2, propagation_steps=2, random_state=1).fit(
         load_dataset("karate")).labels_
-    from graphclust.metrics import evaluate
     assert run["baselines"]["svd-kmeans t=2"] == evaluate(load_dataset("karate").y, expected)
     best_acc = max(scores["acc"] for scores in run["baselines"].values())
     assert f"no training (best of svd-kmeans t=0..3, degree-kmeans): ACC {best_acc:.4f}" in out
@@ -490,6 +479,10 @@ def test_bench_reads_a_users_own_files_beside_named_data_sets(tmp_path, capsys):
     (["--models", "svd-kmeans", "--datasets", "karate", "--labels", "{tmp}/labels.txt"],
      "give its features with --features too"),
     (["--models", "svd-kmeans", "--features", "{tmp}/absent.npy"], "no file"),
+    (["--models", "svd-kmeans", "--features", "{tmp}/club.npy"],
+     "club has no labels to take n_clusters from: give it (--set n_clusters=K)"),
+    (["--models", "svd-kmeans", "--datasets", "karate,Club", "--features", "{tmp}/club.npy"],
+     "data set 'club' is listed twice (your own files take their features file's name"),
 ])
 def test_bench_refuses_data_it_cannot_read(tmp_path, capsys, argv, message):
     _own_files(tmp_path)

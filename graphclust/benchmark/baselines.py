@@ -23,12 +23,14 @@ __all__ = ["BASELINES", "BASELINE_MODELS", "GridModel", "against_baselines",
 class GridModel:
     """One model of a grid: its ``label`` in the results (the registry name, or a name
     with its setting such as ``"svd-kmeans t=2"``), the registry ``model`` it builds, the
-    ``params`` it is built with, and whether it is a no-training ``baseline``."""
+    ``params`` it is built with, whether it is a no-training ``baseline``, and whether the
+    grid ``added`` it (a baseline not asked for: no pictures of its own)."""
 
     label: str
     model: str
     params: Mapping = field(default_factory=dict)
     baseline: bool = False
+    added: bool = False
 
 
 #: (label, registry name, fixed parameters) of the no-training baselines.
@@ -46,16 +48,11 @@ def baseline_models(models: Sequence[str], params: Mapping) -> list[GridModel]:
     not listed (a listed one runs as asked). Each takes the grid's ``params`` that it
     accepts (the feature transform, device, threads: both sides then read the same
     input), with its own fixed setting over them."""
-    from graphclust.registry import check_model
+    from graphclust.benchmark.grid import share_of
 
-    added = []
-    for label, model, fixed in BASELINES:
-        if model in models:
-            continue
-        accepted = check_model(model)().get_params(deep=False)
-        shared = {key: value for key, value in params.items() if key in accepted}
-        added.append(GridModel(label, model, {**shared, **fixed}, baseline=True))
-    return added
+    return [GridModel(label, model, {**share_of(model, params), **fixed}, baseline=True,
+                      added=True)
+            for label, model, fixed in BASELINES if model not in models]
 
 
 def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],

@@ -13,31 +13,37 @@ import numpy as np
 
 from graphclust.registry import build_estimator, check_model
 
-__all__ = ["check_datasets", "model_params", "name_list", "seed_list"]
+__all__ = ["check_datasets", "model_params", "name_list", "seed_list", "share_of"]
 
 
-def model_params(models: Sequence[str], params: Mapping) -> dict[str, dict]:
+def model_params(models: Sequence[str], params: Mapping,
+                 also: Sequence[str] = ()) -> dict[str, dict]:
     """Each model's share of ``params``: the keys it takes, type-checked.
 
     ``max_epochs`` then reaches the contrastive models of a grid and not ``svd-kmeans``,
-    which has no such parameter. A key that no model takes is an error, so a misspelt
-    parameter never goes unused silently.
+    which has no such parameter. A key that no model takes (of ``models``, or of ``also``:
+    the baselines a grid adds) is an error, so a misspelt parameter never goes unused
+    silently.
 
     Raises
     ------
     ValueError
         Unknown model, a key no model takes, or a value of the wrong type.
     """
-    shares = {}
-    for model in models:
-        accepted = check_model(model)().get_params(deep=False)
-        shares[model] = {key: value for key, value in params.items() if key in accepted}
-        build_estimator(model, shares[model])
+    shares = {model: share_of(model, params) for model in [*models, *also]}
     unused = sorted(set(params) - {key for share in shares.values() for key in share})
     if unused:
-        raise ValueError(f"no model of the grid takes it: {' / '.join(models)} has no "
+        raise ValueError(f"no model of the grid takes it: {' / '.join(shares)} has no "
                          f"parameter {', '.join(map(repr, unused))}")
-    return shares
+    return {model: shares[model] for model in models}
+
+
+def share_of(model: str, params: Mapping) -> dict:
+    """The keys of ``params`` that ``model`` takes, type-checked for it."""
+    accepted = check_model(model)().get_params(deep=False)
+    share = {key: value for key, value in params.items() if key in accepted}
+    build_estimator(model, share)
+    return share
 
 
 def seed_list(seeds) -> list[int]:

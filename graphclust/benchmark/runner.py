@@ -1,8 +1,9 @@
 """The grid: every (data set, model, seed), scored, timed and written to disk.
 
-:func:`run_benchmark` fits each registered model (any name in :data:`graphclust.MODELS`)
-on each data set with each seed, with ``n_clusters`` set to the number of classes, and
-records per run:
+:func:`run_benchmark` fits each registered model (any name in :data:`graphclust.MODELS`),
+and the no-training baselines beside them (:mod:`graphclust.benchmark.baselines`), on each
+data set with each seed, with ``n_clusters`` set to the number of classes (unless given in
+``params``), and records per run:
 
 * ``acc``, ``nmi``, ``ari``, ``f1``: scores of the **final model**
   (``predict`` on the training graph). Labels are never used for training or stopping,
@@ -152,6 +153,7 @@ def run_benchmark(
     given = {item.name: item for item in _as_list(datasets) if isinstance(item, Source)}
     datasets = name_list("datasets", [item.name if isinstance(item, Source) else item
                                       for item in _as_list(datasets)])
+    _check_distinct(datasets)
     models = name_list("models", models)
     seeds = seed_list(seeds)
     if protocol not in PROTOCOLS:
@@ -159,7 +161,12 @@ def run_benchmark(
     if embedding not in ("pca", "tsne"):
         raise ValueError(f"embedding must be 'pca' or 'tsne', got {embedding!r}")
     params = dict(params or {})
-    shares = model_params(models, params)
+    unlabelled = [source.name for source in given.values() if source.y is None]
+    if unlabelled and "n_clusters" not in params:
+        raise ValueError(f"{', '.join(unlabelled)} has no labels to take n_clusters from: "
+                         "give it (--set n_clusters=K)")
+    added = baseline_models(models, params) if baselines else []
+    shares = model_params(models, params, also=[entry.model for entry in added])
     check_datasets([name for name in datasets if name not in given], root)
     if command is None:
         command = (f"run_benchmark({datasets!r}, {models!r}, seeds={seeds!r}, "
@@ -169,8 +176,7 @@ def run_benchmark(
     from tqdm.auto import tqdm
 
     entries = [GridModel(m, m, shares[m], baseline=m in BASELINE_MODELS) for m in models]
-    if baselines:
-        entries += baseline_models(models, params)
+    entries += added
     grid = [(d, entry, s) for d in datasets for entry in entries for s in seeds]
     bar = tqdm(grid, desc="bench", unit="run", disable=not progress, dynamic_ncols=True)
     # The estimators' own bars nest below this one (tqdm places them); only on a terminal.
@@ -186,8 +192,21 @@ def run_benchmark(
                                out=out,
                                baselines=[entry.label for entry in entries if entry.baseline])
     if out is not None:
-        _write_files(results, run, command=command, seeds=seeds, embedding=embedding)
+        _write_files(results, run, command=command, seeds=seeds, embedding=embedding,
+                     n_clusters=params.get("n_clusters"))
     return results
+
+
+def _check_distinct(names: Sequence[str]) -> None:
+    """Refuse a grid listing one data set name twice: their rows would merge."""
+    seen, repeated = set(), []
+    for name in names:
+        if name.lower() in seen:
+            repeated.append(name)
+        seen.add(name.lower())
+    if repeated:
+        raise ValueError(f"data set {repeated[0]!r} is listed twice (your own files take "
+                         "their features file's name: rename the file)")
 
 
 def _as_list(items) -> list:
@@ -285,7 +304,7 @@ class _Run:
             batch_size=_batch_cell(estimator), start_length=_start_cell(estimator),
             params=json.dumps(estimator.get_params(deep=False), default=str),
         )
-        if entry.baseline:  # no training curve, and one picture per trained model is enough
+        if entry.added:  # the pictures are of the models asked for
             return
         self.first_fits.setdefault((dataset, entry.label), {
             "seed": seed, "history": estimator.history_, "embedding": estimator.embedding_,
@@ -318,7 +337,7 @@ def _scores(labels, predicted) -> dict[str, float]:
 
 
 def _write_files(results: BenchmarkResults, run: _Run, *, command: str,
-                 seeds: Sequence[int], embedding: str) -> None:
+                 seeds: Sequence[int], embedding: str, n_clusters: int | None) -> None:
     """The error log, plots and ``results.md`` next to ``results.csv``."""
     out = results.out
     results.files.append(out / "results.csv")
@@ -331,5 +350,5 @@ def _write_files(results: BenchmarkResults, run: _Run, *, command: str,
                "load average (1/5/15 min), start → end": f"{run.load_at_start} → "
                                                          f"{load_average()}"}
     write_markdown(results, out / "results.md", protocol=run.protocol, command=command,
-                   machine=machine, seeds=seeds, plots=plots)
+                   machine=machine, seeds=seeds, plots=plots, n_clusters=n_clusters)
     results.files += [out / "results.md", *plots]

@@ -101,6 +101,11 @@ class BenchmarkResults:
     baselines: list[str] = field(default_factory=list)
 
     @property
+    def trained_summary(self) -> list[dict]:
+        """The summary's entries of the models that train (not :attr:`baselines`)."""
+        return [entry for entry in self.summary if entry["model"] not in self.baselines]
+
+    @property
     def comparisons(self) -> list[dict]:
         """Each trained model's mean ACC and NMI against the best no-training mean of its
         data set (:func:`~graphclust.benchmark.baselines.against_baselines`)."""

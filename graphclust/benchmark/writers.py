@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -43,6 +44,11 @@ def write_csv(rows: Sequence[Mapping], path: Path) -> None:
             writer.writerow({key: _format_cell(row.get(key)) for key in COLUMNS})
 
 
+def _cell(name: str) -> str:
+    """A name as a markdown table cell (a user's file may be named with a ``|``)."""
+    return name.replace("|", "\\|")
+
+
 def _table(summary: Sequence[Mapping], keys: Sequence[str], headers: Sequence[str],
            digits: Sequence[int]) -> list[str]:
     lines = ["| data set | model | runs | " + " | ".join(headers) + " |",
@@ -50,17 +56,19 @@ def _table(summary: Sequence[Mapping], keys: Sequence[str], headers: Sequence[st
     for entry in summary:
         cells = [f"{entry[f'{key}_mean']:.{d}f} ± {entry[f'{key}_std']:.{d}f}"
                  for key, d in zip(keys, digits, strict=True)]
-        lines.append(f"| {entry['dataset']} | {entry['model']} | {entry['runs']} | "
-                     + " | ".join(cells) + " |")
+        lines.append(f"| {_cell(entry['dataset'])} | {_cell(entry['model'])} | "
+                     f"{entry['runs']} | " + " | ".join(cells) + " |")
     return lines
 
 
-def _header(command: str, machine: Mapping[str, str], seeds: Sequence[int]) -> list[str]:
+def _header(command: str, machine: Mapping[str, str], seeds: Sequence[int],
+            n_clusters: int | None) -> list[str]:
+    clusters = "number of classes" if n_clusters is None else f"{n_clusters} (given)"
     return ["# graphclust benchmark results", "",
             "Command:", "", "```", command, "```", "",
             "| machine | |", "|---|---|",
             *(f"| {key} | {value} |" for key, value in machine.items()), "",
-            f"Seeds: {', '.join(map(str, seeds))}. `n_clusters` = number of classes. "
+            f"Seeds: {', '.join(map(str, seeds))}. `n_clusters` = {clusters}. "
             "Mean ± standard deviation (ddof=0) over successful runs; one row per run in "
             "`results.csv`.", ""]
 
@@ -74,32 +82,39 @@ def _score_sections(results: BenchmarkResults, protocol: str) -> list[str]:
                   "Scores of the model at the end of training (`predict` on all nodes); "
                   "labels are used for scoring only.", "",
                   *_table(summary, [*METRICS, *_COST_KEYS], headers + _COST_HEADERS,
-                          [4, 4, 4, 4, 2, 3, 0, 0, 1]), "", *_baseline_section(results)]
+                          [4, 4, 4, 4, 2, 3, 0, 0, 1]), ""]
     if protocol in ("paper", "both"):
-        trained = [entry for entry in summary if entry["model"] not in results.baselines]
+        trained = results.trained_summary
         lines += ["## Paper protocol (optimistic)", "",
                   "For comparison with published tables only: for each metric separately, "
                   "the best training epoch chosen with the labels, as in the SCGC/SDCN code. "
                   "No user can pick epochs this way; these numbers overstate what the method "
                   "delivers. The no-training baselines have no epochs to choose from.", "",
-                  *_table(trained, [f"paper_{m}" for m in METRICS], headers, [4] * 4), ""]
-    return lines
+                  *(_table(trained, [f"paper_{m}" for m in METRICS], headers, [4] * 4)
+                    if trained else ["No trained model ran: there is no epoch to choose."]),
+                  ""]
+    return lines + _baseline_section(results)
 
 
 def _baseline_section(results: BenchmarkResults) -> list[str]:
     """Each trained model's final-model margin over the best no-training mean, or why
     the table cannot show one."""
-    lines = ["### Against the no-training baselines", ""]
+    lines = ["## Against the no-training baselines", ""]
     if not results.baselines:
         return lines + ["No model that learns nothing ran in this grid (`--no-baselines`): "
                         "this table alone cannot show whether training beat no training.", ""]
+    if all(row["model"] in results.baselines for row in results.rows):
+        return lines + ["Only no-training models ran: there is no trained model to compare.",
+                        ""]
     comparisons = results.comparisons
     if not comparisons:
-        return lines + ["Nothing to compare: no trained model and baseline both have scores "
-                        "on one data set (scores need labels).", ""]
-    lines += ["Mean of each trained model minus the best mean of the no-training rows "
-              f"({', '.join(f'`{label}`' for label in results.baselines)}) on its data set, "
-              "metric by metric; **below** marks a loss to learning nothing.", "",
+        return lines + ["Nothing to compare: on no data set do a trained model and a "
+                        "baseline both have scores (their runs failed, or the data set has "
+                        "no labels).", ""]
+    lines += ["Final-model mean of each trained model minus the best final-model mean of "
+              "the no-training rows that ran on its data set, metric by metric (the best of "
+              "several baselines is picked with the labels, which flatters them); **below** "
+              "marks a loss to learning nothing.", "",
               "| data set | model | " + " | ".join(
                   f"{_METRIC_NAMES[m]} against the best baseline" for m in ("acc", "nmi"))
               + " |", "|---|---|---|---|"]
@@ -110,16 +125,18 @@ def _baseline_section(results: BenchmarkResults) -> list[str]:
             text = f"**below**, {text}"
         cells.setdefault((item["dataset"], item["model"]), {})[item["metric"]] = text
     for (dataset, model), by_metric in cells.items():
-        lines.append(f"| {dataset} | {model} | "
+        lines.append(f"| {_cell(dataset)} | {_cell(model)} | "
                      + " | ".join(by_metric.get(m, "") for m in ("acc", "nmi")) + " |")
     return lines + [""]
 
 
 def write_markdown(results: BenchmarkResults, path: Path, *, protocol: str, command: str,
                    machine: Mapping[str, str], seeds: Sequence[int],
-                   plots: Sequence[Path]) -> None:
-    """``results.md``: command, machine, the score tables, failed runs and the plots."""
-    lines = [*_header(command, machine, seeds), *_score_sections(results, protocol)]
+                   plots: Sequence[Path], n_clusters: int | None = None) -> None:
+    """``results.md``: command, machine, the score tables, the comparison with the
+    no-training baselines, failed runs and the plots; ``n_clusters`` where it was given
+    rather than taken from the labels."""
+    lines = [*_header(command, machine, seeds, n_clusters), *_score_sections(results, protocol)]
     if results.failures:
         lines += ["## Failed runs", ""]
         lines += [f"- {row['dataset']} / {row['model']} / seed {row['seed']}: {row['error']}"
@@ -151,18 +168,17 @@ def write_plots(out: Path, results: BenchmarkResults, protocol: str,
     if results.summary:
         if protocol in ("final", "both"):
             save(plot_metric_bars(results.summary, title="Final model"), "scores-final.png")
-        trained = [entry for entry in results.summary
-                   if entry["model"] not in results.baselines]
-        if protocol in ("paper", "both") and trained:
-            save(plot_metric_bars(trained, metrics=[f"paper_{m}" for m in METRICS],
+        if protocol in ("paper", "both") and results.trained_summary:
+            save(plot_metric_bars(results.trained_summary,
+                                  metrics=[f"paper_{m}" for m in METRICS],
                                   title="Paper protocol (optimistic best epochs)"),
                  "scores-paper.png")
     for (dataset, model), fit in first_fits.items():
         label = f"{dataset} / {model} / seed {fit['seed']}"
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", f"{dataset}-{model}")  # a link's target
         if fit["history"]:
-            save(plot_training_curves(fit["history"], title=label),
-                 f"curves-{dataset}-{model}.png")
+            save(plot_training_curves(fit["history"], title=label), f"curves-{stem}.png")
         save(plot_embedding(fit["embedding"], fit["clusters"], classes=fit["classes"],
                             method=embedding, title=label, random_state=fit["seed"]),
-             f"embedding-{dataset}-{model}.png")
+             f"embedding-{stem}.png")
     return written

@@ -5,22 +5,27 @@
     graphclust fit        [--dataset digits [--k K] | --features PATH [--edges PATH]
                           [--labels PATH]] [--model scgc-star] [--root DIR] [--seed 0]
                           [--device auto] [--threads N] [--knn-method M] [--save PATH]
-                          [--out graphclust-runs] [--set key=value ...] [--overwrite] [--quiet]
-    graphclust bench      --datasets a,b --models m1,m2 [--seeds 3] [--root DIR]
+                          [--out graphclust-runs] [--set key=value ...] [--overwrite]
+                          [--no-baselines] [--quiet]
+    graphclust bench      [--datasets a,b] [--features PATH [--edges PATH] [--labels PATH]]
+                          --models m1,m2 [--seeds 3] [--root DIR]
                           [--out graphclust-bench] [--protocol final|paper|both]
                           [--device D] [--threads N] [--knn-method M]
                           [--embedding pca|tsne]
-                          [--set key=value ...] [--quiet]
+                          [--set key=value ...] [--no-baselines] [--quiet]
     graphclust datasets   [--root DIR]
     graphclust predict    --model PATH (--dataset NAME [--k K] | --features PATH
                           [--edges PATH] [--labels PATH]) [--root DIR] [--threads N]
                           [--knn-method M] [--out graphclust-runs] [--overwrite]
 
-``--features`` reads a user's own files in place of a named data set
-(:mod:`graphclust.data.formats.plain`). ``fit`` writes
+``--features`` reads a user's own files in place of a named data set (``bench``: beside
+or in place of them; :mod:`graphclust.data.formats.plain`). With labels, ``fit`` prints the
+best scores of the no-training baselines fitted on the same input beside the model's, and
+``bench`` runs them beside the models (:mod:`graphclust.benchmark.baselines`;
+``--no-baselines`` leaves them out). ``fit`` writes
 ``<out>/<input>-<model>-seed<seed>/labels.csv`` (``node,cluster``; the input is the data
 set, with ``-k<K>``, or the features file's name) and ``run.json`` (the input, parameters,
-scores, time, the batch size trained with: ``batch_size``,
+scores, the baselines' scores, time, the batch size trained with: ``batch_size``,
 ``null`` for full batch; the start's length: ``start_length``, ``null`` where its held-out
 edges taught the encoder nothing); ``predict`` writes
 ``<out>/<input>-predict-<model file stem>/labels.csv`` and ``run.json`` (the input, the

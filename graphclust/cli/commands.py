@@ -263,14 +263,11 @@ def bench(args) -> int:
 
 def _bench_datasets(args) -> list:
     """``--datasets``' names, and the user's own graph where ``--features`` names it."""
-    if args.features is None:
-        if args.edges is not None or args.labels is not None:
-            raise ValueError("--edges and --labels name files of your own graph: give its "
-                             "features with --features too")
-        if args.datasets is None:
-            raise ValueError("bench needs data: --datasets NAMES, --features PATH, or both")
+    own = own_files(args)
+    if own is None and args.datasets is None:
+        raise ValueError("bench needs data: --datasets NAMES, --features PATH, or both")
     names = [] if args.datasets is None else split_names(args.datasets, "--datasets")
-    return names + ([] if args.features is None else [own_files(args)])
+    return names + ([] if own is None else [own])
 
 
 def datasets(args) -> int:

@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "graph)")
     own = _Parser(add_help=False)
     own.add_argument("--features", metavar="PATH",
-                     help="your own graph instead of --dataset: a features file, .npy or "
-                          "text (one row a line; .csv commas, .tsv tabs, else whitespace)")
+                     help="your own graph (fit, predict: instead of --dataset; bench: "
+                          "beside or instead of --datasets): a features file, .npy or text "
+                          "(one row a line; .csv commas, .tsv tabs, else whitespace)")
     own.add_argument("--edges", metavar="PATH",
                      help="with --features: one edge a row, two 0-based node rows (.npy of "
                           "shape (E, 2), or 'i j' a line); without it the model builds a "

@@ -37,26 +37,29 @@ def read_source(args) -> Source:
     from graphclust.data import load_dataset
     from graphclust.data.source import graph_source
 
-    if args.features is None:
-        if args.edges is not None or args.labels is not None:
-            raise ValueError("--edges and --labels name files of your own graph: give its "
-                             "features with --features too")
-        return graph_source(source_name(args), load_dataset(
-            args.dataset or "digits", args.root, k=args.k, knn_method=args.knn_method))
-    if args.dataset is not None or args.k is not None:
+    if args.features is not None and (args.dataset is not None or args.k is not None):
         raise ValueError("--features reads your own files: leave out --dataset and --k")
-    return own_files(args)
+    own = own_files(args)
+    if own is not None:
+        return own
+    return graph_source(source_name(args), load_dataset(
+        args.dataset or "digits", args.root, k=args.k, knn_method=args.knn_method))
 
 
-def own_files(args) -> Source:
+def own_files(args) -> Source | None:
     """The user's graph in the files of ``--features``, ``--edges`` and ``--labels``,
-    named after the features file; without ``--edges``, a feature matrix whose kNN graph
-    each model builds."""
+    named after the features file (without ``--edges``, a feature matrix whose kNN graph
+    each model builds); ``None`` without ``--features``, where the other two are refused."""
     from graphclust.data import to_graph
     from graphclust.data.formats.plain import read_plain_files
     from graphclust.data.inputs import label_codes
     from graphclust.data.source import graph_source, matrix_source
 
+    if args.features is None:
+        if args.edges is not None or args.labels is not None:
+            raise ValueError("--edges and --labels name files of your own graph: give its "
+                             "features with --features too")
+        return None
     x, edges, y = read_plain_files(args.features, args.edges, args.labels)
     name = source_name(args)
     if edges is not None:

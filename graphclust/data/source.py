@@ -36,16 +36,18 @@ def graph_source(name: str, graph) -> Source:
     y = getattr(graph, "y", None)
     y = None if y is None else y.cpu().numpy()
     edges = graph.edge_index.shape[1] // 2
-    classes = "" if y is None else f", {int(y.max()) + 1} classes"
     return Source(name, (graph,), y, graph.num_nodes, edges,
                   f"{graph.num_nodes} nodes, {edges} edges, {graph.x.shape[1]} features"
-                  f"{classes}")
+                  f"{_classes(y)}")
 
 
 def matrix_source(name: str, features, labels: np.ndarray | None) -> Source:
     """A feature matrix (rows are nodes) with optional class codes: every model fitted on
     it builds the kNN graph of the rows it reads."""
-    classes = "" if labels is None else f", {int(labels.max()) + 1} classes"
     return Source(name, (features, labels), labels, features.shape[0], None,
-                  f"{features.shape[0]} rows, {features.shape[1]} features{classes}; no edge "
-                  "file: the model builds a kNN graph of the rows")
+                  f"{features.shape[0]} rows, {features.shape[1]} features{_classes(labels)}"
+                  "; no edge file: the model builds a kNN graph of the rows")
+
+
+def _classes(labels: np.ndarray | None) -> str:
+    return "" if labels is None else f", {int(labels.max()) + 1} classes"
