@@ -316,6 +316,20 @@ def test_fit_prints_the_no_training_baselines_beside_the_model(tmp_path, capsys,
     assert f"no training (best of svd-kmeans t=0..3, degree-kmeans): ACC {best_acc:.4f}" in out
     assert "below no training: one-cluster on karate, ACC 0.5000 against" in out
     assert "below no training: one-cluster on karate, NMI 0.0000 against" in out
+
+    class Failing(MODELS["degree-kmeans"]):  # a baseline that raises: the fit's results stay
+        def fit(self, X, y=None, adjacency=None):
+            raise RuntimeError("deliberate")
+
+    monkeypatch.setitem(MODELS, "degree-kmeans", Failing)
+    code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet",
+                           *_TINY], capsys)
+    assert code == 0, err
+    assert "no-training baseline degree-kmeans failed: RuntimeError: deliberate" in out
+    assert "no training (best of svd-kmeans t=0..3): ACC" in out
+    run = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
+    assert run["baselines"]["degree-kmeans"] == {"error": "RuntimeError: deliberate"}
+    assert (tmp_path / "karate-scgc-star-seed0" / "labels.csv").is_file()
     for argv in (["--no-baselines"], ["--model", "svd-kmeans"]):
         code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path / "other"),
                                "--quiet", "--overwrite", *argv], capsys)

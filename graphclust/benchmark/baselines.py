@@ -105,13 +105,20 @@ def score_baselines(source, model: str, params: Mapping, fixed: Mapping) -> dict
     """The scores of the baselines a fit of ``model`` on ``source`` (a labelled
     :class:`graphclust.data.source.Source`) is read against: each of
     :func:`baseline_models` fitted once, with the fit's ``fixed`` parameters (seed,
-    ``n_clusters``, device, threads) and the ``params`` it takes; label -> scores."""
+    ``n_clusters``) and the ``params`` it takes; label -> scores, or ``{"error": ...}``
+    for a baseline whose fit raised (as a benchmark records a failed run: the model's
+    own results must not be lost to a baseline)."""
     from graphclust.metrics import evaluate
     from graphclust.registry import build_estimator
 
     scores = {}
     for entry in baseline_models([model], params):
-        estimator = build_estimator(entry.model, entry.params, **fixed)
-        estimator.fit(*source.fit_args)
+        try:
+            estimator = build_estimator(entry.model, entry.params, **fixed)
+            estimator.fit(*source.fit_args)
+        except Exception as error:  # recorded, like a failed run of a grid
+            message = " ".join(str(error).split()) or "(no message)"
+            scores[entry.label] = {"error": f"{type(error).__name__}: {message}"}
+            continue
         scores[entry.label] = evaluate(source.y, estimator.labels_)
     return scores

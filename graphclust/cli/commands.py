@@ -210,15 +210,30 @@ def _against_baselines(source: Source, model: str, scores: dict, params: dict,
     if model in BASELINE_MODELS:
         return None
     found = score_baselines(source, model, params, fixed)
+    for label, entry in found.items():
+        if "error" in entry:
+            print(f"no-training baseline {label} failed: {entry['error']}")
+    fitted = {label: entry for label, entry in found.items() if "error" not in entry}
     summary = [{"dataset": source.name, "model": label,
                 **{f"{key}_mean": value for key, value in entry.items()}}
-               for label, entry in {model: scores, **found}.items()]
-    comparisons = against_baselines(summary, list(found))
-    print("no training (best of svd-kmeans t=0..3, degree-kmeans): " + "  ".join(
+               for label, entry in {model: scores, **fitted}.items()]
+    comparisons = against_baselines(summary, list(fitted))
+    if not comparisons:
+        return found
+    print(f"no training (best of {', '.join(_compact(fitted))}): " + "  ".join(
         f"{item['metric'].upper()} {item['baseline_value']:.4f} ({item['baseline']})"
         for item in comparisons))
     _print_losses(comparisons)
     return found
+
+
+def _compact(labels) -> list[str]:
+    """``svd-kmeans t=0``, ..., ``t=3`` as ``svd-kmeans t=0..3`` (consecutive t only)."""
+    steps = [int(label.split("=")[1]) for label in labels if label.startswith("svd-kmeans t=")]
+    others = [label for label in labels if not label.startswith("svd-kmeans t=")]
+    if len(steps) > 1 and steps == list(range(steps[0], steps[-1] + 1)):
+        return [f"svd-kmeans t={steps[0]}..{steps[-1]}", *others]
+    return [*(f"svd-kmeans t={t}" for t in steps), *others]
 
 
 def _print_losses(comparisons: list[dict]) -> None:
