@@ -338,3 +338,19 @@ def test_a_name_listed_twice_and_a_source_without_labels_are_refused(tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert "`n_clusters` = 3 (given)" in text
     assert "Nothing to compare: on no data set do a trained model and a baseline" in text
+
+
+def test_a_bad_value_is_blamed_on_a_listed_model_and_a_repeated_name_is_named():
+    with pytest.raises(ValueError, match=r"^scgc-star: n_clusters='two' has type str"):
+        run_benchmark(["karate"], ["scgc-star"], seeds=1, params={"n_clusters": "two"},
+                      progress=False)
+    with pytest.raises(ValueError, match=r"^data set 'Karate' is listed twice$"):
+        run_benchmark(["karate", "Karate"], ["scgc-star"], seeds=1, progress=False)
+
+
+def test_plot_file_names_are_link_safe_and_stay_distinct():
+    from graphclust.benchmark.writers import _file_stem
+
+    assert _file_stem("karate-scgc-star") == "karate-scgc-star"
+    spaced, underscored = _file_stem("my data-scgc"), _file_stem("my_data-scgc")
+    assert spaced != underscored and re.fullmatch(r"[A-Za-z0-9._-]+", spaced)

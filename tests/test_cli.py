@@ -302,16 +302,19 @@ def test_fit_prints_the_no_training_baselines_beside_the_model(tmp_path, capsys,
     from graphclust import SVDKMeans, load_dataset
     from graphclust.metrics import evaluate
 
+    club = load_dataset("karate")
     monkeypatch.setitem(MODELS, "one-cluster", OneCluster)
     code, out, err = _run(["fit", "--dataset", "karate", "--model", "one-cluster", "--out",
-                           str(tmp_path), "--seed", "1", "--quiet", *_TINY], capsys)
+                           str(tmp_path), "--seed", "1", "--quiet", "--set", "n_clusters=3",
+                           "--set", "features=tfidf", *_TINY], capsys)
     assert code == 0, err  # --set max_epochs=3 goes to the model, not to the baselines
     run = json.loads((tmp_path / "karate-one-cluster-seed1" / "run.json").read_text())
     assert list(run["baselines"]) == ["svd-kmeans t=0", "svd-kmeans t=1", "svd-kmeans t=2",
                                       "svd-kmeans t=3", "degree-kmeans"]
-    expected = SVDKMeans(n_clusters=2, propagation_steps=2, random_state=1).fit(
-        load_dataset("karate")).labels_
-    assert run["baselines"]["svd-kmeans t=2"] == evaluate(load_dataset("karate").y, expected)
+    # The fit's seed, n_clusters and feature transform reach the baselines.
+    expected = SVDKMeans(n_clusters=3, propagation_steps=2, random_state=1,
+                         features="tfidf").fit(club).labels_
+    assert run["baselines"]["svd-kmeans t=2"] == evaluate(club.y, expected)
     best_acc = max(scores["acc"] for scores in run["baselines"].values())
     assert f"no training (best of svd-kmeans t=0..3, degree-kmeans): ACC {best_acc:.4f}" in out
     assert "below no training: one-cluster on karate, ACC 0.5000 against" in out
@@ -322,19 +325,35 @@ def test_fit_prints_the_no_training_baselines_beside_the_model(tmp_path, capsys,
             raise RuntimeError("deliberate")
 
     monkeypatch.setitem(MODELS, "degree-kmeans", Failing)
+    model = tmp_path / "m.gc"
     code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet",
-                           *_TINY], capsys)
+                           "--save", str(model), *_TINY], capsys)
     assert code == 0, err
     assert "no-training baseline degree-kmeans failed: RuntimeError: deliberate" in out
     assert "no training (best of svd-kmeans t=0..3): ACC" in out
     run = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
     assert run["baselines"]["degree-kmeans"] == {"error": "RuntimeError: deliberate"}
-    assert (tmp_path / "karate-scgc-star-seed0" / "labels.csv").is_file()
-    for argv in (["--no-baselines"], ["--model", "svd-kmeans"]):
+    assert (tmp_path / "karate-scgc-star-seed0" / "labels.csv").is_file() and model.is_file()
+    for argv in (["--no-baselines", *_TINY], ["--model", "svd-kmeans"]):
         code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path / "other"),
                                "--quiet", "--overwrite", *argv], capsys)
         assert code == 0, err
         assert "no training" not in out
+        folder = "karate-" + ("svd-kmeans" if "svd-kmeans" in argv else "scgc-star") + "-seed0"
+        assert json.loads((tmp_path / "other" / folder / "run.json").read_text())[
+            "baselines"] is None
+
+
+def test_fit_of_a_feature_matrix_reads_the_baselines_on_the_models_knn_graph(tmp_path,
+                                                                           capsys):
+    _own_files(tmp_path)
+    code, out, err = _run(["fit", "--features", str(tmp_path / "club.npy"), "--labels",
+                           str(tmp_path / "labels.txt"), "--out", str(tmp_path), "--quiet",
+                           *_TINY], capsys)
+    assert code == 0, err
+    assert "warned" not in out  # the graph is handed over whole, not rebuilt or cut
+    run = json.loads((tmp_path / "club-scgc-star-seed0" / "run.json").read_text())
+    assert len(run["baselines"]) == 5 and "no training (best of svd-kmeans t=0..3" in out
 
 
 def test_bench_counts_runs_in_words(tmp_path, capsys):

@@ -12,6 +12,7 @@ that a loss to no training is written out rather than left to the reader.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -101,24 +102,28 @@ def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],
     return comparisons
 
 
-def score_baselines(source, model: str, params: Mapping, fixed: Mapping) -> dict[str, dict]:
+def score_baselines(source, model: str, params: Mapping) -> dict[str, dict]:
     """The scores of the baselines a fit of ``model`` on ``source`` (a labelled
     :class:`graphclust.data.source.Source`) is read against: each of
-    :func:`baseline_models` fitted once, with the fit's ``fixed`` parameters (seed,
-    ``n_clusters``) and the ``params`` it takes; label -> scores, or ``{"error": ...}``
-    for a baseline whose fit raised (as a benchmark records a failed run: the model's
-    own results must not be lost to a baseline)."""
+    :func:`baseline_models` fitted once with the ``params`` of the fit that it takes (seed,
+    ``n_clusters``, feature transform, device, threads); label -> scores, with a
+    ``warnings`` list where its fit warned, or ``{"error": ...}`` where its fit raised (as
+    a benchmark records a failed run: the model's own results must not be lost to a
+    baseline)."""
     from graphclust.metrics import evaluate
     from graphclust.registry import build_estimator
 
     scores = {}
     for entry in baseline_models([model], params):
         try:
-            estimator = build_estimator(entry.model, entry.params, **fixed)
-            estimator.fit(*source.fit_args)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                estimator = build_estimator(entry.model, entry.params).fit(*source.fit_args)
         except Exception as error:  # recorded, like a failed run of a grid
             message = " ".join(str(error).split()) or "(no message)"
             scores[entry.label] = {"error": f"{type(error).__name__}: {message}"}
             continue
         scores[entry.label] = evaluate(source.y, estimator.labels_)
+        if caught:  # the baseline's, not the model's: kept apart from the model's own
+            scores[entry.label]["warnings"] = [str(warning.message) for warning in caught]
     return scores

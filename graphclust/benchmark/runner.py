@@ -45,7 +45,12 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from graphclust.benchmark.baselines import BASELINE_MODELS, GridModel, baseline_models
+from graphclust.benchmark.baselines import (
+    BASELINE_MODELS,
+    BASELINES,
+    GridModel,
+    baseline_models,
+)
 from graphclust.benchmark.grid import check_datasets, model_params, name_list, seed_list
 from graphclust.benchmark.measure import PeakMemory, count_parameters, resolved_device
 from graphclust.benchmark.protocols import METRICS, PROTOCOLS, paper_scores
@@ -153,7 +158,7 @@ def run_benchmark(
     given = {item.name: item for item in _as_list(datasets) if isinstance(item, Source)}
     datasets = name_list("datasets", [item.name if isinstance(item, Source) else item
                                       for item in _as_list(datasets)])
-    _check_distinct(datasets)
+    _check_distinct(datasets, given)
     models = name_list("models", models)
     seeds = seed_list(seeds)
     if protocol not in PROTOCOLS:
@@ -165,8 +170,10 @@ def run_benchmark(
     if unlabelled and "n_clusters" not in params:
         raise ValueError(f"{', '.join(unlabelled)} has no labels to take n_clusters from: "
                          "give it (--set n_clusters=K)")
+    # The listed models first, so that a bad value is blamed on one of them.
+    shares = model_params(models, params, also=[
+        model for _, model, _ in BASELINES if baselines and model not in models])
     added = baseline_models(models, params) if baselines else []
-    shares = model_params(models, params, also=[entry.model for entry in added])
     check_datasets([name for name in datasets if name not in given], root)
     if command is None:
         command = (f"run_benchmark({datasets!r}, {models!r}, seeds={seeds!r}, "
@@ -197,16 +204,16 @@ def run_benchmark(
     return results
 
 
-def _check_distinct(names: Sequence[str]) -> None:
+def _check_distinct(names: Sequence[str], given: Mapping[str, Source]) -> None:
     """Refuse a grid listing one data set name twice: their rows would merge."""
-    seen, repeated = set(), []
+    seen = set()
     for name in names:
         if name.lower() in seen:
-            repeated.append(name)
+            mine = any(other.lower() == name.lower() for other in given)
+            raise ValueError(f"data set {name!r} is listed twice" + (
+                " (your own files take their features file's name: rename the file)"
+                if mine else ""))
         seen.add(name.lower())
-    if repeated:
-        raise ValueError(f"data set {repeated[0]!r} is listed twice (your own files take "
-                         "their features file's name: rename the file)")
 
 
 def _as_list(items) -> list:

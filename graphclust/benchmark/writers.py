@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -150,6 +151,15 @@ def write_markdown(results: BenchmarkResults, path: Path, *, protocol: str, comm
     path.write_text("\n".join(lines))
 
 
+def _file_stem(name: str) -> str:
+    """``name`` as a file name that a markdown link can point at: other characters become
+    ``_``, with a digest of the name where any did, so that two names stay two files."""
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    if clean == name:
+        return name
+    return f"{clean}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
 def write_plots(out: Path, results: BenchmarkResults, protocol: str,
                 first_fits: Mapping[tuple[str, str], dict], embedding: str) -> list[Path]:
     """Score bars per protocol, and training curves and an embedding picture of the first
@@ -175,7 +185,7 @@ def write_plots(out: Path, results: BenchmarkResults, protocol: str,
                  "scores-paper.png")
     for (dataset, model), fit in first_fits.items():
         label = f"{dataset} / {model} / seed {fit['seed']}"
-        stem = re.sub(r"[^A-Za-z0-9._-]", "_", f"{dataset}-{model}")  # a link's target
+        stem = _file_stem(f"{dataset}-{model}")
         if fit["history"]:
             save(plot_training_curves(fit["history"], title=label), f"curves-{stem}.png")
         save(plot_embedding(fit["embedding"], fit["clusters"], classes=fit["classes"],

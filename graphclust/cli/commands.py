@@ -147,13 +147,12 @@ def fit(args) -> int:
     created = _check_outputs(run_dir, args.save, estimator.get_params(deep=False),
                              args.overwrite, record)  # before the fit
     with _removed_if_left_empty(run_dir, created):
-        return _fit_and_write(args, source, record, estimator, run_dir, params)
+        return _fit_and_write(args, source, record, estimator, run_dir)
 
 
-def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path,
-                   params: dict) -> int:
-    """Fit, print the scores (and, with labels, the no-training baselines', fitted with
-    the ``--set`` ``params`` they take), write the labels and ``run.json``."""
+def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path) -> int:
+    """Fit, print the scores, write the labels (and the model), then, with labels, fit
+    the no-training baselines and print theirs; ``run.json`` last."""
     from graphclust.metrics import evaluate
 
     print(f"{source.name}: {source.description}")
@@ -171,15 +170,12 @@ def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path,
                   else f"{estimator.n_iter_} of max_epochs={epochs} training epochs")
     print(f"time: {seconds:.1f} s on {estimator.device_} "
           f"({', '.join(_training_details(estimator, iterations))})")
+    _write_labels(run_dir / "labels.csv", labels)  # before the baselines: kept if they fail
+    if args.save:
+        estimator.save(args.save)
     baseline_scores = None
     if scores is not None and not args.no_baselines:
-        shared = {**params, "device": args.device, "n_jobs": args.threads,
-                  "knn_method": args.knn_method}  # the baselines take those they know
-        fixed = {"random_state": args.seed, "n_clusters": estimator.n_clusters,
-                 "verbose": False}
-        baseline_scores = _against_baselines(source, args.model, scores, shared, fixed)
-
-    _write_labels(run_dir / "labels.csv", labels)
+        baseline_scores = _against_baselines(source, args.model, scores, estimator)
     summary = {**record, "model": args.model, "seed": args.seed,
                "scores": scores, "baselines": baseline_scores, "fit_seconds": seconds,
                "n_iter": estimator.n_iter_,
@@ -191,16 +187,14 @@ def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path,
     (run_dir / "run.json").write_text(json.dumps(summary, indent=1, default=str))
     print(f"labels: {run_dir / 'labels.csv'}")
     if args.save:
-        estimator.save(args.save)
         print(f"model saved: {args.save}")
     return 0
 
 
-def _against_baselines(source: Source, model: str, scores: dict, params: dict,
-                       fixed: dict) -> dict | None:
-    """Fit the no-training baselines on ``source`` and print the best of them beside the
-    model's ``scores`` (and a line per score the model loses); their scores, or ``None``
-    where ``model`` is itself a baseline."""
+def _against_baselines(source: Source, model: str, scores: dict, estimator) -> dict | None:
+    """Fit the no-training baselines on the graph the fitted ``estimator`` read, with its
+    parameters that they take, and print the best of them beside its ``scores`` (and a
+    line per score it loses); their scores, or ``None`` where ``model`` is itself one."""
     from graphclust.benchmark.baselines import (
         BASELINE_MODELS,
         against_baselines,
@@ -209,13 +203,17 @@ def _against_baselines(source: Source, model: str, scores: dict, params: dict,
 
     if model in BASELINE_MODELS:
         return None
-    found = score_baselines(source, model, params, fixed)
+    print("fitting the no-training baselines ...", flush=True)
+    found = score_baselines(_read_graph(source, estimator), model,
+                            {**estimator.get_params(deep=False), "verbose": False})
     for label, entry in found.items():
         if "error" in entry:
             print(f"no-training baseline {label} failed: {entry['error']}")
+        for warning in entry.get("warnings", []):
+            print(f"no-training baseline {label} warned: {warning}")
     fitted = {label: entry for label, entry in found.items() if "error" not in entry}
     summary = [{"dataset": source.name, "model": label,
-                **{f"{key}_mean": value for key, value in entry.items()}}
+                **{f"{key}_mean": entry[key] for key in ("acc", "nmi")}}
                for label, entry in {model: scores, **fitted}.items()]
     comparisons = against_baselines(summary, list(fitted))
     if not comparisons:
@@ -225,6 +223,21 @@ def _against_baselines(source: Source, model: str, scores: dict, params: dict,
         for item in comparisons))
     _print_losses(comparisons)
     return found
+
+
+def _read_graph(source: Source, estimator) -> Source:
+    """``source``, or for a feature matrix the kNN graph the fitted ``estimator`` built of
+    its rows: the baselines then read the model's own graph (and build none of theirs)."""
+    if source.num_edges is not None:
+        return source
+    from graphclust.data import to_graph
+    from graphclust.data.source import graph_source
+
+    features, labels = source.fit_args
+    # The estimators' own builder, with the fitted transform: the graph fit trained on.
+    graph = estimator._with_knn_graph(to_graph(features, None, labels), fitted=True)
+    del graph.knn_graph  # a given graph to the baselines (to_graph keeps no other fields)
+    return graph_source(source.name, graph)
 
 
 def _compact(labels) -> list[str]:
