@@ -380,9 +380,13 @@ def test_quality_table_takes_the_graph_models_rows(tmp_path):
           peaks=(812.4, 1024.6))
     write_runs(tmp_path / "graph_models" / "quality_large" / "graph-transformer",
           "graph-transformer", 0.6, paper=False, start_holdout=None)
+    write_runs(tmp_path / "quality" / "svd_t2", "svd-kmeans", 0.72, paper=False)
     quality_table.main([str(tmp_path / "quality"), "--graph-models",
                         str(tmp_path / "graph_models")])
     text = (tmp_path / "quality.md").read_text()
+    # Each deep model against the best no-training row, a loss in bold.
+    assert "| Cora | scgc-star | +0.0300 (svd-kmeans t=2: 0.7200) |" in text
+    assert "| Cora | graph-transformer | **below**, -0.1200 (svd-kmeans t=2: 0.7200) |" in text
     assert "| cora | mpnn-vn (final) | 2 | 0.700 ± 0.000" in text
     # The largest peak of a row's runs; blank where the runs did not record one.
     assert "| 0.700 ± 0.000 | 1.0 ± 0.0 | 1025 |" in text
@@ -394,7 +398,8 @@ def test_quality_table_takes_the_graph_models_rows(tmp_path):
     assert "Not run here: scgc." in text
     # The summary (README's table): a column a model, the best of each metric bold.
     assert ("| Cora | **0.750** / **0.750** / **0.750** (2 seeds) | not run | 0.700 / 0.700 / "
-            "0.700 (2 seeds) | 0.600 / 0.600 / 0.600 (2 seeds) | not run | not run |") in text
+            "0.700 (2 seeds) | 0.600 / 0.600 / 0.600 (2 seeds) | 0.720 / 0.720 / 0.720 (t=2, "
+            "2 seeds) | not run |") in text
 
 
 def test_feature_homophily_margins_cover_every_model(tmp_path):

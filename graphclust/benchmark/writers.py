@@ -12,7 +12,7 @@ from pathlib import Path
 from graphclust.benchmark.protocols import METRICS
 from graphclust.benchmark.summaries import BenchmarkResults
 
-__all__ = ["COLUMNS", "write_csv", "write_markdown", "write_plots"]
+__all__ = ["COLUMNS", "comparison_table", "write_csv", "write_markdown", "write_plots"]
 
 #: The columns of ``results.csv``, one row per run.
 COLUMNS = (
@@ -112,13 +112,21 @@ def _baseline_section(results: BenchmarkResults) -> list[str]:
         return lines + ["Nothing to compare: on no data set do a trained model and a "
                         "baseline both have scores (their runs failed, or the data set has "
                         "no labels).", ""]
-    lines += ["Final-model mean of each trained model minus the best final-model mean of "
-              "the no-training rows that ran on its data set, metric by metric (the best of "
-              "several baselines is picked with the labels, which flatters them); **below** "
-              "marks a loss to learning nothing.", "",
-              "| data set | model | " + " | ".join(
-                  f"{_METRIC_NAMES[m]} against the best baseline" for m in ("acc", "nmi"))
-              + " |", "|---|---|---|---|"]
+    return lines + ["Final-model mean of each trained model minus the best final-model mean "
+                    "of the no-training rows that ran on its data set, metric by metric (the "
+                    "best of several baselines is picked with the labels, which flatters "
+                    "them); **below** marks a loss to learning nothing.", "",
+                    *comparison_table(comparisons), ""]
+
+
+def comparison_table(comparisons: Sequence[Mapping]) -> list[str]:
+    """A markdown table of :func:`graphclust.benchmark.baselines.against_baselines`: one
+    row a (data set, model), a cell a metric's margin and the best baseline, a loss in
+    bold."""
+    metrics = list(dict.fromkeys(item["metric"] for item in comparisons))
+    lines = ["| data set | model | " + " | ".join(
+                 f"{_METRIC_NAMES[m]} against the best baseline" for m in metrics) + " |",
+             "|---|---|" + "---|" * len(metrics)]
     cells: dict[tuple[str, str], dict[str, str]] = {}
     for item in comparisons:
         text = (f"{item['margin']:+.4f} ({item['baseline']}: {item['baseline_value']:.4f})")
@@ -127,8 +135,8 @@ def _baseline_section(results: BenchmarkResults) -> list[str]:
         cells.setdefault((item["dataset"], item["model"]), {})[item["metric"]] = text
     for (dataset, model), by_metric in cells.items():
         lines.append(f"| {_cell(dataset)} | {_cell(model)} | "
-                     + " | ".join(by_metric.get(m, "") for m in ("acc", "nmi")) + " |")
-    return lines + [""]
+                     + " | ".join(by_metric.get(m, "") for m in metrics) + " |")
+    return lines
 
 
 def write_markdown(results: BenchmarkResults, path: Path, *, protocol: str, command: str,
