@@ -110,6 +110,7 @@ def score_baselines(source, model: str, params: Mapping) -> dict[str, dict]:
     ``warnings`` list where its fit warned, or ``{"error": ...}`` where its fit raised (as
     a benchmark records a failed run: the model's own results must not be lost to a
     baseline)."""
+    from graphclust.benchmark.summaries import error_text
     from graphclust.metrics import evaluate
     from graphclust.registry import build_estimator
 
@@ -120,8 +121,7 @@ def score_baselines(source, model: str, params: Mapping) -> dict[str, dict]:
                 warnings.simplefilter("always")
                 estimator = build_estimator(entry.model, entry.params).fit(*source.fit_args)
         except Exception as error:  # recorded, like a failed run of a grid
-            message = " ".join(str(error).split()) or "(no message)"
-            scores[entry.label] = {"error": f"{type(error).__name__}: {message}"}
+            scores[entry.label] = {"error": error_text(error)}
             continue
         scores[entry.label] = evaluate(source.y, estimator.labels_)
         if caught:  # the baseline's, not the model's: kept apart from the model's own

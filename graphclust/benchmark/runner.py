@@ -56,6 +56,7 @@ from graphclust.benchmark.measure import PeakMemory, count_parameters, resolved_
 from graphclust.benchmark.protocols import METRICS, PROTOCOLS, paper_scores
 from graphclust.benchmark.summaries import (
     BenchmarkResults,
+    error_text,
     load_average,
     machine_info,
     summarize,
@@ -273,8 +274,7 @@ class _Run:
         try:
             self._fit_and_score(row, dataset, entry, seed)
         except Exception as error:  # one failing run must not stop the grid
-            message = " ".join(str(error).split()) or "(no message)"
-            row["error"] = f"{type(error).__name__}: {message}"
+            row["error"] = error_text(error)
             self.tracebacks.append(f"== {dataset} / {entry.label} / seed {seed}\n"
                                    + "".join(traceback.format_exception(error)))
         return row

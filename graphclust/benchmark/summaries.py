@@ -14,7 +14,7 @@ import torch
 
 from graphclust.benchmark.protocols import METRICS
 
-__all__ = ["BenchmarkResults", "load_average", "machine_info", "summarize"]
+__all__ = ["BenchmarkResults", "error_text", "load_average", "machine_info", "summarize"]
 
 
 def summarize(rows: Iterable[Mapping], keys: Sequence[str] = METRICS) -> list[dict]:
@@ -41,6 +41,12 @@ def summarize(rows: Iterable[Mapping], keys: Sequence[str] = METRICS) -> list[di
             entry[f"{key}_std"] = float(values.std())
         summary.append(entry)
     return summary
+
+
+def error_text(error: BaseException) -> str:
+    """A failed run's error on one line: ``Type: message``."""
+    message = " ".join(str(error).split()) or "(no message)"
+    return f"{type(error).__name__}: {message}"
 
 
 def load_average() -> str:
