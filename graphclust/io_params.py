@@ -65,6 +65,7 @@ _MAX_DEPTH = 8
 #: is what those files' models did: a file that lacks them loads with the default.
 DEFAULTS_OF_OLDER_FILES = {"LinearStart": {"whiten_untaught"}}
 
+
 def _config_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 

@@ -42,8 +42,6 @@ def _print_scores(scores: dict) -> None:
     print("  ".join(f"{key.upper()} {scores[key]:.4f}" for key in ("acc", "nmi", "ari", "f1")))
 
 
-
-
 def _training_details(estimator, iterations: str) -> list[str]:
     """How a model trained: the start it kept (``start_length_``), ``iterations`` and how
     it saw the graph (``batch_size_``); ``iterations`` alone for the baselines."""
