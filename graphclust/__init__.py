@@ -30,6 +30,7 @@ _LAZY = {
     "to_graph": "graphclust.data",
     "load": "graphclust.io",
     "evaluate": "graphclust.metrics",
+    "compare_with_baselines": "graphclust.benchmark.comparison",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

@@ -3,7 +3,9 @@
 One module a concern: :mod:`~graphclust.benchmark.runner` (:func:`run_benchmark`, the grid),
 :mod:`~graphclust.benchmark.grid` (names, seeds and parameters, checked before the first
 run), :mod:`~graphclust.benchmark.baselines` (the no-training rows every grid adds, and
-each trained model's margin over the best of them), :mod:`~graphclust.benchmark.measure`
+each trained model's margin over the best of them),
+:mod:`~graphclust.benchmark.comparison` (one fitted model against them, from Python),
+:mod:`~graphclust.benchmark.measure`
 (peak memory, learned numbers), :mod:`~graphclust.benchmark.protocols` (the metrics and
 the final/paper protocols),
 :mod:`~graphclust.benchmark.summaries` (mean ± std, machine description) and
@@ -23,9 +25,11 @@ _LAZY = {
     "METRICS": "graphclust.benchmark.protocols",
     "PROTOCOLS": "graphclust.benchmark.protocols",
     "BASELINES": "graphclust.benchmark.baselines",
+    "BaselineComparison": "graphclust.benchmark.comparison",
     "BenchmarkResults": "graphclust.benchmark.summaries",
     "against_baselines": "graphclust.benchmark.baselines",
     "build_estimator": "graphclust.registry",
+    "compare_with_baselines": "graphclust.benchmark.comparison",
     "count_parameters": "graphclust.benchmark.measure",
     "machine_info": "graphclust.benchmark.summaries",
     "model_params": "graphclust.benchmark.grid",

@@ -173,7 +173,7 @@ def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path)
         estimator.save(args.save)
     baseline_scores = None
     if scores is not None and not args.no_baselines:
-        baseline_scores = _against_baselines(source, args.model, scores, estimator)
+        baseline_scores = _against_baselines(source, args.model, estimator)
     summary = {**record, "model": args.model, "seed": args.seed,
                "scores": scores, "baselines": baseline_scores, "fit_seconds": seconds,
                "n_iter": estimator.n_iter_,
@@ -189,75 +189,25 @@ def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path)
     return 0
 
 
-def _against_baselines(source: Source, model: str, scores: dict, estimator) -> dict | None:
+def _against_baselines(source: Source, model: str, estimator) -> dict | None:
     """Fit the no-training baselines on the graph the fitted ``estimator`` read, with its
-    parameters that they take, and print the best of them beside its ``scores`` (and a
-    line per score it loses); their scores, or ``None`` where ``model`` is itself one."""
-    from graphclust.benchmark.baselines import (
-        BASELINE_MODELS,
-        against_baselines,
-        score_baselines,
-    )
+    parameters that they take, and print the best of them beside its scores (and a line
+    per score it loses); their scores, or ``None`` where ``model`` is itself one."""
+    from graphclust.benchmark.baselines import BASELINE_MODELS
+    from graphclust.benchmark.comparison import compare_with_baselines
 
     if model in BASELINE_MODELS:
         return None
     print("fitting the no-training baselines ...", flush=True)
-    found = score_baselines(_read_graph(source, estimator), model,
-                            {**estimator.get_params(deep=False), "verbose": False})
-    for label, entry in found.items():
-        if "error" in entry:
-            print(f"no-training baseline {label} failed: {entry['error']}")
-        for warning in entry.get("warnings", []):
-            print(f"no-training baseline {label} warned: {warning}")
-    fitted = {label: entry for label, entry in found.items() if "error" not in entry}
-    summary = [{"dataset": source.name, "model": label,
-                **{f"{key}_mean": entry[key] for key in ("acc", "nmi")}}
-               for label, entry in {model: scores, **fitted}.items()]
-    comparisons = against_baselines(summary, list(fitted))
-    if not comparisons:
-        return found
-    print(f"no training (best of {', '.join(_compact(fitted))}): " + "  ".join(
-        f"{item['metric'].upper()} {item['baseline_value']:.4f} ({item['baseline']})"
-        for item in comparisons))
-    _print_losses(comparisons)
-    return found
-
-
-def _read_graph(source: Source, estimator) -> Source:
-    """``source``, or for a feature matrix the kNN graph the fitted ``estimator`` built of
-    its rows: the baselines then read the model's own graph (and build none of theirs)."""
-    if source.num_edges is not None:
-        return source
-    from graphclust.data import to_graph
-    from graphclust.data.source import graph_source
-
-    features, labels = source.fit_args
-    # The estimators' own builder, with the fitted transform: the graph fit trained on.
-    graph = estimator._with_knn_graph(to_graph(features, None, labels), fitted=True)
-    del graph.knn_graph  # a given graph to the baselines (to_graph keeps no other fields)
-    return graph_source(source.name, graph)
-
-
-def _compact(labels) -> list[str]:
-    """``svd-kmeans t=0``, ..., ``t=3`` as ``svd-kmeans t=0..3`` (consecutive t only)."""
-    steps = [int(label.split("=")[1]) for label in labels if label.startswith("svd-kmeans t=")]
-    others = [label for label in labels if not label.startswith("svd-kmeans t=")]
-    if len(steps) > 1 and steps == list(range(steps[0], steps[-1] + 1)):
-        return [f"svd-kmeans t={steps[0]}..{steps[-1]}", *others]
-    return [*(f"svd-kmeans t={t}" for t in steps), *others]
-
-
-def _print_losses(comparisons: list[dict]) -> None:
-    """One line for each score a trained model loses to a no-training baseline."""
-    for item in comparisons:
-        if item["margin"] < 0:
-            print(f"below no training: {item['model']} on {item['dataset']}, "
-                  f"{item['metric'].upper()} {item['value']:.4f} against "
-                  f"{item['baseline']}'s {item['baseline_value']:.4f}")
+    report = compare_with_baselines(estimator, *source.fit_args, name=source.name)
+    for line in report.lines():
+        print(line)
+    return report.baselines
 
 
 def bench(args) -> int:
     from graphclust.benchmark import run_benchmark
+    from graphclust.benchmark.comparison import loss_lines
 
     params = parse_sets(args.set)
     if args.device is not None:
@@ -275,7 +225,8 @@ def bench(args) -> int:
                           for m in ("acc", "nmi", "ari", "f1"))
         print(f"{entry['dataset']:>12} {entry['model']:>18}  {cells}  "
               f"({_plural(entry['runs'], 'run')}, {entry['train_seconds_mean']:.1f} s/fit)")
-    _print_losses(results.comparisons)
+    for line in loss_lines(results.comparisons):
+        print(line)
     print(f"results: {results.out / 'results.md'}, {results.out / 'results.csv'}")
     for row in results.failures:
         print(f"graphclust bench: run failed: {row['dataset']} / {row['model']} / seed "
