@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["BASELINES", "BASELINE_MODELS", "GridModel", "against_baselines",
-           "baseline_models", "score_baselines"]
+           "baseline_models", "loss_lines", "score_baselines"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,15 @@ def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],
                                 "baseline_value": baseline_value,
                                 "margin": value - baseline_value})
     return comparisons
+
+
+def loss_lines(comparisons: Sequence[Mapping]) -> list[str]:
+    """One ``below no training: ...`` line for each of :func:`against_baselines`'
+    comparisons that a model loses."""
+    return [f"below no training: {item['model']} on {item['dataset']}, "
+            f"{item['metric'].upper()} {item['value']:.4f} against "
+            f"{item['baseline']}'s {item['baseline_value']:.4f}"
+            for item in comparisons if item["margin"] < 0]
 
 
 def score_baselines(source, model: str, params: Mapping) -> dict[str, dict]:

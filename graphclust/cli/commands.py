@@ -207,7 +207,7 @@ def _against_baselines(source: Source, model: str, estimator) -> dict | None:
 
 def bench(args) -> int:
     from graphclust.benchmark import run_benchmark
-    from graphclust.benchmark.comparison import loss_lines
+    from graphclust.benchmark.baselines import loss_lines
 
     params = parse_sets(args.set)
     if args.device is not None:

@@ -130,20 +130,28 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
                     f"{'it' if len(changed) == 1 else 'them'} in the {part} object")
 
     # ------------------------------------------------------------------ input
-    def _graph(self, X, y=None, adjacency=None) -> Data:
-        """A validated graph; a plain feature matrix without edges gets a kNN graph."""
+    def _graph(self, X, y=None, adjacency=None, fitted: bool = False) -> Data:
+        """A validated graph; a plain feature matrix without edges gets a kNN graph.
+        ``fitted``: the graph this fitted model read from the same input (its kNN graph
+        built again through ``transform_``); the input's warnings, given at fit, are not
+        repeated."""
         if isinstance(X, _GRAPHS) and (adjacency is not None or y is not None):
             raise ValueError("pass y and adjacency inside the Data object, not beside it")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             graph = to_graph(X) if isinstance(X, _GRAPHS) \
                 else to_graph(as_matrix(X), adjacency, y)
-        for warning in caught:  # point at the user's fit(...) call, not at this line
+        for warning in [] if fitted else caught:  # at the user's fit(...) call, not here
             warnings.warn(warning.message, warning.category, stacklevel=user_stacklevel())
         if graph.num_nodes < 2:
             raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
+        if fitted and graph.x.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {graph.x.shape[1]} features, but {type(self).__name__} "
+                             f"is expecting {self.n_features_in_} features as input")
         if isinstance(X, _GRAPHS) or adjacency is not None:
             return graph
+        if fitted:
+            return self._with_knn_graph(graph, fitted=True)
         self._validate_params()  # n_neighbors and knn_method, before the kNN graph uses them
         return self._with_knn_graph(graph)
 
