@@ -75,6 +75,7 @@ PYTHON_SCRIPTS = {
     "explore.hop_agreement": ["karate"],
     "explore.start_clusterability": ["iris"],
     "explore.tabular_start": ["iris"],
+    "explore.tau_stability": [],
     "extras_ablations": ["embeddings", "--only", "plain", "--out", "{tmp}/extras"],
     "extras_activation_sparsity": ["--out", "{tmp}/sparsity.md"],
     "graph_models_table": ["--results", "{tmp}"],
@@ -88,7 +89,7 @@ WRITES = {
     "explore.csbm_grid": None, "explore.fits": None, "explore.gate_replay": None,
     "explore.probes": None, "explore.tabular_start": None,
     "explore.start_clusterability": None, "explore.untaught_geometry": None,
-    "explore.hop_agreement": None,
+    "explore.hop_agreement": None, "explore.tau_stability": None,
     "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
     "quality_table": "quality.md", "bench_subgraphs": "subgraphs/results.md",
     "bench_scale_quality": "scale_quality.md", "bench_feature_homophily": "feature_homophily.md",
@@ -231,6 +232,23 @@ def test_fit_probe_reports_the_partitions_share_of_the_feature_variance(capsys):
     importlib.import_module("benchmarks.explore.fits").main(["--tiny", "fit", "karate"])
     row = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert 0 < row["r2"] <= 1 and row["epochs"] >= 1
+    # Karate has too few edges to hold some out: no check, no held-out rank.
+    assert row["held_out_rank"] is None and row["start_length"] == []
+
+
+def test_tau_stability_reads_each_tau_and_the_overlap_of_a_feature_knn_graph(capsys):
+    """``explore.tau_stability``: a row per tau with stabilities in [-1, 1]; ``overlap``
+    is 1 for a graph that is exactly each node's nearest neighbour by cosine."""
+    probe = importlib.import_module("benchmarks.explore.tau_stability")
+    probe.main(["--tiny"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["tau"] for row in rows] == [1.0, 2.0]
+    assert all(-1 <= row[key] <= 1 for row in rows
+               for key in ("stability_best10", "stability_single"))
+    from graphclust.data import to_graph
+    x = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    pairs = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
+    assert probe.overlap(to_graph(x, pairs))["precision_at_degree"] == 1.0
 
 
 def test_baselines_probe_scores_svd_kmeans_at_each_propagation_step():

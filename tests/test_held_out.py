@@ -56,6 +56,25 @@ def test_loss_equals_the_formula_written_densely():
                                                      rel=1e-5)
 
 
+def test_rank_share_counts_the_other_candidates_closer_than_the_partner():
+    n = 30
+    held = HeldOutEdges(_ring(n), n, 0.3, 3.0, torch.Generator().manual_seed(1))
+    z = torch.randn(n, 5, generator=torch.Generator().manual_seed(2))
+    zn = F.normalize(z, dim=1)
+    shares = []
+    for a, b in zip(held._anchors, held._partners, strict=True):
+        i, j = int(held.nodes[a]), int(held.nodes[b])
+        similarity = zn[i] @ zn.T
+        others = [k for k in range(n) if k not in (i, j)]
+        shares.append(sum(bool(similarity[k] > similarity[j]) for k in others) / len(others))
+    loss, rank = held.scores(z[held.nodes])
+    assert loss == held.loss(z[held.nodes])
+    assert rank == pytest.approx(sum(shares) / len(shares), rel=1e-6)
+    # tau scales every logit alike, so the rank share does not depend on it.
+    same_split = HeldOutEdges(_ring(n), n, 0.3, 1.0, torch.Generator().manual_seed(1))
+    assert same_split.scores(z[held.nodes])[1] == rank
+
+
 def test_large_graphs_are_scored_against_a_sample_holding_every_partner():
     n = 500
     held = HeldOutEdges(_ring(n), n, 0.1, 1.0, torch.Generator().manual_seed(0),
@@ -90,7 +109,7 @@ def test_cluster_code_fall_needs_two_clusters():
 def _scripted_losses(monkeypatch, losses):
     """Make the held-out loss follow ``losses``, check by check."""
     sequence = iter(losses)
-    monkeypatch.setattr(HeldOutEdges, "loss", lambda self, z: next(sequence))
+    monkeypatch.setattr(HeldOutEdges, "scores", lambda self, z: (next(sequence), 0.5))
 
 
 def test_the_length_is_the_minimum_before_erosion_and_its_last_steps_take_every_edge(

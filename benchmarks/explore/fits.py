@@ -115,6 +115,11 @@ def probe(kind: str, graph, seed: int, params: dict) -> dict:
     if kind == "fit":
         row["start_length"] = [entry["epoch"] for entry in fitted.history_
                                if entry.get("kept")]
+        # The held-out partners' rank share at the kept check (tau-free; None: no check).
+        row["held_out_rank"] = next((round(entry["held_out_rank"], 5)
+                                     for entry in fitted.history_
+                                     if entry.get("kept") and "held_out_rank" in entry),
+                                    None)
         row["epochs"] = fitted.n_iter_
         # The stopping rule's signal every tenth epoch: the share of nodes whose cluster
         # changed over the last check_interval epochs (it stops below tol).

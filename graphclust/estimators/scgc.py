@@ -215,8 +215,10 @@ class _SCGCBase(ContrastiveClusterer):
         the labels a joint-stage epoch started from
         (:class:`graphclust.training.loop.Schedule`; ``labels_`` are read after the last
         epoch); the
-        start's held-out checks (phase ``"start-length"``, the chosen one ``kept``, the
-        first with the ``gate`` the rule read them with).
+        start's held-out checks (phase ``"start-length"``: ``held_out_loss``, and
+        ``held_out_rank``, the held-out partners' mean rank share, a score that does not
+        depend on ``tau``; the chosen one ``kept``, the first with the ``gate`` the rule
+        read them with).
     n_iter_ : int
         Joint-stage epochs run (0 where the start found the edges teach nothing).
     start_length_ : int or None

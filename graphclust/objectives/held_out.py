@@ -116,6 +116,7 @@ class HeldOutEdges:
         in_candidates = torch.full((len(self.nodes),), -1, dtype=torch.long, device=device)
         in_candidates[self._candidates] = torch.arange(len(candidates), device=device)
         self._self_column = in_candidates[self._anchors]
+        self._partner_column = in_candidates[self._partners]  # every partner is one
         self.tau = float(tau)
 
     def __len__(self) -> int:
@@ -132,10 +133,25 @@ class HeldOutEdges:
     @torch.no_grad()
     def loss(self, z: torch.Tensor) -> float:
         """Mean held-out loss of the embeddings ``z`` of :attr:`nodes` (rows aligned)."""
+        return self.scores(z)[0]
+
+    @torch.no_grad()
+    def scores(self, z: torch.Tensor) -> tuple[float, float]:
+        """The mean held-out loss of ``z`` (:meth:`loss`) and the held-out partners' mean
+        rank share: for each pair, the share of its anchor's other candidates (neither
+        the anchor nor the partner) closer to the anchor than the partner is. The rank
+        share does not depend on :math:`\tau` (0: every partner nearest; about 0.5: no
+        better than chance)."""
         z = F.normalize(z.float(), dim=1)
         anchors, partners = z[self._anchors], z[self._partners]
         logits = self.tau * anchors @ z[self._candidates].T
         has_self = self._self_column >= 0
         logits[has_self.nonzero().squeeze(1), self._self_column[has_self]] = float("-inf")
         positive = self.tau * (anchors * partners).sum(1)
-        return float((torch.logsumexp(logits, dim=1) - positive).mean())
+        loss = float((torch.logsumexp(logits, dim=1) - positive).mean())
+        # The partner's own column is not compared with itself (rounding could count it).
+        logits[torch.arange(len(logits), device=logits.device), self._partner_column] = \
+            float("-inf")
+        closer = (logits > positive[:, None]).sum(1).to(torch.float64)
+        others = len(self._candidates) - has_self.to(torch.float64) - 1
+        return loss, float((closer / others.clamp(min=1)).mean())

@@ -279,9 +279,9 @@ class ContrastiveStart:
                 z = encode_all(encoder, select_rows(inputs.x, held_out.nodes), None)
             else:
                 z = encode_all(encoder, inputs.x, inputs.edge_index)[held_out.nodes]
-            entry = {"epoch": step, "phase": "start-length", "held_out_loss": held_out.loss(z)}
-            if loss is not None:
-                entry["loss"] = loss
+            held_loss, rank = held_out.scores(z)
+            entry = {"epoch": step, "phase": "start-length", "held_out_loss": held_loss,
+                     "held_out_rank": rank, **({} if loss is None else {"loss": loss})}
             run.history.append(entry)
             return entry
 
