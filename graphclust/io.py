@@ -44,6 +44,7 @@ from safetensors.torch import save as save_safetensors
 import graphclust
 from graphclust import registry
 from graphclust._checks import check_integer
+from graphclust.estimators.checks import check_fitted_metadata
 from graphclust.io_checks import check_tensors, read_member
 from graphclust.io_params import decode_param, encode_param
 from graphclust.threads import effective_n_jobs
@@ -247,7 +248,7 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
     check_integer("max_bytes", max_bytes, 1)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not a model file (the file that "
-                                "graphclust.save or --save wrote)")
+                                "model.save, graphclust.io.save or --save wrote)")
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     try:
@@ -285,8 +286,12 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
     except TypeError as error:
         raise ValueError(f"{path} has parameters {name!r} does not take: {error}") from None
     try:
-        # Checked here, not at the first predict: the thread count comes from the file too.
+        # The header's own checks first, so that an error names the member it is in:
+        # the parameters' table, the thread count (checked here, not at the first
+        # predict) and the fitted attributes.
+        estimator._validate_params()
         effective_n_jobs(estimator.n_jobs)
+        check_fitted_metadata(header["fitted"])
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: member {_HEADER}: {error}") from None
     try:

@@ -222,10 +222,15 @@ def _as_label_array(name: str, labels) -> np.ndarray:
             return np.unique(array, return_inverse=True)[1].reshape(-1)
         except TypeError as err:
             raise TypeError(f"{name} values cannot be sorted into classes: {err}") from err
+    if array.dtype.kind == "f":
+        # Floats are class values, as fit reads them (np.loadtxt gives labels as floats).
+        if not bool(np.isfinite(array).all()):
+            raise ValueError(f"{name} has NaN or inf labels; drop those nodes or give them "
+                             "a class")
+        return np.unique(array, return_inverse=True)[1].reshape(-1)
     if array.dtype.kind not in "biu":
         raise TypeError(
-            f"{name} must hold integers or class names, got dtype {array.dtype}; cast "
-            "integral labels with .astype(int)"
+            f"{name} must hold integers, floats or class names, got dtype {array.dtype}"
         )
     return array
 

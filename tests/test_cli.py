@@ -280,7 +280,7 @@ def test_threads_sets_n_jobs_and_set_cannot(tmp_path, capsys):
     assert code == 2 and "use --threads instead" in err
     code, _, err = _run(["fit", "--dataset", "karate", "--quiet", "--threads", "0", *_TINY],
                         capsys)
-    assert code == 2 and "n_jobs=0" in err
+    assert code == 2 and "argument --threads: 0 threads cannot run a fit" in err
 
 
 def test_bench_names_a_loss_to_no_training(tmp_path, capsys, monkeypatch):
@@ -534,7 +534,11 @@ def test_bench_refuses_data_it_cannot_read(tmp_path, capsys, argv, message):
     (["--features", "{tmp}/club.npy", "--edges", "{tmp}/three.txt"],
      "two integer node rows a line, got shape (2, 3)"),
     (["--features", "{tmp}/club.npy", "--labels", "{tmp}/labels.txt", "--edges",
-      "{tmp}/far.txt"], "edge_index has node indices outside [0, 34)"),
+      "{tmp}/far.txt"], "far.txt: node row 99 is not a row of the features (34 rows, "
+                        "counted from 0)"),
+    (["--features", "{tmp}/club.npy", "--edges", "{tmp}/one_based.txt"],
+     "one_based.txt: node row 34 is not a row of the features (34 rows, counted from 0); "
+     "this file's nodes run from 1 to N: subtract 1 from every entry"),
 ])
 def test_a_users_files_that_cannot_be_read_are_refused_naming_them(tmp_path, capsys, argv,
                                                                    message):
@@ -548,6 +552,7 @@ def test_a_users_files_that_cannot_be_read_are_refused_naming_them(tmp_path, cap
     (tmp_path / "header.csv").write_text("a,b\n1,2\n")
     (tmp_path / "three.txt").write_text("0 1 2\n3 4 5\n")
     (tmp_path / "far.txt").write_text("0 1\n2 99\n")
+    (tmp_path / "one_based.txt").write_text("1 2\n34 1\n")
     code, _, err = _run(["fit", *[part.format(tmp=tmp_path) for part in argv], "--out",
                          str(tmp_path / "runs")], capsys)
     assert code == 2 and message in err, err
@@ -563,6 +568,7 @@ def test_predict_needs_nodes_to_cluster(tmp_path, capsys):
     ("labels.txt", "0\n" * 30 + "nan\n" * 4, "y has NaN in 4 of 34 entries"),
     ("labels.txt", "0\n1\n", "y has 2 labels but X has 34 rows"),
     ("labels.txt", "", "the file is empty"),
+    ("labels.txt", "0\n\n" + "1\n" * 32, "labels.txt: line 2 is blank; every node needs"),
 ])
 def test_labels_that_would_change_the_classes_are_refused(tmp_path, capsys, edges, name,
                                                          lines, message):
@@ -585,9 +591,12 @@ def test_text_is_read_as_it_is(tmp_path, capsys):
     from graphclust.data.formats.plain import read_plain_files
 
     graph = _own_files(tmp_path)
-    names = np.array(["C#", "C"])[graph.y.numpy()]
+    names = np.array(["C#", "class C"])[graph.y.numpy()]  # a name may hold a space
     (tmp_path / "sharp.txt").write_text("\n".join(names) + "\n", encoding="utf-8-sig")
     _, _, labels = read_plain_files(tmp_path / "club.npy", labels=tmp_path / "sharp.txt")
+    assert labels.tolist() == names.tolist()
+    (tmp_path / "trailing.txt").write_text("\n".join(names) + "\n\n\n")  # blank lines at the end
+    _, _, labels = read_plain_files(tmp_path / "club.npy", labels=tmp_path / "trailing.txt")
     assert labels.tolist() == names.tolist()
     text = (tmp_path / "club.csv").read_text()
     (tmp_path / "bom.csv").write_text(text, encoding="utf-8-sig")

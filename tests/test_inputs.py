@@ -132,11 +132,26 @@ def test_square_two_by_two_array_is_a_matrix_when_n_is_two():
     assert graph.edge_index.tolist() == [[0, 1], [1, 0]]
 
 
-def test_networkx_nodes_that_are_not_0_to_n_map_by_sorted_order():
-    graph = nx.DiGraph([("c", "a"), ("a", "b")])  # sorted: a->0, b->1, c->2
+def test_networkx_nodes_that_are_not_0_to_n_map_by_their_order_when_it_is_sorted():
+    graph = nx.DiGraph()
+    graph.add_nodes_from("abc")  # a->0, b->1, c->2: the graph's order is the sorted one
+    graph.add_edges_from([("c", "a"), ("a", "b")])
     with pytest.warns(GraphInputWarning, match="adding 2 reverse edges"):
         result = to_graph(np.eye(3), graph)
     assert result.edge_index.tolist() == [[0, 0, 1, 2], [1, 2, 0, 0]]
+
+
+def test_networkx_names_whose_graph_order_is_not_sorted_are_refused():
+    """"n0".."n10" in the graph's order: sorted as text, "n10" would be row 2 and every
+    later row would get another node's edges. Refused, naming the first moved node and
+    both relabellings; the relabelled graph is read as the integer one."""
+    graph = nx.path_graph([f"n{v}" for v in range(11)])
+    with pytest.raises(ValueError, match=r"node 'n2' is at position 2 of graph.nodes, "
+                                         r"'n10' sorts there.*convert_node_labels_to_integers"):
+        to_graph(np.eye(11), graph)
+    relabelled = nx.convert_node_labels_to_integers(graph)
+    assert _no_warning_to_graph(np.eye(11), relabelled).edge_index.tolist() == \
+        _no_warning_to_graph(np.eye(11), nx.path_graph(11)).edge_index.tolist()
 
 
 @pytest.mark.parametrize("make", [nx.Graph, nx.DiGraph])
@@ -179,8 +194,12 @@ def test_an_edge_table_reads_one_edge_a_row():
     its (2, E) edge_index; other columns or dtypes are refused, saying what to pass."""
     pd = pytest.importorskip("pandas")
     table = pd.DataFrame(EDGES, columns=["src", "dst"])  # one direction of each edge
-    with pytest.warns(GraphInputWarning, match="adding 4 reverse edges"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         assert to_graph(_features(), table).edge_index.tolist() == CANONICAL
+    # The report, and nothing else (no torch warning about pandas' read-only view).
+    assert [str(w.message) for w in caught] == [
+        "to_graph changed the input graph: symmetrised by adding 4 reverse edges."]
     with pytest.raises(ValueError, match=r"needs two columns, source and target, got 3"):
         to_graph(_features(), table.assign(weight=1.0))
     with pytest.raises(TypeError, match="must hold node rows as integers, got dtype float64"):
@@ -193,6 +212,17 @@ def test_networkx_nodes_that_cannot_be_sorted_are_refused():
     graph = nx.Graph([("a", 1), (1, 2)])
     with pytest.raises(TypeError, match="cannot be sorted"):
         to_graph(np.eye(3), graph)
+
+
+def test_minus_one_beside_classes_from_0_is_said_to_be_scored_as_a_class():
+    """-1 is scikit-learn's and PyG's mark of an unlabelled node: said, since it becomes
+    a class of its own; {-1, 1} (binary labels without 0) stays silent."""
+    with pytest.warns(GraphInputWarning, match=r"y has -1 in 1 of 4 entries beside classes "
+                                               r"from 0"):
+        graph = to_graph(_features(), y=np.array([0, 1, -1, 1]))
+    assert graph.y.tolist() == [1, 2, 0, 2]
+    assert _no_warning_to_graph(_features(), y=np.array([-1, 1, -1, 1])).y.tolist() == \
+        [0, 1, 0, 1]
 
 
 def test_labels_of_any_sortable_type_map_to_0_k():

@@ -93,6 +93,17 @@ def test_no_callable_outside_the_allow_list_is_called(model_file, name, monkeypa
         load(model_file)
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda h: h["params"].update(lr="abc"), "'lr' parameter"),
+    (lambda h: h["params"].update(max_epochs=-5), "'max_epochs' parameter"),
+    (lambda h: h["fitted"].update(n_iter_=-7), "n_iter_"),
+])
+def test_a_tampered_header_is_named_as_the_member_at_fault(model_file, change, message):
+    _edit_header(model_file, change)
+    with pytest.raises(ValueError, match=rf"model\.gc: member graphclust\.json: .*{message}"):
+        load(model_file)
+
+
 def _refuse_import(name, *args, **kwargs):
     raise AssertionError(f"a file made load import {name}")
 

@@ -215,7 +215,8 @@ def test_graph_scores_on_two_cliques():
         ([0, 1, 1], [0, 1], ValueError, "same length, got 3 and 2"),
         ([], [], ValueError, "y_true must be non-empty"),
         ([[0, 1]], [[0, 1]], ValueError, "y_true must be 1-D"),
-        ([0, 1], np.array([0.0, 1.0]), TypeError, "y_pred must hold integers or class names"),
+        ([0, 1], np.array([0.0, np.nan]), ValueError, "y_pred has NaN or inf labels"),
+        ([0, 1], np.array([0j, 1j]), TypeError, "y_pred must hold integers, floats or class"),
         (np.array(["a", 1], dtype=object), [0, 1], TypeError, "y_true values cannot be sorted"),
     ],
 )
@@ -233,6 +234,8 @@ def test_class_names_score_as_their_ranks():
     ranks = np.unique(names, return_inverse=True)[1]
     assert evaluate(names, predicted) == evaluate(ranks, predicted)
     assert evaluate(names.tolist(), names) == evaluate(ranks, ranks)
+    # Float labels (as np.loadtxt reads a label file) are class values, as fit takes them.
+    assert evaluate(ranks.astype(float) + 0.5, predicted) == evaluate(ranks, predicted)
 
 
 @pytest.mark.parametrize(

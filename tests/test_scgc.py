@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from graphclust import SCGC, SCGCStar, evaluate, to_graph
+from graphclust import SCGC, SCGCStar, SVDKMeans, evaluate, to_graph
 from graphclust.data import make_sbm
 from graphclust.nn import MLPConfig, MPNNVNConfig
 from graphclust.objectives import target_distribution
@@ -109,6 +109,18 @@ def test_plain_matrix_gets_a_knn_graph():
     assert evaluate(y, est.labels_)["acc"] > 0.9
 
 
+def test_more_neighbours_than_rows_is_said_not_clipped_silently():
+    from sklearn.datasets import make_blobs
+
+    from graphclust.data import GraphInputWarning
+
+    x, _ = make_blobs(12, centers=2, n_features=3, random_state=0)
+    with pytest.warns(GraphInputWarning, match=r"n_neighbors=20 but X has 12 rows: the kNN "
+                                               r"graph joins every row to the other 11"):
+        est = SVDKMeans(n_clusters=2, n_neighbors=20, random_state=0).fit(x)
+    assert est.knn_graph_ and len(est.predict(x)) == 12
+
+
 def test_stopping_rule_stops_early(sbm):
     est = SCGCStar(n_clusters=3, random_state=0, tol=0.5, check_interval=2, **FAST).fit(sbm)
     assert est.n_iter_ == 2  # the first check compares epoch 2 with the k-means start
@@ -205,6 +217,11 @@ def test_graph_without_edges_warns():
         ({"hidden_dims": (8, 0)}, "hidden_dims must be positive"),
         ({"batch_size": 0}, "'batch_size' parameter"),
         ({"device": "tpu"}, "device='tpu'"),
+        # A backend this torch build lacks (the CPU wheel has no MPS): said, not torch's
+        # own RuntimeError at the first tensor.
+        pytest.param({"device": "mps"}, "device='mps' is not available here",
+                     marks=pytest.mark.skipif(torch.backends.mps.is_available(),
+                                              reason="this machine has MPS")),
     ],
 )
 def test_bad_parameters(params, message, sbm):
@@ -217,13 +234,22 @@ def test_bad_inputs(sbm):
     est = SCGCStar(n_clusters=3, **FAST)
     x = sbm.x.numpy().copy()
     x[3, 2] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    # A numpy matrix gets the rows named, as a tensor or Data does (not scikit-learn's
+    # "Input contains NaN"), in fit with or without edges and in predict.
+    named = r"X has NaN or inf values in 1 of \d+ rows \(first rows: \[3\]\)"
+    with pytest.raises(ValueError, match=named):
         est.fit(x, adjacency=sbm.edge_index)
+    with pytest.raises(ValueError, match=named):
+        est.fit(x)
+    with pytest.raises(TypeError, match="X has unsupported dtype <U32; features must be "):
+        est.fit(sbm.x.numpy().astype(str), adjacency=sbm.edge_index)
     with pytest.raises(ValueError):
         est.fit(sbm.x.numpy()[:-1], adjacency=sbm.edge_index)
     fitted = SCGCStar(n_clusters=3, random_state=0, **FAST).fit(sbm)
     with pytest.raises(ValueError, match="features"):
         fitted.predict(sbm.x.numpy()[:, :5])
+    with pytest.raises(ValueError, match=named):
+        fitted.predict(x)
 
 
 def test_predict_before_fit():

@@ -18,6 +18,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _thread_count(text: str) -> int:
+    """``--threads``: n_jobs' values, a count or -1 (every core); 0 threads cannot run."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 threads cannot run a fit; give a count, or -1 "
+                                         "for every core")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from graphclust import __version__
     from graphclust.benchmark.protocols import PROTOCOLS
@@ -54,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --features: one label a row (.npy, or text), for the scores "
                           "and n_clusters")
     threads = _Parser(add_help=False)
-    threads.add_argument("--threads", type=int, metavar="N",
+    threads.add_argument("--threads", type=_thread_count, metavar="N",
                          help="CPU threads per fit, the estimators' n_jobs (default: -1, "
                               "every core, as idle threads sleep: this command sets "
                               "OMP_WAIT_POLICY=PASSIVE; 1 where torch started before it)")
@@ -130,9 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
         "predict", parents=[common, data, knn, graph_k, own, threads],
         help="cluster a data set with a saved model",
         description="Load a model saved by `graphclust fit --save` and predict the clusters "
-                    "of a data set's nodes. scgc, scgc-star and svd-kmeans read only the node "
-                    "features; mpnn-vn and graph-transformer pass messages over the data "
-                    "set's graph.")
+                    "of a data set's nodes. A model reads the data set's graph where it read "
+                    "one at fit: mpnn-vn and graph-transformer pass messages over it, "
+                    "degree-kmeans reads the degrees, and svd-kmeans with propagation_steps "
+                    "or scgc and scgc-star with propagation_steps or input_hops propagate "
+                    "the features over it (with --features, give it with --edges); the "
+                    "others read only the node features.")
     predict.add_argument("--model", required=True, metavar="PATH", help="saved model file")
     predict.add_argument("--dataset", help="data set name (or --features)")
     predict.add_argument("--out", default="graphclust-runs", metavar="DIR",

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from graphclust._warnings import user_stacklevel
 from graphclust.data.formats import (
     read_adgc,
     read_npz,
@@ -256,7 +257,7 @@ def _check_sizes(graph: Data, spec: DatasetSpec) -> None:
             f"{found}, the published sizes are {published}; the files may be another "
             "version of the data set",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

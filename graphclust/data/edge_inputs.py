@@ -76,7 +76,8 @@ def is_networkx_graph(value) -> bool:
 def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
     """Edge list of a networkx graph and whether it had edge weights (ignored).
 
-    Node ``v`` maps to row ``v`` or to its sorted rank. Each edge is read once from
+    Node ``v`` maps to row ``v``, or, for other names, to its rank in ``graph.nodes``, which
+    must be their sorted order (:func:`_refuse_ambiguous_order`). Each edge is read once from
     ``graph.edges`` (both directions for an undirected graph), so the changes reported
     later (self-loops, duplicates of a multigraph) count the user's edges: networkx's
     sparse export repeats a self-loop's diagonal entry.
@@ -94,6 +95,7 @@ def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
                 f"order ({err}); relabel them with nx.convert_node_labels_to_integers"
             ) from err
         _refuse_text_numbers(order)
+        _refuse_ambiguous_order(nodes, order)
         row_of = {node: row for row, node in enumerate(order)}
     pairs = [(row_of[u], row_of[v], data) for u, v, data in graph.edges(data=True)]
     weighted = any(data.get("weight", 1) != 1 for _, _, data in pairs)
@@ -122,6 +124,25 @@ def _refuse_text_numbers(order: list) -> None:
             "relabel the nodes with integers so that node v is row v of X")
 
 
+def _refuse_ambiguous_order(nodes: list, order: list) -> None:
+    """Refuse names other than ``0..N-1`` whose order in the graph (``graph.nodes``, the
+    order networkx's and PyG's exports use) is not their sorted order: which row of X
+    each node is would be a guess, and a wrong guess gives every row another node's
+    edges without any error ("n10" sorts before "n2")."""
+    if nodes == order:
+        return
+    moved = next(row for row, (node, rank) in enumerate(zip(nodes, order, strict=True))
+                 if node != rank)
+    raise ValueError(
+        f"the networkx graph's nodes are not 0..N-1, and their order in the graph is not "
+        f"their sorted order (node {nodes[moved]!r} is at position {moved} of graph.nodes, "
+        f"{order[moved]!r} sorts there), so which row of X each node is would be a guess; "
+        "relabel the nodes with integers so that node v is row v of X, e.g. "
+        "nx.convert_node_labels_to_integers(G) when X's rows follow G.nodes, or "
+        "nx.convert_node_labels_to_integers(G, ordering='sorted') when they follow the "
+        "sorted names")
+
+
 def _table_edges(table, num_nodes: int) -> torch.Tensor:
     """The edges of a table (a pandas or polars frame) of two integer columns, source
     and target, one edge a row: the common form of an edge list, and, unlike an (E, 2)
@@ -137,7 +158,8 @@ def _table_edges(table, num_nodes: int) -> torch.Tensor:
         raise TypeError(
             f"an edge table's columns must hold node rows as integers, got dtype "
             f"{values.dtype}")
-    return edge_index_array(torch.from_numpy(np.ascontiguousarray(values.T)), num_nodes)
+    # A copy: pandas may hand out a read-only view, which torch warns about.
+    return edge_index_array(torch.from_numpy(np.array(values.T, order="C")), num_nodes)
 
 
 def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]:

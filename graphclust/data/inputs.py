@@ -24,6 +24,7 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data, HeteroData
 
+from graphclust._warnings import user_stacklevel
 from graphclust.data.edge_inputs import adjacency_edges, edge_index_array
 
 __all__ = ["GraphInputWarning", "label_codes", "to_graph"]
@@ -173,6 +174,12 @@ def label_codes(y: Any, num_nodes: int) -> torch.Tensor:
                 f"y has NaN in {int(missing.sum())} of {num_nodes} entries; "
                 "unlabelled nodes cannot be mapped to classes"
             )
+    if values.dtype.kind in "iu" and values.size and values.min() == -1 and (values == 0).any():
+        warnings.warn(
+            f"y has -1 in {int((values == -1).sum())} of {num_nodes} entries beside classes "
+            "from 0: if -1 marks unlabelled nodes (as in scikit-learn and PyG), they are "
+            "scored as one more class; drop y or give them their classes",
+            GraphInputWarning, stacklevel=user_stacklevel())
     try:
         _, codes = np.unique(values, return_inverse=True)
     except TypeError as err:
@@ -201,8 +208,9 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
         * a table (a pandas or polars frame) of two integer columns, source and target,
           one edge a row;
         * a networkx graph with ``N`` nodes. If its nodes are exactly ``0..N-1``, node
-          ``v`` is row ``v`` of ``X``; otherwise the nodes are sorted and the ``i``-th
-          smallest node is row ``i``.
+          ``v`` is row ``v`` of ``X``; otherwise the ``i``-th node of ``graph.nodes``
+          is row ``i``, and that order must be the names' sorted order (else the row of
+          each node would be a guess: refused, with how to relabel).
 
         Any nonzero matrix entry :math:`A_{ij}` is an edge; weights are ignored (graph
         structure only). ``None`` (default) gives a graph without edges; building a kNN
@@ -306,7 +314,7 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
         )
     if changes:
         warnings.warn("to_graph changed the input graph: " + "; ".join(changes) + ".",
-                      GraphInputWarning, stacklevel=2)
+                      GraphInputWarning, stacklevel=user_stacklevel())
     graph = Data(x=x, edge_index=edge_index, y=labels, num_nodes=num_nodes)
     if name is not None:
         graph.name = name

@@ -37,11 +37,12 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
 import torch
 
 from graphclust._checks import check_integer
+from graphclust._warnings import user_stacklevel
 from graphclust.data.knn_approximate import ANN_EXTRA_HINT, approximate_knn_indices, has_ann
+from graphclust.data.knn_inputs import check_k, feature_tensor, warn_of_zero_rows
 
 __all__ = ["APPROXIMATE_ABOVE", "METHODS", "METRICS", "knn_graph", "knn_indices"]
 
@@ -109,10 +110,12 @@ def knn_indices(
     ImportError
         If ``method="approximate"`` and faiss (the ``[ann]`` extra) is not installed.
     """
-    features = _as_feature_tensor(X, device)
+    features = feature_tensor(X, device)
     n_samples, n_features = features.shape
-    _check_k(k, n_samples)
+    check_k(k, n_samples)
     metric = _check_metric(metric)
+    if metric == "cosine":
+        warn_of_zero_rows(features)
     if _resolve_method(method, n_samples, features.device) == "approximate":
         with torch.no_grad():
             points = _prepare_operands(features, metric)["points"]
@@ -181,49 +184,6 @@ def knn_graph(
     return torch.stack([keys // n_samples, keys % n_samples])
 
 
-def _as_feature_tensor(X, device: str | torch.device | None) -> torch.Tensor:
-    """Validate ``X`` and return it as a float32/float64 tensor on the target device."""
-    is_sparse_tensor = isinstance(X, torch.Tensor) and X.layout != torch.strided
-    if hasattr(X, "tocsr") or is_sparse_tensor:
-        raise TypeError("X must be dense; convert sparse features with .toarray() / .to_dense()")
-    if isinstance(X, torch.Tensor):
-        features = X.detach()
-    else:
-        array = np.asarray(X)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"X must hold real numbers, got numpy dtype {array.dtype}")
-        features = torch.from_numpy(array)
-    if features.is_complex() or not (features.is_floating_point() or _is_integer(features)):
-        raise TypeError(f"X must hold real numbers, got {features.dtype}")
-    if features.dim() != 2:
-        raise ValueError(
-            f"X must be 2-D (n_samples, n_features), got shape {tuple(features.shape)}"
-        )
-    if features.shape[0] == 0 or features.shape[1] == 0:
-        raise ValueError(f"X must be non-empty, got shape {tuple(features.shape)}")
-    dtype = torch.float64 if features.dtype == torch.float64 else torch.float32
-    target_device = features.device if device is None else torch.device(device)
-    features = features.to(device=target_device, dtype=dtype)
-    if not torch.isfinite(features).all():
-        n_nan = int(torch.isnan(features).sum())
-        n_inf = int(torch.isinf(features).sum())
-        raise ValueError(f"X must be finite, found {n_nan} NaN and {n_inf} inf values")
-    return features
-
-
-def _is_integer(tensor: torch.Tensor) -> bool:
-    return not tensor.is_floating_point() and not tensor.is_complex()
-
-
-def _check_k(k: int, n_samples: int) -> None:
-    check_integer("k", k)
-    if not 1 <= k < n_samples:
-        raise ValueError(
-            f"k must satisfy 1 <= k < n_samples = {n_samples} (a point is not its own "
-            f"neighbour), got k={k}"
-        )
-
-
 def _check_metric(metric: str) -> str:
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; valid metrics are {', '.join(METRICS)}")
@@ -244,7 +204,7 @@ def _resolve_method(method: str, n_samples: int, device: torch.device) -> str:
         f"exact kNN search of {n_samples} points costs O(N^2) (minutes to hours on a CPU); "
         f"for the approximate search: {ANN_EXTRA_HINT}",
         UserWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     return "exact"
 

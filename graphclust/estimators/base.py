@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data, HeteroData
 
 from graphclust.data.edge_inputs import adjacency_edges
-from graphclust.data.inputs import to_graph
+from graphclust.data.inputs import GraphInputWarning, to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
 from graphclust.data.transforms import FeatureTransform
@@ -166,8 +166,12 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
             self.transform_ = FeatureTransform(getattr(self, "features", "none")).fit(rows)
         if not fitted or getattr(self, "_knn_rows_", "raw") == "transformed":
             rows = self.transform_.transform(rows)
-        graph.edge_index = knn_graph(rows, k=min(self.n_neighbors, graph.num_nodes - 1),
-                                     metric="cosine", method=self.knn_method)
+        k = min(self.n_neighbors, graph.num_nodes - 1)
+        if k < self.n_neighbors and not fitted:
+            warnings.warn(f"n_neighbors={self.n_neighbors} but X has {graph.num_nodes} rows: "
+                          f"the kNN graph joins every row to the other {k}", GraphInputWarning,
+                          stacklevel=user_stacklevel())
+        graph.edge_index = knn_graph(rows, k=k, metric="cosine", method=self.knn_method)
         graph.knn_graph = True
         return graph
 

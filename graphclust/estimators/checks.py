@@ -4,16 +4,14 @@ neighbour contrast, and the fitted attributes a model file gives."""
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 
 import numpy as np
-import sklearn
 import torch
 from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_array
 
+from graphclust._warnings import user_stacklevel
 from graphclust.data.edge_inputs import is_networkx_graph
 from graphclust.data.homophily import feature_homophily
 from graphclust.data.transforms import FEATURE_TRANSFORMS
@@ -44,6 +42,11 @@ def resolve_device(device: str | torch.device) -> torch.device:
         raise ValueError(f"device={device!r} is not a torch device or 'auto'") from error
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} requested but CUDA is not available")
+    if resolved.type not in ("cpu", "cuda", "meta"):
+        try:  # another backend (mps, xpu...): this torch build or machine may lack it
+            torch.empty(0, device=resolved)
+        except (RuntimeError, AssertionError) as error:
+            raise ValueError(f"device={device!r} is not available here: {error}") from None
     return resolved
 
 
@@ -60,11 +63,16 @@ def as_matrix(X, min_samples: int = 2):
             "X is a networkx graph; pass the node features as X and the graph as adjacency= "
             "(fit(X, adjacency=G)), or one torch_geometric Data built by "
             "graphclust.data.to_graph(X, G)")
+    if np.dtype(getattr(X, "dtype", object)).kind in "US":
+        raise TypeError(f"X has unsupported dtype {X.dtype}; features must be numbers "
+                        "(bool, integer or float)")
+    # NaN and inf pass here so that graphclust.data.to_graph's check names the rows.
     return check_array(
         X,
         accept_sparse=("csr", "csc", "coo"),
         dtype=(np.float32, np.float64),
         ensure_min_samples=min_samples,
+        ensure_all_finite=False,
     )
 
 
@@ -101,27 +109,6 @@ def check_feature_names(estimator, X) -> None:
             f"{len(given)} columns where fit saw {len(fitted)}"
         raise ValueError(f"X's column names differ from those fit saw (feature_names_in_; "
                          f"{where}): pass the columns fit saw, in that order")
-
-
-# Frames a warning must not name: ours, scikit-learn's wrappers around our methods
-# (set_output wraps fit_transform and transform) and torch's no_grad decorator (around
-# the inference methods).
-_NO_GRAD_WRAPPER = getattr(getattr(torch.utils, "_contextlib", None), "__file__", None)
-_INTERNAL_PATHS = (*(
-    os.path.dirname(os.path.abspath(path)) + os.sep
-    for path in (os.path.dirname(os.path.abspath(__file__)), sklearn.__file__)
-), *((os.path.abspath(_NO_GRAD_WRAPPER),) if _NO_GRAD_WRAPPER else ()))
-
-
-def user_stacklevel() -> int:
-    """``stacklevel`` for a warning issued by our caller that names the first frame
-    outside graphclust and scikit-learn: the user's ``fit(...)`` line, whichever of
-    fit, fit_predict, fit_transform, a Pipeline or a subclass led there (a fixed number
-    names one of ours for some of them)."""
-    frame, level = sys._getframe(1), 1  # level 1 is the caller, which calls warn
-    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_PATHS):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def warn_if_edges_disagree(features: torch.Tensor, edge_index: torch.Tensor,

@@ -33,6 +33,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
+from graphclust._warnings import user_stacklevel
 from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FEATURE_TRANSFORMS, SHIFTED_KINDS
 from graphclust.estimators.base import BaseGraphClusterer
@@ -255,7 +256,8 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         if batch_size is None and self.batch_size not in (None, "auto"):  # an int too large
             warnings.warn(
                 f"batch_size={self.batch_size} is not smaller than the graph ({num_nodes} "
-                "nodes): training full-batch with exact positives", UserWarning, stacklevel=5)
+                "nodes): training full-batch with exact positives", UserWarning,
+                stacklevel=user_stacklevel())
         if batch_size is None:
             return FullGraphSampler(self.order, self._positive_kind, self.exclude_isolated)
         return RandomWalkSampler(batch_size, self.num_walks, self.order,

@@ -25,6 +25,8 @@ import warnings
 import torch
 from torch import nn
 
+from graphclust._warnings import user_stacklevel
+
 __all__ = ["whiten_linear_"]
 
 
@@ -66,7 +68,7 @@ def whiten_linear_(linear: nn.Linear, outputs: torch.Tensor, shrinkage: float) -
     if not top > 0:
         # e.g. identical feature rows: no direction to equalise; the map stays as it is
         warnings.warn("the map's outputs do not vary over the data: not whitened",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=user_stacklevel())
         return torch.eye(linear.out_features, dtype=linear.weight.dtype,
                          device=linear.weight.device)
     scale = (variances.clamp_min(0) / top + shrinkage).rsqrt()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import torch
 
 from graphclust._checks import check_integer
+from graphclust._warnings import user_stacklevel
 
 __all__ = ["NodeBatchPlan"]
 
@@ -136,7 +137,7 @@ class NodeBatchPlan:
                 f"batch_size={batch_size} exceeds {whose} {share} nodes: each epoch is one "
                 f"full batch of {share} seeds.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
             batch_size = share
 

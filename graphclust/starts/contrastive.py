@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
+from graphclust._warnings import user_stacklevel
 from graphclust.data.principal import principal_directions
 from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import select_rows
@@ -286,8 +287,7 @@ class ContrastiveStart:
             return entry
 
         def snapshot() -> dict:
-            return deepcopy({"encoder": encoder.state_dict(),
-                             "optimizer": optimizer.state_dict()})
+            return deepcopy({"encoder": encoder.state_dict(), "optimizer": optimizer.state_dict()})
 
         first = best = check(0, None)
         reading = HeldOutReading(start_gate(run.n_clusters, held_out.tau,
@@ -318,10 +318,10 @@ class ContrastiveStart:
             warnings.warn(
                 f"the start's held-out edges: training on the others never kept their loss "
                 f"{reading.gate:.3f} nats under its start for two checks in {self.steps} "
-                f"steps (the lowest was {reading.fall:.3f} under; "
-                "graphclust.starts.start_gate), so the edges teach the encoder nothing "
-                f"that carries over to unseen edges: {self._untaught_outcome} (compare the "
-                "model with SVDKMeans and DegreeKMeans)", UserWarning, stacklevel=2)
+                f"steps (the lowest was {reading.fall:.3f} under; graphclust.starts."
+                "start_gate), so the edges teach the encoder nothing that carries over to "
+                f"unseen edges: {self._untaught_outcome} (compare the model with SVDKMeans "
+                "and DegreeKMeans)", UserWarning, stacklevel=user_stacklevel())
             return None, initial
         entry["kept"] = True
         return self.steps, states[self._resume_step(self.steps)]

@@ -70,14 +70,30 @@ def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None) 
 
 
 def _labels(path: str | Path) -> np.ndarray:
-    """Labels as numbers where every line is one (so that NaN is refused as a label, not
-    taken for a class named "nan"), else as class names."""
-    if Path(path).suffix.lower() == ".npy":
+    """Labels, one a line: numbers where every line is one (so that NaN is refused as a
+    label, not taken for a class named "nan"), else class names, each its whole line
+    (a name may hold spaces). A blank line before the last label is refused: its node
+    would have no label, and skipping it would give every later node the next one's."""
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
         return _read(path, np.int64, 1)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file {path}")
     try:
-        return _read(path, np.float64, 1)
+        lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason})") from None
+    while lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        raise ValueError(f"{path}: the file is empty")
+    if "" in lines:
+        raise ValueError(f"{path}: line {lines.index('') + 1} is blank; every node needs a "
+                         "label, one a line")
+    try:
+        return np.array(lines, dtype=np.float64)
     except ValueError:
-        return _read(path, str, 1)
+        return np.array(lines, dtype=str)
 
 
 def read_plain_files(features: str | Path, edges: str | Path | None = None,
@@ -111,8 +127,12 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
         if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
             raise ValueError(f"{edges}: an edge list needs two integer node rows a line, "
                              f"got shape {pairs.shape} of {pairs.dtype}")
-        if pairs.size and pairs.max() > np.iinfo(np.int64).max:  # uint64 beyond int64
-            raise ValueError(f"{edges}: node row {pairs.max()} is not a row of the features")
+        if pairs.size and pairs.max() >= len(x):
+            one_based = pairs.min() == 1 and pairs.max() == len(x)
+            raise ValueError(
+                f"{edges}: node row {pairs.max()} is not a row of the features ({len(x)} "
+                "rows, counted from 0)" + ("; this file's nodes run from 1 to N: subtract "
+                                           "1 from every entry" if one_based else ""))
         edge_index = np.ascontiguousarray(pairs.T, dtype=np.int64)
     # Length, NaN and sortability are checked with the rows (label_codes).
     y = None if labels is None else _labels(labels)
