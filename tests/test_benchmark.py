@@ -7,6 +7,7 @@ import json
 import math
 import re
 import sys
+import warnings
 
 import pytest
 from model_helpers import OneCluster
@@ -257,6 +258,22 @@ def test_a_loss_to_no_training_is_written_out(tmp_path, monkeypatch):
     text = (tmp_path / "results.md").read_text()
     assert re.search(r"\| karate \| one-cluster \| \*\*below\*\*, -0\.\d{4} \(svd-kmeans t=\d: "
                      r"0\.\d{4}\) \| \*\*below\*\*, ", text)
+
+
+class _Warns(SCGCStar):
+    def fit(self, X, y=None, adjacency=None):
+        warnings.warn("a fit's own warning", UserWarning, stacklevel=2)
+        return super().fit(X, y, adjacency=adjacency)
+
+
+def test_a_runs_warnings_are_said_naming_the_run(monkeypatch):
+    monkeypatch.setitem(MODELS, "warns", _Warns)
+    with pytest.warns(UserWarning) as caught:
+        run_benchmark(["karate"], ["warns"], seeds=[1], params=_TINY, progress=False,
+                      baselines=False)
+    messages = [str(w.message) for w in caught]
+    assert "karate / warns / seed 1: a fit's own warning" in messages
+    assert "a fit's own warning" not in messages  # said once, with the run's name
 
 
 def test_without_baselines_the_table_says_so(tmp_path):

@@ -75,7 +75,7 @@ PYTHON_SCRIPTS = {
     "explore.hop_agreement": ["karate"],
     "explore.start_clusterability": ["iris"],
     "explore.tabular_start": ["iris"],
-    "explore.tau_stability": [],
+    "explore.start_signals": [],
     "extras_ablations": ["embeddings", "--only", "plain", "--out", "{tmp}/extras"],
     "extras_activation_sparsity": ["--out", "{tmp}/sparsity.md"],
     "graph_models_table": ["--results", "{tmp}"],
@@ -89,7 +89,7 @@ WRITES = {
     "explore.csbm_grid": None, "explore.fits": None, "explore.gate_replay": None,
     "explore.probes": None, "explore.tabular_start": None,
     "explore.start_clusterability": None, "explore.untaught_geometry": None,
-    "explore.hop_agreement": None, "explore.tau_stability": None,
+    "explore.hop_agreement": None, "explore.start_signals": None,
     "extras_ablations": "extras/embeddings.md", "graph_models_table": "graph_models.md",
     "quality_table": "quality.md", "bench_subgraphs": "subgraphs/results.md",
     "bench_scale_quality": "scale_quality.md", "bench_feature_homophily": "feature_homophily.md",
@@ -236,10 +236,10 @@ def test_fit_probe_reports_the_partitions_share_of_the_feature_variance(capsys):
     assert row["held_out_rank"] is None and row["start_length"] == []
 
 
-def test_tau_stability_reads_each_tau_and_the_overlap_of_a_feature_knn_graph(capsys):
-    """``explore.tau_stability``: a row per tau with stabilities in [-1, 1]; ``overlap``
+def test_start_signals_reads_each_tau_and_the_overlap_of_a_feature_knn_graph(capsys):
+    """``explore.start_signals``: a row per tau with stabilities in [-1, 1]; ``overlap``
     is 1 for a graph that is exactly each node's nearest neighbour by cosine."""
-    probe = importlib.import_module("benchmarks.explore.tau_stability")
+    probe = importlib.import_module("benchmarks.explore.start_signals")
     probe.main(["--tiny"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [row["tau"] for row in rows] == [1.0, 2.0]
@@ -249,6 +249,20 @@ def test_tau_stability_reads_each_tau_and_the_overlap_of_a_feature_knn_graph(cap
     x = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
     pairs = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
     assert probe.overlap(to_graph(x, pairs))["precision_at_degree"] == 1.0
+
+
+def test_start_signals_pca_rank_scores_both_maps_on_the_starts_own_split():
+    """``explore.start_signals pca-rank``: both rank shares in [0, 1], on a graph with
+    enough edges to hold some out; the start's own HeldOutEdges is put back."""
+    from graphclust.data import make_sbm
+    from graphclust.objectives import HeldOutEdges
+    from graphclust.starts import contrastive
+
+    probe = importlib.import_module("benchmarks.explore.start_signals")
+    graph = make_sbm(200, 2, 8, avg_degree=8, random_state=0)
+    row = probe.pca_rank_row("sbm", graph, graph.y.numpy(), 0, tiny=True)
+    assert 0 <= row["kept_rank"] <= 1 and 0 <= row["pca_rank"] <= 1
+    assert contrastive.HeldOutEdges is HeldOutEdges
 
 
 def test_baselines_probe_scores_svd_kmeans_at_each_propagation_step():
