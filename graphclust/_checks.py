@@ -1,4 +1,5 @@
-"""Argument checks shared by the package, so that every bad count reads the same way.
+"""Argument checks shared by the package, so that every bad count or label reads the
+same way.
 
 A count must be a Python or NumPy integer (``bool`` is not one): anything else is a
 ``TypeError``; an integer out of its range is a ``ValueError``. Nothing is rounded or
@@ -10,7 +11,9 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["check_integer", "check_real"]
+import numpy as np
+
+__all__ = ["check_integer", "check_real", "check_whole_labels"]
 
 
 def check_integer(name: str, value, minimum: int | None = None,
@@ -42,3 +45,14 @@ def check_real(name: str, value) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return float(value)
+
+
+def check_whole_labels(name: str, values: np.ndarray) -> None:
+    """Refuse float labels that are not whole numbers: class ids read as floats (as
+    ``np.loadtxt`` reads them) are labels; 0.37 is a score or a probability."""
+    fraction = values[np.isfinite(values) & (values != np.round(values))]
+    if fraction.size:
+        raise ValueError(
+            f"{name} holds {fraction.size} floats that are not whole numbers (first: "
+            f"{float(fraction[0])!r}): labels are class ids or names, not scores; cast class ids "
+            "with .astype(int), or pass names as strings")

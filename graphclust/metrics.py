@@ -16,6 +16,8 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from graphclust._checks import check_whole_labels
+
 __all__ = ["accuracy", "ari", "conductance", "evaluate", "f1", "modularity", "nmi"]
 
 
@@ -223,10 +225,11 @@ def _as_label_array(name: str, labels) -> np.ndarray:
         except TypeError as err:
             raise TypeError(f"{name} values cannot be sorted into classes: {err}") from err
     if array.dtype.kind == "f":
-        # Floats are class values, as fit reads them (np.loadtxt gives labels as floats).
+        # Whole floats are class ids, as fit reads them (np.loadtxt gives labels as floats).
         if not bool(np.isfinite(array).all()):
             raise ValueError(f"{name} has NaN or inf labels; drop those nodes or give them "
                              "a class")
+        check_whole_labels(name, array)
         return np.unique(array, return_inverse=True)[1].reshape(-1)
     if array.dtype.kind not in "biu":
         raise TypeError(

@@ -234,8 +234,12 @@ def test_class_names_score_as_their_ranks():
     ranks = np.unique(names, return_inverse=True)[1]
     assert evaluate(names, predicted) == evaluate(ranks, predicted)
     assert evaluate(names.tolist(), names) == evaluate(ranks, ranks)
-    # Float labels (as np.loadtxt reads a label file) are class values, as fit takes them.
-    assert evaluate(ranks.astype(float) + 0.5, predicted) == evaluate(ranks, predicted)
+    # Whole float labels (as np.loadtxt reads a label file) are class ids, as fit takes
+    # them; other floats are scores, not labels.
+    assert evaluate(ranks.astype(float) + 1, predicted) == evaluate(ranks, predicted)
+    with pytest.raises(ValueError, match=r"y_pred holds 1 floats that are not whole "
+                                         r"numbers \(first: 0\.37\)"):
+        evaluate(ranks, [0.0, 1.0, 1.0, 2.0, 0.0, 0.37])
 
 
 @pytest.mark.parametrize(

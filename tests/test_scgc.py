@@ -1,5 +1,6 @@
 """SCGC / SCGC* estimators: API, determinism, bad input."""
 
+import warnings
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -119,6 +120,19 @@ def test_more_neighbours_than_rows_is_said_not_clipped_silently():
                                                r"graph joins every row to the other 11"):
         est = SVDKMeans(n_clusters=2, n_neighbors=20, random_state=0).fit(x)
     assert est.knn_graph_ and len(est.predict(x)) == 12
+
+
+def test_rows_of_zeros_in_a_matrix_are_said_once_at_fit():
+    """Their cosine neighbours are arbitrary; said at fit, not again at each predict."""
+    x = np.random.default_rng(0).random((40, 6))
+    x[[3, 7]] = 0
+    with pytest.warns(UserWarning, match=r"2 of 40 rows are all zeros \(first rows: \[3, 7\]\)"
+                                         r": their cosine neighbours are arbitrary"):
+        model = SVDKMeans(n_clusters=2, propagation_steps=1, random_state=0).fit(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(x)
+        model.transform(x)
 
 
 def test_stopping_rule_stops_early(sbm):
@@ -241,8 +255,9 @@ def test_bad_inputs(sbm):
         est.fit(x, adjacency=sbm.edge_index)
     with pytest.raises(ValueError, match=named):
         est.fit(x)
-    with pytest.raises(TypeError, match="X has unsupported dtype <U32; features must be "):
-        est.fit(sbm.x.numpy().astype(str), adjacency=sbm.edge_index)
+    for text in (sbm.x.numpy().astype(str), sbm.x.numpy().astype(str).astype(object)):
+        with pytest.raises(TypeError, match="X holds text; features must be numbers"):
+            est.fit(text, adjacency=sbm.edge_index)
     with pytest.raises(ValueError):
         est.fit(sbm.x.numpy()[:-1], adjacency=sbm.edge_index)
     fitted = SCGCStar(n_clusters=3, random_state=0, **FAST).fit(sbm)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from cli_helpers import TINY as CLI_TINY
+from cli_helpers import run as _run
 from threadpoolctl import threadpool_info
 
 from graphclust import SCGCStar, SVDKMeans
@@ -92,3 +97,42 @@ def test_input_warnings_point_at_the_users_line(method):
         getattr(model, method)(x, adjacency=edges)  # the line the warning must name
     ours = [w for w in caught if issubclass(w.category, GraphInputWarning)]
     assert len(ours) == 1 and ours[0].filename == __file__, [w.filename for w in ours]
+
+
+def test_threads_sets_n_jobs_and_set_cannot(tmp_path, capsys):
+    code, _, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet",
+                         "--threads", "2", *CLI_TINY], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
+    assert summary["params"]["n_jobs"] == 2
+    code, _, err = _run(["fit", "--set", "n_jobs=2"], capsys)
+    assert code == 2 and "use --threads instead" in err
+    code, _, err = _run(["fit", "--dataset", "karate", "--quiet", "--threads", "0", *CLI_TINY],
+                        capsys)
+    assert code == 2 and "argument --threads: 0 threads cannot run a fit" in err
+
+
+@pytest.mark.parametrize(("policy", "expected"), [(None, 1), ("PASSIVE", -1), ("passive", -1),
+                                                  ("ACTIVE", 1)])
+def test_default_threads_follow_the_wait_policy_torch_started_with(policy, expected,
+                                                                   monkeypatch):
+    from graphclust.cli import _default_threads
+
+    # torch is imported in this process: only a policy set before main() counts.
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    if policy is not None:
+        monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+    given = policy is not None
+    if not given:
+        monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # what main() sets, too late
+    assert _default_threads(given) == expected
+
+
+def test_default_threads_in_a_fresh_command_use_every_core():
+    code = ("import os, sys\nos.environ.pop('OMP_WAIT_POLICY', None)\n"
+            "from graphclust.cli import _default_threads\n"
+            "os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')\n"
+            "print(_default_threads(False), 'torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600, check=True)  # a hang only
+    assert result.stdout.split() == ["-1", "False"]

@@ -46,7 +46,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from graphclust._warnings import user_stacklevel
 from graphclust.benchmark.baselines import (
     BASELINE_MODELS,
     BASELINES,
@@ -293,19 +292,25 @@ class _Run:
         estimator = build_estimator(entry.model, entry.params, **fixed)
         device = resolved_device(estimator)
         self.devices.add(str(device))
-        with PeakMemory(device) as memory, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            start = time.perf_counter()
-            estimator.fit(*source.fit_args)
-            train_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            predicted = estimator.predict(*source.predict_args)
-            predict_seconds = time.perf_counter() - start
-        # Said again naming the run: a grid's warnings otherwise read alike, whichever
-        # data set, model and seed gave them.
-        for warning in caught:
-            warnings.warn(f"{dataset} / {entry.label} / seed {seed}: {warning.message}",
-                          warning.category, stacklevel=user_stacklevel())
+        caught: list = []
+        try:
+            with PeakMemory(device) as memory, \
+                    warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                start = time.perf_counter()
+                estimator.fit(*source.fit_args)
+                train_seconds = time.perf_counter() - start
+                start = time.perf_counter()
+                predicted = estimator.predict(*source.predict_args)
+                predict_seconds = time.perf_counter() - start
+        finally:
+            # Said again naming the run (a grid's warnings otherwise read alike), also
+            # for a run that failed; where, category and the text's start are kept, so
+            # the caller's filters still apply.
+            for warning in caught:
+                warnings.warn_explicit(
+                    f"{warning.message} [{dataset} / {entry.label} / seed {seed}]",
+                    warning.category, warning.filename, warning.lineno)
         row.update(_scores(labels, predicted))
         if self.protocol != "final":
             row.update(paper_scores(estimator.history_))

@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "one at fit: mpnn-vn and graph-transformer pass messages over it, "
                     "degree-kmeans reads the degrees, and svd-kmeans with propagation_steps "
                     "or scgc and scgc-star with propagation_steps or input_hops propagate "
-                    "the features over it (with --features, give it with --edges); the "
-                    "others read only the node features.")
+                    "the features over it (with --features, give it with --edges, unless "
+                    "the model built its own kNN graph of the features at fit, which it "
+                    "builds again); the others read only the node features.")
     predict.add_argument("--model", required=True, metavar="PATH", help="saved model file")
     predict.add_argument("--dataset", help="data set name (or --features)")
     predict.add_argument("--out", default="graphclust-runs", metavar="DIR",

@@ -8,6 +8,7 @@ whether it ignored edge weights, which ``to_graph`` reports.
 
 from __future__ import annotations
 
+import numbers
 import sys
 from typing import Any
 
@@ -76,8 +77,9 @@ def is_networkx_graph(value) -> bool:
 def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
     """Edge list of a networkx graph and whether it had edge weights (ignored).
 
-    Node ``v`` maps to row ``v``, or, for other names, to its rank in ``graph.nodes``, which
-    must be their sorted order (:func:`_refuse_ambiguous_order`). Each edge is read once from
+    Node ``v`` maps to row ``v``; other whole-number names map to their rank in numeric
+    order; any other names to their rank in ``graph.nodes``, which must be their sorted
+    order (:func:`_refuse_ambiguous_order`). Each edge is read once from
     ``graph.edges`` (both directions for an undirected graph), so the changes reported
     later (self-loops, duplicates of a multigraph) count the user's edges: networkx's
     sparse export repeats a self-loop's diagonal entry.
@@ -95,7 +97,8 @@ def _networkx_edges(graph, num_nodes: int) -> tuple[torch.Tensor, bool]:
                 f"order ({err}); relabel them with nx.convert_node_labels_to_integers"
             ) from err
         _refuse_text_numbers(order)
-        _refuse_ambiguous_order(nodes, order)
+        if not all(isinstance(node, numbers.Integral) for node in nodes):
+            _refuse_ambiguous_order(nodes, order)
         row_of = {node: row for row, node in enumerate(order)}
     pairs = [(row_of[u], row_of[v], data) for u, v, data in graph.edges(data=True)]
     weighted = any(data.get("weight", 1) != 1 for _, _, data in pairs)
@@ -125,16 +128,17 @@ def _refuse_text_numbers(order: list) -> None:
 
 
 def _refuse_ambiguous_order(nodes: list, order: list) -> None:
-    """Refuse names other than ``0..N-1`` whose order in the graph (``graph.nodes``, the
-    order networkx's and PyG's exports use) is not their sorted order: which row of X
-    each node is would be a guess, and a wrong guess gives every row another node's
-    edges without any error ("n10" sorts before "n2")."""
+    """Refuse names that are not whole numbers and whose order in the graph
+    (``graph.nodes``, the order networkx's and PyG's exports use) is not their sorted
+    order: which row of X each node is would be a guess, and a wrong guess gives every
+    row another node's edges without any error ("n10" sorts before "n2"). Numbered nodes
+    (ids from 1, or with gaps) keep their numeric order, which is not a guess."""
     if nodes == order:
         return
     moved = next(row for row, (node, rank) in enumerate(zip(nodes, order, strict=True))
                  if node != rank)
     raise ValueError(
-        f"the networkx graph's nodes are not 0..N-1, and their order in the graph is not "
+        f"the networkx graph's nodes are names, and their order in the graph is not "
         f"their sorted order (node {nodes[moved]!r} is at position {moved} of graph.nodes, "
         f"{order[moved]!r} sorts there), so which row of X each node is would be a guess; "
         "relabel the nodes with integers so that node v is row v of X, e.g. "

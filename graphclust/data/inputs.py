@@ -24,6 +24,7 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data, HeteroData
 
+from graphclust._checks import check_whole_labels
 from graphclust._warnings import user_stacklevel
 from graphclust.data.edge_inputs import adjacency_edges, edge_index_array
 
@@ -174,7 +175,8 @@ def label_codes(y: Any, num_nodes: int) -> torch.Tensor:
                 f"y has NaN in {int(missing.sum())} of {num_nodes} entries; "
                 "unlabelled nodes cannot be mapped to classes"
             )
-    if values.dtype.kind in "iu" and values.size and values.min() == -1 and (values == 0).any():
+        check_whole_labels("y", values)
+    if values.dtype.kind in "iuf" and values.size and values.min() == -1 and (values == 0).any():
         warnings.warn(
             f"y has -1 in {int((values == -1).sum())} of {num_nodes} entries beside classes "
             "from 0: if -1 marks unlabelled nodes (as in scikit-learn and PyG), they are "
@@ -208,9 +210,10 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
         * a table (a pandas or polars frame) of two integer columns, source and target,
           one edge a row;
         * a networkx graph with ``N`` nodes. If its nodes are exactly ``0..N-1``, node
-          ``v`` is row ``v`` of ``X``; otherwise the ``i``-th node of ``graph.nodes``
-          is row ``i``, and that order must be the names' sorted order (else the row of
-          each node would be a guess: refused, with how to relabel).
+          ``v`` is row ``v`` of ``X``; other whole numbers are rows in numeric order;
+          other names are rows in the order of ``graph.nodes``, which must be their
+          sorted order (else the row of each node would be a guess: refused, with how
+          to relabel).
 
         Any nonzero matrix entry :math:`A_{ij}` is an edge; weights are ignored (graph
         structure only). ``None`` (default) gives a graph without edges; building a kNN

@@ -42,7 +42,7 @@ import torch
 from graphclust._checks import check_integer
 from graphclust._warnings import user_stacklevel
 from graphclust.data.knn_approximate import ANN_EXTRA_HINT, approximate_knn_indices, has_ann
-from graphclust.data.knn_inputs import check_k, feature_tensor, warn_of_zero_rows
+from graphclust.data.knn_inputs import check_k, feature_tensor
 
 __all__ = ["APPROXIMATE_ABOVE", "METHODS", "METRICS", "knn_graph", "knn_indices"]
 
@@ -114,8 +114,6 @@ def knn_indices(
     n_samples, n_features = features.shape
     check_k(k, n_samples)
     metric = _check_metric(metric)
-    if metric == "cosine":
-        warn_of_zero_rows(features)
     if _resolve_method(method, n_samples, features.device) == "approximate":
         with torch.no_grad():
             points = _prepare_operands(features, metric)["points"]

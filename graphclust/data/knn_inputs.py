@@ -1,4 +1,5 @@
-"""The points a kNN search reads, checked: a dense real matrix, finite, and a valid k."""
+"""The points a kNN search reads, checked: a dense real matrix, finite, a valid k, and
+rows without a direction (all zeros), which a cosine search cannot place."""
 
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ from graphclust.data.edge_inputs import adjacency_edges
 from graphclust.data.inputs import GraphInputWarning, to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
+from graphclust.data.knn_inputs import warn_of_zero_rows
 from graphclust.data.transforms import FeatureTransform
 from graphclust.estimators.checks import (
     as_matrix,
@@ -167,10 +168,12 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         if not fitted or getattr(self, "_knn_rows_", "raw") == "transformed":
             rows = self.transform_.transform(rows)
         k = min(self.n_neighbors, graph.num_nodes - 1)
-        if k < self.n_neighbors and not fitted:
-            warnings.warn(f"n_neighbors={self.n_neighbors} but X has {graph.num_nodes} rows: "
-                          f"the kNN graph joins every row to the other {k}", GraphInputWarning,
-                          stacklevel=user_stacklevel())
+        if not fitted:  # said once, at fit
+            warn_of_zero_rows(rows)
+            if k < self.n_neighbors:
+                warnings.warn(f"n_neighbors={self.n_neighbors} but X has {graph.num_nodes} "
+                              f"rows: the kNN graph joins every row to the other {k}",
+                              GraphInputWarning, stacklevel=user_stacklevel())
         graph.edge_index = knn_graph(rows, k=k, metric="cosine", method=self.knn_method)
         graph.knn_graph = True
         return graph

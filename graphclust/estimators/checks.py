@@ -42,11 +42,15 @@ def resolve_device(device: str | torch.device) -> torch.device:
         raise ValueError(f"device={device!r} is not a torch device or 'auto'") from error
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} requested but CUDA is not available")
-    if resolved.type not in ("cpu", "cuda", "meta"):
+    if resolved.type == "meta":
+        raise ValueError(f"device={device!r} holds no data; fit needs a real device "
+                         "('cpu', 'cuda' or 'auto')")
+    if resolved.type not in ("cpu", "cuda"):
         try:  # another backend (mps, xpu...): this torch build or machine may lack it
             torch.empty(0, device=resolved)
-        except (RuntimeError, AssertionError) as error:
-            raise ValueError(f"device={device!r} is not available here: {error}") from None
+        except Exception as error:  # noqa: BLE001 - each backend fails in its own way
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise ValueError(f"device={device!r} is not available here ({reason})") from None
     return resolved
 
 
@@ -63,9 +67,7 @@ def as_matrix(X, min_samples: int = 2):
             "X is a networkx graph; pass the node features as X and the graph as adjacency= "
             "(fit(X, adjacency=G)), or one torch_geometric Data built by "
             "graphclust.data.to_graph(X, G)")
-    if np.dtype(getattr(X, "dtype", object)).kind in "US":
-        raise TypeError(f"X has unsupported dtype {X.dtype}; features must be numbers "
-                        "(bool, integer or float)")
+    _refuse_text(X)
     # NaN and inf pass here so that graphclust.data.to_graph's check names the rows.
     return check_array(
         X,
@@ -74,6 +76,22 @@ def as_matrix(X, min_samples: int = 2):
         ensure_min_samples=min_samples,
         ensure_all_finite=False,
     )
+
+
+def _refuse_text(X) -> None:
+    """Refuse a matrix of text (a string array, or strings in an object array or a
+    table's columns), which scikit-learn would convert to numbers where it can."""
+    dtypes = [dtype for dtype in getattr(X, "dtypes", [getattr(X, "dtype", None)])
+              if dtype is not None]
+    # numpy's string kinds; pandas' and polars' string types name themselves so.
+    text = any(dtype.kind in "US" if isinstance(dtype, np.dtype) else "str" in str(dtype).lower()
+               for dtype in dtypes)
+    if not text and any(isinstance(dtype, np.dtype) and dtype.kind == "O" for dtype in dtypes):
+        text = any(isinstance(value, (str, bytes)) for value in np.asarray(X, dtype=object).flat)
+    if text:
+        raise TypeError("X holds text; features must be numbers (bool, integer or float): "
+                        "encode categories first, or convert columns of numbers written as "
+                        "text (e.g. pandas.to_numeric)")
 
 
 def feature_names(X) -> np.ndarray | None:

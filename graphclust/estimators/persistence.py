@@ -17,7 +17,6 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 from torch import nn
 
 from graphclust.data.transforms import SCALED_KINDS, SHIFTED_KINDS, FeatureTransform
-from graphclust.estimators.checks import check_fitted_metadata
 from graphclust.estimators.params import at_least
 from graphclust.io_checks import TensorSpec, check_tensors
 from graphclust.nn.heads import StudentTHead
@@ -73,10 +72,10 @@ class PersistedFit:
     def _restore(self, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
         """Rebuild a fitted estimator from :meth:`_fitted_tensors` and the metadata.
 
-        Called on a new estimator by :func:`graphclust.io.load`: the metadata and every
-        tensor are checked against the parameters before anything is built from them.
+        Called on a new estimator by :func:`graphclust.io.load`, which has checked the
+        parameters and the metadata (``check_fitted_metadata``) on their own; every
+        tensor is checked against them here before anything is built from them.
         """
-        check_fitted_metadata(metadata)
         labels = tensors.get("labels_")
         num_nodes = labels.shape[0] if labels is not None and labels.dim() == 1 else 2**62
         self.n_features_in_ = metadata["n_features_in_"]

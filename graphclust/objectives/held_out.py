@@ -137,21 +137,25 @@ class HeldOutEdges:
 
     @torch.no_grad()
     def scores(self, z: torch.Tensor) -> tuple[float, float]:
-        """The mean held-out loss of ``z`` (:meth:`loss`) and the held-out partners' mean
+        r"""The mean held-out loss of ``z`` (:meth:`loss`) and the held-out partners' mean
         rank share: for each pair, the share of its anchor's other candidates (neither
-        the anchor nor the partner) closer to the anchor than the partner is. The rank
-        share does not depend on :math:`\tau` (0: every partner nearest; about 0.5: no
-        better than chance)."""
+        the anchor nor the partner) closer to the anchor than the partner is, a tie
+        counting half. The rank share does not depend on :math:`\tau` (0: every partner
+        nearest; 0.5: no better than chance, as for an embedding that tells no node
+        apart)."""
         z = F.normalize(z.float(), dim=1)
         anchors, partners = z[self._anchors], z[self._partners]
         logits = self.tau * anchors @ z[self._candidates].T
         has_self = self._self_column >= 0
         logits[has_self.nonzero().squeeze(1), self._self_column[has_self]] = float("-inf")
-        positive = self.tau * (anchors * partners).sum(1)
-        loss = float((torch.logsumexp(logits, dim=1) - positive).mean())
-        # The partner's own column is not compared with itself (rounding could count it).
-        logits[torch.arange(len(logits), device=logits.device), self._partner_column] = \
-            float("-inf")
-        closer = (logits > positive[:, None]).sum(1).to(torch.float64)
+        loss = float((torch.logsumexp(logits, dim=1)
+                      - self.tau * (anchors * partners).sum(1)).mean())
+        # The rank reads the partner's logit off the same product, so that rounding cannot
+        # make a duplicate of the partner closer than the partner itself.
+        pairs = torch.arange(len(logits), device=logits.device)
+        positive = logits[pairs, self._partner_column].clone()
+        logits[pairs, self._partner_column] = float("-inf")
+        closer = ((logits > positive[:, None]).sum(1)
+                  + 0.5 * (logits == positive[:, None]).sum(1)).to(torch.float64)
         others = len(self._candidates) - has_self.to(torch.float64) - 1
         return loss, float((closer / others.clamp(min=1)).mean())

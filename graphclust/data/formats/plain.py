@@ -90,10 +90,28 @@ def _labels(path: str | Path) -> np.ndarray:
     if "" in lines:
         raise ValueError(f"{path}: line {lines.index('') + 1} is blank; every node needs a "
                          "label, one a line")
+    delimiter = _DELIMITERS.get(path.suffix.lower())
+    fields = [line.split(delimiter) for line in lines]
+    # Columns ("id label", "0,2") read as one name a line would make every node a class.
+    if (delimiter is not None and any(len(row) > 1 for row in fields)) or (
+            delimiter is None and all(len(row) > 1 and all(map(_is_number, row))
+                                      for row in fields)):
+        line = next(number for number, row in enumerate(fields, 1) if len(row) > 1)
+        raise ValueError(f"{path}: line {line} holds several columns; a labels file holds "
+                         "one label a line (a class name may hold spaces, not the file's "
+                         "delimiter)")
     try:
         return np.array(lines, dtype=np.float64)
     except ValueError:
         return np.array(lines, dtype=str)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def read_plain_files(features: str | Path, edges: str | Path | None = None,

@@ -1,0 +1,190 @@
+"""The explore probes' own readings (``benchmarks/explore``), beyond running tiny: what
+each row reports, checked on graphs small enough to check by hand."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import torch
+
+from graphclust import load_dataset
+
+
+def test_drift_probe_scores_each_epochs_partition(capsys):
+    """``explore.fits drift``: every epoch's partition scored, the loop's hook restored."""
+    import graphclust.training.loop as training_loop
+
+    hook = training_loop.evaluate
+    importlib.import_module("benchmarks.explore.fits").main(["--tiny", "drift", "karate"])
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert training_loop.evaluate is hook
+    assert row["epochs"] == 3 and [entry[0] for entry in row["epoch_acc_nmi_modularity_r2"]] \
+        == [1, 3]
+    assert all(0 <= entry[4] <= 1 for entry in row["epoch_acc_nmi_modularity_r2"])
+    assert [sum(sizes) for sizes in row["sizes_first_last"]] == [34, 34]
+
+
+def test_fit_probe_reports_the_partitions_share_of_the_feature_variance(capsys):
+    """``explore.fits fit``: R² of labels_ on the transformed features, in [0, 1]."""
+    importlib.import_module("benchmarks.explore.fits").main(["--tiny", "fit", "karate"])
+    row = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert 0 < row["r2"] <= 1 and row["epochs"] >= 1
+    # Karate has too few edges to hold some out: no check, no held-out rank.
+    assert row["held_out_rank"] is None and row["start_length"] == []
+
+
+def test_start_signals_reads_each_tau_and_the_overlap_of_a_feature_knn_graph(capsys):
+    """``explore.start_signals``: a row per tau with stabilities in [-1, 1]; ``overlap``
+    is 1 for a graph that is exactly each node's nearest neighbour by cosine."""
+    probe = importlib.import_module("benchmarks.explore.start_signals")
+    probe.main(["--tiny"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["tau"] for row in rows] == [1.0, 2.0]
+    assert all(-1 <= row[key] <= 1 for row in rows
+               for key in ("stability_best10", "stability_single"))
+    from graphclust.data import to_graph
+    x = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    pairs = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
+    assert probe.overlap(to_graph(x, pairs))["precision_at_degree"] == 1.0
+
+
+def test_start_signals_pca_rank_scores_both_maps_on_the_starts_own_split():
+    """``explore.start_signals pca-rank``: both rank shares in [0, 1], on a graph with
+    enough edges to hold some out; the start's own HeldOutEdges is put back."""
+    from graphclust.data import make_sbm
+    from graphclust.objectives import HeldOutEdges
+    from graphclust.starts import contrastive
+
+    probe = importlib.import_module("benchmarks.explore.start_signals")
+    graph = make_sbm(200, 2, 8, avg_degree=8, random_state=0)
+    row = probe.pca_rank_row("sbm", graph, graph.y.numpy(), 0, tiny=True)
+    assert 0 <= row["kept_rank"] <= 1 and 0 <= row["pca_rank"] <= 1
+    assert contrastive.HeldOutEdges is HeldOutEdges
+
+
+def test_baselines_probe_scores_svd_kmeans_at_each_propagation_step():
+    """``explore.fits baselines``: svd-kmeans at t = 0..3 with the transform --params
+    names, the same labels as the estimator gives."""
+    from graphclust import SVDKMeans
+
+    fits = importlib.import_module("benchmarks.explore.fits")
+    graph = load_dataset("karate")
+    row = fits.probe("baselines", graph, 1, {"features": "l2"})
+    assert list(row) == ["seed", "svd_t0", "svd_t1", "svd_t2", "svd_t3"]
+    labels = SVDKMeans(2, propagation_steps=2, features="l2", random_state=1).fit_predict(graph)
+    assert row["svd_t2"] == fits._scores(graph.y.numpy(), labels)
+
+
+def test_curve_probe_picks_the_length_the_rule_picks():
+    """``explore.fits curve`` records the whole held-out curve and reads off it the
+    length the estimator's own rule chooses."""
+    from graphclust import SCGCStar
+    from graphclust.data import make_sbm
+    from graphclust.starts.contrastive import START_EROSION
+
+    fits = importlib.import_module("benchmarks.explore.fits")
+    # Graphs whose held-out loss hardly falls (100 steps: a verdict, the length 0; 60
+    # steps: too short for one, every step) and one whose loss keeps falling (every step).
+    for seed, homophily, signal, steps, length in (
+            (0, 0.5, 0.3, 100, 0), (2, 0.5, 0.3, 100, 0), (0, 0.5, 0.3, 60, 60),
+            (0, 0.95, 1.0, 100, 100)):
+        graph = make_sbm(300, n_clusters=3, n_features=20, avg_degree=10, homophily=homophily,
+                         feature_signal=signal, random_state=seed)
+        params = {"pretrain_epochs": steps, "max_epochs": 0}
+        row = fits.probe("curve", graph, seed, params)
+        assert [step for step, _ in row["held_out_loss"]] == list(range(0, steps + 1, 10))
+        fitted = SCGCStar(3, random_state=seed, **params).fit(graph)
+        kept = [entry["epoch"] for entry in fitted.history_ if entry.get("kept")]
+        assert row["length_by_rule"] == kept[0] == length
+        taught = row["fall_share"] * row["cluster_code_fall"] >= row["gate"]
+        assert taught == (homophily != 0.5)
+    assert fits.start_module.START_EROSION == START_EROSION  # restored after the probe
+
+
+def test_fit_probe_trains_on_the_edges_it_is_given():
+    """``explore.fits --edges``: a feature kNN graph (every node has neighbours) or none."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    graph = load_dataset("karate")
+    knn = fits.with_edges(graph, "feature-knn").edge_index
+    assert torch.bincount(knn[0], minlength=34).min() >= fits.FEATURE_NEIGHBOURS
+    assert fits.with_edges(graph, "none").edge_index.shape == (2, 0)
+    assert fits.with_edges(graph, "given") is graph
+    three = fits.with_edges(graph, "feature-knn", None, 3, "cosine").edge_index
+    assert torch.bincount(three[0], minlength=34).min() >= 3
+    assert three.shape[1] < knn.shape[1]
+
+
+def test_fit_probe_names_the_knn_graph_it_built(monkeypatch, capsys):
+    fits = importlib.import_module("benchmarks.explore.fits")
+    monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: {"seed": seed})
+    fits.main(["--tiny", "fit", "karate", "--edges", "feature-knn", "--knn", "3",
+               "--knn-metric", "cosine"])
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["edges"] == \
+        "feature-knn:3:cosine"
+
+
+def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeypatch, capsys):
+    """A degree code stays ordinal on a kNN graph, whose degrees would make "auto" read
+    it as TF-IDF: the transform is resolved on the given graph, recorded in the line, and
+    --params still decides when it names one."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    karate = load_dataset("karate")
+    resolved_on, seen = [], []
+    monkeypatch.setattr(fits, "load_dataset", lambda name, root=None: karate)
+    monkeypatch.setattr(fits, "auto_features", lambda graph: resolved_on.append(graph)
+                        or type("Resolved", (), {"kind_": "ordinal"})())
+    monkeypatch.setattr(fits, "with_edges", lambda graph, edges, transform, *knn: graph.clone())
+    monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: seen.append(params)
+                        or {"seed": seed})
+    fits.main(["--tiny", "fit", "karate", "--edges", "none"])
+    fits.main(["--tiny", "fit", "karate", "--edges", "none", "--params",
+               '{"features": "tfidf"}'])
+    fits.main(["--tiny", "fit", "karate"])
+    assert [params.get("features") for params in seen] == ["ordinal", "tfidf", None]
+    assert all(graph is karate for graph in resolved_on)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["params"].get("features") for line in lines] == ["ordinal", "tfidf", None]
+
+
+def test_fit_probe_resolves_the_feature_transform_once_per_graph(monkeypatch):
+    """The kNN edges and the fit's recorded params come from one resolve of "auto"."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    resolve, calls = fits.auto_features, []
+    monkeypatch.setattr(fits, "auto_features", lambda graph: calls.append(graph)
+                        or resolve(graph))
+    monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: {"seed": seed})
+    fits.main(["--tiny", "fit", "karate", "--edges", "feature-knn"])
+    assert len(calls) == 1
+
+
+def test_consensus_probe_merges_the_groups_runs(capsys):
+    """``explore.fits consensus``: each run scored, their agreement, the medoid one of them."""
+    importlib.import_module("benchmarks.explore.fits").main(
+        ["--tiny", "consensus", "karate", "--restarts", "3"])
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["group"] == 0 and len(row["runs"]) == 3
+    assert -1 <= row["mean_pairwise_ari"] <= 1
+    assert row["medoid"] in row["runs"] and len(row["consensus"]) == 2
+
+
+def test_whitening_keeping_mean_equalises_but_does_not_centre():
+    """``explore.fits --whitening-keeps-mean``: the start's whitening with ``b <- M b``;
+    the outputs' mean is ``M`` times the old one, not zero, and the module's function is
+    restored after."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    real = fits.start_module.whiten_linear_
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 6, generator=generator) + 1.0
+    layer = torch.nn.Linear(6, 3)
+    with torch.no_grad():
+        before = layer(x)
+    with fits._whitening_keeping_mean():
+        matrix = fits.start_module.whiten_linear_(layer, before, 0.3)
+    with torch.no_grad():
+        after = layer(x)
+    assert fits.start_module.whiten_linear_ is real
+    assert torch.allclose(after.mean(0), matrix @ before.mean(0), atol=1e-4)
+    assert after.mean(0).abs().max() > 0.1
+    assert torch.allclose(after - after.mean(0), (before - before.mean(0)) @ matrix.T,
+                          atol=1e-4)
