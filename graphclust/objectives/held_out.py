@@ -155,7 +155,9 @@ class HeldOutEdges:
         pairs = torch.arange(len(logits), device=logits.device)
         positive = logits[pairs, self._partner_column].clone()
         logits[pairs, self._partner_column] = float("-inf")
-        closer = ((logits > positive[:, None]).sum(1)
-                  + 0.5 * (logits == positive[:, None]).sum(1)).to(torch.float64)
+        # Closer counts 1 and a tie a half: (the signs of logit - positive, summed, plus
+        # the columns) / 2, in place (the self and partner columns, -inf, count farther).
+        signs = logits.sub_(positive[:, None]).sign_().sum(1).to(torch.float64)
+        closer = (signs + logits.shape[1]) / 2
         others = len(self._candidates) - has_self.to(torch.float64) - 1
         return loss, float((closer / others.clamp(min=1)).mean())
