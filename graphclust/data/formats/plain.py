@@ -55,11 +55,17 @@ def _text(path: Path, dtype, ndmin: int) -> np.ndarray:
                          "a line, without a header line") from None
 
 
-def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None) -> np.ndarray:
-    """The array of ``path``; an empty text file gives ``empty`` (``None``: refused)."""
+def _existing(path: str | Path) -> Path:
+    """``path``, refused where no file is there."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no file {path}")
+    return path
+
+
+def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None) -> np.ndarray:
+    """The array of ``path``; an empty text file gives ``empty`` (``None``: refused)."""
+    path = _existing(path)
     if path.suffix.lower() == ".npy":
         return _npy(path)
     if path.stat().st_size == 0:
@@ -74,11 +80,9 @@ def _labels(path: str | Path) -> np.ndarray:
     label, not taken for a class named "nan"), else class names, each its whole line
     (a name may hold spaces). A blank line before the last label is refused: its node
     would have no label, and skipping it would give every later node the next one's."""
-    path = Path(path)
+    path = _existing(path)
     if path.suffix.lower() == ".npy":
-        return _read(path, np.int64, 1)
-    if not path.is_file():
-        raise FileNotFoundError(f"no file {path}")
+        return _npy(path)
     try:
         lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
     except UnicodeDecodeError as error:
