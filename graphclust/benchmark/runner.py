@@ -46,6 +46,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from graphclust._progress import progress_bar
 from graphclust.benchmark.baselines import (
     BASELINE_MODELS,
     BASELINES,
@@ -182,12 +183,10 @@ def run_benchmark(
                    f"protocol={protocol!r}, params={params!r})")
     out = None if out is None else _output_folder(Path(out))
 
-    from tqdm.auto import tqdm
-
     entries = [GridModel(m, m, shares[m], baseline=m in BASELINE_MODELS) for m in models]
     entries += added
     grid = [(d, entry, s) for d in datasets for entry in entries for s in seeds]
-    bar = tqdm(grid, desc="bench", unit="run", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(iterable=grid, desc="bench", unit="run", disable=not progress)
     # The estimators' own bars nest below this one (tqdm places them); only on a terminal.
     run = _Run(root, protocol, params.get("knn_method", "auto"), given,
                inner_bars=progress and sys.stderr.isatty() and "verbose" not in params)

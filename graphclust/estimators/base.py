@@ -35,6 +35,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data, HeteroData
 
+from graphclust._progress import progress_bar
 from graphclust.data.edge_inputs import adjacency_edges
 from graphclust.data.inputs import GraphInputWarning, to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
@@ -334,9 +335,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
     def _progress(self, total: int, description: str):
         if not self.verbose:
             return nullcontext(None)
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc=description, leave=False, dynamic_ncols=True)
+        return progress_bar(total=total, desc=description, leave=False)
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()

@@ -247,8 +247,8 @@ class ContrastiveStart:
                 loss = contrastive(contrastive_views(encoder, z), batch)
                 optimizer_step(encoder, optimizer, loss)
                 if bar is not None:
+                    bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
                     bar.update()
-                    bar.set_postfix(loss=f"{loss.item():.4f}")
                 yield step, loss.item()
 
     def _resume_step(self, length: int) -> int:

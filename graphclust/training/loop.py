@@ -136,8 +136,9 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
             run.history.append(entry)
             n_iter = epoch
             if bar is not None:
+                bar.set_postfix(loss=f"{entry['loss']:.4f}", changed=f"{changed:.4f}",
+                                refresh=False)  # update() redraws, as often as the bar allows
                 bar.update()
-                bar.set_postfix(loss=f"{entry['loss']:.4f}", changed=f"{changed:.4f}")
             # Stop once fewer than `tol` of the nodes changed cluster in the last
             # `check_interval` epochs. Every process sees the same whole-graph labels, so
             # all processes stop together.
