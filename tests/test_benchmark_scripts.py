@@ -66,6 +66,7 @@ PYTHON_SCRIPTS = {
     "bench_subgraphs": ["--out", "{tmp}/subgraphs", "--model", "mpnn-vn"],
     "bench_tabular": ["--out", "{tmp}/tabular.md"],
     "bench_threads": ["--out", "{tmp}/threads.md"],
+    "explore.closed_form": ["karate"],
     "explore.column_split": ["karate"],
     "explore.csbm_grid": ["--seeds", "1"],
     "explore.fits": ["smooth", "karate", "--subgraph", "30"],
@@ -85,7 +86,8 @@ PYTHON_SCRIPTS = {
 }
 # What each run must have written (relative to tmp), or None: it prints its result.
 WRITES = {
-    "ablation_table": "ablations.md", "explore.column_split": None,
+    "ablation_table": "ablations.md", "explore.closed_form": None,
+    "explore.column_split": None,
     "explore.csbm_grid": None, "explore.fits": None, "explore.gate_replay": None,
     "explore.probes": None, "explore.tabular_start": None,
     "explore.start_clusterability": None, "explore.untaught_geometry": None,

@@ -25,6 +25,15 @@ def test_drift_probe_scores_each_epochs_partition(capsys):
     assert [sum(sizes) for sizes in row["sizes_first_last"]] == [34, 34]
 
 
+def test_drift_probe_reads_a_fit_without_a_joint_stage(capsys):
+    """A fit with no joint-stage epoch (an untaught start skips it) gives an empty
+    curve and labels_' sizes, not an IndexError."""
+    importlib.import_module("benchmarks.explore.fits").main(
+        ["--tiny", "drift", "karate", "--params", '{"max_epochs": 0}'])
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["epochs"] == 0 and row["epoch_acc_nmi_modularity_r2"] == []
+    assert [sum(sizes) for sizes in row["sizes_first_last"]] == [34, 34]
+
 def test_fit_probe_reports_the_partitions_share_of_the_feature_variance(capsys):
     """``explore.fits fit``: R² of labels_ on the transformed features, in [0, 1]."""
     importlib.import_module("benchmarks.explore.fits").main(["--tiny", "fit", "karate"])
@@ -115,6 +124,26 @@ def test_fit_probe_trains_on_the_edges_it_is_given():
     assert three.shape[1] < knn.shape[1]
 
 
+def test_pruned_edges_keep_each_nodes_nearest_neighbours_and_stay_symmetric():
+    """``--edges feature-pruned``: node 0 (a star's centre) keeps its two nearest leaves;
+    a leaf keeps its one edge, so every edge survives from the leaf's side."""
+    fits = importlib.import_module("benchmarks.explore.fits")
+    x = torch.tensor([[0.0], [1.0], [2.0], [5.0], [9.0]])
+    star = torch.tensor([[0, 0, 0, 0, 0], [1, 2, 3, 4, 0]])  # a self-loop too
+    pairs = lambda edges: sorted(map(tuple, edges.t().tolist()))  # noqa: E731
+    kept = fits.pruned_edges(x, torch.cat([star, star.flip(0)], dim=1), keep=2)
+    assert pairs(kept) == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 0), (2, 0), (3, 0), (4, 0)]
+    # Leaves 1 and 2 also joined to 3 and 4: 0-3 and 0-4 are no end's nearest two.
+    extra = torch.tensor([[1, 1, 2, 2], [3, 4, 3, 4]])
+    edges = torch.cat([star, extra], dim=1)
+    kept = fits.pruned_edges(x, torch.cat([edges, edges.flip(0)], dim=1), keep=2)
+    undirected = [(0, 1), (0, 2), (1, 3), (1, 4), (2, 3), (2, 4)]
+    assert pairs(kept) == sorted(undirected + [(j, i) for i, j in undirected])
+    graph = load_dataset("karate")
+    pruned = fits.with_edges(graph, "feature-pruned", None, 3).edge_index
+    given = set(pairs(graph.edge_index))
+    assert set(pairs(pruned)) <= given and pruned.shape[1] < len(given)
+
 def test_fit_probe_names_the_knn_graph_it_built(monkeypatch, capsys):
     fits = importlib.import_module("benchmarks.explore.fits")
     monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: {"seed": seed})
@@ -188,3 +217,27 @@ def test_whitening_keeping_mean_equalises_but_does_not_centre():
     assert after.mean(0).abs().max() > 0.1
     assert torch.allclose(after - after.mean(0), (before - before.mean(0)) @ matrix.T,
                           atol=1e-4)
+
+
+def test_closed_form_map_minimises_the_spectral_contrastive_loss():
+    """``explore.closed_form``: the scaled generalised eigenvectors give the linear map's
+    lowest spectral contrastive loss; a nudge in any direction raises it."""
+    import numpy as np
+
+    closed_form = importlib.import_module("benchmarks.explore.closed_form")
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(60, 6))
+    mix = rng.random((60, 60))
+    s = (mix + mix.T) / 120  # any symmetric positive-pair weights
+    smoothed, twice = s @ y, s @ (s @ y)
+    vectors, values = closed_form.spectral_maps(y, smoothed, twice, 2, 0.0, 3)
+    assert np.all(np.diff(values) <= 0)
+    positives = y.T @ (smoothed + twice) / 60
+    covariance = y.T @ y / 60
+    np.testing.assert_allclose(positives @ vectors, covariance @ vectors * values, atol=1e-10)
+
+    def loss(w):
+        return -2 * np.trace(w.T @ positives @ w) + np.linalg.norm(w.T @ covariance @ w) ** 2
+
+    best = vectors * np.sqrt(values)
+    assert all(loss(best) < loss(best + 0.05 * rng.normal(size=best.shape)) for _ in range(20))
