@@ -1,9 +1,10 @@
 """Progress bars that suit where they are shown.
 
-On a terminal, or in a notebook (tqdm's widget), a bar redraws up to ten times a second.
-Written to a log file or a CI console, every redraw is another carriage-return update
-kept in the file (about 100 KB for ``make demo``); there the bar redraws every
-:data:`LOG_REFRESH_S` seconds, and still shows its first and its last state.
+On a terminal, or in a notebook (tqdm's widget), a bar redraws up to ten times a second
+and may vanish when it closes. Written to a log file or a CI console, every redraw is
+another carriage-return update kept in the file (about 100 KB for ``make demo``); there
+the bar redraws every :data:`LOG_REFRESH_S` seconds and its last state stays in the log
+(the epochs run, the last loss), whatever ``leave`` says.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ def shown_live() -> bool:
 
 
 def progress_bar(**settings):
-    """``tqdm.auto.tqdm(**settings)``, redrawn at most every :data:`LOG_REFRESH_S`
-    seconds where it is not :func:`shown_live`."""
+    """``tqdm.auto.tqdm(**settings)``; where it is not :func:`shown_live`, redrawn at most
+    every :data:`LOG_REFRESH_S` seconds and left in the output when it closes."""
     from tqdm.auto import tqdm
 
-    interval = LIVE_REFRESH_S if shown_live() else LOG_REFRESH_S
-    return tqdm(mininterval=interval, dynamic_ncols=True, **settings)
+    if shown_live():
+        return tqdm(mininterval=LIVE_REFRESH_S, dynamic_ncols=True, **settings)
+    return tqdm(mininterval=LOG_REFRESH_S, dynamic_ncols=True, **{**settings, "leave": True})

@@ -158,8 +158,8 @@ def test_labels_that_would_change_the_classes_are_refused(tmp_path, capsys, edge
 
 
 def test_text_is_read_as_it_is(tmp_path, capsys):
-    """No comment character ("C#" is a class, not "C"), a byte-order mark dropped (as
-    spreadsheets save CSV), a compressed name not unpacked."""
+    """No comment character in labels ("C#" is a class, not "C"), a byte-order mark
+    dropped (as spreadsheets save CSV), a compressed name not unpacked."""
     import gzip
 
     import numpy as np
@@ -183,6 +183,30 @@ def test_text_is_read_as_it_is(tmp_path, capsys):
     with pytest.raises(ValueError, match="club.csv.gz"):
         read_plain_files(tmp_path / "club.csv.gz")
 
+
+def test_numbers_files_take_comments(tmp_path):
+    """Edge and feature files skip "#" comments (SNAP's edge lists open with them); a
+    file of comments alone is no edges, and no features is refused."""
+    import numpy as np
+
+    from graphclust.data.formats.plain import read_plain_files
+
+    graph = _own_files(tmp_path)
+    lines = (tmp_path / "edges.txt").read_text().splitlines()
+    (tmp_path / "snap.txt").write_text(
+        "# Undirected graph: karate\n# Nodes: 34 Edges: 78\n# FromNodeId\tToNodeId\n"
+        + "\n".join(f"{line}  # edge {number}" for number, line in enumerate(lines)) + "\n")
+    _, edges, _ = read_plain_files(tmp_path / "club.npy", tmp_path / "snap.txt")
+    _, plain, _ = read_plain_files(tmp_path / "club.npy", tmp_path / "edges.txt")
+    np.testing.assert_array_equal(edges, plain)
+    (tmp_path / "noted.csv").write_text("# karate's features\n"
+                                        + (tmp_path / "club.csv").read_text())
+    features, _, _ = read_plain_files(tmp_path / "noted.csv")
+    np.testing.assert_array_equal(features, graph.x.numpy())
+    (tmp_path / "none.txt").write_text("# no edges yet\n")
+    assert read_plain_files(tmp_path / "club.npy", tmp_path / "none.txt")[1].shape == (2, 0)
+    with pytest.raises(ValueError, match="none.txt: the file holds no numbers"):
+        read_plain_files(tmp_path / "none.txt")
 
 def test_a_run_folder_of_another_input_is_kept(tmp_path, capsys):
     """Two features files of one name, or a file against the data set of that name, share

@@ -24,7 +24,7 @@ def test_bars_redraw_slowly_only_where_nobody_watches(terminal, kernel, live, mo
 
 
 def test_a_fit_written_to_a_log_shows_its_bar_without_a_redraw_per_epoch(monkeypatch, capsys):
-    """The fit's bar in a log: its first state and the clearing at the end, not one
+    """The fit's bar in a log: its first and its last state (the loss), not one
     carriage-return update per epoch."""
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
@@ -32,4 +32,4 @@ def test_a_fit_written_to_a_log_shows_its_bar_without_a_redraw_per_epoch(monkeyp
     SCGCStar(2, max_epochs=40, tol=0.0, pretrain_epochs=2, random_state=0,
              verbose=True).fit(graph)
     err = capsys.readouterr().err
-    assert "SCGCStar" in err and err.count("\r") < 10
+    assert "SCGCStar" in err and "40/40" in err and "loss=" in err and err.count("\r") < 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -136,3 +137,17 @@ def test_default_threads_in_a_fresh_command_use_every_core():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=600, check=True)  # a hang only
     assert result.stdout.split() == ["-1", "False"]
+
+
+def test_a_command_run_twice_in_one_process_gets_the_same_threads(monkeypatch, tmp_path, capsys):
+    """In a process that imported torch (tests, notebooks) ``main`` leaves the wait policy
+    alone: the first call set it before, so the second one read it as given and ran
+    every core, and refused the first call's run folder as "other parameters"."""
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    argv = ["fit", "--dataset", "karate", "--quiet", "--out", str(tmp_path), *CLI_TINY]
+    assert _run(argv, capsys)[0] == 0
+    assert "OMP_WAIT_POLICY" not in os.environ
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
+    assert summary["params"]["n_jobs"] == 1

@@ -92,9 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``graphclust`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # Read once when the OpenMP runtime starts (torch's import, below in the handlers):
-    # idle threads then sleep instead of spinning on cores other processes need.
+    # idle threads then sleep instead of spinning on cores other processes need. Where
+    # torch has started, setting it would change nothing but the next call's default.
     policy_given = "OMP_WAIT_POLICY" in os.environ
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
     if getattr(args, "threads", 0) is None:
         args.threads = _default_threads(policy_given)

@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "(one row a line; .csv commas, .tsv tabs, else whitespace)")
     own.add_argument("--edges", metavar="PATH",
                      help="with --features: one edge a row, two 0-based node rows (.npy of "
-                          "shape (E, 2), or 'i j' a line); without it the model builds a "
-                          "kNN graph of the rows")
+                          "shape (E, 2), or 'i j' a line, '#' starting a comment); without "
+                          "it the model builds a kNN graph of the rows")
     own.add_argument("--labels", metavar="PATH",
                      help="with --features: one label a row (.npy, or text), for the scores "
                           "and n_clusters")

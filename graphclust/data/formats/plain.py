@@ -5,8 +5,11 @@ list and labels, each a ``.npy`` array or a text file.
   (``.csv``), tabs (``.tsv``) or whitespace (any other name);
 * edges: one edge a row, two node rows (0-based): ``(E, 2)`` integers, or "i j" a line
   (the SDCN layout's graph files);
-* labels: one a row, numbers (NaN refused) or class names; text is read as it is: no
-  comments, no decompression, a byte-order mark dropped.
+* labels: one a row, numbers (NaN refused) or class names.
+
+Text is read as it is (no decompression), a byte-order mark dropped. In feature and edge
+files "#" starts a comment (SNAP's edge lists open with such lines); a labels file has no
+comments, since a class name may hold "#".
 
 ``.npy`` files are read without unpickling (an object array is refused) and mapped
 before they are copied, so a header that claims more than the file holds is an error,
@@ -15,6 +18,7 @@ not an allocation of that size.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,18 +45,24 @@ def loadtxt_detail(error: Exception) -> str:
     return " ".join(str(error).split()).split("; use `usecols`")[0].rstrip(".")
 
 
-def _text(path: Path, dtype, ndmin: int) -> np.ndarray:
-    """``np.loadtxt`` on the opened file: read as it is (numpy would decompress a ``.gz``
-    name, so a small file could take any memory), a byte-order mark dropped, nothing
-    taken for a comment (a label may hold "#")."""
+def _text(path: Path, dtype, ndmin: int, empty: np.ndarray | None) -> np.ndarray:
+    """``np.loadtxt`` on the opened file of numbers: read as it is (numpy would decompress
+    a ``.gz`` name, so a small file could take any memory), a byte-order mark dropped,
+    "#" starting a comment; a file of comments alone is as an empty one (``empty``)."""
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return np.loadtxt(handle, dtype=dtype, ndmin=ndmin, comments=None,
-                              delimiter=_DELIMITERS.get(path.suffix.lower()))
+        with open(path, encoding="utf-8-sig") as handle, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            values = np.loadtxt(handle, dtype=dtype, ndmin=ndmin, comments="#",
+                                delimiter=_DELIMITERS.get(path.suffix.lower()))
     except (ValueError, UnicodeDecodeError) as error:
         expected = "one value" if ndmin == 1 else "rows"
         raise ValueError(f"{path}: {loadtxt_detail(error)}; expected {expected} of numbers "
                          "a line, without a header line") from None
+    if values.size == 0:
+        if empty is None:
+            raise ValueError(f"{path}: the file holds no numbers")
+        return empty
+    return values
 
 
 def _existing(path: str | Path) -> Path:
@@ -72,7 +82,7 @@ def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None) 
         if empty is None:
             raise ValueError(f"{path}: the file is empty")
         return empty
-    return _text(path, dtype, ndmin)
+    return _text(path, dtype, ndmin, empty)
 
 
 def _labels(path: str | Path) -> np.ndarray:
