@@ -19,16 +19,25 @@ LOG_REFRESH_S = 30.0
 LIVE_REFRESH_S = 0.1
 
 
-def shown_live() -> bool:
-    """Whether stderr is watched as it is written: a terminal or a Jupyter kernel."""
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
+def shown_live(stream=None) -> bool:
+    """Whether ``stream`` (default: stderr) is watched as it is written: a terminal, or
+    any stream of a Jupyter kernel (tqdm's widget there). No stream, or one without
+    ``isatty`` (pythonw, a wrapper), is not."""
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return "ipykernel" in sys.modules or (callable(isatty) and bool(isatty()))
 
 
 def progress_bar(**settings):
-    """``tqdm.auto.tqdm(**settings)``; where it is not :func:`shown_live`, redrawn at most
-    every :data:`LOG_REFRESH_S` seconds and left in the output when it closes."""
+    """``tqdm.auto.tqdm(**settings)``; where its stream (``file``, else stderr) is not
+    :func:`shown_live`, redrawn at most every :data:`LOG_REFRESH_S` seconds and left in
+    the output when it closes. ``settings`` may name ``mininterval`` and the rest
+    themselves."""
     from tqdm.auto import tqdm
 
-    if shown_live():
-        return tqdm(mininterval=LIVE_REFRESH_S, dynamic_ncols=True, **settings)
-    return tqdm(mininterval=LOG_REFRESH_S, dynamic_ncols=True, **{**settings, "leave": True})
+    if settings.get("disable"):
+        return tqdm(**settings)
+    if shown_live(settings.get("file")):
+        return tqdm(**{"mininterval": LIVE_REFRESH_S, "dynamic_ncols": True, **settings})
+    return tqdm(**{"mininterval": LOG_REFRESH_S, "dynamic_ncols": True, **settings,
+                   "leave": True})

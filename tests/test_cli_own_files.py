@@ -184,29 +184,35 @@ def test_text_is_read_as_it_is(tmp_path, capsys):
         read_plain_files(tmp_path / "club.csv.gz")
 
 
-def test_numbers_files_take_comments(tmp_path):
-    """Edge and feature files skip "#" comments (SNAP's edge lists open with them); a
-    file of comments alone is no edges, and no features is refused."""
+def test_edge_files_take_comments_and_feature_files_do_not(tmp_path):
+    """Edge files skip "#" comments (SNAP's edge lists open with them), also after the
+    numbers and a delimiter; a file of comments alone is no edges. A features row that
+    starts with "#" (a spreadsheet's "#N/A") is refused, not skipped: every later node
+    would get the next one's features."""
     import numpy as np
 
     from graphclust.data.formats.plain import read_plain_files
 
     graph = _own_files(tmp_path)
     lines = (tmp_path / "edges.txt").read_text().splitlines()
+    _, plain, _ = read_plain_files(tmp_path / "club.npy", tmp_path / "edges.txt")
     (tmp_path / "snap.txt").write_text(
         "# Undirected graph: karate\n# Nodes: 34 Edges: 78\n# FromNodeId\tToNodeId\n"
         + "\n".join(f"{line}  # edge {number}" for number, line in enumerate(lines)) + "\n")
-    _, edges, _ = read_plain_files(tmp_path / "club.npy", tmp_path / "snap.txt")
-    _, plain, _ = read_plain_files(tmp_path / "club.npy", tmp_path / "edges.txt")
-    np.testing.assert_array_equal(edges, plain)
-    (tmp_path / "noted.csv").write_text("# karate's features\n"
-                                        + (tmp_path / "club.csv").read_text())
-    features, _, _ = read_plain_files(tmp_path / "noted.csv")
-    np.testing.assert_array_equal(features, graph.x.numpy())
+    (tmp_path / "noted.csv").write_text(
+        "# source,target\n" + "\n".join(f"{line.replace(' ', ',')},# edge"
+                                        for line in lines) + "\n")
+    for name in ("snap.txt", "noted.csv"):
+        _, edges, _ = read_plain_files(tmp_path / "club.npy", tmp_path / name)
+        np.testing.assert_array_equal(edges, plain)
     (tmp_path / "none.txt").write_text("# no edges yet\n")
     assert read_plain_files(tmp_path / "club.npy", tmp_path / "none.txt")[1].shape == (2, 0)
-    with pytest.raises(ValueError, match="none.txt: the file holds no numbers"):
-        read_plain_files(tmp_path / "none.txt")
+    rows = (tmp_path / "club.csv").read_text().splitlines()
+    (tmp_path / "missing.csv").write_text("\n".join([rows[0], "#N/A", *rows[2:]]) + "\n")
+    with pytest.raises(ValueError, match="missing.csv: .* at row 2"):
+        read_plain_files(tmp_path / "missing.csv")
+    assert graph.num_nodes == len(rows)
+
 
 def test_a_run_folder_of_another_input_is_kept(tmp_path, capsys):
     """Two features files of one name, or a file against the data set of that name, share

@@ -45,7 +45,6 @@ def test_cora_through_planetoid_without_writing_anything(data_root, tmp_path):
     assert torch.equal(again.edge_index, graph.edge_index)
 
 
-
 @pytest.mark.parametrize("name, nodes", [("bat", 131), ("eat", 399), ("uat", 1190)])
 def test_air_traffic_graphs_load(data_root, name, nodes):
     graph = load_quietly(name, data_root)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 
+import pytest
 import torch
 
 from graphclust import load_dataset
@@ -33,6 +34,7 @@ def test_drift_probe_reads_a_fit_without_a_joint_stage(capsys):
     row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert row["epochs"] == 0 and row["epoch_acc_nmi_modularity_r2"] == []
     assert [sum(sizes) for sizes in row["sizes_first_last"]] == [34, 34]
+
 
 def test_fit_probe_reports_the_partitions_share_of_the_feature_variance(capsys):
     """``explore.fits fit``: R² of labels_ on the transformed features, in [0, 1]."""
@@ -139,10 +141,18 @@ def test_pruned_edges_keep_each_nodes_nearest_neighbours_and_stay_symmetric():
     kept = fits.pruned_edges(x, torch.cat([edges, edges.flip(0)], dim=1), keep=2)
     undirected = [(0, 1), (0, 2), (1, 3), (1, 4), (2, 3), (2, 4)]
     assert pairs(kept) == sorted(undirected + [(j, i) for i, j in undirected])
+    # One direction, a pair listed twice: still undirected, the pair counted once.
+    listed = torch.tensor([[0, 0, 0, 1, 2, 3], [1, 1, 2, 2, 3, 4]])
+    once = fits.pruned_edges(x, listed, 2)
+    assert pairs(once) == pairs(fits.pruned_edges(x, torch.cat([listed, listed.flip(0)], 1), 2))
+    assert (0, 2) in pairs(once) and (4, 3) in pairs(once)
+    with pytest.raises(ValueError, match="--knn must be at least 1"):
+        fits.pruned_edges(x, star, keep=0)
     graph = load_dataset("karate")
     pruned = fits.with_edges(graph, "feature-pruned", None, 3).edge_index
     given = set(pairs(graph.edge_index))
     assert set(pairs(pruned)) <= given and pruned.shape[1] < len(given)
+
 
 def test_fit_probe_names_the_knn_graph_it_built(monkeypatch, capsys):
     fits = importlib.import_module("benchmarks.explore.fits")

@@ -2,7 +2,6 @@
 their schedules."""
 
 
-
 import pytest
 import torch
 from torch import nn

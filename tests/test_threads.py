@@ -115,28 +115,24 @@ def test_threads_sets_n_jobs_and_set_cannot(tmp_path, capsys):
 
 @pytest.mark.parametrize(("policy", "expected"), [(None, 1), ("PASSIVE", -1), ("passive", -1),
                                                   ("ACTIVE", 1)])
-def test_default_threads_follow_the_wait_policy_torch_started_with(policy, expected,
-                                                                   monkeypatch):
+def test_default_threads_follow_the_wait_policy(policy, expected, monkeypatch):
     from graphclust.cli import _default_threads
 
-    # torch is imported in this process: only a policy set before main() counts.
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     if policy is not None:
         monkeypatch.setenv("OMP_WAIT_POLICY", policy)
-    given = policy is not None
-    if not given:
-        monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # what main() sets, too late
-    assert _default_threads(given) == expected
+    assert _default_threads() == expected
 
 
-def test_default_threads_in_a_fresh_command_use_every_core():
-    code = ("import os, sys\nos.environ.pop('OMP_WAIT_POLICY', None)\n"
-            "from graphclust.cli import _default_threads\n"
-            "os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')\n"
-            "print(_default_threads(False), 'torch' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=600, check=True)  # a hang only
-    assert result.stdout.split() == ["-1", "False"]
+def test_default_threads_in_a_fresh_command_use_every_core(tmp_path):
+    """A fresh ``graphclust`` process sets the policy before torch starts, so its fit
+    runs on every core (``n_jobs=-1`` in ``run.json``)."""
+    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    subprocess.run([sys.executable, "-m", "graphclust.cli", "fit", "--dataset", "karate",
+                    "--quiet", "--no-baselines", "--out", str(tmp_path), *CLI_TINY],
+                   env=env, capture_output=True, timeout=600, check=True)  # a hang only
+    summary = json.loads((tmp_path / "karate-scgc-star-seed0" / "run.json").read_text())
+    assert summary["params"]["n_jobs"] == -1
 
 
 def test_a_command_run_twice_in_one_process_gets_the_same_threads(monkeypatch, tmp_path, capsys):

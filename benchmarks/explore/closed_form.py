@@ -12,7 +12,7 @@ is minimised by the top generalised eigenvectors of :math:`M w = \lambda C w`, s
 with energy)
 (``features="auto"``, as ``svd-kmeans`` reads them), :math:`P` is :math:`S` (order 1) or
 :math:`S + S^2` (order 2) with ``svd-kmeans``' :math:`S`, and :math:`C` is ridged by
-``lam`` times its mean eigenvalue. Each row: one order, ridge and scaling, the ACC / NMI
+``ridge`` times its mean eigenvalue. Each row: one order, ridge and scaling, the ACC / NMI
 of k-means (10 restarts) on the L2-normalised rows of the embedding's 32 dimensions, mean
 over ``--seeds`` k-means seeds. One JSON line per setting; ``--tiny``: karate.
 """
@@ -39,8 +39,9 @@ RIDGES = (0.0, 0.1, 1.0)
 
 def spectral_maps(y: np.ndarray, smoothed: np.ndarray, twice: np.ndarray, order: int,
                   ridge: float, dims: int) -> tuple[np.ndarray, np.ndarray]:
-    """The top ``dims`` generalised eigenvectors (columns) of ``(M, C + ridge I)`` and
-    their eigenvalues, largest first; ``smoothed`` is :math:`SY`, ``twice`` :math:`S^2 Y`."""
+    """The top ``dims`` generalised eigenvectors (columns) of ``(M, C + r I)``, ``r`` being
+    ``ridge`` times the mean eigenvalue of ``C``, and their eigenvalues, largest first;
+    ``smoothed`` is :math:`SY`, ``twice`` :math:`S^2 Y`."""
     n, width = y.shape
     positives = y.T @ smoothed if order == 1 else y.T @ (smoothed + twice)
     positives = (positives + positives.T) / (2 * n)

@@ -98,14 +98,21 @@ def with_edges(graph, edges: str, transform: FeatureTransform | None = None,
     return copy
 
 
-def pruned_edges(x, edge_index, keep: int, metric: str = "euclidean") -> torch.Tensor:
-    """``edge_index`` (self-loops dropped) cut to each node's ``keep`` neighbours nearest
-    by ``metric`` on the rows of ``x``, made symmetric again (an edge stays if either end
-    keeps it); ties keep the edge listed first."""
+def pruned_edges(x, edge_index, keep: int, metric: str = "euclidean",
+                 chunk: int = 4096) -> torch.Tensor:
+    """``edge_index`` cut to each node's ``keep`` neighbours nearest by ``metric`` on the
+    rows of ``x``: read as undirected (both directions, each pair once, no self-loops),
+    an edge stays if either end keeps it; ties keep the pair listed first. Distances are
+    taken ``chunk`` edges at a time (CS's dense rows would take E x d floats at once)."""
+    if keep < 1:
+        raise ValueError(f"--knn must be at least 1 for feature-pruned edges, got {keep}")
     x = x.to_dense() if x.layout != torch.strided else x
     x = F.normalize(x.float(), dim=1) if metric == "cosine" else x.float()
-    source, target = edge_index[:, edge_index[0] != edge_index[1]]
-    distance = (x[source] - x[target]).pow(2).sum(dim=1)
+    pairs = edge_index[:, edge_index[0] != edge_index[1]]
+    source, target = torch.unique(torch.cat([pairs, pairs.flip(0)], dim=1), dim=1)
+    distance = torch.cat([(x[source[i:i + chunk]] - x[target[i:i + chunk]]).pow(2).sum(1)
+                          for i in range(0, source.numel(), chunk)]) if source.numel() \
+        else torch.zeros(0)
     # Sort by distance, then (stably) by source: each source's edges, nearest first.
     order = torch.argsort(distance, stable=True)
     order = order[torch.argsort(source[order], stable=True)]

@@ -71,6 +71,7 @@ from graphclust.registry import build_estimator
 
 __all__ = ["run_benchmark"]
 
+
 def run_benchmark(
     datasets: str | Source | Sequence[str | Source],
     models: str | Sequence[str],

@@ -74,18 +74,16 @@ def _end_on_next_interrupt() -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _default_threads(policy_given: bool) -> int:
-    """Every core when idle threads sleep, else one (the library's default).
+def _default_threads() -> int:
+    """Every core when idle threads sleep (``OMP_WAIT_POLICY=PASSIVE``), else one (the
+    library's default).
 
     With the OpenMP runtime's own wait policy, threads spin at every barrier and two of
-    them took six times as long as one on a busy machine (``threads.md``). The policy
-    holds only if it was in the environment before torch started: when ``main`` runs in
-    a process that imported torch already (tests, notebooks), only a policy the caller
-    set counts.
+    them took six times as long as one on a busy machine (``threads.md``). ``main`` sets
+    the policy only before torch starts, so where torch was imported first (tests,
+    notebooks) only a policy the caller set counts.
     """
-    passive = os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
-    started_before = "torch" in sys.modules and not policy_given
-    return -1 if passive and not started_before else 1
+    return -1 if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE" else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,12 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Read once when the OpenMP runtime starts (torch's import, below in the handlers):
     # idle threads then sleep instead of spinning on cores other processes need. Where
     # torch has started, setting it would change nothing but the next call's default.
-    policy_given = "OMP_WAIT_POLICY" in os.environ
     if "torch" not in sys.modules:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
     if getattr(args, "threads", 0) is None:
-        args.threads = _default_threads(policy_given)
+        args.threads = _default_threads()
     args.argv = argv
     try:
         return args.handler(args)

@@ -18,6 +18,7 @@ import torch
 
 __all__ = ["adjacency_edges", "edge_index_array", "is_networkx_graph"]
 
+
 def _check_node_count(num_nodes: int, adjacency_nodes: int, what: str) -> None:
     if adjacency_nodes != num_nodes:
         raise ValueError(

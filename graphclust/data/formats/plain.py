@@ -7,9 +7,10 @@ list and labels, each a ``.npy`` array or a text file.
   (the SDCN layout's graph files);
 * labels: one a row, numbers (NaN refused) or class names.
 
-Text is read as it is (no decompression), a byte-order mark dropped. In feature and edge
-files "#" starts a comment (SNAP's edge lists open with such lines); a labels file has no
-comments, since a class name may hold "#".
+Text is read as it is (no decompression), a byte-order mark dropped. In an edge file "#"
+starts a comment (SNAP's edge lists open with such lines); feature and label files have
+none: a spreadsheet writes a missing cell as "#N/A", and a row skipped as a comment would
+give every later node the next one's features, and a class name may hold "#".
 
 ``.npy`` files are read without unpickling (an object array is refused) and mapped
 before they are copied, so a header that claims more than the file holds is an error,
@@ -45,15 +46,26 @@ def loadtxt_detail(error: Exception) -> str:
     return " ".join(str(error).split()).split("; use `usecols`")[0].rstrip(".")
 
 
-def _text(path: Path, dtype, ndmin: int, empty: np.ndarray | None) -> np.ndarray:
+def _uncommented(line: str, delimiter: str | None) -> str:
+    """``line`` without its comment ("#" to the end) and the delimiter before it."""
+    kept, sharp, _ = line.partition("#")
+    return kept.rstrip().rstrip(delimiter or "").rstrip() if sharp else line
+
+
+def _text(path: Path, dtype, ndmin: int, empty: np.ndarray | None,
+          comments: bool) -> np.ndarray:
     """``np.loadtxt`` on the opened file of numbers: read as it is (numpy would decompress
     a ``.gz`` name, so a small file could take any memory), a byte-order mark dropped,
-    "#" starting a comment; a file of comments alone is as an empty one (``empty``)."""
+    with ``comments`` "#" starting one; a file without numbers is as an empty one
+    (``empty``)."""
+    delimiter = _DELIMITERS.get(path.suffix.lower())
     try:
         with open(path, encoding="utf-8-sig") as handle, warnings.catch_warnings():
             warnings.filterwarnings("ignore", "loadtxt: input contained no data")
-            values = np.loadtxt(handle, dtype=dtype, ndmin=ndmin, comments="#",
-                                delimiter=_DELIMITERS.get(path.suffix.lower()))
+            lines = (_uncommented(line, delimiter) for line in handle) if comments \
+                else handle
+            values = np.loadtxt(lines, dtype=dtype, ndmin=ndmin, comments=None,
+                                delimiter=delimiter)
     except (ValueError, UnicodeDecodeError) as error:
         expected = "one value" if ndmin == 1 else "rows"
         raise ValueError(f"{path}: {loadtxt_detail(error)}; expected {expected} of numbers "
@@ -73,8 +85,10 @@ def _existing(path: str | Path) -> Path:
     return path
 
 
-def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None) -> np.ndarray:
-    """The array of ``path``; an empty text file gives ``empty`` (``None``: refused)."""
+def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None,
+          comments: bool = False) -> np.ndarray:
+    """The array of ``path``; an empty text file gives ``empty`` (``None``: refused);
+    ``comments``: a text file's "#" starts a comment."""
     path = _existing(path)
     if path.suffix.lower() == ".npy":
         return _npy(path)
@@ -82,7 +96,7 @@ def _read(path: str | Path, dtype, ndmin: int, empty: np.ndarray | None = None) 
         if empty is None:
             raise ValueError(f"{path}: the file is empty")
         return empty
-    return _text(path, dtype, ndmin, empty)
+    return _text(path, dtype, ndmin, empty, comments)
 
 
 def _labels(path: str | Path) -> np.ndarray:
@@ -155,7 +169,8 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
                                                "feature" if x.ndim == 1 else ""))
     edge_index = None
     if edges is not None:
-        pairs = _read(edges, np.int64, 2, empty=np.empty((0, 2), dtype=np.int64))
+        pairs = _read(edges, np.int64, 2, empty=np.empty((0, 2), dtype=np.int64),
+                      comments=True)
         if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
             raise ValueError(f"{edges}: an edge list needs two integer node rows a line, "
                              f"got shape {pairs.shape} of {pairs.dtype}")
