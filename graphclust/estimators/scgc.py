@@ -191,7 +191,8 @@ class _SCGCBase(ContrastiveClusterer):
     random_state : int, RandomState or None
         Seeds weights, batches, walks and k-means. Same seed, same labels.
     verbose : bool
-        Show a progress bar over epochs.
+        Show a progress bar over epochs (on stderr; written to a file or a CI log it
+        redraws every 30 s and keeps its last state, :mod:`graphclust._progress`).
     n_jobs : int or None
         CPU threads for ``fit`` and inference, with scikit-learn's meaning: ``None`` is 1,
         ``-1`` every core. The caller's thread settings are restored afterwards
