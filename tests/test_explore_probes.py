@@ -251,3 +251,13 @@ def test_closed_form_map_minimises_the_spectral_contrastive_loss():
 
     best = vectors * np.sqrt(values)
     assert all(loss(best) < loss(best + 0.05 * rng.normal(size=best.shape)) for _ in range(20))
+
+
+def test_rank_rise_reads_the_climb_after_the_lowest_trained_check():
+    """``explore.rank_rise``: the check before training is left out; the rise is the
+    largest later share over the minimum, less one."""
+    rank_rise = importlib.import_module("benchmarks.explore.rank_rise").rank_rise
+    curve = {"held_out_rank": [[0, 0.05], [10, 0.2], [20, 0.1], [30, 0.13], [40, 0.12]],
+             "held_out_loss": [[0, 7.0], [10, 6.5], [20, 6.2], [30, 6.1], [40, 6.3]]}
+    assert rank_rise(curve) == {"loss_min_step": 30, "rank_min_step": 20, "rank_rise": 0.3}
+    assert rank_rise({"held_out_rank": [], "held_out_loss": []})["rank_rise"] is None

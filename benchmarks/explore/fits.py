@@ -220,10 +220,11 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
                           **{**params, "max_epochs": 0}).fit(graph)
     finally:
         start_module.START_EROSION = rule
-    curve = [(entry["epoch"], entry["held_out_loss"]) for entry in fitted.history_
-             if entry.get("phase") == "start-length"]
+    checks = [entry for entry in fitted.history_ if entry.get("phase") == "start-length"]
+    curve = [(entry["epoch"], entry["held_out_loss"]) for entry in checks]
     if not curve:  # too few edges to hold some out: the start ran its steps
-        return {"held_out_loss": [], "length_by_rule": None, "length_at_minimum": None}
+        return {"held_out_loss": [], "held_out_rank": [], "length_by_rule": None,
+                "length_at_minimum": None}
     # The length the rule as it is picks, read off the curve by the estimator's own
     # reading (START_EROSION restored): the lowest loss's step once a check shows
     # erosion, else every step; 0 where the edges taught nothing.
@@ -231,6 +232,8 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     gate = next(entry["gate"] for entry in fitted.history_ if "gate" in entry)
     chosen, reading = rule_length(curve, gate, fitted.check_interval)
     return {"held_out_loss": [[step, round(loss, 6)] for step, loss in curve],
+            "held_out_rank": [[entry["epoch"], round(entry["held_out_rank"], 5)]
+                              for entry in checks],
             "length_by_rule": chosen,
             "length_at_minimum": min(curve, key=lambda point: point[1])[0],
             "fall_share": round(reading.fall / yardstick, 4),
