@@ -92,7 +92,7 @@ def test_curve_probe_picks_the_length_the_rule_picks():
     length the estimator's own rule chooses."""
     from graphclust import SCGCStar
     from graphclust.data import make_sbm
-    from graphclust.starts.held_out_rule import START_EROSION, START_RANK_EROSION
+    from graphclust.starts.contrastive import START_EROSION
 
     fits = importlib.import_module("benchmarks.explore.fits")
     # Graphs whose held-out loss hardly falls (100 steps: a verdict, the length 0; 60
@@ -110,9 +110,7 @@ def test_curve_probe_picks_the_length_the_rule_picks():
         assert row["length_by_rule"] == kept[0] == length
         taught = row["fall_share"] * row["cluster_code_fall"] >= row["gate"]
         assert taught == (homophily != 0.5)
-    # Both thresholds restored after the probe.
-    assert (fits.held_out_rule.START_EROSION, fits.held_out_rule.START_RANK_EROSION) == \
-        (START_EROSION, START_RANK_EROSION)
+    assert fits.start_module.START_EROSION == START_EROSION  # restored after the probe
 
 
 def test_fit_probe_trains_on_the_edges_it_is_given():

@@ -30,8 +30,7 @@ fits (seeds ``g R`` to ``g R + R - 1`` for group g), each one's ACC / NMI, their
 pairwise ARI, and two label-free ways to merge them: k-means on the runs' one-hot labels
 side by side (co-association consensus) and the medoid run (highest mean ARI with the
 others). ``curve``: the start alone, its held-out rule kept from stopping
-(``START_EROSION`` and ``START_RANK_EROSION`` set to infinity for the run): the held-out
-loss and rank share at every check, the
+(``START_EROSION`` set to infinity for the run): the held-out loss at every check, the
 length the rule would pick (0 where the loss never fell by the gate, ``start_gate``),
 the step of the loss's minimum, the fall to the lowest check the rule read as a share
 of ``cluster_code_fall``, and the gate (nats) beside ``cluster_code_fall``.
@@ -52,7 +51,6 @@ import torch
 import torch.nn.functional as F
 
 import graphclust.starts.contrastive as start_module
-import graphclust.starts.held_out_rule as held_out_rule
 import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
 from benchmarks.bench_feature_homophily import auto_features
@@ -198,16 +196,13 @@ def _baselines(graph, seed: int, features: str) -> dict:
             for steps in range(SMOOTHING_STEPS + 1)}
 
 
-def rule_length(curve: list, gate: float, check_interval: int = 10,
-                ranks: list | None = None):
+def rule_length(curve: list, gate: float, check_interval: int = 10):
     """The start's length the held-out rule picks on a recorded ``curve`` (``[step,
     loss]`` pairs from step 0) with ``gate`` (0: the edges teach nothing), and the
-    rule's reading of it; ``ranks``, the rank share at the same checks (curves recorded
-    before it was: the loss alone)."""
-    reading = held_out_rule.HeldOutReading(gate, curve[0][1])
-    shares = [None] * len(curve) if ranks is None else [share for _, share in ranks]
-    for (step, loss), share in zip(curve[1:], shares[1:], strict=True):
-        if reading.read(step, loss, share):
+    rule's reading of it."""
+    reading = start_module.HeldOutReading(gate, curve[0][1])
+    for step, loss in curve[1:]:
+        if reading.read(step, loss):
             return reading.best_step, reading
     last = curve[-1][0]
     return (0 if reading.teaches_nothing(last, check_interval) else last), reading
@@ -218,13 +213,13 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     every check up to ``pretrain_epochs``, and the lengths the rule and the loss's
     minimum would pick."""
     n_clusters = int(graph.y.max()) + 1
-    rules = held_out_rule.START_EROSION, held_out_rule.START_RANK_EROSION
-    held_out_rule.START_EROSION = held_out_rule.START_RANK_EROSION = float("inf")
+    rule = start_module.START_EROSION
+    start_module.START_EROSION = float("inf")
     try:
         fitted = SCGCStar(n_clusters, random_state=seed,
                           **{**params, "max_epochs": 0}).fit(graph)
     finally:
-        held_out_rule.START_EROSION, held_out_rule.START_RANK_EROSION = rules
+        start_module.START_EROSION = rule
     checks = [entry for entry in fitted.history_ if entry.get("phase") == "start-length"]
     curve = [(entry["epoch"], entry["held_out_loss"]) for entry in checks]
     if not curve:  # too few edges to hold some out: the start ran its steps
@@ -235,8 +230,7 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     # erosion, else every step; 0 where the edges taught nothing.
     yardstick = cluster_code_fall(n_clusters, fitted.tau)
     gate = next(entry["gate"] for entry in fitted.history_ if "gate" in entry)
-    ranks = [(entry["epoch"], entry["held_out_rank"]) for entry in checks]
-    chosen, reading = rule_length(curve, gate, fitted.check_interval, ranks)
+    chosen, reading = rule_length(curve, gate, fitted.check_interval)
     return {"held_out_loss": [[step, round(loss, 6)] for step, loss in curve],
             "held_out_rank": [[entry["epoch"], round(entry["held_out_rank"], 5)]
                               for entry in checks],
