@@ -92,7 +92,7 @@ def test_curve_probe_picks_the_length_the_rule_picks():
     length the estimator's own rule chooses."""
     from graphclust import SCGCStar
     from graphclust.data import make_sbm
-    from graphclust.starts.contrastive import START_EROSION
+    from graphclust.starts.held_out_rule import START_EROSION, START_RANK_EROSION
 
     fits = importlib.import_module("benchmarks.explore.fits")
     # Graphs whose held-out loss hardly falls (100 steps: a verdict, the length 0; 60
@@ -110,18 +110,20 @@ def test_curve_probe_picks_the_length_the_rule_picks():
         assert row["length_by_rule"] == kept[0] == length
         taught = row["fall_share"] * row["cluster_code_fall"] >= row["gate"]
         assert taught == (homophily != 0.5)
-    assert fits.start_module.START_EROSION == START_EROSION  # restored after the probe
+    # Both thresholds restored after the probe.
+    assert (fits.held_out_rule.START_EROSION, fits.held_out_rule.START_RANK_EROSION) == \
+        (START_EROSION, START_RANK_EROSION)
 
 
 def test_fit_probe_trains_on_the_edges_it_is_given():
     """``explore.fits --edges``: a feature kNN graph (every node has neighbours) or none."""
-    fits = importlib.import_module("benchmarks.explore.fits")
+    graphs = importlib.import_module("benchmarks.explore._graphs")
     graph = load_dataset("karate")
-    knn = fits.with_edges(graph, "feature-knn").edge_index
-    assert torch.bincount(knn[0], minlength=34).min() >= fits.FEATURE_NEIGHBOURS
-    assert fits.with_edges(graph, "none").edge_index.shape == (2, 0)
-    assert fits.with_edges(graph, "given") is graph
-    three = fits.with_edges(graph, "feature-knn", None, 3, "cosine").edge_index
+    knn = graphs.with_edges(graph, "feature-knn").edge_index
+    assert torch.bincount(knn[0], minlength=34).min() >= graphs.FEATURE_NEIGHBOURS
+    assert graphs.with_edges(graph, "none").edge_index.shape == (2, 0)
+    assert graphs.with_edges(graph, "given") is graph
+    three = graphs.with_edges(graph, "feature-knn", None, 3, "cosine").edge_index
     assert torch.bincount(three[0], minlength=34).min() >= 3
     assert three.shape[1] < knn.shape[1]
 
@@ -129,27 +131,27 @@ def test_fit_probe_trains_on_the_edges_it_is_given():
 def test_pruned_edges_keep_each_nodes_nearest_neighbours_and_stay_symmetric():
     """``--edges feature-pruned``: node 0 (a star's centre) keeps its two nearest leaves;
     a leaf keeps its one edge, so every edge survives from the leaf's side."""
-    fits = importlib.import_module("benchmarks.explore.fits")
+    graphs = importlib.import_module("benchmarks.explore._graphs")
     x = torch.tensor([[0.0], [1.0], [2.0], [5.0], [9.0]])
     star = torch.tensor([[0, 0, 0, 0, 0], [1, 2, 3, 4, 0]])  # a self-loop too
     pairs = lambda edges: sorted(map(tuple, edges.t().tolist()))  # noqa: E731
-    kept = fits.pruned_edges(x, torch.cat([star, star.flip(0)], dim=1), keep=2)
+    kept = graphs.pruned_edges(x, torch.cat([star, star.flip(0)], dim=1), keep=2)
     assert pairs(kept) == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 0), (2, 0), (3, 0), (4, 0)]
     # Leaves 1 and 2 also joined to 3 and 4: 0-3 and 0-4 are no end's nearest two.
     extra = torch.tensor([[1, 1, 2, 2], [3, 4, 3, 4]])
     edges = torch.cat([star, extra], dim=1)
-    kept = fits.pruned_edges(x, torch.cat([edges, edges.flip(0)], dim=1), keep=2)
+    kept = graphs.pruned_edges(x, torch.cat([edges, edges.flip(0)], dim=1), keep=2)
     undirected = [(0, 1), (0, 2), (1, 3), (1, 4), (2, 3), (2, 4)]
     assert pairs(kept) == sorted(undirected + [(j, i) for i, j in undirected])
     # One direction, a pair listed twice: still undirected, the pair counted once.
     listed = torch.tensor([[0, 0, 0, 1, 2, 3], [1, 1, 2, 2, 3, 4]])
-    once = fits.pruned_edges(x, listed, 2)
-    assert pairs(once) == pairs(fits.pruned_edges(x, torch.cat([listed, listed.flip(0)], 1), 2))
+    once = graphs.pruned_edges(x, listed, 2)
+    assert pairs(once) == pairs(graphs.pruned_edges(x, torch.cat([listed, listed.flip(0)], 1), 2))
     assert (0, 2) in pairs(once) and (4, 3) in pairs(once)
     with pytest.raises(ValueError, match="--knn must be at least 1"):
-        fits.pruned_edges(x, star, keep=0)
+        graphs.pruned_edges(x, star, keep=0)
     graph = load_dataset("karate")
-    pruned = fits.with_edges(graph, "feature-pruned", None, 3).edge_index
+    pruned = graphs.with_edges(graph, "feature-pruned", None, 3).edge_index
     given = set(pairs(graph.edge_index))
     assert set(pairs(pruned)) <= given and pruned.shape[1] < len(given)
 
@@ -170,7 +172,7 @@ def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeyp
     fits = importlib.import_module("benchmarks.explore.fits")
     karate = load_dataset("karate")
     resolved_on, seen = [], []
-    monkeypatch.setattr(fits, "load_dataset", lambda name, root=None: karate)
+    monkeypatch.setattr(fits, "load_graph", lambda spec, root, sbm_seed=0: karate)
     monkeypatch.setattr(fits, "auto_features", lambda graph: resolved_on.append(graph)
                         or type("Resolved", (), {"kind_": "ordinal"})())
     monkeypatch.setattr(fits, "with_edges", lambda graph, edges, transform, *knn: graph.clone())
@@ -259,5 +261,63 @@ def test_rank_rise_reads_the_climb_after_the_lowest_trained_check():
     rank_rise = importlib.import_module("benchmarks.explore.rank_rise").rank_rise
     curve = {"held_out_rank": [[0, 0.05], [10, 0.2], [20, 0.1], [30, 0.13], [40, 0.12]],
              "held_out_loss": [[0, 7.0], [10, 6.5], [20, 6.2], [30, 6.1], [40, 6.3]]}
-    assert rank_rise(curve) == {"loss_min_step": 30, "rank_min_step": 20, "rank_rise": 0.3}
+    assert rank_rise(curve) == {"loss_min_step": 30, "rank_min_step": 20, "rank_rise": 0.3,
+                                "rank_climb": 0.03, "rank_taught_share": 2.0}
     assert rank_rise({"held_out_rank": [], "held_out_loss": []})["rank_rise"] is None
+
+
+def test_rank_rise_replays_the_rule_as_it_is_now():
+    """A level loss (under START_EROSION) runs on; a rank share that training cut from
+    0.3 to 0.1 and that then climbs 40% stops the start at the loss's minimum."""
+    replayed = importlib.import_module("benchmarks.explore.rank_rise").replayed_lengths
+    losses = [[0, 5.0], [10, 4.0], [20, 3.0], [30, 3.05], [40, 3.05], [50, 3.05]]
+    ranks = [[0, 0.3], [10, 0.2], [20, 0.1], [30, 0.14], [40, 0.14], [50, 0.14]]
+    curve = {"held_out_loss": losses, "held_out_rank": ranks, "gate": 0.5}
+    assert replayed(curve) == {"length_by_loss": 50, "length_by_rule": 20}
+    # An untrained map that already ranked the partners (0.12: training did not halve it).
+    untrained = {**curve, "held_out_rank": [[0, 0.12], *ranks[1:]]}
+    assert replayed(untrained) == {"length_by_loss": 50, "length_by_rule": 50}
+    assert replayed({"held_out_loss": [], "held_out_rank": [], "gate": 0.5}) == \
+        {"length_by_loss": None, "length_by_rule": None}
+
+
+def test_rank_rise_reads_a_lowest_rank_share_of_zero():
+    rank_rise = importlib.import_module("benchmarks.explore.rank_rise").rank_rise
+    curve = {"held_out_rank": [[0, 0.3], [10, 0.0], [20, 0.02]],
+             "held_out_loss": [[0, 7.0], [10, 6.5], [20, 6.6]]}
+    assert rank_rise(curve) == {"loss_min_step": 10, "rank_min_step": 10, "rank_rise": None,
+                                "rank_climb": 0.02, "rank_taught_share": 0.0}
+
+
+def test_a_table_spec_is_the_graph_fit_x_builds():
+    """``table:NAME``: the features alone, with the kNN graph SCGCStar builds for a plain
+    matrix (a table of TABLES, or a data set's features without its edges)."""
+    from sklearn.datasets import load_iris
+
+    from graphclust import SCGCStar
+
+    graphs = importlib.import_module("benchmarks.explore._graphs")
+    iris = graphs.load_graph("table:iris", root=".")
+    x, y = load_iris(return_X_y=True)
+    fitted = SCGCStar(3, max_epochs=0, pretrain_epochs=0, random_state=0).fit(x)
+    assert torch.equal(iris.edge_index, fitted._graph(x, fitted=True).edge_index)
+    assert iris.y.tolist() == y.tolist()
+    karate = load_dataset("karate")
+    table = graphs.load_graph("table:karate", root=".")
+    assert torch.equal(table.x, karate.x.to_dense()) and table.y.tolist() == karate.y.tolist()
+    assert not torch.equal(table.edge_index, karate.edge_index)
+
+
+def test_the_loss_rule_only_probe_turns_the_rank_reading_off_for_the_run(monkeypatch, capsys):
+    fits = importlib.import_module("benchmarks.explore.fits")
+    from graphclust.starts.held_out_rule import START_RANK_EROSION
+
+    seen = []
+    monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: seen.append(
+        fits.held_out_rule.START_RANK_EROSION) or {"seed": seed})
+    fits.main(["--tiny", "fit", "karate", "--loss-rule-only"])
+    fits.main(["--tiny", "fit", "karate"])
+    assert seen == [float("inf"), START_RANK_EROSION]
+    assert fits.held_out_rule.START_RANK_EROSION == START_RANK_EROSION
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line.get("loss_rule_only") for line in lines] == [True, None]

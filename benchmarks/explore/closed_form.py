@@ -28,7 +28,7 @@ from sklearn.cluster import KMeans
 
 from benchmarks._machine import TINY_DATASET, parse, script_parser
 from benchmarks.bench_feature_homophily import auto_features
-from benchmarks.explore.fits import load_graph
+from benchmarks.explore._graphs import load_graph
 from graphclust import evaluate
 from graphclust.data.principal import principal_directions
 from graphclust.data.propagation import propagate

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from benchmarks._machine import TINY_DATASET, parse, script_parser
-from benchmarks.explore.fits import load_graph
+from benchmarks.explore._graphs import load_graph
 from graphclust import SVDKMeans
 from graphclust.metrics import accuracy, nmi
 

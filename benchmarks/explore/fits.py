@@ -30,16 +30,21 @@ fits (seeds ``g R`` to ``g R + R - 1`` for group g), each one's ACC / NMI, their
 pairwise ARI, and two label-free ways to merge them: k-means on the runs' one-hot labels
 side by side (co-association consensus) and the medoid run (highest mean ARI with the
 others). ``curve``: the start alone, its held-out rule kept from stopping
-(``START_EROSION`` set to infinity for the run): the held-out loss at every check, the
+(``START_EROSION`` and ``START_RANK_EROSION`` set to infinity for the run): the held-out
+loss and rank share at every check, the
 length the rule would pick (0 where the loss never fell by the gate, ``start_gate``),
 the step of the loss's minimum, the fall to the lowest check the rule read as a share
 of ``cluster_code_fall``, and the gate (nats) beside ``cluster_code_fall``.
 ``baselines``: ``svd-kmeans`` at t = 0..3 on the graph the other probes train on,
 reading the features through the transform they name
-(``--params``' ``features``, else ``"auto"``).
+(``--params``' ``features``, else ``"auto"``). ``--loss-rule-only``: the start's
+held-out rule reads the loss alone, as before notes part 10 (``START_RANK_EROSION``
+infinite for the run).
 DATASET ``sbm``: ``make_sbm`` at 5,000 nodes with ``bench_scale_quality``'s setting
-(seeded by the seed). One JSON line per seed (per group for ``consensus``);
-``--tiny``: karate, one seed, a few epochs.
+(seeded by the seed); ``table:NAME``: a table without edges (``iris``, ``wine``,
+``breast-cancer``, ``digits``, ``blobs``, ``blobs-close``, ``moons``, or a data set's
+features alone) with the kNN graph that ``fit(X)`` builds. One JSON line per seed (per
+group for ``consensus``); ``--tiny``: karate, one seed, a few epochs.
 """
 
 from __future__ import annotations
@@ -51,14 +56,12 @@ import torch
 import torch.nn.functional as F
 
 import graphclust.starts.contrastive as start_module
+import graphclust.starts.held_out_rule as held_out_rule
 import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
 from benchmarks.bench_feature_homophily import auto_features
-from benchmarks.bench_scale_quality import GRAPH as SBM_SETTING
-from benchmarks.bench_scale_quality import PROBE_NODES as SBM_NODES
-from benchmarks.bench_subgraphs import induced_subgraph
-from graphclust import SCGCStar, SVDKMeans, evaluate, load_dataset
-from graphclust.data import knn_graph, make_sbm
+from benchmarks.explore._graphs import FEATURE_NEIGHBOURS, load_graph, with_edges
+from graphclust import SCGCStar, SVDKMeans, evaluate
 from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FeatureTransform
 from graphclust.kmeans import kmeans
@@ -66,63 +69,6 @@ from graphclust.metrics import modularity
 from graphclust.objectives import cluster_code_fall
 
 SMOOTHING_STEPS = 3
-FEATURE_NEIGHBOURS = 10
-
-
-def load_graph(spec: str, root: str, sbm_seed: int = 0):
-    """The graph ``spec`` names: a data set ``name``, ``name:N`` (``bench_subgraphs``'
-    induced subgraph on N nodes, all of them where the set has fewer) or ``sbm``
-    (``make_sbm`` at ``bench_scale_quality``'s setting, seeded by ``sbm_seed``)."""
-    name, _, size = spec.partition(":")
-    if name == "sbm":
-        return make_sbm(SBM_NODES, random_state=sbm_seed, **SBM_SETTING)
-    graph = load_dataset(name, root=root)
-    return induced_subgraph(graph, min(int(size), graph.num_nodes)) if size else graph
-
-
-def with_edges(graph, edges: str, transform: FeatureTransform | None = None,
-               neighbours: int = FEATURE_NEIGHBOURS, metric: str = "euclidean"):
-    """``graph`` with the edges ``--edges`` names (``given``: unchanged); a feature kNN
-    graph and a pruned one (``neighbours``, ``metric``) read the features through
-    ``transform`` (default: :func:`auto_features`)."""
-    if edges == "given":
-        return graph
-    copy = graph.clone()
-    if edges == "none":
-        copy.edge_index = torch.zeros(2, 0, dtype=torch.long)
-        return copy
-    transform = auto_features(graph) if transform is None else transform
-    features = transform.transform(graph.x)
-    copy.edge_index = knn_graph(features, neighbours, metric) if edges == "feature-knn" \
-        else pruned_edges(features, graph.edge_index, neighbours, metric)
-    return copy
-
-
-def pruned_edges(x, edge_index, keep: int, metric: str = "euclidean",
-                 chunk: int = 4096) -> torch.Tensor:
-    """``edge_index`` cut to each node's ``keep`` neighbours nearest by ``metric`` on the
-    rows of ``x``: read as undirected (both directions, each pair once, no self-loops),
-    an edge stays if either end keeps it; ties keep the pair listed first. Distances are
-    taken ``chunk`` edges at a time (CS's dense rows would take E x d floats at once)."""
-    if keep < 1:
-        raise ValueError(f"--knn must be at least 1 for feature-pruned edges, got {keep}")
-    x = x.to_dense() if x.layout != torch.strided else x
-    x = F.normalize(x.float(), dim=1) if metric == "cosine" else x.float()
-    pairs = edge_index[:, edge_index[0] != edge_index[1]]
-    source, target = torch.unique(torch.cat([pairs, pairs.flip(0)], dim=1), dim=1)
-    distance = torch.cat([(x[source[i:i + chunk]] - x[target[i:i + chunk]]).pow(2).sum(1)
-                          for i in range(0, source.numel(), chunk)]) if source.numel() \
-        else torch.zeros(0)
-    # Sort by distance, then (stably) by source: each source's edges, nearest first.
-    order = torch.argsort(distance, stable=True)
-    order = order[torch.argsort(source[order], stable=True)]
-    counts = torch.bincount(source, minlength=x.shape[0])
-    rank = torch.arange(order.numel()) - (torch.cumsum(counts, 0) - counts)[source[order]]
-    kept = order[rank < keep]
-    pairs = torch.stack([source[kept], target[kept]])
-    return torch.unique(torch.cat([pairs, pairs.flip(0)], dim=1), dim=1)
-
-
 def _scores(labels, predicted) -> list[float]:
     scores = evaluate(labels, predicted)
     return [round(scores["acc"], 4), round(scores["nmi"], 4)]
@@ -196,13 +142,16 @@ def _baselines(graph, seed: int, features: str) -> dict:
             for steps in range(SMOOTHING_STEPS + 1)}
 
 
-def rule_length(curve: list, gate: float, check_interval: int = 10):
+def rule_length(curve: list, gate: float, check_interval: int = 10,
+                ranks: list | None = None):
     """The start's length the held-out rule picks on a recorded ``curve`` (``[step,
     loss]`` pairs from step 0) with ``gate`` (0: the edges teach nothing), and the
-    rule's reading of it."""
-    reading = start_module.HeldOutReading(gate, curve[0][1])
-    for step, loss in curve[1:]:
-        if reading.read(step, loss):
+    rule's reading of it; ``ranks``, the rank share at the same checks (curves recorded
+    before it was: the loss alone)."""
+    shares = [None] * len(curve) if ranks is None else [share for _, share in ranks]
+    reading = held_out_rule.HeldOutReading(gate, curve[0][1], shares[0])
+    for (step, loss), share in zip(curve[1:], shares[1:], strict=True):
+        if reading.read(step, loss, share):
             return reading.best_step, reading
     last = curve[-1][0]
     return (0 if reading.teaches_nothing(last, check_interval) else last), reading
@@ -213,13 +162,9 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     every check up to ``pretrain_epochs``, and the lengths the rule and the loss's
     minimum would pick."""
     n_clusters = int(graph.y.max()) + 1
-    rule = start_module.START_EROSION
-    start_module.START_EROSION = float("inf")
-    try:
+    with held_out_thresholds(START_EROSION=float("inf"), START_RANK_EROSION=float("inf")):
         fitted = SCGCStar(n_clusters, random_state=seed,
                           **{**params, "max_epochs": 0}).fit(graph)
-    finally:
-        start_module.START_EROSION = rule
     checks = [entry for entry in fitted.history_ if entry.get("phase") == "start-length"]
     curve = [(entry["epoch"], entry["held_out_loss"]) for entry in checks]
     if not curve:  # too few edges to hold some out: the start ran its steps
@@ -230,7 +175,8 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     # erosion, else every step; 0 where the edges taught nothing.
     yardstick = cluster_code_fall(n_clusters, fitted.tau)
     gate = next(entry["gate"] for entry in fitted.history_ if "gate" in entry)
-    chosen, reading = rule_length(curve, gate, fitted.check_interval)
+    ranks = [(entry["epoch"], entry["held_out_rank"]) for entry in checks]
+    chosen, reading = rule_length(curve, gate, fitted.check_interval, ranks)
     return {"held_out_loss": [[step, round(loss, 6)] for step, loss in curve],
             "held_out_rank": [[entry["epoch"], round(entry["held_out_rank"], 5)]
                               for entry in checks],
@@ -290,6 +236,20 @@ def _consensus(graph, group: int, restarts: int, params: dict) -> dict:
 
 
 @contextmanager
+def held_out_thresholds(**values: float):
+    """The held-out rule's thresholds (``graphclust.starts.held_out_rule``'s constants,
+    by name) set to ``values`` for the block, then restored."""
+    saved = {name: getattr(held_out_rule, name) for name in values}
+    for name, value in values.items():
+        setattr(held_out_rule, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(held_out_rule, name, value)
+
+
+@contextmanager
 def _whitening_keeping_mean():
     """The start's whitening with the map's mean put back: ``whiten_linear_`` centres
     (``b <- M (b - mean)``); adding ``M mean`` gives ``b <- M b``."""
@@ -326,6 +286,9 @@ def main(argv=None) -> None:
     parser.add_argument("--whitening-keeps-mean", action="store_true",
                         help="the start's whitening equalises its map's directions but keeps "
                              "their mean (b <- M b instead of M (b - mean)): a probe")
+    parser.add_argument("--loss-rule-only", action="store_true",
+                        help="the start's held-out rule reads the loss alone, not the rank "
+                             "share (the rule before notes part 10): a probe")
     parser.add_argument("--knn", type=int, default=FEATURE_NEIGHBOURS, metavar="K",
                         help="feature-knn: neighbours; feature-pruned: edges a node keeps "
                              "(default %(default)s)")
@@ -335,8 +298,8 @@ def main(argv=None) -> None:
                              "are cosine ones)")
     args = parse(parser, argv, "benchmarks.explore.fits")
     dataset = TINY_DATASET if args.tiny else args.dataset
-    if dataset == "sbm" and args.subgraph is not None:
-        parser.error("--subgraph draws from a loaded data set, not from 'sbm'")
+    if (dataset == "sbm" or dataset.startswith("table:")) and args.subgraph is not None:
+        parser.error(f"--subgraph draws from a loaded data set, not from {dataset!r}")
     spec = dataset if args.subgraph is None else f"{dataset}:{args.subgraph}"
     graph = None if dataset == "sbm" else load_graph(spec, args.root)
     if args.subgraph is not None:
@@ -353,7 +316,9 @@ def main(argv=None) -> None:
             transform = auto_features(graph)
             edged = with_edges(graph, args.edges, transform, args.knn, args.knn_metric)
             run_params = {"features": transform.kind_, **params}
-        with _whitening_keeping_mean() if args.whitening_keeps_mean else nullcontext():
+        with _whitening_keeping_mean() if args.whitening_keeps_mean else nullcontext(), \
+                held_out_thresholds(START_RANK_EROSION=float("inf")) if args.loss_rule_only \
+                else nullcontext():
             row = (_consensus(edged, seed, args.restarts, run_params)
                    if args.probe == "consensus" else probe(args.probe, edged, seed, run_params))
         # The baselines read only the transform of the parameters.
@@ -361,7 +326,8 @@ def main(argv=None) -> None:
             if args.probe == "baselines" else run_params
         edges = args.edges if args.edges in ("given", "none") \
             else f"{args.edges}:{args.knn}:{args.knn_metric}"
-        extra = {"whitening_keeps_mean": True} if args.whitening_keeps_mean else {}
+        extra = {**({"whitening_keeps_mean": True} if args.whitening_keeps_mean else {}),
+                 **({"loss_rule_only": True} if args.loss_rule_only else {})}
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": shown,
                           "edges": edges, **extra, **row}), flush=True)
 

@@ -18,7 +18,7 @@ import argparse
 import json
 
 from benchmarks.explore.fits import rule_length
-from graphclust.starts.contrastive import START_MIN_FALL
+from graphclust.starts.held_out_rule import START_MIN_FALL
 
 _TINY = {"dataset": "made-up", "seed": 0, "gate": 0.02, "cluster_code_fall": 0.9,
          "held_out_loss": [[step, 7.0 - 0.01 * step ** 0.5] for step in range(0, 210, 10)]}

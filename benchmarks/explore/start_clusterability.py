@@ -21,7 +21,7 @@ from sklearn.cluster import KMeans
 
 from benchmarks._machine import parse, script_parser
 from benchmarks.bench_tabular import DATASETS
-from benchmarks.explore.fits import load_graph
+from benchmarks.explore._graphs import load_graph
 from graphclust import SCGCStar, evaluate
 
 

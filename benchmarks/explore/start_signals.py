@@ -38,7 +38,7 @@ import graphclust.starts.contrastive as start_module
 from benchmarks._machine import TINY_DATASET, parse, script_parser
 from benchmarks.bench_feature_homophily import auto_features
 from benchmarks.bench_tabular import DATASETS
-from benchmarks.explore.fits import load_graph, with_edges
+from benchmarks.explore._graphs import load_graph, with_edges
 from graphclust import SCGCStar, evaluate
 from graphclust.data.principal import principal_directions
 from graphclust.kmeans import kmeans

@@ -219,7 +219,8 @@ class _SCGCBase(ContrastiveClusterer):
         start's held-out checks (phase ``"start-length"``: ``held_out_loss``, and
         ``held_out_rank``, the held-out partners' mean rank share, a score that does not
         depend on ``tau``; the chosen one ``kept``, the first with the ``gate`` the rule
-        read them with).
+        read them with, the one that showed erosion with its witness, ``eroded``:
+        ``"loss"`` or ``"rank share"``; :mod:`graphclust.starts.held_out_rule`).
     n_iter_ : int
         Joint-stage epochs run (0 where the start found the edges teach nothing).
     start_length_ : int or None

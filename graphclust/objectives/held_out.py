@@ -14,8 +14,9 @@ every held-out partner). While the map learns what the graph and the features sh
 loss falls with the training loss; once it clearly rises the map is fitting the training
 edges beyond what carries over to edges it has not seen: the erosion of the start's
 clusters that a wide map of sparse features has room for. The estimators' rule
-(:data:`graphclust.starts.START_EROSION`) then takes the step of the lowest
-held-out loss as the start's length.
+(:mod:`graphclust.starts.held_out_rule`: the loss's rise, :data:`~graphclust.starts.START_EROSION`,
+or the rank share's, :data:`~graphclust.starts.START_RANK_EROSION`) then takes the step of
+the lowest held-out loss as the start's length.
 
 The start is that first run up to its length, its last quarter retaken on every edge
 (:data:`graphclust.starts.START_RETAKE`); the joint stage trains on every edge.

@@ -24,21 +24,22 @@ one as ``start=``:
 from typing import Protocol, runtime_checkable
 
 from graphclust.starts.autoencoder import AutoencoderStart, NoStart
-from graphclust.starts.contrastive import (
+from graphclust.starts.contrastive import START_RETAKE, ContrastiveStart, LinearStart, start_length
+from graphclust.starts.held_out_rule import (
     START_EROSION,
     START_MIN_FALL,
     START_MIN_ROOM,
-    START_RETAKE,
+    START_RANK_EROSION,
+    START_RANK_FLOOR,
+    START_RANK_TAUGHT,
     START_VERDICT_STEPS,
-    ContrastiveStart,
-    LinearStart,
     start_gate,
-    start_length,
 )
 
-__all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RETAKE",
-           "START_VERDICT_STEPS", "AutoencoderStart", "ContrastiveStart", "LinearStart",
-           "NoStart", "Start", "start_gate", "start_length"]
+__all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RANK_EROSION",
+           "START_RANK_FLOOR", "START_RANK_TAUGHT", "START_RETAKE", "START_VERDICT_STEPS",
+           "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart", "Start",
+           "start_gate", "start_length"]
 
 
 @runtime_checkable

@@ -8,8 +8,9 @@ edges is set aside first and the length is chosen on them
 is scored every ``check_interval`` steps; once the held-out loss has stayed under its first
 check by the gate (:func:`start_gate`: :data:`START_MIN_FALL` of the fall still possible
 down to a code of the clusters) at two checks in a row and then
-risen above its minimum by :data:`START_EROSION` of its fall so far, the length is the
-step of that minimum (``steps`` is the upper bound). A loss that never does so in
+risen above its minimum by :data:`START_EROSION` of its fall so far, or its rank share
+climbed past its lowest where training made it (:mod:`graphclust.starts.held_out_rule`),
+the length is the step of that minimum (``steps`` is the upper bound). A loss that never does so in
 ``steps`` of at least :data:`START_VERDICT_STEPS` (and two checks after the first) says
 the edges teach the encoder nothing that carries over to edges it has not seen: the start
 then keeps an untrained map (:meth:`ContrastiveStart._untaught`). :class:`LinearStart`
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import warnings
 from copy import deepcopy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -40,7 +41,8 @@ from graphclust.data.principal import principal_directions
 from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import select_rows
 from graphclust.nn.whitening import whiten_linear_
-from graphclust.objectives.held_out import HeldOutEdges, cluster_code_fall
+from graphclust.objectives.held_out import HeldOutEdges
+from graphclust.starts.held_out_rule import HeldOutReading, start_gate
 from graphclust.training.parts import (
     EncoderInputs,
     Rows,
@@ -52,31 +54,8 @@ from graphclust.training.parts import (
     optimizer_step,
 )
 
-__all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RETAKE",
-           "START_VERDICT_STEPS", "ContrastiveStart", "HeldOutReading", "LinearStart",
-           "start_gate", "start_length"]
+__all__ = ["START_RETAKE", "ContrastiveStart", "LinearStart", "start_length"]
 
-#: The start stops once its held-out loss has risen above its minimum by this share of
-#: the fall from the first check to that minimum: a clear rise, not a plateau's noise
-#: (benchmarks/results/notes.md, "A label-free length for the start").
-START_EROSION = 0.1
-#: The share of the fall still possible at the first check (:func:`start_gate`: down to
-#: the loss of a code of the ``n_clusters`` clusters) that the held-out loss must fall by
-#: for the edges to count as teaching the encoder something. Measured falls, as shares of
-#: :func:`graphclust.objectives.held_out.cluster_code_fall`: 4-12% on the air-traffic
-#: graphs and a weak-feature SBM, 33-74% on the other graphs and SBMs measured
-#: (benchmarks/results/notes_part4.md, "Edges that teach nothing").
-START_MIN_FALL = 0.2
-#: The least room :func:`start_gate` assumes, as a share of ``cluster_code_fall``: where
-#: the first check is already near (or past) a code of the clusters, the gate stays at
-#: 0.1 of the yardstick (0.06-0.09 nats), well above the held-out loss's noise between
-#: checks (about 0.002-0.005 nats on the plateaus measured), so that neither a flat loss
-#: nor a blip counts as a lesson (benchmarks/results/notes_part6.md).
-START_MIN_ROOM = 0.5
-#: Fewer steps than this cannot tell edges that teach nothing from a start that has not
-#: learnt yet (the slowest measured fall past the gate took 50 steps): a shorter start
-#: passes no verdict and keeps the joint stage.
-START_VERDICT_STEPS = 100
 #: The share of the chosen length retaken on every edge (rounded up to whole checks), so
 #: that the start's last steps see the edges its held-out run left out (retaking one check,
 #: 10 of DBLP's 200 steps, left its NMI 0.002-0.007 lower; benchmarks/results/notes.md,
@@ -84,66 +63,6 @@ START_VERDICT_STEPS = 100
 START_RETAKE = 0.25
 # Fewer held-out pairs than this give a loss too noisy to tell a rise from chance.
 _MIN_HELD_OUT_PAIRS = 32
-
-
-@dataclass
-class HeldOutReading:
-    """The held-out rule's reading of a start's checks, one at a time (module docstring):
-    the lowest loss so far, whether the edges have taught the encoder anything yet, and
-    whether a check shows erosion. ``gate``: the fall in nats that counts
-    (:func:`start_gate`); ``first``: the loss before any
-    step."""
-
-    gate: float
-    first: float
-    best: float = field(init=False)
-    best_step: int = field(init=False, default=0)
-    taught: bool = field(init=False, default=False)
-    below: bool = field(init=False, default=False)  # the last check was under the gate
-
-    def __post_init__(self) -> None:
-        self.best = self.first
-
-    @property
-    def fall(self) -> float:
-        """How far the lowest check so far is under the first."""
-        return self.first - self.best
-
-    def read(self, step: int, loss: float) -> bool:
-        """Take the check at ``step``; ``True`` where it shows erosion (the length is then
-        :attr:`best_step`)."""
-        # The edges teach the encoder something once the loss stays under the gate for
-        # two checks in a row: the lowest of many noisy checks overstates the fall, and a
-        # one-check dip followed by a climb past the first check is a transient.
-        was_below, self.below = self.below, self.first - loss >= self.gate
-        self.taught = self.taught or (was_below and self.below)
-        fall = self.fall
-        if loss < self.best:
-            self.best, self.best_step = loss, step
-            return False
-        # Eroding: the map now fits the training edges at the others' cost. (Before the
-        # edges have taught anything, a rise erodes nothing: the run goes on.)
-        return self.taught and loss - self.best > START_EROSION * fall
-
-    def teaches_nothing(self, steps: int, check_interval: int) -> bool:
-        """After a start of ``steps`` checked every ``check_interval``: whether the edges
-        taught the encoder nothing. A verdict needs a long start with at least two checks
-        after the first."""
-        return not self.taught and steps >= max(START_VERDICT_STEPS, 2 * check_interval)
-
-
-def start_gate(n_clusters: int, tau: float, first: float, uninformative: float) -> float:
-    """How far the held-out loss must fall below its ``first`` check for the edges to
-    teach the encoder something: :data:`START_MIN_FALL` of the fall still possible, from
-    the first check down to the loss of a code of ``n_clusters`` clusters
-    (``uninformative``, the loss of an embedding that tells no node apart, less
-    :func:`~graphclust.objectives.held_out.cluster_code_fall`). Where the features already
-    predict the held-out edges (a kNN graph built from them), the first check is part of
-    the way down, and less is left to learn (benchmarks/results/notes_part6.md); the room
-    counted is at least :data:`START_MIN_ROOM` of the yardstick."""
-    yardstick = cluster_code_fall(n_clusters, tau)
-    room = first - (uninformative - yardstick)
-    return START_MIN_FALL * max(room, START_MIN_ROOM * yardstick)
 
 
 def start_length(history: list[dict]) -> int | None:
@@ -265,7 +184,8 @@ class ContrastiveStart:
         docstring).
 
         The checks are in ``run.history`` (phase ``"start-length"``), the chosen one
-        marked ``"kept"``.
+        marked ``"kept"``, the one that showed erosion with its witness (``"eroded"``:
+        ``"loss"`` or ``"rank share"``).
         """
         num_nodes = inputs.x.shape[0]
         train = held_out.train_edge_index
@@ -293,7 +213,7 @@ class ContrastiveStart:
         reading = HeldOutReading(start_gate(run.n_clusters, held_out.tau,
                                             first["held_out_loss"],
                                             held_out.uninformative_loss),
-                                 first["held_out_loss"])
+                                 first["held_out_loss"], first["held_out_rank"])
         first["gate"] = reading.gate  # what the explore probes replay the rule with
         initial = snapshot()
         # The states at the checks a resume may still need: the length is at least the
@@ -304,8 +224,8 @@ class ContrastiveStart:
             if step % self.check_interval and step < self.steps:
                 continue
             entry = check(step, loss)
-            if reading.read(step, entry["held_out_loss"]):
-                best["kept"] = True
+            if reading.read(step, entry["held_out_loss"], entry["held_out_rank"]):
+                best["kept"], entry["eroded"] = True, reading.eroded
                 return best["epoch"], states[self._resume_step(best["epoch"])]
             if reading.best_step == step:
                 best = entry
