@@ -80,7 +80,7 @@ def test_no_rank_share_reads_the_loss_alone():
 
 
 @pytest.mark.parametrize(("climb", "kept"), [(1.3, 20), (1.1, 50)])
-def test_the_start_stops_where_its_rank_share_erodes(monkeypatch, climb, kept):
+def test_the_start_stops_where_its_rank_share_erodes(monkeypatch, capsys, climb, kept):
     """Through a fit: a level loss and a climbing rank share stop the held-out run at
     the loss's minimum; a smaller climb runs to the bound."""
     checks = iter(zip(LOSSES, [0.3, 0.2, 0.1, 0.1 * climb, 0.1 * climb, 0.1 * climb],
@@ -88,11 +88,17 @@ def test_the_start_stops_where_its_rank_share_erodes(monkeypatch, climb, kept):
     monkeypatch.setattr(HeldOutEdges, "scores", lambda self, z: next(checks))
     graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
     model = SCGCStar(n_clusters=3, hidden_dims=(32,), embedding_dim=8, max_epochs=0,
-                     pretrain_epochs=50, start_holdout=0.1, random_state=0).fit(graph)
+                     pretrain_epochs=50, start_holdout=0.1, random_state=0,
+                     verbose=True).fit(graph)
     assert [e["epoch"] for e in model.history_ if e.get("kept")] == [kept]
     # The check that showed erosion names its witness; a run to the bound has none.
     assert [(e["epoch"], e["eroded"]) for e in model.history_ if "eroded" in e] == \
         ([(30, "rank share")] if kept == 20 else [])
+    # verbose says why the start has its length.
+    said = {20: "SCGCStar: start: 20 steps, the held-out loss's lowest check (the held-out "
+                "rank share showed erosion at step 30)",
+            50: "SCGCStar: start: 50 steps, the bound (no erosion on the held-out edges)"}
+    assert said[kept] in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("untrained", [0.0, float("nan")])
@@ -111,3 +117,12 @@ def test_the_reading_names_the_witness_that_showed_erosion():
     for step, (loss, rank) in enumerate([(4.0, 0.2), (3.0, 0.1), (3.05, 0.14)], 1):
         eroded = by_rank.read(10 * step, loss, rank)
     assert eroded and by_rank.eroded == "rank share"
+
+
+def test_the_summary_of_an_untaught_start_and_of_a_start_without_held_out_edges():
+    from graphclust.starts import held_out_summary
+
+    assert held_out_summary([{"phase": "pretrain", "epoch": 200}]) is None
+    untaught = [{"phase": "start-length", "epoch": 0, "kept": True, "untaught": True},
+                {"phase": "start-length", "epoch": 10}]
+    assert "taught nothing, so it kept an untrained map" in held_out_summary(untaught)

@@ -72,6 +72,7 @@ from graphclust.starts import (
     LinearStart,
     NoStart,
     Start,
+    held_out_summary,
     start_length,
 )
 from graphclust.training.loop import Schedule, train_clusterer
@@ -365,6 +366,9 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         self.encoder_, self.head_, self.decoder_ = trained.encoder, head, decoder
         self.n_iter_ = trained.n_iter
         self.start_length_ = start_length(run.history)
+        summary = held_out_summary(run.history)
+        if summary is not None:
+            self._report(f"{type(self).__name__}: {summary}")
         self.embedding_ = trained.embedding.cpu().numpy()
         self.labels_ = trained.labels.cpu().numpy()
         self.cluster_centers_ = head.centers.detach().cpu().numpy()

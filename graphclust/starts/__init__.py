@@ -33,13 +33,14 @@ from graphclust.starts.held_out_rule import (
     START_RANK_FLOOR,
     START_RANK_TAUGHT,
     START_VERDICT_STEPS,
+    held_out_summary,
     start_gate,
 )
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RANK_EROSION",
            "START_RANK_FLOOR", "START_RANK_TAUGHT", "START_RETAKE", "START_VERDICT_STEPS",
            "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart", "Start",
-           "start_gate", "start_length"]
+           "held_out_summary", "start_gate", "start_length"]
 
 
 @runtime_checkable

@@ -23,7 +23,7 @@ from graphclust.objectives.held_out import cluster_code_fall
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RANK_EROSION",
            "START_RANK_FLOOR", "START_RANK_TAUGHT", "START_VERDICT_STEPS", "HeldOutReading",
-           "start_gate"]
+           "held_out_summary", "start_gate"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
@@ -153,3 +153,20 @@ def start_gate(n_clusters: int, tau: float, first: float, uninformative: float) 
     yardstick = cluster_code_fall(n_clusters, tau)
     room = first - (uninformative - yardstick)
     return START_MIN_FALL * max(room, START_MIN_ROOM * yardstick)
+
+
+def held_out_summary(history: list[dict]) -> str | None:
+    """One line on the length the held-out rule chose, read from a fit's ``history``
+    (its ``"start-length"`` checks); ``None`` where the start had no held-out run."""
+    checks = [entry for entry in history if entry.get("phase") == "start-length"]
+    kept = next((entry for entry in checks if entry.get("kept")), None)
+    if kept is None:
+        return None
+    if kept.get("untaught"):
+        return ("start: its held-out edges were taught nothing, so it kept an untrained "
+                "map (graphclust.starts.start_gate)")
+    eroded = next((entry for entry in checks if "eroded" in entry), None)
+    if eroded is None:
+        return f"start: {kept['epoch']} steps, the bound (no erosion on the held-out edges)"
+    return (f"start: {kept['epoch']} steps, the held-out loss's lowest check (the held-out "
+            f"{eroded['eroded']} showed erosion at step {eroded['epoch']})")
