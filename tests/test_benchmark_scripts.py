@@ -68,6 +68,7 @@ PYTHON_SCRIPTS = {
     "bench_threads": ["--out", "{tmp}/threads.md"],
     "explore.closed_form": ["karate"],
     "explore.rank_rise": [],
+    "explore.joint_held_out": [],
     "explore.column_split": ["karate"],
     "explore.csbm_grid": ["--seeds", "1"],
     "explore.fits": ["smooth", "karate", "--subgraph", "30"],
@@ -88,6 +89,7 @@ PYTHON_SCRIPTS = {
 # What each run must have written (relative to tmp), or None: it prints its result.
 WRITES = {
     "ablation_table": "ablations.md", "explore.closed_form": None, "explore.rank_rise": None,
+    "explore.joint_held_out": None,
     "explore.column_split": None,
     "explore.csbm_grid": None, "explore.fits": None, "explore.gate_replay": None,
     "explore.probes": None, "explore.tabular_start": None,

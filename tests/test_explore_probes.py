@@ -321,3 +321,38 @@ def test_the_loss_rule_only_probe_turns_the_rank_reading_off_for_the_run(monkeyp
     assert fits.held_out_rule.START_RANK_EROSION == START_RANK_EROSION
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line.get("loss_rule_only") for line in lines] == [True, None]
+
+
+def test_joint_held_out_fits_without_the_set_aside_edges_and_restores_the_loop():
+    probe = importlib.import_module("benchmarks.explore.joint_held_out")
+    from graphclust import SCGCStar
+    from graphclust.data import make_sbm
+
+    graph = make_sbm(200, 3, 8, avg_degree=8, random_state=0)
+    seen = []
+
+    class Recording(SCGCStar):
+        def fit(self, X, y=None, adjacency=None):
+            seen.append(X.edge_index)
+            return super().fit(X, y, adjacency)
+
+    hooks = (probe.estimator_module.train_clusterer, probe.training_loop.optimizer_step,
+             probe.training_loop.evaluate)
+    original = probe.SCGCStar
+    probe.SCGCStar = Recording
+    try:
+        row = probe.joint_held_out(graph, 0, 0.2, 2, {"pretrain_epochs": 20, "max_epochs": 5,
+                                                      "hidden_dims": (16,),
+                                                      "embedding_dim": 4})
+    finally:
+        probe.SCGCStar = original
+    assert hooks == (probe.estimator_module.train_clusterer,
+                     probe.training_loop.optimizer_step, probe.training_loop.evaluate)
+    pairs = lambda edges: set(map(tuple, edges.t().tolist()))  # noqa: E731
+    trained_on, given = pairs(seen[0]), pairs(graph.edge_index)
+    assert trained_on < given and len(given - trained_on) >= 2 * row["held_out_pairs"]
+    read = row["epoch_acc_nmi_heldloss_heldrank"]
+    assert row["epochs"] >= 1
+    assert [entry[0] for entry in read] == \
+        [i + 1 for i in sorted({*range(0, row["epochs"], 2), row["epochs"] - 1})]
+    assert all(0 <= entry[4] <= 1 for entry in read)
