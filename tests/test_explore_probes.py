@@ -356,3 +356,43 @@ def test_joint_held_out_fits_without_the_set_aside_edges_and_restores_the_loop()
     assert [entry[0] for entry in read] == \
         [i + 1 for i in sorted({*range(0, row["epochs"], 2), row["epochs"] - 1})]
     assert all(0 <= entry[4] <= 1 for entry in read)
+
+
+def test_held_out_thresholds_are_restored_after_an_error():
+    fits = importlib.import_module("benchmarks.explore.fits")
+    from graphclust.starts.held_out_rule import START_EROSION, START_RANK_FLOOR
+
+    with pytest.raises(RuntimeError, match="inside"):
+        with fits.held_out_thresholds(START_EROSION=0.5, START_RANK_FLOOR=1.0):
+            assert fits.held_out_rule.START_EROSION == 0.5
+            raise RuntimeError("inside")
+    assert (fits.held_out_rule.START_EROSION, fits.held_out_rule.START_RANK_FLOOR) == \
+        (START_EROSION, START_RANK_FLOOR)
+
+
+@pytest.mark.parametrize("dataset", ["sbm", "table:iris"])
+def test_a_subgraph_of_a_made_graph_is_refused(dataset, capsys):
+    fits = importlib.import_module("benchmarks.explore.fits")
+    with pytest.raises(SystemExit):
+        fits.main(["fit", dataset, "--subgraph", "30"])
+    assert f"--subgraph draws from a loaded data set, not from '{dataset}'" in \
+        capsys.readouterr().err
+
+
+def test_rank_rise_replays_the_withdrawn_rule_on_request(tmp_path, capsys):
+    """A kNN-like curve (the untrained map ranks as well as training does) that the
+    withdrawn rule cut and today's leaves alone."""
+    rank_rise = importlib.import_module("benchmarks.explore.rank_rise")
+    curve = {"dataset": "made-up", "seed": 0, "gate": 0.5,
+             "held_out_loss": [[0, 5.0], [10, 4.0], [20, 3.0], [30, 3.05], [40, 3.05]],
+             "held_out_rank": [[0, 0.1], [10, 0.12], [20, 0.1], [30, 0.14], [40, 0.14]]}
+    path = tmp_path / "curves.jsonl"
+    path.write_text(json.dumps(curve) + "\n")
+    held_out_rule = importlib.import_module("graphclust.starts.held_out_rule")
+    before = (held_out_rule.START_RANK_TAUGHT, held_out_rule.START_RANK_FLOOR)
+    rank_rise.main([str(path)])
+    rank_rise.main([str(path), "--withdrawn"])
+    assert (held_out_rule.START_RANK_TAUGHT, held_out_rule.START_RANK_FLOOR) == before
+    now, withdrawn = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert (now["length_by_loss"], now["length_by_rule"]) == (40, 40)
+    assert (withdrawn["length_by_loss"], withdrawn["length_by_rule"]) == (40, 20)

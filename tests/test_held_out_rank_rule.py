@@ -125,4 +125,21 @@ def test_the_summary_of_an_untaught_start_and_of_a_start_without_held_out_edges(
     assert held_out_summary([{"phase": "pretrain", "epoch": 200}]) is None
     untaught = [{"phase": "start-length", "epoch": 0, "kept": True, "untaught": True},
                 {"phase": "start-length", "epoch": 10}]
-    assert "taught nothing, so it kept an untrained map" in held_out_summary(untaught)
+    assert "the edges teach the encoder nothing, so it kept an untrained map" in \
+        held_out_summary(untaught)
+
+
+def test_the_summary_names_the_witness_and_reads_histories_from_before_it():
+    from graphclust.starts import held_out_summary
+
+    def checks(last: dict) -> list[dict]:
+        return [{"phase": "start-length", "epoch": 10},
+                {"phase": "start-length", "epoch": 20, "kept": True},
+                {"phase": "start-length", "epoch": 30, **last}, {"phase": "train", "epoch": 1}]
+
+    assert held_out_summary(checks({"eroded": "loss"})) == (
+        "start: 20 steps, the held-out loss's lowest check (the held-out loss showed "
+        "erosion at step 30)")
+    # A model saved before the checks named their witness: still not "the bound".
+    assert held_out_summary(checks({})) == (
+        "start: 20 steps, the held-out loss's lowest check (it showed erosion at step 30)")

@@ -158,9 +158,9 @@ def rule_length(curve: list, gate: float, check_interval: int = 10,
 
 
 def _held_out_curve(graph, seed: int, params: dict) -> dict:
-    """The start alone with the held-out rule kept from stopping: its held-out loss at
-    every check up to ``pretrain_epochs``, and the lengths the rule and the loss's
-    minimum would pick."""
+    """The start alone with the held-out rule kept from stopping: its held-out loss and
+    rank share at every check up to ``pretrain_epochs``, and the lengths the rule and the
+    loss's minimum would pick."""
     n_clusters = int(graph.y.max()) + 1
     with held_out_thresholds(START_EROSION=float("inf"), START_RANK_EROSION=float("inf")):
         fitted = SCGCStar(n_clusters, random_state=seed,
@@ -171,7 +171,7 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
         return {"held_out_loss": [], "held_out_rank": [], "length_by_rule": None,
                 "length_at_minimum": None}
     # The length the rule as it is picks, read off the curve by the estimator's own
-    # reading (START_EROSION restored): the lowest loss's step once a check shows
+    # reading (both thresholds restored): the lowest loss's step once a check shows
     # erosion, else every step; 0 where the edges taught nothing.
     yardstick = cluster_code_fall(n_clusters, fitted.tau)
     gate = next(entry["gate"] for entry in fitted.history_ if "gate" in entry)

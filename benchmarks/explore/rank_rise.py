@@ -14,16 +14,19 @@ one (``rank_rise``, the rise as a share of the minimum: 0 where the minimum is t
 check, ``None`` where the minimum is 0) and less the minimum (``rank_climb``, the rise
 in absolute terms); and the minimum as a share of the check before any step
 (``rank_taught_share``: how far training cut the untrained map's rank share; the rule
-reads the rank share only where it is at most ``START_RANK_TAUGHT``). One JSON line per
-curve; ``--tiny`` reads the curve of a 20-step start on a 300-node SBM.
+reads the rank share only where it is at most ``START_RANK_TAUGHT``). ``--withdrawn``:
+``length_by_rule`` by the rule withdrawn in 51fd802 instead (neither the halving
+condition nor the floor). One JSON line per curve; ``--tiny`` reads the curve of a
+20-step start on a 300-node SBM.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 from benchmarks._machine import parse, script_parser
-from benchmarks.explore.fits import rule_length
+from benchmarks.explore.fits import held_out_thresholds, rule_length
 
 
 def rank_rise(curve: dict) -> dict:
@@ -47,6 +50,9 @@ def rank_rise(curve: dict) -> dict:
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out=None, root=False)
     parser.add_argument("curves", nargs="*", help="files of explore.fits curve lines")
+    parser.add_argument("--withdrawn", action="store_true",
+                        help="replay the rule withdrawn in 51fd802 (no halving condition, "
+                             "no floor) as length_by_rule")
     args = parse(parser, argv, "benchmarks.explore.rank_rise")
     if args.tiny:
         from benchmarks.explore.fits import probe
@@ -56,10 +62,14 @@ def main(argv=None) -> None:
         lines = [{"dataset": "sbm-300", **probe("curve", graph, 0, {"pretrain_epochs": 20})}]
     else:
         lines = [json.loads(line) for path in args.curves for line in open(path) if line.strip()]
-    for line in lines:
-        print(json.dumps({"dataset": line["dataset"], "edges": line.get("edges", "given"),
-                          "seed": line["seed"], **replayed_lengths(line), **rank_rise(line)}),
-              flush=True)
+    # The withdrawn rule is today's with its two guards off: every rank share counts as
+    # made by training, and any climb past 25% is erosion.
+    with held_out_thresholds(START_RANK_TAUGHT=float("inf"), START_RANK_FLOOR=0.0) \
+            if args.withdrawn else nullcontext():
+        for line in lines:
+            print(json.dumps({"dataset": line["dataset"], "edges": line.get("edges", "given"),
+                              "seed": line["seed"], **replayed_lengths(line),
+                              **rank_rise(line)}), flush=True)
 
 
 def replayed_lengths(curve: dict) -> dict:

@@ -42,7 +42,7 @@ from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import select_rows
 from graphclust.nn.whitening import whiten_linear_
 from graphclust.objectives.held_out import HeldOutEdges
-from graphclust.starts.held_out_rule import HeldOutReading, start_gate
+from graphclust.starts.held_out_rule import HeldOutReading, kept_check, start_gate
 from graphclust.training.parts import (
     EncoderInputs,
     Rows,
@@ -70,11 +70,10 @@ def start_length(history: list[dict]) -> int | None:
     kept check, else the last ``"pretrain"`` entry (steps, or the autoencoder's epochs),
     else 0 (no start). ``None`` where the held-out checks found that the edges teach the
     encoder nothing (the start kept an untrained map)."""
-    kept = [entry for entry in history if entry.get("phase") == "start-length"
-            and entry.get("kept") is True]
-    if kept and kept[-1].get("untaught") is True:
+    kept = kept_check(history)
+    if kept is not None and kept.get("untaught") is True:
         return None
-    epochs = [kept[-1].get("epoch")] if kept else [
+    epochs = [kept.get("epoch")] if kept is not None else [
         entry.get("epoch") for entry in history if entry.get("phase") == "pretrain"]
     if not all(isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0
                for epoch in epochs):

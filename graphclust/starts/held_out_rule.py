@@ -23,7 +23,7 @@ from graphclust.objectives.held_out import cluster_code_fall
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RANK_EROSION",
            "START_RANK_FLOOR", "START_RANK_TAUGHT", "START_VERDICT_STEPS", "HeldOutReading",
-           "held_out_summary", "start_gate"]
+           "held_out_summary", "kept_check", "start_gate"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
@@ -31,11 +31,12 @@ __all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RANK_EROS
 START_EROSION = 0.1
 #: ... or once the held-out partners' rank share (:meth:`HeldOutEdges.scores`, which does
 #: not depend on ``tau``) has climbed this share above its lowest check after training
-#: began. On a sparse graph with wide features the start can erode slowly: Cora's
-#: 2,000-node sample (Citeseer's density) loses 0.09 ACC between step 50 and 200 while
-#: its loss rises only 3-7% of its fall, and its rank share climbs 25-47%; on every full
-#: development graph the rank share climbs at most 18% (DBLP; 45 seeds,
-#: benchmarks/results/notes_part9.md, "A Citeseer-density sample").
+#: began (where :data:`START_RANK_TAUGHT` lets it count). On a sparse graph with wide
+#: features the start can erode slowly: on Cora's 2,000-node sample (Citeseer's density)
+#: the start alone loses 0.11 ACC between step 50 and 200 while its loss rises only 3-7%
+#: of its fall, and its rank share climbs 18-47% (8 seeds); on the full development
+#: graphs it climbs at most 18% (DBLP; 70 curves,
+#: benchmarks/results/rank_rule_taught/rank_rise.jsonl).
 START_RANK_EROSION = 0.25
 #: The rank share counts only where training has cut it to this share of the untrained
 #: map's (the check before any step) or less. On a kNN graph of wide features (iris,
@@ -44,8 +45,9 @@ START_RANK_EROSION = 0.25
 #: start trades a little of that ranking for sharper clusters, so the rank share climbs
 #: while the start is healthy; on Cora's 2,000-node sample training cuts it from 0.34 to
 #: 0.07. The condition does not single out every graph made from features (training
-#: more than halves it on Cora's features as a plain matrix and on 2-D tables): there
-#: the climb's thresholds decide (benchmarks/results/notes_part10.md).
+#: cuts it to 0.43-0.54 on Cora's features as a plain matrix and to 0.12-0.15 on two
+#: moons in the plane): there the climb's thresholds decide
+#: (benchmarks/results/notes_part10.md).
 START_RANK_TAUGHT = 0.5
 #: ... and the climb must also be at least this much in absolute terms, so that a rank
 #: share near 0 does not make its noise count as erosion (on two moons in the plane,
@@ -69,6 +71,7 @@ START_MIN_ROOM = 0.5
 #: learnt yet (the slowest measured fall past the gate took 50 steps): a shorter start
 #: passes no verdict and keeps the joint stage.
 START_VERDICT_STEPS = 100
+
 
 @dataclass
 class HeldOutReading:
@@ -127,8 +130,11 @@ class HeldOutReading:
         training made the ranking (:data:`START_RANK_TAUGHT`)."""
         if rank is None or self.best_rank is None or self.first_rank is None:
             return False
-        # Written so that a NaN anywhere, or an untrained rank share of 0 (nothing left
-        # for training to make), reads as "not made by training".
+        # Written so that an untrained rank share of 0 (nothing left for training to
+        # make) or NaN reads as "not made by training". A NaN at a later check is never
+        # a new lowest (min keeps the lowest before it; a NaN at the first trained check
+        # stays the lowest and so turns the rank reading off for the run: the loss
+        # alone decides, the safe side).
         if not (self.first_rank > 0 and self.best_rank <= START_RANK_TAUGHT * self.first_rank):
             return False
         return rank - self.best_rank > max(START_RANK_EROSION * self.best_rank,
@@ -155,18 +161,27 @@ def start_gate(n_clusters: int, tau: float, first: float, uninformative: float) 
     return START_MIN_FALL * max(room, START_MIN_ROOM * yardstick)
 
 
+def kept_check(history: list[dict]) -> dict | None:
+    """The held-out check a fit's start kept (the last ``"start-length"`` entry marked
+    ``"kept"``), or ``None`` where the start had no held-out run."""
+    return next((entry for entry in reversed(history) if entry.get("phase") == "start-length"
+                 and entry.get("kept") is True), None)
+
+
 def held_out_summary(history: list[dict]) -> str | None:
     """One line on the length the held-out rule chose, read from a fit's ``history``
-    (its ``"start-length"`` checks); ``None`` where the start had no held-out run."""
-    checks = [entry for entry in history if entry.get("phase") == "start-length"]
-    kept = next((entry for entry in checks if entry.get("kept")), None)
+    (its ``"start-length"`` checks); ``None`` where the start had no held-out run.
+    Histories from before the checks named their witness (``"eroded"``) give the step
+    of erosion without it."""
+    kept = kept_check(history)
     if kept is None:
         return None
-    if kept.get("untaught"):
-        return ("start: its held-out edges were taught nothing, so it kept an untrained "
-                "map (graphclust.starts.start_gate)")
-    eroded = next((entry for entry in checks if "eroded" in entry), None)
-    if eroded is None:
+    if kept.get("untaught") is True:
+        return ("start: the held-out edges showed that the edges teach the encoder "
+                "nothing, so it kept an untrained map (graphclust.starts.start_gate)")
+    checks = [entry for entry in history if entry.get("phase") == "start-length"]
+    if checks[-1] is kept:
         return f"start: {kept['epoch']} steps, the bound (no erosion on the held-out edges)"
-    return (f"start: {kept['epoch']} steps, the held-out loss's lowest check (the held-out "
-            f"{eroded['eroded']} showed erosion at step {eroded['epoch']})")
+    witness = f"the held-out {checks[-1]['eroded']}" if "eroded" in checks[-1] else "it"
+    return (f"start: {kept['epoch']} steps, the held-out loss's lowest check ({witness} "
+            f"showed erosion at step {checks[-1]['epoch']})")
