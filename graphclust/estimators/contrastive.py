@@ -72,7 +72,6 @@ from graphclust.starts import (
     LinearStart,
     NoStart,
     Start,
-    held_out_summary,
     start_length,
 )
 from graphclust.training.loop import Schedule, train_clusterer
@@ -355,7 +354,9 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         run = TrainingRun(inputs, graph.edge_index, sampler, batches, seed,
                           int(self.embedding_dim), self.n_clusters, self.normalize_embedding,
                           rank, world_size, progress=self._progress,
-                          name=type(self).__name__)
+                          name=type(self).__name__,
+                          report=lambda message: self._report(
+                              f"{type(self).__name__}: {message}"))
         self.history_ = run.history
         trained = train_clusterer(
             encoder, head, decoder, run, start=self._start_part(self.transform_.kind_),
@@ -366,9 +367,6 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         self.encoder_, self.head_, self.decoder_ = trained.encoder, head, decoder
         self.n_iter_ = trained.n_iter
         self.start_length_ = start_length(run.history)
-        summary = held_out_summary(run.history)
-        if summary is not None:
-            self._report(f"{type(self).__name__}: {summary}")
         self.embedding_ = trained.embedding.cpu().numpy()
         self.labels_ = trained.labels.cpu().numpy()
         self.cluster_centers_ = head.centers.detach().cpu().numpy()

@@ -42,7 +42,12 @@ from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import select_rows
 from graphclust.nn.whitening import whiten_linear_
 from graphclust.objectives.held_out import HeldOutEdges
-from graphclust.starts.held_out_rule import HeldOutReading, kept_check, start_gate
+from graphclust.starts.held_out_rule import (
+    HeldOutReading,
+    held_out_summary,
+    kept_check,
+    start_gate,
+)
 from graphclust.training.parts import (
     EncoderInputs,
     Rows,
@@ -112,6 +117,7 @@ class ContrastiveStart:
         if held_out is not None:
             length, state = self._length(encoder, optimizer, inputs, held_out, run,
                                          contrastive)
+            run.report(held_out_summary(run.history))
             encoder.load_state_dict(state["encoder"])
             if length is None:
                 return self._untaught(encoder, inputs, run, config)

@@ -74,6 +74,9 @@ class TrainingRun:
     progress: Callable[[int, str], AbstractContextManager] = lambda total, description: \
         nullcontext(None)
     name: str = "train"  # the joint stage's label on its progress bar
+    #: ``report(message)``: one line about the fit where the user asked for them
+    #: (``verbose``); by default nowhere.
+    report: Callable[[str], None] = lambda message: None
     #: Whether the joint stage runs: a start whose held-out edges show that the edges
     #: teach the encoder nothing sets it False (graphclust.starts.START_MIN_FALL).
     joint_stage: bool = True
