@@ -178,8 +178,7 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     ranks = [(entry["epoch"], entry["held_out_rank"]) for entry in checks]
     chosen, reading = rule_length(curve, gate, fitted.check_interval, ranks)
     return {"held_out_loss": [[step, round(loss, 6)] for step, loss in curve],
-            "held_out_rank": [[entry["epoch"], round(entry["held_out_rank"], 5)]
-                              for entry in checks],
+            "held_out_rank": [[step, round(share, 5)] for step, share in ranks],
             "length_by_rule": chosen,
             "length_at_minimum": min(curve, key=lambda point: point[1])[0],
             "fall_share": round(reading.fall / yardstick, 4),
