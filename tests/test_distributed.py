@@ -196,3 +196,14 @@ def test_a_process_short_of_memory_stops_every_process(tmp_path):
     mp.spawn(_short_of_memory_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
     assert [(tmp_path / f"outcome{rank}").read_text() for rank in (0, 1)] == \
         ["another process", "own"]
+
+
+@pytest.mark.parametrize(("rank", "speaks"), [(0, True), (1, False)])
+def test_only_rank_zero_reports_when_verbose(monkeypatch, capsys, rank, speaks):
+    # A torchrun job with verbose=True writes its lines once, from rank 0, not once a process.
+    monkeypatch.setattr("graphclust.estimators.base.distributed_context", lambda: (rank, 2))
+    SCGCStar(**{**PARAMS, "verbose": True, "max_epochs": 2}).fit(_graph())
+    out, err = capsys.readouterr()
+    assert ("SCGCStar: batch_size=100" in out) is speaks
+    assert ("SCGCStar: start: " in out) is speaks
+    assert ("choosing its length" in err) is speaks  # the progress bars

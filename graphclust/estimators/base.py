@@ -54,7 +54,7 @@ from graphclust.estimators.persistence import PersistedFit
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
 from graphclust.threads import limit_threads
-from graphclust.training.parts import agreed_minimum
+from graphclust.training.parts import agreed_minimum, distributed_context
 
 # resolve_device stays importable from here: the benchmark runner imports it so.
 __all__ = ["BaseGraphClusterer", "resolve_device"]
@@ -325,15 +325,20 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         self.history_.append(entry)
         return entry
 
+    def _speaks(self) -> bool:
+        """Whether this process writes ``verbose`` output: in a distributed job only rank 0
+        does, so that a ``torchrun`` fit reports once, not once per process."""
+        return bool(self.verbose) and distributed_context()[0] == 0
+
     def _report(self, message: str) -> None:
         """One line about the fit when ``verbose`` (written above any progress bar)."""
-        if self.verbose:
+        if self._speaks():
             from tqdm.auto import tqdm
 
             tqdm.write(message)
 
     def _progress(self, total: int, description: str):
-        if not self.verbose:
+        if not self._speaks():
             return nullcontext(None)
         return progress_bar(total=total, desc=description, leave=False)
 
