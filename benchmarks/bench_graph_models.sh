@@ -4,7 +4,8 @@
 # table (fewer seeds on Photo and CS; SCGC / SCGC* rows come from bench_quality.sh, same code and defaults), then the
 # cost of both as the graph grows (benchmarks.bench_graph_models_scaling).
 #   bash benchmarks/bench_graph_models.sh [DATA_ROOT]
-# One thread per process keeps the timings comparable on a shared 2-core machine.
+# OMP_NUM_THREADS=1 holds the runner's own work to one thread; each fit runs on every core
+# (graphclust bench's --threads default, n_jobs=-1 in results.csv's parameters).
 # --no-baselines: graph_models_table takes the baselines from bench_quality.sh's folders.
 set -euo pipefail
 ROOT=${1:-../shared/data}
@@ -13,7 +14,7 @@ export OMP_NUM_THREADS=1
 # The two models run side by side, one process (and one core) each; the air-traffic graphs
 # and Photo (5 seeds, as in bench_quality.sh) in folders of their own (quality_air,
 # quality_large), so that they can be rerun alone. Coauthor CS: 2 seeds each, after both
-# (10-13 minutes a fit on one thread).
+# (10-20 minutes a fit).
 pids=()
 for model in mpnn-vn graph-transformer; do
   {

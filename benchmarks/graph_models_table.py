@@ -51,8 +51,9 @@ def main(argv=None) -> None:
         "before that rule, with 200 steps); only the encoder differs. SCGC differs from "
         "SCGC* also in its positives (Â^r) and a reconstruction term. Final model, mean ± "
         "std over seeds 0-9 (fewer on Photo and CS: the runs column); times are wall seconds "
-        "on the shared 2-core CPU machine, one torch thread per run (other jobs ran at the "
-        "same time: compare within a table, not with speed.md).",
+        "on the shared 2-core CPU machine, each fit on both cores (`graphclust bench`'s "
+        "`--threads` default; other jobs ran at the same time: compare within a table, not "
+        "with speed.md).",
         "",
     ]
     for dataset in datasets:

@@ -16,6 +16,7 @@ from graphclust import SCGCStar
 from graphclust.benchmark import (
     METRICS,
     build_estimator,
+    fit_threads,
     machine_info,
     run_benchmark,
     summarize,
@@ -103,6 +104,7 @@ def test_markdown_has_command_machine_tables_and_failures(grid):
     text = (out / "results.md").read_text()
     assert "graphclust bench test" in text
     assert "| cores |" in text and "| torch |" in text and "| date |" in text
+    assert "| torch threads | 1 a fit (the models' n_jobs) |" in text  # n_jobs=None
     assert re.search(r"\| load average \(1/5/15 min\), start → end \| [\d.]+ / [\d.]+ / [\d.]+ → "
                      r"[\d.]+ / [\d.]+ / [\d.]+ \|", text)
     assert "## Final model" in text and "## Paper protocol (optimistic)" in text
@@ -219,6 +221,13 @@ def test_summarize_skips_failed_runs_and_uses_population_std():
     assert entry["acc_mean"] == pytest.approx(0.4)
     assert entry["acc_std"] == pytest.approx(0.2)
     assert summarize([rows[2]], ["acc"]) == []
+
+
+def test_fit_threads_reads_each_runs_n_jobs():
+    rows = [{"params": '{"n_jobs": 2}'}, {"params": '{"n_jobs": null}'},
+            {"params": '{"n_jobs": 2, "lr": 0.1}'}, {"params": "{}"}, {"status": "failed"}]
+    assert fit_threads(rows) == "1, 2"
+    assert fit_threads([{"params": "{}"}]) is None
 
 
 def test_machine_info_fields():

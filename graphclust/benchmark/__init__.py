@@ -31,6 +31,7 @@ _LAZY = {
     "build_estimator": "graphclust.registry",
     "compare_with_baselines": "graphclust.benchmark.comparison",
     "count_parameters": "graphclust.benchmark.measure",
+    "fit_threads": "graphclust.benchmark.summaries",
     "machine_info": "graphclust.benchmark.summaries",
     "model_params": "graphclust.benchmark.grid",
     "run_benchmark": "graphclust.benchmark.runner",

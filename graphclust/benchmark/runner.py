@@ -59,6 +59,7 @@ from graphclust.benchmark.protocols import METRICS, PROTOCOLS, paper_scores
 from graphclust.benchmark.summaries import (
     BenchmarkResults,
     error_text,
+    fit_threads,
     load_average,
     machine_info,
     summarize,
@@ -369,6 +370,9 @@ def _write_files(results: BenchmarkResults, run: _Run, *, command: str,
     machine = {**machine_info(device),
                "load average (1/5/15 min), start → end": f"{run.load_at_start} → "
                                                          f"{load_average()}"}
+    threads = fit_threads(results.rows)
+    if threads is not None:  # the fits' own count (n_jobs), not this process's default
+        machine["torch threads"] = f"{threads} a fit (the models' n_jobs)"
     write_markdown(results, out / "results.md", protocol=run.protocol, command=command,
                    machine=machine, seeds=seeds, plots=plots, n_clusters=n_clusters)
     results.files += [out / "results.md", *plots]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,8 +14,10 @@ import numpy as np
 import torch
 
 from graphclust.benchmark.protocols import METRICS
+from graphclust.threads import effective_n_jobs
 
-__all__ = ["BenchmarkResults", "error_text", "load_average", "machine_info", "summarize"]
+__all__ = ["BenchmarkResults", "error_text", "fit_threads", "load_average", "machine_info",
+           "summarize"]
 
 
 def summarize(rows: Iterable[Mapping], keys: Sequence[str] = METRICS) -> list[dict]:
@@ -52,6 +55,19 @@ def error_text(error: BaseException) -> str:
 def load_average() -> str:
     """1/5/15-minute load averages: other work on the machine slows the timings."""
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def fit_threads(rows: Iterable[Mapping]) -> str | None:
+    """The CPU threads the runs' fits used, from each row's ``n_jobs`` (the models'
+    setting, which :func:`graphclust.threads.limit_threads` applies during the fit), or
+    None when no row records one. The process's own torch thread count, which
+    :func:`machine_info` reports, is not what a fit with ``n_jobs=-1`` runs on."""
+    counts = set()
+    for row in rows:
+        params = json.loads(row["params"]) if row.get("params") else {}
+        if "n_jobs" in params:
+            counts.add(effective_n_jobs(params["n_jobs"]))
+    return ", ".join(map(str, sorted(counts))) if counts else None
 
 
 def machine_info(device: str | torch.device = "cpu") -> dict[str, str]:
