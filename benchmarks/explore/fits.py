@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager, nullcontext
+from unittest.mock import patch
 
 import torch
 import torch.nn.functional as F
@@ -201,12 +202,8 @@ def _drift(graph, seed: int, params: dict) -> dict:
                                    round(_between_share(x, torch.as_tensor(predicted), k), 5)]))
         return scores
 
-    hook = training_loop.evaluate
-    training_loop.evaluate = scored
-    try:
+    with patch.object(training_loop, "evaluate", scored):
         fitted = SCGCStar(k, random_state=seed, **params).fit(graph)
-    finally:
-        training_loop.evaluate = hook
     # An untaught linear start skips the joint stage (air-traffic graphs): no epochs,
     # and the one partition to show is labels_.
     partitions = [predicted for predicted, _ in epochs] or [fitted.labels_]
@@ -234,18 +231,10 @@ def _consensus(graph, group: int, restarts: int, params: dict) -> dict:
             "medoid": _scores(labels, runs[medoid])}
 
 
-@contextmanager
 def held_out_thresholds(**values: float):
     """The held-out rule's thresholds (``graphclust.starts.held_out_rule``'s constants,
     by name) set to ``values`` for the block, then restored."""
-    saved = {name: getattr(held_out_rule, name) for name in values}
-    for name, value in values.items():
-        setattr(held_out_rule, name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(held_out_rule, name, value)
+    return patch.multiple(held_out_rule, **values)
 
 
 @contextmanager
@@ -260,11 +249,8 @@ def _whitening_keeping_mean():
             linear.bias += matrix @ outputs.mean(0).to(matrix.dtype)
         return matrix
 
-    start_module.whiten_linear_ = keeping_mean
-    try:
+    with patch.object(start_module, "whiten_linear_", keeping_mean):
         yield
-    finally:
-        start_module.whiten_linear_ = whiten
 
 
 def main(argv=None) -> None:

@@ -18,6 +18,7 @@ line per seed; ``--tiny``: karate, a few epochs.
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 import torch
 
@@ -61,13 +62,9 @@ def joint_held_out(graph, seed: int, holdout: float, every: int, params: dict) -
 
     train, step, score = (estimator_module.train_clusterer, training_loop.optimizer_step,
                           training_loop.evaluate)
-    estimator_module.train_clusterer = recording_run
-    training_loop.optimizer_step, training_loop.evaluate = recording_step, scored
-    try:
+    with patch.object(estimator_module, "train_clusterer", recording_run), \
+            patch.multiple(training_loop, optimizer_step=recording_step, evaluate=scored):
         fitted = SCGCStar(n_clusters, random_state=seed, **params).fit(trained_on)
-    finally:
-        estimator_module.train_clusterer = train
-        training_loop.optimizer_step, training_loop.evaluate = step, score
     shown = sorted({*range(0, len(epochs), every), len(epochs) - 1}) if epochs else []
     return {"seed": seed, "start_length": fitted.start_length_, "epochs": len(epochs),
             "held_out_pairs": len(held),
