@@ -1,0 +1,216 @@
+"""The joint stage's stopping rule, replayed: what each window and ``tol`` would have kept.
+
+    python -m benchmarks.explore.stopping record DATASET --seeds 3 [--subgraph N] > runs.jsonl
+    python -m benchmarks.explore.stopping replay runs.jsonl [--rules 10:0.005 10:0.01 ...]
+
+``record``: SCGC* with its defaults (updated by ``--params``) and ``tol=0``, so that the
+joint stage runs all ``max_epochs`` epochs; per epoch the partition the loop trained from
+is scored (ACC / NMI, labels read only to score) and timed, and for each window w of
+:data:`WINDOWS` the number of nodes whose cluster differs from w epochs before (the
+stopping rule's signal at that window; at epoch w, from the start's k-means labels). One
+JSON line per seed, with the seconds of the start, of each epoch and after the last, the
+start's cluster sizes (soft: its Student-t assignments summed; hard: its k-means labels)
+and ``labels_``' sizes, and the scores of ``labels_`` after the last epoch. The fits run
+on ``n_jobs``' threads (the estimator's default, every core), whatever
+``OMP_NUM_THREADS`` says, like the fits of ``quality.md``.
+
+``--size-prior`` records with another pull on cluster sizes in the joint stage's target
+(:data:`SIZE_PRIOR_PROBES`).
+
+``replay``: for each rule ``w:tol`` the epoch at which it stops (the first whose w-epoch
+change is under tol, as :func:`graphclust.training.train_clusterer` reads it) and the
+partition it would return: the next epoch's, which the loop reads from the same weights
+(``labels_`` after the last). Means over the seeds of each graph: epochs, the fit's
+seconds (the start's, the epochs run and what follows the last), ACC and NMI. The
+stopped partition is exact for a fit whose stop is the only change: the epochs before it
+are the same epochs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import ExitStack, nullcontext
+from unittest.mock import patch
+
+import numpy as np
+import torch
+
+import graphclust.training.loop as training_loop
+from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
+from benchmarks.explore._graphs import load_graph
+from graphclust import SCGCStar, evaluate
+from graphclust.nn.heads import StudentTHead
+from graphclust.objectives import composed
+from graphclust.objectives.clustering import target_distribution
+
+#: Windows whose change ``record`` keeps (the default, ``check_interval=10``, among them).
+WINDOWS = (5, 10, 20)
+#: Rules ``replay`` reads by default: the default rule, looser ones, and shorter windows.
+DEFAULT_RULES = ("10:0.005", "10:0.01", "10:0.02", "5:0.005", "5:0.01", "20:0.01")
+
+
+#: ``--size-prior``: the joint stage's pull on cluster sizes, probed against the default
+#: (``start``: DEC's target times the start's soft cluster sizes).
+#: ``hold``: the target q² times the start's hard (k-means) cluster sizes over the
+#: current ones, which holds the hard sizes where the start put them; ``hard``: DEC's
+#: target times the start's hard sizes; ``none``: the target q² (no pull on sizes).
+SIZE_PRIOR_PROBES = ("start", "hold", "hard", "none")
+
+
+def _hard_sizes(q: torch.Tensor) -> torch.Tensor:
+    return torch.bincount(q.argmax(1), minlength=q.shape[1]).float().clamp_min(1)
+
+
+def _size_prior(name: str):
+    """The patch that gives the joint stage the size prior ``name`` (a no-op for
+    ``start``, the default)."""
+    if name == "start":
+        return nullcontext()
+
+    def prior(self, q_start):
+        return _hard_sizes(q_start)
+
+    def target(self, q, prior):
+        flat = torch.ones(q.shape[1], dtype=q.dtype)
+        if name == "none":
+            return target_distribution(q, cluster_frequency=flat)
+        if name == "hold":
+            return target_distribution(q, cluster_frequency=flat,
+                                       size_prior=prior / _hard_sizes(q))
+        return target_distribution(q, size_prior=prior)
+
+    # patch.multiple's own first argument is named "target": two patches instead.
+    stack = ExitStack()
+    stack.enter_context(patch.object(composed.SelfTraining, "prior", prior))
+    stack.enter_context(patch.object(composed.SelfTraining, "target", target))
+    return stack
+
+
+def record(graph, seed: int, params: dict, size_prior: str = "start") -> dict:
+    labels = graph.y.numpy()
+    partitions, scores, stamps, start, soft_sizes = [], [], [], [], []
+    place_centres = StudentTHead.start_from
+
+    def placed(head, *args, **kwargs):  # the start's k-means labels: the loop's first window
+        found = place_centres(head, *args, **kwargs)
+        start.append(np.asarray(found.cpu()))
+        stamps.append(time.perf_counter())  # the joint stage begins
+        return found
+
+    def scored(truth, predicted):
+        stamps.append(time.perf_counter())
+        partitions.append(np.asarray(predicted))
+        result = evaluate(truth, predicted)
+        scores.append([round(result["acc"], 4), round(result["nmi"], 4)])
+        return result
+
+    started = time.perf_counter()
+    with patch.object(training_loop, "evaluate", scored), \
+            patch.object(StudentTHead, "start_from", placed), _size_prior(size_prior):
+        size_prior_of = composed.SelfTraining.prior
+
+        def prior(term, q_start):  # the start's soft cluster sizes, beside its hard ones
+            soft_sizes.append(q_start.sum(0))
+            return size_prior_of(term, q_start)
+
+        with patch.object(composed.SelfTraining, "prior", prior):
+            fitted = SCGCStar(int(labels.max()) + 1, random_state=seed,
+                              **{**params, "tol": 0.0}).fit(graph)
+    finished = time.perf_counter()
+    final = evaluate(labels, fitted.labels_)
+    # Epoch e's partition against epoch e - w's, the start's labels standing for epoch 0:
+    # the count of nodes whose cluster changed (the loop reads it as a float32 share).
+    labelled = start[-1:] + partitions
+    changed = {str(w): [int((labelled[e] != labelled[e - w]).sum()) if e >= w else None
+                        for e in range(1, len(labelled))]
+               for w in WINDOWS}
+    k = int(labels.max()) + 1
+    return {"seed": seed, "nodes": graph.num_nodes, "epochs": len(partitions),
+            # Seconds: the start and k-means up to the joint stage; each epoch, its steps
+            # and the scoring pass that ends it; after the last epoch, labels_ and the rest.
+            "start_s": round((stamps[0] if stamps else finished) - started, 2),
+            "epoch_s": [round(b - a, 3) for a, b in zip(stamps, stamps[1:], strict=False)],
+            "end_s": round(finished - (stamps[-1] if stamps else finished), 2),
+            "scores": scores, "changed": changed,
+            "sizes": {"start_soft": sorted(round(float(v)) for v in soft_sizes[-1])
+                      if soft_sizes else None,
+                      "start": _sorted_sizes(start[-1], k) if start else None,
+                      "labels_": _sorted_sizes(fitted.labels_, k)},
+            "labels_": [round(final["acc"], 4), round(final["nmi"], 4)]}
+
+
+def _sorted_sizes(partition, k: int) -> list[int]:
+    return sorted(np.bincount(np.asarray(partition), minlength=k).tolist())
+
+
+def stop(run: dict, window: int, tol: float) -> tuple[int, list[float]]:
+    """Epochs run and (ACC, NMI) of the partition the rule ``window:tol`` returns."""
+    # Entry i is epoch i + 1's change over the window (at epoch w against the start's
+    # k-means labels), compared as the loop compares it: a float32 share of the nodes, so
+    # that exactly tol of them changing (10 of 2,000 nodes at 0.005) stops it.
+    nodes = np.float32(run["nodes"])
+    for index, count in enumerate(run["changed"][str(window)]):
+        if count is not None and float(np.float32(count) / nodes) < tol:
+            epochs = index + 1
+            following = run["scores"][epochs] if epochs < run["epochs"] else run["labels_"]
+            return epochs, following
+    return run["epochs"], run["labels_"]
+
+
+def replay(path: str, rules: list[str], seeds: int | None = None) -> None:
+    runs: dict[str, list[dict]] = {}
+    with open(path) as lines:
+        for line in lines:
+            row = json.loads(line)
+            if seeds is not None and row["seed"] >= seeds:
+                continue
+            changed = dict(row["params"])
+            name = row["dataset"] + (f" {json.dumps(changed)}" if changed else "")
+            runs.setdefault(name, []).append(row)
+    print("| graph (seeds) | rule w:tol | epochs | fit s | ACC | NMI |")
+    print("|---|---|---:|---:|---:|---:|")
+    for dataset, rows in runs.items():
+        for rule in rules:
+            window, tol = rule.split(":")
+            stops = [stop(row, int(window), float(tol)) for row in rows]
+            seconds = [row["start_s"] + sum(row["epoch_s"][:epochs]) + row["end_s"]
+                       for row, (epochs, _) in zip(rows, stops, strict=True)]
+            print(f"| {dataset} ({len(rows)}) | {rule} | "
+                  f"{np.mean([e for e, _ in stops]):.0f} | {np.mean(seconds):.0f} | "
+                  f"{np.mean([s[0] for _, s in stops]):.4f} | "
+                  f"{np.mean([s[1] for _, s in stops]):.4f} |")
+
+
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out=None, seeds=3)
+    parser.add_argument("probe", choices=("record", "replay"))
+    parser.add_argument("dataset", help="record: the graph (explore's specs); "
+                                        "replay: a file of record's lines")
+    parser.add_argument("--params", type=json.loads, default={},
+                        help="SCGC* parameters as JSON (default: none, the defaults)")
+    parser.add_argument("--subgraph", type=int, default=None, metavar="N",
+                        help="record on bench_subgraphs' subgraph of N random nodes")
+    parser.add_argument("--size-prior", choices=SIZE_PRIOR_PROBES, default="start",
+                        help="record: the joint stage's size prior (default: start, as "
+                             "shipped; the others are probes, SIZE_PRIOR_PROBES)")
+    parser.add_argument("--first-seeds", type=int, default=None, metavar="K",
+                        help="replay: read only seeds 0 to K - 1 (default: every seed)")
+    parser.add_argument("--rules", nargs="+", default=list(DEFAULT_RULES),
+                        help="replay: rules as window:tol (default %(default)s)")
+    args = parse(parser, argv, "benchmarks.explore.stopping")
+    if args.probe == "replay":
+        replay(args.dataset, args.rules, args.first_seeds)
+        return
+    dataset = TINY_DATASET if args.tiny else args.dataset
+    spec = dataset if args.subgraph is None else f"{dataset}:{args.subgraph}"
+    graph = load_graph(spec, args.root)
+    params = {**fit_params(args), **args.params}
+    shown = params if args.size_prior == "start" else {**params, "prior": args.size_prior}
+    for seed in range(args.seeds):
+        print(json.dumps({"dataset": spec, "params": shown,
+                          **record(graph, seed, params, args.size_prior)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""``benchmarks.explore.stopping``: the replay of the joint stage's stopping rule stops
+where the loop itself stops, and the size-prior probes change only the target."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphclust import SCGCStar, evaluate
+from graphclust.data import make_sbm
+from graphclust.objectives import composed
+from graphclust.objectives.clustering import target_distribution
+
+stopping = pytest.importorskip("benchmarks.explore.stopping")
+
+FIT = {"pretrain_epochs": 30, "max_epochs": 40, "check_interval": 5}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Record and refit on one thread, so that both take the same floating-point path;
+    the count is restored for the other tests."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return make_sbm(240, 3, 16, 6.0, homophily=0.6, feature_signal=0.2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def recorded(graph):
+    return stopping.record(graph, 0, FIT)
+
+
+def test_record_runs_every_epoch_and_reads_each_window(recorded):
+    assert recorded["epochs"] == FIT["max_epochs"] == len(recorded["scores"])
+    changes = recorded["changed"]["5"]
+    # From epoch 5 on; at epoch 5 against the start's k-means labels, as the loop reads it.
+    assert changes[:4] == [None] * 4 and all(0 <= value <= 240 for value in changes[4:])
+    assert len(recorded["epoch_s"]) == recorded["epochs"] and recorded["start_s"] > 0
+    sizes = recorded["sizes"]
+    assert sum(sizes["start"]) == sum(sizes["labels_"]) == 240
+    assert abs(sum(sizes["start_soft"]) - 240) <= 3  # rounded soft sizes
+
+
+@pytest.mark.parametrize("when", ["at the first window", "later"])
+def test_replay_stops_where_the_loop_stops(graph, recorded, when):
+    """The replayed stop and partition are the fit's own (same seed, one thread, full
+    batch: the same epochs), at epoch 5 (read against the start's k-means labels) and
+    at a later epoch."""
+    shares = [value / 240 for value in recorded["changed"]["5"][4:]]
+    positive = min(value for value in shares if value > 0)
+    tol = shares[0] + 1e-6 if when == "at the first window" else positive / 2
+    epochs, (acc, nmi) = stopping.stop(recorded, 5, tol)
+    assert (epochs == 5) == (when == "at the first window") and epochs < FIT["max_epochs"]
+    fitted = SCGCStar(3, random_state=0, **{**FIT, "tol": tol}).fit(graph)
+    scores = evaluate(graph.y.numpy(), fitted.labels_)
+    assert fitted.n_iter_ == epochs
+    assert (round(scores["acc"], 4), round(scores["nmi"], 4)) == (acc, nmi)
+
+
+def test_a_rule_that_never_fires_returns_the_last_epochs_labels(recorded):
+    assert stopping.stop(recorded, 5, 0.0) == (recorded["epochs"], recorded["labels_"])
+
+
+def test_replay_reads_the_change_as_the_loop_does():
+    """Exactly tol of the nodes changing stops the loop (float32 10 / 2000 < 0.005)."""
+    run = {"nodes": 2000, "epochs": 3, "changed": {"1": [11, 10, 9]},
+           "scores": [[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]], "labels_": [0.4, 0.4]}
+    assert stopping.stop(run, 1, 0.005) == (2, [0.3, 0.3])
+
+
+def test_size_prior_probes_change_the_target_and_are_restored():
+    q = torch.softmax(torch.randn(50, 4, generator=torch.Generator().manual_seed(0)), 1)
+    prior, target = composed.SelfTraining.prior, composed.SelfTraining.target
+    sharpened = target_distribution(q, cluster_frequency=torch.ones(4))
+    with stopping._size_prior("none"):
+        term = composed.SelfTraining()
+        assert torch.allclose(term.target(q, term.prior(q)), sharpened)
+    with stopping._size_prior("hold"):
+        term = composed.SelfTraining()
+        start = term.prior(q)
+        assert start.sum() == 50  # the start's hard sizes
+        # Sizes where the start put them: no pull, only sharpening.
+        assert torch.allclose(term.target(q, start), sharpened)
+        # A cluster that lost nodes since the start is pulled back up.
+        shrunk = start.clone()
+        shrunk[0] += 10
+        assert (term.target(q, shrunk)[:, 0] > sharpened[:, 0]).all()
+    with stopping._size_prior("start"):
+        assert composed.SelfTraining.target is target
+    assert (composed.SelfTraining.prior, composed.SelfTraining.target) == (prior, target)
