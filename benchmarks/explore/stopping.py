@@ -11,8 +11,8 @@ stopping rule's signal at that window; at epoch w, from the start's k-means labe
 JSON line per seed, with the seconds of the start, of each epoch and after the last, the
 start's cluster sizes (soft: its Student-t assignments summed; hard: its k-means labels)
 and ``labels_``' sizes, and the scores of ``labels_`` after the last epoch. The fits run
-on ``n_jobs``' threads (the estimator's default, every core), whatever
-``OMP_NUM_THREADS`` says, like the fits of ``quality.md``.
+on the estimator's ``n_jobs`` threads: one by default, two in ``quality.md``'s fits
+(``graphclust bench`` passes ``n_jobs=-1``), whose partitions the replay reproduces.
 
 ``--size-prior`` records with another pull on cluster sizes in the joint stage's target
 (:data:`SIZE_PRIOR_PROBES`).
