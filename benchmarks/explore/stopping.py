@@ -75,20 +75,23 @@ def _size_prior(name: str):
         flat = torch.ones(q.shape[1], dtype=q.dtype)
         if name == "none":
             return target_distribution(q, cluster_frequency=flat)
-        if name == "hold":
-            return target_distribution(q, cluster_frequency=flat,
-                                       size_prior=prior / _hard_sizes(q))
-        return target_distribution(q, size_prior=prior)
+        return target_distribution(q, cluster_frequency=flat,
+                                   size_prior=prior / _hard_sizes(q))  # hold
 
-    # patch.multiple's own first argument is named "target": two patches instead.
     stack = ExitStack()
     stack.enter_context(patch.object(composed.SelfTraining, "prior", prior))
-    stack.enter_context(patch.object(composed.SelfTraining, "target", target))
+    if name != "hard":  # hard keeps DEC's target, with the hard sizes as its prior
+        stack.enter_context(patch.object(composed.SelfTraining, "target", target))
     return stack
+
+
+def _rounded(scores: dict) -> list[float]:
+    return [round(scores["acc"], 4), round(scores["nmi"], 4)]
 
 
 def record(graph, seed: int, params: dict, size_prior: str = "start") -> dict:
     labels = graph.y.numpy()
+    k = int(labels.max()) + 1
     partitions, scores, stamps, start, soft_sizes = [], [], [], [], []
     place_centres = StudentTHead.start_from
 
@@ -102,7 +105,7 @@ def record(graph, seed: int, params: dict, size_prior: str = "start") -> dict:
         stamps.append(time.perf_counter())
         partitions.append(np.asarray(predicted))
         result = evaluate(truth, predicted)
-        scores.append([round(result["acc"], 4), round(result["nmi"], 4)])
+        scores.append(_rounded(result))
         return result
 
     started = time.perf_counter()
@@ -115,17 +118,14 @@ def record(graph, seed: int, params: dict, size_prior: str = "start") -> dict:
             return size_prior_of(term, q_start)
 
         with patch.object(composed.SelfTraining, "prior", prior):
-            fitted = SCGCStar(int(labels.max()) + 1, random_state=seed,
-                              **{**params, "tol": 0.0}).fit(graph)
+            fitted = SCGCStar(k, random_state=seed, **{**params, "tol": 0.0}).fit(graph)
     finished = time.perf_counter()
-    final = evaluate(labels, fitted.labels_)
     # Epoch e's partition against epoch e - w's, the start's labels standing for epoch 0:
     # the count of nodes whose cluster changed (the loop reads it as a float32 share).
     labelled = start[-1:] + partitions
     changed = {str(w): [int((labelled[e] != labelled[e - w]).sum()) if e >= w else None
                         for e in range(1, len(labelled))]
                for w in WINDOWS}
-    k = int(labels.max()) + 1
     return {"seed": seed, "nodes": graph.num_nodes, "epochs": len(partitions),
             # Seconds: the start and k-means up to the joint stage; each epoch, its steps
             # and the scoring pass that ends it; after the last epoch, labels_ and the rest.
@@ -137,7 +137,7 @@ def record(graph, seed: int, params: dict, size_prior: str = "start") -> dict:
                       if soft_sizes else None,
                       "start": _sorted_sizes(start[-1], k) if start else None,
                       "labels_": _sorted_sizes(fitted.labels_, k)},
-            "labels_": [round(final["acc"], 4), round(final["nmi"], 4)]}
+            "labels_": _rounded(evaluate(labels, fitted.labels_))}
 
 
 def _sorted_sizes(partition, k: int) -> list[int]:
@@ -165,8 +165,8 @@ def replay(path: str, rules: list[str], seeds: int | None = None) -> None:
             row = json.loads(line)
             if seeds is not None and row["seed"] >= seeds:
                 continue
-            changed = dict(row["params"])
-            name = row["dataset"] + (f" {json.dumps(changed)}" if changed else "")
+            params = row["params"]
+            name = row["dataset"] + (f" {json.dumps(params)}" if params else "")
             runs.setdefault(name, []).append(row)
     print("| graph (seeds) | rule w:tol | epochs | fit s | ACC | NMI |")
     print("|---|---|---:|---:|---:|---:|")
