@@ -26,7 +26,13 @@ from contextlib import contextmanager
 
 from graphclust._checks import check_integer
 
-__all__ = ["effective_n_jobs", "limit_threads"]
+__all__ = ["MAX_THREADS", "effective_n_jobs", "limit_threads"]
+
+#: The most threads an ``n_jobs`` may ask for. More than any machine has cores; above it
+#: the OpenMP runtime allocates per-thread state up front (``n_jobs=10**9`` ends the
+#: process with an allocation failure, not an exception), so such a value, from a typo or
+#: a model file, is refused instead.
+MAX_THREADS = 1024
 
 
 def _cpu_count() -> int:
@@ -51,7 +57,7 @@ def effective_n_jobs(n_jobs) -> int:
     TypeError
         ``n_jobs`` is not None or an integer (bools are refused too).
     ValueError
-        ``n_jobs`` is 0.
+        ``n_jobs`` is 0 or above :data:`MAX_THREADS`.
 
     Examples
     --------
@@ -66,6 +72,10 @@ def effective_n_jobs(n_jobs) -> int:
     if n_jobs == 0:
         raise ValueError("n_jobs=0 means no thread at all; use None or 1 for one thread, "
                          "-1 for every core")
+    if n_jobs > MAX_THREADS:
+        raise ValueError(f"n_jobs={n_jobs} asks for more than {MAX_THREADS} threads; give "
+                         f"a count up to the cores ({_cpu_count()} here), or -1 for every "
+                         f"core")
     if n_jobs > 0:
         return int(n_jobs)
     return max(1, _cpu_count() + 1 + int(n_jobs))

@@ -97,6 +97,8 @@ def test_no_callable_outside_the_allow_list_is_called(model_file, name, monkeypa
     (lambda h: h["params"].update(lr="abc"), "'lr' parameter"),
     (lambda h: h["params"].update(max_epochs=-5), "'max_epochs' parameter"),
     (lambda h: h["fitted"].update(n_iter_=-7), "n_iter_"),
+    # A thread count the OpenMP runtime would end the process allocating for.
+    (lambda h: h["params"].update(n_jobs=10**9), "n_jobs=1000000000 asks for more than"),
 ])
 def test_a_tampered_header_is_named_as_the_member_at_fault(model_file, change, message):
     _edit_header(model_file, change)

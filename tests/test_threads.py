@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_info
 
 from graphclust import SCGCStar, SVDKMeans
 from graphclust.data import GraphInputWarning
-from graphclust.threads import effective_n_jobs, limit_threads
+from graphclust.threads import MAX_THREADS, effective_n_jobs, limit_threads
 
 _TINY = {"max_epochs": 2, "pretrain_epochs": 1, "hidden_dims": (8,), "embedding_dim": 4}
 
@@ -42,7 +42,9 @@ def test_effective_n_jobs_has_scikit_learns_meaning(monkeypatch):
 
 
 @pytest.mark.parametrize(("value", "error"), [(0, ValueError), (1.5, TypeError),
-                                              (True, TypeError), ("2", TypeError)])
+                                              (True, TypeError), ("2", TypeError),
+                                              (MAX_THREADS + 1, ValueError),
+                                              (10**9, ValueError)])
 def test_effective_n_jobs_refuses_bad_values(value, error):
     with pytest.raises(error, match="n_jobs"):
         effective_n_jobs(value)
@@ -111,6 +113,10 @@ def test_threads_sets_n_jobs_and_set_cannot(tmp_path, capsys):
     code, _, err = _run(["fit", "--dataset", "karate", "--quiet", "--threads", "0", *CLI_TINY],
                         capsys)
     assert code == 2 and "argument --threads: 0 threads cannot run a fit" in err
+    # A count the OpenMP runtime would die allocating for: refused as the count above.
+    code, _, err = _run(["fit", "--dataset", "karate", "--quiet", "--threads", "1000000000",
+                         *CLI_TINY], capsys)
+    assert code == 2 and "1000000000 is more than 1024 threads" in err
 
 
 @pytest.mark.parametrize(("policy", "expected"), [(None, 1), ("PASSIVE", -1), ("passive", -1),

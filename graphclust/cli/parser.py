@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from graphclust.cli import commands
+from graphclust.threads import MAX_THREADS
 
 __all__ = ["build_parser"]
 
@@ -27,6 +28,9 @@ def _thread_count(text: str) -> int:
     if value == 0:
         raise argparse.ArgumentTypeError("0 threads cannot run a fit; give a count, or -1 "
                                          "for every core")
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"{value} is more than {MAX_THREADS} threads; give "
+                                         f"a count up to the cores, or -1 for every core")
     return value
 
 
