@@ -176,3 +176,20 @@ def test_a_plain_matrix_predicts_its_training_labels_on_the_graph_it_built():
                       random_state=0).fit(x)
     assert model.transform_.kind_ == "tfidf"
     np.testing.assert_array_equal(model.predict(x), model.labels_)
+
+
+@pytest.mark.parametrize("kind", ["l2", "tfidf"])
+@pytest.mark.parametrize("scale", [1e-38, 1e-15, 1e19, 1e30])
+def test_row_scaling_holds_at_any_scale_float32_holds(kind, scale):
+    """A row's squared norm overflows in float32 from about 1e19 and falls under
+    normalize's eps below about 1e-12: the rows must still come out of unit length, as
+    at scale 1 (where the plain product is kept bit for bit)."""
+    x = torch.rand(40, 6, generator=torch.Generator().manual_seed(0))
+    x[3] = 0.0  # a zero row stays zero
+    plain = FeatureTransform(kind).fit(x)
+    expected = plain.transform(x)
+    weights = plain.scale_ if kind == "tfidf" else 1.0
+    assert torch.equal(expected, torch.nn.functional.normalize(x * weights, dim=1))
+    scaled = FeatureTransform(kind).fit(x * scale).transform(x * scale)
+    assert torch.allclose(scaled, expected, atol=1e-6)
+    assert torch.equal(scaled[3], torch.zeros(6))

@@ -38,8 +38,8 @@ from __future__ import annotations
 import torch
 
 __all__ = ["FeatureTransform", "DENSE_COLUMN", "FEATURE_TRANSFORMS", "SCALED_KINDS",
-           "SHIFTED_KINDS", "UNIT_SPREAD", "in_different_units", "unit_spread",
-           "is_degree_code"]
+           "SAFE_ROW_PEAK", "SHIFTED_KINDS", "UNIT_SPREAD", "in_different_units",
+           "unit_rows", "unit_spread", "is_degree_code"]
 
 FEATURE_TRANSFORMS = ("auto", "tfidf", "l2", "standardize", "ordinal", "none")
 #: Resolved kinds whose fit learns a column shift (``shift_``, the mean) and a scale.
@@ -59,6 +59,12 @@ DENSE_COLUMN = 0.5
 #: are read as measurements in different units: an order of magnitude. Iris's centimetres
 #: give 4.9; scikit-learn's wine 2,064, breast cancer 232,044.
 UNIT_SPREAD = 10.0
+#: Rows whose largest magnitude lies outside this range are divided by it before the row
+#: scaling to unit length: in float32 a row's squared norm overflows to inf from about
+#: 1e19 (every row would turn to zeros) and under ``normalize``'s eps (1e-12) a row is
+#: scaled towards zero instead of to unit length. Rows inside keep the plain product,
+#: bit for bit.
+SAFE_ROW_PEAK = (1e-10, 1e15)
 
 
 def in_different_units(x: torch.Tensor) -> bool:
@@ -197,7 +203,7 @@ class FeatureTransform:
                                      "got negatives")
                 x = _thermometer(x)
             return (x - self.shift_.to(x.device)) * self.scale_.to(x.device)
-        return torch.nn.functional.normalize(x, dim=1)
+        return unit_rows(x)
 
     def state_dict(self) -> dict:
         """Tensors and the resolved kind, for saving with the estimator."""
@@ -210,3 +216,15 @@ class FeatureTransform:
         transform.shift_ = state["shift"]
         transform.scale_ = state["scale"]
         return transform
+
+
+def unit_rows(x: torch.Tensor) -> torch.Tensor:
+    """The rows of ``x`` scaled to unit L2 norm (zero rows stay zero), at any scale the
+    dtype holds: rows outside :data:`SAFE_ROW_PEAK` are first divided by their largest
+    magnitude, which leaves their direction as it is."""
+    peak = torch.linalg.vector_norm(x, float("inf"), dim=1, keepdim=True)
+    low, high = SAFE_ROW_PEAK
+    outside = (peak > 0) & ((peak < low) | (peak > high))
+    if bool(outside.any()):
+        x = torch.where(outside, x / torch.where(outside, peak, torch.ones_like(peak)), x)
+    return torch.nn.functional.normalize(x, dim=1)
