@@ -61,9 +61,12 @@ def edge_index_array(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     if edge_index.numel():
         low, high = int(edge_index.min()), int(edge_index.max())
         if low < 0 or high >= num_nodes:
+            # Ids from 1 to N are the usual mistake: say so rather than only the range.
+            counted_from_one = " (numbered from 1? subtract 1: row v of X is node v)" \
+                if low == 1 and high == num_nodes else ""
             raise ValueError(
                 f"edge_index has node indices outside [0, {num_nodes}): min {low}, "
-                f"max {high}, with N={num_nodes} nodes (rows of X)"
+                f"max {high}, with N={num_nodes} nodes (rows of X){counted_from_one}"
             )
     return edge_index
 
@@ -157,8 +160,16 @@ def _table_edges(table, num_nodes: int) -> torch.Tensor:
         raise ValueError(
             f"an edge table needs two columns, source and target, got {len(columns)}: "
             f"{columns[:5]}; select them (table[[source, target]]), edge weights are "
-            "not read")
+            "not read; an N x N adjacency matrix in a frame is read as table.to_numpy()")
     values = table.to_numpy()
+    if values.dtype == object and all(getattr(dtype, "kind", "O") in "iu"
+                                      for dtype in table.dtypes):
+        # pandas' nullable integer columns ("Int64": read_csv's numpy_nullable backend)
+        # hand out objects; without a missing value they are plain integers.
+        if bool(table.isna().to_numpy().any()):
+            raise ValueError("an edge table's columns have missing values; drop those rows "
+                             "(table.dropna()) first")
+        values = table.to_numpy(dtype=np.int64)
     if values.dtype.kind not in "iu":
         raise TypeError(
             f"an edge table's columns must hold node rows as integers, got dtype "
