@@ -149,12 +149,13 @@ def test_a_decoder_on_a_model_without_hidden_dims_is_refused(sbm):
 
 
 def _documented(cls) -> set[str]:
-    """Parameter names of the numpydoc Parameters section of ``cls``'s docstring."""
-    doc = next(base.__doc__ for base in cls.__mro__ if "Parameters\n" in (base.__doc__ or ""))
-    section = re.search(r"Parameters\n\s*-+\n(.*?)(\n\s*Attributes\n|\Z)", doc, re.S)
+    """Parameter names of the numpydoc Parameters section of ``cls``'s own docstring (what
+    ``help(cls)`` shows: a class's docstring is not inherited)."""
+    doc = inspect.cleandoc(cls.__doc__)
+    section = re.search(r"Parameters\n-+\n(.*?)(\nAttributes\n|\Z)", doc, re.S)
     names = set()
     for line in section.group(1).splitlines():
-        header = re.match(r"^ {4}(\w[\w, ]*?)(?: :|$)", line)
+        header = re.match(r"^(\w[\w, ]*?)(?: :|$)", line)
         if header:
             names.update(name.strip() for name in header.group(1).split(","))
     return names

@@ -11,6 +11,8 @@ Both predict without a graph: the encoder is an MLP over node features.
 
 from __future__ import annotations
 
+import inspect
+
 from graphclust.estimators.contrastive import PRETRAIN_MODES, ContrastiveClusterer
 from graphclust.estimators.params import Param, at_least
 from graphclust.nn.config import MLPConfig, check_positive_ints
@@ -261,6 +263,16 @@ class _SCGCBase(ContrastiveClusterer):
         return MLPConfig(hidden_dims=check_positive_ints("hidden_dims", self.hidden_dims))
 
 
+def _with_shared_docs(cls: type) -> type:
+    """Give ``cls`` the parameters, attributes and notes the two models share after its
+    own summary, so that ``help(SCGCStar)`` and an IDE's hover list them (a class's
+    docstring is not inherited)."""
+    shared = inspect.cleandoc(_SCGCBase.__doc__).split("\n", 1)[1]
+    cls.__doc__ = f"{inspect.cleandoc(cls.__doc__)}\n{shared}"
+    return cls
+
+
+@_with_shared_docs
 class SCGC(_SCGCBase):
     """SCGC: autoencoder + neighbour-contrastive loss with :math:`W = \\hat A^r`."""
 
@@ -268,6 +280,7 @@ class SCGC(_SCGCBase):
     _reconstruction = True
 
 
+@_with_shared_docs
 class SCGCStar(_SCGCBase):
     """SCGC*: encoder only + influence-augmented contrastive loss,
     :math:`W = \\sum_{l \\le r} \\hat A^l`."""
