@@ -120,9 +120,9 @@ def modularity(edge_index, labels, num_nodes: int | None = None) -> float:
 
     Parameters
     ----------
-    edge_index : array-like of shape (2, n_edges)
+    edge_index : array-like of shape (2, n_edges), or a graph with ``edge_index``
         Undirected graph with both directions of every edge (PyG convention), integer node ids
-        in ``[0, n_nodes)``.
+        in ``[0, n_nodes)``; a ``torch_geometric.data.Data`` gives its ``edge_index``.
     labels : array-like of shape (n_nodes,)
         Cluster of every node, integers.
     num_nodes : int, optional
@@ -159,8 +159,8 @@ def conductance(edge_index, labels) -> float:
 
     Parameters
     ----------
-    edge_index : array-like of shape (2, n_edges)
-        Undirected graph with both directions of every edge.
+    edge_index : array-like of shape (2, n_edges), or a graph with ``edge_index``
+        Undirected graph with both directions of every edge (a ``Data`` gives its own).
     labels : array-like of shape (n_nodes,)
         Cluster of every node, integers.
 
@@ -283,6 +283,7 @@ def _graph_and_partition(
     edge_index, labels, num_nodes: int | None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """Validated sources, targets, cluster codes (all on the edges' device) and cluster count."""
+    edge_index = getattr(edge_index, "edge_index", edge_index)  # a Data gives its edges
     edges = edge_index if isinstance(edge_index, torch.Tensor) else torch.as_tensor(
         np.asarray(edge_index)
     )

@@ -9,6 +9,7 @@ import importlib
 import importlib.util
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,19 @@ def test_readme_links_to_documentation_that_exists():
         assert f"docs/{page}" in readme and (DOCS / page).is_file(), page
     assert "make docs" in readme
     assert len(readme.splitlines()) <= 250  # a front page, not a lab notebook
+
+
+@pytest.mark.slow
+def test_readme_quick_start_runs_as_written(tmp_path, monkeypatch):
+    """Every name the quick start uses is defined in it: a reader can paste it whole."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Quick start"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)  # it saves model.gc in the working directory
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a random graph's input report, said by design
+        exec(compile(code, "README.md quick start", "exec"), {})
+    assert (tmp_path / "model.gc").is_file()
 
 
 @pytest.mark.slow

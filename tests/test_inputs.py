@@ -227,6 +227,21 @@ def test_nan_features_are_refused_with_the_row_count():
         to_graph(features)
 
 
+@pytest.mark.parametrize("kind", ["dense", "sparse", "torch"])
+def test_finite_features_beyond_float32_are_refused_as_such(kind):
+    """Finite float64 values above float32's range turn to inf in the cast: the message
+    says so (not 'NaN or inf ... impute'), and the cast does not warn on its way."""
+    features = _features()
+    features[2, 1] = 1e300
+    given = {"dense": features, "sparse": sp.csr_matrix(features),
+             "torch": torch.from_numpy(features)}[kind]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match=r"beyond float32's range .* in 1 of 4 rows "
+                                             r"\(first rows: \[2\]\)"):
+            to_graph(given)
+
+
 @pytest.mark.parametrize("edges, match", [
     (np.array([[0, 1], [1, 4]]), r"outside \[0, 4\): min 0, max 4, with N=4"),
     (np.array([[0, -1], [1, 2]]), r"outside \[0, 4\): min -1, max 2"),

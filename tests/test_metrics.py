@@ -173,6 +173,14 @@ def test_modularity_matches_networkx(case):
     )
 
 
+def test_graph_scores_take_a_data_as_evaluate_does():
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    labels = [0, 0, 1, 1]
+    graph = Data(edge_index=edge_index, num_nodes=4)
+    assert modularity(graph, labels) == modularity(edge_index, labels)
+    assert conductance(graph, labels) == conductance(edge_index, labels)
+
+
 @SETTINGS
 @given(graphs_with_partition())
 def test_conductance_is_mean_of_networkx_conductances(case):

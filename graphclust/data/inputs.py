@@ -122,8 +122,11 @@ def _features(X: Any) -> torch.Tensor:
             )
         # A writable float32 copy: graph.x never aliases the caller's array (an edit of one
         # would change the other, and a write into a read-only memmap kills the process).
-        x = torch.from_numpy(np.asarray(X.toarray(), dtype=np.float32) if sp.issparse(X)
-                             else np.array(X, dtype=np.float32, order="C"))
+        # Sparse input is cast before it is made dense: a float64 dense copy first would
+        # double the peak memory.
+        with np.errstate(over="ignore"):  # values beyond float32 are refused below
+            x = torch.from_numpy(X.astype(np.float32).toarray() if sp.issparse(X)
+                                 else np.array(X, dtype=np.float32, order="C"))
     else:
         raise TypeError(
             "X must be a numpy array, torch tensor, scipy sparse matrix or "
@@ -147,11 +150,27 @@ def _features(X: Any) -> torch.Tensor:
     bad_rows = (~torch.isfinite(x)).any(dim=1)
     if bool(bad_rows.any()):
         first = torch.nonzero(bad_rows).flatten()[:5].tolist()
+        if _all_finite(X):  # the float32 cast overflowed, not the data
+            raise ValueError(
+                f"X has values beyond float32's range (up to "
+                f"{float(np.finfo(np.float32).max):.1e}) in {int(bad_rows.sum())} of "
+                f"{num_nodes} rows (first rows: {first}); graphclust computes in float32: "
+                "rescale the features (their scale does not matter to the transforms)"
+            )
         raise ValueError(
             f"X has NaN or inf values in {int(bad_rows.sum())} of {num_nodes} rows "
             f"(first rows: {first}); impute or drop them first"
         )
     return x
+
+
+def _all_finite(X: Any) -> bool:
+    """Whether the caller's features (before the float32 cast) hold only finite values."""
+    if isinstance(X, torch.Tensor):  # only on the way to an error: a dense copy is fine
+        values = X.detach() if X.layout == torch.strided else X.detach().to_dense()
+        return bool(torch.isfinite(values).all())
+    values = X.data if sp.issparse(X) else np.asarray(X)
+    return bool(np.isfinite(values).all())
 
 
 def label_codes(y: Any, num_nodes: int) -> torch.Tensor:
