@@ -23,9 +23,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
+from benchmarks._machine import fit_params, parse
 from benchmarks.bench_feature_homophily import auto_features
 from benchmarks.explore._graphs import FEATURE_NEIGHBOURS, load_graph, with_edges
+from benchmarks.explore._lines import json_lines, record_read_parser, recorded_dataset
 from graphclust import DegreeKMeans, SCGCStar, SVDKMeans, evaluate
 from graphclust.metrics import modularity
 
@@ -121,11 +122,7 @@ def read(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> None:
-    parser = script_parser(__doc__, out=None, seeds=3)
-    parser.add_argument("action", choices=("record", "read"))
-    parser.add_argument("inputs", nargs="+",
-                        help="record: one data set (name, name:N for a sample); read: "
-                             "the files record wrote")
+    parser = record_read_parser(__doc__)
     parser.add_argument("--params", type=json.loads, default={},
                         help="SCGC* parameters as JSON (default: none, the defaults)")
     parser.add_argument("--edges", choices=("given", "feature-knn", "feature-pruned", "none"),
@@ -134,13 +131,9 @@ def main(argv=None) -> None:
     parser.add_argument("--knn-metric", choices=("euclidean", "cosine"), default="euclidean")
     args = parse(parser, argv, "benchmarks.explore.candidates")
     if args.action == "read":
-        rows = [json.loads(line) for path in args.inputs
-                for line in open(path, encoding="utf-8") if line.strip()]
-        print(read(rows))
+        print(read(json_lines(args.inputs)))
         return
-    if len(args.inputs) != 1:
-        parser.error("record takes one data set")
-    spec = TINY_DATASET if args.tiny else args.inputs[0]
+    spec = recorded_dataset(parser, args)
     graph = load_graph(spec, args.root)
     transform = auto_features(graph)
     edges = args.edges if args.edges == "given" \
