@@ -1,0 +1,45 @@
+"""``benchmarks.explore.start_ridge``: the start's penalty set from the graph's edges."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphclust.data import make_sbm
+
+start_ridge = pytest.importorskip("benchmarks.explore.start_ridge")
+
+FIT = {"pretrain_epochs": 10, "max_epochs": 5}
+
+
+def test_undirected_edges_count_pairs_once_without_self_loops():
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 2, 0]])
+    assert start_ridge.undirected_edges(edge_index) == 3  # {0,1}, {1,2}, {0,3}
+
+
+def test_record_sets_the_penalty_per_edge_and_default_keeps_the_estimators():
+    graph = make_sbm(90, 3, 8, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    edges = start_ridge.undirected_edges(graph.edge_index)
+    scaled = start_ridge.record_seed(graph, 0, "30", FIT)
+    assert scaled["edges"] == edges
+    assert scaled["pretrain_weight_decay"] == pytest.approx(30 / edges)
+    default = start_ridge.record_seed(graph, 0, "default", FIT)
+    assert default["pretrain_weight_decay"] is None
+    assert all(0 <= value <= 1 for value in scaled["labels_"] + default["labels_"])
+
+
+def _row(per_edge, seed, acc, length=20):
+    return {"dataset": "g", "per_edge": per_edge, "seed": seed, "labels_": [acc, acc / 2],
+            "pretrain_weight_decay": None if per_edge == "default" else 0.01,
+            "start_length": length, "epochs": 5}
+
+
+def test_read_gives_the_change_from_default_on_shared_seeds():
+    rows = [_row("default", 0, 0.5), _row("default", 1, 0.7), _row("10", 0, 0.6),
+            _row("10", 1, 0.6, length=None)]
+    lines = start_ridge.read(rows).splitlines()
+    assert [line.split("|")[2].strip() for line in lines[2:]] == ["default", "10"]
+    cells = [cell.strip() for cell in lines[3].strip("|").split("|")]
+    assert cells == ["g", "10", "0.01000", "2", "0.600 / 0.300", "+0.000 / +0.000", "20"]
+    untaught = start_ridge.read([_row("default", 0, 0.5, length=None)]).splitlines()[2]
+    assert untaught.rstrip("| ").endswith("untaught")
