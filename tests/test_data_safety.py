@@ -11,7 +11,7 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from graphclust import SVDKMeans, load_dataset
+from graphclust import DegreeKMeans, SVDKMeans, load_dataset
 from graphclust.data import to_graph
 from graphclust.data.formats import _cache
 from graphclust.data.formats.adgc import read_adgc
@@ -186,6 +186,16 @@ def test_read_only_memmap_features_are_copied(tmp_path):
                                       np.repeat(np.eye(2, 4), 15, axis=0)],
                          ids=["all-zero", "constant", "two-distinct"])
 def test_fewer_clusters_than_asked_is_never_silent(features):
-    with pytest.warns(ConvergenceWarning, match=r"only [12] of n_clusters=3 clusters"):
+    with pytest.warns(ConvergenceWarning, match=r"only [12] of n_clusters=3 clusters .*"
+                                                r"because the features do"):
         SVDKMeans(3, n_components=2, random_state=0).fit(features.astype(np.float32))
+
+
+def test_the_degree_baseline_names_the_degrees_as_the_cause():
+    """On a ring every degree is 2: the features are not what left the clusters empty."""
+    ring = np.stack([np.arange(12), (np.arange(12) + 1) % 12])
+    with pytest.warns(ConvergenceWarning, match=r"only 1 of n_clusters=3 clusters are "
+                                                r"non-empty: the nodes' degrees take fewer"):
+        DegreeKMeans(3, random_state=0).fit(np.random.default_rng(0).random((12, 3)),
+                                            adjacency=ring)
 

@@ -88,6 +88,14 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
     encoder and head) and :meth:`_embed` (encoder outputs for a feature matrix).
     """
 
+    #: Why a fit can leave clusters empty, said in the fit's warning (a model that reads
+    #: something else than features and training says its own).
+    _few_clusters_cause = (
+        "the embeddings have fewer distinct groups than clusters, because the features do "
+        "(constant, all-zero or repeated rows) or because training merged clusters (edges "
+        "that link nodes across clusters, e.g. a kNN graph with more n_neighbors than a "
+        "cluster has nodes, or a learning rate at which training diverged)")
+
     #: name -> Param: the parameters every estimator has (subclasses extend the table).
     _parameters = {
         "n_clusters": Param(8, [at_least(2)]),
@@ -299,11 +307,8 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         found = len(np.unique(self.labels_))
         if found < self.n_clusters:  # as scikit-learn's KMeans, never silently
             warnings.warn(
-                f"only {found} of n_clusters={self.n_clusters} clusters are non-empty: the "
-                "embeddings have fewer distinct groups than clusters, because the features "
-                "do (constant, all-zero or repeated rows) or because training merged "
-                "clusters (edges that link nodes across clusters, e.g. a kNN graph with "
-                "more n_neighbors than a cluster has nodes)", ConvergenceWarning,
+                f"only {found} of n_clusters={self.n_clusters} clusters are non-empty: "
+                f"{self._few_clusters_cause}", ConvergenceWarning,
                 stacklevel=user_stacklevel())
 
     def _fit_graph(self, graph: Data, seed: int, labels: np.ndarray | None) -> None:

@@ -61,6 +61,8 @@ class DegreeKMeans(KMeansBaseline):
         return True
 
     _graph_at_inference = "each node's degree, counted on its edges"
+    _few_clusters_cause = ("the nodes' degrees take fewer distinct values than clusters "
+                           "(degree-kmeans reads nothing else)")
 
     def _fit_graph(self, graph, seed, labels) -> None:
         # The features are not read; the transform is kept only for the shared save format.
