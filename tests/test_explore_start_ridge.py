@@ -28,10 +28,44 @@ def test_record_sets_the_penalty_per_edge_and_default_keeps_the_estimators():
     assert all(0 <= value <= 1 for value in scaled["labels_"] + default["labels_"])
 
 
-def _row(per_edge, seed, acc, length=20):
-    return {"dataset": "g", "per_edge": per_edge, "seed": seed, "labels_": [acc, acc / 2],
-            "pretrain_weight_decay": None if per_edge == "default" else 0.01,
-            "start_length": length, "epochs": 5}
+def test_the_pull_to_the_initial_map_and_the_start_checks_reach_the_start(monkeypatch):
+    """``pull initial`` keeps the default weight decay and adds the distance to the
+    initial weights to every start step's loss; the check interval reaches the start's
+    held-out rule alone."""
+    graph = make_sbm(90, 3, 8, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    added, intervals = [], []
+    original_step = start_ridge.start_module.optimizer_step
+
+    def spy_step(module, optimizer, loss):
+        added.append(float(loss))
+        return original_step(module, optimizer, loss)
+
+    monkeypatch.setattr(start_ridge.start_module, "optimizer_step", spy_step)
+    original_call = start_ridge.start_module.ContrastiveStart.__call__
+
+    def spy_call(self, *args, **kwargs):
+        intervals.append(self.check_interval)
+        return original_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(start_ridge.start_module.ContrastiveStart, "__call__", spy_call)
+    plain = start_ridge.record_seed(graph, 0, "default", FIT)
+    plain_losses, added[:] = list(added), []
+    pulled = start_ridge.record_seed(graph, 0, "1000", FIT, pull="initial",
+                                     start_check_interval=2)
+    assert pulled["variant"] == "1000, pull to the initial map, checks every 2"
+    assert pulled["pretrain_weight_decay"] is None
+    assert pulled["pull_strength"] == pytest.approx(1000 / pulled["edges"])
+    assert intervals == [10, 2]  # the estimator's check_interval, then the probe's
+    # The first step is at the initial weights (no distance yet): the same loss; a later
+    # step has moved them, and the pull adds to its loss.
+    assert added[0] == pytest.approx(plain_losses[0])
+    assert plain["variant"] == "default" and added != plain_losses
+
+
+def _row(variant, seed, acc, length=20):
+    return {"dataset": "g", "variant": variant, "seed": seed, "labels_": [acc, acc / 2],
+            "pretrain_weight_decay": None if variant == "default" else 0.01,
+            "pull_strength": None, "start_length": length, "epochs": 5}
 
 
 def test_read_gives_the_change_from_default_on_shared_seeds():
