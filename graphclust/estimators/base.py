@@ -94,7 +94,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         "the embeddings have fewer distinct groups than clusters, because the features do "
         "(constant, all-zero or repeated rows) or because training merged clusters (edges "
         "that link nodes across clusters, e.g. a kNN graph with more n_neighbors than a "
-        "cluster has nodes, or a learning rate at which training diverged)")
+        "cluster has nodes, or too high a learning rate)")
 
     #: name -> Param: the parameters every estimator has (subclasses extend the table).
     _parameters = {
