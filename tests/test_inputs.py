@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch_geometric.data import Data
 
+from graphclust import SVDKMeans
 from graphclust.data import GraphInputWarning, to_graph
 from graphclust.data.inputs import _canonical_edge_index
 
@@ -227,19 +228,29 @@ def test_nan_features_are_refused_with_the_row_count():
         to_graph(features)
 
 
-@pytest.mark.parametrize("kind", ["dense", "sparse", "torch"])
+@pytest.mark.parametrize("kind", ["dense", "sparse", "torch", "list"])
 def test_finite_features_beyond_float32_are_refused_as_such(kind):
     """Finite float64 values above float32's range turn to inf in the cast: the message
     says so (not 'NaN or inf ... impute'), and the cast does not warn on its way."""
     features = _features()
     features[2, 1] = 1e300
     given = {"dense": features, "sparse": sp.csr_matrix(features),
-             "torch": torch.from_numpy(features)}[kind]
+             "torch": torch.from_numpy(features), "list": features.tolist()}[kind]
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         with pytest.raises(ValueError, match=r"beyond float32's range .* in 1 of 4 rows "
                                              r"\(first rows: \[2\]\)"):
-            to_graph(given)
+            # An estimator's fit: a list passes scikit-learn's checks first.
+            SVDKMeans(2, n_components=2).fit(given)
+
+
+def test_duplicate_sparse_entries_are_summed_before_the_float32_cast():
+    """COO entries of one cell (1e-8, 1, -1) sum to 1e-8 in float64; summed after the
+    cast to float32 they would give 0."""
+    rows, cols = np.repeat(np.arange(4), 3), np.zeros(12, dtype=int)
+    coo = sp.coo_matrix((np.tile([1e-8, 1.0, -1.0], 4), (rows, cols)), shape=(4, 2))
+    graph = to_graph(coo)
+    assert graph.x[:, 0].tolist() == [np.float32(1e-8)] * 4
 
 
 @pytest.mark.parametrize("edges, match", [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,6 +161,14 @@ def _documented(cls) -> set[str]:
         if header:
             names.update(name.strip() for name in header.group(1).split(","))
     return names
+
+
+def test_the_estimators_import_without_docstrings():
+    """``python -OO`` strips docstrings: the classes that compose theirs still import."""
+    code = "from graphclust import SCGC, SCGCStar; assert SCGCStar.__doc__ is None"
+    result = subprocess.run([sys.executable, "-OO", "-c", code], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 @pytest.mark.parametrize("cls", [SCGC, SCGCStar, MPNNVNClusterer, GraphTransformerClusterer,

@@ -179,13 +179,14 @@ def test_a_plain_matrix_predicts_its_training_labels_on_the_graph_it_built():
 
 
 @pytest.mark.parametrize("kind", ["l2", "tfidf"])
-@pytest.mark.parametrize("scale", [1e-38, 1e-15, 1e19, 1e30])
+@pytest.mark.parametrize("scale", [1e-38, 1e-15, 1e19, 1e30, 3e38])
 def test_row_scaling_holds_at_any_scale_float32_holds(kind, scale):
     """A row's squared norm overflows in float32 from about 1e19 and falls under
     normalize's eps below about 1e-12: the rows must still come out of unit length, as
     at scale 1 (where the plain product is kept bit for bit)."""
     x = torch.rand(40, 6, generator=torch.Generator().manual_seed(0))
     x[3] = 0.0  # a zero row stays zero
+    x[1:, 5] = 0.0  # a rare column: its IDF is above 1, so 3e38 times it overflows
     plain = FeatureTransform(kind).fit(x)
     expected = plain.transform(x)
     weights = plain.scale_ if kind == "tfidf" else 1.0
@@ -193,3 +194,12 @@ def test_row_scaling_holds_at_any_scale_float32_holds(kind, scale):
     scaled = FeatureTransform(kind).fit(x * scale).transform(x * scale)
     assert torch.allclose(scaled, expected, atol=1e-6)
     assert torch.equal(scaled[3], torch.zeros(6))
+
+
+def test_a_row_holding_inf_is_left_as_normalize_leaves_it():
+    """The input checks refuse inf before any transform; a row holding one directly is
+    not rescaled (its peak is not finite), so it comes out as it did before."""
+    x = torch.tensor([[float("inf"), 1.0, 2.0], [3.0, 4.0, 0.0]])
+    out = FeatureTransform("l2").fit(x[1:]).transform(x)
+    assert torch.equal(out.nan_to_num(-7.0),
+                       torch.nn.functional.normalize(x, dim=1).nan_to_num(-7.0))

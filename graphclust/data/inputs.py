@@ -125,7 +125,7 @@ def _features(X: Any) -> torch.Tensor:
         # Sparse input is cast before it is made dense: a float64 dense copy first would
         # double the peak memory.
         with np.errstate(over="ignore"):  # values beyond float32 are refused below
-            x = torch.from_numpy(X.astype(np.float32).toarray() if sp.issparse(X)
+            x = torch.from_numpy(_dense_float32(X) if sp.issparse(X)
                                  else np.array(X, dtype=np.float32, order="C"))
     else:
         raise TypeError(
@@ -155,13 +155,22 @@ def _features(X: Any) -> torch.Tensor:
                 f"X has values beyond float32's range (up to "
                 f"{float(np.finfo(np.float32).max):.1e}) in {int(bad_rows.sum())} of "
                 f"{num_nodes} rows (first rows: {first}); graphclust computes in float32: "
-                "rescale the features (their scale does not matter to the transforms)"
+                "rescale the features into its range"
             )
         raise ValueError(
             f"X has NaN or inf values in {int(bad_rows.sum())} of {num_nodes} rows "
             f"(first rows: {first}); impute or drop them first"
         )
     return x
+
+
+def _dense_float32(X) -> np.ndarray:
+    """A sparse matrix as a dense float32 array: duplicate entries summed in the matrix's
+    own precision first (as a float64 ``toarray`` did), then cast before it is made dense
+    (a float64 dense copy would double the peak memory)."""
+    summed = X.tocsr(copy=True)
+    summed.sum_duplicates()
+    return summed.astype(np.float32).toarray()
 
 
 def _all_finite(X: Any) -> bool:

@@ -195,7 +195,8 @@ class FeatureTransform:
         if kind == "tfidf":
             if bool((x < 0).any()):
                 raise ValueError("features were TF-IDF transformed at fit time; got negatives")
-            x = x * self.scale_.to(x.device)
+            # Brought into range before the weights: 1e38 times an IDF above 1 overflows.
+            x = _rows_in_range(x) * self.scale_.to(x.device)
         elif kind in SHIFTED_KINDS:
             if kind == "ordinal":
                 if bool((x < 0).any()):
@@ -222,9 +223,16 @@ def unit_rows(x: torch.Tensor) -> torch.Tensor:
     """The rows of ``x`` scaled to unit L2 norm (zero rows stay zero), at any scale the
     dtype holds: rows outside :data:`SAFE_ROW_PEAK` are first divided by their largest
     magnitude, which leaves their direction as it is."""
+    return torch.nn.functional.normalize(_rows_in_range(x), dim=1)
+
+
+def _rows_in_range(x: torch.Tensor) -> torch.Tensor:
+    """``x`` with each finite row whose largest magnitude lies outside
+    :data:`SAFE_ROW_PEAK` divided by that magnitude; other rows as they are (bit for
+    bit; a row holding inf or NaN too, which the input checks refuse before)."""
     peak = torch.linalg.vector_norm(x, float("inf"), dim=1, keepdim=True)
     low, high = SAFE_ROW_PEAK
-    outside = (peak > 0) & ((peak < low) | (peak > high))
-    if bool(outside.any()):
-        x = torch.where(outside, x / torch.where(outside, peak, torch.ones_like(peak)), x)
-    return torch.nn.functional.normalize(x, dim=1)
+    outside = torch.isfinite(peak) & (peak > 0) & ((peak < low) | (peak > high))
+    if not bool(outside.any()):
+        return x
+    return torch.where(outside, x / torch.where(outside, peak, torch.ones_like(peak)), x)

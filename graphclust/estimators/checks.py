@@ -68,11 +68,14 @@ def as_matrix(X, min_samples: int = 2):
             "(fit(X, adjacency=G)), or one torch_geometric Data built by "
             "graphclust.data.to_graph(X, G)")
     _refuse_text(X)
-    # NaN and inf pass here so that graphclust.data.to_graph's check names the rows.
+    # NaN and inf pass here so that graphclust.data.to_graph's check names the rows. A
+    # list is read as float64, so that a value beyond float32 is named as such there
+    # rather than read as an inf the caller never wrote.
+    typed = hasattr(X, "dtype") or hasattr(X, "dtypes")
     return check_array(
         X,
         accept_sparse=("csr", "csc", "coo"),
-        dtype=(np.float32, np.float64),
+        dtype=(np.float32, np.float64) if typed else np.float64,
         ensure_min_samples=min_samples,
         ensure_all_finite=False,
     )

@@ -267,8 +267,9 @@ def _with_shared_docs(cls: type) -> type:
     """Give ``cls`` the parameters, attributes and notes the two models share after its
     own summary, so that ``help(SCGCStar)`` and an IDE's hover list them (a class's
     docstring is not inherited)."""
-    shared = inspect.cleandoc(_SCGCBase.__doc__).split("\n", 1)[1]
-    cls.__doc__ = f"{inspect.cleandoc(cls.__doc__)}\n{shared}"
+    if cls.__doc__ is not None and _SCGCBase.__doc__ is not None:  # None under -OO
+        shared = inspect.cleandoc(_SCGCBase.__doc__).split("\n", 1)[1]
+        cls.__doc__ = f"{inspect.cleandoc(cls.__doc__)}\n{shared}"
     return cls
 
 
