@@ -283,7 +283,10 @@ def _graph_and_partition(
     edge_index, labels, num_nodes: int | None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """Validated sources, targets, cluster codes (all on the edges' device) and cluster count."""
-    edge_index = getattr(edge_index, "edge_index", edge_index)  # a Data gives its edges
+    if hasattr(edge_index, "edge_index"):  # a Data: its edges and, as evaluate, its size
+        num_nodes = getattr(edge_index, "num_nodes", None) if num_nodes is None \
+            else num_nodes
+        edge_index = edge_index.edge_index
     edges = edge_index if isinstance(edge_index, torch.Tensor) else torch.as_tensor(
         np.asarray(edge_index)
     )

@@ -163,6 +163,9 @@ def test_an_edge_table_of_nullable_integers_reads_as_integers():
     table.iloc[0, 1] = pd.NA
     with pytest.raises(ValueError, match="have missing values; drop those rows"):
         to_graph(_features(), table)
+    # read_csv's default for a column with a gap: float64 with NaN, named the same way.
+    with pytest.raises(ValueError, match="have missing values; drop those rows"):
+        to_graph(_features(), table.astype("float64"))
 
 
 def test_node_ids_from_one_and_a_square_frame_get_the_remedy():
@@ -174,6 +177,9 @@ def test_node_ids_from_one_and_a_square_frame_get_the_remedy():
     with pytest.raises(ValueError, match=r"adjacency matrix in a frame is read as "
                                          r"table\.to_numpy\(\)"):
         to_graph(_features(), square)
+    weighted = pd.DataFrame(EDGES, columns=["src", "dst"]).assign(weight=1.0)
+    with pytest.raises(ValueError, match=r"edge weights are not read$"):
+        to_graph(_features(), weighted)  # three columns: no matrix hint
 
 
 def test_minus_one_beside_classes_from_0_is_said_to_be_scored_as_a_class():

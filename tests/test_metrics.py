@@ -179,6 +179,10 @@ def test_graph_scores_take_a_data_as_evaluate_does():
     graph = Data(edge_index=edge_index, num_nodes=4)
     assert modularity(graph, labels) == modularity(edge_index, labels)
     assert conductance(graph, labels) == conductance(edge_index, labels)
+    with pytest.raises(ValueError, match="num_nodes=4 but labels has 5 entries"):
+        modularity(graph, [*labels, 1])
+    with pytest.raises(ValueError, match="num_nodes=4 but labels has 5 entries"):
+        conductance(graph, [*labels, 1])
 
 
 @SETTINGS

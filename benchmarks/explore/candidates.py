@@ -79,21 +79,12 @@ def _highest_modularity(row: dict) -> int:
     return int(np.argmax(row["modularity"]))
 
 
-def _trained_unless_outlier(row: dict) -> int:
-    """SCGC* unless another candidate agrees more with the rest than SCGC* does: then the
-    medoid (the trained partition is kept where it is the consensus of the pool)."""
-    matrix = np.asarray(row["nmi_between"])
-    support = matrix.sum(1) - 1
-    return 0 if support[0] >= np.max(support[1:]) else int(np.argmax(support))
-
-
 #: Label-free rules that pick one candidate of a seed (an index into ``candidates``).
 RULES = {
     "medoid by NMI": _medoid("nmi"),
     "medoid by ARI": _medoid("ari"),
     "medoid by NMI, without degree-kmeans": _medoid("nmi", slice(0, -1)),
     "highest modularity": _highest_modularity,
-    "SCGC* unless another is the medoid": _trained_unless_outlier,
 }
 
 

@@ -114,7 +114,8 @@ def read(rows: list[dict]) -> str:
         length = "untaught" if all(v is None for v in lengths) else \
             f"{np.mean([v for v in lengths if v is not None]):.0f}"
         first = seeds[min(seeds)]
-        penalty = first["pretrain_weight_decay"] or first["pull_strength"]
+        penalty = first["pull_strength"] if first["pretrain_weight_decay"] is None \
+            else first["pretrain_weight_decay"]
         lines.append(f"| {dataset} | {variant} | "
                      f"{'1e-4' if penalty is None else f'{penalty:.5f}'} | {len(seeds)} | "
                      f"{scores[:, 0].mean():.3f} / {scores[:, 1].mean():.3f} | {change} | "

@@ -157,18 +157,21 @@ def _table_edges(table, num_nodes: int) -> torch.Tensor:
     array, one that cannot be read the other way round."""
     columns = list(table.columns)
     if len(columns) != 2:
+        square = len(columns) == len(table) == num_nodes
         raise ValueError(
             f"an edge table needs two columns, source and target, got {len(columns)}: "
             f"{columns[:5]}; select them (table[[source, target]]), edge weights are "
-            "not read; an N x N adjacency matrix in a frame is read as table.to_numpy()")
+            "not read" + ("; an N x N adjacency matrix in a frame is read as "
+                          "table.to_numpy()" if square else ""))
+    # pandas names a missing value whatever the column type (NaN, pd.NA, None).
+    if hasattr(table, "isna") and bool(table.isna().to_numpy().any()):
+        raise ValueError("an edge table's columns have missing values; drop those rows "
+                         "(table.dropna()) first")
     values = table.to_numpy()
     if values.dtype == object and all(getattr(dtype, "kind", "O") in "iu"
                                       for dtype in table.dtypes):
         # pandas' nullable integer columns ("Int64": read_csv's numpy_nullable backend)
         # hand out objects; without a missing value they are plain integers.
-        if bool(table.isna().to_numpy().any()):
-            raise ValueError("an edge table's columns have missing values; drop those rows "
-                             "(table.dropna()) first")
         values = table.to_numpy(dtype=np.int64)
     if values.dtype.kind not in "iu":
         raise TypeError(

@@ -17,6 +17,9 @@ class KMeansBaseline(BaseGraphClusterer):
     ``_fit_graph`` computes an embedding ``z`` and hands it to :meth:`_cluster`."""
 
     _parameters = {**BaseGraphClusterer._parameters, "n_init": Param(10, [at_least(1)])}
+    _few_clusters_cause = ("the embedding k-means read has fewer distinct groups than "
+                           "clusters: the features do (constant, all-zero or repeated rows; "
+                           "propagation can make rows alike, too)")
 
     def _cluster(self, z: torch.Tensor, seed: int, labels: np.ndarray | None) -> None:
         """Seeded k-means (``n_init`` restarts) on ``z``; sets the fitted attributes."""
