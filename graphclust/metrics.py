@@ -201,11 +201,9 @@ def evaluate(y_true, y_pred, graph=None) -> dict[str, float]:
         "ari": ari(y_true, y_pred),
         "f1": f1(y_true, y_pred),
     }
-    if graph is not None:
-        edge_index = getattr(graph, "edge_index", graph)
-        num_nodes = getattr(graph, "num_nodes", None)
-        scores["modularity"] = modularity(edge_index, y_pred, num_nodes)
-        scores["conductance"] = conductance(edge_index, y_pred)
+    if graph is not None:  # a Data or an edge_index: the graph scores read either
+        scores["modularity"] = modularity(graph, y_pred)
+        scores["conductance"] = conductance(graph, y_pred)
     return scores
 
 
