@@ -70,7 +70,8 @@ from graphclust.metrics import modularity
 from graphclust.objectives import cluster_code_fall
 
 SMOOTHING_STEPS = 3
-def _scores(labels, predicted) -> list[float]:
+def rounded_scores(labels, predicted) -> list[float]:
+    """ACC and NMI of ``predicted`` against ``labels``, to the fourth decimal."""
     scores = evaluate(labels, predicted)
     return [round(scores["acc"], 4), round(scores["nmi"], 4)]
 
@@ -87,7 +88,7 @@ def probe(kind: str, graph, seed: int, params: dict) -> dict:
     labels = graph.y.numpy()
     n_clusters = int(labels.max()) + 1
     fitted = SCGCStar(n_clusters, random_state=seed, **params).fit(graph)
-    row = {"seed": seed, "labels_": _scores(labels, fitted.labels_)}
+    row = {"seed": seed, "labels_": rounded_scores(labels, fitted.labels_)}
     if kind == "fit":
         row["start_length"] = [entry["epoch"] for entry in fitted.history_
                                if entry.get("kept")]
@@ -116,7 +117,7 @@ def probe(kind: str, graph, seed: int, params: dict) -> dict:
     for steps, smoothed in enumerate(powers):
         predicted = kmeans(F.normalize(smoothed, dim=1), n_clusters,
                            generator=torch.Generator().manual_seed(seed)).labels.numpy()
-        row[f"t{steps}"] = [*_scores(labels, predicted),
+        row[f"t{steps}"] = [*rounded_scores(labels, predicted),
                             round(evaluate(fitted.labels_, predicted)["ari"], 4)]
     return row
 
@@ -137,7 +138,7 @@ def _between_share(x: torch.Tensor, labels: torch.Tensor, n_clusters: int) -> fl
 def _baselines(graph, seed: int, features: str) -> dict:
     """``svd-kmeans``' ACC / NMI at t = 0..SMOOTHING_STEPS propagation steps."""
     labels = graph.y.numpy()
-    return {f"svd_t{steps}": _scores(labels, SVDKMeans(
+    return {f"svd_t{steps}": rounded_scores(labels, SVDKMeans(
                 int(labels.max()) + 1, propagation_steps=steps, features=features,
                 random_state=seed).fit_predict(graph))
             for steps in range(SMOOTHING_STEPS + 1)}
@@ -208,7 +209,7 @@ def _drift(graph, seed: int, params: dict) -> dict:
     # and the one partition to show is labels_.
     partitions = [predicted for predicted, _ in epochs] or [fitted.labels_]
     shown = sorted({*range(0, len(epochs), 10), len(epochs) - 1}) if epochs else []
-    return {"labels_": _scores(labels, fitted.labels_), "epochs": len(epochs),
+    return {"labels_": rounded_scores(labels, fitted.labels_), "epochs": len(epochs),
             "epoch_acc_nmi_modularity_r2": [[i + 1, *epochs[i][1]] for i in shown],
             "sizes_first_last": [sorted(torch.bincount(torch.as_tensor(partitions[i]),
                                                        minlength=k).tolist())
@@ -225,10 +226,10 @@ def _consensus(graph, group: int, restarts: int, params: dict) -> dict:
     one_hot = torch.cat([F.one_hot(torch.as_tensor(run), k).float() for run in runs], 1)
     merged = kmeans(one_hot, k, generator=torch.Generator().manual_seed(group)).labels
     pairs = [agreement[a][b] for a in range(restarts) for b in range(a + 1, restarts)]
-    return {"group": group, "runs": [_scores(labels, run) for run in runs],
+    return {"group": group, "runs": [rounded_scores(labels, run) for run in runs],
             "mean_pairwise_ari": round(sum(pairs) / len(pairs), 4),
-            "consensus": _scores(labels, merged.numpy()),
-            "medoid": _scores(labels, runs[medoid])}
+            "consensus": rounded_scores(labels, merged.numpy()),
+            "medoid": rounded_scores(labels, runs[medoid])}
 
 
 def held_out_thresholds(**values: float):

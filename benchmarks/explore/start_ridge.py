@@ -35,7 +35,8 @@ import graphclust.starts.contrastive as start_module
 from benchmarks._machine import fit_params, parse
 from benchmarks.explore._graphs import load_graph
 from benchmarks.explore._lines import json_lines, record_read_parser, recorded_dataset
-from graphclust import SCGCStar, evaluate
+from benchmarks.explore.fits import rounded_scores
+from graphclust import SCGCStar
 from graphclust.estimators.contrastive import ContrastiveClusterer
 
 PULLS = ("zero", "initial")
@@ -86,14 +87,13 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
         if start_check_interval is not None:
             stack.enter_context(_start_checks(start_check_interval))
         fitted = SCGCStar(int(graph.y.max()) + 1, random_state=seed, **run).fit(graph)
-    scores = evaluate(graph.y.numpy(), fitted.labels_)
     variant = ", ".join([per_edge] + (["pull to the initial map"] if pull == "initial" else [])
                         + ([f"checks every {start_check_interval}"]
                            if start_check_interval is not None else []))
     return {"per_edge": per_edge, "variant": variant, "edges": edges,
             "pretrain_weight_decay": strength if pull == "zero" else None,
             "pull_strength": strength if pull == "initial" else None,
-            "seed": seed, "labels_": [round(scores["acc"], 4), round(scores["nmi"], 4)],
+            "seed": seed, "labels_": rounded_scores(graph.y.numpy(), fitted.labels_),
             "start_length": fitted.start_length_, "epochs": fitted.n_iter_}
 
 
