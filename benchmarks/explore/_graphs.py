@@ -61,6 +61,34 @@ def load_graph(spec: str, root: str, sbm_seed: int = 0):
     return induced_subgraph(graph, min(int(size), graph.num_nodes)) if size else graph
 
 
+def add_edge_options(parser) -> None:
+    """``--edges``, ``--knn`` and ``--knn-metric``: the edges a probe trains on
+    (:func:`chosen_edges`)."""
+    parser.add_argument("--edges", choices=("given", "feature-knn", "feature-pruned", "none"),
+                        default="given",
+                        help="the edges to train on (default: the graph's own)")
+    parser.add_argument("--knn", type=int, default=FEATURE_NEIGHBOURS, metavar="K",
+                        help="feature-knn: neighbours; feature-pruned: edges a node keeps "
+                             "(default %(default)s)")
+    parser.add_argument("--knn-metric", choices=("euclidean", "cosine"), default="euclidean",
+                        help="feature-knn, feature-pruned: distance (default %(default)s; "
+                             "SDCN's text graphs are cosine ones)")
+
+
+def chosen_edges(graph, args):
+    """``graph`` with the edges of :func:`add_edge_options`' ``args``, the feature
+    transform ``"auto"`` resolves to on the given graph (``None`` for its own edges: new
+    edges would make ``"auto"`` read their degrees, so a probe keeps this one unless its
+    parameters name another), and the edges' name for the probe's lines."""
+    name = args.edges if args.edges in ("given", "none") \
+        else f"{args.edges}:{args.knn}:{args.knn_metric}"
+    if args.edges == "given":
+        return graph, None, name
+    transform = auto_features(graph)
+    return with_edges(graph, args.edges, transform, args.knn, args.knn_metric), \
+        transform.kind_, name
+
+
 def with_edges(graph, edges: str, transform: FeatureTransform | None = None,
                neighbours: int = FEATURE_NEIGHBOURS, metric: str = "euclidean"):
     """``graph`` with the edges ``--edges`` names (``given``: unchanged); a feature kNN

@@ -24,8 +24,7 @@ from collections import defaultdict
 import numpy as np
 
 from benchmarks._machine import fit_params, parse
-from benchmarks.bench_feature_homophily import auto_features
-from benchmarks.explore._graphs import FEATURE_NEIGHBOURS, load_graph, with_edges
+from benchmarks.explore._graphs import add_edge_options, chosen_edges, load_graph
 from benchmarks.explore._lines import json_lines, record_read_parser, recorded_dataset
 from graphclust import DegreeKMeans, SCGCStar, SVDKMeans, evaluate
 from graphclust.metrics import modularity
@@ -116,24 +115,15 @@ def main(argv=None) -> None:
     parser = record_read_parser(__doc__)
     parser.add_argument("--params", type=json.loads, default={},
                         help="SCGC* parameters as JSON (default: none, the defaults)")
-    parser.add_argument("--edges", choices=("given", "feature-knn", "feature-pruned", "none"),
-                        default="given", help="the edges to train on (default: the graph's own)")
-    parser.add_argument("--knn", type=int, default=FEATURE_NEIGHBOURS, metavar="K")
-    parser.add_argument("--knn-metric", choices=("euclidean", "cosine"), default="euclidean")
+    add_edge_options(parser)
     args = parse(parser, argv, "benchmarks.explore.candidates")
     if args.action == "read":
         print(read(json_lines(args.inputs)))
         return
     spec = recorded_dataset(parser, args)
-    graph = load_graph(spec, args.root)
-    transform = auto_features(graph)
-    edges = args.edges if args.edges == "given" \
-        else f"{args.edges}:{args.knn}:{args.knn_metric}"
-    if args.edges != "given":
-        graph = with_edges(graph, args.edges, transform, args.knn, args.knn_metric)
-    # New edges would make "auto" read the new degrees: keep what it resolves to on the
-    # given graph, for SCGC* and the baselines alike.
-    features = "auto" if args.edges == "given" else transform.kind_
+    graph, kind, edges = chosen_edges(load_graph(spec, args.root), args)
+    # SCGC* and the baselines read the same transform.
+    features = "auto" if kind is None else kind
     params = {**({} if features == "auto" else {"features": features}),
               **fit_params(args), **args.params}
     for seed in range(args.seeds):

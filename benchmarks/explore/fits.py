@@ -60,8 +60,7 @@ import graphclust.starts.contrastive as start_module
 import graphclust.starts.held_out_rule as held_out_rule
 import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
-from benchmarks.bench_feature_homophily import auto_features
-from benchmarks.explore._graphs import FEATURE_NEIGHBOURS, load_graph, with_edges
+from benchmarks.explore._graphs import add_edge_options, chosen_edges, load_graph
 from graphclust import SCGCStar, SVDKMeans, evaluate
 from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FeatureTransform
@@ -266,22 +265,13 @@ def main(argv=None) -> None:
     parser.add_argument("--subgraph", type=int, default=None, metavar="N",
                         help="probe the subgraph on N random nodes that bench_subgraphs "
                              "draws (a sparse graph nobody tuned on)")
-    parser.add_argument("--edges", choices=("given", "feature-knn", "feature-pruned", "none"),
-                        default="given",
-                        help="the edges to train on (default: the graph's own)")
+    add_edge_options(parser)
     parser.add_argument("--whitening-keeps-mean", action="store_true",
                         help="the start's whitening equalises its map's directions but keeps "
                              "their mean (b <- M b instead of M (b - mean)): a probe")
     parser.add_argument("--loss-rule-only", action="store_true",
                         help="the start's held-out rule reads the loss alone, not the rank "
                              "share (the rule before notes part 10): a probe")
-    parser.add_argument("--knn", type=int, default=FEATURE_NEIGHBOURS, metavar="K",
-                        help="feature-knn: neighbours; feature-pruned: edges a node keeps "
-                             "(default %(default)s)")
-    parser.add_argument("--knn-metric", choices=("euclidean", "cosine"), default="euclidean",
-                        help="feature-knn, feature-pruned: distance (default %(default)s; "
-                             "SDCN's text graphs "
-                             "are cosine ones)")
     args = parse(parser, argv, "benchmarks.explore.fits")
     dataset = TINY_DATASET if args.tiny else args.dataset
     if (dataset == "sbm" or dataset.startswith("table:")) and args.subgraph is not None:
@@ -294,14 +284,8 @@ def main(argv=None) -> None:
     for seed in range(args.seeds):
         if dataset == "sbm":
             graph = load_graph(dataset, args.root, sbm_seed=seed)
-        if args.edges == "given":
-            edged, run_params = graph, params
-        else:
-            # New edges would make "auto" read the new degrees (a degree code then reads
-            # as TF-IDF): keep what it resolves to on the given graph unless --params says.
-            transform = auto_features(graph)
-            edged = with_edges(graph, args.edges, transform, args.knn, args.knn_metric)
-            run_params = {"features": transform.kind_, **params}
+        edged, kind, edges = chosen_edges(graph, args)
+        run_params = params if kind is None else {"features": kind, **params}
         with _whitening_keeping_mean() if args.whitening_keeps_mean else nullcontext(), \
                 held_out_thresholds(START_RANK_EROSION=float("inf")) if args.loss_rule_only \
                 else nullcontext():
@@ -310,8 +294,6 @@ def main(argv=None) -> None:
         # The baselines read only the transform of the parameters.
         shown = {"features": run_params.get("features", "auto")} \
             if args.probe == "baselines" else run_params
-        edges = args.edges if args.edges in ("given", "none") \
-            else f"{args.edges}:{args.knn}:{args.knn_metric}"
         extra = {**({"whitening_keeps_mean": True} if args.whitening_keeps_mean else {}),
                  **({"loss_rule_only": True} if args.loss_rule_only else {})}
         print(json.dumps({"dataset": dataset, "probe": args.probe, "params": shown,
