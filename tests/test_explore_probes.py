@@ -84,7 +84,7 @@ def test_baselines_probe_scores_svd_kmeans_at_each_propagation_step():
     row = fits.probe("baselines", graph, 1, {"features": "l2"})
     assert list(row) == ["seed", "svd_t0", "svd_t1", "svd_t2", "svd_t3"]
     labels = SVDKMeans(2, propagation_steps=2, features="l2", random_state=1).fit_predict(graph)
-    assert row["svd_t2"] == fits._scores(graph.y.numpy(), labels)
+    assert row["svd_t2"] == fits.rounded_scores(graph.y.numpy(), labels)
 
 
 def test_curve_probe_picks_the_length_the_rule_picks():
@@ -170,12 +170,14 @@ def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeyp
     it as TF-IDF: the transform is resolved on the given graph, recorded in the line, and
     --params still decides when it names one."""
     fits = importlib.import_module("benchmarks.explore.fits")
+    graphs = importlib.import_module("benchmarks.explore._graphs")  # where the edges change
     karate = load_dataset("karate")
     resolved_on, seen = [], []
     monkeypatch.setattr(fits, "load_graph", lambda spec, root, sbm_seed=0: karate)
-    monkeypatch.setattr(fits, "auto_features", lambda graph: resolved_on.append(graph)
+    monkeypatch.setattr(graphs, "auto_features", lambda graph: resolved_on.append(graph)
                         or type("Resolved", (), {"kind_": "ordinal"})())
-    monkeypatch.setattr(fits, "with_edges", lambda graph, edges, transform, *knn: graph.clone())
+    monkeypatch.setattr(graphs, "with_edges",
+                        lambda graph, edges, transform, *knn: graph.clone())
     monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: seen.append(params)
                         or {"seed": seed})
     fits.main(["--tiny", "fit", "karate", "--edges", "none"])
@@ -191,8 +193,9 @@ def test_fit_probe_on_new_edges_keeps_the_given_graphs_feature_transform(monkeyp
 def test_fit_probe_resolves_the_feature_transform_once_per_graph(monkeypatch):
     """The kNN edges and the fit's recorded params come from one resolve of "auto"."""
     fits = importlib.import_module("benchmarks.explore.fits")
-    resolve, calls = fits.auto_features, []
-    monkeypatch.setattr(fits, "auto_features", lambda graph: calls.append(graph)
+    graphs = importlib.import_module("benchmarks.explore._graphs")  # where the edges change
+    resolve, calls = graphs.auto_features, []
+    monkeypatch.setattr(graphs, "auto_features", lambda graph: calls.append(graph)
                         or resolve(graph))
     monkeypatch.setattr(fits, "probe", lambda kind, graph, seed, params: {"seed": seed})
     fits.main(["--tiny", "fit", "karate", "--edges", "feature-knn"])
