@@ -63,7 +63,7 @@ _MAX_DEPTH = 8
 
 #: Fields added to a configuration after files were written without them, whose default
 #: is what those files' models did: a file that lacks them loads with the default.
-DEFAULTS_OF_OLDER_FILES = {"LinearStart": {"whiten_untaught"}}
+DEFAULTS_OF_OLDER_FILES = {"LinearStart": {"whiten_untaught", "init"}}
 
 
 def _config_name(cls: type) -> str:

@@ -322,3 +322,43 @@ def test_a_single_feature_that_teaches_nothing_keeps_its_one_direction():
     with pytest.warns(UserWarning, match="teach the encoder nothing"):
         model = SCGCStar(n_clusters=3, random_state=0).fit(graph)
     assert model.start_length_ is None and np.isfinite(model.embedding_).all()
+
+
+def _first_step_map(monkeypatch, **params):
+    """The start's linear map (weight, bias) when its first step is taken."""
+    import graphclust.starts.contrastive as start_module
+
+    first, original = [], start_module.optimizer_step
+
+    def spy(module, optimizer, loss):
+        if not first:
+            layer = module.layers[0]
+            first.append((layer.weight.detach().clone(), layer.bias.detach().clone()))
+        return original(module, optimizer, loss)
+
+    monkeypatch.setattr(start_module, "optimizer_step", spy)
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    start = params or {"pretrain_epochs": 20}  # a start= object takes the steps itself
+    model = SCGCStar(max_epochs=0, **SHORT_START, **start).fit(graph)
+    return first[0], model.transform_.transform(graph.x)
+
+
+def test_init_principal_begins_the_linear_start_at_the_principal_directions(monkeypatch):
+    """Where no training is (svd-kmeans' map), so that the held-out rule chooses how far
+    the steps go from it; the default begins at PyTorch's random weights."""
+    from graphclust.starts import LinearStart
+
+    (weight, bias), x = _first_step_map(
+        monkeypatch, start=LinearStart(steps=20, holdout=0.1, init="principal"))
+    assert torch.allclose(weight, principal_directions(x, 4, 0), atol=1e-5)
+    assert not bias.any()
+    (weight, _), _ = _first_step_map(monkeypatch)
+    assert not torch.allclose(weight, principal_directions(x, 4, 0), atol=1e-2)
+
+
+def test_an_unknown_start_init_is_refused():
+    from graphclust.starts import LinearStart
+
+    graph = make_sbm(60, 3, 8, avg_degree=6, random_state=0)
+    with pytest.raises(ValueError, match="init must be one of random, principal, got 'pca'"):
+        SCGCStar(3, start=LinearStart(init="pca")).fit(graph)

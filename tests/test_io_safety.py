@@ -128,13 +128,13 @@ def test_a_configuration_missing_a_field_is_refused_not_defaulted():
 
 
 def test_a_field_whose_default_is_the_older_behaviour_may_be_missing():
-    """LinearStart's whiten_untaught came after files were written without it; its
-    default (True) is what those models did, so such a file loads. Other fields stay
-    required."""
+    """LinearStart's whiten_untaught and init came after files were written without
+    them; their defaults (True, "random") are what those models did, so such a file
+    loads. Other fields stay required."""
     from graphclust.starts import LinearStart
 
     encoded = encode_param("start", LinearStart(steps=30, whiten_untaught=True))
-    del encoded["fields"]["whiten_untaught"]
+    del encoded["fields"]["whiten_untaught"], encoded["fields"]["init"]
     assert decode_param("start", encoded) == LinearStart(steps=30)
     del encoded["fields"]["lr"]
     with pytest.raises(ValueError, match="no LinearStart field.*'lr'.*refit"):

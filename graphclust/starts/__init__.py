@@ -14,8 +14,9 @@ A start is a small frozen dataclass with two methods:
 Four are provided; the estimators build one from ``pretrain`` and its parameters, or take
 one as ``start=``:
 
-* :class:`LinearStart`: contrastive steps on a linear map, optionally whitened, grown into
-  the encoder with ``from_linear``;
+* :class:`LinearStart`: contrastive steps on a linear map (begun at random weights or at
+  the features' principal directions), optionally whitened, grown into the encoder with
+  ``from_linear``;
 * :class:`ContrastiveStart`: the same steps on the encoder itself;
 * :class:`AutoencoderStart`: SDCN's recipe (MSE reconstruction, batches of 256);
 * :class:`NoStart`: random weights.
