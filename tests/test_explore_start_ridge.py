@@ -1,6 +1,9 @@
-"""``benchmarks.explore.start_ridge``: the start's penalty set from the graph's edges."""
+"""``benchmarks.explore.start_ridge``: the start's penalty set from the graph's edges, its map held
+to the principal directions, and where it begins."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import torch
@@ -77,3 +80,67 @@ def test_read_gives_the_change_from_default_on_shared_seeds():
     assert cells == ["g", "10", "0.01000", "2", "0.600 / 0.300", "+0.000 / +0.000", "20"]
     untaught = start_ridge.read([_row("default", 0, 0.5, length=None)]).splitlines()[2]
     assert untaught.rstrip("| ").endswith("untaught")
+
+
+def test_the_start_on_principal_directions_grows_a_map_within_their_span(monkeypatch):
+    """``rank``: the start trains an (M x 32) map on the features' coordinates along their
+    top M principal directions, and the encoder it grows computes that map times the
+    directions, a map of the features whose weights lie in the directions' span."""
+    graph = make_sbm(90, 3, 8, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    grown = []
+    original = start_ridge._GrownThrough.from_linear
+
+    def spy(self, layer):
+        weight, bias = layer.weight.detach().clone(), layer.bias.detach().clone()
+        encoder = original(self, layer)
+        grown.append((weight, bias, self.directions, encoder))
+        return encoder
+
+    monkeypatch.setattr(start_ridge._GrownThrough, "from_linear", spy)
+    # No joint stage, which would train the grown encoder further.
+    row = start_ridge.record_seed(graph, 0, "default", {**FIT, "max_epochs": 0}, rank=4)
+    assert row["variant"] == "default, top 4 principal directions" and row["rank"] == 4
+    (weight, bias, directions, encoder), = grown
+    assert weight.shape[1] == 4 and directions.shape == (4, graph.x.shape[1])
+    assert torch.allclose(directions @ directions.T, torch.eye(4), atol=1e-5)
+    x = torch.randn(5, graph.x.shape[1])
+    with torch.no_grad():
+        expected = x @ (weight @ directions).T + bias
+        assert torch.allclose(encoder.eval()(x), expected, atol=1e-5)
+        # A change of the features outside the directions' span leaves the map unmoved.
+        outside = x - (x @ directions.T) @ directions
+        assert torch.allclose(encoder(x + outside), expected, atol=1e-4)
+    assert start_ridge.record_seed(graph, 0, "default", FIT)["rank"] is None
+
+
+def test_init_principal_begins_the_map_at_orthonormal_directions(monkeypatch):
+    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    first = []
+    original_step = start_ridge.start_module.optimizer_step
+
+    def spy_step(module, optimizer, loss):
+        if not first:
+            first.append((module.layers[0].weight.detach().clone(),
+                          module.layers[0].bias.detach().clone()))
+        return original_step(module, optimizer, loss)
+
+    monkeypatch.setattr(start_ridge.start_module, "optimizer_step", spy_step)
+    row = start_ridge.record_seed(graph, 0, "default", FIT, init="principal")
+    assert row["variant"] == "default, begun at the principal directions"
+    weight, bias = first[0]
+    assert weight.shape == (32, 40)  # 32 directions of 40 features
+    assert torch.allclose(weight @ weight.T, torch.eye(32), atol=1e-4)
+    assert not bias.any()
+    with pytest.raises(ValueError, match="random weights"):
+        start_ridge.record_seed(graph, 0, "default", FIT, rank=4, init="principal")
+
+
+def test_record_takes_seeds_from_first_seed_and_refuses_a_rank_with_an_init(capsys):
+    # Not --tiny, which runs one seed; karate trains in a second.
+    start_ridge.main(["record", "karate", "--per-edge", "default", "--first-seed", "2",
+                      "--seeds", "2"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["seed"] for line in lines] == [2, 3]
+    with pytest.raises(SystemExit):
+        start_ridge.main(["record", "karate", "--tiny", "--rank", "4", "--init", "principal"])
+    assert "--rank's map begins at random weights" in capsys.readouterr().err

@@ -1,6 +1,8 @@
-"""The linear start's ridge scaled by the graph's edges: what it does where edges are few.
+"""The linear start's ridge scaled by the graph's edges, and its map held to the features'
+strongest directions: what each does where edges are few.
 
     python -m benchmarks.explore.start_ridge record DATASET --per-edge default 10 30 > runs.jsonl
+    python -m benchmarks.explore.start_ridge record DATASET --per-edge default --rank 32 128
     python -m benchmarks.explore.start_ridge read runs.jsonl [more.jsonl ...]
 
 ``record``: SCGC* with its defaults but the start's L2 penalty (``pretrain_weight_decay``,
@@ -15,6 +17,13 @@ score), the start's length (the held-out rule's choice) and the joint-stage epoc
 al. 2018: (C / E) / 2 times the squared distance, added to the start's loss) instead of
 towards zero, beside the default weight decay. ``--start-check-interval N``: the start's
 held-out rule checks every N steps (the joint stage's window stays ``check_interval``).
+``--rank M`` (one variant for each M given, at each C): the map is trained on the
+coordinates of the features along their top M principal directions (``svd-kmeans``'
+projection, :func:`graphclust.data.principal.principal_directions`), an (M x 32) map, and
+grown into the encoder as that map times the directions: a map that cannot leave the
+features' M strongest directions, whatever the width of the features. ``--init
+principal``: the map begins at the features' top principal directions (the map an untaught
+start keeps; ``LinearStart(init="principal")``) instead of random weights.
 
 ``read``: per graph, the mean ACC / NMI, start length and penalty of each variant, and the
 change from the defaults (``default`` with neither option; seeds that both ran).
@@ -30,6 +39,7 @@ from unittest.mock import patch
 
 import numpy as np
 import torch
+from torch import nn
 
 import graphclust.starts.contrastive as start_module
 from benchmarks._machine import fit_params, parse
@@ -37,9 +47,14 @@ from benchmarks.explore._graphs import load_graph
 from benchmarks.explore._lines import json_lines, record_read_parser, recorded_dataset
 from benchmarks.explore.fits import rounded_scores
 from graphclust import SCGCStar
+from graphclust.data.principal import principal_directions
 from graphclust.estimators.contrastive import ContrastiveClusterer
+from graphclust.nn.mlp import MLP
+from graphclust.nn.sparse_rows import as_scipy, is_sparse_rows
+from graphclust.starts.contrastive import LINEAR_INITS
 
 PULLS = ("zero", "initial")
+INIT_NAMES = {"random": "random weights", "principal": "principal directions"}
 
 
 def undirected_edges(edge_index: torch.Tensor) -> int:
@@ -64,18 +79,77 @@ def _pull_to_initial(strength: float):
     return patch.object(start_module, "optimizer_step", step)
 
 
-def _start_checks(interval: int):
-    """The start's held-out checks every ``interval`` steps."""
+@dataclasses.dataclass(frozen=True)
+class PrincipalLinearStart(start_module.LinearStart):
+    """:class:`~graphclust.starts.contrastive.LinearStart` on the features' coordinates
+    along their top ``rank`` principal directions; the (rank x embedding) map it trains
+    is grown as that map times the directions, a (features x embedding) map."""
+
+    rank: int = 32
+    # The directions of the fit under way, read by _finish (the dataclass is frozen).
+    fitted: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def _trained_module(self, encoder: nn.Module, run):
+        x = run.inputs.x
+        directions = principal_directions(x, self.rank, run.seed)
+        self.fitted["directions"] = directions
+        if is_sparse_rows(x):
+            coordinates = torch.from_numpy(
+                (as_scipy(x.cpu()) @ directions.cpu().numpy().T).astype(np.float32))
+        else:
+            coordinates = x @ directions.T
+        linear = MLP([len(directions), run.embedding_dim]).to(x.device)
+        return linear, dataclasses.replace(run.inputs, x=coordinates.to(x.device),
+                                           edge_index=None, csr=None, fanouts=[])
+
+    def _finish(self, trained, inputs, config, whiten: bool = True) -> nn.Module:
+        return super()._finish(trained, inputs, _GrownThrough(config,
+                                                              self.fitted["directions"]),
+                               whiten)
+
+
+@dataclasses.dataclass(frozen=True)
+class _GrownThrough:
+    """An encoder configuration whose ``from_linear`` first composes the map with
+    ``directions`` (a map of their coordinates becomes a map of the features)."""
+
+    config: object
+    directions: torch.Tensor
+
+    def from_linear(self, layer: nn.Linear) -> nn.Module:
+        full = nn.Linear(self.directions.shape[1], layer.out_features).to(layer.weight.device)
+        with torch.no_grad():
+            full.weight.copy_(layer.weight @ self.directions.to(layer.weight.device))
+            full.bias.copy_(layer.bias)
+        return self.config.from_linear(full)
+
+
+def _start_changed(interval: int | None, rank: int | None, init: str | None):
+    """The start's held-out checks every ``interval`` steps, its map on the top ``rank``
+    principal directions (:class:`PrincipalLinearStart`) and where its map begins
+    (``LinearStart.init``); ``None`` leaves each as the estimator has it."""
+    if init is not None and rank is not None:
+        raise ValueError("init sets where a map of the features begins; a rank's map "
+                         "begins at random weights")
     original = ContrastiveClusterer._start_part
 
     def start_part(self, *args, **kwargs):
-        return dataclasses.replace(original(self, *args, **kwargs), check_interval=interval)
+        start = original(self, *args, **kwargs)
+        if interval is not None:
+            start = dataclasses.replace(start, check_interval=interval)
+        if rank is not None:
+            fields = {f.name: getattr(start, f.name) for f in dataclasses.fields(start)}
+            start = PrincipalLinearStart(**{**fields, "init": "random"}, rank=rank)
+        elif init is not None:
+            start = dataclasses.replace(start, init=init)
+        return start
 
     return patch.object(ContrastiveClusterer, "_start_part", start_part)
 
 
 def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero",
-                start_check_interval: int | None = None) -> dict:
+                start_check_interval: int | None = None, rank: int | None = None,
+                init: str | None = None) -> dict:
     edges = undirected_edges(graph.edge_index)
     strength = None if per_edge == "default" else float(per_edge) / max(edges, 1)
     run = dict(params)
@@ -84,16 +158,19 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
             run["pretrain_weight_decay"] = strength
         elif strength is not None:
             stack.enter_context(_pull_to_initial(strength))
-        if start_check_interval is not None:
-            stack.enter_context(_start_checks(start_check_interval))
+        if start_check_interval is not None or rank is not None or init is not None:
+            stack.enter_context(_start_changed(start_check_interval, rank, init))
         fitted = SCGCStar(int(graph.y.max()) + 1, random_state=seed, **run).fit(graph)
     variant = ", ".join([per_edge] + (["pull to the initial map"] if pull == "initial" else [])
                         + ([f"checks every {start_check_interval}"]
-                           if start_check_interval is not None else []))
+                           if start_check_interval is not None else [])
+                        + ([f"top {rank} principal directions"] if rank is not None else [])
+                        + ([f"begun at the {INIT_NAMES[init]}"] if init is not None else []))
     return {"per_edge": per_edge, "variant": variant, "edges": edges,
             "pretrain_weight_decay": strength if pull == "zero" else None,
             "pull_strength": strength if pull == "initial" else None,
-            "seed": seed, "labels_": rounded_scores(graph.y.numpy(), fitted.labels_),
+            "rank": rank, "init": init, "seed": seed,
+            "labels_": rounded_scores(graph.y.numpy(), fitted.labels_),
             "start_length": fitted.start_length_, "epochs": fitted.n_iter_}
 
 
@@ -134,6 +211,15 @@ def main(argv=None) -> None:
     parser.add_argument("--start-check-interval", type=int, default=None, metavar="N",
                         help="the start's held-out checks every N steps (default: the "
                              "estimator's check_interval)")
+    parser.add_argument("--rank", type=int, nargs="+", default=None, metavar="M",
+                        help="a variant for each M: the start's map on the features' top M "
+                             "principal directions (default: on the features)")
+    parser.add_argument("--first-seed", type=int, default=0, metavar="S",
+                        help="the seeds are S, S + 1, ... (default: 0)")
+    parser.add_argument("--init", choices=LINEAR_INITS, default=None,
+                        help="where the start's map begins (LinearStart's init): random "
+                             "weights or the features' principal directions (default: "
+                             "the estimator's)")
     args = parse(parser, argv, "benchmarks.explore.start_ridge")
     if args.action == "read":
         print(read(json_lines(args.inputs)))
@@ -141,15 +227,23 @@ def main(argv=None) -> None:
     spec = recorded_dataset(parser, args)
     if args.start_check_interval is not None and args.start_check_interval < 1:
         parser.error("--start-check-interval takes a count of steps >= 1")
+    if args.first_seed < 0:
+        parser.error("--first-seed takes a seed >= 0")
+    if args.rank is not None and min(args.rank) < 1:
+        parser.error("--rank takes counts of directions >= 1")
+    if args.rank is not None and args.init is not None:
+        parser.error("--init sets where a map of the features begins; --rank's map "
+                     "begins at random weights")
     for value in args.per_edge:
         if value != "default" and not float(value) >= 0:
             parser.error(f"--per-edge takes 'default' or values >= 0, got {value!r}")
     graph = load_graph(spec, args.root)
     for value in args.per_edge:
-        for seed in range(args.seeds):
-            row = record_seed(graph, seed, value, fit_params(args), args.pull,
-                              args.start_check_interval)
-            print(json.dumps({"dataset": spec, **row}), flush=True)
+        for rank in args.rank or [None]:
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                row = record_seed(graph, seed, value, fit_params(args), args.pull,
+                                  args.start_check_interval, rank, args.init)
+                print(json.dumps({"dataset": spec, **row}), flush=True)
 
 
 if __name__ == "__main__":
