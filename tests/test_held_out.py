@@ -362,3 +362,17 @@ def test_an_unknown_start_init_is_refused():
     graph = make_sbm(60, 3, 8, avg_degree=6, random_state=0)
     with pytest.raises(ValueError, match="init must be one of random, principal, got 'pca'"):
         SCGCStar(3, start=LinearStart(init="pca")).fit(graph)
+
+
+def test_init_principal_keeps_random_weights_on_outputs_beyond_the_features():
+    """Outputs zero for every node would get no gradient and stay dead: with 8 features
+    and embedding_dim=12, the joint stage's MLP gives every output a use (rank 12)."""
+    from graphclust.starts import LinearStart
+
+    graph = make_sbm(120, 3, 8, avg_degree=6, random_state=0)
+    model = SCGCStar(n_clusters=3, hidden_dims=(32,), embedding_dim=12, max_epochs=3,
+                     random_state=0, start=LinearStart(steps=10, holdout=None,
+                                                       init="principal")).fit(graph)
+    embedding = torch.as_tensor(model.embedding_)
+    assert embedding.abs().amax(0).min() > 0  # no output zero for every node
+    assert torch.linalg.matrix_rank(embedding) == 12

@@ -25,7 +25,13 @@ one as ``start=``:
 from typing import Protocol, runtime_checkable
 
 from graphclust.starts.autoencoder import AutoencoderStart, NoStart
-from graphclust.starts.contrastive import START_RETAKE, ContrastiveStart, LinearStart, start_length
+from graphclust.starts.contrastive import (
+    LINEAR_INITS,
+    START_RETAKE,
+    ContrastiveStart,
+    LinearStart,
+    start_length,
+)
 from graphclust.starts.held_out_rule import (
     START_EROSION,
     START_MIN_FALL,
@@ -38,8 +44,9 @@ from graphclust.starts.held_out_rule import (
     start_gate,
 )
 
-__all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RANK_EROSION",
-           "START_RANK_FLOOR", "START_RANK_TAUGHT", "START_RETAKE", "START_VERDICT_STEPS",
+__all__ = ["LINEAR_INITS", "START_EROSION", "START_MIN_FALL", "START_MIN_ROOM",
+           "START_RANK_EROSION", "START_RANK_FLOOR", "START_RANK_TAUGHT", "START_RETAKE",
+           "START_VERDICT_STEPS",
            "AutoencoderStart", "ContrastiveStart", "LinearStart", "NoStart", "Start",
            "held_out_summary", "start_gate", "start_length"]
 
