@@ -135,6 +135,31 @@ def test_init_principal_begins_the_map_at_orthonormal_directions(monkeypatch):
         start_ridge.record_seed(graph, 0, "default", FIT, rank=4, init="principal")
 
 
+def test_init_clusters_begins_n_clusters_outputs_at_the_directions_and_the_rest_random(
+        monkeypatch):
+    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    first = []
+    original_step = start_ridge.start_module.optimizer_step
+
+    def spy_step(module, optimizer, loss):
+        if not first:
+            first.append(module.layers[0].weight.detach().clone())
+        return original_step(module, optimizer, loss)
+
+    monkeypatch.setattr(start_ridge.start_module, "optimizer_step", spy_step)
+    row = start_ridge.record_seed(graph, 0, "default", FIT, init="clusters")
+    assert row["variant"] == ("default, begun at the principal directions for the "
+                              "clusters, the rest random")
+    weight = first[0]
+    assert torch.allclose(weight[:3] @ weight[:3].T, torch.eye(3), atol=1e-4)
+    # The other 29 outputs keep PyTorch's uniform(+-1/sqrt(40)) weights.
+    assert weight[3:].abs().max() <= 40 ** -0.5 and weight[3:].norm(dim=1).max() < 0.9
+
+
+def test_every_init_of_the_start_has_a_name():
+    assert set(start_ridge.start_module.LINEAR_INITS) < set(start_ridge.INIT_NAMES)
+
+
 def test_record_takes_seeds_from_first_seed_and_refuses_a_rank_with_an_init(capsys):
     # Not --tiny, which runs one seed; karate trains in a second.
     start_ridge.main(["record", "karate", "--per-edge", "default", "--first-seed", "2",
@@ -144,3 +169,6 @@ def test_record_takes_seeds_from_first_seed_and_refuses_a_rank_with_an_init(caps
     with pytest.raises(SystemExit):
         start_ridge.main(["record", "karate", "--tiny", "--rank", "4", "--init", "principal"])
     assert "--rank's map begins at random weights" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        start_ridge.main(["record", "karate", "--tiny", "--rank", "100000"])
+    assert "features, fewer than 100000 directions" in capsys.readouterr().err

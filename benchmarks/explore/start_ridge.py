@@ -23,7 +23,9 @@ projection, :func:`graphclust.data.principal.principal_directions`), an (M x 32)
 grown into the encoder as that map times the directions: a map that cannot leave the
 features' M strongest directions, whatever the width of the features. ``--init
 principal``: the map begins at the features' top principal directions (the map an untaught
-start keeps; ``LinearStart(init="principal")``) instead of random weights.
+start keeps; ``LinearStart(init="principal")``) instead of random weights; ``--init
+clusters``: only its first n_clusters outputs do, the others keep random weights
+(:class:`ClusterDirectionsStart`).
 
 ``read``: per graph, the mean ACC / NMI, start length and penalty of each variant, and the
 change from the defaults (``default`` with neither option; seeds that both ran).
@@ -51,10 +53,12 @@ from graphclust.data.principal import principal_directions
 from graphclust.estimators.contrastive import ContrastiveClusterer
 from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import as_scipy, is_sparse_rows
-from graphclust.starts.contrastive import LINEAR_INITS
 
 PULLS = ("zero", "initial")
-INIT_NAMES = {"random": "random weights", "principal": "principal directions"}
+#: ``--init``'s values: LinearStart's own, and this script's (ClusterDirectionsStart).
+CLUSTER_DIRECTIONS = "clusters"
+INIT_NAMES = {"random": "random weights", "principal": "principal directions",
+              CLUSTER_DIRECTIONS: "principal directions for the clusters, the rest random"}
 
 
 def undirected_edges(edge_index: torch.Tensor) -> int:
@@ -109,6 +113,24 @@ class PrincipalLinearStart(start_module.LinearStart):
 
 
 @dataclasses.dataclass(frozen=True)
+class ClusterDirectionsStart(start_module.LinearStart):
+    """:class:`~graphclust.starts.contrastive.LinearStart` whose map's first
+    ``n_clusters`` outputs begin at the features' top principal directions and whose
+    other outputs keep their random weights (no bias): the directions k-means needs for
+    that many clusters, and room beside them."""
+
+    def _trained_module(self, encoder: nn.Module, run):
+        linear, inputs = super()._trained_module(encoder, run)
+        layer = linear.layers[0]
+        directions = principal_directions(inputs.x, layer.out_features, run.seed)
+        directions = directions[:run.n_clusters]
+        with torch.no_grad():
+            layer.weight[:len(directions)] = directions.to(layer.weight.dtype)
+            layer.bias.zero_()
+        return linear, inputs
+
+
+@dataclasses.dataclass(frozen=True)
 class _GrownThrough:
     """An encoder configuration whose ``from_linear`` first composes the map with
     ``directions`` (a map of their coordinates becomes a map of the features)."""
@@ -128,7 +150,7 @@ def _start_changed(interval: int | None, rank: int | None, init: str | None):
     """The start's held-out checks every ``interval`` steps, its map on the top ``rank``
     principal directions (:class:`PrincipalLinearStart`) and where its map begins
     (``LinearStart.init``); ``None`` leaves each as the estimator has it."""
-    if init is not None and rank is not None:
+    if init not in (None, "random") and rank is not None:
         raise ValueError("init sets where a map of the features begins; a rank's map "
                          "begins at random weights")
     original = ContrastiveClusterer._start_part
@@ -137,9 +159,11 @@ def _start_changed(interval: int | None, rank: int | None, init: str | None):
         start = original(self, *args, **kwargs)
         if interval is not None:
             start = dataclasses.replace(start, check_interval=interval)
+        fields = {f.name: getattr(start, f.name) for f in dataclasses.fields(start)}
         if rank is not None:
-            fields = {f.name: getattr(start, f.name) for f in dataclasses.fields(start)}
             start = PrincipalLinearStart(**{**fields, "init": "random"}, rank=rank)
+        elif init == CLUSTER_DIRECTIONS:
+            start = ClusterDirectionsStart(**{**fields, "init": "random"})
         elif init is not None:
             start = dataclasses.replace(start, init=init)
         return start
@@ -216,10 +240,11 @@ def main(argv=None) -> None:
                              "principal directions (default: on the features)")
     parser.add_argument("--first-seed", type=int, default=0, metavar="S",
                         help="the seeds are S, S + 1, ... (default: 0)")
-    parser.add_argument("--init", choices=LINEAR_INITS, default=None,
-                        help="where the start's map begins (LinearStart's init): random "
-                             "weights or the features' principal directions (default: "
-                             "the estimator's)")
+    parser.add_argument("--init", choices=list(INIT_NAMES), default=None,
+                        help="where the start's map begins: LinearStart's init (random "
+                             "weights, or the features' principal directions), or "
+                             f"{CLUSTER_DIRECTIONS!r} (n_clusters principal directions, the "
+                             "other outputs random; default: the estimator's)")
     args = parse(parser, argv, "benchmarks.explore.start_ridge")
     if args.action == "read":
         print(read(json_lines(args.inputs)))
@@ -231,13 +256,16 @@ def main(argv=None) -> None:
         parser.error("--first-seed takes a seed >= 0")
     if args.rank is not None and min(args.rank) < 1:
         parser.error("--rank takes counts of directions >= 1")
-    if args.rank is not None and args.init is not None:
+    if args.rank is not None and args.init not in (None, "random"):
         parser.error("--init sets where a map of the features begins; --rank's map "
                      "begins at random weights")
     for value in args.per_edge:
         if value != "default" and not float(value) >= 0:
             parser.error(f"--per-edge takes 'default' or values >= 0, got {value!r}")
     graph = load_graph(spec, args.root)
+    if args.rank is not None and max(args.rank) > graph.x.shape[1]:
+        parser.error(f"--rank: {spec} has {graph.x.shape[1]} features, fewer than "
+                     f"{max(args.rank)} directions")
     for value in args.per_edge:
         for rank in args.rank or [None]:
             for seed in range(args.first_seed, args.first_seed + args.seeds):
