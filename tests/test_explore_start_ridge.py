@@ -154,6 +154,10 @@ def test_init_clusters_begins_n_clusters_outputs_at_the_directions_and_the_rest_
     assert torch.allclose(weight[:3] @ weight[:3].T, torch.eye(3), atol=1e-4)
     # The other 29 outputs keep PyTorch's uniform(+-1/sqrt(40)) weights.
     assert weight[3:].abs().max() <= 40 ** -0.5 and weight[3:].norm(dim=1).max() < 0.9
+    assert weight[3:].norm(dim=1).min() > 0.1  # not zeroed
+    with pytest.raises(ValueError, match="fewer clusters"):  # 2 features, 2 directions
+        start_ridge.record_seed(make_sbm(60, 2, 2, 4.0, random_state=0), 0, "default",
+                                FIT, init="clusters")
 
 
 def test_every_init_of_the_start_has_a_name():

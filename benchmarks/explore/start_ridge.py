@@ -123,6 +123,10 @@ class ClusterDirectionsStart(start_module.LinearStart):
         linear, inputs = super()._trained_module(encoder, run)
         layer = linear.layers[0]
         directions = principal_directions(inputs.x, layer.out_features, run.seed)
+        if run.n_clusters >= len(directions):
+            raise ValueError(f"init 'clusters' needs fewer clusters ({run.n_clusters}) than "
+                             f"principal directions ({len(directions)}); with as many it "
+                             "is init='principal'")
         directions = directions[:run.n_clusters]
         with torch.no_grad():
             layer.weight[:len(directions)] = directions.to(layer.weight.dtype)
@@ -150,7 +154,7 @@ def _start_changed(interval: int | None, rank: int | None, init: str | None):
     """The start's held-out checks every ``interval`` steps, its map on the top ``rank``
     principal directions (:class:`PrincipalLinearStart`) and where its map begins
     (``LinearStart.init``); ``None`` leaves each as the estimator has it."""
-    if init not in (None, "random") and rank is not None:
+    if init is not None and rank is not None:
         raise ValueError("init sets where a map of the features begins; a rank's map "
                          "begins at random weights")
     original = ContrastiveClusterer._start_part
@@ -256,7 +260,7 @@ def main(argv=None) -> None:
         parser.error("--first-seed takes a seed >= 0")
     if args.rank is not None and min(args.rank) < 1:
         parser.error("--rank takes counts of directions >= 1")
-    if args.rank is not None and args.init not in (None, "random"):
+    if args.rank is not None and args.init is not None:
         parser.error("--init sets where a map of the features begins; --rank's map "
                      "begins at random weights")
     for value in args.per_edge:
