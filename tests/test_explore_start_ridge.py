@@ -176,3 +176,11 @@ def test_record_takes_seeds_from_first_seed_and_refuses_a_rank_with_an_init(caps
     with pytest.raises(SystemExit):
         start_ridge.main(["record", "karate", "--tiny", "--rank", "100000"])
     assert "features, fewer than 100000 directions" in capsys.readouterr().err
+
+
+def test_params_reach_the_estimator_and_name_their_variant(capsys):
+    start_ridge.main(["record", "karate", "--per-edge", "default", "--seeds", "1",
+                      "--params", '{"max_epochs": 0}'])
+    line = json.loads(capsys.readouterr().out)
+    assert line["variant"] == 'default, {"max_epochs": 0}'
+    assert line["params"] == {"max_epochs": 0} and line["epochs"] == 0

@@ -242,6 +242,9 @@ def main(argv=None) -> None:
     parser.add_argument("--rank", type=int, nargs="+", default=None, metavar="M",
                         help="a variant for each M: the start's map on the features' top M "
                              "principal directions (default: on the features)")
+    parser.add_argument("--params", type=json.loads, default={},
+                        help="estimator parameters beside the variant's, as JSON (e.g. "
+                             "'{\"max_epochs\": 0}' for the start alone)")
     parser.add_argument("--first-seed", type=int, default=0, metavar="S",
                         help="the seeds are S, S + 1, ... (default: 0)")
     parser.add_argument("--init", choices=list(INIT_NAMES), default=None,
@@ -273,8 +276,11 @@ def main(argv=None) -> None:
     for value in args.per_edge:
         for rank in args.rank or [None]:
             for seed in range(args.first_seed, args.first_seed + args.seeds):
-                row = record_seed(graph, seed, value, fit_params(args), args.pull,
-                                  args.start_check_interval, rank, args.init)
+                row = record_seed(graph, seed, value, {**args.params, **fit_params(args)},
+                                  args.pull, args.start_check_interval, rank, args.init)
+                if args.params:  # a variant of its own, which read keeps apart
+                    row["variant"] += f", {json.dumps(args.params, sort_keys=True)}"
+                    row["params"] = args.params
                 print(json.dumps({"dataset": spec, **row}), flush=True)
 
 
