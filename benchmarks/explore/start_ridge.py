@@ -52,7 +52,7 @@ from graphclust import SCGCStar
 from graphclust.data.principal import principal_directions
 from graphclust.estimators.contrastive import ContrastiveClusterer
 from graphclust.nn.mlp import MLP
-from graphclust.nn.sparse_rows import as_scipy, is_sparse_rows
+from graphclust.nn.sparse_rows import sparse_rows_linear
 
 PULLS = ("zero", "initial")
 #: ``--init``'s values: LinearStart's own, and this script's (ClusterDirectionsStart).
@@ -97,14 +97,11 @@ class PrincipalLinearStart(start_module.LinearStart):
         x = run.inputs.x
         directions = principal_directions(x, self.rank, run.seed)
         self.fitted["directions"] = directions
-        if is_sparse_rows(x):
-            coordinates = torch.from_numpy(
-                (as_scipy(x.cpu()) @ directions.cpu().numpy().T).astype(np.float32))
-        else:
-            coordinates = x @ directions.T
+        with torch.no_grad():  # dense or CSR rows alike
+            coordinates = sparse_rows_linear(x, directions, None)
         linear = MLP([len(directions), run.embedding_dim]).to(x.device)
-        return linear, dataclasses.replace(run.inputs, x=coordinates.to(x.device),
-                                           edge_index=None, csr=None, fanouts=[])
+        return linear, dataclasses.replace(run.inputs, x=coordinates, edge_index=None,
+                                           csr=None, fanouts=[])
 
     def _finish(self, trained, inputs, config, whiten: bool = True) -> nn.Module:
         return super()._finish(trained, inputs, _GrownThrough(config,
