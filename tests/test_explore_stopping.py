@@ -3,9 +3,12 @@ where the loop itself stops, and the size-prior probes change only the target.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
+import graphclust.starts.contrastive as start_module
 from graphclust import SCGCStar, evaluate
 from graphclust.data import make_sbm
 from graphclust.objectives import composed
@@ -94,3 +97,23 @@ def test_size_prior_probes_change_the_target_and_are_restored():
     with stopping._size_prior("start"):
         assert composed.SelfTraining.target is target
     assert (composed.SelfTraining.prior, composed.SelfTraining.target) == (prior, target)
+
+
+def test_init_begins_the_start_elsewhere_and_names_it(graph, monkeypatch, capsys):
+    """--init reaches the linear start (its first step's map is the principal directions
+    for the clusters) and the line's params name it, so that replay keeps it apart."""
+    first = []
+    original_step = start_module.optimizer_step
+
+    def spy_step(module, optimizer, loss):
+        if not first:
+            first.append(module.layers[0].weight.detach().clone())
+        return original_step(module, optimizer, loss)
+
+    monkeypatch.setattr(start_module, "optimizer_step", spy_step)
+    row = stopping.record(graph, 0, {**FIT, "max_epochs": 2}, init="clusters")
+    assert row["epochs"] == 2
+    weight = first[0]
+    assert torch.allclose(weight[:3] @ weight[:3].T, torch.eye(3), atol=1e-4)
+    stopping.main(["record", "karate", "--tiny", "--init", "clusters"])
+    assert json.loads(capsys.readouterr().out)["params"]["init"] == "clusters"

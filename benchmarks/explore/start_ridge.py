@@ -147,7 +147,7 @@ class _GrownThrough:
         return self.config.from_linear(full)
 
 
-def _start_changed(interval: int | None, rank: int | None, init: str | None):
+def start_changed(interval: int | None, rank: int | None, init: str | None):
     """The start's held-out checks every ``interval`` steps, its map on the top ``rank``
     principal directions (:class:`PrincipalLinearStart`) and where its map begins
     (``LinearStart.init``); ``None`` leaves each as the estimator has it."""
@@ -184,7 +184,7 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
         elif strength is not None:
             stack.enter_context(_pull_to_initial(strength))
         if start_check_interval is not None or rank is not None or init is not None:
-            stack.enter_context(_start_changed(start_check_interval, rank, init))
+            stack.enter_context(start_changed(start_check_interval, rank, init))
         fitted = SCGCStar(int(graph.y.max()) + 1, random_state=seed, **run).fit(graph)
     variant = ", ".join([per_edge] + (["pull to the initial map"] if pull == "initial" else [])
                         + ([f"checks every {start_check_interval}"]

@@ -15,7 +15,9 @@ on the estimator's ``n_jobs`` threads: one by default, two in ``quality.md``'s f
 (``graphclust bench`` passes ``n_jobs=-1``), whose partitions the replay reproduces.
 
 ``--size-prior`` records with another pull on cluster sizes in the joint stage's target
-(:data:`SIZE_PRIOR_PROBES`).
+(:data:`SIZE_PRIOR_PROBES`). ``--init`` records with the linear start's map begun
+elsewhere (``explore.start_ridge``'s ``--init``: ``principal``, or ``clusters``, the
+first n_clusters outputs at the features' principal directions and the rest random).
 
 ``replay``: for each rule ``w:tol`` the epoch at which it stops (the first whose w-epoch
 change is under tol, as :func:`graphclust.training.train_clusterer` reads it) and the
@@ -39,6 +41,7 @@ import torch
 import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
 from benchmarks.explore._graphs import load_graph
+from benchmarks.explore.start_ridge import INIT_NAMES, start_changed
 from graphclust import SCGCStar, evaluate
 from graphclust.nn.heads import StudentTHead
 from graphclust.objectives import composed
@@ -89,7 +92,8 @@ def _rounded(scores: dict) -> list[float]:
     return [round(scores["acc"], 4), round(scores["nmi"], 4)]
 
 
-def record(graph, seed: int, params: dict, size_prior: str = "start") -> dict:
+def record(graph, seed: int, params: dict, size_prior: str = "start",
+           init: str | None = None) -> dict:
     labels = graph.y.numpy()
     k = int(labels.max()) + 1
     partitions, scores, stamps, start, soft_sizes = [], [], [], [], []
@@ -110,7 +114,8 @@ def record(graph, seed: int, params: dict, size_prior: str = "start") -> dict:
 
     started = time.perf_counter()
     with patch.object(training_loop, "evaluate", scored), \
-            patch.object(StudentTHead, "start_from", placed), _size_prior(size_prior):
+            patch.object(StudentTHead, "start_from", placed), _size_prior(size_prior), \
+            (nullcontext() if init is None else start_changed(None, None, init)):
         size_prior_of = composed.SelfTraining.prior
 
         def prior(term, q_start):  # the start's soft cluster sizes, beside its hard ones
@@ -194,6 +199,9 @@ def main(argv=None) -> None:
     parser.add_argument("--size-prior", choices=SIZE_PRIOR_PROBES, default="start",
                         help="record: the joint stage's size prior (default: start, as "
                              "shipped; the others are probes, SIZE_PRIOR_PROBES)")
+    parser.add_argument("--init", choices=list(INIT_NAMES), default=None,
+                        help="record: where the linear start's map begins (explore."
+                             "start_ridge's --init; default: the estimator's)")
     parser.add_argument("--first-seeds", type=int, default=None, metavar="K",
                         help="replay: read only seeds 0 to K - 1 (default: every seed)")
     parser.add_argument("--rules", nargs="+", default=list(DEFAULT_RULES),
@@ -206,10 +214,12 @@ def main(argv=None) -> None:
     spec = dataset if args.subgraph is None else f"{dataset}:{args.subgraph}"
     graph = load_graph(spec, args.root)
     params = {**fit_params(args), **args.params}
-    shown = params if args.size_prior == "start" else {**params, "prior": args.size_prior}
+    shown = {**params, **({} if args.size_prior == "start" else {"prior": args.size_prior}),
+             **({} if args.init is None else {"init": args.init})}
     for seed in range(args.seeds):
         print(json.dumps({"dataset": spec, "params": shown,
-                          **record(graph, seed, params, args.size_prior)}), flush=True)
+                          **record(graph, seed, params, args.size_prior, args.init)}),
+              flush=True)
 
 
 if __name__ == "__main__":
