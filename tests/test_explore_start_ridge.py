@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from graphclust.data import make_sbm
+from graphclust.data.transforms import FeatureTransform
 
 start_ridge = pytest.importorskip("benchmarks.explore.start_ridge")
 
@@ -184,3 +185,32 @@ def test_params_reach_the_estimator_and_name_their_variant(capsys):
     line = json.loads(capsys.readouterr().out)
     assert line["variant"] == 'default, {"max_epochs": 0}'
     assert line["params"] == {"max_epochs": 0} and line["epochs"] == 0
+
+
+@pytest.mark.parametrize("init", ["clusters-shrunk", "orthonormal"])
+def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch, init):
+    """clusters-shrunk: the principal directions at the random outputs' mean norm;
+    orthonormal: orthonormal rows of norm 1 that are not the principal directions."""
+    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    first = []
+    original_step = start_ridge.start_module.optimizer_step
+
+    def spy_step(module, optimizer, loss):
+        if not first:
+            first.append(module.layers[0].weight.detach().clone())
+        return original_step(module, optimizer, loss)
+
+    monkeypatch.setattr(start_ridge.start_module, "optimizer_step", spy_step)
+    row = start_ridge.record_seed(graph, 0, "default", FIT, init=init)
+    assert row["variant"] == f"default, begun at the {start_ridge.INIT_NAMES[init]}"
+    weight = first[0]
+    rest = weight[3:].norm(dim=1).mean()
+    gram = weight[:3] @ weight[:3].T
+    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)  # what the start reads
+    principal = start_ridge.principal_directions(x, 32, 0)[:3]
+    if init == "clusters-shrunk":
+        assert torch.allclose(gram, rest ** 2 * torch.eye(3), atol=1e-5)
+        assert torch.allclose(weight[:3] / rest, principal, atol=1e-4)
+    else:
+        assert torch.allclose(gram, torch.eye(3), atol=1e-5)
+        assert (weight[:3] @ principal.T).abs().max() < 0.9  # not the principal directions

@@ -25,7 +25,9 @@ features' M strongest directions, whatever the width of the features. ``--init
 principal``: the map begins at the features' top principal directions (the map an untaught
 start keeps; ``LinearStart(init="principal")``) instead of random weights; ``--init
 clusters``: only its first n_clusters outputs do, the others keep random weights
-(:class:`ClusterDirectionsStart`).
+(:class:`ClusterDirectionsStart`); two controls of it: ``clusters-shrunk``, the same
+directions at the mean norm of the random outputs' weights, and ``orthonormal``, as many
+random orthonormal directions of norm 1 as clusters.
 
 ``read``: per graph, the mean ACC / NMI, start length and penalty of each variant, and the
 change from the defaults (``default`` with neither option; seeds that both ran).
@@ -57,8 +59,14 @@ from graphclust.nn.sparse_rows import sparse_rows_linear
 PULLS = ("zero", "initial")
 #: ``--init``'s values: LinearStart's own, and this script's (ClusterDirectionsStart).
 CLUSTER_DIRECTIONS = "clusters"
+#: What ClusterDirectionsStart's first n_clusters outputs begin at, by ``--init`` value.
+FIRST_OUTPUTS = {
+    CLUSTER_DIRECTIONS: "principal directions for the clusters, the rest random",
+    "clusters-shrunk": "principal directions for the clusters at the random outputs' norm, "
+                       "the rest random",
+    "orthonormal": "random orthonormal directions for the clusters, the rest random"}
 INIT_NAMES = {"random": "random weights", "principal": "principal directions",
-              CLUSTER_DIRECTIONS: "principal directions for the clusters, the rest random"}
+              **FIRST_OUTPUTS}
 
 
 def undirected_edges(edge_index: torch.Tensor) -> int:
@@ -114,19 +122,31 @@ class ClusterDirectionsStart(start_module.LinearStart):
     """:class:`~graphclust.starts.contrastive.LinearStart` whose map's first
     ``n_clusters`` outputs begin at the features' top principal directions and whose
     other outputs keep their random weights (no bias): the directions k-means needs for
-    that many clusters, and room beside them."""
+    that many clusters, and room beside them. ``first_outputs`` (a key of
+    :data:`FIRST_OUTPUTS`) also gives the two controls: the same directions shrunk to the
+    mean norm of the random outputs' weights, or random orthonormal directions."""
+
+    first_outputs: str = CLUSTER_DIRECTIONS
 
     def _trained_module(self, encoder: nn.Module, run):
         linear, inputs = super()._trained_module(encoder, run)
         layer = linear.layers[0]
-        directions = principal_directions(inputs.x, layer.out_features, run.seed)
-        if run.n_clusters >= len(directions):
-            raise ValueError(f"init 'clusters' needs fewer clusters ({run.n_clusters}) than "
-                             f"principal directions ({len(directions)}); with as many it "
-                             "is init='principal'")
-        directions = directions[:run.n_clusters]
+        k = run.n_clusters
+        if self.first_outputs == "orthonormal":
+            generator = torch.Generator().manual_seed(run.seed)
+            gaussian = torch.randn(layer.in_features, min(layer.weight.shape),
+                                   generator=generator)
+            directions = torch.linalg.qr(gaussian).Q.T  # orthonormal rows
+        else:
+            directions = principal_directions(inputs.x, layer.out_features, run.seed)
+        if k >= len(directions):
+            raise ValueError(f"init {self.first_outputs!r} needs fewer clusters ({k}) than "
+                             f"directions ({len(directions)})")
+        directions = directions[:k]
+        if self.first_outputs == "clusters-shrunk":
+            directions = directions * layer.weight[k:].norm(dim=1).mean()
         with torch.no_grad():
-            layer.weight[:len(directions)] = directions.to(layer.weight.dtype)
+            layer.weight[:k] = directions.to(layer.weight)
             layer.bias.zero_()
         return linear, inputs
 
@@ -163,8 +183,9 @@ def start_changed(interval: int | None, rank: int | None, init: str | None):
         fields = {f.name: getattr(start, f.name) for f in dataclasses.fields(start)}
         if rank is not None:
             start = PrincipalLinearStart(**{**fields, "init": "random"}, rank=rank)
-        elif init == CLUSTER_DIRECTIONS:
-            start = ClusterDirectionsStart(**{**fields, "init": "random"})
+        elif init in FIRST_OUTPUTS:
+            start = ClusterDirectionsStart(**{**fields, "init": "random"},
+                                           first_outputs=init)
         elif init is not None:
             start = dataclasses.replace(start, init=init)
         return start
@@ -248,7 +269,8 @@ def main(argv=None) -> None:
                         help="where the start's map begins: LinearStart's init (random "
                              "weights, or the features' principal directions), or "
                              f"{CLUSTER_DIRECTIONS!r} (n_clusters principal directions, the "
-                             "other outputs random; default: the estimator's)")
+                             "other outputs random) and its controls, clusters-shrunk and "
+                             "orthonormal (default: the estimator's)")
     args = parse(parser, argv, "benchmarks.explore.start_ridge")
     if args.action == "read":
         print(read(json_lines(args.inputs)))
