@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from graphclust import SCGCStar
 from graphclust.data import make_sbm
 from graphclust.data.transforms import FeatureTransform
 
@@ -187,11 +188,8 @@ def test_params_reach_the_estimator_and_name_their_variant(capsys):
     assert line["params"] == {"max_epochs": 0} and line["epochs"] == 0
 
 
-@pytest.mark.parametrize("init", ["clusters-shrunk", "orthonormal"])
-def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch, init):
-    """clusters-shrunk: the principal directions at the random outputs' mean norm;
-    orthonormal: orthonormal rows of norm 1 that are not the principal directions."""
-    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+def _first_step_map(monkeypatch, graph, **record_options):
+    """The linear start's weights at its first step in ``record_seed``."""
     first = []
     original_step = start_ridge.start_module.optimizer_step
 
@@ -200,10 +198,22 @@ def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch
             first.append(module.layers[0].weight.detach().clone())
         return original_step(module, optimizer, loss)
 
-    monkeypatch.setattr(start_ridge.start_module, "optimizer_step", spy_step)
-    row = start_ridge.record_seed(graph, 0, "default", FIT, init=init)
+    with monkeypatch.context() as patched:
+        patched.setattr(start_ridge.start_module, "optimizer_step", spy_step)
+        row = start_ridge.record_seed(graph, 0, "default", FIT, **record_options)
+    return first[0], row
+
+
+@pytest.mark.parametrize("init", ["clusters-shrunk", "orthonormal"])
+def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch, init):
+    """clusters-shrunk: the principal directions at the random outputs' mean norm;
+    orthonormal: orthonormal rows of norm 1 that are not the principal directions; the
+    other outputs keep the defaults' random weights."""
+    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    weight, row = _first_step_map(monkeypatch, graph, init=init)
+    default, _ = _first_step_map(monkeypatch, graph)
     assert row["variant"] == f"default, begun at the {start_ridge.INIT_NAMES[init]}"
-    weight = first[0]
+    assert torch.equal(weight[3:], default[3:])
     rest = weight[3:].norm(dim=1).mean()
     gram = weight[:3] @ weight[:3].T
     x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)  # what the start reads
@@ -214,3 +224,10 @@ def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch
     else:
         assert torch.allclose(gram, torch.eye(3), atol=1e-5)
         assert (weight[:3] @ principal.T).abs().max() < 0.9  # not the principal directions
+
+
+def test_an_unknown_first_outputs_is_refused():
+    graph = make_sbm(60, 3, 8, 4.0, random_state=0)
+    start = start_ridge.ClusterDirectionsStart(first_outputs="pca")
+    with pytest.raises(ValueError, match="first_outputs must be one of clusters, "):
+        SCGCStar(3, max_epochs=0, start=start).fit(graph)

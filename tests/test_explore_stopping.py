@@ -11,6 +11,8 @@ import torch
 import graphclust.starts.contrastive as start_module
 from graphclust import SCGCStar, evaluate
 from graphclust.data import make_sbm
+from graphclust.data.principal import principal_directions
+from graphclust.data.transforms import FeatureTransform
 from graphclust.objectives import composed
 from graphclust.objectives.clustering import target_distribution
 
@@ -100,20 +102,24 @@ def test_size_prior_probes_change_the_target_and_are_restored():
 
 
 def test_init_begins_the_start_elsewhere_and_names_it(graph, monkeypatch, capsys):
-    """--init reaches the linear start (its first step's map is the principal directions
-    for the clusters) and the line's params name it, so that replay keeps it apart."""
-    first = []
+    """--init reaches the linear start (its first step's map begins at the principal
+    directions for the clusters, the other outputs at the defaults' random weights) and
+    the line's params name it, so that replay keeps it apart."""
+    first = []  # each fit's linear map and its weights at its first step
     original_step = start_module.optimizer_step
 
     def spy_step(module, optimizer, loss):
-        if not first:
-            first.append(module.layers[0].weight.detach().clone())
+        if not any(seen is module for seen, _ in first):
+            first.append((module, module.layers[0].weight.detach().clone()))
         return original_step(module, optimizer, loss)
 
     monkeypatch.setattr(start_module, "optimizer_step", spy_step)
     row = stopping.record(graph, 0, {**FIT, "max_epochs": 2}, init="clusters")
+    stopping.record(graph, 0, {**FIT, "max_epochs": 2})
     assert row["epochs"] == 2
-    weight = first[0]
-    assert torch.allclose(weight[:3] @ weight[:3].T, torch.eye(3), atol=1e-4)
+    (_, weight), (_, default) = first
+    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)  # what the start reads
+    assert torch.allclose(weight[:3], principal_directions(x, 32, 0)[:3], atol=1e-5)
+    assert torch.equal(weight[3:], default[3:])
     stopping.main(["record", "karate", "--tiny", "--init", "clusters"])
     assert json.loads(capsys.readouterr().out)["params"]["init"] == "clusters"

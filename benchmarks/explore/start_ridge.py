@@ -57,17 +57,17 @@ from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import sparse_rows_linear
 
 PULLS = ("zero", "initial")
-#: ``--init``'s values: LinearStart's own, and this script's (ClusterDirectionsStart).
-CLUSTER_DIRECTIONS = "clusters"
-#: What ClusterDirectionsStart's first n_clusters outputs begin at, by ``--init`` value.
+#: ``--init``'s probes of this script (ClusterDirectionsStart's ``first_outputs``): what
+#: the map's first n_clusters outputs begin at, the others keeping their random weights.
+CLUSTER_DIRECTIONS, SHRUNK, ORTHONORMAL = "clusters", "clusters-shrunk", "orthonormal"
 FIRST_OUTPUTS = {
     CLUSTER_DIRECTIONS: "principal directions for the clusters, the rest random",
-    "clusters-shrunk": "principal directions for the clusters at the random outputs' norm, "
-                       "the rest random",
-    "orthonormal": "random orthonormal directions for the clusters, the rest random"}
+    SHRUNK: "principal directions for the clusters at the random outputs' norm, "
+            "the rest random",
+    ORTHONORMAL: "random orthonormal directions for the clusters, the rest random"}
+#: ``--init``'s values: LinearStart's own, and this script's.
 INIT_NAMES = {"random": "random weights", "principal": "principal directions",
               **FIRST_OUTPUTS}
-
 
 def undirected_edges(edge_index: torch.Tensor) -> int:
     """Pairs {i, j}, i != j, joined by at least one entry of ``edge_index``."""
@@ -129,24 +129,30 @@ class ClusterDirectionsStart(start_module.LinearStart):
     first_outputs: str = CLUSTER_DIRECTIONS
 
     def _trained_module(self, encoder: nn.Module, run):
+        if self.first_outputs not in FIRST_OUTPUTS:
+            raise ValueError(f"first_outputs must be one of {', '.join(FIRST_OUTPUTS)}, got "
+                             f"{self.first_outputs!r}")
         linear, inputs = super()._trained_module(encoder, run)
         layer = linear.layers[0]
-        k = run.n_clusters
-        if self.first_outputs == "orthonormal":
+        n_clusters = run.n_clusters
+        if self.first_outputs == ORTHONORMAL:
+            # As many directions as the principal branch can give (one an output, at most
+            # one a feature), so that the refusal below reads the same for both.
             generator = torch.Generator().manual_seed(run.seed)
             gaussian = torch.randn(layer.in_features, min(layer.weight.shape),
                                    generator=generator)
             directions = torch.linalg.qr(gaussian).Q.T  # orthonormal rows
         else:
             directions = principal_directions(inputs.x, layer.out_features, run.seed)
-        if k >= len(directions):
-            raise ValueError(f"init {self.first_outputs!r} needs fewer clusters ({k}) than "
-                             f"directions ({len(directions)})")
-        directions = directions[:k]
-        if self.first_outputs == "clusters-shrunk":
-            directions = directions * layer.weight[k:].norm(dim=1).mean()
+        if n_clusters >= len(directions):
+            raise ValueError(f"init {self.first_outputs!r} needs fewer clusters ({n_clusters}) "
+                             f"than directions ({len(directions)}): with as many, no output "
+                             "keeps its random weights")
         with torch.no_grad():
-            layer.weight[:k] = directions.to(layer.weight)
+            directions = directions[:n_clusters].to(layer.weight)
+            if self.first_outputs == SHRUNK:
+                directions = directions * layer.weight[n_clusters:].norm(dim=1).mean()
+            layer.weight[:n_clusters] = directions
             layer.bias.zero_()
         return linear, inputs
 

@@ -16,7 +16,7 @@ on the estimator's ``n_jobs`` threads: one by default, two in ``quality.md``'s f
 
 ``--size-prior`` records with another pull on cluster sizes in the joint stage's target
 (:data:`SIZE_PRIOR_PROBES`). ``--init`` records with the linear start's map begun
-elsewhere (``explore.start_ridge``'s ``--init``: ``principal``, or ``clusters``, the
+elsewhere: any value of ``explore.start_ridge``'s ``--init`` (e.g. ``clusters``, the
 first n_clusters outputs at the features' principal directions and the rest random).
 
 ``replay``: for each rule ``w:tol`` the epoch at which it stops (the first whose w-epoch
