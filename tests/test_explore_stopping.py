@@ -79,6 +79,24 @@ def test_replay_reads_the_change_as_the_loop_does():
     assert stopping.stop(run, 1, 0.005) == (2, [0.3, 0.3])
 
 
+def test_sizes_reads_each_seed_first_and_last(recorded, tmp_path, capsys):
+    """One row a seed: the first epoch's and labels_' ACC, the start's and labels_'
+    largest and smallest clusters, grouped as replay groups them."""
+    path = tmp_path / "runs.jsonl"
+    other = {**recorded, "seed": 1, "labels_": [0.5, 0.5],
+             "sizes": {**recorded["sizes"], "labels_": [1, 2, 237]}}
+    # Named karate, whose two classes of 17 the probe counts (the sizes are the SBM's).
+    path.write_text("".join(json.dumps({"dataset": "karate", "params": params, **run}) + "\n"
+                            for params, run in [({}, recorded), ({}, other),
+                                                ({"init": "clusters"}, recorded)]))
+    stopping.main(["sizes", str(path), "--first-seeds", "2"])
+    rows = capsys.readouterr().out.splitlines()[2:]
+    start = recorded["sizes"]["start"]
+    assert rows[1] == (f"| karate | 1 | {recorded['scores'][0][0]:.3f} -> 0.500 | "
+                       f"{start[-1]} -> 237 | {start[0]} -> 1 | 17, 17 |")
+    assert len(rows) == 3 and rows[2].startswith('| karate {"init": "clusters"} | 0 |')
+
+
 def test_size_prior_probes_change_the_target_and_are_restored():
     q = torch.softmax(torch.randn(50, 4, generator=torch.Generator().manual_seed(0)), 1)
     prior, target = composed.SelfTraining.prior, composed.SelfTraining.target

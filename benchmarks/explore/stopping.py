@@ -2,6 +2,7 @@
 
     python -m benchmarks.explore.stopping record DATASET --seeds 3 [--subgraph N] > runs.jsonl
     python -m benchmarks.explore.stopping replay runs.jsonl [--rules 10:0.005 10:0.01 ...]
+    python -m benchmarks.explore.stopping sizes runs.jsonl
 
 ``record``: SCGC* with its defaults (updated by ``--params``) and ``tol=0``, so that the
 joint stage runs all ``max_epochs`` epochs; per epoch the partition the loop trained from
@@ -26,6 +27,11 @@ partition it would return: the next epoch's, which the loop reads from the same 
 seconds (the start's, the epochs run and what follows the last), ACC and NMI. The
 stopped partition is exact for a fit whose stop is the only change: the epochs before it
 are the same epochs.
+
+``sizes``: per seed, the ACC of the joint stage's first and last partitions beside the
+largest and smallest cluster of each (the line's hard sizes: the start's k-means labels,
+``labels_``) and the graph's largest and smallest class, to see what a climb does to the
+sizes.
 """
 
 from __future__ import annotations
@@ -163,7 +169,8 @@ def stop(run: dict, window: int, tol: float) -> tuple[int, list[float]]:
     return run["epochs"], run["labels_"]
 
 
-def replay(path: str, rules: list[str], seeds: int | None = None) -> None:
+def _runs(path: str, seeds: int | None) -> dict[str, list[dict]]:
+    """``record``'s lines by graph and parameters (seeds 0 to ``seeds`` - 1, or all)."""
     runs: dict[str, list[dict]] = {}
     with open(path) as lines:
         for line in lines:
@@ -173,6 +180,27 @@ def replay(path: str, rules: list[str], seeds: int | None = None) -> None:
             params = row["params"]
             name = row["dataset"] + (f" {json.dumps(params)}" if params else "")
             runs.setdefault(name, []).append(row)
+    return runs
+
+
+def sizes(path: str, root: str, seeds: int | None = None) -> None:
+    """Per seed: ACC of the start's partition (the joint stage's first epoch) and of
+    ``labels_`` after the last epoch, beside the largest and smallest cluster of each and
+    the graph's largest and smallest class (its labels read from ``root`` to count)."""
+    print("| graph | seed | ACC, first epoch -> last | largest cluster | smallest cluster | "
+          "largest, smallest class |")
+    print("|---|---:|---|---|---|---|")
+    for dataset, rows in _runs(path, seeds).items():
+        classes = np.bincount(load_graph(rows[0]["dataset"], root).y.numpy())
+        for row in rows:
+            start, end = row["sizes"]["start"], row["sizes"]["labels_"]
+            print(f"| {dataset} | {row['seed']} | {row['scores'][0][0]:.3f} -> "
+                  f"{row['labels_'][0]:.3f} | {start[-1]} -> {end[-1]} | "
+                  f"{start[0]} -> {end[0]} | {classes.max()}, {classes.min()} |")
+
+
+def replay(path: str, rules: list[str], seeds: int | None = None) -> None:
+    runs = _runs(path, seeds)
     print("| graph (seeds) | rule w:tol | epochs | fit s | ACC | NMI |")
     print("|---|---|---:|---:|---:|---:|")
     for dataset, rows in runs.items():
@@ -189,7 +217,7 @@ def replay(path: str, rules: list[str], seeds: int | None = None) -> None:
 
 def main(argv=None) -> None:
     parser = script_parser(__doc__, out=None, seeds=3)
-    parser.add_argument("probe", choices=("record", "replay"))
+    parser.add_argument("probe", choices=("record", "replay", "sizes"))
     parser.add_argument("dataset", help="record: the graph (explore's specs); "
                                         "replay: a file of record's lines")
     parser.add_argument("--params", type=json.loads, default={},
@@ -203,12 +231,16 @@ def main(argv=None) -> None:
                         help="record: where the linear start's map begins (explore."
                              "start_ridge's --init; default: the estimator's)")
     parser.add_argument("--first-seeds", type=int, default=None, metavar="K",
-                        help="replay: read only seeds 0 to K - 1 (default: every seed)")
+                        help="replay, sizes: read only seeds 0 to K - 1 (default: every "
+                             "seed)")
     parser.add_argument("--rules", nargs="+", default=list(DEFAULT_RULES),
                         help="replay: rules as window:tol (default %(default)s)")
     args = parse(parser, argv, "benchmarks.explore.stopping")
     if args.probe == "replay":
         replay(args.dataset, args.rules, args.first_seeds)
+        return
+    if args.probe == "sizes":
+        sizes(args.dataset, args.root, args.first_seeds)
         return
     dataset = TINY_DATASET if args.tiny else args.dataset
     spec = dataset if args.subgraph is None else f"{dataset}:{args.subgraph}"
