@@ -4,6 +4,7 @@ where the loop itself stops, and the size-prior probes change only the target.""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -79,22 +80,37 @@ def test_replay_reads_the_change_as_the_loop_does():
     assert stopping.stop(run, 1, 0.005) == (2, [0.3, 0.3])
 
 
-def test_sizes_reads_each_seed_first_and_last(recorded, tmp_path, capsys):
+def test_sizes_reads_each_seed_first_and_last(recorded, tmp_path, capsys, monkeypatch):
     """One row a seed: the first epoch's and labels_' ACC, the start's and labels_'
-    largest and smallest clusters, grouped as replay groups them."""
+    largest and smallest clusters and the graph's largest and smallest class, grouped as
+    replay groups them; --first-seeds drops the later seeds; a line without a joint
+    stage says so."""
+    loaded = []
+
+    def classes_of(spec, root):  # a graph with classes of 20 and 14 nodes
+        loaded.append(spec)
+        return SimpleNamespace(y=torch.tensor([0] * 20 + [1] * 14))
+
+    monkeypatch.setattr(stopping, "load_graph", classes_of)
     path = tmp_path / "runs.jsonl"
     other = {**recorded, "seed": 1, "labels_": [0.5, 0.5],
              "sizes": {**recorded["sizes"], "labels_": [1, 2, 237]}}
-    # Named karate, whose two classes of 17 the probe counts (the sizes are the SBM's).
-    path.write_text("".join(json.dumps({"dataset": "karate", "params": params, **run}) + "\n"
-                            for params, run in [({}, recorded), ({}, other),
-                                                ({"init": "clusters"}, recorded)]))
+    untrained = {**recorded, "seed": 1, "scores": [],
+                 "sizes": {**recorded["sizes"], "start": None}}
+    lines = [({}, recorded), ({}, other), ({}, {**recorded, "seed": 2}),
+             ({"init": "clusters"}, untrained)]
+    path.write_text("".join(json.dumps({"dataset": "g", "params": params, **run}) + "\n"
+                            for params, run in lines))
     stopping.main(["sizes", str(path), "--first-seeds", "2"])
     rows = capsys.readouterr().out.splitlines()[2:]
-    start = recorded["sizes"]["start"]
-    assert rows[1] == (f"| karate | 1 | {recorded['scores'][0][0]:.3f} -> 0.500 | "
-                       f"{start[-1]} -> 237 | {start[0]} -> 1 | 17, 17 |")
-    assert len(rows) == 3 and rows[2].startswith('| karate {"init": "clusters"} | 0 |')
+    start, end = recorded["sizes"]["start"], recorded["sizes"]["labels_"]
+    first = f"{recorded['scores'][0][0]:.3f}"
+    assert rows == [
+        f"| g | 0 | {first} -> {recorded['labels_'][0]:.3f} | {start[-1]} -> {end[-1]} | "
+        f"{start[0]} -> {end[0]} | 20, 14 |",
+        f"| g | 1 | {first} -> 0.500 | {start[-1]} -> 237 | {start[0]} -> 1 | 20, 14 |",
+        '| g {"init": "clusters"} | 1 | no joint stage | | | |']
+    assert loaded == ["g"]  # once for both groups of the same graph
 
 
 def test_size_prior_probes_change_the_target_and_are_restored():

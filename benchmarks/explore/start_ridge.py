@@ -69,6 +69,7 @@ FIRST_OUTPUTS = {
 INIT_NAMES = {"random": "random weights", "principal": "principal directions",
               **FIRST_OUTPUTS}
 
+
 def undirected_edges(edge_index: torch.Tensor) -> int:
     """Pairs {i, j}, i != j, joined by at least one entry of ``edge_index``."""
     pairs = edge_index[:, edge_index[0] != edge_index[1]]
@@ -136,8 +137,8 @@ class ClusterDirectionsStart(start_module.LinearStart):
         layer = linear.layers[0]
         n_clusters = run.n_clusters
         if self.first_outputs == ORTHONORMAL:
-            # As many directions as the principal branch can give (one an output, at most
-            # one a feature), so that the refusal below reads the same for both.
+            # min(outputs, features) directions, as many as principal_directions gives
+            # where the rows outnumber the features, so that the refusal reads the same.
             generator = torch.Generator().manual_seed(run.seed)
             gaussian = torch.randn(layer.in_features, min(layer.weight.shape),
                                    generator=generator)

@@ -190,13 +190,20 @@ def sizes(path: str, root: str, seeds: int | None = None) -> None:
     print("| graph | seed | ACC, first epoch -> last | largest cluster | smallest cluster | "
           "largest, smallest class |")
     print("|---|---:|---|---|---|---|")
+    classes = {}  # each graph's class sizes, loaded once
     for dataset, rows in _runs(path, seeds).items():
-        classes = np.bincount(load_graph(rows[0]["dataset"], root).y.numpy())
+        spec = rows[0]["dataset"]
+        if spec not in classes:
+            classes[spec] = np.bincount(load_graph(spec, root).y.numpy())
+        counts = classes[spec]
         for row in rows:
             start, end = row["sizes"]["start"], row["sizes"]["labels_"]
+            if start is None or not row["scores"]:  # max_epochs=0, or an untaught start
+                print(f"| {dataset} | {row['seed']} | no joint stage | | | |")
+                continue
             print(f"| {dataset} | {row['seed']} | {row['scores'][0][0]:.3f} -> "
                   f"{row['labels_'][0]:.3f} | {start[-1]} -> {end[-1]} | "
-                  f"{start[0]} -> {end[0]} | {classes.max()}, {classes.min()} |")
+                  f"{start[0]} -> {end[0]} | {counts.max()}, {counts.min()} |")
 
 
 def replay(path: str, rules: list[str], seeds: int | None = None) -> None:
@@ -219,7 +226,7 @@ def main(argv=None) -> None:
     parser = script_parser(__doc__, out=None, seeds=3)
     parser.add_argument("probe", choices=("record", "replay", "sizes"))
     parser.add_argument("dataset", help="record: the graph (explore's specs); "
-                                        "replay: a file of record's lines")
+                                        "replay, sizes: a file of record's lines")
     parser.add_argument("--params", type=json.loads, default={},
                         help="SCGC* parameters as JSON (default: none, the defaults)")
     parser.add_argument("--subgraph", type=int, default=None, metavar="N",
