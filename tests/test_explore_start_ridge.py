@@ -137,9 +137,8 @@ def test_init_principal_begins_the_map_at_orthonormal_directions(monkeypatch):
         start_ridge.record_seed(graph, 0, "default", FIT, rank=4, init="principal")
 
 
-def test_init_clusters_begins_n_clusters_outputs_at_the_directions_and_the_rest_random(
-        monkeypatch):
-    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+def _first_step_map(monkeypatch, graph, **record_options):
+    """The linear start's weights at its first step in ``record_seed``."""
     first = []
     original_step = start_ridge.start_module.optimizer_step
 
@@ -148,11 +147,18 @@ def test_init_clusters_begins_n_clusters_outputs_at_the_directions_and_the_rest_
             first.append(module.layers[0].weight.detach().clone())
         return original_step(module, optimizer, loss)
 
-    monkeypatch.setattr(start_ridge.start_module, "optimizer_step", spy_step)
-    row = start_ridge.record_seed(graph, 0, "default", FIT, init="clusters")
+    with monkeypatch.context() as patched:
+        patched.setattr(start_ridge.start_module, "optimizer_step", spy_step)
+        row = start_ridge.record_seed(graph, 0, "default", FIT, **record_options)
+    return first[0], row
+
+
+def test_init_clusters_begins_n_clusters_outputs_at_the_directions_and_the_rest_random(
+        monkeypatch):
+    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    weight, row = _first_step_map(monkeypatch, graph, init="clusters")
     assert row["variant"] == ("default, begun at the principal directions for the "
                               "clusters, the rest random")
-    weight = first[0]
     assert torch.allclose(weight[:3] @ weight[:3].T, torch.eye(3), atol=1e-4)
     # The other 29 outputs keep PyTorch's uniform(+-1/sqrt(40)) weights.
     assert weight[3:].abs().max() <= 40 ** -0.5 and weight[3:].norm(dim=1).max() < 0.9
@@ -186,22 +192,6 @@ def test_params_reach_the_estimator_and_name_their_variant(capsys):
     line = json.loads(capsys.readouterr().out)
     assert line["variant"] == 'default, {"max_epochs": 0}'
     assert line["params"] == {"max_epochs": 0} and line["epochs"] == 0
-
-
-def _first_step_map(monkeypatch, graph, **record_options):
-    """The linear start's weights at its first step in ``record_seed``."""
-    first = []
-    original_step = start_ridge.start_module.optimizer_step
-
-    def spy_step(module, optimizer, loss):
-        if not first:
-            first.append(module.layers[0].weight.detach().clone())
-        return original_step(module, optimizer, loss)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(start_ridge.start_module, "optimizer_step", spy_step)
-        row = start_ridge.record_seed(graph, 0, "default", FIT, **record_options)
-    return first[0], row
 
 
 @pytest.mark.parametrize("init", ["clusters-shrunk", "orthonormal"])
