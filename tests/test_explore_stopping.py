@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -50,6 +51,8 @@ def test_record_runs_every_epoch_and_reads_each_window(recorded):
     assert len(recorded["epoch_s"]) == recorded["epochs"] and recorded["start_s"] > 0
     sizes = recorded["sizes"]
     assert sum(sizes["start"]) == sum(sizes["labels_"]) == 240
+    shares = recorded["largest_class_in_largest_cluster"]
+    assert all(0 < shares[key] <= 1 for key in ("start", "labels_"))
     assert abs(sum(sizes["start_soft"]) - 240) <= 3  # rounded soft sizes
 
 
@@ -97,7 +100,9 @@ def test_sizes_reads_each_seed_first_and_last(recorded, tmp_path, capsys, monkey
              "sizes": {**recorded["sizes"], "labels_": [1, 2, 237]}}
     untrained = {**recorded, "seed": 1, "scores": [],
                  "sizes": {**recorded["sizes"], "start": None}}
-    lines = [({}, recorded), ({}, other), ({}, {**recorded, "seed": 2}),
+    older = {key: value for key, value in other.items()  # recorded before the shares
+             if key != "largest_class_in_largest_cluster"}
+    lines = [({}, recorded), ({}, older), ({}, {**recorded, "seed": 2}),
              ({"init": "clusters"}, untrained)]
     path.write_text("".join(json.dumps({"dataset": "g", "params": params, **run}) + "\n"
                             for params, run in lines))
@@ -105,11 +110,12 @@ def test_sizes_reads_each_seed_first_and_last(recorded, tmp_path, capsys, monkey
     rows = capsys.readouterr().out.splitlines()[2:]
     start, end = recorded["sizes"]["start"], recorded["sizes"]["labels_"]
     first = f"{recorded['scores'][0][0]:.3f}"
+    shares = recorded["largest_class_in_largest_cluster"]
     assert rows == [
         f"| g | 0 | {first} -> {recorded['labels_'][0]:.3f} | {start[-1]} -> {end[-1]} | "
-        f"{start[0]} -> {end[0]} | 20, 14 |",
-        f"| g | 1 | {first} -> 0.500 | {start[-1]} -> 237 | {start[0]} -> 1 | 20, 14 |",
-        '| g {"init": "clusters"} | 1 | no joint stage | | | |']
+        f"{start[0]} -> {end[0]} | 20, 14 | {shares['start']:.2f} -> {shares['labels_']:.2f} |",
+        f"| g | 1 | {first} -> 0.500 | {start[-1]} -> 237 | {start[0]} -> 1 | 20, 14 |  |",
+        '| g {"init": "clusters"} | 1 | no joint stage | | | | |']
     assert loaded == ["g"]  # once for both groups of the same graph
 
 
@@ -157,3 +163,9 @@ def test_init_begins_the_start_elsewhere_and_names_it(graph, monkeypatch, capsys
     assert torch.equal(weight[3:], default[3:])
     stopping.main(["record", "karate", "--tiny", "--init", "clusters"])
     assert json.loads(capsys.readouterr().out)["params"]["init"] == "clusters"
+
+
+def test_the_largest_class_share_counts_the_class_in_the_largest_cluster():
+    labels = np.array([0, 0, 0, 0, 1, 1, 2])  # class 0 is the largest, 4 nodes
+    partition = [5, 5, 5, 1, 1, 1, 1]  # cluster 1 is the largest: 1 of class 0's nodes
+    assert stopping._largest_class_share(partition, labels) == 0.25

@@ -11,7 +11,8 @@ is scored (ACC / NMI, labels read only to score) and timed, and for each window 
 stopping rule's signal at that window; at epoch w, from the start's k-means labels). One
 JSON line per seed, with the seconds of the start, of each epoch and after the last, the
 start's cluster sizes (soft: its Student-t assignments summed; hard: its k-means labels)
-and ``labels_``' sizes, and the scores of ``labels_`` after the last epoch. The fits run
+and ``labels_``' sizes, the share of the largest class that the largest cluster holds in
+each, and the scores of ``labels_`` after the last epoch. The fits run
 on the estimator's ``n_jobs`` threads: one by default, two in ``quality.md``'s fits
 (``graphclust bench`` passes ``n_jobs=-1``), whose partitions the replay reproduces.
 
@@ -30,8 +31,9 @@ are the same epochs.
 
 ``sizes``: per seed, the ACC of the joint stage's first and last partitions beside the
 largest and smallest cluster of each (the line's hard sizes: the start's k-means labels,
-``labels_``) and the graph's largest and smallest class, to see what a climb does to the
-sizes.
+``labels_``), the graph's largest and smallest class and the share of the largest class
+that the largest cluster holds (lines recorded since it was kept), to see what a climb
+does to the sizes.
 """
 
 from __future__ import annotations
@@ -148,11 +150,23 @@ def record(graph, seed: int, params: dict, size_prior: str = "start",
                       if soft_sizes else None,
                       "start": _sorted_sizes(start[-1], k) if start else None,
                       "labels_": _sorted_sizes(fitted.labels_, k)},
+            # How much of the largest class the largest cluster holds (labels read to score).
+            "largest_class_in_largest_cluster": {
+                "start": _largest_class_share(start[-1], labels) if start else None,
+                "labels_": _largest_class_share(fitted.labels_, labels)},
             "labels_": _rounded(evaluate(labels, fitted.labels_))}
 
 
 def _sorted_sizes(partition, k: int) -> list[int]:
     return sorted(np.bincount(np.asarray(partition), minlength=k).tolist())
+
+
+def _largest_class_share(partition, labels: np.ndarray) -> float:
+    """The share of the largest class's nodes that lie in the largest cluster."""
+    partition = np.asarray(partition)
+    in_class = labels == np.bincount(labels).argmax()
+    in_cluster = partition == np.bincount(partition).argmax()
+    return round(float((in_class & in_cluster).sum() / in_class.sum()), 4)
 
 
 def stop(run: dict, window: int, tol: float) -> tuple[int, list[float]]:
@@ -188,8 +202,8 @@ def sizes(path: str, root: str, seeds: int | None = None) -> None:
     ``labels_`` after the last epoch, beside the largest and smallest cluster of each and
     the graph's largest and smallest class (its labels read from ``root`` to count)."""
     print("| graph | seed | ACC, first epoch -> last | largest cluster | smallest cluster | "
-          "largest, smallest class |")
-    print("|---|---:|---|---|---|---|")
+          "largest, smallest class | share of the largest class in the largest cluster |")
+    print("|---|---:|---|---|---|---|---|")
     classes = {}  # each graph's class sizes, loaded once
     for dataset, rows in _runs(path, seeds).items():
         spec = rows[0]["dataset"]
@@ -199,11 +213,19 @@ def sizes(path: str, root: str, seeds: int | None = None) -> None:
         for row in rows:
             start, end = row["sizes"]["start"], row["sizes"]["labels_"]
             if start is None or not row["scores"]:  # max_epochs=0, or an untaught start
-                print(f"| {dataset} | {row['seed']} | no joint stage | | | |")
+                print(f"| {dataset} | {row['seed']} | no joint stage | | | | |")
                 continue
             print(f"| {dataset} | {row['seed']} | {row['scores'][0][0]:.3f} -> "
                   f"{row['labels_'][0]:.3f} | {start[-1]} -> {end[-1]} | "
-                  f"{start[0]} -> {end[0]} | {counts.max()}, {counts.min()} |")
+                  f"{start[0]} -> {end[0]} | {counts.max()}, {counts.min()} | "
+                  f"{_shares(row)} |")
+
+
+def _shares(row: dict) -> str:
+    """``record``'s largest-class shares, first -> last ("" in lines recorded before it
+    kept them)."""
+    shares = row.get("largest_class_in_largest_cluster")
+    return "" if shares is None else f"{shares['start']:.2f} -> {shares['labels_']:.2f}"
 
 
 def replay(path: str, rules: list[str], seeds: int | None = None) -> None:
