@@ -12,7 +12,8 @@ stopping rule's signal at that window; at epoch w, from the start's k-means labe
 JSON line per seed, with the seconds of the start, of each epoch and after the last, the
 start's cluster sizes (soft: its Student-t assignments summed; hard: its k-means labels)
 and ``labels_``' sizes, the share of the largest class that the largest cluster holds in
-each, and the scores of ``labels_`` after the last epoch. The fits run
+the start's k-means labels and in ``labels_``, and the scores of ``labels_`` after the
+last epoch. The fits run
 on the estimator's ``n_jobs`` threads: one by default, two in ``quality.md``'s fits
 (``graphclust bench`` passes ``n_jobs=-1``), whose partitions the replay reproduces.
 
@@ -162,7 +163,8 @@ def _sorted_sizes(partition, k: int) -> list[int]:
 
 
 def _largest_class_share(partition, labels: np.ndarray) -> float:
-    """The share of the largest class's nodes that lie in the largest cluster."""
+    """The share of the largest class's nodes that lie in the largest cluster (on a tie of
+    sizes, the lowest index of each)."""
     partition = np.asarray(partition)
     in_class = labels == np.bincount(labels).argmax()
     in_cluster = partition == np.bincount(partition).argmax()
@@ -199,8 +201,9 @@ def _runs(path: str, seeds: int | None) -> dict[str, list[dict]]:
 
 def sizes(path: str, root: str, seeds: int | None = None) -> None:
     """Per seed: ACC of the start's partition (the joint stage's first epoch) and of
-    ``labels_`` after the last epoch, beside the largest and smallest cluster of each and
-    the graph's largest and smallest class (its labels read from ``root`` to count)."""
+    ``labels_`` after the last epoch, beside the largest and smallest cluster of each, the
+    graph's largest and smallest class (its labels read from ``root`` to count) and the
+    share of that class in each largest cluster (empty for lines recorded before it)."""
     print("| graph | seed | ACC, first epoch -> last | largest cluster | smallest cluster | "
           "largest, smallest class | share of the largest class in the largest cluster |")
     print("|---|---:|---|---|---|---|---|")
