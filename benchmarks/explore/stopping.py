@@ -13,9 +13,9 @@ JSON line per seed, with the seconds of the start, of each epoch and after the l
 start's cluster sizes (soft: its Student-t assignments summed; hard: its k-means labels)
 and ``labels_``' sizes, the share of the largest class that the largest cluster holds in
 the start's k-means labels and in ``labels_``, and the scores of ``labels_`` after the
-last epoch. The fits run
-on the estimator's ``n_jobs`` threads: one by default, two in ``quality.md``'s fits
-(``graphclust bench`` passes ``n_jobs=-1``), whose partitions the replay reproduces.
+last epoch. The fits run on the estimator's ``n_jobs`` threads: one by default, two in
+``quality.md``'s fits (``graphclust bench`` passes ``n_jobs=-1``), whose partitions the
+replay reproduces.
 
 ``--size-prior`` records with another pull on cluster sizes in the joint stage's target
 (:data:`SIZE_PRIOR_PROBES`). ``--init`` records with the linear start's map begun
