@@ -194,11 +194,12 @@ def test_params_reach_the_estimator_and_name_their_variant(capsys):
     assert line["params"] == {"max_epochs": 0} and line["epochs"] == 0
 
 
-@pytest.mark.parametrize("init", ["clusters-shrunk", "orthonormal"])
+@pytest.mark.parametrize("init", ["clusters-shrunk", "orthonormal", "clusters-mixed"])
 def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch, init):
     """clusters-shrunk: the principal directions at the random outputs' mean norm;
-    orthonormal: orthonormal rows of norm 1 that are not the principal directions; the
-    other outputs keep the defaults' random weights."""
+    orthonormal: orthonormal rows of norm 1 that are not the principal directions;
+    clusters-mixed: the defaults' random rows plus the shrunk directions; the other
+    outputs keep the defaults' random weights."""
     graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
     weight, row = _first_step_map(monkeypatch, graph, init=init)
     default, _ = _first_step_map(monkeypatch, graph)
@@ -211,6 +212,8 @@ def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch
     if init == "clusters-shrunk":
         assert torch.allclose(gram, rest ** 2 * torch.eye(3), atol=1e-5)
         assert torch.allclose(weight[:3] / rest, principal, atol=1e-4)
+    elif init == "clusters-mixed":
+        assert torch.allclose((weight[:3] - default[:3]) / rest, principal, atol=1e-4)
     else:
         assert torch.allclose(gram, torch.eye(3), atol=1e-5)
         assert (weight[:3] @ principal.T).abs().max() < 0.9  # not the principal directions

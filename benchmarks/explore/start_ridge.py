@@ -27,7 +27,8 @@ start keeps; ``LinearStart(init="principal")``) instead of random weights; ``--i
 clusters``: only its first n_clusters outputs do, the others keep random weights
 (:class:`ClusterDirectionsStart`); two controls of it: ``clusters-shrunk``, the same
 directions at the mean norm of the random outputs' weights, and ``orthonormal``, as many
-random orthonormal directions of norm 1 as clusters.
+random orthonormal directions of norm 1 as clusters; ``clusters-mixed``: those outputs'
+random weights plus the shrunk directions, a start that keeps its random part.
 
 ``read``: per graph, the mean ACC / NMI, start length and penalty of each variant, and the
 change from the defaults (``default`` with neither option; seeds that both ran).
@@ -60,11 +61,14 @@ PULLS = ("zero", "initial")
 #: ``--init``'s probes of this script (ClusterDirectionsStart's ``first_outputs``): what
 #: the map's first n_clusters outputs begin at, the others keeping their random weights.
 CLUSTER_DIRECTIONS, SHRUNK, ORTHONORMAL = "clusters", "clusters-shrunk", "orthonormal"
+MIXED = "clusters-mixed"
 FIRST_OUTPUTS = {
     CLUSTER_DIRECTIONS: "principal directions for the clusters, the rest random",
     SHRUNK: "principal directions for the clusters at the random outputs' norm, "
             "the rest random",
-    ORTHONORMAL: "random orthonormal directions for the clusters, the rest random"}
+    ORTHONORMAL: "random orthonormal directions for the clusters, the rest random",
+    MIXED: "random weights plus principal directions at their norm for the clusters, "
+           "the rest random"}
 #: ``--init``'s values: LinearStart's own, and this script's.
 INIT_NAMES = {"random": "random weights", "principal": "principal directions",
               **FIRST_OUTPUTS}
@@ -125,7 +129,10 @@ class ClusterDirectionsStart(start_module.LinearStart):
     other outputs keep their random weights (no bias): the directions k-means needs for
     that many clusters, and room beside them. ``first_outputs`` (a key of
     :data:`FIRST_OUTPUTS`) also gives the two controls: the same directions shrunk to the
-    mean norm of the random outputs' weights, or random orthonormal directions."""
+    mean norm of the random outputs' weights, or random orthonormal directions; and a
+    blend: each of those outputs' random weights plus its shrunk direction, which keeps a
+    random part beside the direction (random rows are nearly orthogonal to any fixed
+    direction in many features, so the two parts are of about equal weight)."""
 
     first_outputs: str = CLUSTER_DIRECTIONS
 
@@ -151,8 +158,10 @@ class ClusterDirectionsStart(start_module.LinearStart):
                              "keeps its random weights")
         with torch.no_grad():
             directions = directions[:n_clusters].to(layer.weight)
-            if self.first_outputs == SHRUNK:
+            if self.first_outputs in (SHRUNK, MIXED):
                 directions = directions * layer.weight[n_clusters:].norm(dim=1).mean()
+            if self.first_outputs == MIXED:
+                directions = directions + layer.weight[:n_clusters]
             layer.weight[:n_clusters] = directions
             layer.bias.zero_()
         return linear, inputs
@@ -276,8 +285,9 @@ def main(argv=None) -> None:
                         help="where the start's map begins: LinearStart's init (random "
                              "weights, or the features' principal directions), or "
                              f"{CLUSTER_DIRECTIONS!r} (n_clusters principal directions, the "
-                             "other outputs random) and its controls, clusters-shrunk and "
-                             "orthonormal (default: the estimator's)")
+                             "other outputs random), its controls, clusters-shrunk and "
+                             "orthonormal, and clusters-mixed (random plus the directions) "
+                             "(default: the estimator's)")
     args = parse(parser, argv, "benchmarks.explore.start_ridge")
     if args.action == "read":
         print(read(json_lines(args.inputs)))
