@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -217,6 +219,42 @@ def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch
     else:
         assert torch.allclose(gram, torch.eye(3), atol=1e-5)
         assert (weight[:3] @ principal.T).abs().max() < 0.9  # not the principal directions
+
+
+def test_largest_class_share_tells_a_split_of_the_class_from_setting_it_apart():
+    labels = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+    coordinates = np.array([
+        [1.0, -1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0],  # only class 0 varies: splits it
+        [1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0],  # class 0 apart, as a whole
+        [0.0, 0.0, 0.0, 0.0, 1.0, -1.0, 1.0, -1.0]]).T  # class 0 constant
+    assert np.allclose(start_ridge.largest_class_share(coordinates, labels), [1.0, 0.0, 0.0])
+
+
+def test_init_clusters_no_split_passes_over_the_directions_within_the_largest_class(
+        monkeypatch):
+    """The first outputs begin at the top principal directions whose variance lies mostly
+    outside the largest class, in their order; without labels it is refused."""
+    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    # Ten more features split class 0 (the largest on ties) in two halves, five each.
+    halves = torch.zeros(90, 10)
+    members = torch.nonzero(graph.y == 0).flatten()
+    halves[members[::2], :5] = halves[members[1::2], 5:] = 1.0
+    graph.x = torch.cat([graph.x, halves], dim=1)
+    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
+    directions = start_ridge.principal_directions(x, 32, 0)
+    shares = start_ridge.largest_class_share((x @ directions.T).numpy(), graph.y.numpy())
+    assert shares[0] > 0.9 and (shares[1:4] < start_ridge.SPLIT_SHARE).all()
+    kept = directions[1:4]  # the top direction splits class 0
+    weight, row = _first_step_map(monkeypatch, graph, init="clusters-no-split")
+    default, _ = _first_step_map(monkeypatch, graph)
+    assert row["variant"] == ("default, begun at the principal directions for the clusters "
+                              "but those within the largest class (labels read), the rest "
+                              "random")
+    assert torch.allclose(weight[:3], kept[:3], atol=1e-4)
+    assert torch.equal(weight[3:], default[3:])
+    start = start_ridge.ClusterDirectionsStart(first_outputs="clusters-no-split")
+    with pytest.raises(ValueError, match="reads one label per node"):
+        SCGCStar(3, max_epochs=0, start=start).fit(graph)
 
 
 def test_an_unknown_first_outputs_is_refused():

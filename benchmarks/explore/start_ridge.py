@@ -11,7 +11,8 @@ Adam's coupled weight decay on the linear map; default 1e-4) set to C / E for ea
 the estimator's own. The linear map has (features x 32) weights fitted to E edges: a
 penalty that grows as the edges get fewer is the ridge of a regression with fewer
 samples. Per seed and value one JSON line: ACC / NMI of ``labels_`` (labels read only to
-score), the start's length (the held-out rule's choice) and the joint-stage epochs.
+score, but by ``clusters-no-split``), the start's length (the held-out rule's choice) and
+the joint-stage epochs.
 
 ``--pull initial``: the penalty pulls the map towards its initial weights (L2-SP, Li et
 al. 2018: (C / E) / 2 times the squared distance, added to the start's loss) instead of
@@ -28,7 +29,10 @@ clusters``: only its first n_clusters outputs do, the others keep random weights
 (:class:`ClusterDirectionsStart`); two controls of it: ``clusters-shrunk``, the same
 directions at the mean norm of the random outputs' weights, and ``orthonormal``, as many
 random orthonormal directions of norm 1 as clusters; ``clusters-mixed``: those outputs'
-random weights plus the shrunk directions, a start that keeps its random part.
+random weights plus the shrunk directions, a start that keeps its random part;
+``clusters-no-split``, a control that reads the labels: the top principal directions less
+those along which mostly the largest class varies (more than :data:`SPLIT_SHARE` of the
+variance within it).
 
 ``read``: per graph, the mean ACC / NMI, start length and penalty of each variant, and the
 change from the defaults (``default`` with neither option; seeds that both ran).
@@ -61,14 +65,20 @@ PULLS = ("zero", "initial")
 #: ``--init``'s probes of this script (ClusterDirectionsStart's ``first_outputs``): what
 #: the map's first n_clusters outputs begin at, the others keeping their random weights.
 CLUSTER_DIRECTIONS, SHRUNK, ORTHONORMAL = "clusters", "clusters-shrunk", "orthonormal"
-MIXED = "clusters-mixed"
+MIXED, NO_SPLIT = "clusters-mixed", "clusters-no-split"
 FIRST_OUTPUTS = {
     CLUSTER_DIRECTIONS: "principal directions for the clusters, the rest random",
     SHRUNK: "principal directions for the clusters at the random outputs' norm, "
             "the rest random",
     ORTHONORMAL: "random orthonormal directions for the clusters, the rest random",
     MIXED: "random weights plus principal directions at their norm for the clusters, "
-           "the rest random"}
+           "the rest random",
+    NO_SPLIT: "principal directions for the clusters but those within the largest class "
+              "(labels read), the rest random"}
+#: ``clusters-no-split`` passes over a principal direction when more than this share of
+#: its variance lies within the graph's largest class (about that class's own mean): a
+#: direction along which that class varies and the others hardly do.
+SPLIT_SHARE = 0.5
 #: ``--init``'s values: LinearStart's own, and this script's.
 INIT_NAMES = {"random": "random weights", "principal": "principal directions",
               **FIRST_OUTPUTS}
@@ -132,9 +142,13 @@ class ClusterDirectionsStart(start_module.LinearStart):
     mean norm of the random outputs' weights, or random orthonormal directions; and a
     blend: each of those outputs' random weights plus its shrunk direction, which keeps a
     random part beside the direction (random rows are nearly orthogonal to any fixed
-    direction in many features, so the two parts are of about equal weight)."""
+    direction in many features, so the two parts are of about equal weight). A control
+    that reads ``labels`` (one per row of the features), ``clusters-no-split``, begins them
+    at the top principal directions less those that vary mostly within the largest class
+    (:func:`largest_class_share`)."""
 
     first_outputs: str = CLUSTER_DIRECTIONS
+    labels: object = dataclasses.field(default=None, compare=False, repr=False)
 
     def _trained_module(self, encoder: nn.Module, run):
         if self.first_outputs not in FIRST_OUTPUTS:
@@ -152,6 +166,13 @@ class ClusterDirectionsStart(start_module.LinearStart):
             directions = torch.linalg.qr(gaussian).Q.T  # orthonormal rows
         else:
             directions = principal_directions(inputs.x, layer.out_features, run.seed)
+        if self.first_outputs == NO_SPLIT:
+            if self.labels is None or len(self.labels) != inputs.x.shape[0]:
+                raise ValueError(f"init {NO_SPLIT!r} reads one label per node")
+            with torch.no_grad():
+                coordinates = sparse_rows_linear(inputs.x, directions, None)
+            shares = largest_class_share(coordinates.cpu().numpy(), np.asarray(self.labels))
+            directions = directions[torch.from_numpy(shares <= SPLIT_SHARE)]
         if n_clusters >= len(directions):
             raise ValueError(f"init {self.first_outputs!r} needs fewer clusters ({n_clusters}) "
                              f"than directions ({len(directions)}): with as many, no output "
@@ -165,6 +186,18 @@ class ClusterDirectionsStart(start_module.LinearStart):
             layer.weight[:n_clusters] = directions
             layer.bias.zero_()
         return linear, inputs
+
+
+def largest_class_share(coordinates: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per column of ``coordinates`` (nodes x directions), the share of its variance about
+    the mean over all nodes that lies within the largest class, about that class's mean:
+    near 1 for a direction along which only that class varies (one that splits it), 0
+    for one that sets the class apart as a whole."""
+    largest = labels == np.bincount(labels).argmax()
+    total = ((coordinates - coordinates.mean(0)) ** 2).sum(0)
+    within = coordinates[largest]
+    within = ((within - within.mean(0)) ** 2).sum(0)
+    return within / np.maximum(total, np.finfo(float).tiny)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,10 +216,11 @@ class _GrownThrough:
         return self.config.from_linear(full)
 
 
-def start_changed(interval: int | None, rank: int | None, init: str | None):
+def start_changed(interval: int | None, rank: int | None, init: str | None, labels=None):
     """The start's held-out checks every ``interval`` steps, its map on the top ``rank``
     principal directions (:class:`PrincipalLinearStart`) and where its map begins
-    (``LinearStart.init``); ``None`` leaves each as the estimator has it."""
+    (``LinearStart.init``); ``None`` leaves each as the estimator has it. ``labels``: what
+    ``clusters-no-split`` reads."""
     if init is not None and rank is not None:
         raise ValueError("init sets where a map of the features begins; a rank's map "
                          "begins at random weights")
@@ -201,7 +235,7 @@ def start_changed(interval: int | None, rank: int | None, init: str | None):
             start = PrincipalLinearStart(**{**fields, "init": "random"}, rank=rank)
         elif init in FIRST_OUTPUTS:
             start = ClusterDirectionsStart(**{**fields, "init": "random"},
-                                           first_outputs=init)
+                                           first_outputs=init, labels=labels)
         elif init is not None:
             start = dataclasses.replace(start, init=init)
         return start
@@ -221,7 +255,8 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
         elif strength is not None:
             stack.enter_context(_pull_to_initial(strength))
         if start_check_interval is not None or rank is not None or init is not None:
-            stack.enter_context(start_changed(start_check_interval, rank, init))
+            labels = graph.y.numpy() if init == NO_SPLIT else None
+            stack.enter_context(start_changed(start_check_interval, rank, init, labels))
         fitted = SCGCStar(int(graph.y.max()) + 1, random_state=seed, **run).fit(graph)
     variant = ", ".join([per_edge] + (["pull to the initial map"] if pull == "initial" else [])
                         + ([f"checks every {start_check_interval}"]
@@ -286,8 +321,9 @@ def main(argv=None) -> None:
                              "weights, or the features' principal directions), or "
                              f"{CLUSTER_DIRECTIONS!r} (n_clusters principal directions, the "
                              "other outputs random), its controls, clusters-shrunk and "
-                             "orthonormal, and clusters-mixed (random plus the directions) "
-                             "(default: the estimator's)")
+                             "orthonormal, clusters-mixed (random plus the directions) and "
+                             "clusters-no-split (less the directions within the largest "
+                             "class; reads the labels) (default: the estimator's)")
     args = parse(parser, argv, "benchmarks.explore.start_ridge")
     if args.action == "read":
         print(read(json_lines(args.inputs)))
