@@ -1,5 +1,5 @@
 """Helpers of the data set tests: a quiet load, views of graphs and folders, a tiny
-A-DGC archive."""
+A-DGC archive, a graph whose top principal direction splits a class."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from graphclust.data import load_dataset
+from graphclust.data import load_dataset, make_sbm
 
 
 def load_quietly(name, root, **kwargs):
@@ -41,3 +42,15 @@ def write_adgc(path: Path, name: str, folder: str = "") -> None:
             buffer = io.BytesIO()
             np.save(buffer, array)
             archive.writestr(f"{folder}{name}_{part}.npy", buffer.getvalue())
+
+
+def sbm_with_a_split_class():
+    """A 90-node SBM of 3 classes whose ten extra features split class 0 (the largest, on
+    ties) in two halves, five features each: its top principal direction varies within
+    that class alone."""
+    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
+    halves = torch.zeros(90, 10)
+    members = torch.nonzero(graph.y == 0).flatten()
+    halves[members[::2], :5] = halves[members[1::2], 5:] = 1.0
+    graph.x = torch.cat([graph.x, halves], dim=1)
+    return graph

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from dataset_helpers import sbm_with_a_split_class
 
 from graphclust import SCGCStar
 from graphclust.data import make_sbm
@@ -233,12 +234,7 @@ def test_init_clusters_no_split_passes_over_the_directions_within_the_largest_cl
         monkeypatch):
     """The first outputs begin at the top principal directions whose variance lies mostly
     outside the largest class, in their order; without labels it is refused."""
-    graph = make_sbm(90, 3, 40, 4.0, homophily=0.8, feature_signal=0.3, random_state=0)
-    # Ten more features split class 0 (the largest on ties) in two halves, five each.
-    halves = torch.zeros(90, 10)
-    members = torch.nonzero(graph.y == 0).flatten()
-    halves[members[::2], :5] = halves[members[1::2], 5:] = 1.0
-    graph.x = torch.cat([graph.x, halves], dim=1)
+    graph = sbm_with_a_split_class()
     x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
     directions = start_ridge.principal_directions(x, 32, 0)
     shares = start_ridge.largest_class_share((x @ directions.T).numpy(), graph.y.numpy())

@@ -1,0 +1,66 @@
+"""How the principal directions that ``--init clusters`` begins at fall across the classes.
+
+    python -m benchmarks.explore.principal_classes cs cs:4000 dblp:2000 cora photo
+
+Per graph (a data set, or ``name:N`` as the explore scripts' ``record`` takes it), the
+top n_clusters principal directions of the features as SCGC*'s start reads them
+(``features="auto"``; :func:`graphclust.data.principal.principal_directions`, seed 0),
+the directions ``explore.start_ridge --init clusters`` begins the map's first outputs at.
+Per direction, two shares of the variance of the nodes' coordinates along it, read from
+the labels: ``between``, the share between the classes' means (eta squared; 1: the
+direction only sets classes apart), and ``within_largest``, the share within the largest
+class about that class's own mean (:func:`benchmarks.explore.start_ridge.
+largest_class_share`; near 1: only that class varies along it, a direction that splits
+it). ``split`` lists the directions (counted from 0) over
+:data:`~benchmarks.explore.start_ridge.SPLIT_SHARE`, which ``--init clusters-no-split``
+passes over. One JSON line per graph; ``--tiny``: karate.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from benchmarks._machine import TINY_DATASET, parse, script_parser
+from benchmarks.explore._graphs import load_graph
+from benchmarks.explore.start_ridge import SPLIT_SHARE, largest_class_share
+from graphclust.data.principal import principal_directions
+from graphclust.data.transforms import FeatureTransform
+from graphclust.nn.sparse_rows import sparse_rows_linear
+
+
+def between_class_share(coordinates: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per column of ``coordinates`` (nodes x directions), the share of its variance about
+    the mean over all nodes that lies between the classes' means (eta squared)."""
+    centred = coordinates - coordinates.mean(0)
+    between = sum((labels == c).sum() * centred[labels == c].mean(0) ** 2
+                  for c in np.unique(labels))
+    return between / np.maximum((centred ** 2).sum(0), np.finfo(float).tiny)
+
+
+def direction_shares(graph) -> dict:
+    """The two shares of each of ``graph``'s top n_clusters principal directions."""
+    labels = graph.y.numpy()
+    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
+    directions = principal_directions(x, int(labels.max()) + 1, 0)
+    coordinates = sparse_rows_linear(x, directions, None).numpy().astype(np.float64)
+    within = largest_class_share(coordinates, labels)
+    return {"nodes": len(labels), "classes": int(labels.max()) + 1,
+            "largest_class": round(float(np.bincount(labels).max() / len(labels)), 3),
+            "between": [round(float(v), 3) for v in between_class_share(coordinates, labels)],
+            "within_largest": [round(float(v), 3) for v in within],
+            "split": [int(i) for i in np.flatnonzero(within > SPLIT_SHARE)]}
+
+
+def main(argv=None) -> None:
+    parser = script_parser(__doc__, out=None)
+    parser.add_argument("data", nargs="+")
+    args = parse(parser, argv, "benchmarks.explore.principal_classes")
+    for spec in [TINY_DATASET] if args.tiny else args.data:
+        print(json.dumps({"graph": spec, **direction_shares(load_graph(spec, args.root))}),
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""``benchmarks.explore.principal_classes``: how the top principal directions fall across
+the classes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dataset_helpers import sbm_with_a_split_class
+
+principal_classes = pytest.importorskip("benchmarks.explore.principal_classes")
+
+
+def test_between_class_share_is_eta_squared():
+    labels = np.array([0, 0, 1, 1])
+    coordinates = np.array([[1.0, 1.0, -1.0, -1.0],  # classes apart, constant within
+                            [1.0, -1.0, 1.0, -1.0],  # every class split, means equal
+                            [2.0, 0.0, -1.0, -1.0]]).T  # between 2.0 of 3.0 in all
+    assert np.allclose(principal_classes.between_class_share(coordinates, labels),
+                       [1.0, 0.0, 2.0 / 3.0])
+
+
+def test_a_direction_that_splits_the_largest_class_is_listed():
+    graph = sbm_with_a_split_class()
+    shares = principal_classes.direction_shares(graph)
+    assert shares["split"] == [0] and shares["within_largest"][0] > 0.9
+    assert shares["between"][0] < 0.1 and len(shares["between"]) == 3
+    assert shares["classes"] == 3 and shares["largest_class"] == pytest.approx(1 / 3, abs=1e-3)
