@@ -194,6 +194,22 @@ def test_params_reach_the_estimator_and_name_their_variant(capsys):
     line = json.loads(capsys.readouterr().out)
     assert line["variant"] == 'default, {"max_epochs": 0}'
     assert line["params"] == {"max_epochs": 0} and line["epochs"] == 0
+    assert line["start_held_out"] is None  # karate's 78 edges: too few to hold out
+
+
+def test_kept_held_out_reads_the_kept_check():
+    history = [
+        {"epoch": 0, "phase": "start-length", "held_out_loss": 7.5, "held_out_rank": 0.2},
+        {"epoch": 10, "phase": "start-length", "held_out_loss": 7.1, "held_out_rank": 0.1,
+         "kept": True},
+        {"epoch": 20, "phase": "start-length", "held_out_loss": 7.2, "held_out_rank": 0.12},
+        {"epoch": 1, "phase": "train", "held_out_loss": 1.0, "held_out_rank": 0.0,
+         "kept": True}]
+    assert start_ridge.kept_held_out(history) == [7.1, 0.1]
+    assert start_ridge.kept_held_out([{"epoch": 1, "phase": "pretrain", "loss": 6.0}]) is None
+    graph = make_sbm(200, 3, 20, 8.0, random_state=0)  # enough edges to hold some out
+    loss, rank = start_ridge.record_seed(graph, 0, "default", FIT)["start_held_out"]
+    assert loss > 0 and 0 <= rank <= 1
 
 
 @pytest.mark.parametrize("init", ["clusters-shrunk", "orthonormal", "clusters-mixed"])

@@ -11,8 +11,8 @@ Adam's coupled weight decay on the linear map; default 1e-4) set to C / E for ea
 the estimator's own. The linear map has (features x 32) weights fitted to E edges: a
 penalty that grows as the edges get fewer is the ridge of a regression with fewer
 samples. Per seed and value one JSON line: ACC / NMI of ``labels_`` (labels read only to
-score, but by ``clusters-no-split``), the start's length (the held-out rule's choice) and
-the joint-stage epochs.
+score, but by ``clusters-no-split``), the start's length (the held-out rule's choice), the
+held-out loss and rank share at the check it kept, and the joint-stage epochs.
 
 ``--pull initial``: the penalty pulls the map towards its initial weights (L2-SP, Li et
 al. 2018: (C / E) / 2 times the squared distance, added to the start's loss) instead of
@@ -268,7 +268,17 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
             "pull_strength": strength if pull == "initial" else None,
             "rank": rank, "init": init, "seed": seed,
             "labels_": rounded_scores(graph.y.numpy(), fitted.labels_),
-            "start_length": fitted.start_length_, "epochs": fitted.n_iter_}
+            "start_length": fitted.start_length_, "epochs": fitted.n_iter_,
+            "start_held_out": kept_held_out(fitted.history_)}
+
+
+def kept_held_out(history: list[dict]) -> list[float] | None:
+    """The held-out loss and rank share at the start's kept check (the first check where
+    the start is untaught), or ``None`` where the start held no edges out."""
+    kept = [entry for entry in history
+            if entry.get("phase") == "start-length" and entry.get("kept")]
+    return [round(kept[0]["held_out_loss"], 4), round(kept[0]["held_out_rank"], 4)] \
+        if kept else None
 
 
 def read(rows: list[dict]) -> str:
