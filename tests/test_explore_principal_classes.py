@@ -19,9 +19,19 @@ def test_between_class_share_is_eta_squared():
                        [1.0, 0.0, 2.0 / 3.0])
 
 
+def test_edge_agreement_reads_linked_coordinates():
+    edge_index = np.array([[0, 1, 2, 3, 0], [1, 0, 3, 2, 0]])  # two linked pairs, a loop
+    coordinates = np.array([[1.0, 1.0, -1.0, -1.0],  # each pair equal
+                            [1.0, -1.0, 1.0, -1.0],  # each pair opposite
+                            [1.0, 3.0, -1.0, -3.0]]).T  # products 3, 3; squares 5, 5
+    assert np.allclose(principal_classes.edge_agreement(coordinates, edge_index),
+                       [1.0, -1.0, 0.6])
+
+
 def test_a_direction_that_splits_the_largest_class_is_listed():
     graph = sbm_with_a_split_class()
     shares = principal_classes.direction_shares(graph)
     assert shares["split"] == [0] and shares["within_largest"][0] > 0.9
-    assert shares["between"][0] < 0.1 and len(shares["between"]) == 3
+    assert shares["between"][0] < 0.1 and len(shares["between"]) == 32
+    assert len(shares["edge_agreement"]) == 32
     assert shares["classes"] == 3 and shares["largest_class"] == pytest.approx(1 / 3, abs=1e-3)

@@ -3,17 +3,20 @@
     python -m benchmarks.explore.principal_classes cs cs:4000 dblp:2000 cora photo
 
 Per graph (a data set, or ``name:N`` as the explore scripts' ``record`` takes it), the
-top n_clusters principal directions of the features as SCGC*'s start reads them
-(``features="auto"``; :func:`graphclust.data.principal.principal_directions`, seed 0),
-the directions ``explore.start_ridge --init clusters`` begins the map's first outputs at.
-Per direction, two shares of the variance of the nodes' coordinates along it, read from
-the labels: ``between``, the share between the classes' means (eta squared; 1: the
-direction only sets classes apart), and ``within_largest``, the share within the largest
-class about that class's own mean (:func:`benchmarks.explore.start_ridge.
-largest_class_share`; near 1: only that class varies along it, a direction that splits
-it). ``split`` lists the directions (counted from 0) over
+top 32 (SCGC*'s ``embedding_dim``) principal directions of the features as its start
+reads them (``features="auto"``; :func:`graphclust.data.principal.principal_directions`,
+seed 0); ``explore.start_ridge --init clusters`` begins the map's first n_clusters
+outputs at the first n_clusters of them. Per direction, two shares of the variance of
+the nodes' coordinates along it, read from the labels: ``between``, the share between
+the classes' means (eta squared; 1: the direction only sets classes apart), and
+``within_largest``, the share within the largest class about that class's own mean
+(:func:`benchmarks.explore.start_ridge.largest_class_share`; near 1: only that class
+varies along it, a direction that splits it); and one the graph gives without labels,
+``edge_agreement`` (:func:`edge_agreement`: 1 where linked nodes have equal
+coordinates). ``split`` lists the directions (counted from 0) over
 :data:`~benchmarks.explore.start_ridge.SPLIT_SHARE`, which ``--init clusters-no-split``
-passes over. One JSON line per graph; ``--tiny``: karate.
+passes over; ``agreement_between_correlation``, the correlation of the two over the 32.
+One JSON line per graph; ``--tiny``: karate.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from graphclust.data.principal import principal_directions
 from graphclust.data.transforms import FeatureTransform
 from graphclust.nn.sparse_rows import sparse_rows_linear
 
+DIRECTIONS = 32  # SCGC*'s embedding_dim
+
 
 def between_class_share(coordinates: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Per column of ``coordinates`` (nodes x directions), the share of its variance about
@@ -39,18 +44,35 @@ def between_class_share(coordinates: np.ndarray, labels: np.ndarray) -> np.ndarr
     return between / np.maximum((centred ** 2).sum(0), np.finfo(float).tiny)
 
 
+def edge_agreement(coordinates: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
+    r"""Per column :math:`z` of ``coordinates`` (centred over the nodes), how far linked
+    nodes agree along it: :math:`\sum_{(i,j)} z_i z_j / \sum_{(i,j)} (z_i^2 + z_j^2) / 2`
+    over the edges ``edge_index`` (2 x E, self-loops left out); 1 where every edge joins
+    equal coordinates, 0 where they are unrelated, -1 where opposite."""
+    source, target = edge_index[:, edge_index[0] != edge_index[1]]
+    centred = coordinates - coordinates.mean(0)
+    products = (centred[source] * centred[target]).sum(0)
+    squares = ((centred[source] ** 2 + centred[target] ** 2) / 2).sum(0)
+    return products / np.maximum(squares, np.finfo(float).tiny)
+
+
 def direction_shares(graph) -> dict:
-    """The two shares of each of ``graph``'s top n_clusters principal directions."""
+    """The shares and edge agreement of each of ``graph``'s top principal directions."""
     labels = graph.y.numpy()
     x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
-    directions = principal_directions(x, int(labels.max()) + 1, 0)
+    directions = principal_directions(x, DIRECTIONS, 0)
     coordinates = sparse_rows_linear(x, directions, None).numpy().astype(np.float64)
+    between = between_class_share(coordinates, labels)
     within = largest_class_share(coordinates, labels)
+    agreement = edge_agreement(coordinates, graph.edge_index.numpy())
     return {"nodes": len(labels), "classes": int(labels.max()) + 1,
             "largest_class": round(float(np.bincount(labels).max() / len(labels)), 3),
-            "between": [round(float(v), 3) for v in between_class_share(coordinates, labels)],
+            "between": [round(float(v), 3) for v in between],
             "within_largest": [round(float(v), 3) for v in within],
-            "split": [int(i) for i in np.flatnonzero(within > SPLIT_SHARE)]}
+            "edge_agreement": [round(float(v), 3) for v in agreement],
+            "split": [int(i) for i in np.flatnonzero(within > SPLIT_SHARE)],
+            "agreement_between_correlation": round(float(np.corrcoef(agreement,
+                                                                     between)[0, 1]), 3)}
 
 
 def main(argv=None) -> None:
