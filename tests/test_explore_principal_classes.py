@@ -1,5 +1,5 @@
 """``benchmarks.explore.principal_classes``: how the top principal directions fall across
-the classes."""
+the classes, and the scores of directions it reads (``benchmarks.explore._directions``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ import pytest
 from dataset_helpers import sbm_with_a_split_class
 
 principal_classes = pytest.importorskip("benchmarks.explore.principal_classes")
+directions = pytest.importorskip("benchmarks.explore._directions")
+
+
+def test_largest_class_share_tells_a_split_of_the_class_from_setting_it_apart():
+    labels = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+    coordinates = np.array([
+        [1.0, -1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0],  # only class 0 varies: splits it
+        [1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0],  # class 0 apart, as a whole
+        [0.0, 0.0, 0.0, 0.0, 1.0, -1.0, 1.0, -1.0]]).T  # class 0 constant
+    assert np.allclose(directions.largest_class_share(coordinates, labels), [1.0, 0.0, 0.0])
 
 
 def test_between_class_share_is_eta_squared():
@@ -15,7 +25,7 @@ def test_between_class_share_is_eta_squared():
     coordinates = np.array([[1.0, 1.0, -1.0, -1.0],  # classes apart, constant within
                             [1.0, -1.0, 1.0, -1.0],  # every class split, means equal
                             [2.0, 0.0, -1.0, -1.0]]).T  # between 2.0 of 3.0 in all
-    assert np.allclose(principal_classes.between_class_share(coordinates, labels),
+    assert np.allclose(directions.between_class_share(coordinates, labels),
                        [1.0, 0.0, 2.0 / 3.0])
 
 
@@ -24,7 +34,7 @@ def test_edge_agreement_reads_linked_coordinates():
     coordinates = np.array([[1.0, 1.0, -1.0, -1.0],  # each pair equal
                             [1.0, -1.0, 1.0, -1.0],  # each pair opposite
                             [1.0, 3.0, -1.0, -3.0]]).T  # products 3, 3; squares 5, 5
-    assert np.allclose(principal_classes.edge_agreement(coordinates, edge_index),
+    assert np.allclose(directions.edge_agreement(coordinates, edge_index),
                        [1.0, -1.0, 0.6])
 
 

@@ -15,6 +15,7 @@ from graphclust.data import make_sbm
 from graphclust.data.transforms import FeatureTransform
 
 start_ridge = pytest.importorskip("benchmarks.explore.start_ridge")
+directions_scores = pytest.importorskip("benchmarks.explore._directions")
 
 FIT = {"pretrain_epochs": 10, "max_epochs": 5}
 
@@ -237,15 +238,6 @@ def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch
         assert (weight[:3] @ principal.T).abs().max() < 0.9  # not the principal directions
 
 
-def test_largest_class_share_tells_a_split_of_the_class_from_setting_it_apart():
-    labels = np.array([0, 0, 0, 0, 1, 1, 2, 2])
-    coordinates = np.array([
-        [1.0, -1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0],  # only class 0 varies: splits it
-        [1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0],  # class 0 apart, as a whole
-        [0.0, 0.0, 0.0, 0.0, 1.0, -1.0, 1.0, -1.0]]).T  # class 0 constant
-    assert np.allclose(start_ridge.largest_class_share(coordinates, labels), [1.0, 0.0, 0.0])
-
-
 def test_init_clusters_no_split_passes_over_the_directions_within_the_largest_class(
         monkeypatch):
     """The first outputs begin at the top principal directions whose variance lies mostly
@@ -253,7 +245,7 @@ def test_init_clusters_no_split_passes_over_the_directions_within_the_largest_cl
     graph = sbm_with_a_split_class()
     x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
     directions = start_ridge.principal_directions(x, 32, 0)
-    shares = start_ridge.largest_class_share((x @ directions.T).numpy(), graph.y.numpy())
+    shares = directions_scores.largest_class_share((x @ directions.T).numpy(), graph.y.numpy())
     assert shares[0] > 0.9 and (shares[1:4] < start_ridge.SPLIT_SHARE).all()
     kept = directions[1:4]  # the top direction splits class 0
     weight, row = _first_step_map(monkeypatch, graph, init="clusters-no-split")
@@ -266,6 +258,27 @@ def test_init_clusters_no_split_passes_over_the_directions_within_the_largest_cl
     start = start_ridge.ClusterDirectionsStart(first_outputs="clusters-no-split")
     with pytest.raises(ValueError, match="reads one label per node"):
         SCGCStar(3, max_epochs=0, start=start).fit(graph)
+
+
+@pytest.mark.parametrize("init", ["clusters-agreeing", "clusters-between"])
+def test_init_clusters_chosen_by_a_score_begins_at_the_best_scored_directions(monkeypatch,
+                                                                            init):
+    """The first outputs begin at the principal directions of the highest edge agreement
+    (no labels) or between-class share (labels read), the highest first."""
+    graph = sbm_with_a_split_class()
+    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
+    directions = start_ridge.principal_directions(x, 32, 0)
+    coordinates = (x @ directions.T).double().numpy()
+    scores = (directions_scores.edge_agreement(coordinates, graph.edge_index.numpy())
+              if init == "clusters-agreeing"
+              else directions_scores.between_class_share(coordinates, graph.y.numpy()))
+    best = directions[torch.from_numpy(np.argsort(-scores)[:3].copy())]
+    assert not torch.allclose(best, directions[:3])  # the case reorders them
+    weight, row = _first_step_map(monkeypatch, graph, init=init)
+    default, _ = _first_step_map(monkeypatch, graph)
+    assert row["variant"] == f"default, begun at the {start_ridge.INIT_NAMES[init]}"
+    assert torch.allclose(weight[:3], best, atol=1e-4)
+    assert torch.equal(weight[3:], default[3:])
 
 
 def test_an_unknown_first_outputs_is_refused():

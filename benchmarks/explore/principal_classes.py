@@ -10,10 +10,9 @@ outputs at the first n_clusters of them. Per direction, two shares of the varian
 the nodes' coordinates along it, read from the labels: ``between``, the share between
 the classes' means (eta squared; 1: the direction only sets classes apart), and
 ``within_largest``, the share within the largest class about that class's own mean
-(:func:`benchmarks.explore.start_ridge.largest_class_share`; near 1: only that class
-varies along it, a direction that splits it); and one the graph gives without labels,
-``edge_agreement`` (:func:`edge_agreement`: 1 where linked nodes have equal
-coordinates). ``split`` lists the directions (counted from 0) over
+(:mod:`benchmarks.explore._directions`; near 1: only that class varies along it, a
+direction that splits it); and one the graph gives without labels, ``edge_agreement``
+(1 where linked nodes have equal coordinates). ``split`` lists the directions (counted from 0) over
 :data:`~benchmarks.explore.start_ridge.SPLIT_SHARE`, which ``--init clusters-no-split``
 passes over; ``agreement_between_correlation``, the correlation of the two over the 32.
 One JSON line per graph; ``--tiny``: karate.
@@ -26,8 +25,9 @@ import json
 import numpy as np
 
 from benchmarks._machine import TINY_DATASET, parse, script_parser
+from benchmarks.explore._directions import between_class_share, edge_agreement, largest_class_share
 from benchmarks.explore._graphs import load_graph
-from benchmarks.explore.start_ridge import SPLIT_SHARE, largest_class_share
+from benchmarks.explore.start_ridge import SPLIT_SHARE
 from graphclust.data.principal import principal_directions
 from graphclust.data.transforms import FeatureTransform
 from graphclust.nn.sparse_rows import sparse_rows_linear
@@ -35,25 +35,6 @@ from graphclust.nn.sparse_rows import sparse_rows_linear
 DIRECTIONS = 32  # SCGC*'s embedding_dim
 
 
-def between_class_share(coordinates: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per column of ``coordinates`` (nodes x directions), the share of its variance about
-    the mean over all nodes that lies between the classes' means (eta squared)."""
-    centred = coordinates - coordinates.mean(0)
-    between = sum((labels == c).sum() * centred[labels == c].mean(0) ** 2
-                  for c in np.unique(labels))
-    return between / np.maximum((centred ** 2).sum(0), np.finfo(float).tiny)
-
-
-def edge_agreement(coordinates: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
-    r"""Per column :math:`z` of ``coordinates`` (centred over the nodes), how far linked
-    nodes agree along it: :math:`\sum_{(i,j)} z_i z_j / \sum_{(i,j)} (z_i^2 + z_j^2) / 2`
-    over the edges ``edge_index`` (2 x E, self-loops left out); 1 where every edge joins
-    equal coordinates, 0 where they are unrelated, -1 where opposite."""
-    source, target = edge_index[:, edge_index[0] != edge_index[1]]
-    centred = coordinates - coordinates.mean(0)
-    products = (centred[source] * centred[target]).sum(0)
-    squares = ((centred[source] ** 2 + centred[target] ** 2) / 2).sum(0)
-    return products / np.maximum(squares, np.finfo(float).tiny)
 
 
 def direction_shares(graph) -> dict:

@@ -11,8 +11,9 @@ Adam's coupled weight decay on the linear map; default 1e-4) set to C / E for ea
 the estimator's own. The linear map has (features x 32) weights fitted to E edges: a
 penalty that grows as the edges get fewer is the ridge of a regression with fewer
 samples. Per seed and value one JSON line: ACC / NMI of ``labels_`` (labels read only to
-score, but by ``clusters-no-split``), the start's length (the held-out rule's choice), the
-held-out loss and rank share at the check it kept, and the joint-stage epochs.
+score, but by ``clusters-no-split`` and ``clusters-between``), the start's length (the
+held-out rule's choice), the held-out loss and rank share at the check it kept, and the
+joint-stage epochs.
 
 ``--pull initial``: the penalty pulls the map towards its initial weights (L2-SP, Li et
 al. 2018: (C / E) / 2 times the squared distance, added to the start's loss) instead of
@@ -32,7 +33,10 @@ random orthonormal directions of norm 1 as clusters; ``clusters-mixed``: those o
 random weights plus the shrunk directions, a start that keeps its random part;
 ``clusters-no-split``, a control that reads the labels: the top principal directions less
 those along which mostly the largest class varies (more than :data:`SPLIT_SHARE` of the
-variance within it).
+variance within it); ``clusters-agreeing``: the n_clusters of the top 32 along which
+linked nodes agree most (edge agreement over every edge, the held-out ones included), and
+its ceiling, ``clusters-between``, which reads the labels: the n_clusters most between the
+classes (:mod:`benchmarks.explore._directions`).
 
 ``read``: per graph, the mean ACC / NMI, start length and penalty of each variant, and the
 change from the defaults (``default`` with neither option; seeds that both ran).
@@ -52,6 +56,7 @@ from torch import nn
 
 import graphclust.starts.contrastive as start_module
 from benchmarks._machine import fit_params, parse
+from benchmarks.explore._directions import between_class_share, edge_agreement, largest_class_share
 from benchmarks.explore._graphs import load_graph
 from benchmarks.explore._lines import json_lines, record_read_parser, recorded_dataset
 from benchmarks.explore.fits import rounded_scores
@@ -66,6 +71,7 @@ PULLS = ("zero", "initial")
 #: the map's first n_clusters outputs begin at, the others keeping their random weights.
 CLUSTER_DIRECTIONS, SHRUNK, ORTHONORMAL = "clusters", "clusters-shrunk", "orthonormal"
 MIXED, NO_SPLIT = "clusters-mixed", "clusters-no-split"
+AGREEING, BETWEEN = "clusters-agreeing", "clusters-between"
 FIRST_OUTPUTS = {
     CLUSTER_DIRECTIONS: "principal directions for the clusters, the rest random",
     SHRUNK: "principal directions for the clusters at the random outputs' norm, "
@@ -74,7 +80,13 @@ FIRST_OUTPUTS = {
     MIXED: "random weights plus principal directions at their norm for the clusters, "
            "the rest random",
     NO_SPLIT: "principal directions for the clusters but those within the largest class "
-              "(labels read), the rest random"}
+              "(labels read), the rest random",
+    AGREEING: "principal directions along which linked nodes agree most for the clusters, "
+              "the rest random",
+    BETWEEN: "principal directions most between the classes for the clusters (labels "
+             "read), the rest random"}
+#: The controls that choose among the principal directions, and which of them read labels.
+CHOSEN_DIRECTIONS, READ_LABELS = (NO_SPLIT, AGREEING, BETWEEN), (NO_SPLIT, BETWEEN)
 #: ``clusters-no-split`` passes over a principal direction when more than this share of
 #: its variance lies within the graph's largest class (about that class's own mean): a
 #: direction along which that class varies and the others hardly do.
@@ -142,10 +154,9 @@ class ClusterDirectionsStart(start_module.LinearStart):
     mean norm of the random outputs' weights, or random orthonormal directions; and a
     blend: each of those outputs' random weights plus its shrunk direction, which keeps a
     random part beside the direction (random rows are nearly orthogonal to any fixed
-    direction in many features, so the two parts are of about equal weight). A control
-    that reads ``labels`` (one per row of the features), ``clusters-no-split``, begins them
-    at the top principal directions less those that vary mostly within the largest class
-    (:func:`largest_class_share`)."""
+    direction in many features, so the two parts are of about equal weight). Three choose
+    among the top principal directions (:meth:`_chosen`); two of them read ``labels``
+    (one per row of the features)."""
 
     first_outputs: str = CLUSTER_DIRECTIONS
     labels: object = dataclasses.field(default=None, compare=False, repr=False)
@@ -166,13 +177,8 @@ class ClusterDirectionsStart(start_module.LinearStart):
             directions = torch.linalg.qr(gaussian).Q.T  # orthonormal rows
         else:
             directions = principal_directions(inputs.x, layer.out_features, run.seed)
-        if self.first_outputs == NO_SPLIT:
-            if self.labels is None or len(self.labels) != inputs.x.shape[0]:
-                raise ValueError(f"init {NO_SPLIT!r} reads one label per node")
-            with torch.no_grad():
-                coordinates = sparse_rows_linear(inputs.x, directions, None)
-            shares = largest_class_share(coordinates.cpu().numpy(), np.asarray(self.labels))
-            directions = directions[torch.from_numpy(shares <= SPLIT_SHARE)]
+        if self.first_outputs in CHOSEN_DIRECTIONS:
+            directions = self._chosen(directions, inputs.x, run.edge_index)
         if n_clusters >= len(directions):
             raise ValueError(f"init {self.first_outputs!r} needs fewer clusters ({n_clusters}) "
                              f"than directions ({len(directions)}): with as many, no output "
@@ -187,17 +193,23 @@ class ClusterDirectionsStart(start_module.LinearStart):
             layer.bias.zero_()
         return linear, inputs
 
+    def _chosen(self, directions: torch.Tensor, x, edge_index: torch.Tensor) -> torch.Tensor:
+        """``directions`` less those within the largest class (``clusters-no-split``), or
+        sorted by edge agreement or by between-class share, the most first."""
+        if self.first_outputs in READ_LABELS and (self.labels is None
+                                                  or len(self.labels) != x.shape[0]):
+            raise ValueError(f"init {self.first_outputs!r} reads one label per node")
+        with torch.no_grad():
+            coordinates = sparse_rows_linear(x, directions, None).cpu().double().numpy()
+        if self.first_outputs == NO_SPLIT:
+            shares = largest_class_share(coordinates, np.asarray(self.labels))
+            return directions[torch.from_numpy(shares <= SPLIT_SHARE)]
+        if self.first_outputs == AGREEING:
+            scores = edge_agreement(coordinates, edge_index.cpu().numpy())
+        else:
+            scores = between_class_share(coordinates, np.asarray(self.labels))
+        return directions[torch.from_numpy(np.argsort(-scores, kind="stable").copy())]
 
-def largest_class_share(coordinates: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per column of ``coordinates`` (nodes x directions), the share of its variance about
-    the mean over all nodes that lies within the largest class, about that class's mean:
-    near 1 for a direction along which only that class varies (one that splits it), 0
-    for one that sets the class apart as a whole."""
-    largest = labels == np.bincount(labels).argmax()
-    total = ((coordinates - coordinates.mean(0)) ** 2).sum(0)
-    within = coordinates[largest]
-    within = ((within - within.mean(0)) ** 2).sum(0)
-    return within / np.maximum(total, np.finfo(float).tiny)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,7 +267,7 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
         elif strength is not None:
             stack.enter_context(_pull_to_initial(strength))
         if start_check_interval is not None or rank is not None or init is not None:
-            labels = graph.y.numpy() if init == NO_SPLIT else None
+            labels = graph.y.numpy() if init in READ_LABELS else None
             stack.enter_context(start_changed(start_check_interval, rank, init, labels))
         fitted = SCGCStar(int(graph.y.max()) + 1, random_state=seed, **run).fit(graph)
     variant = ", ".join([per_edge] + (["pull to the initial map"] if pull == "initial" else [])
@@ -331,9 +343,12 @@ def main(argv=None) -> None:
                              "weights, or the features' principal directions), or "
                              f"{CLUSTER_DIRECTIONS!r} (n_clusters principal directions, the "
                              "other outputs random), its controls, clusters-shrunk and "
-                             "orthonormal, clusters-mixed (random plus the directions) and "
+                             "orthonormal, clusters-mixed (random plus the directions), "
                              "clusters-no-split (less the directions within the largest "
-                             "class; reads the labels) (default: the estimator's)")
+                             "class; reads the labels), clusters-agreeing (the directions "
+                             "linked nodes agree along most) and clusters-between (those "
+                             "most between the classes; reads the labels) (default: the "
+                             "estimator's)")
     args = parse(parser, argv, "benchmarks.explore.start_ridge")
     if args.action == "read":
         print(read(json_lines(args.inputs)))
