@@ -279,6 +279,21 @@ def test_init_clusters_chosen_by_a_score_begins_at_the_best_scored_directions(mo
     assert row["variant"] == f"default, begun at the {start_ridge.INIT_NAMES[init]}"
     assert torch.allclose(weight[:3], best, atol=1e-4)
     assert torch.equal(weight[3:], default[3:])
+    if init == "clusters-between":
+        start = start_ridge.ClusterDirectionsStart(first_outputs=init)
+        with pytest.raises(ValueError, match="reads one label per node"):
+            SCGCStar(3, max_epochs=0, start=start).fit(graph)
+
+
+def test_the_two_scores_order_the_directions_differently_here():
+    """So that the test above tells edge agreement from the between-class share."""
+    graph = sbm_with_a_split_class()
+    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
+    coordinates = directions_scores.coordinates_along(
+        x, start_ridge.principal_directions(x, 32, 0))
+    agreement = directions_scores.edge_agreement(coordinates, graph.edge_index.numpy())
+    between = directions_scores.between_class_share(coordinates, graph.y.numpy())
+    assert list(np.argsort(-agreement)[:3]) != list(np.argsort(-between)[:3])
 
 
 def test_an_unknown_first_outputs_is_refused():

@@ -163,6 +163,9 @@ def test_init_begins_the_start_elsewhere_and_names_it(graph, monkeypatch, capsys
     assert torch.equal(weight[3:], default[3:])
     stopping.main(["record", "karate", "--tiny", "--init", "clusters"])
     assert json.loads(capsys.readouterr().out)["params"]["init"] == "clusters"
+    # The probes that read the labels get them from the recorded graph.
+    assert stopping.record(graph, 0, {**FIT, "max_epochs": 2},
+                           init="clusters-between")["epochs"] == 2
 
 
 def test_the_largest_class_share_counts_the_class_in_the_largest_cluster():

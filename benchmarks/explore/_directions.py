@@ -5,6 +5,16 @@ report."""
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from graphclust.nn.sparse_rows import sparse_rows_linear
+
+
+def coordinates_along(x: torch.Tensor, directions: torch.Tensor) -> np.ndarray:
+    """The nodes' coordinates along ``directions`` (rows), nodes x directions, in float64:
+    ``x`` dense or CSR rows, as the start reads them."""
+    with torch.no_grad():
+        return sparse_rows_linear(x, directions, None).cpu().double().numpy()
 
 
 def largest_class_share(coordinates: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -25,16 +25,18 @@ import json
 import numpy as np
 
 from benchmarks._machine import TINY_DATASET, parse, script_parser
-from benchmarks.explore._directions import between_class_share, edge_agreement, largest_class_share
+from benchmarks.explore._directions import (
+    between_class_share,
+    coordinates_along,
+    edge_agreement,
+    largest_class_share,
+)
 from benchmarks.explore._graphs import load_graph
 from benchmarks.explore.start_ridge import SPLIT_SHARE
 from graphclust.data.principal import principal_directions
 from graphclust.data.transforms import FeatureTransform
-from graphclust.nn.sparse_rows import sparse_rows_linear
 
 DIRECTIONS = 32  # SCGC*'s embedding_dim
-
-
 
 
 def direction_shares(graph) -> dict:
@@ -42,7 +44,7 @@ def direction_shares(graph) -> dict:
     labels = graph.y.numpy()
     x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
     directions = principal_directions(x, DIRECTIONS, 0)
-    coordinates = sparse_rows_linear(x, directions, None).numpy().astype(np.float64)
+    coordinates = coordinates_along(x, directions)
     between = between_class_share(coordinates, labels)
     within = largest_class_share(coordinates, labels)
     agreement = edge_agreement(coordinates, graph.edge_index.numpy())

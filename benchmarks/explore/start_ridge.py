@@ -35,7 +35,7 @@ random weights plus the shrunk directions, a start that keeps its random part;
 those along which mostly the largest class varies (more than :data:`SPLIT_SHARE` of the
 variance within it); ``clusters-agreeing``: the n_clusters of the top 32 along which
 linked nodes agree most (edge agreement over every edge, the held-out ones included), and
-its ceiling, ``clusters-between``, which reads the labels: the n_clusters most between the
+a choice that reads the labels, ``clusters-between``: the n_clusters most between the
 classes (:mod:`benchmarks.explore._directions`).
 
 ``read``: per graph, the mean ACC / NMI, start length and penalty of each variant, and the
@@ -56,7 +56,12 @@ from torch import nn
 
 import graphclust.starts.contrastive as start_module
 from benchmarks._machine import fit_params, parse
-from benchmarks.explore._directions import between_class_share, edge_agreement, largest_class_share
+from benchmarks.explore._directions import (
+    between_class_share,
+    coordinates_along,
+    edge_agreement,
+    largest_class_share,
+)
 from benchmarks.explore._graphs import load_graph
 from benchmarks.explore._lines import json_lines, record_read_parser, recorded_dataset
 from benchmarks.explore.fits import rounded_scores
@@ -65,6 +70,7 @@ from graphclust.data.principal import principal_directions
 from graphclust.estimators.contrastive import ContrastiveClusterer
 from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import sparse_rows_linear
+from graphclust.starts.held_out_rule import kept_check
 
 PULLS = ("zero", "initial")
 #: ``--init``'s probes of this script (ClusterDirectionsStart's ``first_outputs``): what
@@ -199,8 +205,7 @@ class ClusterDirectionsStart(start_module.LinearStart):
         if self.first_outputs in READ_LABELS and (self.labels is None
                                                   or len(self.labels) != x.shape[0]):
             raise ValueError(f"init {self.first_outputs!r} reads one label per node")
-        with torch.no_grad():
-            coordinates = sparse_rows_linear(x, directions, None).cpu().double().numpy()
+        coordinates = coordinates_along(x, directions)
         if self.first_outputs == NO_SPLIT:
             shares = largest_class_share(coordinates, np.asarray(self.labels))
             return directions[torch.from_numpy(shares <= SPLIT_SHARE)]
@@ -209,7 +214,6 @@ class ClusterDirectionsStart(start_module.LinearStart):
         else:
             scores = between_class_share(coordinates, np.asarray(self.labels))
         return directions[torch.from_numpy(np.argsort(-scores, kind="stable").copy())]
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,7 +236,7 @@ def start_changed(interval: int | None, rank: int | None, init: str | None, labe
     """The start's held-out checks every ``interval`` steps, its map on the top ``rank``
     principal directions (:class:`PrincipalLinearStart`) and where its map begins
     (``LinearStart.init``); ``None`` leaves each as the estimator has it. ``labels``: what
-    ``clusters-no-split`` reads."""
+    ``clusters-no-split`` and ``clusters-between`` read."""
     if init is not None and rank is not None:
         raise ValueError("init sets where a map of the features begins; a rank's map "
                          "begins at random weights")
@@ -285,12 +289,13 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
 
 
 def kept_held_out(history: list[dict]) -> list[float] | None:
-    """The held-out loss and rank share at the start's kept check (the first check where
-    the start is untaught), or ``None`` where the start held no edges out."""
-    kept = [entry for entry in history
-            if entry.get("phase") == "start-length" and entry.get("kept")]
-    return [round(kept[0]["held_out_loss"], 4), round(kept[0]["held_out_rank"], 4)] \
-        if kept else None
+    """The held-out loss and rank share at the check the start kept
+    (:func:`~graphclust.starts.held_out_rule.kept_check`: the step of the length the rule
+    chose, or step 0 where it found the start untaught), or ``None`` where the start held
+    no edges out."""
+    kept = kept_check(history)
+    return None if kept is None else [round(kept["held_out_loss"], 4),
+                                      round(kept["held_out_rank"], 4)]
 
 
 def read(rows: list[dict]) -> str:
