@@ -16,6 +16,7 @@ from graphclust.data.transforms import FeatureTransform
 
 start_ridge = pytest.importorskip("benchmarks.explore.start_ridge")
 directions_scores = pytest.importorskip("benchmarks.explore._directions")
+lines = pytest.importorskip("benchmarks.explore._lines")
 
 FIT = {"pretrain_epochs": 10, "max_epochs": 5}
 
@@ -206,11 +207,18 @@ def test_kept_held_out_reads_the_kept_check():
         {"epoch": 20, "phase": "start-length", "held_out_loss": 7.2, "held_out_rank": 0.12},
         {"epoch": 1, "phase": "train", "held_out_loss": 1.0, "held_out_rank": 0.0,
          "kept": True}]
-    assert start_ridge.kept_held_out(history) == [7.1, 0.1]
-    assert start_ridge.kept_held_out([{"epoch": 1, "phase": "pretrain", "loss": 6.0}]) is None
+    assert lines.kept_held_out(history) == [7.1, 0.1]
+    assert lines.kept_held_out([{"epoch": 1, "phase": "pretrain", "loss": 6.0}]) is None
+    history[0]["gate"] = 0.08
+    assert lines.held_out_checks(history) == {
+        "gate": 0.08, "losses": [[0, 7.5], [10, 7.1], [20, 7.2]]}
+    assert lines.held_out_checks(history[3:]) is None
     graph = make_sbm(200, 3, 20, 8.0, random_state=0)  # enough edges to hold some out
-    loss, rank = start_ridge.record_seed(graph, 0, "default", FIT)["start_held_out"]
+    row = start_ridge.record_seed(graph, 0, "default", FIT)
+    loss, rank = row["start_held_out"]
     assert loss > 0 and 0 <= rank <= 1
+    assert [loss] == [held for _, held in row["start_checks"]["losses"]
+                      if held == loss][:1] and row["start_checks"]["gate"] > 0
 
 
 @pytest.mark.parametrize("init", ["clusters-shrunk", "orthonormal", "clusters-mixed"])

@@ -1,5 +1,6 @@
 """What the explore scripts with a ``record`` and a ``read`` step share: their first two
-arguments, the one data set ``record`` takes, and the JSON lines ``read`` reads back."""
+arguments, the one data set ``record`` takes, the JSON lines ``read`` reads back, and
+what a line keeps of a fit's start (its held-out checks)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import json
 
 from benchmarks._machine import TINY_DATASET, script_parser
+from graphclust.starts.held_out_rule import kept_check
 
 
 def record_read_parser(doc: str) -> argparse.ArgumentParser:
@@ -34,3 +36,24 @@ def json_lines(paths: list[str]) -> list[dict]:
         with open(path, encoding="utf-8") as lines:
             rows.extend(json.loads(line) for line in lines if line.strip())
     return rows
+
+
+def kept_held_out(history: list[dict]) -> list[float] | None:
+    """The held-out loss and rank share at the check the start kept
+    (:func:`~graphclust.starts.held_out_rule.kept_check`: the step of the length the rule
+    chose, or step 0 where it found the start untaught), or ``None`` where the start held
+    no edges out."""
+    kept = kept_check(history)
+    return None if kept is None else [round(kept["held_out_loss"], 4),
+                                      round(kept["held_out_rank"], 4)]
+
+
+def held_out_checks(history: list[dict]) -> dict | None:
+    """The start's held-out checks: the gate its loss must fall by (read at the first
+    check) and ``[step, held-out loss]`` at each check, or ``None`` where the start held
+    no edges out."""
+    checks = [entry for entry in history if entry.get("phase") == "start-length"]
+    if not checks:
+        return None
+    return {"gate": round(checks[0]["gate"], 4),
+            "losses": [[entry["epoch"], round(entry["held_out_loss"], 4)] for entry in checks]}

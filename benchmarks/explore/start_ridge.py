@@ -12,8 +12,8 @@ the estimator's own. The linear map has (features x 32) weights fitted to E edge
 penalty that grows as the edges get fewer is the ridge of a regression with fewer
 samples. Per seed and value one JSON line: ACC / NMI of ``labels_`` (labels read only to
 score, but by ``clusters-no-split`` and ``clusters-between``), the start's length (the
-held-out rule's choice), the held-out loss and rank share at the check it kept, and the
-joint-stage epochs.
+held-out rule's choice), the held-out loss and rank share at the check it kept, its gate
+and every check's held-out loss, and the joint-stage epochs.
 
 ``--pull initial``: the penalty pulls the map towards its initial weights (L2-SP, Li et
 al. 2018: (C / E) / 2 times the squared distance, added to the start's loss) instead of
@@ -63,14 +63,19 @@ from benchmarks.explore._directions import (
     largest_class_share,
 )
 from benchmarks.explore._graphs import load_graph
-from benchmarks.explore._lines import json_lines, record_read_parser, recorded_dataset
+from benchmarks.explore._lines import (
+    held_out_checks,
+    json_lines,
+    kept_held_out,
+    record_read_parser,
+    recorded_dataset,
+)
 from benchmarks.explore.fits import rounded_scores
 from graphclust import SCGCStar
 from graphclust.data.principal import principal_directions
 from graphclust.estimators.contrastive import ContrastiveClusterer
 from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import sparse_rows_linear
-from graphclust.starts.held_out_rule import kept_check
 
 PULLS = ("zero", "initial")
 #: ``--init``'s probes of this script (ClusterDirectionsStart's ``first_outputs``): what
@@ -285,17 +290,9 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
             "rank": rank, "init": init, "seed": seed,
             "labels_": rounded_scores(graph.y.numpy(), fitted.labels_),
             "start_length": fitted.start_length_, "epochs": fitted.n_iter_,
-            "start_held_out": kept_held_out(fitted.history_)}
+            "start_held_out": kept_held_out(fitted.history_),
+            "start_checks": held_out_checks(fitted.history_)}
 
-
-def kept_held_out(history: list[dict]) -> list[float] | None:
-    """The held-out loss and rank share at the check the start kept
-    (:func:`~graphclust.starts.held_out_rule.kept_check`: the step of the length the rule
-    chose, or step 0 where it found the start untaught), or ``None`` where the start held
-    no edges out."""
-    kept = kept_check(history)
-    return None if kept is None else [round(kept["held_out_loss"], 4),
-                                      round(kept["held_out_rank"], 4)]
 
 
 def read(rows: list[dict]) -> str:
