@@ -294,7 +294,6 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
             "start_checks": held_out_checks(fitted.history_)}
 
 
-
 def read(rows: list[dict]) -> str:
     runs = defaultdict(dict)
     for row in rows:
