@@ -293,6 +293,22 @@ def test_init_clusters_chosen_by_a_score_begins_at_the_best_scored_directions(mo
             SCGCStar(3, max_epochs=0, start=start).fit(graph)
 
 
+def test_only_the_inits_that_read_labels_are_handed_them(monkeypatch):
+    handed = []
+    original = start_ridge.ClusterDirectionsStart._trained_module
+
+    def spy(self, encoder, run):
+        handed.append((self.first_outputs, self.labels is not None))
+        return original(self, encoder, run)
+
+    monkeypatch.setattr(start_ridge.ClusterDirectionsStart, "_trained_module", spy)
+    graph = sbm_with_a_split_class()
+    for init in ("clusters", "clusters-agreeing", "clusters-between"):
+        start_ridge.record_seed(graph, 0, "default", {**FIT, "max_epochs": 0}, init=init)
+    assert handed == [("clusters", False), ("clusters-agreeing", False),
+                      ("clusters-between", True)]
+
+
 def test_the_two_scores_order_the_directions_differently_here():
     """So that the test above tells edge agreement from the between-class share."""
     graph = sbm_with_a_split_class()

@@ -240,8 +240,8 @@ class _GrownThrough:
 def start_changed(interval: int | None, rank: int | None, init: str | None, labels=None):
     """The start's held-out checks every ``interval`` steps, its map on the top ``rank``
     principal directions (:class:`PrincipalLinearStart`) and where its map begins
-    (``LinearStart.init``); ``None`` leaves each as the estimator has it. ``labels``: what
-    ``clusters-no-split`` and ``clusters-between`` read."""
+    (``LinearStart.init``); ``None`` leaves each as the estimator has it. ``labels``: the
+    graph's, handed on only to the ``init`` values that read them (:data:`READ_LABELS`)."""
     if init is not None and rank is not None:
         raise ValueError("init sets where a map of the features begins; a rank's map "
                          "begins at random weights")
@@ -255,8 +255,9 @@ def start_changed(interval: int | None, rank: int | None, init: str | None, labe
         if rank is not None:
             start = PrincipalLinearStart(**{**fields, "init": "random"}, rank=rank)
         elif init in FIRST_OUTPUTS:
-            start = ClusterDirectionsStart(**{**fields, "init": "random"},
-                                           first_outputs=init, labels=labels)
+            start = ClusterDirectionsStart(
+                **{**fields, "init": "random"}, first_outputs=init,
+                labels=labels if init in READ_LABELS else None)
         elif init is not None:
             start = dataclasses.replace(start, init=init)
         return start
@@ -276,8 +277,8 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
         elif strength is not None:
             stack.enter_context(_pull_to_initial(strength))
         if start_check_interval is not None or rank is not None or init is not None:
-            labels = graph.y.numpy() if init in READ_LABELS else None
-            stack.enter_context(start_changed(start_check_interval, rank, init, labels))
+            stack.enter_context(start_changed(start_check_interval, rank, init,
+                                              graph.y.numpy()))
         fitted = SCGCStar(int(graph.y.max()) + 1, random_state=seed, **run).fit(graph)
     variant = ", ".join([per_edge] + (["pull to the initial map"] if pull == "initial" else [])
                         + ([f"checks every {start_check_interval}"]

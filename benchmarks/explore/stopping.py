@@ -50,7 +50,7 @@ import torch
 import graphclust.training.loop as training_loop
 from benchmarks._machine import TINY_DATASET, fit_params, parse, script_parser
 from benchmarks.explore._graphs import load_graph
-from benchmarks.explore.start_ridge import INIT_NAMES, READ_LABELS, start_changed
+from benchmarks.explore.start_ridge import INIT_NAMES, start_changed
 from graphclust import SCGCStar, evaluate
 from graphclust.nn.heads import StudentTHead
 from graphclust.objectives import composed
@@ -124,8 +124,7 @@ def record(graph, seed: int, params: dict, size_prior: str = "start",
     started = time.perf_counter()
     with patch.object(training_loop, "evaluate", scored), \
             patch.object(StudentTHead, "start_from", placed), _size_prior(size_prior), \
-            (nullcontext() if init is None else start_changed(
-                None, None, init, labels if init in READ_LABELS else None)):
+            (nullcontext() if init is None else start_changed(None, None, init, labels)):
         size_prior_of = composed.SelfTraining.prior
 
         def prior(term, q_start):  # the start's soft cluster sizes, beside its hard ones
