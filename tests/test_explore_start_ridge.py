@@ -141,6 +141,13 @@ def test_init_principal_begins_the_map_at_orthonormal_directions(monkeypatch):
         start_ridge.record_seed(graph, 0, "default", FIT, rank=4, init="principal")
 
 
+def _start_directions(graph):
+    """What the start reads (the transformed features) and their top 32 principal
+    directions at seed 0, the directions the begun maps are built from."""
+    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
+    return x, start_ridge.principal_directions(x, 32, 0)
+
+
 def _first_step_map(monkeypatch, graph, **record_options):
     """The linear start's weights at its first step in ``record_seed``."""
     first = []
@@ -234,8 +241,7 @@ def test_the_controls_of_init_clusters_change_only_the_first_outputs(monkeypatch
     assert torch.equal(weight[3:], default[3:])
     rest = weight[3:].norm(dim=1).mean()
     gram = weight[:3] @ weight[:3].T
-    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)  # what the start reads
-    principal = start_ridge.principal_directions(x, 32, 0)[:3]
+    principal = _start_directions(graph)[1][:3]
     if init == "clusters-shrunk":
         assert torch.allclose(gram, rest ** 2 * torch.eye(3), atol=1e-5)
         assert torch.allclose(weight[:3] / rest, principal, atol=1e-4)
@@ -251,8 +257,7 @@ def test_init_clusters_no_split_passes_over_the_directions_within_the_largest_cl
     """The first outputs begin at the top principal directions whose variance lies mostly
     outside the largest class, in their order; without labels it is refused."""
     graph = sbm_with_a_split_class()
-    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
-    directions = start_ridge.principal_directions(x, 32, 0)
+    x, directions = _start_directions(graph)
     shares = directions_scores.largest_class_share((x @ directions.T).numpy(), graph.y.numpy())
     assert shares[0] > 0.9 and (shares[1:4] < start_ridge.SPLIT_SHARE).all()
     kept = directions[1:4]  # the top direction splits class 0
@@ -274,8 +279,7 @@ def test_init_clusters_chosen_by_a_score_begins_at_the_best_scored_directions(mo
     """The first outputs begin at the principal directions of the highest edge agreement
     (no labels) or between-class share (labels read), the highest first."""
     graph = sbm_with_a_split_class()
-    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
-    directions = start_ridge.principal_directions(x, 32, 0)
+    x, directions = _start_directions(graph)
     coordinates = (x @ directions.T).double().numpy()
     scores = (directions_scores.edge_agreement(coordinates, graph.edge_index.numpy())
               if init == "clusters-agreeing"
@@ -312,9 +316,7 @@ def test_only_the_inits_that_read_labels_are_handed_them(monkeypatch):
 def test_the_two_scores_order_the_directions_differently_here():
     """So that the test above tells edge agreement from the between-class share."""
     graph = sbm_with_a_split_class()
-    x = FeatureTransform("auto").fit_graph(graph).transform(graph.x)
-    coordinates = directions_scores.coordinates_along(
-        x, start_ridge.principal_directions(x, 32, 0))
+    coordinates = directions_scores.coordinates_along(*_start_directions(graph))
     agreement = directions_scores.edge_agreement(coordinates, graph.edge_index.numpy())
     between = directions_scores.between_class_share(coordinates, graph.y.numpy())
     assert list(np.argsort(-agreement)[:3]) != list(np.argsort(-between)[:3])
