@@ -45,3 +45,15 @@ def test_a_direction_that_splits_the_largest_class_is_listed():
     assert shares["between"][0] < 0.1 and len(shares["between"]) == 32
     assert len(shares["edge_agreement"]) == 32
     assert shares["classes"] == 3 and shares["largest_class"] == pytest.approx(1 / 3, abs=1e-3)
+
+
+def test_the_label_free_shares_read_svd_kmeans_clusters_not_the_classes():
+    # svd-kmeans cuts the split class along its strongest direction too, so the largest
+    # cluster does not vary along it: the share read from labels would be over 0.9.
+    graph = sbm_with_a_split_class()
+    shares = principal_classes.direction_shares(graph)
+    assert set(shares["without_labels"]) == {"0", "2"}
+    for steps in ("0", "2"):
+        read = shares["without_labels"][steps]
+        assert len(read["within_largest"]) == 32
+        assert read["within_largest"][0] < 0.5 and 0 not in read["split"]

@@ -15,7 +15,10 @@ direction that splits it); and one the graph gives without labels, ``edge_agreem
 (1 where linked nodes have equal coordinates). ``split`` lists the directions (counted from 0) over
 :data:`~benchmarks.explore.start_ridge.SPLIT_SHARE`, which ``--init clusters-no-split``
 passes over; ``agreement_between_correlation``, the correlation of the two over the 32.
-One JSON line per graph; ``--tiny``: karate.
+``without_labels``: the same ``within_largest`` and ``split`` read from the largest
+cluster of ``svd-kmeans`` at t = 0 and t = 2 (:data:`CLUSTERING_STEPS`, seed 0) in place
+of the largest class: whether a partition made without labels finds the directions
+that split a class. One JSON line per graph; ``--tiny``: karate.
 """
 
 from __future__ import annotations
@@ -35,8 +38,11 @@ from benchmarks.explore._graphs import load_graph
 from benchmarks.explore.start_ridge import SPLIT_SHARE
 from graphclust.data.principal import principal_directions
 from graphclust.data.transforms import FeatureTransform
+from graphclust.estimators.svd_kmeans import SVDKMeans
 
 DIRECTIONS = 32  # SCGC*'s embedding_dim
+#: The propagation steps of the ``svd-kmeans`` partitions that stand in for the labels.
+CLUSTERING_STEPS = (0, 2)
 
 
 def direction_shares(graph) -> dict:
@@ -48,6 +54,14 @@ def direction_shares(graph) -> dict:
     between = between_class_share(coordinates, labels)
     within = largest_class_share(coordinates, labels)
     agreement = edge_agreement(coordinates, graph.edge_index.numpy())
+    without_labels = {}
+    for steps in CLUSTERING_STEPS:
+        clusters = SVDKMeans(int(labels.max()) + 1, propagation_steps=steps,
+                             random_state=0).fit_predict(graph)
+        share = largest_class_share(coordinates, clusters)
+        without_labels[str(steps)] = {
+            "within_largest": [round(float(v), 3) for v in share],
+            "split": [int(i) for i in np.flatnonzero(share > SPLIT_SHARE)]}
     return {"nodes": len(labels), "classes": int(labels.max()) + 1,
             "largest_class": round(float(np.bincount(labels).max() / len(labels)), 3),
             "between": [round(float(v), 3) for v in between],
@@ -55,7 +69,8 @@ def direction_shares(graph) -> dict:
             "edge_agreement": [round(float(v), 3) for v in agreement],
             "split": [int(i) for i in np.flatnonzero(within > SPLIT_SHARE)],
             "agreement_between_correlation": round(float(np.corrcoef(agreement,
-                                                                     between)[0, 1]), 3)}
+                                                                     between)[0, 1]), 3),
+            "without_labels": without_labels}
 
 
 def main(argv=None) -> None:
