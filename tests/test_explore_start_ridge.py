@@ -4,6 +4,7 @@ to the principal directions, and where it begins."""
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -322,8 +323,10 @@ def test_the_two_scores_order_the_directions_differently_here():
     assert list(np.argsort(-agreement)[:3]) != list(np.argsort(-between)[:3])
 
 
-def test_an_unknown_first_outputs_is_refused():
+def test_an_unknown_first_outputs_is_refused_before_training():
     graph = make_sbm(60, 3, 8, 4.0, random_state=0)
     start = start_ridge.ClusterDirectionsStart(first_outputs="pca")
-    with pytest.raises(ValueError, match="first_outputs must be one of clusters, "):
+    with pytest.raises(ValueError, match="first_outputs must be one of clusters, "), \
+            patch.object(start_ridge.ClusterDirectionsStart, "_trained_module",
+                         side_effect=AssertionError("trained")):
         SCGCStar(3, max_epochs=0, start=start).fit(graph)

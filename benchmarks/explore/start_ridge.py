@@ -172,10 +172,13 @@ class ClusterDirectionsStart(start_module.LinearStart):
     first_outputs: str = CLUSTER_DIRECTIONS
     labels: object = dataclasses.field(default=None, compare=False, repr=False)
 
-    def _trained_module(self, encoder: nn.Module, run):
+    def check(self, config, embedding_dim: int) -> None:
+        super().check(config, embedding_dim)
         if self.first_outputs not in FIRST_OUTPUTS:
             raise ValueError(f"first_outputs must be one of {', '.join(FIRST_OUTPUTS)}, got "
                              f"{self.first_outputs!r}")
+
+    def _trained_module(self, encoder: nn.Module, run):
         linear, inputs = super()._trained_module(encoder, run)
         layer = linear.layers[0]
         n_clusters = run.n_clusters
