@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from numpy.lib import format as npy_format
 
 from graphclust import DegreeKMeans, evaluate, load, load_dataset
 from graphclust.data import make_sbm
@@ -55,6 +59,48 @@ def test_npz_sizes_that_disagree_are_refused(tmp_path):
     path = tmp_path / "sizes.npz"
     _write_npz(path, np.eye(3)[::-1], np.eye(2), [0, 1, 0])
     with pytest.raises(ValueError, match="sizes disagree"):
+        read_npz(path)
+
+
+def _write_raw_csr_attributes(path, indices, attr_shape):
+    """A 3-node archive whose attribute CSR holds one entry at column ``indices[0]`` of
+    row 0, with ``attr_shape`` as declared: what a damaged or hostile file can hold."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, adj_data=np.ones(2, np.float32), adj_indices=np.array([1, 0]),
+             adj_indptr=np.array([0, 1, 2, 2]), adj_shape=np.array([3, 3]),
+             attr_data=np.ones(1, np.float32), attr_indices=np.array(indices),
+             attr_indptr=np.array([0, 1, 1, 1]), attr_shape=np.array(attr_shape),
+             labels=np.array([0, 1, 0]))
+
+
+@pytest.mark.parametrize("column", [5, -1])
+def test_npz_indices_outside_the_declared_shape_are_refused(tmp_path, column):
+    # Unchecked, toarray() writes such an entry into another row (5) or corrupts the
+    # heap and aborts the interpreter (-1).
+    path = tmp_path / "oob.npz"
+    _write_raw_csr_attributes(path, [column], [3, 2])
+    with pytest.raises(ValueError, match="oob.npz: the sparse 'attr' matrix is inconsistent"):
+        read_npz(path)
+
+
+def test_npz_declared_sizes_do_not_size_memory(tmp_path):
+    path = tmp_path / "wide.npz"
+    _write_raw_csr_attributes(path, [0], [3, 1 << 30])  # 12 GiB dense from a tiny file
+    with pytest.raises(ValueError, match="wide.npz: a 3 x 1073741824 attribute matrix is "
+                                         "larger than"):
+        read_npz(path)
+    # A member whose header declares more than its bytes hold is not allocated either.
+    _write_npz(path, np.eye(2)[::-1], np.eye(2), [0, 1])
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    labels = io.BytesIO()
+    npy_format.write_array_header_1_0(labels, {"descr": "<i8", "fortran_order": False,
+                                               "shape": (200_000_000,)})
+    members["labels.npy"] = labels.getvalue() + np.array([0, 1], "<i8").tobytes()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match=r"member labels.npy declares shape \(200000000,\)"):
         read_npz(path)
 
 

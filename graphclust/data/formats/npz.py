@@ -6,19 +6,25 @@
 and ``Coauthor`` look for them. Each archive holds the adjacency and the attributes as
 CSR triples (``adj_data/indices/indptr/shape``, ``attr_data/indices/indptr/shape``) and
 ``labels``; its other members (``node_names``, ``attr_names``, ``class_names``) are object
-arrays, which are never read: every member is loaded with ``allow_pickle=False``.
+arrays, which are never read. Nothing in the archive is trusted: members are read
+without pickle and their declared shapes must fit in their bytes
+(:func:`~graphclust.data.formats._npy.read_npy_member`), the sparse matrices' indices
+must lie inside their declared shapes, and the dense attribute matrix must stay under
+:data:`~graphclust.data.formats._npy.MAX_FEATURE_BYTES`.
 """
 
 from __future__ import annotations
 
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from torch_geometric.data import Data
 
+from graphclust.data.formats._npy import MAX_FEATURE_BYTES, read_npy_member
 from graphclust.data.inputs import GraphInputWarning, to_graph
 
 __all__ = ["NPZ_FILES", "npz_file", "read_npz"]
@@ -40,27 +46,26 @@ def npz_file(root: str | Path, name: str) -> Path:
     return Path(root) / folder / pyg_name / "raw" / archive
 
 
-def _member(arrays: np.lib.npyio.NpzFile, name: str, path: Path) -> np.ndarray:
+def _member(archive: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
     """One numeric member; a missing or pickled one is a ``ValueError`` naming the file."""
-    if name not in arrays.files:
+    if f"{name}.npy" not in archive.namelist():
         raise ValueError(f"{path}: missing member {name!r}")
-    try:
-        return arrays[name]
-    except ValueError as err:  # numpy refuses object arrays with allow_pickle=False
-        raise ValueError(f"{path}: member {name!r} cannot be read without pickle ({err})") \
-            from err
+    return read_npy_member(archive, f"{name}.npy", path)
 
 
-def _csr(arrays: np.lib.npyio.NpzFile, prefix: str, path: Path) -> sp.csr_matrix:
-    data, indices, indptr, shape = (_member(arrays, f"{prefix}_{part}", path)
+def _csr(archive: zipfile.ZipFile, prefix: str, path: Path) -> sp.csr_matrix:
+    data, indices, indptr, shape = (_member(archive, f"{prefix}_{part}", path)
                                     for part in _CSR_PARTS)
-    if shape.shape != (2,) or not np.issubdtype(shape.dtype, np.integer):
-        raise ValueError(f"{path}: '{prefix}_shape' must hold two integers, got {shape!r}")
+    if shape.shape != (2,) or not np.issubdtype(shape.dtype, np.integer) or (shape < 0).any():
+        raise ValueError(f"{path}: '{prefix}_shape' must hold two sizes, got {shape!r}")
     try:
-        return sp.csr_matrix((data, indices, indptr), shape=tuple(int(s) for s in shape))
+        matrix = sp.csr_matrix((data, indices, indptr), shape=tuple(int(s) for s in shape))
+        # Indices outside the declared shape would be written out of bounds by toarray().
+        matrix.check_format(full_check=True)
     except ValueError as err:
         raise ValueError(f"{path}: the sparse '{prefix}' matrix is inconsistent ({err})") \
             from err
+    return matrix
 
 
 def read_npz(path: str | Path) -> Data:
@@ -85,7 +90,10 @@ def read_npz(path: str | Path) -> Data:
         The archive is missing.
     ValueError
         The archive is damaged, lacks a member, holds a pickled member where a number
-        array is expected, or its matrices disagree in size.
+        array is expected or a member whose declared shape its bytes do not fill, its
+        matrices disagree in size or index outside their shapes, or its attributes
+        would be larger than :data:`~graphclust.data.formats._npy.MAX_FEATURE_BYTES`
+        dense.
     """
     path = Path(path)
     if not path.is_file():
@@ -95,11 +103,13 @@ def read_npz(path: str | Path) -> Data:
         raise ValueError(f"{path}: not a readable .npz archive (not a zip file); restore "
                          "the file from its source")
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            adjacency = _csr(arrays, "adj", path)
-            attributes = _csr(arrays, "attr", path)
-            labels = _member(arrays, "labels", path)
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
+        with zipfile.ZipFile(path) as archive:
+            adjacency = _csr(archive, "adj", path)
+            attributes = _csr(archive, "attr", path)
+            labels = _member(archive, "labels", path)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as err:
+        if isinstance(err, PermissionError):
+            raise
         raise ValueError(f"{path}: not a readable .npz archive ({err}); restore the file "
                          "from its source") from err
     n = adjacency.shape[0]
@@ -107,6 +117,9 @@ def read_npz(path: str | Path) -> Data:
         raise ValueError(
             f"{path}: sizes disagree: adjacency {adjacency.shape}, attributes "
             f"{attributes.shape}, labels {labels.shape}")
+    if n * attributes.shape[1] * 4 > MAX_FEATURE_BYTES:
+        raise ValueError(f"{path}: a {n} x {attributes.shape[1]} attribute matrix is larger "
+                         f"than {MAX_FEATURE_BYTES} bytes dense")
     adjacency = adjacency.maximum(adjacency.T).tocoo()
     with warnings.catch_warnings():
         # Self-loops and one-way edges are this layout's convention, normalised silently.

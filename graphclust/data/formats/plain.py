@@ -149,7 +149,10 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
     Returns
     -------
     tuple
-        ``(X, edge_index, y)``: ``X`` float32 ``(N, d)``; ``edge_index`` int64 ``(2, E)``
+        ``(X, edge_index, y)``: ``X`` ``(N, d)``, float64 from text (the estimators and
+        :func:`graphclust.data.to_graph` cast it to float32, and name a value beyond
+        float32's range, which a float32 parse would have made inf), a ``.npy`` file's
+        own numbers otherwise; ``edge_index`` int64 ``(2, E)``
         (an empty text file: no edges) or ``None`` without an edge file; ``y`` numbers
         (text where every line is one) or class names, or ``None``. Sizes, node indices
         and labels (NaN, length) are checked by :func:`graphclust.data.to_graph` and
@@ -162,7 +165,7 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
     ValueError
         A file is not a readable array of the expected shape (the message names it).
     """
-    x = _read(features, np.float32, 2)
+    x = _read(features, np.float64, 2)
     if x.ndim != 2:
         raise ValueError(f"{features}: features must be a matrix (nodes x features), got "
                          f"shape {x.shape}" + ("; save x.reshape(-1, 1) for a single "

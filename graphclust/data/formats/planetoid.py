@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from torch_geometric.data import Data
 
+from graphclust.data.formats._npy import MAX_FEATURE_BYTES
 from graphclust.data.formats.safe_pickle import load_pickle
 from graphclust.data.inputs import GraphInputWarning, to_graph
 
@@ -27,9 +28,6 @@ __all__ = ["PLANETOID_NAMES", "planetoid_raw_files", "read_planetoid"]
 PLANETOID_NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 
 _RAW_SUFFIXES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
-#: Largest dense feature matrix built from the sparse files (PubMed's is 39 MB): the
-#: files' declared shapes are not trusted to size memory.
-MAX_FEATURE_BYTES = 1 << 31
 
 
 def planetoid_raw_files(folder: Path, name: str) -> list[Path]:
