@@ -99,6 +99,9 @@ def test_no_callable_outside_the_allow_list_is_called(model_file, name, monkeypa
     (lambda h: h["fitted"].update(n_iter_=-7), "n_iter_"),
     # A thread count the OpenMP runtime would end the process allocating for.
     (lambda h: h["params"].update(n_jobs=10**9), "n_jobs=1000000000 asks for more than"),
+    # predict propagates the rows it is given this many times: a busy loop for ever.
+    (lambda h: h["params"].update(propagation_steps=2**40),
+     r"'propagation_steps' parameter of SCGCStar must be an int in the range \[0, 256\]"),
 ])
 def test_a_tampered_header_is_named_as_the_member_at_fault(model_file, change, message):
     _edit_header(model_file, change)

@@ -18,7 +18,13 @@ import torch
 
 from graphclust.objectives.contrastive import normalized_adjacency
 
-__all__ = ["propagate", "propagation_powers", "stack_hops"]
+__all__ = ["MAX_PROPAGATION_STEPS", "propagate", "propagation_powers", "stack_hops"]
+
+#: The most steps an estimator propagates (``propagation_steps``, ``input_hops``): far
+#: past the few steps graph clustering smooths over, and a bound on the work that the
+#: parameters of a saved model file, which ``predict`` propagates the rows it is given
+#: by, can ask for (unbounded, a file naming 2**40 steps kept ``predict`` busy for ever).
+MAX_PROPAGATION_STEPS = 256
 
 
 def propagation_powers(x: torch.Tensor, edge_index: torch.Tensor, first: int,

@@ -38,7 +38,14 @@ from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FEATURE_TRANSFORMS, SHIFTED_KINDS
 from graphclust.estimators.base import BaseGraphClusterer
 from graphclust.estimators.checks import warn_if_edges_disagree
-from graphclust.estimators.params import Param, at_least, between, non_negative, positive
+from graphclust.estimators.params import (
+    Param,
+    at_least,
+    between,
+    non_negative,
+    positive,
+    propagation_depth,
+)
 from graphclust.estimators.persistence import PersistedNetworks
 from graphclust.memory import (
     TrainingMemoryError,
@@ -136,8 +143,8 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         "objective": Param(None, [Objective, None]),
         "sampler": Param(None, [Sampler, None]),
         "features": Param("auto", [StrOptions(set(FEATURE_TRANSFORMS))]),
-        "propagation_steps": Param(0, [at_least(0)]),
-        "input_hops": Param(0, [at_least(0)]),
+        "propagation_steps": Param(0, [propagation_depth()]),
+        "input_hops": Param(0, [propagation_depth()]),
         "batch_size": Param("auto", [at_least(1), StrOptions({"auto"}), None]),
         "num_walks": Param(4, [at_least(1)]),
         "fanout": Param(10, [at_least(1)]),

@@ -24,7 +24,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-__all__ = ["Param", "at_least", "between", "non_negative", "positive", "with_parameters"]
+from graphclust.data.propagation import MAX_PROPAGATION_STEPS
+
+__all__ = ["Param", "at_least", "between", "non_negative", "positive", "propagation_depth",
+           "with_parameters"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,12 @@ class Param:
 def at_least(minimum: int) -> Interval:
     """Integers ``>= minimum``."""
     return Interval(Integral, minimum, None, closed="left")
+
+
+def propagation_depth() -> Interval:
+    """Propagation steps: integers from 0 to
+    :data:`~graphclust.data.propagation.MAX_PROPAGATION_STEPS`."""
+    return Interval(Integral, 0, MAX_PROPAGATION_STEPS, closed="both")
 
 
 def positive() -> Interval:

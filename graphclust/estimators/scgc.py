@@ -132,8 +132,10 @@ class _SCGCBase(ContrastiveClusterer):
         :math:`t`: the encoder reads :math:`S^t T(X)`, the transformed features smoothed
         over the graph as ``svd-kmeans`` smooths them, with
         :math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}`
-        (:func:`graphclust.data.propagation.propagate`). 0 (default): the features alone;
-        above 0, ``predict`` needs the graph. With 2 (``benchmarks/results/
+        (:func:`graphclust.data.propagation.propagate`; at most
+        :data:`~graphclust.data.propagation.MAX_PROPAGATION_STEPS`, 256, as for
+        ``input_hops``). 0 (default): the features alone; above 0, ``predict`` needs the
+        graph. With 2 (``benchmarks/results/
         input_propagated.md``, 3 seeds): Amazon Photo 0.771 -> 0.784 ACC, digits 0.843 ->
         0.883, the weak-feature SBM 0.29 -> 0.999, but DBLP 0.811 -> 0.733, Cora 0.772 ->
         0.645 and the air-traffic graphs lose 0.05-0.32. Not the default: no label-free

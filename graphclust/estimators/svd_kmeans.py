@@ -23,7 +23,7 @@ from graphclust.data.principal import n_principal_directions, principal_directio
 from graphclust.data.propagation import propagate
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.kmeans_baseline import KMeansBaseline
-from graphclust.estimators.params import Param, at_least
+from graphclust.estimators.params import Param, at_least, propagation_depth
 
 __all__ = ["SVDKMeans"]
 
@@ -38,7 +38,8 @@ class SVDKMeans(KMeansBaseline):
     n_components : int
         SVD dimension :math:`d` (at most the number of features).
     propagation_steps : int
-        :math:`t`, hops of symmetric-normalised smoothing before the SVD (0 = no graph).
+        :math:`t`, hops of symmetric-normalised smoothing before the SVD (0 = no graph;
+        at most :data:`~graphclust.data.propagation.MAX_PROPAGATION_STEPS`, 256).
     features : str
         Feature transform (see :class:`graphclust.data.transforms.FeatureTransform`).
     normalize : bool
@@ -70,7 +71,7 @@ class SVDKMeans(KMeansBaseline):
     _parameters = {
         **KMeansBaseline._parameters,
         "n_components": Param(32, [at_least(1)]),
-        "propagation_steps": Param(0, [at_least(0)]),
+        "propagation_steps": Param(0, [propagation_depth()]),
         "features": Param("auto", [StrOptions(set(FEATURE_TRANSFORMS))]),
         "normalize": Param(True, ["boolean"]),
     }
