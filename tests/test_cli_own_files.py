@@ -104,6 +104,8 @@ def test_bench_refuses_data_it_cannot_read(tmp_path, capsys, argv, message):
     (["--features", "{tmp}/objects.npy"], "not a readable .npy array of numbers"),
     (["--features", "{tmp}/claims_more.npy"], "mmap length is greater than file size"),
     (["--features", "{tmp}/header.csv"], "without a header line"),
+    (["--features", "{tmp}/huge.csv", "--set", "n_clusters=2"],
+     "values beyond float32's range"),  # a float32 parse made it inf: "NaN or inf"
     (["--features", "{tmp}/club.npy", "--edges", "{tmp}/three.txt"],
      "two integer node rows a line, got shape (2, 3)"),
     (["--features", "{tmp}/club.npy", "--labels", "{tmp}/labels.txt", "--edges",
@@ -123,6 +125,7 @@ def test_a_users_files_that_cannot_be_read_are_refused_naming_them(tmp_path, cap
         np.lib.format.write_array_header_1_0(
             handle, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**3)})
     (tmp_path / "header.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "huge.csv").write_text("1e39,2\n1,2\n3,1\n")
     (tmp_path / "three.txt").write_text("0 1 2\n3 4 5\n")
     (tmp_path / "far.txt").write_text("0 1\n2 99\n")
     (tmp_path / "one_based.txt").write_text("1 2\n34 1\n")
