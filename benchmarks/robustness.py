@@ -34,12 +34,14 @@ from pathlib import Path
 
 import numpy as np
 import safetensors.torch
+import scipy.sparse as sp
 import torch
 
 from benchmarks._machine import parse, results_header, script_parser, write_results
 from graphclust import SCGCStar, load_dataset
 from graphclust.data import to_graph
 from graphclust.data.formats.adgc import read_adgc
+from graphclust.data.formats.npz import read_npz
 from graphclust.data.formats.planetoid import read_planetoid
 from graphclust.data.formats.sdcn import read_sdcn
 from graphclust.io import load
@@ -216,28 +218,68 @@ def text_and_archive_cases(table: dict, times) -> None:
         table["SDCN: damaged text file"].append(outcome(lambda: read_sdcn(folder, "toy"), toy))
     arrays = {"toy_feat.npy": np.eye(4, dtype=np.float32), "toy_label.npy": np.arange(4) % 2,
               "toy_adj.npy": np.ones((4, 4)) - np.eye(4)}
+    archive_cases(table, "A-DGC: damaged archive or member", WORK / "toy.zip",
+                  npy_members(arrays), read_adgc, times)
+
+
+def npy_members(arrays: dict) -> dict[str, bytes]:
+    """``name -> .npy bytes`` for each array (as ``np.save`` writes them)."""
     members = {}
     for name, array in arrays.items():
         stream = io.BytesIO()
         np.save(stream, array)
         members[name] = stream.getvalue()
-    path = WORK / "toy.zip"
-    with zipfile.ZipFile(path, "w") as archive:
+    return members
+
+
+def write_archive(path: Path, members: dict[str, bytes], method=zipfile.ZIP_STORED) -> None:
+    with zipfile.ZipFile(path, "w", method) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    toy = read_adgc(path)
+
+
+def archive_cases(table: dict, category: str, path: Path, members: dict[str, bytes], read,
+                  times) -> None:
+    """Damage one member (odd cases) or the whole deflated archive (even ones)."""
+    write_archive(path, members)
+    reference = read(path)
     for index in range(times(150)):
         damaged = dict(members)
         if index % 2:
-            victim = list(members)[RNG.integers(3)]
+            victim = list(members)[RNG.integers(len(members))]
             damaged[victim] = damage(members[victim])
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in damaged.items():
-                archive.writestr(name, data)
+        write_archive(path, damaged, zipfile.ZIP_DEFLATED)
         if not index % 2:
             path.write_bytes(damage(path.read_bytes()))
-        table["A-DGC: damaged archive or member"].append(
-            outcome(lambda: read_adgc(path), toy))
+        table[category].append(outcome(lambda: read(path), reference))
+
+
+def npz_cases(table: dict, times) -> None:
+    """Amazon / Coauthor archives: damaged bytes, and well-formed members whose CSR
+    indices or declared shapes lie (out of range, negative, huge)."""
+    adjacency = sp.csr_matrix(np.ones((4, 4)) - np.eye(4))
+    attributes = sp.csr_matrix(np.eye(4, 3, dtype=np.float32))
+    arrays = {f"{prefix}_{part}.npy": np.asarray(value) for prefix, matrix in
+              (("adj", adjacency), ("attr", attributes)) for part, value in
+              (("data", matrix.data), ("indices", matrix.indices),
+               ("indptr", matrix.indptr), ("shape", matrix.shape))}
+    arrays["labels.npy"] = np.arange(4) % 2
+    path = WORK / "toy.npz"
+    archive_cases(table, "npz (Amazon, Coauthor): damaged archive or member", path,
+                  npy_members(arrays), read_npz, times)
+    write_archive(path, npy_members(arrays))
+    reference = read_npz(path)
+    edits = ("adj_indices.npy", "attr_indices.npy", "adj_shape.npy", "attr_shape.npy")
+    for index in range(times(100)):
+        edited = {name: array.copy() for name, array in arrays.items()}
+        victim = edits[index % len(edits)]
+        values = edited[victim]
+        position = RNG.integers(len(values))
+        values[position] = RNG.choice([-1, -(1 << 31), int(values[position]) + 1,
+                                       int(RNG.integers(4, 1 << 31))])
+        write_archive(path, npy_members(edited))
+        table["npz (Amazon, Coauthor): CSR index or shape edited"].append(
+            outcome(lambda: read_npz(path), reference))
 
 
 # ---------------------------------------------------------------------------- arrays, fit
@@ -320,6 +362,7 @@ def main(argv=None) -> None:
         model_cases(table, times)
         planetoid_cases(table, Path(args.root), times)
         text_and_archive_cases(table, times)
+        npz_cases(table, times)
         array_cases(table, times)
         fit_cases(table, times)
     finally:

@@ -199,8 +199,12 @@ def test_size_prior_reaches_the_target(size_prior, batch_size, sbm, monkeypatch)
 def test_graph_without_edges_warns():
     x = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
     graph = to_graph(x, np.zeros((2, 0), dtype=np.int64))
-    with pytest.warns(UserWarning, match="no edges"):
-        SCGCStar(n_clusters=2, random_state=0, **FAST).fit(graph)
+    with pytest.warns(UserWarning, match="no edges: .* the default, no node is an anchor "
+                                         "and the term is 0"):
+        fitted = SCGCStar(n_clusters=2, random_state=0, **FAST).fit(graph)
+    # What the warning says: no anchors, so every start step's contrastive loss is 0.
+    assert all(entry["loss"] == 0 for entry in fitted.history_
+               if entry.get("phase") == "pretrain")
 
 
 @pytest.mark.parametrize(

@@ -140,8 +140,11 @@ def warn_if_edges_disagree(features: torch.Tensor, edge_index: torch.Tensor,
     :data:`LOW_FEATURE_HOMOPHILY`). ``reads_graph``: the encoder already reads the graph
     (message passing, propagated inputs), so the warning does not suggest it."""
     if edge_index.shape[1] == 0:
-        warnings.warn("the graph has no edges: the contrastive term has only self-pairs "
-                      "(every node is its own only positive)", UserWarning,
+        warnings.warn("the graph has no edges: the neighbour contrast has no pair to pull "
+                      "together (with exclude_isolated, the default, no node is an anchor "
+                      "and the term is 0; without it, it only pushes nodes apart), so "
+                      "training learns nothing from a graph; SVDKMeans clusters the "
+                      "features without training", UserWarning,
                       stacklevel=user_stacklevel())
         return
     homophily = feature_homophily(features, edge_index)
