@@ -59,7 +59,9 @@ def plot_training_curves(history: Sequence[Mapping], *, title: str | None = None
     """
     if len(history) == 0:
         raise ValueError("history is empty: fit the estimator first (max_epochs >= 1)")
-    phases = {phase: [entry for entry in history if entry.get("phase") == phase]
+    # A start-length entry without a held-out loss marks a graph without edges: no check.
+    phases = {phase: [entry for entry in history if entry.get("phase") == phase
+                      and (phase != "start-length" or "held_out_loss" in entry)]
               for phase in ("start-length", "pretrain", "train")}
     with_metrics = [entry for entry in phases["train"] if "acc" in entry]
     panels = [(phase, entries) for phase, entries in phases.items() if entries]

@@ -8,11 +8,14 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
+from sklearn.datasets import load_iris
 
 from graphclust import SCGC, SCGCStar, SVDKMeans, evaluate, to_graph
 from graphclust.data import make_sbm
 from graphclust.nn import MLPConfig, MPNNVNConfig
 from graphclust.objectives import target_distribution
+from graphclust.plotting import plot_training_curves
+from graphclust.starts.held_out_rule import held_out_summary
 
 
 @dataclass(frozen=True)
@@ -199,12 +202,32 @@ def test_size_prior_reaches_the_target(size_prior, batch_size, sbm, monkeypatch)
 def test_graph_without_edges_warns():
     x = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
     graph = to_graph(x, np.zeros((2, 0), dtype=np.int64))
-    with pytest.warns(UserWarning, match="no edges: .* the default, no node is an anchor "
-                                         "and the term is 0"):
+    with pytest.warns(UserWarning, match="no edges: .* keeps an untrained map"):
         fitted = SCGCStar(n_clusters=2, random_state=0, **FAST).fit(graph)
-    # What the warning says: no anchors, so every start step's contrastive loss is 0.
-    assert all(entry["loss"] == 0 for entry in fitted.history_
-               if entry.get("phase") == "pretrain")
+    # No steps on a term with no pair: the features' principal directions, no joint stage.
+    assert fitted.start_length_ is None and fitted.n_iter_ == 0
+    assert [entry["phase"] for entry in fitted.history_] == ["start-length"]
+    assert held_out_summary(fitted.history_).startswith("start: the graph has no edges")
+    # The contrastive start keeps its initial map for the joint stage, whose curve plots
+    # beside a start that has no check to show.
+    with pytest.warns(UserWarning, match="no edges"):
+        fitted = SCGCStar(n_clusters=2, random_state=0, pretrain="contrastive",
+                          **FAST).fit(graph)
+    assert fitted.start_length_ is None and fitted.n_iter_ > 0
+    assert len(plot_training_curves(fitted.history_).axes) == 1
+
+
+def test_a_graph_without_edges_is_clustered_as_its_features_are():
+    # Iris with no edges: the untaught start's principal directions, as SVDKMeans reads
+    # them (0.967). 200 steps of a term with no pair, then the joint stage, had left every
+    # node in one cluster (0.333).
+    x, y = load_iris(return_X_y=True)
+    graph = to_graph(x.astype(np.float32), np.zeros((2, 0), dtype=np.int64), y)
+    with pytest.warns(UserWarning, match="no edges"):
+        fitted = SCGCStar(n_clusters=3, random_state=0).fit(graph)
+    baseline = SVDKMeans(3, random_state=0).fit(graph)
+    assert evaluate(y, fitted.labels_)["acc"] == pytest.approx(
+        evaluate(y, baseline.labels_)["acc"]) and evaluate(y, fitted.labels_)["acc"] > 0.9
 
 
 @pytest.mark.parametrize(

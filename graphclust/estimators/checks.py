@@ -141,11 +141,10 @@ def warn_if_edges_disagree(features: torch.Tensor, edge_index: torch.Tensor,
     (message passing, propagated inputs), so the warning does not suggest it."""
     if edge_index.shape[1] == 0:
         warnings.warn("the graph has no edges: the neighbour contrast has no pair to pull "
-                      "together (with exclude_isolated, the default, no node is an anchor "
-                      "and the term is 0; without it, it only pushes nodes apart), so "
-                      "training learns nothing from a graph; SVDKMeans clusters the "
-                      "features without training", UserWarning,
-                      stacklevel=user_stacklevel())
+                      "together, so a contrastive start keeps an untrained map "
+                      "(start_length_ is None; the linear start: the features' principal "
+                      "directions, with no joint stage, as SVDKMeans clusters them)",
+                      UserWarning, stacklevel=user_stacklevel())
         return
     homophily = feature_homophily(features, edge_index)
     if homophily < LOW_FEATURE_HOMOPHILY:

@@ -230,7 +230,8 @@ class _SCGCBase(ContrastiveClusterer):
     start_length_ : int or None
         Steps the kept start trained (epochs for ``pretrain="autoencoder"``; 0 without a
         start). ``None`` where its held-out edges showed that the edges teach the encoder
-        nothing: the model is then the features' principal directions
+        nothing, or the graph has no edges (its one ``"start-length"`` entry then has
+        ``edges`` 0 and no loss): the model is then the features' principal directions
         (``pretrain="linear"``; whitened where the transform standardised the columns,
         ``LinearStart.whiten_untaught``), or the encoder's initial weights trained by the joint
         stage (``pretrain="contrastive"``), and the fit warned.

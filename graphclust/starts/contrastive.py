@@ -113,6 +113,13 @@ class ContrastiveStart:
                  decoder) -> nn.Module:
         if self.steps == 0:
             return encoder
+        if run.edge_index.shape[1] == 0:
+            # No pair to learn from: the edges teach the encoder nothing, as the held-out
+            # verdict says of edges whose lessons do not carry over, with no steps run.
+            run.history.append({"epoch": 0, "phase": "start-length", "kept": True,
+                                "untaught": True, "edges": 0})
+            run.report(held_out_summary(run.history))
+            return self._untaught(*self._trained_module(encoder, run), run, config)
         held_out = self._held_out_edges(run, contrastive)
         encoder, inputs = self._trained_module(encoder, run)
         optimizer = optimizer_for(encoder, encoder, self.lr, self.weight_decay)

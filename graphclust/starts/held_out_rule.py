@@ -176,6 +176,8 @@ def held_out_summary(history: list[dict]) -> str | None:
     kept = kept_check(history)
     if kept is None:
         return None
+    if kept.get("edges") == 0:
+        return "start: the graph has no edges to learn from, so it kept an untrained map"
     if kept.get("untaught") is True:
         return ("start: the held-out edges showed that the edges teach the encoder "
                 "nothing, so it kept an untrained map (graphclust.starts.start_gate)")
