@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from torch_geometric.data import Data
 
 from graphclust import GraphTransformerClusterer, MPNNVNClusterer, evaluate, load
 from graphclust.data import make_sbm
@@ -31,6 +33,11 @@ def test_fit_predict_needs_the_graph(model, sbm):
         est.predict(sbm.x.numpy())
     again = model(n_clusters=3, random_state=0, **FAST).fit(sbm)
     np.testing.assert_array_equal(again.labels_, est.labels_)
+    # One node with its (empty) edges is a graph, as a matrix as in a Data.
+    alone = Data(x=sbm.x[:1], edge_index=torch.zeros((2, 0), dtype=torch.long))
+    np.testing.assert_array_equal(
+        est.predict(sbm.x[:1].numpy(), adjacency=np.zeros((2, 0), dtype=np.int64)),
+        est.predict(alone))
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -217,7 +217,8 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         if isinstance(X, _GRAPHS):
             graph = to_graph(X)
         else:
-            matrix = as_matrix(X, min_samples=2 if uses_graph else 1)
+            # A kNN graph needs two rows; given edges, one row is a graph, as in a Data.
+            matrix = as_matrix(X, min_samples=2 if uses_graph and adjacency is None else 1)
             if not uses_graph and adjacency is not None:
                 # Not read, but checked: edges of another graph say the rows are wrong.
                 adjacency_edges(adjacency, matrix.shape[0])
