@@ -127,6 +127,19 @@ def test_a_bad_part_object_is_a_type_error(sbm, params):
         _fit(sbm, **params)
 
 
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: NeighborContrast(tau=-2.0), ValueError, "tau must be > 0"),
+    (lambda: NeighborContrast(tau=float("nan")), ValueError, "tau must be finite"),
+    (lambda: SelfTraining("Start"), ValueError, "size_prior must be one of start, uniform"),
+    (lambda: ClusteringObjective(alpha=-1.0), ValueError, "alpha must be >= 0"),
+    (lambda: ClusteringObjective(beta="1"), TypeError, "beta must be a real number"),
+])
+def test_an_objective_part_checks_what_the_estimators_table_would(make, error, message):
+    # objective= replaces alpha, beta, tau and size_prior, and with them their checks.
+    with pytest.raises(error, match=message):
+        make()
+
+
 @pytest.mark.parametrize("params, replaced", [
     ({"start": NoStart(), "pretrain_epochs": 5}, "pretrain_epochs"),
     ({"objective": ClusteringObjective(), "tau": 2.0, "alpha": 0.1}, "alpha, tau"),

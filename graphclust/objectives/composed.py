@@ -29,6 +29,7 @@ from typing import Protocol, runtime_checkable
 import torch
 import torch.nn.functional as F
 
+from graphclust._checks import check_real
 from graphclust.objectives.clustering import kl_clustering_loss, target_distribution
 from graphclust.objectives.contrastive import neighbor_contrastive_loss
 
@@ -43,6 +44,11 @@ class NeighborContrast:
     """Neighbour-contrastive loss with inverse temperature ``tau`` (> 0)."""
 
     tau: float = 1.0
+
+    def __post_init__(self) -> None:
+        # A part passed as objective= skips the estimator's own table of constraints.
+        if check_real("tau", self.tau) <= 0:  # <= 0 would push neighbours apart
+            raise ValueError(f"tau must be > 0, got {self.tau!r}")
 
     def __call__(self, views: list[torch.Tensor], batch) -> torch.Tensor:
         """Mean loss over the encoder's ``views`` (each row-aligned with the candidates)."""
@@ -67,6 +73,11 @@ class SelfTraining:
     """
 
     size_prior: str = "start"
+
+    def __post_init__(self) -> None:
+        if self.size_prior not in SIZE_PRIORS:  # else prior() would fall back to uniform
+            raise ValueError(f"size_prior must be one of {', '.join(SIZE_PRIORS)}, got "
+                             f"{self.size_prior!r}")
 
     def prior(self, q_start: torch.Tensor) -> torch.Tensor | None:
         """The size prior from the soft assignments at the start (None: uniform)."""
@@ -109,6 +120,11 @@ class ClusteringObjective:
     reconstruction: Reconstruction | None = None
     alpha: float = 0.03
     beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("alpha", "beta"):
+            if check_real(name, getattr(self, name)) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
     def __call__(self, views: list[torch.Tensor], q: torch.Tensor, p: torch.Tensor, batch,
                  reconstructed: torch.Tensor | None = None,
