@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from graphclust._checks import check_integer, check_real
+
 __all__ = ["KMeansResult", "assign", "kmeans", "squared_distances"]
 
 
@@ -114,9 +116,18 @@ def kmeans(
     max_samples : int
         Fit the centres on a uniform sample of this many rows when :math:`N` is larger.
     """
+    if x.ndim != 2:
+        raise ValueError(f"k-means needs an (N, D) tensor of points, got shape "
+                         f"{tuple(x.shape)}")
     n = x.shape[0]
     if not 1 <= n_clusters <= n:
         raise ValueError(f"n_clusters={n_clusters} must be between 1 and the {n} points")
+    for name, value, least in (("n_init", n_init, 1), ("max_iter", max_iter, 1),
+                               ("max_samples", max_samples, n_clusters),
+                               ("chunk_size", chunk_size, 1)):
+        check_integer(name, value, least)
+    if not check_real("tol", tol) >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol!r}")
     x = x.detach().float()
     if not bool(torch.isfinite(x).all()):
         raise ValueError(

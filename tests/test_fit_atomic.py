@@ -136,6 +136,24 @@ def test_kmeans_refuses_points_that_are_not_finite():
         kmeans(points, 2)
 
 
+@pytest.mark.parametrize("shape, arguments, message", [
+    ((20,), {}, r"an \(N, D\) tensor of points, got shape \(20,\)"),
+    ((20, 3), {"n_init": 0}, "n_init must be an integer >= 1, got 0"),
+    ((20, 3), {"max_iter": 0}, "max_iter must be an integer >= 1"),
+    ((20, 3), {"max_samples": 1}, "max_samples must be an integer >= 2"),
+    ((20, 3), {"chunk_size": 0}, "chunk_size must be an integer >= 1"),
+    ((20, 3), {"tol": -1.0}, "tol must be >= 0"),
+])
+def test_kmeans_refuses_settings_it_cannot_run_with(shape, arguments, message):
+    # n_init=0 had ended in "cannot unpack NoneType", max_samples=0 in torch's random_.
+    import torch
+
+    from graphclust.kmeans import kmeans
+
+    with pytest.raises(ValueError, match=message):
+        kmeans(torch.rand(*shape), 2, **arguments)
+
+
 def test_empty_clusters_warning_names_a_merge_and_the_users_line():
     """Four blobs of five points on a 10-nearest-neighbour graph: every node links across
     blobs and training merges clusters. The warning says that this can be the cause (it
