@@ -139,6 +139,10 @@ def test_graph_transformer_with_positional_encoding(pe):
         (lambda: GraphTransformerConfig(hidden_channels=10, heads=4), "divisible by heads"),
         (lambda: GraphTransformerConfig(attention="dense"), "attention='dense'"),
         (lambda: GraphTransformerConfig(positional_encoding="rw"), "positional_encoding='rw'"),
+        # These built and then failed in torch.cat / torch.stack at the first forward.
+        (lambda: GraphTransformerConfig(num_features=0), "num_features must be an integer >= 1"),
+        (lambda: GraphTransformerConfig(positional_encoding="random_walk", pe_dim=0),
+         "pe_dim must be an integer >= 1"),
     ],
 )
 def test_bad_configurations(config, message):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from graphclust.nn.heads import StudentTHead
+from graphclust.nn.heads import StudentTHead, student_t_assignment
 from graphclust.objectives import (
     kl_clustering_loss,
     neighbor_contrastive_loss,
@@ -120,6 +120,20 @@ def test_student_t_and_target_and_kl_match_formulas():
     np.testing.assert_allclose(p, weight / weight.sum(1, keepdims=True), rtol=1e-10)
     kl = kl_clustering_loss(torch.tensor(p), torch.tensor(q)).item()
     assert kl == pytest.approx(np.mean((p * np.log(p / q)).sum(1)), rel=1e-10)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: StudentTHead(0, 4), "n_clusters must be an integer >= 1"),
+    (lambda: StudentTHead(3, 4, degrees_of_freedom=0.0), "degrees_of_freedom must be > 0"),
+    (lambda: student_t_assignment(torch.zeros(2, 4), torch.ones(3, 4), -1.0),
+     "degrees_of_freedom must be > 0"),
+    # copy_ would broadcast the one row into every centre.
+    (lambda: StudentTHead(3, 4).reset_parameters(torch.ones(1, 4)),
+     r"centers must have shape \(3, 4\), got \(1, 4\)"),
+])
+def test_the_student_t_head_refuses_what_would_make_nan_or_one_centre(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
 
 
 def test_target_with_size_prior_matches_formula():

@@ -205,6 +205,9 @@ class GraphTransformerConfig:
         if self.positional_encoding not in (None, *POSITIONAL_ENCODINGS):
             raise ValueError(f"positional_encoding={self.positional_encoding!r} is not None "
                              f"or one of {POSITIONAL_ENCODINGS}")
+        check_integer("pe_dim", self.pe_dim, 1)
+        check_integer("num_features", self.num_features, 1)
+        check_integer("max_full_nodes", self.max_full_nodes, 0)
 
     def build(self, in_channels: int, out_channels: int) -> GraphTransformer:
         return GraphTransformer(in_channels, self.hidden_channels, out_channels,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer, check_real
 from graphclust.kmeans import kmeans, squared_distances
 
 __all__ = ["StudentTHead", "squared_distances", "student_t_assignment"]
@@ -29,6 +30,8 @@ def student_t_assignment(
 ) -> torch.Tensor:
     """Soft assignments :math:`Q` (module docstring), as a softmax of log-kernels."""
     nu = degrees_of_freedom
+    if not nu > 0:  # the kernel is undefined there: every assignment would be NaN
+        raise ValueError(f"degrees_of_freedom must be > 0, got {nu!r}")
     logits = -(nu + 1.0) / 2.0 * torch.log1p(squared_distances(z, centers) / nu)
     return torch.softmax(logits, dim=1)
 
@@ -48,6 +51,10 @@ class StudentTHead(nn.Module):
 
     def __init__(self, n_clusters: int, embedding_dim: int, degrees_of_freedom: float = 1.0):
         super().__init__()
+        check_integer("n_clusters", n_clusters, 1)
+        check_integer("embedding_dim", embedding_dim, 1)
+        if not check_real("degrees_of_freedom", degrees_of_freedom) > 0:  # else Q is NaN
+            raise ValueError(f"degrees_of_freedom must be > 0, got {degrees_of_freedom!r}")
         self.degrees_of_freedom = float(degrees_of_freedom)
         self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
 
@@ -56,6 +63,9 @@ class StudentTHead(nn.Module):
         with torch.no_grad():
             if centers is None:
                 nn.init.normal_(self.centers)
+            elif centers.shape != self.centers.shape:  # copy_ would broadcast one row
+                raise ValueError(f"centers must have shape {tuple(self.centers.shape)}, got "
+                                 f"{tuple(centers.shape)}")
             else:
                 self.centers.copy_(centers)
 
