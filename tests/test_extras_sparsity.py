@@ -270,6 +270,15 @@ def test_critical_init_statistics_and_config():
         expected = math.sqrt(CRITICAL_INIT["relu"][0] / layer.in_features)
         assert layer.weight.std().item() == pytest.approx(expected, rel=0.05)
         assert torch.equal(layer.bias, torch.zeros_like(layer.bias))
+    # reset_parameters draws at criticality again; torch's default had come back before.
+    for layer in mlp.layers:
+        nn.init.normal_(layer.bias)
+    mlp.reset_parameters()
+    hidden = mlp.layers[1]
+    assert hidden.weight.std().item() == pytest.approx(
+        math.sqrt(CRITICAL_INIT["relu"][0] / 400), rel=0.05)
+    assert torch.equal(hidden.bias, torch.zeros_like(hidden.bias))
+    assert mlp.accepts_sparse_rows  # MLP's own forward reads sparse rows as before
 
 
 def test_criticality_rejects_bad_input():

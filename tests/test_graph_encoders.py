@@ -99,6 +99,26 @@ def test_laplacian_pe_solves_the_eigenproblem():
                                rtol=1e-5)
 
 
+def test_laplacian_pe_leaves_out_every_trivial_eigenvector_and_isolated_nodes():
+    # Two components (a path 0-1-2, an edge 3-4) and an isolated node 5. Each component
+    # has a zero eigenvalue; the isolated node's own eigenvector, of eigenvalue 1, had
+    # come out as its row's unit vector, and the second zero one as a column.
+    edges = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])
+    pe = laplacian_pe(edges, 6, 4).double()
+    assert (pe[5] == 0).all() and (pe[:, 3] == 0).all()  # only 3 non-trivial eigenvalues
+    adjacency = torch.zeros(5, 5, dtype=torch.float64)
+    adjacency[edges[0], edges[1]] = 1
+    scale = adjacency.sum(1).rsqrt()
+    laplacian = torch.eye(5, dtype=torch.float64) - scale[:, None] * adjacency * scale
+    vectors = pe[:5, :3]
+    eigenvalues = (vectors * (laplacian @ vectors)).sum(0)
+    torch.testing.assert_close(laplacian @ vectors, vectors * eigenvalues, atol=1e-5,
+                               rtol=1e-5)
+    torch.testing.assert_close(eigenvalues, torch.tensor([1.0, 2.0, 2.0],
+                                                         dtype=torch.float64),
+                               atol=1e-5, rtol=1e-5)
+
+
 def test_positional_encodings_refuse_large_graphs():
     with pytest.raises(ValueError, match="above the limit"):
         random_walk_pe(_ring(20), 20, 4, max_nodes=10)

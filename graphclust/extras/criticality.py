@@ -42,7 +42,7 @@ from torch import nn
 from graphclust.nn.config import check_positive_ints
 from graphclust.nn.mlp import MLP
 
-__all__ = ["CRITICAL_INIT", "CriticalMLPConfig", "critical_init_"]
+__all__ = ["CRITICAL_INIT", "CriticalMLP", "CriticalMLPConfig", "critical_init_"]
 
 #: Critical ``(C_W, C_b)`` per activation (module docstring).
 CRITICAL_INIT: dict[str, tuple[float, float]] = {"relu": (2.0, 0.0), "tanh": (1.0, 0.0)}
@@ -91,9 +91,29 @@ def critical_init_(module: nn.Module, activation: str,
     return module
 
 
+class CriticalMLP(MLP):
+    """:class:`graphclust.nn.MLP` drawn at criticality (:func:`critical_init_`), at
+    construction and at every :meth:`reset_parameters`, which would otherwise restore
+    torch's default initialisation."""
+
+    def __init__(self, dims, activation: str = "relu") -> None:
+        super().__init__(dims, activation)
+        self.critical_activation = activation
+        self.reset_parameters()
+
+    @property
+    def accepts_sparse_rows(self) -> bool:
+        # The forward is MLP's own: sparse rows reach a plain first nn.Linear as there.
+        return type(self.layers[0]) is nn.Linear
+
+    def reset_parameters(self) -> None:
+        critical_init_(self, self.critical_activation)
+
+
 @dataclass(frozen=True)
 class CriticalMLPConfig:
-    """A feature-only :class:`graphclust.nn.MLP` initialised at criticality.
+    """A feature-only :class:`CriticalMLP`: a :class:`graphclust.nn.MLP` initialised at
+    criticality.
 
     The architecture is that of :class:`graphclust.nn.MLPConfig`; only the starting
     weights differ (:func:`critical_init_`).
@@ -124,5 +144,4 @@ class CriticalMLPConfig:
 
     def build(self, in_channels: int, out_channels: int) -> MLP:
         hidden = check_positive_ints("hidden_dims", self.hidden_dims)
-        mlp = MLP([in_channels, *hidden, out_channels], self.activation)
-        return critical_init_(mlp, self.activation)
+        return CriticalMLP([in_channels, *hidden, out_channels], self.activation)

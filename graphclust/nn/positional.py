@@ -21,6 +21,8 @@ import torch
 __all__ = ["POSITIONAL_ENCODINGS", "laplacian_pe", "random_walk_pe"]
 
 POSITIONAL_ENCODINGS = ("random_walk", "laplacian")
+# Eigenvalues up to this count as zero (trivial) in laplacian_pe.
+_TRIVIAL = 1e-8
 
 
 def _check_size(num_nodes: int, max_nodes: int, kind: str) -> None:
@@ -58,16 +60,24 @@ def laplacian_pe(edge_index: torch.Tensor, num_nodes: int, k: int,
                  max_nodes: int = 5000) -> torch.Tensor:
     """Eigenvectors of the ``k`` smallest non-trivial eigenvalues, shape ``(num_nodes, k)``.
 
-    Fewer than ``k + 1`` nodes: the missing columns are zeros.
+    The trivial ones are the zero eigenvalues, one per connected component (with more
+    than one node); an isolated node's row is zeros (its own eigenvector, of eigenvalue
+    1, would only mark that node). Fewer than ``k`` non-trivial eigenvalues: the missing
+    columns are zeros.
     """
     _check_size(num_nodes, max_nodes, "Laplacian")
     adjacency = _dense_adjacency(edge_index, num_nodes, torch.float64)
-    degree = adjacency.sum(1)
-    scale = torch.where(degree > 0, degree.clamp_min(1e-12).rsqrt(), torch.zeros_like(degree))
-    laplacian = torch.eye(num_nodes, dtype=torch.float64, device=edge_index.device) \
-        - scale[:, None] * adjacency * scale[None, :]
-    _, vectors = torch.linalg.eigh(laplacian)
-    vectors = vectors[:, 1:k + 1].float()
-    if vectors.shape[1] < k:
-        vectors = torch.cat([vectors, vectors.new_zeros(num_nodes, k - vectors.shape[1])], 1)
-    return vectors
+    linked = adjacency.sum(1) > 0
+    encoding = adjacency.new_zeros(num_nodes, k)
+    if linked.any():
+        adjacency = adjacency[linked][:, linked]
+        scale = adjacency.sum(1).rsqrt()
+        laplacian = torch.eye(len(adjacency), dtype=torch.float64, device=edge_index.device) \
+            - scale[:, None] * adjacency * scale[None, :]
+        values, vectors = torch.linalg.eigh(laplacian)
+        # The normalised Laplacian's eigenvalues lie in [0, 2]; float64 leaves the zero
+        # ones within about 1e-15 of 0.
+        vectors = vectors[:, values > _TRIVIAL][:, :k]
+        encoding[torch.nonzero(linked).flatten()[:, None],
+                 torch.arange(vectors.shape[1], device=edge_index.device)] = vectors
+    return encoding.float()
