@@ -80,9 +80,10 @@ def test_set_goes_to_the_models_that_take_it(tmp_path):
                             params={"max_epochs": 2, "pretrain_epochs": 1,
                                     "n_components": 4},
                             progress=False)
-    # svd-kmeans is listed, so of the baselines only degree-kmeans is added.
+    # svd-kmeans is listed, and runs beside every baseline row.
     assert [(row["model"], row["status"]) for row in results.rows] == [
-        ("scgc-star", "ok"), ("svd-kmeans", "ok"), ("degree-kmeans", "ok")]
+        ("scgc-star", "ok"), ("svd-kmeans", "ok"),
+        *((f"svd-kmeans t={t}", "ok") for t in range(4)), ("degree-kmeans", "ok")]
     params = {row["model"]: json.loads(row["params"]) for row in results.rows}
     assert "n_components" not in params["degree-kmeans"]
     assert params["scgc-star"]["max_epochs"] == 2

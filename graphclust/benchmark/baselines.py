@@ -45,15 +45,18 @@ BASELINE_MODELS = frozenset(model for _, model, _ in BASELINES)
 
 
 def baseline_models(models: Sequence[str], params: Mapping) -> list[GridModel]:
-    """The baselines a grid of ``models`` adds: those of :data:`BASELINES` whose model is
-    not listed (a listed one runs as asked). Each takes the grid's ``params`` that it
-    accepts (the feature transform, device, threads: both sides then read the same
-    input), with its own fixed setting over them."""
+    """The baselines a grid of ``models`` adds: those of :data:`BASELINES` whose label is
+    not a listed model (a listed ``degree-kmeans`` runs as asked instead of its row; a
+    listed ``svd-kmeans``, with the grid's settings, runs beside the ``svd-kmeans t=<t>``
+    rows, so that listing it never takes the strongest baselines out of the
+    comparison). Each takes the grid's ``params`` that it accepts (the feature
+    transform, device, threads: both sides then read the same input), with its own fixed
+    setting over them."""
     from graphclust.benchmark.grid import share_of
 
     return [GridModel(label, model, {**share_of(model, params), **fixed}, baseline=True,
                       added=True)
-            for label, model, fixed in BASELINES if model not in models]
+            for label, model, fixed in BASELINES if label not in models]
 
 
 def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],

@@ -127,9 +127,10 @@ def run_benchmark(
     command : str, optional
         The command line to record in ``results.md``; defaults to this call's Python form.
     baselines : bool, default=True
-        Also run the no-training baselines that ``models`` does not list
+        Also run the no-training baselines
         (:data:`graphclust.benchmark.baselines.BASELINES`: ``svd-kmeans`` at t = 0..3,
-        labelled ``svd-kmeans t=<t>``, and ``degree-kmeans``), so that the table shows
+        labelled ``svd-kmeans t=<t>``, even beside a listed ``svd-kmeans``, and
+        ``degree-kmeans`` where ``models`` does not list it), so that the table shows
         whether training beat learning nothing; ``results.md`` compares each trained model
         with the best of them. ``False`` only where the baselines run in another grid of
         the same table.
@@ -177,7 +178,7 @@ def run_benchmark(
                          "give it (--set n_clusters=K)")
     # The listed models first, so that a bad value is blamed on one of them.
     shares = model_params(models, params, also=[
-        model for _, model, _ in BASELINES if baselines and model not in models])
+        model for label, model, _ in BASELINES if baselines and label not in models])
     added = baseline_models(models, params) if baselines else []
     check_datasets([name for name in datasets if name not in given], root)
     if command is None:
