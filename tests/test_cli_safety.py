@@ -10,8 +10,10 @@ import sys
 
 import pytest
 
+from graphclust import SCGCStar
 from graphclust.benchmark import model_params, run_benchmark
 from graphclust.cli import main
+from graphclust.memory import TrainingMemoryError
 
 _TINY = ["--set", "max_epochs=2", "--set", "pretrain_epochs=1", "--set", "hidden_dims=16",
          "--set", "embedding_dim=4"]
@@ -36,6 +38,22 @@ def test_fit_svd_kmeans_writes_its_results(tmp_path, capsys):
     assert code == 0, err
     assert (tmp_path / "karate-predict-svd" / "labels.csv").read_text() == (
         tmp_path / "karate-svd-kmeans-seed0" / "labels.csv").read_text()
+
+
+@pytest.mark.parametrize("error", [
+    TrainingMemoryError("the fit needs 9 GiB, 2 available: pass a smaller batch_size"),
+    ImportError("approximate kNN search needs faiss"),
+])
+def test_errors_that_say_what_to_change_are_usage_errors(tmp_path, capsys, monkeypatch,
+                                                         error):
+    # They had read as "unexpected ..." with exit code 1, as a bug would.
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(SCGCStar, "fit", fail)
+    code, _, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path / "runs")],
+                        capsys)
+    assert code == 2 and err.startswith(f"graphclust fit: error: {error}"), err
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")

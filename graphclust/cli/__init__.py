@@ -63,8 +63,11 @@ from graphclust.cli.parser import build_parser
 
 __all__ = ["main", "parse_assignment"]
 
+# Errors whose message says what to change (bad input, a missing optional library, a
+# graph too large for the memory: TrainingMemoryError is a MemoryError), not a bug.
 _USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError,
-                IsADirectoryError, PermissionError, FloatingPointError)
+                IsADirectoryError, PermissionError, FloatingPointError, ImportError,
+                MemoryError)
 
 
 def _end_on_next_interrupt() -> None:

@@ -98,6 +98,8 @@ def _import_faiss():
         import faiss
     except ImportError as error:
         raise ImportError(
-            f"approximate kNN search needs faiss: {ANN_EXTRA_HINT}, or pass method='exact'"
+            f"approximate kNN search needs faiss: {ANN_EXTRA_HINT}, or search exactly "
+            "(method='exact'; an estimator's knn_method='exact'; the command line's "
+            "--knn-method exact)"
         ) from error
     return faiss

@@ -2,11 +2,11 @@ r"""Global-attention variants for the GPS graph transformer: SLAB, convolved Q/K
 mixture-of-depths routing and token merging.
 
 Every module here has the call signature of the attention inside
-:class:`graphclust.nn.graph_transformer.GPSLayer`: ``forward(h, batch, edge_index)`` with node states
-``h`` of shape ``(N, C)``, ``batch`` the graph of each row (``None`` for one graph) and
-the edges ``edge_index`` (``(2, E)``, messages from ``edge_index[0]`` to
-``edge_index[1]``). Attention never crosses graphs of a batch. Factories that build them
-per layer live in :mod:`graphclust.extras.transformer_config`.
+:class:`graphclust.nn.graph_transformer.GPSLayer`: ``forward(h, batch, edge_index)``
+with node states ``h`` of shape ``(N, C)``, ``batch`` the graph of each row (``None``
+for one graph) and the edges ``edge_index`` (``(2, E)``, messages from ``edge_index[0]``
+to ``edge_index[1]``). Attention never crosses graphs of a batch. Factories that build
+them per layer live in :mod:`graphclust.extras.transformer_config`.
 
 Sequence models use a 1-D depth-wise convolution for local mixing; on a graph the
 neighbourhood of a node is its window, so "one depth-wise convolution" becomes one hop
