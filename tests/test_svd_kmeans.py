@@ -67,3 +67,20 @@ def test_two_features_keep_both_directions_and_their_clusters():
     labels = SVDKMeans(n_clusters=4, random_state=0).fit(x.astype(np.float32)).labels_
     assert len(np.unique(labels)) == 4 and evaluate(y, labels)["acc"] > 0.8
 
+
+
+def test_no_propagation_builds_no_knn_graph_for_a_plain_matrix(monkeypatch):
+    # t = 0 reads the features alone: the exact search (O(N^2)) had run, unread, and a
+    # missing faiss had failed knn_method="approximate".
+    import graphclust.estimators.base as base
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("a kNN graph was built")
+
+    x, y = make_blobs(60, centers=3, n_features=5, random_state=0)
+    monkeypatch.setattr(base, "knn_graph", no_search)
+    model = SVDKMeans(3, random_state=0, knn_method="approximate").fit(x)
+    assert not model.knn_graph_ and evaluate(y, model.labels_)["acc"] == 1.0
+    np.testing.assert_array_equal(model.predict(x), model.labels_)
+    with pytest.raises(AssertionError, match="a kNN graph was built"):
+        SVDKMeans(3, propagation_steps=1, random_state=0).fit(x)

@@ -141,10 +141,9 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
 
     # ------------------------------------------------------------------ input
     def _graph(self, X, y=None, adjacency=None, fitted: bool = False) -> Data:
-        """A validated graph; a plain feature matrix without edges gets a kNN graph.
+        """A validated graph; a plain feature matrix gets a kNN graph where fit reads one.
         ``fitted``: the graph this fitted model read from the same input (its kNN graph
-        built again through ``transform_``); the input's warnings, given at fit, are not
-        repeated."""
+        built again through ``transform_``); the input's warnings are not repeated."""
         if isinstance(X, _GRAPHS) and (adjacency is not None or y is not None):
             raise ValueError("pass y and adjacency inside the Data object, not beside it")
         with warnings.catch_warnings(record=True) as caught:
@@ -159,6 +158,8 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
             raise ValueError(f"X has {graph.x.shape[1]} features, but {type(self).__name__} "
                              f"is expecting {self.n_features_in_} features as input")
         if isinstance(X, _GRAPHS) or adjacency is not None:
+            return graph
+        if not self._reads_edges_at_fit():  # a kNN graph that nothing reads: no search
             return graph
         if fitted:
             return self._with_knn_graph(graph, fitted=True)
@@ -191,6 +192,10 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         """Whether inference reads the edges (message passing or propagated features:
         transductive)."""
         return False
+
+    def _reads_edges_at_fit(self) -> bool:
+        """Whether ``fit`` reads edges; where not, a plain matrix gets no kNN graph."""
+        return True
 
     def _needs_given_graph(self) -> bool:
         """Whether predicting needs the caller's edges: inference reads the graph, and fit

@@ -79,6 +79,9 @@ class SVDKMeans(KMeansBaseline):
     def _uses_graph(self) -> bool:
         return self.propagation_steps > 0
 
+    def _reads_edges_at_fit(self) -> bool:
+        return self._uses_graph()  # t = 0 reads the features alone
+
     def _fit_graph(self, graph, seed, labels) -> None:
         x = propagate(self._fit_transform_features(graph), graph.edge_index,
                       self.propagation_steps)
