@@ -136,6 +136,9 @@ def test_verbose_reports_the_choice(sbm, capsys):
     out = capsys.readouterr().out
     assert "SCGCStar: batch_size='auto' -> full batch (300 nodes" in out
     assert "estimated peak memory" in out and "GiB available on cpu" in out
+    # A given sampler's batch size is what trains, not the parameter it replaces.
+    SCGCStar(3, verbose=True, sampler=RandomWalkSampler(batch_size=64), **FAST).fit(sbm)
+    assert "SCGCStar: RandomWalkSampler's batch size -> batch_size=64" in capsys.readouterr().out
 
 
 def test_batch_size_is_saved_with_the_model(sbm, tmp_path):
@@ -168,7 +171,9 @@ def test_knn_method_reaches_the_knn_graph(cls, method, monkeypatch):
 
     monkeypatch.setattr(base_module, "knn_graph", recording)
     x = torch.rand(40, 6, generator=torch.Generator().manual_seed(0)).numpy()
-    params = {"pretrain_epochs": 2, "max_epochs": 2} if cls is SCGCStar else {}
+    # SVDKMeans reads the kNN graph only where it propagates (at t = 0 none is built).
+    params = {"pretrain_epochs": 2, "max_epochs": 2} if cls is SCGCStar \
+        else {"propagation_steps": 1}
     cls(2, knn_method=method, random_state=0, n_neighbors=5, **params).fit(x)
     assert searched == [method]
 

@@ -13,10 +13,12 @@ to :func:`graphclust.training.train_clusterer`:
   ``exclude_isolated`` and ``fanout`` (:mod:`graphclust.sampling.contrastive`);
   ``batch_size="auto"`` is resolved by :func:`graphclust.memory.choose_batch_size`.
 
-Before anything is transformed or trained, every fit compares the estimated peak memory of
-its batch setting (:func:`graphclust.memory.estimate_peak_memory`) with what the device has
-available and raises :class:`graphclust.memory.TrainingMemoryError` instead of running out of
-memory. The model is the MLP encoder's; a message-passing encoder is counted as an MLP of its
+Before the features are transformed for training and before anything is trained (a plain
+matrix's kNN graph is searched before, as the estimate needs its edges), every fit compares
+the estimated peak memory of its batch setting
+(:func:`graphclust.memory.estimate_peak_memory`) with what the device has available and
+raises :class:`graphclust.memory.TrainingMemoryError` instead of running out of memory.
+The model is the MLP encoder's; a message-passing encoder is counted as an MLP of its
 layer widths (its sampled neighbourhoods in mini-batches are not counted).
 
 Subclasses only choose the positives (``_positive_kind``), whether the default objective
@@ -327,7 +329,9 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         setting = "full batch" if batch is None else f"batch_size={batch}"
         _memory_check_in_every_process(
             lambda: check_fits(estimate, available, str(device), setting), device)
-        self._report(f"{type(self).__name__}: batch_size={self.batch_size!r} -> {setting} "
+        asked = f"batch_size={self.batch_size!r}" if self.sampler is None \
+            else f"{type(self.sampler).__name__}'s batch size"
+        self._report(f"{type(self).__name__}: {asked} -> {setting} "
                      f"({n_nodes} nodes, {n_edges} edge entries), estimated peak memory "
                      f"{estimate.total / 2**30:.2f} GiB of {available / 2**30:.2f} GiB "
                      f"available on {device}")
