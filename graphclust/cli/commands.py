@@ -55,10 +55,12 @@ def _training_details(estimator, iterations: str) -> list[str]:
     return [start, iterations, batches]
 
 
-def _writable_folder(run_dir: Path) -> bool:
+def _writable_folder(run_dir: Path) -> list[Path]:
     """Create ``run_dir`` (``--out``'s run folder), or fail saying why it cannot be
-    written; whether this call created it."""
-    created = not run_dir.exists()
+    written; the folders this call created, ``run_dir`` and its new parents, deepest
+    first."""
+    created = [folder for folder in (run_dir, *run_dir.absolute().parents)
+               if not folder.exists()]
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -69,14 +71,16 @@ def _writable_folder(run_dir: Path) -> bool:
 
 
 @contextmanager
-def _removed_if_left_empty(run_dir: Path, created: bool):
-    """A run folder that this command created goes again when the command fails before
-    writing into it: a failed fit or predict leaves no empty folder behind."""
+def _removed_if_left_empty(created: list[Path]):
+    """The folders this command created (deepest first) go again when the command fails
+    before writing into them: a failed fit or predict leaves no empty folder behind."""
     try:
         yield
     except BaseException:
-        if created and run_dir.is_dir() and not any(run_dir.iterdir()):
-            run_dir.rmdir()
+        for folder in created:
+            if not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
         raise
 
 
@@ -99,10 +103,10 @@ def _other_input(recorded: dict, current: dict) -> bool:
 
 
 def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool,
-                   source: dict) -> bool:
+                   source: dict) -> list[Path]:
     """Fail before fitting, not after, when a result could not be written or would
     overwrite another run's (another input ``source``, other parameters) unless
-    ``overwrite``; whether the run folder is new."""
+    ``overwrite``; the folders created for the run (:func:`_writable_folder`)."""
     if save is not None:
         folder = Path(save).resolve().parent
         if Path(save).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
@@ -144,7 +148,7 @@ def fit(args) -> int:
     record = input_record(args)
     created = _check_outputs(run_dir, args.save, estimator.get_params(deep=False),
                              args.overwrite, record)  # before the fit
-    with _removed_if_left_empty(run_dir, created):
+    with _removed_if_left_empty(created):
         return _fit_and_write(args, source, record, estimator, run_dir)
 
 
@@ -289,7 +293,7 @@ def predict(args) -> int:
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
     record = input_record(args)
     created = _check_prediction_folder(run_dir, model, args.overwrite, record)  # before the work
-    with _removed_if_left_empty(run_dir, created):
+    with _removed_if_left_empty(created):
         source = read_source(args)
         labels = estimator.predict(*source.predict_args)
     print(f"{source.name}: {source.description}; model {args.model} "
@@ -314,7 +318,7 @@ def _sha256(path) -> str:
 
 
 def _check_prediction_folder(run_dir: Path, model: dict, overwrite: bool,
-                             source: dict) -> bool:
+                             source: dict) -> list[Path]:
     """Fail before predicting when ``run_dir`` cannot be written, or when its ``run.json``
     names another model file (two models of one file name share the folder) or another
     input ``source`` unless ``overwrite``. Labels without a readable record (written
