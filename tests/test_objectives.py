@@ -75,6 +75,16 @@ def test_loss_is_stable_for_large_tau():
     assert loss.item() == pytest.approx(float(expected), rel=1e-6)
 
 
+@pytest.mark.parametrize("tau", [0.0, -1.0, float("nan")])
+def test_loss_refuses_an_inverse_temperature_that_is_not_positive(tau):
+    edge_index, n = _small_graph()
+    w = positive_weights(edge_index, n, 2, "influence")
+    row, col = w.indices()
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        neighbor_contrastive_loss(torch.randn(n, 4), torch.randn(n, 4), row, col,
+                                  w.values(), tau)
+
+
 def test_minibatch_form_matches_rows_of_the_full_loss():
     """Anchors = a subset, candidates = all nodes: the mean over those rows of the full loss."""
     edge_index, n = _small_graph()

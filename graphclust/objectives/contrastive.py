@@ -148,6 +148,8 @@ def neighbor_contrastive_loss(
     formula would keep about ten :math:`B \times C` temporaries and run several times
     slower on a CPU.
     """
+    if not tau > 0:  # tau <= 0 would reward pushing the positives away
+        raise ValueError(f"tau must be > 0, got {tau!r}")
     if self_candidate is None:
         self_candidate = torch.arange(anchors.shape[0], device=anchors.device)
     a = F.normalize(anchors, dim=1)
