@@ -144,6 +144,10 @@ def test_stopping_rule_stops_early(sbm):
     assert est.n_iter_ == 2  # the first check compares epoch 2 with the k-means start
     est = SCGCStar(n_clusters=3, random_state=0, tol=0.0, **FAST).fit(sbm)
     assert est.n_iter_ == FAST["max_epochs"]
+    # check_interval=1: epoch 1's labels are the start's, so the first check (spanning no
+    # step) had always stopped there; the first that counts compares epochs 1 and 2.
+    est = SCGCStar(n_clusters=3, random_state=0, tol=0.5, check_interval=1, **FAST).fit(sbm)
+    assert est.n_iter_ == 2
 
 
 def test_linear_start_is_grown_into_the_mlp(sbm):

@@ -48,7 +48,8 @@ class Schedule:
     trained from, read off the head before its steps (the targets' pass): an epoch's entry
     shows the model at its start, the first epoch's shows the start's k-means labels, and
     the labels of the fit (``labels_``) are read once more after the last epoch. The
-    first window therefore spans one epoch fewer than the others."""
+    first window therefore spans one epoch fewer than the others; with ``check_interval``
+    1 that is none, so no check stops the first epoch."""
 
     lr: float = 3e-4
     max_epochs: int = 200
@@ -145,7 +146,7 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
             if len(window) > schedule.check_interval:
                 drift = (window.pop(0) != window[-1]).float().mean().item()
                 entry["changed_window"] = drift
-                if drift < schedule.tol:
+                if drift < schedule.tol and epoch > 1:  # epoch 1's window: no step yet
                     break
     embedding = head_inputs()
     with torch.no_grad():
