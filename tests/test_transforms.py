@@ -77,6 +77,16 @@ def test_auto_standardises_measurements_in_different_units(x, kind):
     assert SVDKMeans(n_clusters=2, random_state=0).fit(x).transform_.kind_ == kind
 
 
+@pytest.mark.parametrize("rows", [3, 7, 1000])
+@pytest.mark.parametrize("value", [0.1, 0.3, 7.7])
+def test_a_constant_column_is_kept_at_zero_whatever_its_rounding(rows, value):
+    # One column of 0.1 in float32 has a std of its rounding, about 1e-8: its scale had
+    # been about 1e8, so that a new row of 0.2 became 1.3e7.
+    transform = FeatureTransform("auto").fit(torch.full((rows, 1), value))
+    assert transform.kind_ == "standardize" and float(transform.scale_[0]) == 0.0
+    assert transform.transform(torch.tensor([[0.2]])).item() == 0.0
+
+
 def test_ordinal_is_a_standardised_thermometer_code():
     codes = torch.tensor([0, 2, 1, 2])
     x = torch.eye(3)[codes]

@@ -179,7 +179,11 @@ class FeatureTransform:
             x = _thermometer(x) if kind == "ordinal" else x
             self.shift_ = x.mean(0)
             std = x.std(0, unbiased=False)
-            self.scale_ = torch.where(std > 0, std.reciprocal(), torch.zeros_like(std))
+            # A constant column can show the std of its rounding (0.1 repeated in float32:
+            # about 1e-8, which 1 / std would make a weight of 1e8): variation within the
+            # rounding of the column's mean over its rows counts as none.
+            rounding = x.shape[0] ** 0.5 * torch.finfo(std.dtype).eps * self.shift_.abs()
+            self.scale_ = torch.where(std > rounding, std.reciprocal(), torch.zeros_like(std))
         return self
 
     def fit_graph(self, graph) -> FeatureTransform:
