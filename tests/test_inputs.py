@@ -125,6 +125,16 @@ def test_explicit_zeros_in_a_sparse_matrix_are_not_edges():
     assert graph.edge_index.shape == (2, 0)
 
 
+def test_duplicate_entries_of_a_sparse_adjacency_add_up_as_in_the_matrix():
+    # (0, 1) stored twice, +1 and -1: the matrix holds 0 there, so no edge 0-1; each
+    # stored entry had counted as an edge (a torch sparse adjacency was coalesced).
+    matrix = sp.coo_matrix(([1.0, -1.0, 1.0], ([0, 0, 1], [1, 1, 2])), shape=(3, 3))
+    with pytest.warns(GraphInputWarning):  # symmetrised
+        graph = to_graph(np.eye(3, dtype=np.float32), matrix)
+    assert graph.edge_index.tolist() == [[1, 2], [2, 1]]
+    assert matrix.nnz == 3  # the caller's matrix is left as it was
+
+
 def test_square_two_by_two_array_is_a_matrix_when_n_is_two():
     graph = _no_warning_to_graph(np.eye(2), np.array([[0, 1], [1, 0]]))
     assert graph.edge_index.tolist() == [[0, 1], [1, 0]]

@@ -193,9 +193,12 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
                 f"adjacency must be square (N x N), got shape {tuple(adjacency.shape)}"
             )
         _check_node_count(num_nodes, adjacency.shape[0], "the adjacency matrix")
-        coo = sp.coo_array(adjacency)
+        coo = sp.coo_array(adjacency, copy=True)
         if coo.dtype.kind not in "biuf":
             raise TypeError(f"adjacency has unsupported dtype {coo.dtype}")
+        # Stored duplicates add up, as the matrix they stand for does (a torch sparse
+        # adjacency is coalesced the same way): entries that cancel are no edge.
+        coo.sum_duplicates()
         return _edges_from_matrix(coo.row, coo.col, coo.data)
     if hasattr(adjacency, "columns") and hasattr(adjacency, "to_numpy"):
         return _table_edges(adjacency, num_nodes), False
