@@ -46,7 +46,7 @@ def test_sdcn_missing_graph_names_the_knn_files_present(tmp_path):
     _write_sdcn(tmp_path, "usps", {"usps3_graph.txt": "0 1\n"})
     # load_dataset says that the rest of the copy is there, and which k it has.
     with pytest.raises(FileNotFoundError, match=r"missing usps5_graph.txt; its other files "
-                       r"are there, and kNN graphs for k in \[3\]: pass k="):
+                       r"are there, and kNN graphs for k in \[3\]: pass one as k"):
         load_dataset("usps", root=tmp_path, k=5)
     from graphclust.data.formats import read_sdcn
     with pytest.raises(FileNotFoundError, match=r"kNN graphs present for k in \[3\]"):

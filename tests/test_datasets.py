@@ -127,6 +127,12 @@ def test_layout_and_k_that_do_not_apply_are_refused(tmp_path):
         load_dataset("cora", root=tmp_path, layout="sdcn")
     with pytest.raises(ValueError, match="k applies to SDCN kNN graphs and to digits"):
         load_dataset("karate", root=tmp_path, k=3)
+    with pytest.raises(TypeError, match="layout must be a layout name"):
+        load_dataset("cora", root=tmp_path, layout=1)
+    # dblp has an SDCN and an A-DGC copy: k takes the SDCN one (missing here) instead of
+    # refusing the name.
+    with pytest.raises(FileNotFoundError, match="sdcn"):
+        load_dataset("dblp", root=tmp_path, k=3)
 
 
 def test_sdcn_and_adgc_are_not_downloadable(tmp_path):

@@ -168,7 +168,7 @@ def _other_graphs(spec: DatasetSpec, folder: Path | None, missing: list[Path]) -
     if spec.layout != "sdcn" or len(missing) != 1 or "graph" not in missing[0].name:
         return ""
     sizes = sdcn_knn_sizes(folder, spec.name)
-    return f"; its other files are there, and kNN graphs for k in {sizes}: pass k=" \
+    return f"; its other files are there, and kNN graphs for k in {sizes}: pass one as k" \
         if sizes else ""
 
 
@@ -290,10 +290,10 @@ def load_dataset(
         Fetch missing Planetoid or OGB files into ``root`` (needs network). SDCN and A-DGC
         files are not downloadable and must be placed by hand.
     layout : str, optional
-        Force one copy (``"sdcn"``, ``"adgc"``, ``"planetoid"``, ``"ogb"``) when a name
-        exists in several; by default the first present in the order SDCN, Planetoid,
-        OGB, A-DGC wins (so ``citeseer`` is SDCN's ``cite`` when that folder exists, else
-        Planetoid's CiteSeer, and ``dblp`` is SDCN's).
+        Force one copy (``"sdcn"``, ``"adgc"``, ``"planetoid"``, ``"npz"``, ``"ogb"``,
+        ``"embedded"``) of a name in several; else the first present of SDCN, Planetoid,
+        OGB, A-DGC (``citeseer`` is SDCN's ``cite`` where that folder exists, else
+        Planetoid's CiteSeer; ``dblp`` is SDCN's; with ``k``, only SDCN's).
     k : int, optional
         SDCN: read the authors' kNN graph ``<name><k>_graph.txt`` (usps, hhar and reut
         default to ``k=3``, SDCN's choice; the others to their own graph file).
@@ -340,6 +340,8 @@ def load_dataset(
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(f"unknown data set {name!r}{hint or '.'} Known: {', '.join(known)}")
     if layout is not None:
+        if not isinstance(layout, str):
+            raise TypeError(f"layout must be a layout name or None, got {layout!r}")
         forced = [spec for spec in candidates if spec.layout == layout.lower()]
         if not forced:
             raise ValueError(
@@ -347,12 +349,14 @@ def load_dataset(
                 f"{', '.join(spec.layout for spec in candidates)}"
             )
         candidates = forced
-    if k is not None and not all(spec.layout == "sdcn" or spec.name == "digits"
-                                 for spec in candidates):
-        raise ValueError(
-            f"k applies to SDCN kNN graphs and to digits, not to {name!r} "
-            f"({', '.join(spec.layout for spec in candidates)})"
-        )
+    if k is not None:  # only the copies that take a k: dblp's SDCN copy, not its A-DGC one
+        taking_k = [spec for spec in candidates if spec.layout == "sdcn" or spec.name == "digits"]
+        if not taking_k:
+            raise ValueError(
+                f"k applies to SDCN kNN graphs and to digits, not to {name!r} "
+                f"({', '.join(spec.layout for spec in candidates)})"
+            )
+        candidates = taking_k
 
     if knn_method not in KNN_METHODS:
         raise ValueError(f"knn_method must be one of {KNN_METHODS}, got {knn_method!r}")
