@@ -83,7 +83,9 @@ def test_seed_reproducible_and_seeds_differ():
         ({"avg_degree": "5"}, TypeError, "avg_degree must be a real number"),
         ({"homophily": 1.5}, ValueError, r"homophily must be in \[0, 1\]"),
         ({"n_clusters": 1}, ValueError, "use homophily=1.0"),
-        ({"feature_signal": -1.0}, ValueError, "feature_signal must be >= 0"),
+        ({"feature_signal": -1.0}, ValueError, r"feature_signal must be in \[0, 1e\+37\]"),
+        # Beyond float32's range the features had come out infinite.
+        ({"feature_signal": 1e39}, ValueError, r"feature_signal must be in \[0, 1e\+37\]"),
         ({"random_state": -1}, ValueError, "random_state must be an integer >= 0"),
         ({"random_state": True}, TypeError, "random_state must be an integer"),
     ],

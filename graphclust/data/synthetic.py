@@ -13,6 +13,10 @@ from graphclust._checks import check_integer, check_real
 
 __all__ = ["make_sbm"]
 
+# The largest feature_signal whose cluster means (standard normal draws, within about 8
+# of 0 for any graph that fits in memory, times the signal) stay finite in float32.
+_MAX_FEATURE_SIGNAL = 1e37
+
 
 def make_sbm(
     n_nodes: int,
@@ -34,7 +38,10 @@ def make_sbm(
     stored in both directions, and repeated edges are kept once. So the fraction of
     intra-cluster edges is about ``homophily``, and the realised average degree is slightly
     below ``avg_degree``: noticeably so only when ``avg_degree * homophily`` approaches the
-    cluster size and repeats become common.
+    cluster size and repeats become common, or when clusters are small: a within-cluster
+    draw lands on its own source with probability 1 / (cluster size) and is dropped, so
+    clusters of a few nodes hold fewer edges than ``homophily`` says, and clusters of one
+    node none.
 
     Features: cluster means :math:`\\mu_c \\sim \\mathcal N(0, I)\\cdot` ``feature_signal``,
     node features :math:`x_i = \\mu_{y_i} + \\varepsilon_i`, :math:`\\varepsilon_i \\sim
@@ -97,8 +104,9 @@ def make_sbm(
             "with n_clusters=1 there is no other cluster to link to; use homophily=1.0"
         )
     check_real("feature_signal", feature_signal)
-    if feature_signal < 0:
-        raise ValueError(f"feature_signal must be >= 0, got {feature_signal}")
+    if not 0 <= feature_signal <= _MAX_FEATURE_SIGNAL:
+        raise ValueError(f"feature_signal must be in [0, {_MAX_FEATURE_SIGNAL:.0e}] (the "
+                         f"features are float32), got {feature_signal}")
     if random_state is not None:
         check_integer("random_state", random_state, minimum=0)
 
