@@ -269,19 +269,6 @@ def test_a_loss_to_no_training_is_written_out(tmp_path, monkeypatch):
                      r"0\.\d{4}\) \| \*\*below\*\*, ", text)
 
 
-def test_a_listed_svd_kmeans_keeps_the_propagated_baselines_in_the_comparison():
-    # Listing svd-kmeans had removed the svd-kmeans t=<t> rows, and with them the best
-    # baseline: the same model then read as a win over degree-kmeans alone.
-    results = run_benchmark(["karate"], ["scgc-star", "svd-kmeans"], seeds=1,
-                            params=_TINY, progress=False)
-    assert [row["model"] for row in results.rows] == ["scgc-star", "svd-kmeans",
-                                                      *_BASELINE_LABELS]
-    assert set(_BASELINE_LABELS) < set(results.baselines)
-    acc = next(item for item in results.comparisons if item["metric"] == "acc")
-    best = max(e["acc_mean"] for e in results.summary if e["model"] in results.baselines)
-    assert acc["baseline_value"] == best
-
-
 class _Warns(SCGCStar):
     def fit(self, X, y=None, adjacency=None):
         warnings.warn("a fit's own warning", UserWarning, stacklevel=2)

@@ -109,6 +109,19 @@ def test_set_goes_to_the_models_that_take_it(tmp_path):
         "svd-kmeans"]
 
 
+def test_a_listed_svd_kmeans_keeps_the_propagated_baselines_in_the_comparison():
+    # Listing svd-kmeans had removed the svd-kmeans t=<t> rows, and with them the best
+    # baseline: the same model then read as a win over degree-kmeans alone.
+    results = run_benchmark(["karate"], ["scgc-star", "svd-kmeans"], seeds=1,
+                            params={"max_epochs": 2, "pretrain_epochs": 1}, progress=False)
+    labels = [*(f"svd-kmeans t={t}" for t in range(4)), "degree-kmeans"]
+    assert [row["model"] for row in results.rows] == ["scgc-star", "svd-kmeans", *labels]
+    assert set(labels) < set(results.baselines)
+    acc = next(item for item in results.comparisons if item["metric"] == "acc")
+    best = max(e["acc_mean"] for e in results.summary if e["model"] in results.baselines)
+    assert acc["baseline_value"] == best
+
+
 def test_set_key_that_no_model_takes_is_refused():
     with pytest.raises(ValueError, match=r"scgc-star / svd-kmeans has no parameter "
                                          r"'max_epoch'"):

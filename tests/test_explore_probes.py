@@ -110,9 +110,8 @@ def test_curve_probe_picks_the_length_the_rule_picks():
         assert row["length_by_rule"] == kept[0] == length
         taught = row["fall_share"] * row["cluster_code_fall"] >= row["gate"]
         assert taught == (homophily != 0.5)
-    # Both thresholds restored after the probe.
-    assert (fits.held_out_rule.START_EROSION, fits.held_out_rule.START_RANK_EROSION) == \
-        (START_EROSION, START_RANK_EROSION)
+    rule = fits.held_out_rule  # both thresholds restored after the probe
+    assert (rule.START_EROSION, rule.START_RANK_EROSION) == (START_EROSION, START_RANK_EROSION)
 
 
 def test_fit_probe_trains_on_the_edges_it_is_given():
