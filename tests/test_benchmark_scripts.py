@@ -241,16 +241,21 @@ def test_every_extras_variant_fits_tiny(group):
 
 def write_runs(folder, model, acc, paper=False, start_holdout=0.1, peaks=("", ""),
                dataset="cora", nmi=None):
-    """A runner's results.csv in ``folder``: one run a peak, every score ``acc`` (NMI
-    ``nmi`` where given)."""
+    """A runner's results.csv in ``folder``: one run a peak, seeds 0, 1, ..., every score
+    ``acc`` (NMI ``nmi`` where given); ``acc`` a list: one run a value instead."""
     import csv
 
     folder.mkdir(parents=True, exist_ok=True)
-    scores = {m: acc for m in ("acc", "nmi", "ari", "f1")} | ({} if nmi is None else {"nmi": nmi})
-    paper_scores = {f"paper_{m}": value if paper else "" for m, value in scores.items()}
-    rows = [{"dataset": dataset, "model": model, "status": "ok", **scores, **paper_scores,
-             "train_seconds": 1.0, "peak_rss_mib": peak,
-             "params": json.dumps({"start_holdout": start_holdout})} for peak in peaks]
+    accs = acc if isinstance(acc, list) else [acc] * len(peaks)
+    peaks = [*peaks, *[""] * len(accs)][:len(accs)]  # unrecorded where fewer
+    rows = []
+    for seed, (acc, peak) in enumerate(zip(accs, peaks, strict=True)):
+        scores = {m: acc for m in ("acc", "nmi", "ari", "f1")} | \
+            ({} if nmi is None else {"nmi": nmi})
+        paper_scores = {f"paper_{m}": value if paper else "" for m, value in scores.items()}
+        rows.append({"dataset": dataset, "model": model, "seed": seed, "status": "ok",
+                     **scores, **paper_scores, "train_seconds": 1.0, "peak_rss_mib": peak,
+                     "params": json.dumps({"start_holdout": start_holdout})})
     with open(folder / "results.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -285,6 +290,19 @@ def test_quality_table_takes_the_graph_models_rows(tmp_path):
     assert ("| Cora | **0.750** / **0.750** / **0.750** (2 seeds) | not run | 0.700 / 0.700 / "
             "0.700 (2 seeds) | 0.600 / 0.600 / 0.600 (2 seeds) | 0.720 / 0.720 / 0.720 (t=2, "
             "2 seeds) | not run |") in text
+
+
+def test_quality_table_compares_a_model_with_the_baselines_on_its_own_seeds(tmp_path):
+    # The model ran seed 0 only; the baseline scored 0.9 there and 0.5 on seed 1. On
+    # mismatched seeds the margin had read +0.10 over the baseline's mean of 0.70.
+    from benchmarks import quality_table
+
+    write_runs(tmp_path / "quality" / "deep", "scgc-star", [0.8])
+    write_runs(tmp_path / "quality" / "svd_t1", "svd-kmeans", [0.9, 0.5])
+    quality_table.main([str(tmp_path / "quality"), "--graph-models",
+                        str(tmp_path / "graph_models")])
+    text = (tmp_path / "quality.md").read_text()
+    assert "| Cora | scgc-star | **below**, -0.1000 (svd-kmeans t=1: 0.9000) |" in text
 
 
 def test_feature_homophily_margins_cover_every_model(tmp_path):
