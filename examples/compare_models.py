@@ -18,16 +18,15 @@ out = sys.argv[1] if len(sys.argv) > 1 else "compare-models"
 
 # Zachary's karate club, 2 models x 3 seeds, with few epochs and a small encoder so that
 # the example takes seconds; for real comparisons list more data sets (e.g. "digits",
-# "dblp" with root=...) and keep the default epochs and encoder. order=2 gives SCGC
-# (positives: 2-step walks) and SCGC* (1- and 2-step walks) different positives.
+# "dblp" with root=...) and keep the default epochs and encoder. With the default
+# order=2, SCGC's positives are 2-step walks and SCGC*'s 1- and 2-step walks.
 results = run_benchmark(
     datasets=["karate"],
     models=["scgc", "scgc-star"],
     seeds=3,
     out=out,
     protocol="both",
-    params={"order": 2, "max_epochs": 30, "pretrain_epochs": 100, "hidden_dims": (64,),
-            "embedding_dim": 16},
+    params={"max_epochs": 30, "pretrain_epochs": 100, "hidden_dims": (64,), "embedding_dim": 16},
     progress=False,
 )
 

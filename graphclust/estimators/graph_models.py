@@ -57,9 +57,11 @@ random_state, verbose, n_jobs
         :class:`graphclust.nn.GraphTransformerConfig`; the transformer keeps the map's
         direction, not its norm, which matters only with ``normalize_embedding=False``).
         ``"contrastive"`` (e.g. with ``pretrain_epochs=50``) trains the encoder itself
-        instead, ``"none"`` skips the start; the autoencoder start needs a feature-only
-        encoder. Encoders without ``from_linear`` (the extras' transformer) or too narrow
-        for the map (``hidden_channels < 2 * embedding_dim``) need ``"contrastive"``.
+        instead, ``"none"`` skips the start. ``"autoencoder"``, and an objective with a
+        reconstruction term, need a decoder mirroring ``hidden_dims``, which these models
+        do not have: both are refused. Encoders without ``from_linear`` (the extras'
+        transformer) or too narrow for the map (``hidden_channels < 2 * embedding_dim``)
+        need ``"contrastive"``.
 """
 
 _ATTRIBUTES_DOC = """

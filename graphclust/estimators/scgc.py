@@ -2,7 +2,9 @@
 al., "SCGC: Self-Supervised Contrastive Graph Clustering", 2022).
 
 * :class:`SCGC` keeps SDCN's autoencoder: loss :math:`\\beta\\,\\mathrm{KL}(P\\|Q) +
-  \\alpha\\,\\mathcal L_{NC}(W = \\hat A^r) + \\mathrm{MSE}(\\hat x, x)`.
+  \\alpha\\,\\mathcal L_{NC}(W = \\hat A^r) + \\mathrm{MSE}(\\hat x, x)`, :math:`x` the
+  encoder's input (the transformed features, or their propagated copies with
+  ``propagation_steps`` or ``input_hops``).
 * :class:`SCGCStar` keeps only the encoder and uses the influence-augmented positives:
   :math:`\\beta\\,\\mathrm{KL}(P\\|Q) + \\alpha\\,\\mathcal L_{IAC}(W = \\sum_{l\\le r}\\hat A^l)`.
 
@@ -150,8 +152,8 @@ class _SCGCBase(ContrastiveClusterer):
         clusters and whose features do not (``benchmarks/results/input_hops.md``):
         on ``make_sbm`` with weak features SCGC* reaches ACC 0.29 with 0 and 0.999
         with 2. Not the default: with 2, DBLP, Cora and Amazon Photo lose 0.1-0.2 ACC, and
-        the air-traffic graphs lose too. The held-out edges of ``start_holdout`` are
-        inside the propagation.
+        the air-traffic graphs lose too. The start's held-out run reads inputs propagated
+        over its training edges only, so no held-out edge reaches it.
     n_neighbors : int
         Neighbours of the cosine kNN graph built when ``fit`` gets a plain matrix.
     knn_method : {"auto", "exact", "approximate"}

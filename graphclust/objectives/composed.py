@@ -92,7 +92,8 @@ class SelfTraining:
 
 @dataclass(frozen=True)
 class Reconstruction:
-    """Mean squared error of the decoded embeddings against the (transformed) features."""
+    """Mean squared error of the decoded embeddings against the encoder's input (the
+    transformed features, or their propagated copies where the encoder reads those)."""
 
     def __call__(self, reconstructed: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(reconstructed, x)

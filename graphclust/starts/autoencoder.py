@@ -47,7 +47,8 @@ class AutoencoderStart:
     def check(self, config, embedding_dim: int) -> None:
         if config.uses_graph:
             raise ValueError("pretrain='autoencoder' needs a feature-only encoder; this one "
-                             "passes messages over the graph (use 'contrastive' or 'none')")
+                             "passes messages over the graph (use 'linear', 'contrastive' or "
+                             "'none')")
 
     def __call__(self, encoder: nn.Module, run, *, config, contrastive, decoder) -> nn.Module:
         if self.epochs == 0:
