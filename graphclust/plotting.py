@@ -199,7 +199,8 @@ def plot_embedding(
             raise ValueError(f"classes has shape {classes.shape}, clusters {clusters.shape}")
     if max_points < 2:
         raise ValueError(f"max_points must be >= 2, got {max_points}")
-    if len(embedding) > max_points:
+    subset = len(embedding) > max_points
+    if subset:
         keep = np.random.default_rng(random_state).choice(len(embedding), max_points,
                                                           replace=False)
         embedding, clusters = embedding[keep], clusters[keep]
@@ -217,8 +218,7 @@ def plot_embedding(
         ax.set_title(subtitle)
         ax.set_xlabel(f"{axis_name}1")
         ax.set_ylabel(f"{axis_name}2")
-    shown = f"{len(embedding)} nodes" + (" (random subset)" if len(embedding) == max_points
-                                         else "")
+    shown = f"{len(embedding)} nodes" + (" (random subset)" if subset else "")
     figure.suptitle(f"{title + ': ' if title else ''}{method.upper()} of embeddings, {shown}")
     return figure
 

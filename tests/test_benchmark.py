@@ -16,8 +16,6 @@ from graphclust import SCGCStar
 from graphclust.benchmark import (
     METRICS,
     build_estimator,
-    fit_threads,
-    machine_info,
     run_benchmark,
     summarize,
 )
@@ -173,6 +171,10 @@ def test_missing_data_fails_its_runs_only(tmp_path):
         ({"protocol": "best"}, "protocol must be one of"),
         ({"seeds": 0}, "seeds must be >= 1"),
         ({"seeds": []}, "non-empty sequence of ints"),
+        # A seed or model twice would average one fit as several runs.
+        ({"seeds": [0, 0]}, r"seeds lists a seed twice: \[0, 0\]"),
+        ({"models": ["scgc", "scgc"]}, "models lists a model twice"),
+        ({"params": {"random_state": 7}}, "params sets random_state, which seeds give"),
         ({"embedding": "umap"}, "embedding must be"),
     ],
 )
@@ -221,19 +223,6 @@ def test_summarize_skips_failed_runs_and_uses_population_std():
     assert entry["acc_mean"] == pytest.approx(0.4)
     assert entry["acc_std"] == pytest.approx(0.2)
     assert summarize([rows[2]], ["acc"]) == []
-
-
-def test_fit_threads_reads_each_runs_n_jobs():
-    rows = [{"params": '{"n_jobs": 2}'}, {"params": '{"n_jobs": null}'},
-            {"params": '{"n_jobs": 2, "lr": 0.1}'}, {"params": "{}"}, {"status": "failed"}]
-    assert fit_threads(rows) == "1, 2"
-    assert fit_threads([{"params": "{}"}]) is None
-
-
-def test_machine_info_fields():
-    info = machine_info("cpu")
-    assert set(info) >= {"CPU", "cores", "RAM", "torch", "device", "date"}
-    assert info["device"] == "cpu" and not math.isnan(float(info["RAM"].split()[0]))
 
 
 @pytest.mark.parametrize("terminal", [True, False])

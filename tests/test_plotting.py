@@ -81,6 +81,9 @@ def test_embedding_subsamples_large_inputs():
     figure = plot_embedding(embedding, np.arange(500) % 3, max_points=100)
     assert sum(len(c.get_offsets()) for c in figure.axes[0].collections) == 100
     assert "random subset" in figure.get_suptitle()
+    # Exactly max_points nodes are all drawn: no subset to name.
+    figure = plot_embedding(embedding[:100], np.arange(100) % 3, max_points=100)
+    assert figure.get_suptitle() == "PCA of embeddings, 100 nodes"
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,8 @@ def seed_list(seeds) -> list[int]:
     if not seeds or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
                             for s in seeds):
         raise ValueError(f"seeds must be a non-empty sequence of ints, got {seeds!r}")
+    if len(set(seeds)) < len(seeds):  # the same fit twice would count as two runs
+        raise ValueError(f"seeds lists a seed twice: {seeds!r}")
     return [int(s) for s in seeds]
 
 

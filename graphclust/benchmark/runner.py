@@ -98,10 +98,10 @@ def run_benchmark(
         error before anything runs; a data set whose files are missing fails its runs
         (recorded).
     models : str or sequence of str
-        Keys of :data:`graphclust.MODELS`.
+        Keys of :data:`graphclust.MODELS`, each once.
     seeds : int or sequence of int, default=3
-        A count ``N`` (seeds ``0..N-1``) or explicit seeds; each is the estimator's
-        ``random_state``.
+        A count ``N`` (seeds ``0..N-1``) or explicit distinct seeds; each is the
+        estimator's ``random_state`` (so ``params`` may not set one).
     root : str or path-like, optional
         Data root (see :func:`graphclust.load_dataset`).
     out : str or path-like, optional
@@ -166,12 +166,16 @@ def run_benchmark(
                                       for item in _as_list(datasets)])
     _check_distinct(datasets, given)
     models = name_list("models", models)
+    if len(set(models)) < len(models):  # their runs would merge into one row
+        raise ValueError(f"models lists a model twice: {models!r}")
     seeds = seed_list(seeds)
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     if embedding not in ("pca", "tsne"):
         raise ValueError(f"embedding must be 'pca' or 'tsne', got {embedding!r}")
     params = dict(params or {})
+    if "random_state" in params:  # it would override every seed of the grid
+        raise ValueError("params sets random_state, which seeds give each run: pass seeds")
     unlabelled = [source.name for source in given.values() if source.y is None]
     if unlabelled and "n_clusters" not in params:
         raise ValueError(f"{', '.join(unlabelled)} has no labels to take n_clusters from: "

@@ -64,6 +64,8 @@ def fit_threads(rows: Iterable[Mapping]) -> str | None:
     :func:`machine_info` reports, is not what a fit with ``n_jobs=-1`` runs on."""
     counts = set()
     for row in rows:
+        if row.get("status") != "ok":  # a value the fit refused is no thread count
+            continue
         params = json.loads(row["params"]) if row.get("params") else {}
         if "n_jobs" in params:
             counts.add(effective_n_jobs(params["n_jobs"]))
