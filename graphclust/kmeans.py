@@ -122,10 +122,10 @@ def kmeans(
     n = x.shape[0]
     if not 1 <= n_clusters <= n:
         raise ValueError(f"n_clusters={n_clusters} must be between 1 and the {n} points")
-    for name, value, least in (("n_init", n_init, 1), ("max_iter", max_iter, 1),
-                               ("max_samples", max_samples, n_clusters),
-                               ("chunk_size", chunk_size, 1)):
-        check_integer(name, value, least)
+    n_init, max_iter, max_samples, chunk_size = (
+        check_integer(name, value, least) for name, value, least in (
+            ("n_init", n_init, 1), ("max_iter", max_iter, 1),
+            ("max_samples", max_samples, n_clusters), ("chunk_size", chunk_size, 1)))
     if not check_real("tol", tol) >= 0:
         raise ValueError(f"tol must be >= 0, got {tol!r}")
     x = x.detach().float()

@@ -152,6 +152,7 @@ def test_kmeans_refuses_settings_it_cannot_run_with(shape, arguments, message):
 
     with pytest.raises(ValueError, match=message):
         kmeans(torch.rand(*shape), 2, **arguments)
+    kmeans(torch.rand(20, 3), 2, chunk_size=np.int64(8))  # a numpy count is a count
 
 
 def test_empty_clusters_warning_names_a_merge_and_the_users_line():

@@ -87,6 +87,14 @@ def test_a_constant_column_is_kept_at_zero_whatever_its_rounding(rows, value):
     assert transform.transform(torch.tensor([[0.2]])).item() == 0.0
 
 
+def test_a_column_that_varies_little_about_a_large_mean_keeps_its_scale():
+    # 1000 +- 0.005: a std of about 40 float32 steps of its mean, real variation (a
+    # threshold growing with the rows had taken it for rounding and zeroed it).
+    column = 1000 + 0.005 * torch.randn(2500, 1, generator=torch.Generator().manual_seed(0))
+    transform = FeatureTransform("standardize").fit(column)
+    assert float(transform.scale_[0]) == pytest.approx(1 / float(column.std(unbiased=False)))
+
+
 def test_ordinal_is_a_standardised_thermometer_code():
     codes = torch.tensor([0, 2, 1, 2])
     x = torch.eye(3)[codes]

@@ -180,10 +180,10 @@ class FeatureTransform:
             self.shift_ = x.mean(0)
             std = x.std(0, unbiased=False)
             # A constant column can show the std of its rounding (0.1 repeated in float32:
-            # about 1e-8, which 1 / std would make a weight of 1e8): variation within the
-            # rounding of the column's mean over its rows counts as none.
-            rounding = x.shape[0] ** 0.5 * torch.finfo(std.dtype).eps * self.shift_.abs()
-            self.scale_ = torch.where(std > rounding, std.reciprocal(), torch.zeros_like(std))
+            # about 1e-8, which 1 / std would make a weight of 1e8), so constant is read off
+            # the values themselves; a column that varies, however little, is scaled.
+            constant = (x == x[:1]).all(0) | (std == 0)
+            self.scale_ = torch.where(constant, torch.zeros_like(std), std.reciprocal())
         return self
 
     def fit_graph(self, graph) -> FeatureTransform:
