@@ -1,18 +1,22 @@
 """Numeric ``.npy`` members read from a zip archive (an A-DGC archive, an ``.npz``)
-without pickle and without trusting their headers to size memory, and the largest
-dense feature matrix a reader builds from a file's declared sizes."""
+without pickle and without trusting their headers to size memory, what damage to such an
+archive raises, and the largest dense feature matrix a reader builds from a file's
+declared sizes."""
 
 from __future__ import annotations
 
 import math
 import tokenize
 import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from numpy.lib import format as npy_format
 
-__all__ = ["MAX_FEATURE_BYTES", "read_npy_member"]
+__all__ = ["MAX_FEATURE_BYTES", "damage_as_value_error", "read_npy_member"]
 
 #: Largest dense feature matrix built from sparse files (PubMed's is 39 MB, Coauthor
 #: Physics' 1.2 GB): the files' declared shapes are not trusted to size memory.
@@ -52,3 +56,17 @@ def read_npy_member(archive: zipfile.ZipFile, member: str, path: Path) -> np.nda
         raise ValueError(f"{where} is truncated ({len(data)} of {needed} bytes)")
     array = np.frombuffer(bytearray(data), dtype=dtype)  # writable, like np.load's
     return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+
+
+@contextmanager
+def damage_as_value_error(message: Callable[[Exception], str]) -> Iterator[None]:
+    """Damage met while reading a zip archive (a bad zip, bad deflate data, a truncated
+    member, a seek to a damaged offset: ``NotImplementedError`` and ``OSError``) raised
+    as a ``ValueError`` whose text ``message(error)`` gives; a ``PermissionError`` is
+    not damage and passes as it is."""
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as error:
+        if isinstance(error, PermissionError):
+            raise
+        raise ValueError(message(error)) from None

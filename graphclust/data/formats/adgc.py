@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import warnings
 import zipfile
-import zlib
 from pathlib import Path, PurePosixPath
 
 from torch_geometric.data import Data
 
-from graphclust.data.formats._npy import read_npy_member
+from graphclust.data.formats._npy import damage_as_value_error, read_npy_member
 from graphclust.data.inputs import GraphInputWarning, to_graph
 
 __all__ = ["read_adgc"]
@@ -53,14 +52,9 @@ def read_adgc(path: str | Path, name: str | None = None) -> Data:
     name = path.stem if name is None else name
     if not path.is_file():
         raise FileNotFoundError(f"A-DGC layout: missing archive {path}")
-    try:
+    with damage_as_value_error(lambda error: f"{path} is damaged ({type(error).__name__}: "
+                               f"{error}); replace it with the original archive"):
         return _read_archive(path, name)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as error:
-        if isinstance(error, PermissionError):
-            raise
-        # NotImplementedError and OSError (a seek to a damaged offset) mean damage here.
-        raise ValueError(f"{path} is damaged ({type(error).__name__}: {error}); replace it "
-                         "with the original archive") from None
 
 
 def _read_archive(path: Path, name: str) -> Data:

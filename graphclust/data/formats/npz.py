@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import warnings
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from torch_geometric.data import Data
 
-from graphclust.data.formats._npy import MAX_FEATURE_BYTES, read_npy_member
+from graphclust.data.formats._npy import (
+    MAX_FEATURE_BYTES,
+    damage_as_value_error,
+    read_npy_member,
+)
 from graphclust.data.inputs import GraphInputWarning, to_graph
 
 __all__ = ["NPZ_FILES", "npz_file", "read_npz"]
@@ -98,20 +101,12 @@ def read_npz(path: str | Path) -> Data:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"npz layout: missing archive {path}")
-    if not zipfile.is_zipfile(path):
-        # numpy would take any other file for a pickle; it is a damaged download.
-        raise ValueError(f"{path}: not a readable .npz archive (not a zip file); restore "
-                         "the file from its source")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            adjacency = _csr(archive, "adj", path)
-            attributes = _csr(archive, "attr", path)
-            labels = _member(archive, "labels", path)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as err:
-        if isinstance(err, PermissionError):
-            raise
-        raise ValueError(f"{path}: not a readable .npz archive ({err}); restore the file "
-                         "from its source") from err
+    with damage_as_value_error(lambda error: f"{path}: not a readable .npz archive "
+                               f"({error}); restore the file from its source"), \
+            zipfile.ZipFile(path) as archive:
+        adjacency = _csr(archive, "adj", path)
+        attributes = _csr(archive, "attr", path)
+        labels = _member(archive, "labels", path)
     n = adjacency.shape[0]
     if adjacency.shape != (n, n) or attributes.shape[0] != n or labels.shape != (n,):
         raise ValueError(
