@@ -45,6 +45,14 @@ DIRECTIONS = 32  # SCGC*'s embedding_dim
 CLUSTERING_STEPS = (0, 2)
 
 
+def _within_largest(coordinates: np.ndarray, groups: np.ndarray) -> dict:
+    """Each direction's share of variance within the largest of ``groups`` (classes or
+    clusters), and the directions over :data:`SPLIT_SHARE`."""
+    share = largest_class_share(coordinates, groups)
+    return {"within_largest": [round(float(v), 3) for v in share],
+            "split": [int(i) for i in np.flatnonzero(share > SPLIT_SHARE)]}
+
+
 def direction_shares(graph) -> dict:
     """The shares and edge agreement of each of ``graph``'s top principal directions."""
     labels = graph.y.numpy()
@@ -52,22 +60,16 @@ def direction_shares(graph) -> dict:
     directions = principal_directions(x, DIRECTIONS, 0)
     coordinates = coordinates_along(x, directions)
     between = between_class_share(coordinates, labels)
-    within = largest_class_share(coordinates, labels)
     agreement = edge_agreement(coordinates, graph.edge_index.numpy())
-    without_labels = {}
-    for steps in CLUSTERING_STEPS:
-        clusters = SVDKMeans(int(labels.max()) + 1, propagation_steps=steps,
-                             random_state=0).fit_predict(graph)
-        share = largest_class_share(coordinates, clusters)
-        without_labels[str(steps)] = {
-            "within_largest": [round(float(v), 3) for v in share],
-            "split": [int(i) for i in np.flatnonzero(share > SPLIT_SHARE)]}
+    without_labels = {
+        str(steps): _within_largest(coordinates, SVDKMeans(
+            int(labels.max()) + 1, propagation_steps=steps, random_state=0).fit_predict(graph))
+        for steps in CLUSTERING_STEPS}
     return {"nodes": len(labels), "classes": int(labels.max()) + 1,
             "largest_class": round(float(np.bincount(labels).max() / len(labels)), 3),
             "between": [round(float(v), 3) for v in between],
-            "within_largest": [round(float(v), 3) for v in within],
+            **_within_largest(coordinates, labels),
             "edge_agreement": [round(float(v), 3) for v in agreement],
-            "split": [int(i) for i in np.flatnonzero(within > SPLIT_SHARE)],
             "agreement_between_correlation": round(float(np.corrcoef(agreement,
                                                                      between)[0, 1]), 3),
             "without_labels": without_labels}
