@@ -85,6 +85,36 @@ def test_loss_refuses_an_inverse_temperature_that_is_not_positive(tau):
                                   w.values(), tau)
 
 
+def _drop_anchor_zero(row, col, weight):
+    keep = row != 0
+    return row[keep], col[keep], weight[keep]
+
+
+def _zero_weight_of_anchor_zero(row, col, weight):
+    return row, col, torch.where(row == 0, 0.0, weight)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (_drop_anchor_zero, r"1 anchor\(s\) have no positive .* row 0"),
+    (_zero_weight_of_anchor_zero, r"1 anchor\(s\) have no positive .* row 0"),
+    (lambda r, c, w: (r, c, torch.where(r == 1, float("nan"), w)), "must be >= 0 and not NaN"),
+    (lambda r, c, w: (r, c, -w), "must be >= 0 and not NaN"),
+    (lambda r, c, w: (r.clone().index_fill_(0, torch.tensor([0]), 99), c, w),
+     r"positive_anchor must index rows 0\.\.7, got values from 0 to 99"),
+    (lambda r, c, w: (r, c - 1, w), r"positive_candidate must index rows 0\.\.7, .* -1"),
+    (lambda r, c, w: (r, c[:-1], w), "flat tensors of one length"),
+])
+def test_loss_refuses_positives_it_cannot_score(damage, message):
+    """An anchor without a positive would score log 0 = an infinite loss; a row index past
+    the anchors would be dropped without a word."""
+    edge_index, n = _small_graph()
+    w = positive_weights(edge_index, n, 1, "power")
+    row, col, weight = damage(*w.indices(), w.values())
+    z = torch.randn(n, 4, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=message):
+        neighbor_contrastive_loss(z, z, row, col, weight, 1.0)
+
+
 def test_minibatch_form_matches_rows_of_the_full_loss():
     """Anchors = a subset, candidates = all nodes: the mean over those rows of the full loss."""
     edge_index, n = _small_graph()

@@ -150,6 +150,12 @@ def neighbor_contrastive_loss(
     """
     if not tau > 0:  # tau <= 0 would reward pushing the positives away
         raise ValueError(f"tau must be > 0, got {tau!r}")
+    if not (positive_anchor.dim() == 1
+            and positive_anchor.shape == positive_candidate.shape == positive_weight.shape):
+        raise ValueError(
+            "positive_anchor, positive_candidate and positive_weight must be flat tensors of "
+            f"one length, got shapes {tuple(positive_anchor.shape)}, "
+            f"{tuple(positive_candidate.shape)} and {tuple(positive_weight.shape)}")
     if self_candidate is None:
         self_candidate = torch.arange(anchors.shape[0], device=anchors.device)
     a = F.normalize(anchors, dim=1)
@@ -158,6 +164,28 @@ def neighbor_contrastive_loss(
         a, c, positive_anchor, positive_candidate, positive_weight.to(a.dtype), float(tau),
         self_candidate, int(chunk_size),
     )
+
+
+def _check_sorted_positives(num_anchors, num_candidates, positive_anchor, positive_candidate,
+                            positive_weight) -> None:
+    """Refuse pairs the loss would drop or misread; ``positive_anchor`` is sorted.
+
+    A row index past the anchors would be dropped without a word, a negative candidate
+    index would wrap to the last rows, and a negative or NaN weight has no logarithm. Each
+    check is one pass over the pairs at most (a few per cent of the loss's own time).
+    """
+    if positive_anchor.numel() == 0:
+        return
+    first, last = int(positive_anchor[0]), int(positive_anchor[-1])
+    if first < 0 or last >= num_anchors:
+        raise ValueError(f"positive_anchor must index rows 0..{num_anchors - 1}, got values "
+                         f"from {first} to {last}")
+    low, high = (int(v) for v in torch.aminmax(positive_candidate))
+    if low < 0 or high >= num_candidates:
+        raise ValueError(f"positive_candidate must index rows 0..{num_candidates - 1}, got "
+                         f"values from {low} to {high}")
+    if not bool(positive_weight.min() >= 0):
+        raise ValueError("positive_weight must be >= 0 and not NaN")
 
 
 # Below this inverse temperature exp(tau * s - tau) cannot underflow in float32 for
@@ -177,6 +205,8 @@ class _NeighborContrastive(torch.autograd.Function):
             positive_anchor = positive_anchor[order]
             positive_candidate = positive_candidate[order]
             positive_weight = positive_weight[order]
+        _check_sorted_positives(num_anchors, c.shape[0], positive_anchor, positive_candidate,
+                                positive_weight)
         bounds = torch.arange(0, num_anchors + chunk_size, chunk_size, device=a.device)
         pair_bounds = torch.searchsorted(positive_anchor, bounds.clamp_max(num_anchors)).tolist()
         scaled = a * tau
@@ -222,6 +252,13 @@ class _NeighborContrastive(torch.autograd.Function):
             torch.mm(block, c, out=grad_a[start:stop])
             grad_c.addmm_(block.T, a[start:stop])
 
+        # A numerator of zero (no positive of weight > 0) is the only way to an infinite
+        # ratio: the denominator's terms are at most 1 after the shift.
+        unscored = torch.isposinf(log_ratio).nonzero().squeeze(1)
+        if unscored.numel():
+            raise ValueError(
+                f"{unscored.numel()} anchor(s) have no positive of weight > 0 (the first: row "
+                f"{int(unscored[0])}); every anchor needs one, or its loss is infinite")
         factor = tau / num_anchors
         ctx.save_for_backward(grad_a.mul_(factor), grad_c.mul_(factor))
         return log_ratio.mean()
