@@ -122,8 +122,9 @@ def neighbor_contrastive_loss(
         ``(C, D)`` embeddings the denominator sums over (all nodes in full batch).
     positive_anchor, positive_candidate, positive_weight : torch.Tensor
         Flat ``(P,)`` tensors: the positive pairs (row into ``anchors``, row into
-        ``candidates``) and their weights :math:`W_{ij}`. Every anchor needs at least one
-        positive (:math:`\hat A` has self-loops, so exact and sampled :math:`W` do).
+        ``candidates``) and their weights :math:`W_{ij} \ge 0`. Every anchor needs a
+        positive of weight > 0 (:math:`\hat A` has self-loops, so exact and sampled
+        :math:`W` do); without one the loss raises ``ValueError``.
     tau : float
         Inverse temperature :math:`\tau > 0` multiplying the similarities.
     self_candidate : torch.Tensor, optional
