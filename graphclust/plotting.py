@@ -20,6 +20,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from graphclust.starts.held_out_rule import held_out_checks
+
 __all__ = ["plot_embedding", "plot_metric_bars", "plot_training_curves"]
 
 _METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}
@@ -59,10 +61,9 @@ def plot_training_curves(history: Sequence[Mapping], *, title: str | None = None
     """
     if len(history) == 0:
         raise ValueError("history is empty: fit the estimator first (max_epochs >= 1)")
-    # A start-length entry without a held-out loss marks a graph without edges: no check.
-    phases = {phase: [entry for entry in history if entry.get("phase") == phase
-                      and (phase != "start-length" or "held_out_loss" in entry)]
-              for phase in ("start-length", "pretrain", "train")}
+    phases = {"start-length": held_out_checks(history),
+              **{phase: [entry for entry in history if entry.get("phase") == phase]
+                 for phase in ("pretrain", "train")}}
     with_metrics = [entry for entry in phases["train"] if "acc" in entry]
     panels = [(phase, entries) for phase, entries in phases.items() if entries]
     if not panels:

@@ -218,9 +218,12 @@ def test_kept_held_out_reads_the_kept_check():
     assert lines.kept_held_out(history) == [7.1, 0.1]
     assert lines.kept_held_out([{"epoch": 1, "phase": "pretrain", "loss": 6.0}]) is None
     history[0]["gate"] = 0.08
-    assert lines.held_out_checks(history) == {
+    assert lines.checks_line(history) == {
         "gate": 0.08, "losses": [[0, 7.5], [10, 7.1], [20, 7.2]]}
-    assert lines.held_out_checks(history[3:]) is None
+    assert lines.checks_line(history[3:]) is None
+    no_edges = [{"epoch": 0, "phase": "start-length", "kept": True, "untaught": True,
+                 "edges": 0}]  # what a graph without edges records: a verdict, no check
+    assert lines.kept_held_out(no_edges) is None and lines.checks_line(no_edges) is None
     graph = make_sbm(200, 3, 20, 8.0, random_state=0)  # enough edges to hold some out
     row = start_ridge.record_seed(graph, 0, "default", FIT)
     loss, rank = row["start_held_out"]

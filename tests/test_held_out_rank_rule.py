@@ -129,13 +129,27 @@ def test_the_summary_of_an_untaught_start_and_of_a_start_without_held_out_edges(
         held_out_summary(untaught)
 
 
+def test_held_out_checks_are_the_start_length_entries_with_a_held_out_loss():
+    from graphclust.starts.held_out_rule import held_out_checks
+
+    checks = [{"phase": "start-length", "epoch": step, "held_out_loss": 5.0 - step / 10}
+              for step in (0, 10)]
+    history = [*checks, {"phase": "pretrain", "epoch": 1, "loss": 3.0},
+               {"phase": "train", "epoch": 1, "held_out_loss": 1.0}]
+    assert held_out_checks(history) == checks
+    # A graph without edges records one verdict and no check.
+    assert held_out_checks([{"phase": "start-length", "epoch": 0, "kept": True,
+                             "untaught": True, "edges": 0}]) == []
+
+
 def test_the_summary_names_the_witness_and_reads_histories_from_before_it():
     from graphclust.starts import held_out_summary
 
     def checks(last: dict) -> list[dict]:
-        return [{"phase": "start-length", "epoch": 10},
-                {"phase": "start-length", "epoch": 20, "kept": True},
-                {"phase": "start-length", "epoch": 30, **last}, {"phase": "train", "epoch": 1}]
+        return [{"phase": "start-length", "epoch": 10, "held_out_loss": 5.0},
+                {"phase": "start-length", "epoch": 20, "held_out_loss": 4.0, "kept": True},
+                {"phase": "start-length", "epoch": 30, "held_out_loss": 4.5, **last},
+                {"phase": "train", "epoch": 1}]
 
     assert held_out_summary(checks({"eroded": "loss"})) == (
         "start: 20 steps, the held-out loss's lowest check (the held-out loss showed "

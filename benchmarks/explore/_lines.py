@@ -8,7 +8,7 @@ import argparse
 import json
 
 from benchmarks._machine import TINY_DATASET, script_parser
-from graphclust.starts.held_out_rule import kept_check
+from graphclust.starts.held_out_rule import held_out_checks, kept_check
 
 
 def record_read_parser(doc: str) -> argparse.ArgumentParser:
@@ -42,17 +42,18 @@ def kept_held_out(history: list[dict]) -> list[float] | None:
     """The held-out loss and rank share at the check the start kept
     (:func:`~graphclust.starts.held_out_rule.kept_check`: the step of the length the rule
     chose, or step 0 where it found the start untaught), or ``None`` where the start held
-    no edges out."""
+    no edges out (or the graph had none)."""
     kept = kept_check(history)
-    return None if kept is None else [round(kept["held_out_loss"], 4),
-                                      round(kept["held_out_rank"], 4)]
+    if kept is None or "held_out_loss" not in kept:
+        return None
+    return [round(kept["held_out_loss"], 4), round(kept["held_out_rank"], 4)]
 
 
-def held_out_checks(history: list[dict]) -> dict | None:
+def checks_line(history: list[dict]) -> dict | None:
     """The start's held-out checks: the gate its loss must fall by (read at the first
     check) and ``[step, held-out loss]`` at each check, or ``None`` where the start held
-    no edges out."""
-    checks = [entry for entry in history if entry.get("phase") == "start-length"]
+    no edges out (or the graph had none)."""
+    checks = held_out_checks(history)
     if not checks:
         return None
     return {"gate": round(checks[0]["gate"], 4),

@@ -166,7 +166,7 @@ def _held_out_curve(graph, seed: int, params: dict) -> dict:
     with held_out_thresholds(START_EROSION=float("inf"), START_RANK_EROSION=float("inf")):
         fitted = SCGCStar(n_clusters, random_state=seed,
                           **{**params, "max_epochs": 0}).fit(graph)
-    checks = [entry for entry in fitted.history_ if entry.get("phase") == "start-length"]
+    checks = held_out_rule.held_out_checks(fitted.history_)
     curve = [(entry["epoch"], entry["held_out_loss"]) for entry in checks]
     if not curve:  # too few edges to hold some out: the start ran its steps
         return {"held_out_loss": [], "held_out_rank": [], "length_by_rule": None,

@@ -64,7 +64,7 @@ from benchmarks.explore._directions import (
 )
 from benchmarks.explore._graphs import load_graph
 from benchmarks.explore._lines import (
-    held_out_checks,
+    checks_line,
     json_lines,
     kept_held_out,
     record_read_parser,
@@ -295,7 +295,7 @@ def record_seed(graph, seed: int, per_edge: str, params: dict, pull: str = "zero
             "labels_": rounded_scores(graph.y.numpy(), fitted.labels_),
             "start_length": fitted.start_length_, "epochs": fitted.n_iter_,
             "start_held_out": kept_held_out(fitted.history_),
-            "start_checks": held_out_checks(fitted.history_)}
+            "start_checks": checks_line(fitted.history_)}
 
 
 def read(rows: list[dict]) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from benchmarks._machine import parse, script_parser
 from benchmarks.bench_tabular import DATASETS
 from graphclust import SCGCStar, evaluate
+from graphclust.starts.held_out_rule import held_out_checks
 
 
 def main(argv=None) -> None:
@@ -42,8 +43,8 @@ def main(argv=None) -> None:
     model = SCGCStar(n_clusters=k, random_state=0,
                      **({"pretrain_epochs": 20} if args.tiny else {})).fit(x)
     print(json.dumps({"data": args.data, "held_out_loss": [
-        [entry["epoch"], round(entry["held_out_loss"], 4)] for entry in model.history_
-        if entry["phase"] == "start-length"], "start_length": model.start_length_}))
+        [entry["epoch"], round(entry["held_out_loss"], 4)]
+        for entry in held_out_checks(model.history_)], "start_length": model.start_length_}))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from graphclust.objectives.held_out import cluster_code_fall
 
 __all__ = ["START_EROSION", "START_MIN_FALL", "START_MIN_ROOM", "START_RANK_EROSION",
            "START_RANK_FLOOR", "START_RANK_TAUGHT", "START_VERDICT_STEPS", "HeldOutReading",
-           "held_out_summary", "kept_check", "start_gate"]
+           "held_out_checks", "held_out_summary", "kept_check", "start_gate"]
 
 #: The start stops once its held-out loss has risen above its minimum by this share of
 #: the fall from the first check to that minimum: a clear rise, not a plateau's noise
@@ -161,6 +161,15 @@ def start_gate(n_clusters: int, tau: float, first: float, uninformative: float) 
     return START_MIN_FALL * max(room, START_MIN_ROOM * yardstick)
 
 
+def held_out_checks(history: list[dict]) -> list[dict]:
+    """The start's held-out checks in order: its ``"start-length"`` entries that carry a
+    held-out loss. Empty where the start held no edges out, or where the graph had no
+    edges (its one ``"start-length"`` entry, ``{"edges": 0}``, is a verdict, not a check).
+    """
+    return [entry for entry in history
+            if entry.get("phase") == "start-length" and "held_out_loss" in entry]
+
+
 def kept_check(history: list[dict]) -> dict | None:
     """The held-out check a fit's start kept (the last ``"start-length"`` entry marked
     ``"kept"``), or ``None`` where the start had no held-out run."""
@@ -181,7 +190,7 @@ def held_out_summary(history: list[dict]) -> str | None:
     if kept.get("untaught") is True:
         return ("start: the held-out edges showed that the edges teach the encoder "
                 "nothing, so it kept an untrained map (graphclust.starts.start_gate)")
-    checks = [entry for entry in history if entry.get("phase") == "start-length"]
+    checks = held_out_checks(history)
     if checks[-1] is kept:
         return f"start: {kept['epoch']} steps, the bound (no erosion on the held-out edges)"
     witness = f"the held-out {checks[-1]['eroded']}" if "eroded" in checks[-1] else "it"
