@@ -56,6 +56,26 @@ def test_errors_that_say_what_to_change_are_usage_errors(tmp_path, capsys, monke
     assert code == 2 and err.startswith(f"graphclust fit: error: {error}"), err
 
 
+@pytest.mark.parametrize("command", ["fit", "bench"])
+def test_approximate_knn_without_faiss_fails_before_any_data_loads(tmp_path, capsys,
+                                                                     monkeypatch, command):
+    import graphclust.data.knn_approximate as knn_approximate
+
+    def never(*args, **kwargs):
+        raise AssertionError("data were read")
+
+    monkeypatch.setattr(knn_approximate, "has_ann", lambda: False)
+    monkeypatch.setattr("graphclust.data.load_dataset", never)
+    monkeypatch.setattr(sys.modules["graphclust.data.datasets"], "load_dataset", never)
+    where = ["--dataset", "digits"] if command == "fit" else ["--datasets", "digits",
+                                                              "--models", "scgc*"]
+    code, out, err = _run([command, *where, "--knn-method", "approximate",
+                           "--out", str(tmp_path / "runs"), "--quiet"], capsys)
+    assert code == 2 and err.startswith(
+        f"graphclust {command}: error: --knn-method approximate needs faiss: pip install"), err
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_unwritable_out_fails_before_fitting(tmp_path, capsys):
     locked = tmp_path / "locked"

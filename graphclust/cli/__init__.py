@@ -89,6 +89,17 @@ def _default_threads() -> int:
     return -1 if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE" else 1
 
 
+def _check_extras(args) -> None:
+    """Refuse an option whose optional extra is missing before any data loads (the
+    search would fail only once the features are read)."""
+    if getattr(args, "knn_method", None) == "approximate":
+        from graphclust.data.knn_approximate import ANN_EXTRA_HINT, has_ann
+
+        if not has_ann():
+            raise ImportError(f"--knn-method approximate needs faiss: {ANN_EXTRA_HINT}, "
+                              "or search exactly (--knn-method exact)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``graphclust`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -102,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.threads = _default_threads()
     args.argv = argv
     try:
+        _check_extras(args)
         return args.handler(args)
     except KeyboardInterrupt:
         if args.debug:
