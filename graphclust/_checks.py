@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_integer", "check_real", "check_whole_labels"]
+__all__ = ["check_edge_index", "check_integer", "check_real", "check_whole_labels"]
 
 
 def check_integer(name: str, value, minimum: int | None = None,
@@ -36,6 +36,27 @@ def check_integer(name: str, value, minimum: int | None = None,
             bound = f"in [{minimum}, {maximum}]"
         raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
     return int(value)
+
+
+def check_edge_index(edge_index, num_nodes) -> None:
+    """Refuse an edge list that is not a ``(2, E)`` integer tensor of ids below
+    ``num_nodes``: torch's sparse kernels read such ids past their buffers (a crash, or
+    a matrix with a row that does not exist), where they are not checked."""
+    import torch
+
+    if not isinstance(edge_index, torch.Tensor):
+        raise TypeError(f"edge_index must be a torch.Tensor, got {type(edge_index).__name__}")
+    if edge_index.dtype.is_floating_point or edge_index.dtype.is_complex \
+            or edge_index.dtype == torch.bool:
+        raise TypeError(f"edge_index must hold integers, got dtype {edge_index.dtype}")
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise ValueError(f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}")
+    num_nodes = check_integer("num_nodes", num_nodes, 0)
+    if edge_index.shape[1] > 0:
+        low, high = (int(value) for value in torch.aminmax(edge_index))
+        if low < 0 or high >= num_nodes:
+            raise ValueError(
+                f"edge_index holds node ids in [{low}, {high}], outside [0, {num_nodes})")
 
 
 def check_real(name: str, value) -> float:

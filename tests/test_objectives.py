@@ -203,6 +203,22 @@ def test_positive_weights_reject_bad_order(bad, error):
         positive_weights(edge_index, n, bad)
 
 
+@pytest.mark.parametrize("order", [1, 2])
+def test_positive_weights_refuse_node_ids_past_the_graph(order):
+    # torch's sparse product read such ids past its buffers: a crash at order 2, a matrix
+    # with a row that does not exist at order 1.
+    with pytest.raises(ValueError, match=r"node ids in \[0, 5\], outside \[0, 3\)"):
+        positive_weights(torch.tensor([[0, 5], [5, 0]]), 3, order)
+
+
+def test_full_graph_batches_refuse_node_ids_past_the_graph():
+    from graphclust.sampling import FullGraphSampler
+
+    edges = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])  # node 3 of 3
+    with pytest.raises(ValueError, match=r"outside \[0, 3\)"):
+        next(iter(FullGraphSampler(order=2).batches(edges, 3, 0)))
+
+
 def test_positive_weights_reject_unknown_kind():
     edge_index, n = _small_graph()
     with pytest.raises(ValueError, match="unknown positive kind"):

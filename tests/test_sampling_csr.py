@@ -79,8 +79,8 @@ def test_available_memory_bytes():
         (torch.tensor([[0, 1, 2]]), 3, ValueError, r"shape \(2, E\)"),
         (torch.tensor([[0, 3], [3, 0]]), 3, ValueError, r"outside \[0, 3\)"),
         (torch.tensor([[0, -1], [-1, 0]]), 3, ValueError, r"outside \[0, 3\)"),
-        (torch.tensor([[0], [1]]), -1, ValueError, "non-negative int"),
-        (torch.tensor([[0], [1]]), True, ValueError, "non-negative int"),
+        (torch.tensor([[0], [1]]), -1, ValueError, "num_nodes must be an integer >= 0"),
+        (torch.tensor([[0], [1]]), True, TypeError, "num_nodes must be an integer, got bool"),
         (torch.tensor([[0], [1]]), 4_000_000_000, ValueError, "cannot overflow"),
     ],
 )

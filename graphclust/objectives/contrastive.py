@@ -30,7 +30,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from graphclust._checks import check_integer
+from graphclust._checks import check_edge_index, check_integer
 
 __all__ = ["normalized_adjacency", "positive_weights", "neighbor_contrastive_loss"]
 
@@ -50,6 +50,7 @@ def normalized_adjacency(
     propagation). ``edge_index`` lists each undirected edge in both directions, without
     self-loops (the canonical form of :func:`graphclust.data.to_graph`).
     """
+    check_edge_index(edge_index, num_nodes)
     loops = torch.arange(num_nodes, device=edge_index.device)
     row = torch.cat([edge_index[0], loops])
     col = torch.cat([edge_index[1], loops])

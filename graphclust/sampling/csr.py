@@ -16,6 +16,8 @@ from __future__ import annotations
 import psutil
 import torch
 
+from graphclust._checks import check_edge_index
+
 __all__ = ["CSRGraph", "available_memory_bytes"]
 
 _INDEX_BYTES = torch.empty((), dtype=torch.int64).element_size()
@@ -137,30 +139,14 @@ class CSRGraph:
             row pointer and degrees), exceeds what ``device`` has available. The
             message gives the size of the CSR itself, ``8 * (N + 1 + E)`` bytes.
         """
-        if not isinstance(edge_index, torch.Tensor):
-            raise TypeError(f"edge_index must be a torch.Tensor, got {type(edge_index).__name__}.")
-        if edge_index.dtype.is_floating_point or edge_index.dtype in (
-            torch.bool,
-            torch.complex64,
-            torch.complex128,
-        ):
-            raise TypeError(f"edge_index must hold integers, got dtype {edge_index.dtype}.")
-        if edge_index.dim() != 2 or edge_index.shape[0] != 2:
-            raise ValueError(f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}.")
-        if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 0:
-            raise ValueError(f"num_nodes must be a non-negative int, got {num_nodes!r}.")
+        check_edge_index(edge_index, num_nodes)
+        num_nodes = int(num_nodes)
         if num_nodes > _MAX_NUM_NODES:
             raise ValueError(
                 f"num_nodes={num_nodes:,} exceeds {_MAX_NUM_NODES:,}, the largest N for which "
                 "the int64 sort key i * N + j cannot overflow."
             )
         num_edges = edge_index.shape[1]
-        if num_edges > 0:
-            low, high = int(edge_index.min()), int(edge_index.max())
-            if low < 0 or high >= num_nodes:
-                raise ValueError(
-                    f"edge_index holds node ids in [{low}, {high}], outside [0, {num_nodes})."
-                )
         device = edge_index.device if device is None else torch.device(device)
 
         csr_bytes = _INDEX_BYTES * (num_nodes + 1 + num_edges)
