@@ -10,8 +10,11 @@ r"""Positional encodings of nodes for the graph transformer (small graphs only).
   :math:`O(N^3)`). Their signs are arbitrary; the transformer flips them at random while
   training so that it cannot rely on them.
 
-Both refuse graphs above ``max_nodes`` with a clear error: they are for small graphs.
-Isolated nodes get zeros (no walk returns; no Laplacian structure beyond the trivial).
+Both read the graph as undirected (an edge given in one direction links the pair both
+ways): a sampled subgraph lists its edges from neighbour to seed only, and the Laplacian
+of a one-way adjacency is not symmetric, so ``eigh`` would read half of it. Both refuse
+graphs above ``max_nodes`` with a clear error: they are for small graphs. Isolated nodes
+get zeros (no walk returns; no Laplacian structure beyond the trivial).
 """
 
 from __future__ import annotations
@@ -33,16 +36,17 @@ def _check_size(num_nodes: int, max_nodes: int, kind: str) -> None:
         )
 
 
-def _dense_adjacency(edge_index: torch.Tensor, num_nodes: int, dtype) -> torch.Tensor:
-    adjacency = torch.zeros(num_nodes, num_nodes, dtype=dtype, device=edge_index.device)
-    adjacency[edge_index[0], edge_index[1]] = 1.0
-    return adjacency
+def _undirected(edge_index: torch.Tensor) -> torch.Tensor:
+    """Each linked pair once in each direction, without self-loops."""
+    both = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+    return torch.unique(both[:, both[0] != both[1]], dim=1)
 
 
 def random_walk_pe(edge_index: torch.Tensor, num_nodes: int, steps: int,
                    max_nodes: int = 10000) -> torch.Tensor:
     """Return probabilities after ``1..steps`` steps, shape ``(num_nodes, steps)``."""
     _check_size(num_nodes, max_nodes, "random-walk")
+    edge_index = _undirected(edge_index)
     degree = torch.bincount(edge_index[0], minlength=num_nodes).float()
     inverse = torch.where(degree > 0, 1.0 / degree.clamp_min(1), torch.zeros_like(degree))
     values = inverse[edge_index[0]]
@@ -66,7 +70,8 @@ def laplacian_pe(edge_index: torch.Tensor, num_nodes: int, k: int,
     columns are zeros.
     """
     _check_size(num_nodes, max_nodes, "Laplacian")
-    adjacency = _dense_adjacency(edge_index, num_nodes, torch.float64)
+    adjacency = torch.zeros(num_nodes, num_nodes, dtype=torch.float64, device=edge_index.device)
+    adjacency[tuple(_undirected(edge_index))] = 1.0
     linked = adjacency.sum(1) > 0
     encoding = adjacency.new_zeros(num_nodes, k)
     if linked.any():
