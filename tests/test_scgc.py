@@ -241,6 +241,10 @@ def test_a_graph_without_edges_is_clustered_as_its_features_are():
         ({"n_clusters": 1}, "'n_clusters' parameter of SCGCStar must be an int in the range \\[2"),
         ({"n_clusters": 301}, "larger than the number of nodes"),
         ({"order": 0}, "'order' parameter of SCGCStar must be an int"),
+        # bool is an Integral and a Real to Python: True had passed as 1.
+        ({"embedding_dim": True}, "'embedding_dim' parameter .* Got True"),
+        ({"propagation_steps": np.True_}, "'propagation_steps' parameter .* Got np.True_"),
+        ({"tau": True}, "'tau' parameter .* Got True"),
         ({"tau": 0.0}, "'tau' parameter of SCGCStar must be a float in the range \\(0"),
         ({"lr": -1.0}, "'lr' parameter"),
         ({"alpha": float("nan")}, "'alpha' parameter"),

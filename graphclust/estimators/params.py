@@ -26,8 +26,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from graphclust.data.propagation import MAX_PROPAGATION_STEPS
 
-__all__ = ["Param", "at_least", "between", "non_negative", "positive", "propagation_depth",
-           "with_parameters"]
+__all__ = ["NumberInterval", "Param", "at_least", "between", "non_negative", "positive",
+           "propagation_depth", "with_parameters"]
 
 
 @dataclass(frozen=True)
@@ -38,30 +38,38 @@ class Param:
     constraints: list = field(default_factory=list)
 
 
+class NumberInterval(Interval):
+    """scikit-learn's ``Interval`` less ``bool``: ``True`` is an ``Integral`` and a
+    ``Real``, so ``embedding_dim=True`` had passed as a one-dimensional embedding."""
+
+    def is_satisfied_by(self, val) -> bool:
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
 def at_least(minimum: int) -> Interval:
     """Integers ``>= minimum``."""
-    return Interval(Integral, minimum, None, closed="left")
+    return NumberInterval(Integral, minimum, None, closed="left")
 
 
 def propagation_depth() -> Interval:
     """Propagation steps: integers from 0 to
     :data:`~graphclust.data.propagation.MAX_PROPAGATION_STEPS`."""
-    return Interval(Integral, 0, MAX_PROPAGATION_STEPS, closed="both")
+    return NumberInterval(Integral, 0, MAX_PROPAGATION_STEPS, closed="both")
 
 
 def positive() -> Interval:
     """Finite reals ``> 0``."""
-    return Interval(Real, 0, np.inf, closed="neither")
+    return NumberInterval(Real, 0, np.inf, closed="neither")
 
 
 def non_negative() -> Interval:
     """Finite reals ``>= 0``."""
-    return Interval(Real, 0, np.inf, closed="left")
+    return NumberInterval(Real, 0, np.inf, closed="left")
 
 
 def between(low: float, high: float) -> Interval:
     """Reals strictly between ``low`` and ``high``."""
-    return Interval(Real, low, high, closed="neither")
+    return NumberInterval(Real, low, high, closed="neither")
 
 
 def _annotation(constraints: list) -> str:
