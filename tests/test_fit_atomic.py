@@ -169,3 +169,35 @@ def test_empty_clusters_warning_names_a_merge_and_the_users_line():
         SCGCStar(n_clusters=4, random_state=0).fit_predict(points)
     assert {record.filename for record in caught
             if issubclass(record.category, ConvergenceWarning)} == {__file__}
+
+
+@pytest.mark.parametrize(("model", "name", "value"), [
+    (SVDKMeans(2, propagation_steps=2, random_state=0), "propagation_steps", 0),
+    (SVDKMeans(2, random_state=0), "normalize", False),
+    (SCGCStar(2, random_state=0, **_TINY), "input_hops", 1),
+    (SCGCStar(2, random_state=0, **_TINY), "normalize_embedding", False),
+    (SVDKMeans(2, propagation_steps=1, random_state=0), "n_neighbors", 3),
+], ids=["svd-steps", "svd-normalize", "scgc-star-hops", "scgc-star-normalize", "knn"])
+def test_a_parameter_inference_reads_changed_after_fit_is_refused(karate, tmp_path, model,
+                                                                   name, value):
+    # predict had read the changed value: other labels without a word (SVDKMeans), or a
+    # torch shape error (input_hops); save had paired it with the old fit's tensors.
+    data = karate if name != "n_neighbors" else karate.x.numpy()  # a kNN graph at predict
+    model = model.fit(data)
+    fitted_with = model.get_params()[name]
+    predicted = model.predict(data)
+    model.set_params(**{name: value})
+    message = f"has {name}={value!r} \\(fitted with {fitted_with!r}\\): inference reads it"
+    for call in (model.predict, model.transform, model.predict_proba):
+        with pytest.raises(ValueError, match=message):
+            call(data)
+    with pytest.raises(ValueError, match=message):
+        model.save(tmp_path / "m.gc")
+    model.set_params(**{name: fitted_with, "n_jobs": 1, "verbose": True})  # these: free
+    np.testing.assert_array_equal(model.predict(data), predicted)
+    model.save(tmp_path / "m.gc")
+    loaded = load(tmp_path / "m.gc")
+    np.testing.assert_array_equal(loaded.predict(data), predicted)
+    loaded.set_params(**{name: value})
+    with pytest.raises(ValueError, match=message):
+        loaded.predict(data)

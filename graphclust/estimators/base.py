@@ -108,8 +108,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
     }
 
     def _replaced_parameters(self) -> dict[str, tuple[str, ...]]:
-        """Part parameter -> the flat parameters a part object given there replaces."""
-        return {}
+        return {}  # part parameter -> the flat parameters a part object given there replaces
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -157,9 +156,8 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         if fitted and graph.x.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {graph.x.shape[1]} features, but {type(self).__name__} "
                              f"is expecting {self.n_features_in_} features as input")
-        if isinstance(X, _GRAPHS) or adjacency is not None:
-            return graph
-        if not self._reads_edges_at_fit():  # a kNN graph that nothing reads: no search
+        # Given edges, or a model that reads none at fit (a kNN graph nothing reads: no search)
+        if isinstance(X, _GRAPHS) or adjacency is not None or not self._reads_edges_at_fit():
             return graph
         if fitted:
             return self._with_knn_graph(graph, fitted=True)
@@ -310,6 +308,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
                     torch.cuda.manual_seed(seed)
             self._fit_graph(graph.to(self.device_), seed, labels)
         self.fit_time_ = time.perf_counter() - start
+        self._inference_params_ = self._inference_params()
         found = len(np.unique(self.labels_))
         if found < self.n_clusters:  # as scikit-learn's KMeans, never silently
             warnings.warn(
@@ -357,6 +356,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
     @torch.no_grad()
     def _soft_assignments(self, X, adjacency=None) -> tuple[torch.Tensor, torch.Tensor]:
         check_is_fitted(self, "cluster_centers_")
+        self._check_inference_params()
         with limit_threads(self.n_jobs):
             return self._assign(X, adjacency)
 

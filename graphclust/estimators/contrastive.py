@@ -125,6 +125,9 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
     _reconstruction = False
     _trains_across_processes = True
 
+    _read_at_inference = (*BaseGraphClusterer._read_at_inference, "encoder",
+                          "propagation_steps", "input_hops", "normalize_embedding")
+
     _parameters = {
         **BaseGraphClusterer._parameters,
         "alpha": Param(0.03, [non_negative()]),

@@ -26,7 +26,30 @@ __all__ = ["PersistedFit", "PersistedNetworks"]
 
 
 class PersistedFit:
-    """The persistence half of :class:`graphclust.estimators.base.BaseGraphClusterer`."""
+    """The persistence half of :class:`graphclust.estimators.base.BaseGraphClusterer`,
+    and the parameters a fit's answers depend on after it."""
+
+    #: Parameters inference reads beside the fitted attributes: changed by ``set_params``
+    #: after a fit, they would change ``predict``'s answer without a refit (and a saved
+    #: file would pair them with tensors fitted under others).
+    _read_at_inference: tuple[str, ...] = ("n_neighbors",)
+
+    def _inference_params(self) -> dict:
+        """The current values of :attr:`_read_at_inference`."""
+        return {name: getattr(self, name) for name in self._read_at_inference}
+
+    def _check_inference_params(self) -> None:
+        """Refuse to predict or save with a parameter inference reads changed since fit."""
+        fitted = getattr(self, "_inference_params_", None)  # absent: fitted before it
+        if fitted is None:
+            return
+        changed = [f"{name}={value!r} (fitted with {fitted[name]!r})"
+                   for name, value in self._inference_params().items()
+                   if name in fitted and not value == fitted[name]]
+        if changed:
+            raise ValueError(
+                f"{type(self).__name__} has {', '.join(changed)}: inference reads it, so "
+                "set it back, or fit again")
 
     def _model_tensors(self) -> dict[str, torch.Tensor]:
         """Model-specific fitted tensors by name (subclasses)."""
@@ -48,6 +71,7 @@ class PersistedFit:
 
     def _fitted_metadata(self) -> dict:
         """JSON-serialisable fitted attributes."""
+        self._check_inference_params()
         names = getattr(self, "feature_names_in_", None)
         return {"n_features_in_": self.n_features_in_, "n_iter_": self.n_iter_,
                 "knn_graph_": self.knn_graph_,
@@ -92,6 +116,7 @@ class PersistedFit:
         self._knn_rows_ = metadata.get("knn_rows") or "raw"  # absent: saved before it
         self.history_ = list(metadata["history_"])
         self.fit_time_ = float(metadata["fit_time_"])
+        self._inference_params_ = self._inference_params()  # the file's parameters
         if metadata.get("feature_names_in_") is not None:
             self.feature_names_in_ = np.asarray(metadata["feature_names_in_"], dtype=object)
         self.device_ = torch.device("cpu")

@@ -76,6 +76,9 @@ class SVDKMeans(KMeansBaseline):
         "normalize": Param(True, ["boolean"]),
     }
 
+    _read_at_inference = (*KMeansBaseline._read_at_inference, "propagation_steps",
+                          "normalize")
+
     def _uses_graph(self) -> bool:
         return self.propagation_steps > 0
 
