@@ -13,7 +13,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_edge_index", "check_integer", "check_real", "check_whole_labels"]
+__all__ = ["check_edge_index", "check_flag", "check_integer", "check_positive_real",
+           "check_real", "check_whole_labels"]
 
 
 def check_integer(name: str, value, minimum: int | None = None,
@@ -59,6 +60,13 @@ def check_edge_index(edge_index, num_nodes) -> None:
                 f"edge_index holds node ids in [{low}, {high}], outside [0, {num_nodes})")
 
 
+def check_flag(name: str, value) -> bool:
+    """``value`` as a ``bool``, or a ``TypeError`` naming ``name`` (``"no"`` is truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_real(name: str, value) -> float:
     """``value`` as a finite ``float``, or an error naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -66,6 +74,14 @@ def check_real(name: str, value) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return float(value)
+
+
+def check_positive_real(name: str, value, *, allow_zero: bool = False) -> float:
+    """``value`` as a finite ``float`` above 0 (or at least 0), or an error naming it."""
+    value = check_real(name, value)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    return value
 
 
 def check_whole_labels(name: str, values: np.ndarray) -> None:

@@ -28,7 +28,7 @@ from graphclust.objectives import (
     SelfTraining,
 )
 from graphclust.sampling import FullGraphSampler, RandomWalkSampler
-from graphclust.starts import ContrastiveStart, LinearStart, NoStart
+from graphclust.starts import AutoencoderStart, ContrastiveStart, LinearStart, NoStart
 from graphclust.training import loop
 
 FAST = {"max_epochs": 6, "hidden_dims": (32,), "embedding_dim": 8, "random_state": 0,
@@ -136,6 +136,30 @@ def test_a_bad_part_object_is_a_type_error(sbm, params):
 ])
 def test_an_objective_part_checks_what_the_estimators_table_would(make, error, message):
     # objective= replaces alpha, beta, tau and size_prior, and with them their checks.
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize("make, error, message", [
+    # A negative holdout had held out the other 80% of the edges; 1.0 trained on none.
+    (lambda: ContrastiveStart(holdout=-0.2), ValueError, r"holdout must be None or in \(0"),
+    (lambda: ContrastiveStart(holdout=1.0), ValueError, r"holdout must be None or in \(0"),
+    # It had divided by zero once the data were read.
+    (lambda: ContrastiveStart(check_interval=0), ValueError, "check_interval must be an"),
+    (lambda: ContrastiveStart(steps=-5), ValueError, "steps must be an integer >= 0"),
+    (lambda: LinearStart(lr=-1.0), ValueError, "lr must be > 0"),
+    (lambda: LinearStart(whitening=0.0), ValueError, "whitening must be > 0"),
+    (lambda: LinearStart(init="pca"), ValueError, "init must be one of random, principal"),
+    (lambda: AutoencoderStart(batch_size=0), ValueError, "batch_size must be an integer"),
+    (lambda: loop.Schedule(check_interval=0), ValueError, "check_interval must be an"),
+    (lambda: loop.Schedule(tol=-1.0), ValueError, "tol must be >= 0"),
+    # "no" is truthy: it had read as True.
+    (lambda: RandomWalkSampler(64, exclude_isolated="no"), TypeError,
+     "exclude_isolated must be True or False"),
+    (lambda: FullGraphSampler(positives="sum"), ValueError, "positives must be one of"),
+    (lambda: RandomWalkSampler(64, num_walks=0), ValueError, "num_walks must be an integer"),
+])
+def test_a_start_sampler_or_schedule_checks_its_settings(make, error, message):
     with pytest.raises(error, match=message):
         make()
 

@@ -236,4 +236,5 @@ def grow_estimator(estimator, hidden_dims, *, random_state: int | None = None,
     grown.__dict__.update({key: copy.deepcopy(value) for key, value in vars(estimator).items()
                            if key.endswith("_") and not key.startswith("__")})
     grown.encoder_ = encoder
+    grown._inference_params_ = grown._inference_params()  # its parameters now describe it
     return grown

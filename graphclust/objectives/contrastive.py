@@ -32,9 +32,11 @@ import torch.nn.functional as F
 
 from graphclust._checks import check_edge_index, check_integer
 
-__all__ = ["normalized_adjacency", "positive_weights", "neighbor_contrastive_loss"]
+__all__ = ["POSITIVE_KINDS", "normalized_adjacency", "positive_weights",
+           "neighbor_contrastive_loss"]
 
-_KINDS = ("power", "influence")
+#: The positive weights :math:`W`: :math:`\hat A^r` or :math:`\sum_{l \le r} \hat A^l`.
+POSITIVE_KINDS = ("power", "influence")
 
 
 def normalized_adjacency(
@@ -88,8 +90,8 @@ def positive_weights(
         Coalesced sparse COO ``(N, N)`` tensor. Its density grows with :math:`r`; for
         large graphs use mini-batch training, which samples :math:`W` instead.
     """
-    if kind not in _KINDS:
-        raise ValueError(f"unknown positive kind {kind!r}; choose one of {_KINDS}")
+    if kind not in POSITIVE_KINDS:
+        raise ValueError(f"unknown positive kind {kind!r}; choose one of {POSITIVE_KINDS}")
     order = check_integer("order (the number of hops r)", order, 1)
     a_hat = normalized_adjacency(edge_index, num_nodes)
     power = a_hat

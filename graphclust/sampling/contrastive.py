@@ -40,7 +40,8 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-from graphclust.objectives.contrastive import positive_weights
+from graphclust._checks import check_flag, check_integer
+from graphclust.objectives.contrastive import POSITIVE_KINDS, positive_weights
 from graphclust.sampling.batches import NodeBatchPlan
 from graphclust.sampling.csr import CSRGraph
 from graphclust.sampling.walks import sample_positives
@@ -154,6 +155,15 @@ class SampledBatches:
                               positives.weight, self.csr.degree, self.exclude_isolated, False)
 
 
+def _check_positive_settings(sampler) -> None:
+    """The settings both samplers share (``exclude_isolated="no"`` had read as True)."""
+    check_integer("order", sampler.order, 1)
+    if sampler.positives not in POSITIVE_KINDS:
+        raise ValueError(f"positives must be one of {POSITIVE_KINDS}, got "
+                         f"{sampler.positives!r}")
+    check_flag("exclude_isolated", sampler.exclude_isolated)
+
+
 @dataclass(frozen=True)
 class FullGraphSampler:
     """Every node in one batch per epoch, with the exact positive weights.
@@ -172,6 +182,9 @@ class FullGraphSampler:
     order: int = 2
     positives: str = "influence"
     exclude_isolated: bool = True
+
+    def __post_init__(self) -> None:
+        _check_positive_settings(self)
 
     def batches(self, edge_index: torch.Tensor, num_nodes: int, seed: int, rank: int = 0,
                 world_size: int = 1) -> FullGraphBatches:
@@ -218,6 +231,14 @@ class RandomWalkSampler:
     exclude_isolated: bool = True
     fanout: int = 10
     max_batches: int | None = EPOCH_BATCHES
+
+    def __post_init__(self) -> None:
+        _check_positive_settings(self)
+        check_integer("batch_size", self.batch_size, 1)
+        check_integer("num_walks", self.num_walks, 1)
+        check_integer("fanout", self.fanout, 1)
+        if self.max_batches is not None:
+            check_integer("max_batches", self.max_batches, 1, accepts="None or an integer")
 
     def batches(self, edge_index: torch.Tensor, num_nodes: int, seed: int, rank: int = 0,
                 world_size: int = 1) -> SampledBatches:

@@ -27,11 +27,12 @@ from typing import NamedTuple
 
 import torch
 
+from graphclust.objectives.contrastive import POSITIVE_KINDS
+
 from .csr import CSRGraph, _check_generator, _check_node_ids, _random_below
 
 __all__ = ["Positives", "random_walks", "sample_positives"]
 
-_KINDS = ("power", "influence")
 
 
 def random_walks(
@@ -179,8 +180,8 @@ def sample_positives(
     function (such as the logarithm of SCGC's neighbour loss) to a sum over it is
     not, with a bias that shrinks as ``num_samples`` grows.
     """
-    if kind not in _KINDS:
-        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}.")
+    if kind not in POSITIVE_KINDS:
+        raise ValueError(f"kind must be one of {POSITIVE_KINDS}, got {kind!r}.")
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
         raise ValueError(f"order must be a positive int, got {order!r}.")
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:

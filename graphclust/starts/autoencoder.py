@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from graphclust._checks import check_integer, check_positive_real
 from graphclust.nn.sparse_rows import dense_rows, select_rows
 from graphclust.training.parts import optimizer_step
 
@@ -43,6 +44,12 @@ class AutoencoderStart:
 
     #: The estimator must be able to build a decoder (``hidden_dims``) for this start.
     needs_decoder: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:  # a part passed as start= skips the estimator's table
+        check_integer("epochs", self.epochs, 0)
+        check_positive_real("lr", self.lr)
+        check_positive_real("weight_decay", self.weight_decay, allow_zero=True)
+        check_integer("batch_size", self.batch_size, 1)
 
     def check(self, config, embedding_dim: int) -> None:
         if config.uses_graph:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
+from graphclust._checks import check_flag, check_integer, check_positive_real, check_real
 from graphclust._warnings import user_stacklevel
 from graphclust.data.principal import principal_directions
 from graphclust.nn.mlp import MLP
@@ -100,6 +101,17 @@ class ContrastiveStart:
     weight_decay: float = 0.0
     holdout: float | None = 0.1
     check_interval: int = 10
+
+    def __post_init__(self) -> None:
+        # A part passed as start= skips the estimator's own table of constraints: a
+        # negative holdout had held out the other 80% of the edges, a check_interval of 0
+        # divided by zero once the data were read.
+        check_integer("steps", self.steps, 0)
+        check_positive_real("lr", self.lr)
+        check_positive_real("weight_decay", self.weight_decay, allow_zero=True)
+        check_integer("check_interval", self.check_interval, 1)
+        if self.holdout is not None and not 0 < check_real("holdout", self.holdout) < 0.5:
+            raise ValueError(f"holdout must be None or in (0, 0.5), got {self.holdout!r}")
 
     def check(self, config, embedding_dim: int) -> None:
         """Any encoder can be trained with the contrastive term."""
@@ -297,12 +309,17 @@ class LinearStart(ContrastiveStart):
     whiten_untaught: bool = True
     init: str = "random"
 
-    def check(self, config, embedding_dim: int) -> None:
-        """Refuse an unknown ``init`` and an encoder that cannot be grown from a linear
-        map of this width."""
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.whitening is not None:
+            check_positive_real("whitening", self.whitening)
+        check_flag("whiten_untaught", self.whiten_untaught)
         if self.init not in LINEAR_INITS:
             raise ValueError(f"LinearStart's init must be one of {', '.join(LINEAR_INITS)}, "
                              f"got {self.init!r}")
+
+    def check(self, config, embedding_dim: int) -> None:
+        """Refuse an encoder that cannot be grown from a linear map of this width."""
         if self.steps == 0:
             return
         if not hasattr(config, "from_linear"):

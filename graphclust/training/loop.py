@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer, check_positive_real
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import StudentTHead
 from graphclust.nn.sparse_rows import dense_rows
@@ -55,6 +56,12 @@ class Schedule:
     max_epochs: int = 200
     tol: float = 5e-3
     check_interval: int = 10
+
+    def __post_init__(self) -> None:  # check_interval <= 0 had read as 1, without a word
+        check_positive_real("lr", self.lr)
+        check_integer("max_epochs", self.max_epochs, 0)
+        check_positive_real("tol", self.tol, allow_zero=True)
+        check_integer("check_interval", self.check_interval, 1)
 
 
 @dataclass
