@@ -77,6 +77,34 @@ def test_prox_minimises_its_objective(k, strength):
     assert float(factors.max()) <= 1 / (1 + strength) + 1e-12
 
 
+def test_tiny_groups_beside_saturated_ones_leave_the_envelope_exact():
+    # The solver's slope had been a running sum of +v and -v over the breakpoints: once
+    # the large groups saturated, what remained was their rounding noise, not the tiny
+    # groups' norms (the envelope came out 0.0, not 2.5).
+    v = torch.tensor([2.0, 1.0, 1e-16, 1e-17], dtype=torch.float64)
+    assert group_sparse_envelope(v, 2).item() == pytest.approx(2.5)
+    norms = torch.tensor([0.5839505, 0.0031711554, 1.1272792e-18, 0.019529056,
+                          4.3463624e-18, 7.302196e-05], dtype=torch.float64)
+    factors = envelope_prox_factors(norms, 3, 1e-3)
+    assert factors[2] == 0 and factors[4] == 0  # theta_j = clip(v_j t - lambda, 0, 1)
+    theta = factors * 1e-3 / (1 - factors)
+    assert float(theta.sum()) == pytest.approx(3.0, abs=1e-9)
+
+
+def test_the_band_sums_to_k_and_grows_with_the_norm_over_many_scales():
+    from graphclust.extras.group_sparsity import _envelope_theta
+
+    generator = torch.Generator().manual_seed(0)
+    for trial in range(400):
+        m = int(torch.randint(3, 12, (1,), generator=generator))
+        norms = 10 ** (torch.rand(m, generator=generator, dtype=torch.float64) * 19 - 18)
+        k = int(torch.randint(1, m, (1,), generator=generator))
+        shift = 0.0 if trial % 2 else float(torch.rand(1, generator=generator))
+        theta = _envelope_theta(norms, k, shift)
+        assert float(theta.sum()) == pytest.approx(k, abs=1e-9), (norms, k, shift)
+        assert bool((theta[norms.argsort()].diff() >= -1e-12).all()), (norms, k, shift)
+
+
 def test_prox_of_zero_strength_is_identity_and_zeroes_small_groups_otherwise():
     norms = torch.tensor([5.0, 4.0, 0.01, 0.02, 3.0])
     assert torch.equal(envelope_prox_factors(norms, 3, 0.0), torch.ones(5))

@@ -90,19 +90,26 @@ def _envelope_theta(norms: torch.Tensor, k: int, shift: float) -> torch.Tensor:
         return positive.to(v.dtype)
     vp = v[positive]
     # theta_j enters (0 -> positive) at t = shift / v_j and saturates at t = (shift + 1) / v_j.
-    # Between consecutive breakpoints sum(theta) = t * A - shift * B + C, with A the sum of
-    # v_j and B the count of groups in the middle band and C the count of saturated ones.
-    ones, zeros = torch.ones_like(vp), torch.zeros_like(vp)
-    times = torch.cat([shift / vp, (shift + 1.0) / vp])
-    order = torch.argsort(times, stable=True)
-    times = times[order]
-    slope = torch.cat([vp, -vp])[order].cumsum(0)
-    middle = torch.cat([ones, -ones])[order].cumsum(0)
-    saturated = torch.cat([zeros, ones])[order].cumsum(0)
+    # Just after a breakpoint tau, sum(theta) = t * A - shift * B + C, with A the sum of v_j
+    # over the B groups in the middle band and C the count of saturated ones. The band is
+    # a run of the norms sorted ascending (entered: the largest m - a; saturated: the
+    # largest m - b), so A is a difference of ascending prefix sums, which hold no larger
+    # norm than the band's: a running sum of +v_j and -v_j over the breakpoints had left
+    # rounding noise of the saturated norms where the band holds tiny ones.
+    ascending = vp.sort().values
+    prefix = torch.cat([ascending.new_zeros(1), ascending.cumsum(0)])
+    count = len(ascending)
+    enter, saturate = (shift / ascending).flip(0), ((shift + 1.0) / ascending).flip(0)
+    times = torch.cat([enter, saturate]).sort().values
+    a = count - torch.searchsorted(enter, times, right=True)  # groups not yet entered
+    b = count - torch.searchsorted(saturate, times, right=True)  # groups not saturated
+    slope, middle, saturated = prefix[b] - prefix[a], (b - a).to(v.dtype), (count - b).to(v.dtype)
     total = times * slope - shift * middle + saturated  # sum(theta) at each breakpoint
     # sum(theta) is non-decreasing and continuous; k lies on the segment ending at the
-    # first breakpoint reaching it (never the first breakpoint, where the sum is 0).
-    end = int((total < k).sum())
+    # first breakpoint reaching it (never the first breakpoint, where the sum is 0; the
+    # last, where every group is saturated, holds m > k). Its first, not a count of the
+    # breakpoints below k: rounding can leave a later one a hair under k.
+    end = int(torch.nonzero(total >= k)[0])
     t = (k + shift * middle[end - 1] - saturated[end - 1]) / slope[end - 1]
     theta = torch.zeros_like(v)
     theta[positive] = (vp * t - shift).clamp(0.0, 1.0)
