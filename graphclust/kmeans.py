@@ -120,6 +120,7 @@ def kmeans(
         raise ValueError(f"k-means needs an (N, D) tensor of points, got shape "
                          f"{tuple(x.shape)}")
     n = x.shape[0]
+    n_clusters = check_integer("n_clusters", n_clusters)  # True had meant one cluster
     if not 1 <= n_clusters <= n:
         raise ValueError(f"n_clusters={n_clusters} must be between 1 and the {n} points")
     n_init, max_iter, max_samples, chunk_size = (

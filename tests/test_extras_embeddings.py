@@ -177,6 +177,10 @@ def test_truncate_embedding_and_prefix_kmeans():
         truncate_embedding(embedding, 7)
     with pytest.raises(ValueError, match="n_clusters is required"):
         prefix_kmeans(embedding, 3)
+    with pytest.raises(TypeError, match="random_state must be an integer, got NoneType"):
+        prefix_kmeans(embedding, 3, n_clusters=4, random_state=None)
+    with pytest.raises(TypeError, match="random_state must be an integer, got float"):
+        prefix_kmeans(embedding, 3, n_clusters=4, random_state=1.7)  # had been read as 1
     with pytest.raises(ValueError, match="not fitted"):
         truncate_embedding(SCGCStar(), 2)
     with pytest.raises(ValueError, match="NaN"):

@@ -131,9 +131,11 @@ def test_tract_mlp_config_builds_a_plain_mlp_with_a_tract_first_layer():
 
 
 def test_tract_bad_input():
-    with pytest.raises(ValueError, match="lam must be a positive number"):
+    with pytest.raises(ValueError, match="lam must be > 0"):
         TrActLinear(3, 2, lam=0.0)
-    with pytest.raises(ValueError, match="lam must be a positive number"):
+    with pytest.raises(ValueError, match="lam must be finite"):  # an all-zero gradient
+        TrActLinear(3, 2, lam=float("inf"))
+    with pytest.raises(TypeError, match="lam must be a real number, got bool"):
         TrActMLPConfig(lam=True).build(3, 2)
     with pytest.raises(TypeError, match="relative_lam must be True or False"):
         TrActMLPConfig(relative_lam="yes").build(3, 2)

@@ -155,6 +155,17 @@ def test_kmeans_refuses_settings_it_cannot_run_with(shape, arguments, message):
     kmeans(torch.rand(20, 3), 2, chunk_size=np.int64(8))  # a numpy count is a count
 
 
+@pytest.mark.parametrize("n_clusters, error", [(True, TypeError), (2.5, TypeError)])
+def test_kmeans_refuses_a_cluster_count_that_is_not_an_integer(n_clusters, error):
+    # True had given one cluster; 2.5 a message about 'float' from deep inside.
+    import torch
+
+    from graphclust.kmeans import kmeans
+
+    with pytest.raises(error, match="n_clusters must be an integer, got"):
+        kmeans(torch.rand(20, 3), n_clusters)
+
+
 def test_empty_clusters_warning_names_a_merge_and_the_users_line():
     """Four blobs of five points on a 10-nearest-neighbour graph: every node links across
     blobs and training merges clusters. The warning says that this can be the cause (it

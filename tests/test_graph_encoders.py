@@ -130,6 +130,18 @@ def test_positional_encodings_read_a_one_way_edge_list_as_undirected(encoding):
     torch.testing.assert_close(encoding(repeated, 8, 3), encoding(edges, 8, 3))
 
 
+def test_positional_encoding_cache_sees_edges_edited_in_place():
+    from graphclust.nn.graph_transformer import GraphTransformer
+
+    model = GraphTransformer(4, 8, 3, positional_encoding="random_walk", pe_dim=3).eval()
+    edges = _ring(6)
+    before = model.positional(edges, 6).clone()
+    edges.copy_(torch.tensor([[0, 1, 1, 2, 3, 4, 4, 5, 0, 2, 3, 5],
+                              [1, 0, 2, 1, 4, 3, 5, 4, 2, 0, 5, 3]]))  # two triangles
+    torch.testing.assert_close(model.positional(edges, 6), random_walk_pe(edges, 6, 3))
+    assert not torch.equal(model.positional(edges, 6), before)
+
+
 def test_positional_encodings_refuse_large_graphs():
     with pytest.raises(ValueError, match="above the limit"):
         random_walk_pe(_ring(20), 20, 4, max_nodes=10)

@@ -75,12 +75,12 @@ def test_loss_is_stable_for_large_tau():
     assert loss.item() == pytest.approx(float(expected), rel=1e-6)
 
 
-@pytest.mark.parametrize("tau", [0.0, -1.0, float("nan")])
+@pytest.mark.parametrize("tau", [0.0, -1.0, float("nan"), float("inf")])
 def test_loss_refuses_an_inverse_temperature_that_is_not_positive(tau):
     edge_index, n = _small_graph()
     w = positive_weights(edge_index, n, 2, "influence")
     row, col = w.indices()
-    with pytest.raises(ValueError, match="tau must be > 0"):
+    with pytest.raises(ValueError, match="tau must be finite and > 0"):  # inf: a NaN loss
         neighbor_contrastive_loss(torch.randn(n, 4), torch.randn(n, 4), row, col,
                                   w.values(), tau)
 
@@ -113,6 +113,26 @@ def test_loss_refuses_positives_it_cannot_score(damage, message):
     z = torch.randn(n, 4, generator=torch.Generator().manual_seed(0))
     with pytest.raises(ValueError, match=message):
         neighbor_contrastive_loss(z, z, row, col, weight, 1.0)
+
+
+@pytest.mark.parametrize("anchors, self_candidate, chunk_size, message", [
+    # A short self_candidate had left the last anchors' own similarities in the loss.
+    (8, torch.arange(7), 512, "self_candidate must give each of the 8 anchors its row"),
+    (8, torch.full((8,), 8), 512, "self_candidate must give each of the 8 anchors its row"),
+    (9, None, 512, "there are 9 anchors and 8 candidates"),
+    (0, None, 512, "at least one anchor"),  # had been a ZeroDivisionError
+    (8, None, 0, "chunk_size must be an integer >= 1"),
+])
+def test_loss_refuses_anchors_it_cannot_place_among_the_candidates(anchors, self_candidate,
+                                                                   chunk_size, message):
+    edge_index, n = _small_graph()
+    w = positive_weights(edge_index, n, 1, "power")
+    row, col = w.indices()
+    keep = row < anchors
+    with pytest.raises(ValueError, match=message):
+        neighbor_contrastive_loss(torch.randn(anchors, 4), torch.randn(n, 4), row[keep],
+                                  col[keep], w.values()[keep], 1.0,
+                                  self_candidate=self_candidate, chunk_size=chunk_size)
 
 
 def test_minibatch_form_matches_rows_of_the_full_loss():
@@ -166,7 +186,17 @@ def test_student_t_and_target_and_kl_match_formulas():
     (lambda: StudentTHead(0, 4), "n_clusters must be an integer >= 1"),
     (lambda: StudentTHead(3, 4, degrees_of_freedom=0.0), "degrees_of_freedom must be > 0"),
     (lambda: student_t_assignment(torch.zeros(2, 4), torch.ones(3, 4), -1.0),
-     "degrees_of_freedom must be > 0"),
+     "degrees_of_freedom must be finite and > 0"),
+    (lambda: student_t_assignment(torch.zeros(2, 4), torch.ones(3, 4), float("inf")),
+     "degrees_of_freedom must be finite and > 0"),  # it had given an all-NaN Q
+    # A (1, K) target had broadcast over every row of Q.
+    (lambda: kl_clustering_loss(torch.full((1, 3), 1 / 3), torch.full((4, 3), 1 / 3)),
+     r"p and q must have one shape, got \(1, 3\) and \(4, 3\)"),
+    (lambda: target_distribution(torch.full((4, 3), 1 / 3), size_prior=torch.ones(2)),
+     r"size_prior must have one entry per cluster, shape \(3,\), got \(2,\)"),
+    (lambda: target_distribution(torch.full((4, 3), 1 / 3),
+                                 size_prior=torch.tensor([1.0, -1.0, 1.0])),
+     "size_prior must be positive"),
     # copy_ would broadcast the one row into every centre.
     (lambda: StudentTHead(3, 4).reset_parameters(torch.ones(1, 4)),
      r"centers must have shape \(3, 4\), got \(1, 4\)"),

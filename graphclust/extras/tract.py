@@ -46,7 +46,6 @@ comes back; mini-batches recompute it for every batch.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -54,6 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from graphclust._checks import check_flag, check_positive_real
 from graphclust.nn.config import check_positive_ints
 from graphclust.nn.mlp import MLP
 
@@ -64,15 +64,8 @@ TRACT_FORMS = ("auto", "primal", "kernel")
 
 
 def _check_lam(lam) -> float:
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not lam > 0:
-        raise ValueError(f"lam must be a positive number, got {lam!r}")
-    return float(lam)
-
-
-def _check_bool(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+    """A finite ``lam > 0`` (infinity had given an all-zero gradient)."""
+    return check_positive_real("lam", lam)
 
 
 def _resolve_form(form: str, batch_size: int, in_features: int) -> str:
@@ -154,7 +147,7 @@ def tract_weight_gradient(grad_output: torch.Tensor, inputs: torch.Tensor, lam: 
     """
     _check_matrices(grad_output, inputs)
     lam = _check_lam(lam)
-    _check_bool("relative_lam", relative_lam)
+    check_flag("relative_lam", relative_lam)
     form = _resolve_form(form, *inputs.shape)
     factor = _cholesky_factor(inputs, lam, relative_lam, form)
     return _apply_factor(grad_output, inputs, factor, form)
@@ -221,7 +214,7 @@ class TrActLinear(nn.Linear):
                  dtype=None) -> None:
         super().__init__(in_features, out_features, bias=bias, device=device, dtype=dtype)
         self.lam = _check_lam(lam)
-        self.relative_lam = _check_bool("relative_lam", relative_lam)
+        self.relative_lam = check_flag("relative_lam", relative_lam)
         self._factor: _Factor | None = None
 
     @classmethod

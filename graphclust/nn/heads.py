@@ -30,8 +30,8 @@ def student_t_assignment(
 ) -> torch.Tensor:
     """Soft assignments :math:`Q` (module docstring), as a softmax of log-kernels."""
     nu = degrees_of_freedom
-    if not nu > 0:  # the kernel is undefined there: every assignment would be NaN
-        raise ValueError(f"degrees_of_freedom must be > 0, got {nu!r}")
+    if not 0 < nu < float("inf"):  # the kernel is undefined there: every assignment NaN
+        raise ValueError(f"degrees_of_freedom must be finite and > 0, got {nu!r}")
     logits = -(nu + 1.0) / 2.0 * torch.log1p(squared_distances(z, centers) / nu)
     return torch.softmax(logits, dim=1)
 

@@ -48,6 +48,12 @@ def target_distribution(q: torch.Tensor, cluster_frequency: torch.Tensor | None 
     target.
     """
     q = q.detach()
+    for name, given in (("cluster_frequency", cluster_frequency), ("size_prior", size_prior)):
+        if given is not None and given.shape != q.shape[1:]:
+            raise ValueError(f"{name} must have one entry per cluster, shape "
+                             f"{tuple(q.shape[1:])}, got {tuple(given.shape)}")
+    if size_prior is not None and not bool((size_prior > 0).all()):
+        raise ValueError("size_prior must be positive (and not NaN)")
     if cluster_frequency is None:
         cluster_frequency = q.sum(0)
     weight = q.pow(2) / cluster_frequency.clamp_min(torch.finfo(q.dtype).tiny)
@@ -58,6 +64,9 @@ def target_distribution(q: torch.Tensor, cluster_frequency: torch.Tensor | None 
 
 def kl_clustering_loss(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """:math:`\\mathrm{KL}(P \\| Q)` averaged over rows; ``p`` is treated as a constant."""
+    if p.shape != q.shape:  # a (1, K) target would broadcast over every row of Q
+        raise ValueError(f"p and q must have one shape, got {tuple(p.shape)} and "
+                         f"{tuple(q.shape)}")
     p = p.detach()
     tiny = torch.finfo(q.dtype).tiny
     return (p * (torch.log(p.clamp_min(tiny)) - torch.log(q.clamp_min(tiny)))).sum(1).mean()

@@ -152,21 +152,34 @@ def neighbor_contrastive_loss(
     formula would keep about ten :math:`B \times C` temporaries and run several times
     slower on a CPU.
     """
-    if not tau > 0:  # tau <= 0 would reward pushing the positives away
-        raise ValueError(f"tau must be > 0, got {tau!r}")
+    if not 0 < tau < float("inf"):  # tau <= 0 would reward pushing the positives away
+        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
     if not (positive_anchor.dim() == 1
             and positive_anchor.shape == positive_candidate.shape == positive_weight.shape):
         raise ValueError(
             "positive_anchor, positive_candidate and positive_weight must be flat tensors of "
             f"one length, got shapes {tuple(positive_anchor.shape)}, "
             f"{tuple(positive_candidate.shape)} and {tuple(positive_weight.shape)}")
+    num_anchors, num_candidates = anchors.shape[0], candidates.shape[0]
+    chunk_size = check_integer("chunk_size", chunk_size, 1)
+    if num_anchors == 0:
+        raise ValueError("neighbor_contrastive_loss needs at least one anchor")
     if self_candidate is None:
-        self_candidate = torch.arange(anchors.shape[0], device=anchors.device)
+        if num_anchors > num_candidates:
+            raise ValueError(f"without self_candidate the anchors are the first rows of the "
+                             f"candidates, but there are {num_anchors} anchors and "
+                             f"{num_candidates} candidates")
+        self_candidate = torch.arange(num_anchors, device=anchors.device)
+    elif self_candidate.shape != (num_anchors,) or not (
+            -1 <= int(self_candidate.min()) <= int(self_candidate.max()) < num_candidates):
+        # A short one had left the last anchors' own similarities in the loss.
+        raise ValueError(f"self_candidate must give each of the {num_anchors} anchors its "
+                         f"row among the {num_candidates} candidates, or -1")
     a = F.normalize(anchors, dim=1)
     c = F.normalize(candidates, dim=1)
     return _NeighborContrastive.apply(
         a, c, positive_anchor, positive_candidate, positive_weight.to(a.dtype), float(tau),
-        self_candidate, int(chunk_size),
+        self_candidate, chunk_size,
     )
 
 
