@@ -286,27 +286,35 @@ def choose_batch_size(
     else:
         cheap = n_nodes < 2 * mini_batch
     if batch < SMALLEST_BATCH or (cheap and full.total <= budget):
-        check_fits(full, available_bytes, device_name, "full batch")
+        # Too few nodes for a batch of SMALLEST_BATCH: no smaller batch to advise.
+        check_fits(full, available_bytes, device_name, "full batch",
+                   smaller_batch=batch >= SMALLEST_BATCH)
         return None
     while True:
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         **memory)
         if estimate.total <= budget or batch // 2 < SMALLEST_BATCH:
-            check_fits(estimate, available_bytes, device_name, f"batch_size={batch}")
+            check_fits(estimate, available_bytes, device_name, f"batch_size={batch}",
+                       smaller_batch=False)  # the smallest the choice tries
             return batch
         batch //= 2
 
 
 def check_fits(estimate: MemoryEstimate, available_bytes: int, device_name: str,
-               setting: str) -> None:
-    """Raise :class:`TrainingMemoryError` if ``estimate`` exceeds the usable memory."""
+               setting: str, smaller_batch: bool = True) -> None:
+    """Raise :class:`TrainingMemoryError` if ``estimate`` exceeds the usable memory.
+
+    ``smaller_batch``: whether a smaller ``batch_size`` is advice worth giving (not where
+    the automatic choice already tried its smallest, or the graph is too small for one).
+    """
     if estimate.total <= MEMORY_HEADROOM * available_bytes:
         return
+    batch = "a smaller batch_size, " if smaller_batch else ""
     raise TrainingMemoryError(
         f"training with {setting} needs about {estimate.describe()} but {device_name} has "
         f"{_gib(available_bytes)} available (at most {MEMORY_HEADROOM:.0%} of it is planned "
-        "for): pass a smaller batch_size, a smaller embedding_dim or hidden_dims, or a "
-        "device with more memory (device=...)"
+        f"for): pass {batch}a smaller embedding_dim or hidden_dims, fewer feature columns, "
+        "or a device with more memory (device=...)"
     )
 
 

@@ -138,15 +138,23 @@ def test_nothing_fits_raises_a_memory_error_saying_what_to_change():
     assert isinstance(caught.value, MemoryError)
     message = str(caught.value)
     assert f"batch_size={SMALLEST_BATCH}" in message and "cuda:0" in message
-    for advice in ("smaller batch_size", "embedding_dim", "device"):
+    for advice in ("embedding_dim", "fewer feature columns", "device"):
         assert advice in message
+    # The choice already tried its smallest batch: a smaller one is no advice.
+    assert "smaller batch_size" not in message
 
 
 def test_check_fits_passes_within_the_headroom():
     estimate = estimate_peak_memory(1000, 5000, 10)
     check_fits(estimate, estimate.total * 2, "cpu", "full batch")
-    with pytest.raises(TrainingMemoryError, match="full batch"):
+    with pytest.raises(TrainingMemoryError, match="full batch.*pass a smaller batch_size"):
         check_fits(estimate, estimate.total, "cpu", "full batch")
+
+
+def test_a_graph_too_small_for_a_batch_is_not_advised_a_smaller_one():
+    with pytest.raises(TrainingMemoryError) as caught:
+        choose_batch_size(100, 500, 10**6, available_bytes=2**20)
+    assert "full batch" in str(caught.value) and "batch_size" not in str(caught.value)
 
 
 def test_available_memory_of_the_cpu():
