@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 __all__ = ["check_edge_index", "check_flag", "check_integer", "check_positive_real",
-           "check_real", "check_whole_labels"]
+           "check_label_values", "check_real", "check_whole_labels"]
 
 
 def check_integer(name: str, value, minimum: int | None = None,
@@ -82,6 +82,26 @@ def check_positive_real(name: str, value, *, allow_zero: bool = False) -> float:
     if value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
     return value
+
+
+def check_label_values(name: str, values: np.ndarray) -> None:
+    """Refuse NaN or infinite labels, floats or objects (``np.unique`` keeps every NaN of
+    an object array apart, so each would become a class of its own), then float labels
+    that are not whole numbers (:func:`check_whole_labels`)."""
+    if values.dtype.kind == "f":
+        missing = int((~np.isfinite(values)).sum())
+    elif values.dtype.kind == "O":
+        missing = sum(isinstance(value, numbers.Real) and not math.isfinite(value)
+                      for value in values.ravel())
+    else:
+        return
+    if missing:
+        raise ValueError(
+            f"{name} has NaN or infinite values in {missing} of {values.size} entries: "
+            "unlabelled nodes cannot be mapped to classes; drop those nodes or give them a "
+            "class")
+    if values.dtype.kind == "f":
+        check_whole_labels(name, values)
 
 
 def check_whole_labels(name: str, values: np.ndarray) -> None:

@@ -16,7 +16,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from graphclust._checks import check_whole_labels
+from graphclust._checks import check_label_values
 
 __all__ = ["accuracy", "ari", "conductance", "evaluate", "f1", "modularity", "nmi"]
 
@@ -217,6 +217,7 @@ def _as_label_array(name: str, labels) -> np.ndarray:
         raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must be non-empty")
+    check_label_values(name, array)
     if array.dtype.kind in "USO":
         try:
             return np.unique(array, return_inverse=True)[1].reshape(-1)
@@ -224,10 +225,6 @@ def _as_label_array(name: str, labels) -> np.ndarray:
             raise TypeError(f"{name} values cannot be sorted into classes: {err}") from err
     if array.dtype.kind == "f":
         # Whole floats are class ids, as fit reads them (np.loadtxt gives labels as floats).
-        if not bool(np.isfinite(array).all()):
-            raise ValueError(f"{name} has NaN or inf labels; drop those nodes or give them "
-                             "a class")
-        check_whole_labels(name, array)
         return np.unique(array, return_inverse=True)[1].reshape(-1)
     if array.dtype.kind not in "biu":
         raise TypeError(

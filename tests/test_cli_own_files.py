@@ -141,7 +141,7 @@ def test_predict_needs_nodes_to_cluster(tmp_path, capsys):
 
 @pytest.mark.parametrize("edges", [False, True], ids=["knn", "edges"])
 @pytest.mark.parametrize(("name", "lines", "message"), [
-    ("labels.txt", "0\n" * 30 + "nan\n" * 4, "y has NaN in 4 of 34 entries"),
+    ("labels.txt", "0\n" * 30 + "nan\n" * 4, "y has NaN or infinite values in 4 of 34 entries"),
     ("labels.txt", "0\n1\n", "y has 2 labels but X has 34 rows"),
     ("labels.txt", "", "the file is empty"),
     ("labels.txt", "0\n\n" + "1\n" * 32, "labels.txt: line 2 is blank; every node needs"),

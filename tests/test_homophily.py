@@ -57,6 +57,15 @@ def test_rows_of_zeros_count_as_pointing_nowhere():
     assert feature_homophily(x, edges) == pytest.approx(brute_force(x, edges), abs=1e-6)
 
 
+@pytest.mark.parametrize("scale", [1e-25, 1e-20, 1e20, 1e30])
+def test_does_not_depend_on_the_features_scale(scale):
+    # A cosine measure: a float32 product of raw rows had overflowed (NaN at 1e20) or
+    # underflowed (the sign flipped at 1e-25).
+    x, edges, _ = planted()
+    assert feature_homophily(x * scale, edges) == pytest.approx(
+        feature_homophily(x, edges), abs=1e-9)
+
+
 def test_does_not_depend_on_the_chunk_of_edges(monkeypatch):
     x, edges, _ = planted()
     whole = feature_homophily(x, edges)

@@ -269,9 +269,18 @@ def test_label_count_must_match_x():
         to_graph(_features(), y=[0, 1, 0])
 
 
-def test_labels_with_nan_are_refused():
-    with pytest.raises(ValueError, match="y has NaN in 1 of 4 entries"):
-        to_graph(_features(), y=[0.0, np.nan, 1.0, 1.0])
+@pytest.mark.parametrize("y", [
+    [0.0, np.nan, 1.0, 1.0],
+    [0.0, np.inf, 1.0, 1.0],  # had become a class of its own
+    np.array([0, np.nan, 1, 1], dtype=object),  # np.unique keeps object NaNs apart
+])
+def test_labels_with_nan_or_inf_are_refused(y):
+    from graphclust.metrics import accuracy
+
+    with pytest.raises(ValueError, match="y has NaN or infinite values in 1 of 4 entries"):
+        to_graph(_features(), y=y)
+    with pytest.raises(ValueError, match="y_true has NaN or infinite values in 1 of 4"):
+        accuracy(y, [0, 1, 1, 1])
 
 
 def test_labels_of_the_wrong_shape_are_refused():

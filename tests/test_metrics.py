@@ -227,7 +227,7 @@ def test_graph_scores_on_two_cliques():
         ([0, 1, 1], [0, 1], ValueError, "same length, got 3 and 2"),
         ([], [], ValueError, "y_true must be non-empty"),
         ([[0, 1]], [[0, 1]], ValueError, "y_true must be 1-D"),
-        ([0, 1], np.array([0.0, np.nan]), ValueError, "y_pred has NaN or inf labels"),
+        ([0, 1], np.array([0.0, np.nan]), ValueError, "y_pred has NaN or infinite values"),
         ([0, 1], np.array([0j, 1j]), TypeError, "y_pred must hold integers, floats or class"),
         (np.array(["a", 1], dtype=object), [0, 1], TypeError, "y_true values cannot be sorted"),
     ],

@@ -122,9 +122,9 @@ def feature_homophily(x: torch.Tensor, edge_index: torch.Tensor) -> float:
         generator = torch.Generator(device="cpu").manual_seed(0)
         drawn = torch.randint(sources.numel(), (budget,), generator=generator).to(x.device)
         sources, targets = sources[drawn], targets[drawn]
-    # Each edge's product in at least float32 (no float16 overflow), summed in float64.
-    work = torch.promote_types(x.dtype, torch.float32)
-    linked = sum(float(((x[s].to(work) * x[t].to(work)).sum(1, dtype=torch.float64)
-                        * inverse[s] * inverse[t]).sum())
+    # Each edge's rows made unit vectors in float64 before their product: a float32
+    # product of raw rows overflowed above about 1e19 (NaN) and underflowed below 1e-22.
+    linked = sum(float(((x[s].to(torch.float64) * inverse[s, None])
+                        * (x[t].to(torch.float64) * inverse[t, None])).sum())
                  for s, t in zip(sources.split(step), targets.split(step), strict=True))
     return (linked / sources.numel() - pairs) / (1.0 - pairs)

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data, HeteroData
 
-from graphclust._checks import check_whole_labels
+from graphclust._checks import check_label_values
 from graphclust._warnings import user_stacklevel
 from graphclust.data.edge_inputs import adjacency_edges, edge_index_array
 
@@ -196,14 +196,7 @@ def label_codes(y: Any, num_nodes: int) -> torch.Tensor:
         )
     if values.dtype.kind == "c":
         raise TypeError(f"y has unsupported complex dtype {values.dtype}")
-    if values.dtype.kind == "f":
-        missing = np.isnan(values)
-        if missing.any():
-            raise ValueError(
-                f"y has NaN in {int(missing.sum())} of {num_nodes} entries; "
-                "unlabelled nodes cannot be mapped to classes"
-            )
-        check_whole_labels("y", values)
+    check_label_values("y", values)
     if values.dtype.kind in "iuf" and values.size and values.min() == -1 and (values == 0).any():
         warnings.warn(
             f"y has -1 in {int((values == -1).sum())} of {num_nodes} entries beside classes "
