@@ -16,6 +16,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from graphclust._arrays import tensor_of
 from graphclust._checks import check_label_values
 
 __all__ = ["accuracy", "ari", "conductance", "evaluate", "f1", "modularity", "nmi"]
@@ -282,9 +283,8 @@ def _graph_and_partition(
         num_nodes = getattr(edge_index, "num_nodes", None) if num_nodes is None \
             else num_nodes
         edge_index = edge_index.edge_index
-    edges = edge_index if isinstance(edge_index, torch.Tensor) else torch.as_tensor(
-        np.asarray(edge_index)
-    )
+    edges = edge_index if isinstance(edge_index, torch.Tensor) else tensor_of(
+        np.asarray(edge_index))
     if edges.dim() != 2 or edges.shape[0] != 2:
         raise ValueError(f"edge_index must have shape (2, n_edges), got {tuple(edges.shape)}")
     if edges.is_floating_point() or edges.is_complex() or edges.dtype == torch.bool:

@@ -373,3 +373,31 @@ def test_hetero_data_is_refused_with_what_to_pass():
                  lambda: model.predict(hetero), lambda: model.transform(hetero)):
         with pytest.raises(TypeError, match=r"HeteroData .*to_homogeneous\(\)"):
             call()
+
+
+@pytest.mark.parametrize("layout", ["reversed", "big-endian", "read-only"])
+def test_arrays_of_any_layout_are_read_as_their_values(layout):
+    # torch.from_numpy refuses negative strides and a foreign byte order, and warns on a
+    # read-only array: kNN search, adjacency matrices and the graph scores had passed
+    # those errors on.
+    from graphclust.data.knn import knn_indices
+    from graphclust.metrics import modularity
+
+    def laid_out(array):
+        if layout == "reversed":
+            return np.ascontiguousarray(array[::-1])[::-1]
+        if layout == "big-endian":
+            return array.astype(array.dtype.newbyteorder(">"))
+        array = array.copy()
+        array.flags.writeable = False
+        return array
+
+    points = np.random.default_rng(0).standard_normal((6, 3))
+    adjacency = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert torch.equal(knn_indices(laid_out(points), 2), knn_indices(points, 2))
+        assert torch.equal(to_graph(np.eye(3), laid_out(adjacency)).edge_index,
+                           to_graph(np.eye(3), adjacency).edge_index)
+        edges = np.array([[0, 1, 1, 2], [1, 0, 2, 1]])
+        assert modularity(laid_out(edges), [0, 0, 1]) == modularity(edges, [0, 0, 1])

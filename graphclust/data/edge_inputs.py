@@ -16,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from graphclust._arrays import tensor_of
+
 __all__ = ["adjacency_edges", "edge_index_array", "is_networkx_graph"]
 
 
@@ -207,7 +209,7 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
             raise TypeError(
                 f"adjacency has unsupported dtype {adjacency.dtype}; use numbers or bool"
             )
-        adjacency = torch.from_numpy(np.ascontiguousarray(adjacency))
+        adjacency = tensor_of(adjacency)
     if not isinstance(adjacency, torch.Tensor):
         raise TypeError(
             "adjacency must be a scipy sparse matrix, a dense (N x N) numpy array or "

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import torch
 
+from graphclust._arrays import tensor_of
 from graphclust._checks import check_integer
 from graphclust._warnings import user_stacklevel
 
@@ -25,7 +26,7 @@ def feature_tensor(X, device: str | torch.device | None) -> torch.Tensor:
         array = np.asarray(X)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"X must hold real numbers, got numpy dtype {array.dtype}")
-        features = torch.from_numpy(array)
+        features = tensor_of(array)
     if features.is_complex() or not (features.is_floating_point() or _is_integer(features)):
         raise TypeError(f"X must hold real numbers, got {features.dtype}")
     if features.dim() != 2:
