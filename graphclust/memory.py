@@ -54,6 +54,8 @@ from itertools import pairwise
 
 import torch
 
+from graphclust._checks import check_integer
+
 __all__ = [
     "DEFAULT_MINI_BATCH",
     "FULL_BATCH_LOSS_FLOPS",
@@ -162,6 +164,12 @@ def estimate_peak_memory(
     the map is ``features x embedding_dim`` with ``linear_start``, else the encoder. The
     interpreter and torch's import are not counted.
     """
+    for name, value, least in (("n_nodes", n_nodes, 1), ("n_edges", n_edges, 0),
+                               ("n_features", n_features, 1), ("embedding_dim", embedding_dim, 1),
+                               ("n_clusters", n_clusters, 1)):
+        check_integer(name, value, least)
+    if batch_size is not None:
+        check_integer("batch_size", batch_size, 1)
     s = torch.empty((), dtype=dtype).element_size()
     widths = _widths(n_features, hidden_dims, embedding_dim)
     hidden = widths[1:-1]
@@ -273,6 +281,8 @@ def choose_batch_size(
     memory = dict(n_clusters=n_clusters, check_interval=check_interval,
                   held_out_input=held_out_input, start_snapshots=start_snapshots,
                   linear_start=linear_start, dtype=dtype, **sizes)
+    # Below the smallest batch the halving below would never start: full batch at any N.
+    check_integer("mini_batch", mini_batch, SMALLEST_BATCH)
     budget = MEMORY_HEADROOM * available_bytes
     batch = min(mini_batch, n_nodes // 2)
     full = estimate_peak_memory(n_nodes, n_edges, n_features,

@@ -401,3 +401,19 @@ def test_arrays_of_any_layout_are_read_as_their_values(layout):
                            to_graph(np.eye(3), adjacency).edge_index)
         edges = np.array([[0, 1, 1, 2], [1, 0, 2, 1]])
         assert modularity(laid_out(edges), [0, 0, 1]) == modularity(edges, [0, 0, 1])
+
+
+def test_a_complex_sparse_tensor_adjacency_is_refused():
+    # Dense and scipy complex adjacencies were refused; a torch sparse one was read.
+    complex_adjacency = torch.tensor([[0, 1j, 0], [1j, 0, 0], [0, 0, 0]]).to_sparse()
+    with pytest.raises(TypeError, match="adjacency has unsupported dtype torch.complex64"):
+        to_graph(np.eye(3), complex_adjacency)
+
+
+def test_small_integer_duplicates_are_summed_without_wrapping():
+    # 200 + 56 stored twice for one uint8 entry had wrapped to 0: an edge lost.
+    adjacency = sp.coo_array((np.array([200, 56], dtype=np.uint8),
+                              (np.array([0, 0]), np.array([1, 1]))), shape=(3, 3))
+    with pytest.warns(GraphInputWarning):
+        graph = to_graph(np.eye(3), adjacency)
+    assert graph.edge_index.tolist() == [[0, 1], [1, 0]]

@@ -202,3 +202,13 @@ def test_message_passing_prices_the_capped_epoch_it_will_train():
     assert choose_batch_size(49_000, 490_000, 745, **sizes) is None
     assert choose_batch_size(49_000, 490_000, 745, max_batches=32, **sizes) == \
         DEFAULT_MINI_BATCH
+
+
+def test_sizes_the_estimate_cannot_read_are_refused():
+    with pytest.raises(ValueError, match="n_nodes must be an integer >= 1"):
+        estimate_peak_memory(0, 0, 5)  # had been a ZeroDivisionError
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+        estimate_peak_memory(100, 500, 5, batch_size=0)
+    # Below the smallest batch the choice had trained a million nodes full batch.
+    with pytest.raises(ValueError, match=f"mini_batch must be an integer >= {SMALLEST_BATCH}"):
+        choose_batch_size(10**6, 10**7, 100, available_bytes=64 * GIB, mini_batch=32)

@@ -221,3 +221,24 @@ def test_a_row_holding_inf_is_left_as_normalize_leaves_it():
     out = FeatureTransform("l2").fit(x[1:]).transform(x)
     assert torch.equal(out.nan_to_num(-7.0),
                        torch.nn.functional.normalize(x, dim=1).nan_to_num(-7.0))
+
+
+@pytest.mark.parametrize("kind", ["tfidf", "standardize", "ordinal"])
+def test_a_fitted_transform_refuses_another_column_count(kind):
+    fitted = FeatureTransform(kind).fit(torch.rand(5, 3))
+    # One column had broadcast to the three fitted ones without a word.
+    for columns in (1, 4):
+        with pytest.raises(ValueError, match=f"fitted with 3 columns, got {columns}"):
+            fitted.transform(torch.rand(2, columns))
+
+
+@pytest.mark.parametrize("x, error, message", [
+    (torch.tensor([[0.0, 1.0], [float("nan"), 2.0]]), ValueError, "all values finite"),
+    (torch.zeros(0, 3), ValueError, "at least one row"),
+    (torch.ones(3, 2, dtype=torch.int64), TypeError, "2-D floating-point tensor, got 2-D"),
+    (torch.ones(3), TypeError, "2-D floating-point tensor, got 1-D"),
+])
+def test_fit_refuses_features_it_cannot_learn_from(x, error, message):
+    # NaN had made a column's shift NaN (every later value NaN), no rows an all-NaN map.
+    with pytest.raises(error, match=message):
+        FeatureTransform("standardize").fit(x)

@@ -199,7 +199,10 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
         if coo.dtype.kind not in "biuf":
             raise TypeError(f"adjacency has unsupported dtype {coo.dtype}")
         # Stored duplicates add up, as the matrix they stand for does (a torch sparse
-        # adjacency is coalesced the same way): entries that cancel are no edge.
+        # adjacency is coalesced the same way): entries that cancel are no edge. Summed as
+        # int64: uint8 duplicates summing to 256 had wrapped to 0, an edge lost.
+        if coo.dtype.kind in "iu":
+            coo = coo.astype(np.int64)
         coo.sum_duplicates()
         return _edges_from_matrix(coo.row, coo.col, coo.data)
     if hasattr(adjacency, "columns") and hasattr(adjacency, "to_numpy"):
@@ -217,6 +220,8 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
             "networkx graph, got "
             f"{type(adjacency).__module__}.{type(adjacency).__qualname__}"
         )
+    if adjacency.is_complex():  # dense or sparse: an edge has no complex weight
+        raise TypeError(f"adjacency has unsupported dtype {adjacency.dtype}")
     if adjacency.layout != torch.strided:
         if adjacency.dim() != 2 or adjacency.shape[0] != adjacency.shape[1]:
             raise ValueError(
@@ -228,8 +233,6 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
     if tuple(adjacency.shape) == (num_nodes, num_nodes):
         # Checked before the edge-list reading so that the documented rule holds when
         # N == 2, the one case where a (2, 2) array could be either.
-        if adjacency.is_complex():
-            raise TypeError(f"adjacency has unsupported dtype {adjacency.dtype}")
         rows, cols = torch.nonzero(adjacency != 0, as_tuple=True)
         return _edges_from_matrix(rows, cols, adjacency[rows, cols])
     if adjacency.dim() == 2 and adjacency.shape[0] == 2:

@@ -9,6 +9,8 @@ clusters that projection, and a linear start that finds nothing to learn keeps i
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.decomposition import TruncatedSVD
@@ -45,7 +47,12 @@ def principal_directions(x: torch.Tensor, n_components: int, seed: int) -> torch
     components = n_principal_directions(n_components, x.shape[1])
     matrix = as_scipy(x.cpu()) if is_sparse_rows(x) else x.detach().cpu().numpy()
     if components < x.shape[1]:
-        directions = TruncatedSVD(components, random_state=seed).fit(matrix).components_
+        with warnings.catch_warnings():
+            # Its explained-variance ratio, which nothing here reads, divides by a total
+            # variance of 0 on constant features.
+            warnings.filterwarnings("ignore", "invalid value encountered in divide",
+                                    RuntimeWarning)
+            directions = TruncatedSVD(components, random_state=seed).fit(matrix).components_
     else:
         directions = _every_direction(matrix)
     return torch.from_numpy(directions.astype(np.float32)).to(x.device)

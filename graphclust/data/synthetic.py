@@ -107,8 +107,8 @@ def make_sbm(
     if not 0 <= feature_signal <= _MAX_FEATURE_SIGNAL:
         raise ValueError(f"feature_signal must be in [0, {_MAX_FEATURE_SIGNAL:.0e}] (the "
                          f"features are float32), got {feature_signal}")
-    if random_state is not None:
-        check_integer("random_state", random_state, minimum=0)
+    if random_state is not None:  # a torch seed is at most 2**64 - 1
+        check_integer("random_state", random_state, minimum=0, maximum=2**64 - 1)
 
     generator = torch.Generator()
     if random_state is None:

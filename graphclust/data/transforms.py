@@ -153,6 +153,13 @@ class FeatureTransform:
     def fit(self, x: torch.Tensor, degree: torch.Tensor | None = None) -> FeatureTransform:
         """Learn the transform on ``x``; ``degree`` (one value per row) lets ``"auto"``
         recognise a degree code (:func:`is_degree_code`)."""
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or not x.is_floating_point():
+            raise TypeError("FeatureTransform fits a 2-D floating-point tensor, got "
+                            + (f"{x.dim()}-D {x.dtype}" if isinstance(x, torch.Tensor)
+                               else type(x).__name__))
+        if x.shape[0] == 0 or not bool(torch.isfinite(x).all()):
+            # NaN had made a column's shift NaN, and so every later row's value.
+            raise ValueError("FeatureTransform needs at least one row, all values finite")
         kind = self.kind
         if kind == "auto":
             if degree is not None and is_degree_code(x, degree):
@@ -194,6 +201,10 @@ class FeatureTransform:
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
         kind = self.kind_
+        if self.scale_ is not None and x.shape[-1] != self.scale_.shape[0]:
+            # One column would broadcast to every fitted column without a word.
+            raise ValueError(f"features were fitted with {self.scale_.shape[0]} columns, got "
+                             f"{x.shape[-1]}")
         if kind == "none":
             return x
         if kind == "tfidf":
