@@ -5,7 +5,7 @@
 #
 # torch: pip takes torch==2.13.0 from the indexes pip is configured with. From the public
 # PyPI alone, Linux gets the default torch wheel, which depends on the CUDA libraries
-# (19 nvidia-*/cuda-* packages and triton: benchmarks/results/install.md). For a CPU-only
+# (18 nvidia-*/cuda-* packages and triton: benchmarks/results/install.md). For a CPU-only
 # torch (a 192 MB wheel), name PyTorch's CPU wheel index:
 #   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
 # A machine whose pip already finds a torch 2.13.0+cpu wheel (a find-links folder, a local
