@@ -39,11 +39,12 @@ of that name where a parameter has one, ``features=none``, else ``None``).
 ``--knn-method`` (``auto``, ``exact``, ``approximate``) searches the kNN graphs built from
 features: the digits data set's and the models' ``knn_method``.
 
-``--threads N`` is the estimators' ``n_jobs``. The command sets ``OMP_WAIT_POLICY=PASSIVE``
-(unless it is set already) before torch starts, so idle OpenMP threads sleep instead of
-spinning; with that, every core (``--threads -1``, the command's default) was the fastest
-on a quiet and on a busy machine (``benchmarks/results/threads.md``). The library's own
-default is one thread, which holds whatever the wait policy.
+``--threads N`` is the estimators' ``n_jobs``, one thread by default as theirs: on a 2-core
+machine one thread was as fast as two with no other job running and 1.7-3x faster beside
+two CPU-bound jobs, on digits and on DBLP (``benchmarks/results/threads.md``,
+``threads_dblp.md``). The command sets ``OMP_WAIT_POLICY=PASSIVE`` (unless it is set
+already) before torch starts, so that with ``--threads -1`` (every core) idle OpenMP
+threads sleep instead of spinning on cores other jobs need.
 
 Exit codes: 0 success; 1 a benchmark run failed (the others completed) or an unexpected
 error; 2 bad usage or input (unknown name, missing file, bad ``--set``); 130 interrupted.
@@ -77,18 +78,6 @@ def _end_on_next_interrupt() -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _default_threads() -> int:
-    """Every core when idle threads sleep (``OMP_WAIT_POLICY=PASSIVE``), else one (the
-    library's default).
-
-    With the OpenMP runtime's own wait policy, threads spin at every barrier and two of
-    them took six times as long as one on a busy machine (``threads.md``). ``main`` sets
-    the policy only before torch starts, so where torch was imported first (tests,
-    notebooks) only a policy the caller set counts.
-    """
-    return -1 if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE" else 1
-
-
 def _check_extras(args) -> None:
     """Refuse an option whose optional extra is missing before any data loads (the
     search would fail only once the features are read)."""
@@ -109,8 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "torch" not in sys.modules:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
-    if getattr(args, "threads", 0) is None:
-        args.threads = _default_threads()
     args.argv = argv
     try:
         _check_extras(args)

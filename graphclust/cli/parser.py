@@ -70,10 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --features: one label a row (.npy, or text), for the scores "
                           "and n_clusters")
     threads = _Parser(add_help=False)
-    threads.add_argument("--threads", type=_thread_count, metavar="N",
-                         help="CPU threads per fit, the estimators' n_jobs (default: -1, "
-                              "every core, as idle threads sleep: this command sets "
-                              "OMP_WAIT_POLICY=PASSIVE; 1 where torch started before it)")
+    threads.add_argument("--threads", type=_thread_count, metavar="N", default=1,
+                         help="CPU threads per fit, the estimators' n_jobs; -1: every core "
+                              "(default: 1, the fastest measured on a 2-core machine, quiet "
+                              "or busy: benchmarks/results/threads.md)")
 
     parser = _Parser(prog="graphclust",
                      description="Self-supervised contrastive graph clustering.")
