@@ -103,8 +103,11 @@ class PerformerAttention(nn.Module):
         for _ in range(heads):
             rows = []
             for _ in range(math.ceil(m / d)):
-                q, _ = torch.linalg.qr(torch.randn(d, d))
-                rows.append(q.T)
+                q, r = torch.linalg.qr(torch.randn(d, d))
+                # QR's signs are not random (LAPACK gives every first row a negative first
+                # entry): fixed by R's diagonal, Q is uniform over rotations and the
+                # features' kernel estimate unbiased.
+                rows.append((q * torch.where(r.diagonal() < 0, -1.0, 1.0)).T)
             block = torch.cat(rows)[:m]
             norms = torch.randn(m, d).norm(dim=1, keepdim=True)  # chi-distributed lengths
             blocks.append(block * norms)
