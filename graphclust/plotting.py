@@ -20,8 +20,6 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from graphclust.starts.held_out_rule import held_out_checks
-
 __all__ = ["plot_embedding", "plot_metric_bars", "plot_training_curves"]
 
 _METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}
@@ -61,6 +59,8 @@ def plot_training_curves(history: Sequence[Mapping], *, title: str | None = None
     """
     if len(history) == 0:
         raise ValueError("history is empty: fit the estimator first (max_epochs >= 1)")
+    from graphclust.starts.held_out_rule import held_out_checks  # torch: only when plotted
+
     phases = {"start-length": held_out_checks(history),
               **{phase: [entry for entry in history if entry.get("phase") == phase]
                  for phase in ("pretrain", "train")}}

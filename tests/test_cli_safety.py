@@ -76,6 +76,18 @@ def test_approximate_knn_without_faiss_fails_before_any_data_loads(tmp_path, cap
     assert not (tmp_path / "runs").exists()
 
 
+def test_approximate_knn_without_faiss_is_no_matter_where_nothing_is_searched(tmp_path,
+                                                                           capsys,
+                                                                           monkeypatch):
+    import graphclust.data.knn_approximate as knn_approximate
+
+    monkeypatch.setattr(knn_approximate, "has_ann", lambda: False)
+    code, _, err = _run(["fit", "--dataset", "karate", "--knn-method", "approximate",
+                         "--out", str(tmp_path / "runs"), "--quiet", "--no-baselines",
+                         *_TINY], capsys)  # karate has its own edges: no search
+    assert code == 0, err
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_unwritable_out_fails_before_fitting(tmp_path, capsys):
     locked = tmp_path / "locked"
@@ -111,6 +123,16 @@ def test_second_run_with_other_parameters_does_not_overwrite_the_first(tmp_path,
     assert json.loads(run.read_text())["params"] == json.loads(first)["params"]
     assert _run([*argv, "--set", "tau=0.5", "--overwrite"], capsys)[0] == 0
     assert json.loads(run.read_text())["params"]["tau"] == 0.5
+
+
+def test_a_rerun_on_other_threads_is_the_same_run(tmp_path, capsys):
+    # n_jobs is no model parameter: a rerun with --threads 2 had been refused as a run of
+    # "other parameters" (and every run folder written before the default became 1).
+    argv = ["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet", "--no-baselines",
+            *_TINY]
+    assert _run(argv, capsys)[0] == 0
+    code, _, err = _run([*argv, "--threads", "2"], capsys)
+    assert code == 0, err
 
 
 def test_set_goes_to_the_models_that_take_it(tmp_path):

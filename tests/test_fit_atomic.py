@@ -212,3 +212,24 @@ def test_a_parameter_inference_reads_changed_after_fit_is_refused(karate, tmp_pa
     loaded.set_params(**{name: value})
     with pytest.raises(ValueError, match=message):
         loaded.predict(data)
+
+
+def test_n_neighbors_is_free_where_predict_builds_no_knn_graph(karate):
+    # A model fitted on given edges, or one that reads no edges, builds no kNN graph at
+    # predict: n_neighbors changes nothing there, and had been refused as read.
+    rows = karate.x.numpy()
+    for model, data in ((SCGCStar(2, random_state=0, **_TINY), karate),
+                        (SVDKMeans(2, random_state=0), rows)):
+        predicted = model.fit(data).predict(data)
+        model.set_params(n_neighbors=3)
+        np.testing.assert_array_equal(model.predict(data), predicted)
+
+
+def test_grow_estimator_refuses_a_model_whose_parameters_changed_since_the_fit(karate):
+    from graphclust.extras.net2net import grow_estimator
+
+    model = SCGCStar(2, random_state=0, **_TINY).fit(karate)
+    model.set_params(normalize_embedding=False)
+    # The copy had answered for parameters nobody fitted, and saved them.
+    with pytest.raises(ValueError, match="has normalize_embedding=False"):
+        grow_estimator(model, (32,))

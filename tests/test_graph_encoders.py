@@ -146,6 +146,16 @@ def test_positional_encodings_read_a_one_way_edge_list_as_undirected(encoding):
     torch.testing.assert_close(encoding(repeated, 8, 3), encoding(edges, 8, 3))
 
 
+def test_positional_encodings_work_on_inference_mode_tensors():
+    # The cache's key read the version counter, which inference tensors do not keep.
+    from graphclust.nn.graph_transformer import GraphTransformer
+
+    model = GraphTransformer(4, 8, 3, positional_encoding="random_walk", pe_dim=3).eval()
+    with torch.inference_mode():
+        edges, x = _ring(6), torch.randn(6, 4)
+        assert model(x, edges).shape == (6, 3)
+
+
 def test_positional_encoding_cache_sees_edges_edited_in_place():
     from graphclust.nn.graph_transformer import GraphTransformer
 

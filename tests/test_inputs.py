@@ -375,7 +375,7 @@ def test_hetero_data_is_refused_with_what_to_pass():
             call()
 
 
-@pytest.mark.parametrize("layout", ["reversed", "big-endian", "read-only"])
+@pytest.mark.parametrize("layout", ["reversed", "big-endian", "read-only", "field"])
 def test_arrays_of_any_layout_are_read_as_their_values(layout):
     # torch.from_numpy refuses negative strides and a foreign byte order, and warns on a
     # read-only array: kNN search, adjacency matrices and the graph scores had passed
@@ -388,6 +388,10 @@ def test_arrays_of_any_layout_are_read_as_their_values(layout):
             return np.ascontiguousarray(array[::-1])[::-1]
         if layout == "big-endian":
             return array.astype(array.dtype.newbyteorder(">"))
+        if layout == "field":  # strides not a multiple of the item size
+            record = np.zeros(array.shape, dtype=[("a", array.dtype), ("b", np.int32)])
+            record["a"] = array
+            return record["a"]
         array = array.copy()
         array.flags.writeable = False
         return array

@@ -155,8 +155,8 @@ def test_isolated_node_is_its_own_positive(small_csr):
 @pytest.mark.parametrize(
     ("order", "num_samples", "kind", "message"),
     [
-        (0, 5, "power", "order must be a positive int"),
-        (2, 0, "power", "num_samples must be a positive int"),
+        (0, 5, "power", "order must be an integer >= 1"),
+        (2, 0, "power", "num_samples must be an integer >= 1"),
         (2, 5, "sum", "kind must be one of"),
     ],
 )
@@ -166,5 +166,5 @@ def test_sample_positives_rejects_bad_input(small_csr, order, num_samples, kind,
 
 
 def test_random_walks_rejects_bad_length(small_csr):
-    with pytest.raises(ValueError, match="length must be a non-negative int"):
+    with pytest.raises(ValueError, match="length must be an integer >= 0"):
         random_walks(small_csr, torch.tensor([0]), -1)

@@ -22,6 +22,11 @@ def test_import_graphclust_loads_no_heavy_module():
                          "networkx", "matplotlib", "ogb"}
 
 
+def test_the_plotting_module_loads_no_torch():
+    # It reads a fit's history, which needs no torch until a start's checks are plotted.
+    assert not _modules_after("import graphclust.plotting") & {"torch", "torch_geometric"}
+
+
 def test_an_estimator_loads_neither_plotting_nor_networkx_nor_ogb():
     loaded = _modules_after("from graphclust import SCGCStar, load_dataset, evaluate")
     assert "torch" in loaded  # sanity: the estimator itself did load

@@ -242,3 +242,11 @@ def test_fit_refuses_features_it_cannot_learn_from(x, error, message):
     # NaN had made a column's shift NaN (every later value NaN), no rows an all-NaN map.
     with pytest.raises(error, match=message):
         FeatureTransform("standardize").fit(x)
+
+
+def test_fit_takes_sparse_features_and_checks_their_stored_values():
+    dense = torch.tensor([[0.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
+    for sparse in (dense.to_sparse(), dense.to_sparse_csr()):
+        assert FeatureTransform("l2").fit(sparse).kind_ == "l2"
+    with pytest.raises(ValueError, match="all values finite"):
+        FeatureTransform("l2").fit(torch.tensor([[0.0, float("inf")]]).to_sparse_csr())

@@ -40,11 +40,12 @@ of that name where a parameter has one, ``features=none``, else ``None``).
 features: the digits data set's and the models' ``knn_method``.
 
 ``--threads N`` is the estimators' ``n_jobs``, one thread by default as theirs: on a 2-core
-machine one thread was as fast as two with no other job running and 1.7-3x faster beside
-two CPU-bound jobs, on digits and on DBLP (``benchmarks/results/threads.md``,
-``threads_dblp.md``). The command sets ``OMP_WAIT_POLICY=PASSIVE`` (unless it is set
-already) before torch starts, so that with ``--threads -1`` (every core) idle OpenMP
-threads sleep instead of spinning on cores other jobs need.
+machine a second thread changed a fit's time by -5% to +17% with no other job started and
+took 1.7-3x as long beside two CPU-bound jobs, on digits and on DBLP
+(``benchmarks/results/threads.md``, ``threads_dblp.md``). The command sets
+``OMP_WAIT_POLICY=PASSIVE`` (unless it is set already) before torch starts, so that with
+``--threads -1`` (every core) idle OpenMP threads sleep instead of spinning on cores other
+jobs need.
 
 Exit codes: 0 success; 1 a benchmark run failed (the others completed) or an unexpected
 error; 2 bad usage or input (unknown name, missing file, bad ``--set``); 130 interrupted.
@@ -78,10 +79,25 @@ def _end_on_next_interrupt() -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _searches_knn(args) -> bool:
+    """Whether ``fit`` or ``bench`` will build a kNN graph of features: for the digits
+    data set (``fit``'s default where no data is named) or ``--features`` without
+    ``--edges``. (``predict`` searches only for a model fitted on such a graph, which
+    is known once the model file is read.)"""
+    if args.command not in ("fit", "bench"):
+        return False
+    if args.features is not None and args.edges is None:
+        return True
+    if args.command == "fit":
+        return args.features is None and (args.dataset or "digits").lower() == "digits"
+    return args.datasets is not None and "digits" in \
+        [name.strip().lower() for name in args.datasets.split(",")]
+
+
 def _check_extras(args) -> None:
     """Refuse an option whose optional extra is missing before any data loads (the
     search would fail only once the features are read)."""
-    if getattr(args, "knn_method", None) == "approximate":
+    if getattr(args, "knn_method", None) == "approximate" and _searches_knn(args):
         from graphclust.data.knn_approximate import ANN_EXTRA_HINT, has_ann
 
         if not has_ann():

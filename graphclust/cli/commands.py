@@ -119,11 +119,14 @@ def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: boo
         if _other_input(record, source):
             raise ValueError(f"{run_dir} holds a run of another input; pass another --out, "
                              "or --overwrite to replace it")
-        # --quiet (verbose) changes no result; any other parameter makes another run.
+        # --quiet (verbose) and --threads (n_jobs) are no model parameter: another run is
+        # one with other parameters (a fit on other threads may move a few nodes, as a
+        # float32 sum in another order does).
         current = json.loads(json.dumps(params, default=str))
+        free = ("verbose", "n_jobs")
         if isinstance(recorded, dict) and {key: value for key, value in recorded.items()
-                                           if key != "verbose"} != \
-                {key: value for key, value in current.items() if key != "verbose"}:
+                                           if key not in free} != \
+                {key: value for key, value in current.items() if key not in free}:
             raise ValueError(
                 f"{run_dir} holds a run with other parameters; pass another --out, or "
                 "--overwrite to replace it"

@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     threads = _Parser(add_help=False)
     threads.add_argument("--threads", type=_thread_count, metavar="N", default=1,
                          help="CPU threads per fit, the estimators' n_jobs; -1: every core "
-                              "(default: 1, the fastest measured on a 2-core machine, quiet "
-                              "or busy: benchmarks/results/threads.md)")
+                              "(default: 1: on a 2-core machine two threads took 1.7-3x as "
+                              "long beside other jobs and gained at most 5%% alone: "
+                              "benchmarks/results/threads.md, threads_dblp.md)")
 
     parser = _Parser(prog="graphclust",
                      description="Self-supervised contrastive graph clustering.")

@@ -201,7 +201,7 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
         # Stored duplicates add up, as the matrix they stand for does (a torch sparse
         # adjacency is coalesced the same way): entries that cancel are no edge. Summed as
         # int64: uint8 duplicates summing to 256 had wrapped to 0, an edge lost.
-        if coo.dtype.kind in "iu":
+        if coo.dtype.kind in "iu" and coo.dtype.itemsize < 8:
             coo = coo.astype(np.int64)
         coo.sum_duplicates()
         return _edges_from_matrix(coo.row, coo.col, coo.data)

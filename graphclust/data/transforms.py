@@ -157,7 +157,9 @@ class FeatureTransform:
             raise TypeError("FeatureTransform fits a 2-D floating-point tensor, got "
                             + (f"{x.dim()}-D {x.dtype}" if isinstance(x, torch.Tensor)
                                else type(x).__name__))
-        if x.shape[0] == 0 or not bool(torch.isfinite(x).all()):
+        stored = x if x.layout == torch.strided else \
+            (x.coalesce() if x.layout == torch.sparse_coo else x).values()
+        if x.shape[0] == 0 or not bool(torch.isfinite(stored).all()):
             # NaN had made a column's shift NaN, and so every later row's value.
             raise ValueError("FeatureTransform needs at least one row, all values finite")
         kind = self.kind

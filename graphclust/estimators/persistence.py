@@ -32,11 +32,16 @@ class PersistedFit:
     #: Parameters inference reads beside the fitted attributes: changed by ``set_params``
     #: after a fit, they would change ``predict``'s answer without a refit (and a saved
     #: file would pair them with tensors fitted under others).
-    _read_at_inference: tuple[str, ...] = ("n_neighbors",)
+    _read_at_inference: tuple[str, ...] = ()
 
     def _inference_params(self) -> dict:
-        """The current values of :attr:`_read_at_inference`."""
-        return {name: getattr(self, name) for name in self._read_at_inference}
+        """The current values of :attr:`_read_at_inference`, and ``n_neighbors`` where
+        ``predict`` builds a kNN graph of its rows (the model reads edges and was fitted
+        on such a graph)."""
+        names = self._read_at_inference
+        if self._uses_graph() and getattr(self, "knn_graph_", False):
+            names = (*names, "n_neighbors")
+        return {name: getattr(self, name) for name in names}
 
     def _check_inference_params(self) -> None:
         """Refuse to predict or save with a parameter inference reads changed since fit."""

@@ -219,7 +219,7 @@ def prefix_kmeans(estimator_or_array, dims: int, n_clusters: int | None = None,
             raise ValueError("n_clusters is required when clustering an array")
     n_clusters = check_integer("n_clusters", n_clusters, 1)
     prefix = torch.from_numpy(truncate_embedding(estimator_or_array, dims))
-    seed = check_integer("random_state", random_state, 0)  # 1.7 had been read as 1
+    seed = check_integer("random_state", random_state)  # 1.7 had been read as 1
     generator = torch.Generator().manual_seed(seed)
     return kmeans(prefix, int(n_clusters), n_init=n_init, generator=generator).labels.numpy()
 

@@ -209,6 +209,7 @@ def grow_estimator(estimator, hidden_dims, *, random_state: int | None = None,
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator, "encoder_")
+    estimator._check_inference_params()  # a copy must answer as the fit, not as set_params
     config = estimator.encoder
     if config is None:
         config = estimator._default_encoder()

@@ -154,8 +154,10 @@ class GraphTransformer(nn.Module):
 
     def positional(self, edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
         """The positional encoding of this graph (cached for the last graph seen)."""
-        # _version counts in-place writes: edges edited in place are another graph.
-        key = (edge_index.data_ptr(), edge_index._version, edge_index.shape[1], num_nodes,
+        # _version counts in-place writes: edges edited in place are another graph. An
+        # inference-mode tensor has no counter, and cannot be written in place anyway.
+        version = None if edge_index.is_inference() else edge_index._version
+        key = (edge_index.data_ptr(), version, edge_index.shape[1], num_nodes,
                edge_index.device)
         if self._pe_cache is None or self._pe_cache[0] != key:
             if self.positional_encoding == "random_walk":

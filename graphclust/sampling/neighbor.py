@@ -11,6 +11,7 @@ the only Python loops are over layers and over the (small) fan-out positions.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -115,7 +116,7 @@ def sample_neighbors(
     if isinstance(fanouts, (str, bytes)) or not isinstance(fanouts, Sequence):
         raise TypeError(f"fanouts must be a sequence of ints, got {type(fanouts).__name__}.")
     for fanout in fanouts:
-        if isinstance(fanout, bool) or not isinstance(fanout, int):
+        if isinstance(fanout, bool) or not isinstance(fanout, numbers.Integral):
             raise TypeError(f"fanouts must hold ints, got {fanout!r} in {list(fanouts)}.")
         if fanout <= 0 and fanout != -1:
             raise ValueError(

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import torch
 
+from graphclust._checks import check_integer
 from graphclust.objectives.contrastive import POSITIVE_KINDS
 
 from .csr import CSRGraph, _check_generator, _check_node_ids, _random_below
@@ -74,8 +75,7 @@ def random_walks(
     if not isinstance(csr, CSRGraph):
         raise TypeError(f"csr must be a CSRGraph, got {type(csr).__name__}.")
     _check_node_ids(starts, csr, "starts")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        raise ValueError(f"length must be a non-negative int, got {length!r}.")
+    length = check_integer("length", length, 0)  # a NumPy count is a count
     if not isinstance(self_loops, bool):
         raise TypeError(f"self_loops must be a bool, got {type(self_loops).__name__}.")
     _check_generator(generator, csr.device)
@@ -182,10 +182,9 @@ def sample_positives(
     """
     if kind not in POSITIVE_KINDS:
         raise ValueError(f"kind must be one of {POSITIVE_KINDS}, got {kind!r}.")
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise ValueError(f"order must be a positive int, got {order!r}.")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive int, got {num_samples!r}.")
+    # NumPy counts are counts: the estimators' tables pass np.int64 through.
+    order = check_integer("order", order, 1)
+    num_samples = check_integer("num_samples", num_samples, 1)
     if not isinstance(coalesce, bool):
         raise TypeError(f"coalesce must be a bool, got {type(coalesce).__name__}.")
     if not isinstance(csr, CSRGraph):
