@@ -275,6 +275,33 @@ def test_weight_statistics_hand_checked():
         weight_statistics(identity, sparsity_eps=2.0)
 
 
+def test_variance_entropy_is_normalised_by_the_rank_centring_leaves():
+    torch.manual_seed(0)
+    # Centred, two rows span one direction: no entropy to normalise (had read 0.000,
+    # "structured", for random weights). Many random rows: near 1.
+    assert math.isnan(weight_statistics(nn.Linear(1000, 2))[0]["variance_entropy"])
+    assert weight_statistics(nn.Linear(1000, 16))[0]["variance_entropy"] > 0.95
+
+
+def test_representations_read_the_packages_own_activations_and_keep_the_features(sbm):
+    from graphclust.extras.activations import SquaredReLU
+
+    module = nn.Sequential(nn.Linear(6, 5), SquaredReLU(), nn.Linear(5, 2))
+    x = torch.randn(4, 6)
+    # SquaredReLU had been passed over: the layer's output read before it.
+    torch.testing.assert_close(layer_representations(module, x)["0"],
+                               torch.relu(module[0](x)).square())
+    from graphclust.extras.residual_mlp import ResidualMLPConfig
+
+    model = SCGCStar(3, encoder=ResidualMLPConfig(hidden_dim=8, num_layers=1),
+                     pretrain="contrastive", pretrain_epochs=1, max_epochs=1,
+                     random_state=0).fit(sbm)
+    # Its layer named "input" had replaced the features under that key.
+    with pytest.raises(ValueError, match="layer named 'input'"):
+        estimator_representations(model, sbm)
+    assert "input" in estimator_representations(model, sbm, include_input=False)
+
+
 def test_layer_representations_follow_the_layers():
     torch.manual_seed(0)
     module = MatryoshkaMLPConfig(hidden_dims=(16, 16), dims=(4,)).build(10, 8)

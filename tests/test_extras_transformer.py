@@ -283,3 +283,12 @@ def test_clusterer_fits_and_round_trips_with_an_extra_config(tmp_path):
     loaded = load(tmp_path / "model")
     assert loaded.get_params()["encoder"] == config
     np.testing.assert_array_equal(loaded.predict_proba(data), fitted.predict_proba(data))
+
+
+def test_capacity_routing_and_neighbour_means_read_their_inputs_exactly():
+    from graphclust.extras.graph_attention import neighbour_mean, route_top_capacity
+
+    # 0.14 * 50 is 7.000000000000001 in floating point: its ceiling had kept 8 nodes.
+    assert int(route_top_capacity(torch.randn(50), 0.14).sum()) == 7
+    with pytest.raises(ValueError, match=r"outside \[0, 3\)"):  # a -1 had wrapped
+        neighbour_mean(torch.randn(3, 2), torch.tensor([[0, -1], [1, 2]]))

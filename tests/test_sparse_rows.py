@@ -276,3 +276,14 @@ def test_graph_models_keep_dense_rows(monkeypatch, layouts, sparse_sbm):
         fitted.append(MPNNVNClusterer(n_clusters=3, random_state=0, **params).fit(sparse_sbm))
     assert layouts == [torch.strided, torch.strided]
     np.testing.assert_array_equal(forced[0].embedding_, dense[0].embedding_)
+
+
+def test_select_rows_of_csr_reads_negative_indices_and_masks_as_dense_indexing():
+    dense = torch.arange(12.0).reshape(4, 3)
+    dense[1] = 0.0
+    csr = dense.to_sparse_csr()
+    for index in (torch.tensor([-2]), torch.tensor([-1, 0, -4]),
+                  torch.tensor([True, False, True, True])):
+        # -2 had read the last row, -1 raised from deep in torch, a mask an IndexError.
+        torch.testing.assert_close(sparse_rows.select_rows(csr, index).to_dense(),
+                                   dense[index])

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from graphclust._checks import check_integer
-from graphclust.extras.activations import watched_forward
+from graphclust.extras.activations import ACTIVATION_TYPES, watched_forward
 from graphclust.kmeans import kmeans
 from graphclust.metrics import evaluate
 
@@ -54,9 +54,9 @@ __all__ = [
     "weight_statistics",
 ]
 
-# Element-wise non-linearities: their output is the layer's output when they follow a Linear.
-_ACTIVATION_TYPES = (nn.ReLU, nn.GELU, nn.ELU, nn.Tanh, nn.LeakyReLU, nn.SiLU, nn.Sigmoid,
-                     nn.Softplus, nn.Mish, nn.SELU, nn.CELU)
+# Non-linearities applied to a layer's output, the package's own among them (SquaredReLU,
+# TopK): their output is the layer's output when they follow a Linear.
+_ACTIVATION_TYPES = (*ACTIVATION_TYPES, nn.Softplus, nn.Mish, nn.SELU, nn.CELU)
 
 
 @torch.no_grad()
@@ -154,6 +154,11 @@ def estimator_representations(estimator, X, adjacency=None, layers: Sequence[str
     x = estimator.transform_.transform(x.to(device))
     inputs = (x,) if edge_index is None else (x, edge_index.to(device))
     representations = layer_representations(encoder, *inputs, layers=layers)
+    if include_input and "input" in representations:
+        # The layer's output would replace the features under one key, without a word.
+        raise ValueError("the encoder has a layer named 'input', which would hide the "
+                         "features under the same key: pass include_input=False and read "
+                         "the features apart")
     return {"input": x, **representations} if include_input else representations
 
 
@@ -267,8 +272,9 @@ def weight_statistics(module: nn.Module, sparsity_eps: float = 0.01) -> list[dic
       the energy is spread evenly, 0 for rank one (a degenerate layer);
     * ``variance_entropy``: the same on the rows centred at their mean (the explained
       variance ratios of a PCA of the weight vectors; CNN Filter DB's variance entropy,
-      normalised): near 1 means no preferred directions (random-looking weights),
-      low values mean structure.
+      normalised by its maximum :math:`\\log \\min(d_{out} - 1, d_{in})`, since centring
+      takes one rank; NaN below two): near 1 means no preferred directions
+      (random-looking weights), low values mean structure.
 
     A statistic that is undefined (fewer than two non-zero rows, a zero matrix, no
     variance, a single singular value) is NaN. Adapted weights of a
@@ -293,8 +299,10 @@ def weight_statistics(module: nn.Module, sparsity_eps: float = 0.01) -> list[dic
         rows.append({"layer": name, "shape": f"{w.shape[0]}x{w.shape[1]}",
                      "sparsity": _sparsity(w, sparsity_eps),
                      "redundancy": _redundancy(w),
-                     "sv_entropy": _spectral_entropy(w),
-                     "variance_entropy": _spectral_entropy(w - w.mean(0))})
+                     "sv_entropy": _spectral_entropy(w, min(w.shape)),
+                     # Centred rows span at most d_out - 1 directions.
+                     "variance_entropy": _spectral_entropy(
+                         w - w.mean(0), min(w.shape[0] - 1, w.shape[1]))})
     if not rows:
         raise ValueError(f"{type(module).__name__} has no nn.Linear layer")
     return rows
@@ -317,14 +325,16 @@ def _redundancy(w: torch.Tensor) -> float:
     return float((cosines.sum() - cosines.diagonal().sum()) / (n * (n - 1)))
 
 
-def _spectral_entropy(w: torch.Tensor) -> float:
+def _spectral_entropy(w: torch.Tensor, rank: int) -> float:
+    """The entropy of ``w``'s energy over its singular values, divided by its largest
+    value for a matrix of at most ``rank`` directions."""
     energy = torch.linalg.svdvals(w).pow(2)
     total = energy.sum()
-    if energy.numel() < 2 or total <= 0:
+    if rank < 2 or total <= 0:
         return math.nan
     p = energy / total
     p = p[p > 0]
-    return float(-(p * p.log()).sum() / math.log(energy.numel()))
+    return float(-(p * p.log()).sum() / math.log(rank))
 
 
 def _labels(labels, representations: dict[str, torch.Tensor]) -> np.ndarray:

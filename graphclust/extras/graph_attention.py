@@ -53,7 +53,7 @@ import numbers
 import torch
 from torch import nn
 
-from graphclust._checks import check_integer
+from graphclust._checks import check_edge_index, check_integer
 from graphclust.nn.attention import _Projections, make_attention
 
 __all__ = [
@@ -73,8 +73,7 @@ def neighbour_mean(x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
 
     ``x`` has shape ``(N, ...)``; the result has the same shape.
     """
-    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
-        raise ValueError(f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}")
+    check_edge_index(edge_index, x.shape[0])  # a -1 had wrapped to the last row
     source, target = edge_index
     summed = torch.zeros_like(x).index_add_(0, target, x[source])
     degree = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device).index_add_(
@@ -215,7 +214,8 @@ def route_top_capacity(scores: torch.Tensor, capacity: float,
     starts = torch.cumsum(counts, 0) - counts
     rank = torch.empty_like(order)
     rank[order] = torch.arange(n, device=scores.device) - starts[batch[order]]
-    keep = torch.ceil(counts.to(torch.float64) * capacity).long()
+    # Rounded first: 0.14 * 50 is 7.000000000000001 in floating point, whose ceiling is 8.
+    keep = torch.ceil(torch.round(counts.to(torch.float64) * capacity, decimals=9)).long()
     return rank < keep[batch]
 
 

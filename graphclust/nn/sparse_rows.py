@@ -78,11 +78,15 @@ def sparse_rows_if_faster(encoder: torch.nn.Module, x: torch.Tensor) -> torch.Te
 
 
 def select_rows(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``x[index]`` for a dense or CSR ``x`` (``index``: a 1-D integer tensor)."""
+    """``x[index]`` for a dense or CSR ``x`` (``index``: a 1-D integer tensor, negative
+    entries counting from the end, or a boolean mask)."""
     if not is_sparse_rows(x):
         return x[index]
     crow, columns, values = x.crow_indices(), x.col_indices(), x.values()
     index = index.to(crow.device)
+    if index.dtype == torch.bool:
+        index = index.nonzero().squeeze(1)
+    index = torch.where(index < 0, index + x.shape[0], index)  # -2 had read the last row
     starts = crow[index]
     counts = crow[index + 1] - starts
     new_crow = torch.zeros(len(index) + 1, dtype=crow.dtype, device=crow.device)
