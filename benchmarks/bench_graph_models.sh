@@ -4,8 +4,9 @@
 # table (fewer seeds on Photo and CS; SCGC / SCGC* rows come from bench_quality.sh, same code and defaults), then the
 # cost of both as the graph grows (benchmarks.bench_graph_models_scaling).
 #   bash benchmarks/bench_graph_models.sh [DATA_ROOT]
-# OMP_NUM_THREADS=1 holds the runner's own work to one thread; each fit runs on every core
-# (graphclust bench's --threads default, n_jobs=-1 in results.csv's parameters).
+# OMP_NUM_THREADS=1 holds the runner's own work to one thread; each fit runs on graphclust
+# bench's --threads default: one thread since 2026-12-07, every core (n_jobs=-1) before, as
+# each results.csv's parameters record.
 # --no-baselines: graph_models_table takes the baselines from bench_quality.sh's folders.
 set -euo pipefail
 ROOT=${1:-../shared/data}

@@ -10,8 +10,9 @@
 #   (deep_cs, svd_t<t>_cs; a full-batch fit of CS takes most of an hour on 2 cores).
 # 10 seeds (5 on Photo and CS, whose fits take minutes; the SVD of CS's 6,805 features too).
 # `baselines` runs only the two no-training baselines (seconds a fit). OMP_NUM_THREADS=1
-# holds the runner's own work to one thread; each fit runs on every core (graphclust bench's
-# --threads default, n_jobs=-1 in results.csv's parameters). Every line passes --no-baselines:
+# holds the runner's own work to one thread; each fit runs on graphclust bench's --threads
+# default: one thread since 2026-12-07, every core (n_jobs=-1) before, as each results.csv's
+# parameters record. Every line passes --no-baselines:
 # the baselines run in their own folders here (svd_t<t>, degree), which quality_table reads.
 # Then:
 #   python -m benchmarks.quality_table [OUT]
