@@ -292,3 +292,17 @@ def test_capacity_routing_and_neighbour_means_read_their_inputs_exactly():
     assert int(route_top_capacity(torch.randn(50), 0.14).sum()) == 7
     with pytest.raises(ValueError, match=r"outside \[0, 3\)"):  # a -1 had wrapped
         neighbour_mean(torch.randn(3, 2), torch.tensor([[0, -1], [1, 2]]))
+
+
+def test_scalar_settings_of_the_extras_are_checked_as_integers():
+    from graphclust.extras.fusion import DepthFusion
+    from graphclust.extras.residual_mlp import ResidualMLPConfig
+    from graphclust.extras.transformer_config import ConvolvedQKV
+
+    # A tuple had passed a sequence check and failed inside torch at build time.
+    with pytest.raises(TypeError, match="hidden_dim must be an integer, got tuple"):
+        ResidualMLPConfig(hidden_dim=(4, 8))
+    with pytest.raises(TypeError, match="out_channels must be an integer, got tuple"):
+        DepthFusion([2, 3], (3, 4))
+    with pytest.raises(ValueError, match="max_full_nodes must be an integer >= 1"):
+        ConvolvedQKV("full", max_full_nodes=-5)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.nn.config import check_positive_ints
 
 __all__ = ["DepthFusion"]
@@ -44,7 +45,7 @@ class DepthFusion(nn.Module):
         self.in_channels = check_positive_ints("in_channels", in_channels)
         if not self.in_channels:
             raise ValueError("DepthFusion needs at least one hidden state to fuse")
-        (out_channels,) = check_positive_ints("out_channels", out_channels)
+        out_channels = check_integer("out_channels", out_channels, 1)  # a scalar, not a list
         self.projection = nn.Linear(sum(self.in_channels), out_channels)
 
     def forward(self, hidden: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -39,7 +39,6 @@ from graphclust._checks import check_integer
 from graphclust.extras.activations import ACTIVATIONS, TopK, resolve_topk
 from graphclust.extras.fusion import DepthFusion
 from graphclust.extras.normalization import advance_norm_schedules, norm_placement
-from graphclust.nn.config import check_positive_ints
 from graphclust.nn.residual import residual_sublayer
 
 __all__ = ["FeedForward", "ResidualMLP", "ResidualMLPConfig"]
@@ -160,8 +159,9 @@ class ResidualMLPConfig:
     uses_graph: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
-        check_positive_ints("hidden_dim", self.hidden_dim)
-        check_positive_ints("num_layers", self.num_layers)
+        # Scalars: the sequence check had taken (4, 8) and failed on 2.0 ("not iterable").
+        check_integer("hidden_dim", self.hidden_dim, 1)
+        check_integer("num_layers", self.num_layers, 1)
         norm_placement(self.norm)  # raises on an unknown name
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; choose one of "

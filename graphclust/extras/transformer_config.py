@@ -84,6 +84,7 @@ class ConvolvedQKV:
     def __post_init__(self):
         _check_kind(self.kind)
         check_integer("num_features", self.num_features, 1)
+        check_integer("max_full_nodes", self.max_full_nodes, 1)
 
     def __call__(self, channels: int, heads: int, layer_index: int | None = None,
                  num_layers: int | None = None) -> ConvolvedQKVAttention:
@@ -116,6 +117,7 @@ class MixtureOfDepths:
             raise ValueError(f"schedule={self.schedule!r} is not one of {MOD_SCHEDULES}")
         _check_kind(self.kind)
         check_integer("num_features", self.num_features, 1)
+        check_integer("max_full_nodes", self.max_full_nodes, 1)
 
     def capacity(self, layer_index: int | None, num_layers: int | None) -> float:
         """Capacity of layer ``layer_index`` (from 1) of ``num_layers``."""
@@ -150,6 +152,7 @@ class TokenMerging:
         _check_fraction("merge_ratio", self.merge_ratio, 0.0, 0.5, low_open=False)
         _check_kind(self.kind)
         check_integer("num_features", self.num_features, 1)
+        check_integer("max_full_nodes", self.max_full_nodes, 1)
 
     def __call__(self, channels: int, heads: int, layer_index: int | None = None,
                  num_layers: int | None = None) -> TokenMergingAttention:
