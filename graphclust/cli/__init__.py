@@ -60,7 +60,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from graphclust.cli.assignments import parse_assignment
+from graphclust.cli.assignments import parse_assignment, split_names
 from graphclust.cli.parser import build_parser
 
 __all__ = ["main", "parse_assignment"]
@@ -91,7 +91,7 @@ def _searches_knn(args) -> bool:
     if args.command == "fit":
         return args.features is None and (args.dataset or "digits").lower() == "digits"
     return args.datasets is not None and "digits" in \
-        [name.strip().lower() for name in args.datasets.split(",")]
+        [name.lower() for name in split_names(args.datasets, "--datasets")]
 
 
 def _check_extras(args) -> None:

@@ -189,7 +189,8 @@ def _check_sorted_positives(num_anchors, num_candidates, positive_anchor, positi
 
     A row index past the anchors would be dropped without a word, a negative candidate
     index would wrap to the last rows, and a negative or NaN weight has no logarithm. Each
-    check is one pass over the pairs at most (a few per cent of the loss's own time).
+    check is one pass over the pairs at most, beside the loss's passes over every
+    ``(chunk x C)`` block.
     """
     if positive_anchor.numel() == 0:
         return

@@ -35,7 +35,6 @@ from .csr import CSRGraph, _check_generator, _check_node_ids, _random_below
 __all__ = ["Positives", "random_walks", "sample_positives"]
 
 
-
 def random_walks(
     csr: CSRGraph,
     starts: torch.Tensor,
