@@ -20,6 +20,7 @@ from sampling_graphs import (
 from graphclust.sampling import (
     CSRGraph,
     random_walks,
+    sample_neighbors,
     sample_positives,
 )
 
@@ -168,3 +169,19 @@ def test_sample_positives_rejects_bad_input(small_csr, order, num_samples, kind,
 def test_random_walks_rejects_bad_length(small_csr):
     with pytest.raises(ValueError, match="length must be an integer >= 0"):
         random_walks(small_csr, torch.tensor([0]), -1)
+
+
+@pytest.mark.parametrize("flag", ["self_loops", "coalesce", "replace"])
+def test_samplers_refuse_a_flag_that_is_not_a_bool(small_csr, flag):
+    # "no" and 0 are values a config file gives; each would be read as its truth value.
+    calls = {
+        "self_loops": lambda value: random_walks(small_csr, torch.tensor([0]), 2,
+                                                 self_loops=value),
+        "coalesce": lambda value: sample_positives(small_csr, torch.tensor([0]), 2, 3,
+                                                   coalesce=value),
+        "replace": lambda value: sample_neighbors(small_csr, torch.tensor([0]), [2],
+                                                  replace=value),
+    }
+    with pytest.raises(TypeError, match=f"{flag} must be True or False, got 'no'"):
+        calls[flag]("no")
+    calls[flag](np.bool_(True))  # a NumPy bool is a bool

@@ -62,6 +62,7 @@ from collections.abc import Sequence
 
 from graphclust.cli.assignments import parse_assignment, split_names
 from graphclust.cli.parser import build_parser
+from graphclust.cli.sources import dataset_name
 
 __all__ = ["main", "parse_assignment"]
 
@@ -89,7 +90,7 @@ def _searches_knn(args) -> bool:
     if args.features is not None and args.edges is None:
         return True
     if args.command == "fit":
-        return args.features is None and (args.dataset or "digits").lower() == "digits"
+        return args.features is None and dataset_name(args).lower() == "digits"
     return args.datasets is not None and "digits" in \
         [name.lower() for name in split_names(args.datasets, "--datasets")]
 

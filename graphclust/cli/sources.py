@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # graphclust.data imports torch, which --help must not
     from graphclust.data.source import Source
 
-__all__ = ["input_record", "own_files", "read_source", "source_name"]
+__all__ = ["DEFAULT_DATASET", "dataset_name", "input_record", "own_files", "read_source",
+           "source_name"]
+
+DEFAULT_DATASET = "digits"  # embedded in scikit-learn: a first fit needs no download
+
+
+def dataset_name(args) -> str:
+    """``--dataset``, or the default data set where it is not given."""
+    return args.dataset or DEFAULT_DATASET
 
 
 def source_name(args) -> str:
@@ -18,14 +26,14 @@ def source_name(args) -> str:
     file's stem."""
     if args.features is not None:
         return Path(args.features).stem.lower()
-    return (args.dataset or "digits").lower() + ("" if args.k is None else f"-k{args.k}")
+    return dataset_name(args).lower() + ("" if args.k is None else f"-k{args.k}")
 
 
 def input_record(args) -> dict:
     """What run.json says was read: the data set (and its kNN graph), or the files. A run
     folder holding a run of another input is not replaced (``--overwrite`` aside)."""
     if args.features is None:
-        return {"dataset": args.dataset or "digits", "k": args.k}
+        return {"dataset": dataset_name(args), "k": args.k}
     return {name: None if path is None else str(Path(path).resolve())
             for name, path in (("features", args.features), ("edges", args.edges),
                                ("labels", args.labels))}
@@ -43,7 +51,7 @@ def read_source(args) -> Source:
     if own is not None:
         return own
     return graph_source(source_name(args), load_dataset(
-        args.dataset or "digits", args.root, k=args.k, knn_method=args.knn_method))
+        dataset_name(args), args.root, k=args.k, knn_method=args.knn_method))
 
 
 def own_files(args) -> Source | None:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from torch import nn
 
-from graphclust._checks import check_integer
+from graphclust._checks import check_flag, check_integer
 from graphclust.extras.graph_attention import (
     ConvolvedQKVAttention,
     MixtureOfDepthsAttention,
@@ -251,8 +251,7 @@ class ExtraGraphTransformerConfig:
         if self.norm not in NORM_PLACEMENTS:
             raise ValueError(f"norm={self.norm!r} is not one of {sorted(NORM_PLACEMENTS)}")
         check_integer("prepbn_steps", self.prepbn_steps, 1)
-        if not isinstance(self.share_layers, bool):
-            raise TypeError(f"share_layers must be a bool, got {self.share_layers!r}")
+        check_flag("share_layers", self.share_layers)
         check_integer("lora_rank", self.lora_rank, 0)
         if self.lora_rank and not self.share_layers:
             raise ValueError("lora_rank > 0 adapts shared layers: set share_layers=True")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import torch
 
-from graphclust._checks import check_integer
+from graphclust._checks import check_flag, check_integer
 from graphclust._warnings import user_stacklevel
 
 __all__ = ["NodeBatchPlan"]
@@ -110,9 +110,7 @@ class NodeBatchPlan:
                                         accepts="None or an integer")
         if rank >= world_size:
             raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}.")
-        for name, value in (("shuffle", shuffle), ("drop_last", drop_last)):
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be a bool, got {type(value).__name__}.")
+        shuffle, drop_last = check_flag("shuffle", shuffle), check_flag("drop_last", drop_last)
         if seed is None:
             if world_size > 1:
                 raise ValueError(

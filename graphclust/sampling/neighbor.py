@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+from graphclust._checks import check_flag
+
 from .csr import CSRGraph, _check_generator, _check_node_ids, _random_below
 
 __all__ = ["SampledSubgraph", "sample_neighbors"]
@@ -122,8 +124,7 @@ def sample_neighbors(
             raise ValueError(
                 f"fanouts must be positive or -1 (all neighbours), got {fanout} in {list(fanouts)}."
             )
-    if not isinstance(replace, bool):
-        raise TypeError(f"replace must be a bool, got {type(replace).__name__}.")
+    replace = check_flag("replace", replace)
     _check_generator(generator, csr.device)
     if torch.unique(seeds).numel() != seeds.numel():
         raise ValueError("seeds must be distinct node ids.")

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import torch
 
-from graphclust._checks import check_integer
+from graphclust._checks import check_flag, check_integer
 from graphclust.objectives.contrastive import POSITIVE_KINDS
 
 from .csr import CSRGraph, _check_generator, _check_node_ids, _random_below
@@ -75,8 +75,7 @@ def random_walks(
         raise TypeError(f"csr must be a CSRGraph, got {type(csr).__name__}.")
     _check_node_ids(starts, csr, "starts")
     length = check_integer("length", length, 0)  # a NumPy count is a count
-    if not isinstance(self_loops, bool):
-        raise TypeError(f"self_loops must be a bool, got {type(self_loops).__name__}.")
+    self_loops = check_flag("self_loops", self_loops)
     _check_generator(generator, csr.device)
 
     walks = torch.empty((starts.numel(), length + 1), dtype=torch.int64, device=csr.device)
@@ -184,8 +183,7 @@ def sample_positives(
     # NumPy counts are counts: the estimators' tables pass np.int64 through.
     order = check_integer("order", order, 1)
     num_samples = check_integer("num_samples", num_samples, 1)
-    if not isinstance(coalesce, bool):
-        raise TypeError(f"coalesce must be a bool, got {type(coalesce).__name__}.")
+    coalesce = check_flag("coalesce", coalesce)
     if not isinstance(csr, CSRGraph):
         raise TypeError(f"csr must be a CSRGraph, got {type(csr).__name__}.")
     _check_node_ids(seeds, csr, "seeds")
