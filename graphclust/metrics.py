@@ -17,7 +17,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from graphclust._arrays import tensor_of
-from graphclust._checks import check_label_values
+from graphclust._checks import check_edge_index, check_label_values
 
 __all__ = ["accuracy", "ari", "conductance", "evaluate", "f1", "modularity", "nmi"]
 
@@ -285,23 +285,14 @@ def _graph_and_partition(
         edge_index = edge_index.edge_index
     edges = edge_index if isinstance(edge_index, torch.Tensor) else tensor_of(
         np.asarray(edge_index))
-    if edges.dim() != 2 or edges.shape[0] != 2:
-        raise ValueError(f"edge_index must have shape (2, n_edges), got {tuple(edges.shape)}")
-    if edges.is_floating_point() or edges.is_complex() or edges.dtype == torch.bool:
-        raise TypeError(f"edge_index must hold integer node ids, got {edges.dtype}")
-    if edges.shape[1] == 0:
-        raise ValueError("the graph has no edges; graph scores are undefined")
     codes, n_clusters = _codes(_as_label_array("labels", labels))
     n_nodes = codes.size
     if num_nodes is not None and num_nodes != n_nodes:
         raise ValueError(f"num_nodes={num_nodes} but labels has {n_nodes} entries")
+    check_edge_index(edges, n_nodes)  # the labels give the node count
+    if edges.shape[1] == 0:
+        raise ValueError("the graph has no edges; graph scores are undefined")
     edges = edges.long()
-    low, high = int(edges.min()), int(edges.max())
-    if low < 0 or high >= n_nodes:
-        raise ValueError(
-            f"edge_index holds node ids in [{low}, {high}], outside [0, {n_nodes}) given by "
-            "the labels"
-        )
     sources, targets = edges[0], edges[1]
     # Both graph scores only see degrees and within-cluster entry counts, which are the same
     # for A and A^T exactly when every node's in-degree equals its out-degree.

@@ -260,7 +260,7 @@ def test_class_names_score_as_their_ranks():
         (torch.tensor([[0, 1], [1, 2]]), {}, "both directions"),
         (torch.tensor([[0, 3], [3, 0]]), {}, r"node ids in \[0, 3\], outside \[0, 3\)"),
         (torch.zeros((2, 0), dtype=torch.long), {}, "no edges"),
-        (torch.tensor([0, 1, 1, 0]), {}, r"shape \(2, n_edges\)"),
+        (torch.tensor([0, 1, 1, 0]), {}, r"shape \(2, E\)"),
         (torch.tensor([[0, 1], [1, 0]]), {"num_nodes": 4}, "num_nodes=4 but labels has 3"),
     ],
 )
@@ -270,5 +270,5 @@ def test_invalid_graphs(edge_index, kwargs, message):
 
 
 def test_float_edge_index_is_rejected():
-    with pytest.raises(TypeError, match="integer node ids"):
+    with pytest.raises(TypeError, match="edge_index must hold integers"):
         conductance(torch.tensor([[0.0, 1.0], [1.0, 0.0]]), [0, 1])

@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import torch
 
+from graphclust._checks import check_edge_index
+
 __all__ = ["EDGE_BUDGET", "feature_homophily"]
 
 #: Feature entries gathered for the edges' similarities: every edge entry while there are
@@ -86,15 +88,11 @@ def feature_homophily(x: torch.Tensor, edge_index: torch.Tensor) -> float:
     """
     if not isinstance(x, torch.Tensor) or x.layout != torch.strided or x.dim() != 2:
         raise TypeError("x must be a dense 2-D torch tensor (nodes x features)")
-    if not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 \
-            or edge_index.shape[0] != 2 or edge_index.dtype != torch.long:
-        raise TypeError("edge_index must be a (2, E) torch.long tensor")
     n = x.shape[0]
+    check_edge_index(edge_index, n)
     if n < 2 or edge_index.shape[1] == 0:
         raise ValueError(f"feature homophily needs at least two nodes and one edge, got "
                          f"{n} nodes and {edge_index.shape[1]} edge entries")
-    if int(edge_index.min()) < 0 or int(edge_index.max()) >= n:
-        raise ValueError(f"edge_index names nodes outside 0..{n - 1}")
     if x.shape[1] == 0:
         raise ValueError("x has no feature columns")
     step = max(1, _CHUNK_ENTRIES // x.shape[1])
@@ -116,7 +114,7 @@ def feature_homophily(x: torch.Tensor, edge_index: torch.Tensor) -> float:
     pairs = (float(total @ total) - float((norms > 0).sum())) / (n * (n - 1))
     if 1.0 - pairs <= 1e-9:  # every pair alike, up to float64 rounding over N rows
         return float("nan")
-    sources, targets = edge_index.to(x.device)
+    sources, targets = edge_index.to(x.device, torch.long)
     budget = max(1, EDGE_BUDGET // x.shape[1])
     if sources.numel() > budget:
         generator = torch.Generator(device="cpu").manual_seed(0)
