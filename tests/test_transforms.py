@@ -95,6 +95,17 @@ def test_a_column_that_varies_little_about_a_large_mean_keeps_its_scale():
     assert float(transform.scale_[0]) == pytest.approx(1 / float(column.std(unbiased=False)))
 
 
+def test_a_column_whose_spread_has_no_float32_inverse_is_refused():
+    # A std of 1.8e-40 (float32's subnormal range) has the inverse inf: the column had
+    # come out as +-inf, and every embedding from it as NaN.
+    x = torch.rand(6, 3, generator=torch.Generator().manual_seed(0))
+    x[:, 1] = torch.tensor([1e-40, 2e-40, 3e-40, 0.0, 1e-41, 5e-40])
+    with pytest.raises(ValueError, match=r"feature columns \[1\] vary by a standard"):
+        FeatureTransform("standardize").fit(x)
+    scaled = FeatureTransform("standardize").fit(x * 1e30)
+    assert bool(torch.isfinite(scaled.transform(x * 1e30)).all())
+
+
 def test_ordinal_is_a_standardised_thermometer_code():
     codes = torch.tensor([0, 2, 1, 2])
     x = torch.eye(3)[codes]

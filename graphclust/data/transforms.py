@@ -141,6 +141,13 @@ class FeatureTransform:
         The resolved kind (``"auto"`` resolved on the training features).
     scale_, shift_ : torch.Tensor or None
         Column scale (idf or 1/std) and shift (mean) learnt in :meth:`fit`.
+
+    Raises
+    ------
+    ValueError
+        From :meth:`fit`, on rows that are not finite, negatives under ``"tfidf"`` or
+        ``"ordinal"``, and a varying column whose standard deviation has no float32
+        inverse (under 3e-39: multiply the features by a constant first).
     """
 
     def __init__(self, kind: str = "auto") -> None:
@@ -192,7 +199,15 @@ class FeatureTransform:
             # about 1e-8, which 1 / std would make a weight of 1e8), so constant is read off
             # the values themselves; a column that varies, however little, is scaled.
             constant = (x == x[:1]).all(0) | (std == 0)
-            self.scale_ = torch.where(constant, torch.zeros_like(std), std.reciprocal())
+            scale = torch.where(constant, torch.zeros_like(std), std.reciprocal())
+            tiny = (~torch.isfinite(scale)).nonzero().flatten().tolist()
+            if tiny:  # a spread in float32's subnormal range has no float32 inverse
+                raise ValueError(
+                    f"feature columns {tiny[:5]}{' ...' if len(tiny) > 5 else ''} vary by a "
+                    f"standard deviation too small to scale to 1 in {x.dtype} (the smallest: "
+                    f"{float(std[tiny].min()):.3g}); multiply the features by a constant "
+                    "first")
+            self.scale_ = scale
         return self
 
     def fit_graph(self, graph) -> FeatureTransform:
