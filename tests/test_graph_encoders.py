@@ -87,6 +87,13 @@ def test_attention_stays_within_each_graph_of_a_batch(attention):
     torch.testing.assert_close(joint[5:], attention(b), atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("attention", [FullAttention(8, 2), PerformerAttention(8, 2)])
+@pytest.mark.parametrize("batch", [None, torch.zeros(0, dtype=torch.long)])
+def test_attention_over_no_nodes_gives_no_rows(attention, batch):
+    # A batch whose sampled subgraph is empty: torch's reshape and amax had raised.
+    assert attention(torch.zeros(0, 8), batch).shape == (0, 8)
+
+
 def test_full_attention_refuses_large_graphs():
     with pytest.raises(ValueError, match="max_nodes=10.*performer"):
         FullAttention(8, 2, max_nodes=10)(torch.randn(11, 8))

@@ -54,7 +54,7 @@ class _Projections(nn.Module):
         return q, k, v  # each (N, heads, head_dim)
 
     def merge(self, values: torch.Tensor) -> torch.Tensor:
-        return self.out(values.reshape(values.shape[0], -1))
+        return self.out(values.flatten(1))  # (N, heads, head_dim) -> (N, channels), N = 0 too
 
 
 class FullAttention(nn.Module):
@@ -124,6 +124,8 @@ class PerformerAttention(nn.Module):
 
     def forward(self, h: torch.Tensor, batch: torch.Tensor | None = None) -> torch.Tensor:
         q, k, v = self.projections.split(h)
+        if h.shape[0] == 0:  # no keys to take the shift from, and no rows to attend
+            return self.projections.merge(v)
         phi_q, phi_k = self._features(q, True), self._features(k, False)  # (N, heads, m)
         if batch is None:
             kv = torch.einsum("nhm,nhd->hmd", phi_k, v)[None]
