@@ -171,3 +171,41 @@ def test_edges_outside_the_graph_are_refused(tmp_path):
     _dump(raw / "ind.cora.graph", defaultdict(list, {0: [1], 1: [0, 600]}))
     with pytest.raises(ValueError, match="edge_index"):
         read_planetoid(tmp_path, "cora")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("509\n509\n", "lists a node index twice"),  # had loaded, the row of node 508 lost
+    ("5" * 20 + "\n508\n", "expected one node index a line"),
+])
+def test_test_index_with_a_repeat_or_beyond_64_bits_is_refused(tmp_path, text, message):
+    raw = _tiny_planetoid(tmp_path)
+    (raw / "ind.cora.test.index").write_text(text)
+    with pytest.raises(ValueError, match=r"ind\.cora\.test\.index.*" + message):
+        read_planetoid(tmp_path, "cora")
+
+
+def test_graph_with_a_node_index_beyond_64_bits_is_refused(tmp_path):
+    raw = _tiny_planetoid(tmp_path)
+    _dump(raw / "ind.cora.graph", defaultdict(list, {0: [1], 2**70: [0]}))
+    with pytest.raises(ValueError, match=r"ind\.cora\.graph holds a node index beyond 64"):
+        read_planetoid(tmp_path, "cora")
+
+
+def test_label_files_of_different_widths_are_refused(tmp_path):
+    raw = _tiny_planetoid(tmp_path)
+    _dump(raw / "ind.cora.ty", np.eye(4, dtype=np.int32)[[2, 1]])  # ally has 3 classes
+    with pytest.raises(ValueError, match=r"Planetoid cora: the raw files disagree in size"):
+        read_planetoid(tmp_path, "cora")
+
+
+@pytest.mark.parametrize("shared", ["list", "array"])
+def test_an_object_shared_by_reference_is_refused_not_expanded(tmp_path, shared):
+    # Each level of [L, L] doubles what a copying reader builds: 40 levels, a few hundred
+    # bytes, would be 2**40 lists (12 here, so that a regression fails instead of hanging).
+    node = [0] if shared == "list" else np.zeros(2)
+    for _ in range(12):
+        node = [node, node]
+    path = tmp_path / "ind.cora.graph"
+    _dump(path, {0: node})
+    with pytest.raises(ValueError, match="appears twice by reference"):
+        load_pickle(path)

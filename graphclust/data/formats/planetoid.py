@@ -54,10 +54,14 @@ def _matrix(path: Path, sparse: bool) -> np.ndarray:
 def _test_index(path: Path) -> np.ndarray:
     text = path.read_bytes()
     try:
-        return np.array([int(line) for line in text.decode("ascii").split()], dtype=np.int64)
-    except (UnicodeDecodeError, ValueError) as error:
+        index = np.array([int(line) for line in text.decode("ascii").split()], dtype=np.int64)
+    except (UnicodeDecodeError, ValueError, OverflowError) as error:
         raise ValueError(f"{path}: expected one node index a line ({error}); replace it "
                          "with the original ind.*.test.index file") from None
+    if len(np.unique(index)) != len(index):  # two test rows would land on one node
+        raise ValueError(f"{path} lists a node index twice; replace it with the original "
+                         "ind.*.test.index file")
+    return index
 
 
 def _edges(path: Path) -> np.ndarray:
@@ -67,10 +71,14 @@ def _edges(path: Path) -> np.ndarray:
             and all(isinstance(item, int) for item in value) for key, value in graph.items()):
         raise ValueError(f"{path} does not hold adjacency lists of node indices; replace "
                          "it with the original ind.*.graph file")
-    rows = np.repeat(np.fromiter(graph, dtype=np.int64, count=len(graph)),
-                     [len(value) for value in graph.values()])
-    cols = np.fromiter((item for value in graph.values() for item in value), dtype=np.int64,
-                       count=len(rows))
+    try:
+        rows = np.repeat(np.fromiter(graph, dtype=np.int64, count=len(graph)),
+                         [len(value) for value in graph.values()])
+        cols = np.fromiter((item for value in graph.values() for item in value),
+                           dtype=np.int64, count=len(rows))
+    except OverflowError:
+        raise ValueError(f"{path} holds a node index beyond 64 bits; replace it with the "
+                         "original ind.*.graph file") from None
     return np.stack([rows, cols])
 
 
@@ -80,7 +88,8 @@ def _assemble(files: dict[str, Path], name: str) -> tuple[np.ndarray, np.ndarray
     ty, ally = _matrix(files["ty"], False), _matrix(files["ally"], False)
     test_index = _test_index(files["test.index"])
     if len(test_index) != len(tx) and name != "citeseer" or len(ty) != len(tx) \
-            or len(ally) != len(allx) or tx.shape[1] != allx.shape[1] or len(test_index) == 0:
+            or len(ally) != len(allx) or tx.shape[1] != allx.shape[1] \
+            or ty.shape[1] != ally.shape[1] or len(test_index) == 0:
         raise ValueError(f"Planetoid {name}: the raw files disagree in size (tx {tx.shape}, "
                          f"ty {ty.shape}, allx {allx.shape}, ally {ally.shape}, "
                          f"{len(test_index)} test indices); replace them with the originals")
