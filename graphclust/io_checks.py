@@ -15,6 +15,8 @@ import zlib
 
 import torch
 
+from graphclust._zip import check_member
+
 __all__ = ["TensorSpec", "check_tensors", "read_member"]
 
 #: ``name -> (shape, dtype)``; a shape entry is an int, or a string naming a size that must
@@ -36,6 +38,7 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str, max_bytes: int)
         info = archive.getinfo(name)
     except KeyError:
         raise ValueError(f"{where} is corrupted: no member {name} inside") from None
+    check_member(archive, info, f"{where}: member {name}")
     if info.file_size > max_bytes:
         raise ValueError(
             f"{where}: member {name} declares {info.file_size} bytes, more than the limit "

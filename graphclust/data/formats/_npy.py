@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
+from graphclust._zip import check_member
+
 __all__ = ["MAX_FEATURE_BYTES", "damage_as_value_error", "read_npy_member"]
 
 #: Largest dense feature matrix built from sparse files (PubMed's is 39 MB, Coauthor
@@ -32,6 +34,7 @@ def read_npy_member(archive: zipfile.ZipFile, member: str, path: Path) -> np.nda
     allocated (``np.load`` would allocate the declared size first)."""
     info = archive.getinfo(member)
     where = f"{path}: member {member}"
+    check_member(archive, info, where)
     if info.file_size > _MAX_RATIO * info.compress_size + (1 << 20):
         raise ValueError(f"{where} declares {info.file_size} bytes from "
                          f"{info.compress_size} compressed: the archive is damaged")
