@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
+from torch.nn.modules import module as torch_module
 
 from graphclust._zip import check_member
 
-__all__ = ["TensorSpec", "check_tensors", "read_member"]
+__all__ = ["TensorSpec", "check_tensors", "read_member", "tensors_at_most"]
 
 #: ``name -> (shape, dtype)``; a shape entry is an int, or a string naming a size that must
 #: be equal wherever the same string appears (e.g. ``"n"``: the number of fitted nodes).
@@ -53,6 +56,37 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str, max_bytes: int)
     if len(data) > max_bytes:
         raise ValueError(f"{where}: member {name} inflates to more than {max_bytes} bytes")
     return data
+
+
+@contextmanager
+def tensors_at_most(limit: int) -> Iterator[None]:
+    """Stop a build of modules once it has registered more than ``limit`` parameters and
+    buffers.
+
+    A model file's parameters are checked by building the modules they describe (on the
+    meta device, which allocates no tensor data) and comparing them with the file's
+    tensors. The build itself is still Python objects and time a layer: 10**5 layers
+    named by a 64 kB file took 83 s and 2.7 GB before the comparison refused them. Each
+    parameter and persistent buffer is a tensor of the file, so a build that registers
+    more than the file holds (``limit``, with room for non-persistent buffers) is refused
+    as it goes.
+    """
+    registered = 0
+
+    def count(module, name, tensor):
+        nonlocal registered
+        registered += tensor is not None
+        if registered > limit:
+            raise ValueError(f"the saved parameters describe networks of more than {limit} "
+                             "tensors, more than the file holds")
+
+    handles = [torch_module.register_module_parameter_registration_hook(count),
+               torch_module.register_module_buffer_registration_hook(count)]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _describe(shape: tuple) -> str:

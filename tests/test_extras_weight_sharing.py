@@ -84,8 +84,8 @@ def test_gradient_reaches_shared_weights_and_every_adapter():
 def test_schedules_and_sret_pattern():
     cycle = RecursiveStack(_linear_block, loops=2, num_blocks=2, schedule="cycle")
     sequence = RecursiveStack(_linear_block, loops=2, num_blocks=2, schedule="sequence")
-    assert cycle.block_of_position == (0, 1, 0, 1)
-    assert sequence.block_of_position == (0, 0, 1, 1)
+    assert [cycle.block_of(p) for p in range(4)] == [0, 1, 0, 1]
+    assert [sequence.block_of(p) for p in range(4)] == [0, 0, 1, 1]
 
     sliced = RecursiveMLPConfig(hidden_dim=16, loops=3, lora_rank=0, mode="sliced").build(10, 8)
     assert isinstance(sliced.stack.blocks[0], LearnableResidual)

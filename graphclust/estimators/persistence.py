@@ -18,7 +18,7 @@ from torch import nn
 
 from graphclust.data.transforms import SCALED_KINDS, SHIFTED_KINDS, FeatureTransform
 from graphclust.estimators.params import at_least
-from graphclust.io_checks import TensorSpec, check_tensors
+from graphclust.io_checks import TensorSpec, check_tensors, tensors_at_most
 from graphclust.nn.heads import StudentTHead
 from graphclust.starts import start_length
 
@@ -110,7 +110,9 @@ class PersistedFit:
         self.n_features_in_ = metadata["n_features_in_"]
         # On the meta device building the expected modules allocates nothing, whatever
         # sizes the file's parameters ask for; the real build comes after the check.
-        with torch.device("meta"):
+        # Every parameter and persistent buffer is one of the file's tensors; twice their
+        # count leaves room for non-persistent buffers (one a group-sparse layer).
+        with torch.device("meta"), tensors_at_most(2 * len(tensors) + 16):
             self._check_params(num_nodes)
             spec = self._tensor_spec(metadata)
         check_tensors(tensors, spec)

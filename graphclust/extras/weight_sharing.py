@@ -134,10 +134,6 @@ class RecursiveStack(nn.Module):
         self.schedule = schedule
         self.blocks = nn.ModuleList(block_factory(index) for index in range(num_blocks))
         self.depth = num_blocks * loops
-        if schedule == "cycle":
-            self.block_of_position = tuple(p % num_blocks for p in range(self.depth))
-        else:
-            self.block_of_position = tuple(p // loops for p in range(self.depth))
         self._linear_names = [
             [name for name, module in block.named_modules() if isinstance(module, nn.Linear)]
             for block in self.blocks
@@ -149,13 +145,20 @@ class RecursiveStack(nn.Module):
             self.lora = nn.ModuleList(
                 nn.ModuleList(
                     LowRankDelta(linear.in_features, linear.out_features, lora_rank)
-                    for linear in self._linears(self.block_of_position[p])
+                    for linear in self._linears(self.block_of(p))
                 )
                 for p in range(self.depth)
             )
         self.interleaved = None
         if interleave is not None:
             self.interleaved = nn.ModuleList(interleave(p) for p in range(self.depth))
+
+    def block_of(self, position: int) -> int:
+        """The shared block applied at ``position`` (computed, not tabulated: a table of
+        ``depth`` entries would let a model file's ``loops`` size memory at load)."""
+        if self.schedule == "cycle":
+            return position % len(self.blocks)
+        return position // self.loops
 
     def _linears(self, block_index: int) -> list[nn.Linear]:
         block = self.blocks[block_index]
@@ -168,7 +171,7 @@ class RecursiveStack(nn.Module):
         """
         if not 0 <= position < self.depth:
             raise IndexError(f"position {position} is outside the depth {self.depth}")
-        block_index = self.block_of_position[position]
+        block_index = self.block_of(position)
         linears = self._linears(block_index)
         names = self._linear_names[block_index]
         if self.lora is None:
@@ -179,7 +182,7 @@ class RecursiveStack(nn.Module):
 
     def apply_position(self, position: int, h: torch.Tensor, *args) -> torch.Tensor:
         """The shared block of ``position`` with that position's weights, on ``h``."""
-        block = self.blocks[self.block_of_position[position]]
+        block = self.blocks[self.block_of(position)]
         if self.lora is None:
             return block(h, *args)
         return functional_call(block, self.effective_weights(position), (h, *args))
