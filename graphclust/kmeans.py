@@ -136,6 +136,11 @@ def kmeans(
             "embeddings, these overflowed (features of a very large scale with "
             "features='none', or weights that diverged): bring the features to a smaller "
             "scale or lower the learning rate")
+    # Centred, as scikit-learn's k-means is: the distances' expansion |x|^2 + |c|^2 - 2x.c
+    # loses float32 digits to an offset common to all points (at an offset of 1e4 on
+    # blobs 4 apart it had merged them and reported an inertia below the optimum's).
+    mean = x.mean(0)
+    x = x - mean
     fit_rows = x
     if n > max_samples:
         fit_rows = x[torch.randperm(n, generator=generator, device=x.device)[:max_samples]]
@@ -149,4 +154,4 @@ def kmeans(
     if fit_rows is not x:
         labels, distances = assign(x, centers, chunk_size)
         inertia = float(distances.sum())
-    return KMeansResult(centers, labels, inertia, n_iter)
+    return KMeansResult(centers + mean, labels, inertia, n_iter)

@@ -155,6 +155,24 @@ def test_kmeans_refuses_settings_it_cannot_run_with(shape, arguments, message):
     kmeans(torch.rand(20, 3), 2, chunk_size=np.int64(8))  # a numpy count is a count
 
 
+@pytest.mark.parametrize("offset", [0.0, 1e4, 3e4])
+def test_kmeans_does_not_depend_on_an_offset_common_to_all_points(offset):
+    # Two blobs 4 apart: at an offset of 1e4 the float32 expansion of the distances had
+    # merged them (ACC 0.76) and reported an inertia below the optimum's.
+    import torch
+
+    from graphclust.kmeans import kmeans
+
+    generator = torch.Generator().manual_seed(0)
+    points = torch.randn(400, 2, generator=generator)
+    points[200:, 0] += 4.0
+    shifted = kmeans(points + offset, 2, generator=torch.Generator().manual_seed(1))
+    plain = kmeans(points, 2, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(shifted.labels, plain.labels)
+    assert shifted.inertia == pytest.approx(plain.inertia, rel=1e-3)
+    torch.testing.assert_close(shifted.centers - offset, plain.centers, atol=0.05, rtol=0)
+
+
 @pytest.mark.parametrize("n_clusters, error", [(True, TypeError), (2.5, TypeError)])
 def test_kmeans_refuses_a_cluster_count_that_is_not_an_integer(n_clusters, error):
     # True had given one cluster; 2.5 a message about 'float' from deep inside.
