@@ -167,7 +167,8 @@ def _read_header(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict:
     raw = read_member(archive, _HEADER, str(path), max_bytes)
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # ValueError: bad UTF-8 or JSON, or an
+        # integer past Python's 4,300-digit limit on reading one
         raise ValueError(f"{path} is corrupted: member {_HEADER} is not UTF-8 JSON "
                          f"({type(error).__name__}: {error})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:

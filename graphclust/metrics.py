@@ -212,7 +212,9 @@ def _as_label_array(name: str, labels) -> np.ndarray:
     """1-D, non-empty integer numpy array of labels; class names (strings or other
     sortable objects) become their ranks, which no score here tells from the names."""
     if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
+        # float64 holds every float dtype's values, bfloat16's too, which NumPy lacks.
+        labels = labels.detach().cpu()
+        labels = (labels.double() if labels.is_floating_point() else labels).numpy()
     array = np.asarray(labels)
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {array.shape}")

@@ -94,6 +94,19 @@ def test_no_callable_outside_the_allow_list_is_called(model_file, name, monkeypa
         load(model_file)
 
 
+def test_an_integer_too_long_to_read_names_the_member(model_file):
+    # Python refuses to read integers of over 4,300 digits with a ValueError of its own,
+    # which had reached the caller naming neither the file nor the member.
+    members = _members(model_file)
+    header = json.loads(members["graphclust.json"])
+    header["params"]["n_clusters"] = "HUGE"
+    members["graphclust.json"] = json.dumps(header).replace('"HUGE"', "9" * 5000).encode()
+    _write(model_file, members)
+    with pytest.raises(ValueError, match=r"model\.gc is corrupted: member graphclust\.json "
+                                         "is not UTF-8 JSON"):
+        load(model_file)
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda h: h["params"].update(lr="abc"), "'lr' parameter"),
     (lambda h: h["params"].update(max_epochs=-5), "'max_epochs' parameter"),

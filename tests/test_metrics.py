@@ -272,3 +272,10 @@ def test_invalid_graphs(edge_index, kwargs, message):
 def test_float_edge_index_is_rejected():
     with pytest.raises(TypeError, match="edge_index must hold integers"):
         conductance(torch.tensor([[0.0, 1.0], [1.0, 0.0]]), [0, 1])
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32])
+def test_float_label_tensors_of_any_precision_are_class_ids(dtype):
+    # bfloat16 has no NumPy dtype: it had raised torch's "unsupported ScalarType".
+    truth = torch.tensor([0, 0, 1, 1, 2, 2], dtype=dtype)
+    assert evaluate(truth, [1, 1, 0, 0, 2, 2])["acc"] == 1.0

@@ -41,6 +41,16 @@ def test_npz_is_symmetrised_without_self_loops_and_labels_mapped(tmp_path):
     np.testing.assert_array_equal(graph.x.numpy(), attributes.astype(np.float32))
 
 
+def test_npz_edges_are_the_stored_entries_whatever_their_values(tmp_path):
+    # A one-way edge stored as -1 had been lost to max(A, A^T) = 0; weights are ignored.
+    adjacency = np.zeros((3, 3))
+    adjacency[0, 1], adjacency[1, 2] = 2.5, -1.0
+    path = npz_file(tmp_path, "photo")
+    _write_npz(path, adjacency, np.eye(3), [0, 1, 0])
+    edges = {tuple(e) for e in read_npz(path).edge_index.T.tolist()}
+    assert edges == {(0, 1), (1, 0), (1, 2), (2, 1)}
+
+
 def test_npz_never_unpickles_and_names_the_file(tmp_path):
     path = tmp_path / "bad.npz"
     # An object array where the labels should be: readable only with pickle.

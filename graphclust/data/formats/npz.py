@@ -115,6 +115,9 @@ def read_npz(path: str | Path) -> Data:
     if n * attributes.shape[1] * 4 > MAX_FEATURE_BYTES:
         raise ValueError(f"{path}: a {n} x {attributes.shape[1]} attribute matrix is larger "
                          f"than {MAX_FEATURE_BYTES} bytes dense")
+    # The stored entries are the edges, whatever their values (as PyG reads them): the
+    # maximum of signed values had dropped an edge stored as -1 one way.
+    adjacency.data = np.ones_like(adjacency.data)
     adjacency = adjacency.maximum(adjacency.T).tocoo()
     with warnings.catch_warnings():
         # Self-loops and one-way edges are this layout's convention, normalised silently.
