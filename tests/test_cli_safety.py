@@ -125,6 +125,23 @@ def test_second_run_with_other_parameters_does_not_overwrite_the_first(tmp_path,
     assert json.loads(run.read_text())["params"]["tau"] == 0.5
 
 
+def test_a_fit_that_stops_after_its_labels_leaves_no_earlier_record_beside_them(
+        tmp_path, capsys, monkeypatch):
+    # The labels are written before the baselines, run.json after them: a failure (or
+    # Ctrl-C) between had left the new labels beside the earlier run's record.
+    argv = ["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet", *_TINY]
+    assert _run(argv, capsys)[0] == 0
+    folder = tmp_path / "karate-scgc-star-seed0"
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the baselines stopped")
+
+    monkeypatch.setattr("graphclust.benchmark.comparison.compare_with_baselines", fail)
+    code, _, err = _run([*argv, "--set", "tau=0.5", "--overwrite"], capsys)
+    assert code == 1 and "the baselines stopped" in err
+    assert (folder / "labels.csv").is_file() and not (folder / "run.json").exists()
+
+
 def test_a_rerun_on_other_threads_is_the_same_run(tmp_path, capsys):
     # n_jobs is no model parameter: a rerun with --threads 2 had been refused as a run of
     # "other parameters" (and every run folder written before the default became 1).
