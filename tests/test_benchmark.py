@@ -386,3 +386,4 @@ def test_plot_file_names_are_link_safe_and_stay_distinct():
     assert _file_stem("karate-scgc-star") == "karate-scgc-star"
     spaced, underscored = _file_stem("my data-scgc"), _file_stem("my_data-scgc")
     assert spaced != underscored and re.fullmatch(r"[A-Za-z0-9._-]+", spaced)
+

@@ -204,6 +204,24 @@ def test_bench_out_below_a_file_fails_before_running(tmp_path, capsys):
     assert code == 2 and "out: cannot create" in err and "results:" not in out
 
 
+def test_a_bench_rerun_removes_the_earlier_runs_files_and_only_those(tmp_path, capsys):
+    # A rerun into one folder had kept the earlier run's errors.log and plots (and, when
+    # stopped, its results.md) beside its own results.csv.
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    earlier = [tmp_path / "errors.log", plots / "scores-paper.png",
+               plots / "curves-cora-scgc.png", plots / "embedding-cora-scgc.png"]
+    users = [tmp_path / "notes.md", plots / "mine.png"]
+    for path in earlier + users:
+        path.write_text("before")
+    code, _, err = _run(["bench", "--datasets", "karate", "--models", "svd-kmeans", "--seeds",
+                         "1", "--out", str(tmp_path), "--no-baselines", "--quiet"], capsys)
+    assert code == 0, err
+    assert not [path for path in earlier if path.exists()]
+    assert all(path.read_text() == "before" for path in users)
+    assert (plots / "embedding-karate-svd-kmeans.png").is_file()
+
+
 _SECOND_INTERRUPT = """
 import os, signal
 import graphclust.cli as cli

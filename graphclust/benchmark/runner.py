@@ -64,7 +64,12 @@ from graphclust.benchmark.summaries import (
     machine_info,
     summarize,
 )
-from graphclust.benchmark.writers import write_csv, write_markdown, write_plots
+from graphclust.benchmark.writers import (
+    remove_earlier_results,
+    write_csv,
+    write_markdown,
+    write_plots,
+)
 from graphclust.data.datasets import load_dataset
 from graphclust.data.source import Source, graph_source
 from graphclust.metrics import evaluate
@@ -106,7 +111,8 @@ def run_benchmark(
         Data root (see :func:`graphclust.load_dataset`).
     out : str or path-like, optional
         Folder for ``results.csv``, ``results.md``, ``errors.log`` (when a run failed) and
-        ``plots/``; created if needed. ``None`` writes nothing.
+        ``plots/``; created if needed, and an earlier run's files of these names removed
+        before the first run (other files stay). ``None`` writes nothing.
     protocol : {"final", "paper", "both"}, default="final"
         Which scores the markdown and plots report; see the module docstring. The csv
         always has the final-model scores, and the ``paper_`` columns unless
@@ -237,11 +243,13 @@ def _keys(protocol: str) -> list[str]:
 
 
 def _output_folder(out: Path) -> Path:
-    """``out``, created before any run, so that no work is lost to an unusable folder."""
+    """``out``, created before any run, so that no work is lost to an unusable folder,
+    and cleared of an earlier run's files, so that it describes this run alone."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ValueError(f"out: cannot create {out} ({error.strerror})") from None
+    remove_earlier_results(out)
     return out
 
 

@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--models", required=True, help=f"comma-separated, from {models}")
     bench.add_argument("--seeds", type=int, default=3, help="number of seeds 0..N-1 (default 3)")
     bench.add_argument("--out", default="graphclust-bench", metavar="DIR",
-                       help="output folder (default: ./graphclust-bench)")
+                       help="output folder; an earlier run's results and plots there are "
+                            "replaced (default: ./graphclust-bench)")
     bench.add_argument("--protocol", choices=PROTOCOLS, default="final",
                        help="scores that results.md and the plots report: final (the "
                             "final model's, labels never used; the default), paper (each "
