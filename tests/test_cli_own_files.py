@@ -276,3 +276,24 @@ def test_fit_of_a_feature_matrix_reads_the_baselines_on_the_models_knn_graph(tmp
     assert "warned" not in out  # the graph is handed over whole, not rebuilt or cut
     run = json.loads((tmp_path / "club-scgc-star-seed0" / "run.json").read_text())
     assert len(run["baselines"]) == 5 and "no training (best of svd-kmeans t=0..3" in out
+
+
+def test_predict_searches_the_knn_graph_with_the_knn_method_given(tmp_path, capsys,
+                                                                  monkeypatch):
+    # predict took --knn-method and searched as the model was fitted all the same.
+    import graphclust.estimators.base as base
+
+    _own_files(tmp_path)
+    model = tmp_path / "svd.gc"
+    assert _run(["fit", "--features", str(tmp_path / "club.npy"), "--model", "svd-kmeans",
+                 "--set", "propagation_steps=1", "--set", "n_clusters=2", "--out",
+                 str(tmp_path / "fits"), "--save", str(model), "--quiet"], capsys)[0] == 0
+    searches = []
+    real = base.knn_graph
+    monkeypatch.setattr(base, "knn_graph", lambda *args, method, **kwargs:
+                        searches.append(method) or real(*args, method=method, **kwargs))
+    predict = ["predict", "--model", str(model), "--features", str(tmp_path / "club.npy"),
+               "--out", str(tmp_path / "runs")]
+    assert _run([*predict, "--knn-method", "exact"], capsys)[0] == 0
+    assert _run(predict, capsys)[0] == 0  # the model's own: auto, as fitted
+    assert searches == ["exact", "auto"]

@@ -294,6 +294,9 @@ def predict(args) -> int:
                          "PATH")
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
+    if args.knn_method is not None:  # else the model's own, as fitted
+        estimator.set_params(knn_method=args.knn_method)
+    args.knn_method = estimator.knn_method  # digits' graph: searched as at fit, too
     if args.features is not None and args.edges is None and estimator._needs_given_graph():
         raise ValueError(f"{type(estimator).__name__} was fitted on a given graph and reads "
                          "the graph at inference: give the nodes' edges with --edges")
