@@ -176,6 +176,8 @@ def test_missing_data_fails_its_runs_only(tmp_path):
         ({"models": ["scgc", "scgc"]}, "models lists a model twice"),
         ({"params": {"random_state": 7}}, "params sets random_state, which seeds give"),
         ({"embedding": "umap"}, "embedding must be"),
+        # It had failed every run, and results.md had said device cpu.
+        ({"params": {"device": "gpu"}}, "device='gpu' is not a torch device"),
     ],
 )
 def test_bad_configuration_raises_before_running(tmp_path, kwargs, message):

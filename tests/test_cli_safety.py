@@ -222,6 +222,16 @@ def test_a_bench_rerun_removes_the_earlier_runs_files_and_only_those(tmp_path, c
     assert (plots / "embedding-karate-svd-kmeans.png").is_file()
 
 
+def test_bench_device_this_machine_lacks_fails_before_running(tmp_path, capsys):
+    # Every run had failed (exit 1), and results.md had said "device | cpu".
+    code, out, err = _run(["bench", "--datasets", "karate", "--models", "svd-kmeans",
+                           "--seeds", "1", "--out", str(tmp_path / "bench"), "--device",
+                           "gpu", "--quiet"], capsys)
+    assert code == 2 and "results:" not in out
+    assert err.startswith("graphclust bench: error: device='gpu' is not a torch device")
+    assert not (tmp_path / "bench").exists()
+
+
 _SECOND_INTERRUPT = """
 import os, signal
 import graphclust.cli as cli

@@ -72,6 +72,7 @@ from graphclust.benchmark.writers import (
 )
 from graphclust.data.datasets import load_dataset
 from graphclust.data.source import Source, graph_source
+from graphclust.estimators.checks import resolve_device
 from graphclust.metrics import evaluate
 from graphclust.registry import build_estimator
 
@@ -149,8 +150,9 @@ def run_benchmark(
     Raises
     ------
     ValueError
-        Unknown data set or model name, unknown parameter or wrongly typed value, bad
-        ``protocol`` or ``seeds``. Errors *during* a run never raise: they are recorded.
+        Unknown data set or model name, unknown parameter or wrongly typed value, a
+        ``device`` this machine lacks, bad ``protocol`` or ``seeds``. Errors *during* a
+        run never raise: they are recorded.
 
     Examples
     --------
@@ -182,6 +184,8 @@ def run_benchmark(
     params = dict(params or {})
     if "random_state" in params:  # it would override every seed of the grid
         raise ValueError("params sets random_state, which seeds give each run: pass seeds")
+    if "device" in params:  # one this machine lacks would fail every run of the grid
+        resolve_device(params["device"])
     unlabelled = [source.name for source in given.values() if source.y is None]
     if unlabelled and "n_clusters" not in params:
         raise ValueError(f"{', '.join(unlabelled)} has no labels to take n_clusters from: "
