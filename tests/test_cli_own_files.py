@@ -252,6 +252,20 @@ def test_predict_asks_for_the_edges_a_graph_model_reads(tmp_path, capsys):
     assert code == 2 and "give the nodes' edges with --edges" in err
 
 
+def test_predict_refuses_edges_for_a_model_that_built_its_knn_graph(tmp_path, capsys):
+    # The model read the given edges in place of the kNN graph it had been fitted on.
+    _own_files(tmp_path)
+    model = tmp_path / "svd.gc"
+    assert _run(["fit", "--features", str(tmp_path / "club.npy"), "--model", "svd-kmeans",
+                 "--set", "propagation_steps=1", "--set", "n_clusters=2", "--out",
+                 str(tmp_path / "fits"), "--save", str(model), "--quiet"], capsys)[0] == 0
+    code, _, err = _run(["predict", "--model", str(model), "--features",
+                         str(tmp_path / "club.npy"), "--edges", str(tmp_path / "edges.txt"),
+                         "--out", str(tmp_path / "runs")], capsys)
+    assert code == 2 and "fitted on a kNN graph it built of the features" in err
+    assert "leave out --edges" in err and not (tmp_path / "runs").exists()
+
+
 def test_edges_beyond_int64_are_refused(tmp_path):
     import numpy as np
 

@@ -300,6 +300,11 @@ def predict(args) -> int:
     if args.features is not None and args.edges is None and estimator._needs_given_graph():
         raise ValueError(f"{type(estimator).__name__} was fitted on a given graph and reads "
                          "the graph at inference: give the nodes' edges with --edges")
+    if args.features is not None and args.edges is not None and estimator._uses_graph() \
+            and estimator.knn_graph_:  # compare_with_baselines refuses the same mismatch
+        raise ValueError(f"{type(estimator).__name__} was fitted on a kNN graph it built of "
+                         "the features, and builds it again at inference: leave out --edges "
+                         "(it would read them in place of that graph)")
     run_dir = Path(args.out) / f"{source_name(args)}-predict-{Path(args.model).stem}"
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
     record = input_record(args)
