@@ -20,6 +20,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from graphclust._checks import check_label_values
+
 __all__ = ["plot_embedding", "plot_metric_bars", "plot_training_curves"]
 
 _METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}
@@ -151,6 +153,19 @@ def _colours(count: int) -> list:
     return [colormaps["turbo"](i / (count - 1)) for i in range(count)]
 
 
+def _groups(name: str, values) -> np.ndarray:
+    """``clusters`` or ``classes``, one value a node: shape (n,), or (n, 1) as labels are
+    taken elsewhere. NaN is refused: a NaN node matches no group, so it would be left out
+    of the picture while the title counts it."""
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise ValueError(f"{name} must have shape (n,) or (n, 1), got {values.shape}")
+    check_label_values(name, values)
+    return values
+
+
 def plot_embedding(
     embedding,
     clusters,
@@ -167,10 +182,11 @@ def plot_embedding(
     ----------
     embedding : array-like of shape (n, d)
         E.g. an estimator's ``embedding_`` or ``transform(X)``.
-    clusters : array-like of shape (n,)
+    clusters : array-like of shape (n,) or (n, 1)
         Predicted clusters (``labels_``).
-    classes : array-like of shape (n,), optional
-        True classes; adds a second panel coloured by class.
+    classes : array-like of shape (n,) or (n, 1), optional
+        True classes; adds a second panel coloured by class. NaN (an unlabelled node) is
+        refused: give those nodes a class, or leave them out.
     method : {"pca", "tsne"}, default="pca"
         PCA is linear and fast; t-SNE separates clusters visually but distorts distances
         and costs seconds to minutes.
@@ -188,14 +204,14 @@ def plot_embedding(
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
     embedding = np.asarray(embedding, dtype=np.float64)
-    clusters = np.asarray(clusters)
+    clusters = _groups("clusters", clusters)
     if embedding.ndim != 2 or len(clusters) != len(embedding):
         raise ValueError(
             f"embedding must be (n, d) and clusters (n,), got {embedding.shape} and "
             f"{clusters.shape}"
         )
     if classes is not None:
-        classes = np.asarray(classes)
+        classes = _groups("classes", classes)
         if classes.shape != clusters.shape:
             raise ValueError(f"classes has shape {classes.shape}, clusters {clusters.shape}")
     if max_points < 2:

@@ -101,6 +101,19 @@ def test_embedding_input_checks(kwargs, message):
         plot_embedding(**arguments)
 
 
+def test_embedding_takes_column_labels_and_refuses_nan_classes():
+    # A column of clusters had raised IndexError, and NaN classes were left out of the
+    # picture while the title counted their nodes.
+    embedding = np.random.default_rng(0).normal(size=(6, 3))
+    figure = plot_embedding(embedding, np.arange(6).reshape(-1, 1) % 2,
+                            classes=np.array([[0], [1], [0], [1], [0], [1]]))
+    assert sum(len(c.get_offsets()) for c in figure.axes[0].collections) == 6
+    with pytest.raises(ValueError, match=r"clusters must have shape \(n,\) or \(n, 1\)"):
+        plot_embedding(embedding, np.zeros((6, 2)))
+    with pytest.raises(ValueError, match="classes has NaN or infinite values in 1 of 6"):
+        plot_embedding(embedding, np.zeros(6), classes=[0, 1, np.nan, 1, 0, 1])
+
+
 def test_metric_bars_with_error_bars_and_legend():
     scores = {f"{k}_{stat}": value for k in ("acc", "nmi", "ari", "f1")
               for stat, value in (("mean", 0.5), ("std", 0.1))}
