@@ -130,3 +130,15 @@ def test_metric_bars_with_error_bars_and_legend():
 def test_metric_bars_refuse_empty_summary():
     with pytest.raises(ValueError, match="no successful runs"):
         plot_metric_bars([])
+
+
+def test_metric_bars_show_negative_scores_and_every_value():
+    # The axis had stopped at 0, hiding negative ARI bars, and values up to 0.06 went
+    # unwritten.
+    summary = [{"dataset": "cora", "model": "scgc", "runs": 2, "acc_mean": 0.03,
+                "acc_std": 0.01, "ari_mean": -0.2, "ari_std": 0.05}]
+    acc, ari = plot_metric_bars(summary, metrics=["acc", "ari"]).axes[:2]
+    assert acc.get_ylim() == (0, 1)
+    assert ari.get_ylim()[0] <= -0.25 and ari.get_ylim()[1] == 1
+    assert [text.get_text() for text in acc.texts] == ["0.03"]
+    assert [text.get_text() for text in ari.texts] == ["-0.20"]
