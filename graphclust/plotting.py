@@ -20,6 +20,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from graphclust._checks import check_label_values
+
 __all__ = ["plot_embedding", "plot_metric_bars", "plot_training_curves"]
 
 _METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}
@@ -151,6 +153,19 @@ def _colours(count: int) -> list:
     return [colormaps["turbo"](i / (count - 1)) for i in range(count)]
 
 
+def _groups(name: str, values) -> np.ndarray:
+    """``clusters`` or ``classes``, one value a node: shape (n,), or (n, 1) as labels are
+    taken elsewhere. NaN is refused: a NaN node matches no group, so it would be left out
+    of the picture while the title counts it."""
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise ValueError(f"{name} must have shape (n,) or (n, 1), got {values.shape}")
+    check_label_values(name, values)
+    return values
+
+
 def plot_embedding(
     embedding,
     clusters,
@@ -167,10 +182,11 @@ def plot_embedding(
     ----------
     embedding : array-like of shape (n, d)
         E.g. an estimator's ``embedding_`` or ``transform(X)``.
-    clusters : array-like of shape (n,)
+    clusters : array-like of shape (n,) or (n, 1)
         Predicted clusters (``labels_``).
-    classes : array-like of shape (n,), optional
-        True classes; adds a second panel coloured by class.
+    classes : array-like of shape (n,) or (n, 1), optional
+        True classes; adds a second panel coloured by class. NaN (an unlabelled node) is
+        refused: give those nodes a class, or leave them out.
     method : {"pca", "tsne"}, default="pca"
         PCA is linear and fast; t-SNE separates clusters visually but distorts distances
         and costs seconds to minutes.
@@ -188,14 +204,14 @@ def plot_embedding(
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
     embedding = np.asarray(embedding, dtype=np.float64)
-    clusters = np.asarray(clusters)
+    clusters = _groups("clusters", clusters)
     if embedding.ndim != 2 or len(clusters) != len(embedding):
         raise ValueError(
             f"embedding must be (n, d) and clusters (n,), got {embedding.shape} and "
             f"{clusters.shape}"
         )
     if classes is not None:
-        classes = np.asarray(classes)
+        classes = _groups("classes", classes)
         if classes.shape != clusters.shape:
             raise ValueError(f"classes has shape {classes.shape}, clusters {clusters.shape}")
     if max_points < 2:
@@ -224,6 +240,19 @@ def plot_embedding(
     return figure
 
 
+def _value_label(ax, bar, value: float, spread: float) -> None:
+    """``value`` written at the foot of its bar, clear of the error bar, in white where
+    the bar has room for it; else in black above the error bar (``spread`` high)."""
+    x = bar.get_x() + bar.get_width() / 2
+    if abs(value) > 0.06:
+        below = value < 0
+        ax.text(x, -0.015 if below else 0.015, f"{value:.2f}", ha="center",
+                va="top" if below else "bottom", fontsize="x-small", color="white")
+    else:
+        ax.text(x, max(value + spread, 0) + 0.015, f"{value:.2f}", ha="center",
+                va="bottom", fontsize="x-small", color="black")
+
+
 def plot_metric_bars(
     summary: Sequence[Mapping],
     *,
@@ -231,6 +260,9 @@ def plot_metric_bars(
     title: str | None = None,
 ) -> Figure:
     """Grouped bars: mean ± standard deviation of each metric per data set and model.
+
+    Each bar carries its value. A panel's axis runs from 0 to 1, or from below 0 where a
+    bar or its error bar goes there (ARI can).
 
     Parameters
     ----------
@@ -258,21 +290,22 @@ def plot_metric_bars(
     axes = figure.subplots(1, len(metrics), squeeze=False)[0]
     colours = _colours(len(models))
     for ax, metric in zip(axes, metrics, strict=True):
+        lowest = 0.0  # ARI goes below 0: the axis follows the lowest bar or error bar
         for index, (model, colour) in enumerate(zip(models, colours, strict=True)):
             means = [cells.get((d, model), {}).get(f"{metric}_mean", np.nan) for d in datasets]
             stds = [cells.get((d, model), {}).get(f"{metric}_std", np.nan) for d in datasets]
             positions = np.arange(len(datasets)) + (index - (len(models) - 1) / 2) * width
             bars = ax.bar(positions, means, width, yerr=stds, capsize=3, color=colour,
                           label=model if metric == metrics[0] else None)
-            # Values written at the foot of each bar, clear of the error bars.
-            for bar, mean in zip(bars, means, strict=True):
-                if np.isfinite(mean) and mean > 0.06:
-                    ax.text(bar.get_x() + bar.get_width() / 2, 0.015, f"{mean:.2f}",
-                            ha="center", va="bottom", fontsize="x-small", color="white")
+            for bar, mean, std in zip(bars, means, stds, strict=True):
+                if np.isfinite(mean):
+                    _value_label(ax, bar, mean, std if np.isfinite(std) else 0.0)
+            lows = np.asarray(means, dtype=float) - np.nan_to_num(np.asarray(stds, dtype=float))
+            lowest = min([lowest, *lows[np.isfinite(lows)]])
         ax.set_xticks(np.arange(len(datasets)), datasets)
         ax.set_title(_METRIC_NAMES.get(metric, metric.replace("_", " ").upper()))
         ax.set_xlabel("data set")
-        ax.set_ylim(0, 1)
+        ax.set_ylim(lowest - 0.05 if lowest < 0 else 0, 1)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("score (mean ± std over seeds)")
     figure.legend(title="model", fontsize="small", loc="outside right upper")

@@ -176,6 +176,8 @@ def test_missing_data_fails_its_runs_only(tmp_path):
         ({"models": ["scgc", "scgc"]}, "models lists a model twice"),
         ({"params": {"random_state": 7}}, "params sets random_state, which seeds give"),
         ({"embedding": "umap"}, "embedding must be"),
+        # It had failed every run, and results.md had said device cpu.
+        ({"params": {"device": "gpu"}}, "device='gpu' is not a torch device"),
     ],
 )
 def test_bad_configuration_raises_before_running(tmp_path, kwargs, message):
@@ -386,3 +388,4 @@ def test_plot_file_names_are_link_safe_and_stay_distinct():
     assert _file_stem("karate-scgc-star") == "karate-scgc-star"
     spaced, underscored = _file_stem("my data-scgc"), _file_stem("my_data-scgc")
     assert spaced != underscored and re.fullmatch(r"[A-Za-z0-9._-]+", spaced)
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 from graphclust.benchmark import fit_threads, machine_info, run_benchmark
 
@@ -29,3 +30,10 @@ def test_machine_info_fields():
     info = machine_info("cpu")
     assert set(info) >= {"CPU", "cores", "RAM", "torch", "device", "date"}
     assert info["device"] == "cpu" and not math.isnan(float(info["RAM"].split()[0]))
+
+
+def test_machine_info_counts_the_cores_this_process_may_run_on(monkeypatch):
+    # It had counted the machine's cores, whatever the process's CPU affinity.
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert machine_info("cpu")["cores"] == "1"

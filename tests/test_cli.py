@@ -136,6 +136,16 @@ def test_predict_keeps_another_model_files_labels_unless_told(tmp_path, capsys):
     assert _run([*predict, "--model", str(models[0])], capsys)[0] == 0
 
 
+def test_a_data_set_name_in_other_case_is_the_same_input(tmp_path, capsys):
+    # run.json had kept the name as typed: Karate after karate was "another input".
+    fit = ["fit", "--model", "svd-kmeans", "--out", str(tmp_path), "--quiet"]
+    assert _run([*fit, "--dataset", "karate"], capsys)[0] == 0
+    code, _, err = _run([*fit, "--dataset", "Karate"], capsys)
+    assert code == 0, err
+    run = json.loads((tmp_path / "karate-svd-kmeans-seed0" / "run.json").read_text())
+    assert run["dataset"] == "karate"
+
+
 def test_fit_says_when_there_was_no_start(tmp_path, capsys):
     code, out, err = _run(["fit", "--dataset", "karate", "--out", str(tmp_path), *_TINY,
                            "--set", "pretrain=none"], capsys)

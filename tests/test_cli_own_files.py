@@ -252,6 +252,20 @@ def test_predict_asks_for_the_edges_a_graph_model_reads(tmp_path, capsys):
     assert code == 2 and "give the nodes' edges with --edges" in err
 
 
+def test_predict_refuses_edges_for_a_model_that_built_its_knn_graph(tmp_path, capsys):
+    # The model read the given edges in place of the kNN graph it had been fitted on.
+    _own_files(tmp_path)
+    model = tmp_path / "svd.gc"
+    assert _run(["fit", "--features", str(tmp_path / "club.npy"), "--model", "svd-kmeans",
+                 "--set", "propagation_steps=1", "--set", "n_clusters=2", "--out",
+                 str(tmp_path / "fits"), "--save", str(model), "--quiet"], capsys)[0] == 0
+    code, _, err = _run(["predict", "--model", str(model), "--features",
+                         str(tmp_path / "club.npy"), "--edges", str(tmp_path / "edges.txt"),
+                         "--out", str(tmp_path / "runs")], capsys)
+    assert code == 2 and "fitted on a kNN graph it built of the features" in err
+    assert "leave out --edges" in err and not (tmp_path / "runs").exists()
+
+
 def test_edges_beyond_int64_are_refused(tmp_path):
     import numpy as np
 
@@ -276,3 +290,24 @@ def test_fit_of_a_feature_matrix_reads_the_baselines_on_the_models_knn_graph(tmp
     assert "warned" not in out  # the graph is handed over whole, not rebuilt or cut
     run = json.loads((tmp_path / "club-scgc-star-seed0" / "run.json").read_text())
     assert len(run["baselines"]) == 5 and "no training (best of svd-kmeans t=0..3" in out
+
+
+def test_predict_searches_the_knn_graph_with_the_knn_method_given(tmp_path, capsys,
+                                                                  monkeypatch):
+    # predict took --knn-method and searched as the model was fitted all the same.
+    import graphclust.estimators.base as base
+
+    _own_files(tmp_path)
+    model = tmp_path / "svd.gc"
+    assert _run(["fit", "--features", str(tmp_path / "club.npy"), "--model", "svd-kmeans",
+                 "--set", "propagation_steps=1", "--set", "n_clusters=2", "--out",
+                 str(tmp_path / "fits"), "--save", str(model), "--quiet"], capsys)[0] == 0
+    searches = []
+    real = base.knn_graph
+    monkeypatch.setattr(base, "knn_graph", lambda *args, method, **kwargs:
+                        searches.append(method) or real(*args, method=method, **kwargs))
+    predict = ["predict", "--model", str(model), "--features", str(tmp_path / "club.npy"),
+               "--out", str(tmp_path / "runs")]
+    assert _run([*predict, "--knn-method", "exact"], capsys)[0] == 0
+    assert _run(predict, capsys)[0] == 0  # the model's own: auto, as fitted
+    assert searches == ["exact", "auto"]

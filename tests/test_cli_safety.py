@@ -125,6 +125,23 @@ def test_second_run_with_other_parameters_does_not_overwrite_the_first(tmp_path,
     assert json.loads(run.read_text())["params"]["tau"] == 0.5
 
 
+def test_a_fit_that_stops_after_its_labels_leaves_no_earlier_record_beside_them(
+        tmp_path, capsys, monkeypatch):
+    # The labels are written before the baselines, run.json after them: a failure (or
+    # Ctrl-C) between had left the new labels beside the earlier run's record.
+    argv = ["fit", "--dataset", "karate", "--out", str(tmp_path), "--quiet", *_TINY]
+    assert _run(argv, capsys)[0] == 0
+    folder = tmp_path / "karate-scgc-star-seed0"
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the baselines stopped")
+
+    monkeypatch.setattr("graphclust.benchmark.comparison.compare_with_baselines", fail)
+    code, _, err = _run([*argv, "--set", "tau=0.5", "--overwrite"], capsys)
+    assert code == 1 and "the baselines stopped" in err
+    assert (folder / "labels.csv").is_file() and not (folder / "run.json").exists()
+
+
 def test_a_rerun_on_other_threads_is_the_same_run(tmp_path, capsys):
     # n_jobs is no model parameter: a rerun with --threads 2 had been refused as a run of
     # "other parameters" (and every run folder written before the default became 1).
@@ -185,6 +202,34 @@ def test_bench_out_below_a_file_fails_before_running(tmp_path, capsys):
                            "--seeds", "1", "--out", str(tmp_path / "file" / "bench"),
                            "--quiet"], capsys)
     assert code == 2 and "out: cannot create" in err and "results:" not in out
+
+
+def test_a_bench_rerun_removes_the_earlier_runs_files_and_only_those(tmp_path, capsys):
+    # A rerun into one folder had kept the earlier run's errors.log and plots (and, when
+    # stopped, its results.md) beside its own results.csv.
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    earlier = [tmp_path / "errors.log", plots / "scores-paper.png",
+               plots / "curves-cora-scgc.png", plots / "embedding-cora-scgc.png"]
+    users = [tmp_path / "notes.md", plots / "mine.png"]
+    for path in earlier + users:
+        path.write_text("before")
+    code, _, err = _run(["bench", "--datasets", "karate", "--models", "svd-kmeans", "--seeds",
+                         "1", "--out", str(tmp_path), "--no-baselines", "--quiet"], capsys)
+    assert code == 0, err
+    assert not [path for path in earlier if path.exists()]
+    assert all(path.read_text() == "before" for path in users)
+    assert (plots / "embedding-karate-svd-kmeans.png").is_file()
+
+
+def test_bench_device_this_machine_lacks_fails_before_running(tmp_path, capsys):
+    # Every run had failed (exit 1), and results.md had said "device | cpu".
+    code, out, err = _run(["bench", "--datasets", "karate", "--models", "svd-kmeans",
+                           "--seeds", "1", "--out", str(tmp_path / "bench"), "--device",
+                           "gpu", "--quiet"], capsys)
+    assert code == 2 and "results:" not in out
+    assert err.startswith("graphclust bench: error: device='gpu' is not a torch device")
+    assert not (tmp_path / "bench").exists()
 
 
 _SECOND_INTERRUPT = """

@@ -101,6 +101,19 @@ def test_embedding_input_checks(kwargs, message):
         plot_embedding(**arguments)
 
 
+def test_embedding_takes_column_labels_and_refuses_nan_classes():
+    # A column of clusters had raised IndexError, and NaN classes were left out of the
+    # picture while the title counted their nodes.
+    embedding = np.random.default_rng(0).normal(size=(6, 3))
+    figure = plot_embedding(embedding, np.arange(6).reshape(-1, 1) % 2,
+                            classes=np.array([[0], [1], [0], [1], [0], [1]]))
+    assert sum(len(c.get_offsets()) for c in figure.axes[0].collections) == 6
+    with pytest.raises(ValueError, match=r"clusters must have shape \(n,\) or \(n, 1\)"):
+        plot_embedding(embedding, np.zeros((6, 2)))
+    with pytest.raises(ValueError, match="classes has NaN or infinite values in 1 of 6"):
+        plot_embedding(embedding, np.zeros(6), classes=[0, 1, np.nan, 1, 0, 1])
+
+
 def test_metric_bars_with_error_bars_and_legend():
     scores = {f"{k}_{stat}": value for k in ("acc", "nmi", "ari", "f1")
               for stat, value in (("mean", 0.5), ("std", 0.1))}
@@ -117,3 +130,15 @@ def test_metric_bars_with_error_bars_and_legend():
 def test_metric_bars_refuse_empty_summary():
     with pytest.raises(ValueError, match="no successful runs"):
         plot_metric_bars([])
+
+
+def test_metric_bars_show_negative_scores_and_every_value():
+    # The axis had stopped at 0, hiding negative ARI bars, and values up to 0.06 went
+    # unwritten.
+    summary = [{"dataset": "cora", "model": "scgc", "runs": 2, "acc_mean": 0.03,
+                "acc_std": 0.01, "ari_mean": -0.2, "ari_std": 0.05}]
+    acc, ari = plot_metric_bars(summary, metrics=["acc", "ari"]).axes[:2]
+    assert acc.get_ylim() == (0, 1)
+    assert ari.get_ylim()[0] <= -0.25 and ari.get_ylim()[1] == 1
+    assert [text.get_text() for text in acc.texts] == ["0.03"]
+    assert [text.get_text() for text in ari.texts] == ["-0.20"]

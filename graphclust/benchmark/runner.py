@@ -64,9 +64,15 @@ from graphclust.benchmark.summaries import (
     machine_info,
     summarize,
 )
-from graphclust.benchmark.writers import write_csv, write_markdown, write_plots
+from graphclust.benchmark.writers import (
+    remove_earlier_results,
+    write_csv,
+    write_markdown,
+    write_plots,
+)
 from graphclust.data.datasets import load_dataset
 from graphclust.data.source import Source, graph_source
+from graphclust.estimators.checks import resolve_device
 from graphclust.metrics import evaluate
 from graphclust.registry import build_estimator
 
@@ -106,7 +112,8 @@ def run_benchmark(
         Data root (see :func:`graphclust.load_dataset`).
     out : str or path-like, optional
         Folder for ``results.csv``, ``results.md``, ``errors.log`` (when a run failed) and
-        ``plots/``; created if needed. ``None`` writes nothing.
+        ``plots/``; created if needed, and an earlier run's files of these names removed
+        before the first run (other files stay). ``None`` writes nothing.
     protocol : {"final", "paper", "both"}, default="final"
         Which scores the markdown and plots report; see the module docstring. The csv
         always has the final-model scores, and the ``paper_`` columns unless
@@ -143,8 +150,9 @@ def run_benchmark(
     Raises
     ------
     ValueError
-        Unknown data set or model name, unknown parameter or wrongly typed value, bad
-        ``protocol`` or ``seeds``. Errors *during* a run never raise: they are recorded.
+        Unknown data set or model name, unknown parameter or wrongly typed value, a
+        ``device`` this machine lacks, bad ``protocol`` or ``seeds``. Errors *during* a
+        run never raise: they are recorded.
 
     Examples
     --------
@@ -176,6 +184,8 @@ def run_benchmark(
     params = dict(params or {})
     if "random_state" in params:  # it would override every seed of the grid
         raise ValueError("params sets random_state, which seeds give each run: pass seeds")
+    if "device" in params:  # one this machine lacks would fail every run of the grid
+        resolve_device(params["device"])
     unlabelled = [source.name for source in given.values() if source.y is None]
     if unlabelled and "n_clusters" not in params:
         raise ValueError(f"{', '.join(unlabelled)} has no labels to take n_clusters from: "
@@ -237,11 +247,13 @@ def _keys(protocol: str) -> list[str]:
 
 
 def _output_folder(out: Path) -> Path:
-    """``out``, created before any run, so that no work is lost to an unusable folder."""
+    """``out``, created before any run, so that no work is lost to an unusable folder,
+    and cleared of an earlier run's files, so that it describes this run alone."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ValueError(f"out: cannot create {out} ({error.strerror})") from None
+    remove_earlier_results(out)
     return out
 
 

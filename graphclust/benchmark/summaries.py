@@ -87,7 +87,9 @@ def machine_info(device: str | torch.device = "cpu") -> dict[str, str]:
         described += f" ({torch.cuda.get_device_name(device)})"
     return {
         "CPU": cpu,
-        "cores": str(os.cpu_count()),
+        # The cores this process may run on (a taskset or container may allow fewer).
+        "cores": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count()),
         "RAM": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
         "torch": torch.__version__,
         "torch threads": str(torch.get_num_threads()),

@@ -12,7 +12,8 @@ from pathlib import Path
 from graphclust.benchmark.protocols import METRICS
 from graphclust.benchmark.summaries import BenchmarkResults
 
-__all__ = ["COLUMNS", "comparison_table", "write_csv", "write_markdown", "write_plots"]
+__all__ = ["COLUMNS", "comparison_table", "remove_earlier_results", "write_csv",
+           "write_markdown", "write_plots"]
 
 #: The columns of ``results.csv``, one row per run.
 COLUMNS = (
@@ -26,6 +27,21 @@ _METRIC_NAMES = {"acc": "ACC", "nmi": "NMI", "ari": "ARI", "f1": "F1"}
 _COST_KEYS = ["train_seconds", "predict_seconds", "peak_rss_increase_mib", "parameters",
               "n_iter"]
 _COST_HEADERS = ["train s", "predict s", "peak RSS increase MiB", "parameters", "epochs"]
+
+
+#: The plots :func:`write_plots` names, under ``plots/``.
+_PLOT_PATTERNS = ("scores-*.png", "curves-*.png", "embedding-*.png")
+
+
+def remove_earlier_results(out: Path) -> None:
+    """Remove the files an earlier run wrote into ``out`` (``results.csv``, ``results.md``,
+    ``errors.log``, the plots), and nothing else: a rerun that stops, or writes fewer
+    plots or no error log, would otherwise leave them beside its own."""
+    stale = [out / name for name in ("results.csv", "results.md", "errors.log")]
+    stale += [path for pattern in _PLOT_PATTERNS for path in (out / "plots").glob(pattern)]
+    for path in stale:
+        if path.is_file():
+            path.unlink()
 
 
 def _format_cell(value) -> str:

@@ -37,7 +37,8 @@ literals: ``max_epochs=50``, ``lr=1e-4``, ``hidden_dims=256,64`` or ``[256,64]``
 of that name where a parameter has one, ``features=none``, else ``None``).
 
 ``--knn-method`` (``auto``, ``exact``, ``approximate``) searches the kNN graphs built from
-features: the digits data set's and the models' ``knn_method``.
+features: the digits data set's and the models' ``knn_method``; ``predict`` searches as
+the model was fitted unless it is given.
 
 ``--threads N`` is the estimators' ``n_jobs``, one thread by default as theirs: on a 2-core
 machine a second thread changed a fit's time by -5% to +17% with no other job started and

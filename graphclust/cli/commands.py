@@ -26,9 +26,13 @@ if TYPE_CHECKING:
 __all__ = ["bench", "datasets", "fit", "predict"]
 
 
-def _write_labels(path: Path, labels) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as handle:
+def _write_labels(run_dir: Path, labels) -> None:
+    """``run_dir/labels.csv``, after removing the folder's ``run.json``: until this run
+    writes its own record, the folder must not pair new labels with an earlier run's
+    record (a later run would take them as one run)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "run.json").unlink(missing_ok=True)
+    with open(run_dir / "labels.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["node", "cluster"])
         writer.writerows(enumerate(labels.tolist()))
@@ -157,7 +161,8 @@ def fit(args) -> int:
 
 def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path) -> int:
     """Fit, print the scores, write the labels (and the model), then, with labels, fit
-    the no-training baselines and print theirs; ``run.json`` last."""
+    the no-training baselines and print theirs; ``run.json`` last (a run that stops
+    before it leaves its labels with no record, not beside an earlier run's)."""
     from graphclust.metrics import evaluate
 
     print(f"{source.name}: {source.description}")
@@ -175,7 +180,7 @@ def _fit_and_write(args, source: Source, record: dict, estimator, run_dir: Path)
                   else f"{estimator.n_iter_} of max_epochs={epochs} training epochs")
     print(f"time: {seconds:.1f} s on {estimator.device_} "
           f"({', '.join(_training_details(estimator, iterations))})")
-    _write_labels(run_dir / "labels.csv", labels)  # before the baselines: kept if they fail
+    _write_labels(run_dir, labels)  # before the baselines: kept if they fail
     if args.save:
         estimator.save(args.save)
     baseline_scores = None
@@ -289,9 +294,17 @@ def predict(args) -> int:
                          "PATH")
     estimator = load(args.model)
     estimator.set_params(n_jobs=args.threads)
+    if args.knn_method is not None:  # else the model's own, as fitted
+        estimator.set_params(knn_method=args.knn_method)
+    args.knn_method = estimator.knn_method  # digits' graph: searched as at fit, too
     if args.features is not None and args.edges is None and estimator._needs_given_graph():
         raise ValueError(f"{type(estimator).__name__} was fitted on a given graph and reads "
                          "the graph at inference: give the nodes' edges with --edges")
+    if args.features is not None and args.edges is not None and estimator._uses_graph() \
+            and estimator.knn_graph_:  # compare_with_baselines refuses the same mismatch
+        raise ValueError(f"{type(estimator).__name__} was fitted on a kNN graph it built of "
+                         "the features, and builds it again at inference: leave out --edges "
+                         "(it would read them in place of that graph)")
     run_dir = Path(args.out) / f"{source_name(args)}-predict-{Path(args.model).stem}"
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
     record = input_record(args)
@@ -304,7 +317,7 @@ def predict(args) -> int:
     scores = evaluate(source.y, labels) if source.y is not None else None
     if scores is not None:
         _print_scores(scores)
-    _write_labels(run_dir / "labels.csv", labels)
+    _write_labels(run_dir, labels)
     (run_dir / "run.json").write_text(json.dumps(
         {**record, **model, "scores": scores}, indent=1))
     print(f"labels: {run_dir / 'labels.csv'}")

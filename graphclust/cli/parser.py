@@ -14,6 +14,9 @@ from graphclust.threads import MAX_THREADS
 __all__ = ["build_parser"]
 
 
+_KNN_METHODS = ("auto", "exact", "approximate")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not argparse's usage block
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -47,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--root", metavar="DIR",
                       help="data root (default: $GRAPHCLUST_DATA, else ~/.graphclust/data)")
     knn = _Parser(add_help=False)
-    knn.add_argument("--knn-method", choices=("auto", "exact", "approximate"), default="auto",
+    knn.add_argument("--knn-method", choices=_KNN_METHODS, default="auto",
                      help="search of kNN graphs built from features (digits' graph; the "
                           "models' knn_method): auto (exact up to 100,000 rows), exact or "
                           "approximate (needs the ann extra) (default: auto)")
@@ -118,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--models", required=True, help=f"comma-separated, from {models}")
     bench.add_argument("--seeds", type=int, default=3, help="number of seeds 0..N-1 (default 3)")
     bench.add_argument("--out", default="graphclust-bench", metavar="DIR",
-                       help="output folder (default: ./graphclust-bench)")
+                       help="output folder; an earlier run's results and plots there are "
+                            "replaced (default: ./graphclust-bench)")
     bench.add_argument("--protocol", choices=PROTOCOLS, default="final",
                        help="scores that results.md and the plots report: final (the "
                             "final model's, labels never used; the default), paper (each "
@@ -144,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=commands.datasets)
 
     predict = subcommands.add_parser(
-        "predict", parents=[common, data, knn, graph_k, own, threads],
+        "predict", parents=[common, data, graph_k, own, threads],
         help="cluster a data set with a saved model",
         description="Load a model saved by `graphclust fit --save` and predict the clusters "
                     "of a data set's nodes. A model reads the data set's graph where it read "
@@ -153,9 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "or scgc and scgc-star with propagation_steps or input_hops propagate "
                     "the features over it (with --features, give it with --edges, unless "
                     "the model built its own kNN graph of the features at fit, which it "
-                    "builds again); the others read only the node features.")
+                    "builds again, and refuses --edges); the others read only the node "
+                    "features.")
     predict.add_argument("--model", required=True, metavar="PATH", help="saved model file")
     predict.add_argument("--dataset", help="data set name (or --features)")
+    predict.add_argument("--knn-method", choices=_KNN_METHODS,
+                         help="search of the kNN graph that a model fitted on one of the "
+                              "features builds again (the model's knn_method), and of "
+                              "digits' graph: auto, exact or approximate (needs the ann "
+                              "extra) (default: the model's, as fitted)")
     predict.add_argument("--out", default="graphclust-runs", metavar="DIR",
                          help="folder for labels.csv and run.json (default: "
                               "./graphclust-runs)")

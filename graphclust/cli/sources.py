@@ -31,9 +31,10 @@ def source_name(args) -> str:
 
 def input_record(args) -> dict:
     """What run.json says was read: the data set (and its kNN graph), or the files. A run
-    folder holding a run of another input is not replaced (``--overwrite`` aside)."""
+    folder holding a run of another input is not replaced (``--overwrite`` aside). The
+    data set's name is lowercased, as in the folder's name: Karate is karate."""
     if args.features is None:
-        return {"dataset": dataset_name(args), "k": args.k}
+        return {"dataset": dataset_name(args).lower(), "k": args.k}
     return {name: None if path is None else str(Path(path).resolve())
             for name, path in (("features", args.features), ("edges", args.edges),
                                ("labels", args.labels))}
