@@ -10,6 +10,7 @@ predicting garbage or failing deep inside torch.
 
 from __future__ import annotations
 
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -68,13 +69,16 @@ def tensors_at_most(limit: int) -> Iterator[None]:
     tensors. The build itself is still Python objects and time a layer: 10**5 layers
     named by a 64 kB file took 83 s and 2.7 GB before the comparison refused them. Each
     parameter and persistent buffer is a tensor of the file, so a build that registers
-    more than the file holds (``limit``, with room for non-persistent buffers) is refused
-    as it goes.
+    more than the file holds (``limit``) is refused as it goes. Only this thread's
+    registrations count.
     """
     registered = 0
+    builder = threading.get_ident()  # the hooks are global: other threads' modules pass
 
     def count(module, name, tensor):
         nonlocal registered
+        if threading.get_ident() != builder:
+            return
         registered += tensor is not None
         if registered > limit:
             raise ValueError(f"the saved parameters describe networks of more than {limit} "

@@ -142,8 +142,12 @@ def test_a_data_set_name_in_other_case_is_the_same_input(tmp_path, capsys):
     assert _run([*fit, "--dataset", "karate"], capsys)[0] == 0
     code, _, err = _run([*fit, "--dataset", "Karate"], capsys)
     assert code == 0, err
-    run = json.loads((tmp_path / "karate-svd-kmeans-seed0" / "run.json").read_text())
+    record = tmp_path / "karate-svd-kmeans-seed0" / "run.json"
+    run = json.loads(record.read_text())
     assert run["dataset"] == "karate"
+    # A record written before names were lowercased is the same input too.
+    record.write_text(json.dumps({**run, "dataset": "Karate"}))
+    assert _run([*fit, "--dataset", "Karate"], capsys)[0] == 0
 
 
 def test_fit_says_when_there_was_no_start(tmp_path, capsys):

@@ -264,6 +264,11 @@ def test_predict_refuses_edges_for_a_model_that_built_its_knn_graph(tmp_path, ca
                          "--out", str(tmp_path / "runs")], capsys)
     assert code == 2 and "fitted on a kNN graph it built of the features" in err
     assert "leave out --edges" in err and not (tmp_path / "runs").exists()
+    # A data set's own graph would be read in its place as well.
+    code, _, err = _run(["predict", "--model", str(model), "--dataset", "karate", "--out",
+                         str(tmp_path / "runs")], capsys)
+    assert code == 2 and "give the data set's features with --features" in err
+    assert not (tmp_path / "runs").exists()
 
 
 def test_edges_beyond_int64_are_refused(tmp_path):

@@ -123,6 +123,10 @@ def test_weight_sharing_bad_input():
         RecursiveStack(_linear_block, loops=2, schedule="zigzag")
     with pytest.raises(ValueError, match="needs nn.Linear"):
         RecursiveStack(lambda index: nn.LayerNorm(4), loops=2, lora_rank=2)
+    # Shared blocks hold the same tensors at any depth: a model file's loops=10**12 had
+    # loaded, and its first prediction applied 10**12 positions.
+    with pytest.raises(ValueError, match=r"num_blocks \* loops = 2050 positions, more than 1024"):
+        RecursiveStack(_linear_block, loops=1025, num_blocks=2)
     with pytest.raises(IndexError, match="outside the depth"):
         RecursiveStack(_linear_block, loops=2).effective_weights(2)
     with pytest.raises(ValueError, match="mode"):

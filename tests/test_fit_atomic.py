@@ -173,6 +173,23 @@ def test_kmeans_does_not_depend_on_an_offset_common_to_all_points(offset):
     torch.testing.assert_close(shifted.centers - offset, plain.centers, atol=0.05, rtol=0)
 
 
+@pytest.mark.parametrize("offset", [1e4, 3e4])
+def test_predict_agrees_with_the_fit_whatever_an_offset_common_to_all_points(offset):
+    # predict's Student-t distances used the same float32 expansion: at 1e4 it had
+    # disagreed with the fit's own k-means labels on 86 of 200 points.
+    import torch
+
+    from graphclust import SVDKMeans
+
+    generator = torch.Generator().manual_seed(0)
+    points = torch.randn(200, 2, generator=generator)
+    points[100:, 0] += 4.0
+    shifted = points.numpy() + offset
+    model = SVDKMeans(2, features="none", normalize=False, propagation_steps=0,
+                      random_state=0).fit(shifted)
+    np.testing.assert_array_equal(model.predict(shifted), model.labels_)
+
+
 @pytest.mark.parametrize("n_clusters, error", [(True, TypeError), (2.5, TypeError)])
 def test_kmeans_refuses_a_cluster_count_that_is_not_an_integer(n_clusters, error):
     # True had given one cluster; 2.5 a message about 'float' from deep inside.

@@ -271,6 +271,32 @@ def test_more_layers_than_the_file_has_tensors_are_refused_as_they_are_built(mod
         load(model_file)
 
 
+def test_the_tensor_count_of_a_load_ignores_modules_other_threads_build():
+    # The registration hooks are global: a module built in another thread during a load
+    # had counted against the file, and raised the load's error in that thread.
+    import threading
+
+    from torch import nn
+
+    from graphclust.io_checks import tensors_at_most
+
+    errors = []
+
+    def build():
+        try:
+            nn.Sequential(*[nn.Linear(2, 2) for _ in range(5)])
+        except ValueError as error:
+            errors.append(error)
+
+    with tensors_at_most(1):
+        other = threading.Thread(target=build)
+        other.start()
+        other.join()
+        with pytest.raises(ValueError, match="more than 1 tensors"):
+            nn.Linear(2, 2)  # a weight and a bias: two
+    assert errors == []
+
+
 def test_huge_sizes_in_the_header_allocate_nothing(model_file):
     # Building this 10^9 x 16 encoder for real would take 64 GB: the expected shapes are
     # computed on the meta device, and the file's tensors refute them.

@@ -103,7 +103,10 @@ def _other_input(recorded: dict, current: dict) -> bool:
     a record that names no input of either kind says nothing."""
     if not any(key in recorded for key in ("dataset", "features")):
         return False
-    return {key: recorded.get(key) for key in current} != current
+    recorded = {key: recorded.get(key) for key in current}
+    if isinstance(recorded.get("dataset"), str):  # records before 2026-12-07 kept the case
+        recorded["dataset"] = recorded["dataset"].lower()
+    return recorded != current
 
 
 def _check_outputs(run_dir: Path, save: str | None, params: dict, overwrite: bool,
@@ -300,17 +303,13 @@ def predict(args) -> int:
     if args.features is not None and args.edges is None and estimator._needs_given_graph():
         raise ValueError(f"{type(estimator).__name__} was fitted on a given graph and reads "
                          "the graph at inference: give the nodes' edges with --edges")
-    if args.features is not None and args.edges is not None and estimator._uses_graph() \
-            and estimator.knn_graph_:  # compare_with_baselines refuses the same mismatch
-        raise ValueError(f"{type(estimator).__name__} was fitted on a kNN graph it built of "
-                         "the features, and builds it again at inference: leave out --edges "
-                         "(it would read them in place of that graph)")
     run_dir = Path(args.out) / f"{source_name(args)}-predict-{Path(args.model).stem}"
     model = {"model": str(Path(args.model).resolve()), "model_sha256": _sha256(args.model)}
     record = input_record(args)
     created = _check_prediction_folder(run_dir, model, args.overwrite, record)  # before the work
     with _removed_if_left_empty(created):
         source = read_source(args)
+        _check_graph_read(estimator, source, args)
         labels = estimator.predict(*source.predict_args)
     print(f"{source.name}: {source.description}; model {args.model} "
           f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")
@@ -322,6 +321,19 @@ def predict(args) -> int:
         {**record, **model, "scores": scores}, indent=1))
     print(f"labels: {run_dir / 'labels.csv'}")
     return 0
+
+
+def _check_graph_read(estimator, source: Source, args) -> None:
+    """Refuse a graph (``--edges``, or a data set's own) for a model that reads the graph
+    at inference and was fitted on a kNN graph it built of the features: it would read the
+    given graph in place of the one it builds again (``compare_with_baselines`` refuses
+    the same mismatch)."""
+    if source.num_edges is not None and estimator._uses_graph() and estimator.knn_graph_:
+        given = "leave out --edges" if args.edges is not None else \
+            "give the data set's features with --features, without --edges"
+        raise ValueError(f"{type(estimator).__name__} was fitted on a kNN graph it built of "
+                         f"the features, and builds it again at inference: {given} (the "
+                         "given graph would be read in place of that one)")
 
 
 def _sha256(path) -> str:

@@ -157,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "or scgc and scgc-star with propagation_steps or input_hops propagate "
                     "the features over it (with --features, give it with --edges, unless "
                     "the model built its own kNN graph of the features at fit, which it "
-                    "builds again, and refuses --edges); the others read only the node "
-                    "features.")
+                    "builds again: it then takes --features alone, refusing --edges and a "
+                    "data set's graph); the others read only the node features.")
     predict.add_argument("--model", required=True, metavar="PATH", help="saved model file")
     predict.add_argument("--dataset", help="data set name (or --features)")
     predict.add_argument("--knn-method", choices=_KNN_METHODS,

@@ -110,8 +110,10 @@ class PersistedFit:
         self.n_features_in_ = metadata["n_features_in_"]
         # On the meta device building the expected modules allocates nothing, whatever
         # sizes the file's parameters ask for; the real build comes after the check.
-        # Every parameter and persistent buffer is one of the file's tensors; twice their
-        # count leaves room for non-persistent buffers (one a group-sparse layer).
+        # Every parameter and persistent buffer is one of the file's tensors. The check
+        # registers them twice where the start grows the encoder from its linear map
+        # (LinearStart.check builds both), plus a non-persistent buffer a group-sparse
+        # layer: twice the file's count and a margin covers the configurations saved.
         with torch.device("meta"), tensors_at_most(2 * len(tensors) + 16):
             self._check_params(num_nodes)
             spec = self._tensor_spec(metadata)

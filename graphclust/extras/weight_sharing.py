@@ -48,6 +48,7 @@ from graphclust.nn.mlp import MLP
 from graphclust.nn.residual import residual_sublayer
 
 __all__ = [
+    "MAX_DEPTH",
     "RECURSIVE_MODES",
     "SCHEDULES",
     "LearnableResidual",
@@ -60,6 +61,10 @@ __all__ = [
 #: Order of the shared blocks along depth: ``"cycle"`` loops the whole block sequence
 #: (Relaxed Recursive Transformers), ``"sequence"`` repeats each block before the next (SReT).
 SCHEDULES = ("cycle", "sequence")
+
+#: Most positions a stack applies. Shared blocks hold the same tensors at any depth, so
+#: a model file's ``loops`` would otherwise size each prediction's work unchecked.
+MAX_DEPTH = 1024
 #: Sharing patterns of :class:`RecursiveMLP`: Relaxed Recursive Transformers or SReT.
 RECURSIVE_MODES = ("relaxed", "sliced")
 
@@ -134,6 +139,9 @@ class RecursiveStack(nn.Module):
         self.schedule = schedule
         self.blocks = nn.ModuleList(block_factory(index) for index in range(num_blocks))
         self.depth = num_blocks * loops
+        if self.depth > MAX_DEPTH:  # shared weights: a file's loops cost no tensors
+            raise ValueError(f"num_blocks * loops = {self.depth} positions, more than "
+                             f"{MAX_DEPTH}: every forward pass applies each of them")
         self._linear_names = [
             [name for name, module in block.named_modules() if isinstance(module, nn.Linear)]
             for block in self.blocks
