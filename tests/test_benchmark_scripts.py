@@ -43,6 +43,7 @@ PYTHON_SCRIPTS = {
     "ablation_table": ["--runs", "{tmp}/ablations"],
     "bench_auto_batch": ["--out", "{tmp}/auto_batch.md"],
     "bench_batch_modes": ["--out", "{tmp}/batch_modes.md"],
+    "bench_code_change": ["--out", "{tmp}/code_change.md"],
     "bench_diagnostics": ["--out", "{tmp}/diagnostics.md"],
     "bench_feature_homophily": ["--out", "{tmp}/feature_homophily.md", "--results", "{tmp}"],
     "bench_distributed": ["--out", "{tmp}/distributed.md"],
