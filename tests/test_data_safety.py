@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from zip_entries import COMPRESSED_SIZE, FLAGS, SIZE, patch_entry
 
 from graphclust import DegreeKMeans, SVDKMeans, load_dataset
 from graphclust.data import to_graph
@@ -70,13 +69,13 @@ def _npy(array) -> bytes:
     return stream.getvalue()
 
 
-def _adgc(tmp_path, compression=zipfile.ZIP_DEFLATED, **replace) -> object:
+def _adgc(tmp_path, **replace) -> object:
     members = {"toy_feat.npy": _npy(np.eye(3, dtype=np.float32)),
                "toy_label.npy": _npy(np.array([0, 1, 0])),
                "toy_adj.npy": _npy(np.ones((3, 3)) - np.eye(3))}
     members.update(replace)
     path = tmp_path / "toy.zip"
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
     return path
@@ -100,30 +99,6 @@ def test_adgc_header_declaring_more_than_its_bytes_is_refused(tmp_path):
                                                      b"(3000000, 3000000), }")
     with pytest.raises(ValueError, match=r"toy_feat\.npy declares shape \(3000000, 3000000\)"):
         read_adgc(_adgc(tmp_path, **{"toy_feat.npy": data}))
-
-
-def test_adgc_member_declaring_more_bytes_than_the_archive_is_refused(tmp_path):
-    # A stored member is read by allocating its declared size first: 826 bytes declaring
-    # 1 TiB had asked for 1 TiB. Here 4 GiB, the most a zip without zip64 can declare.
-    path = _adgc(tmp_path, compression=zipfile.ZIP_STORED)
-    for field in (COMPRESSED_SIZE, SIZE):
-        patch_entry(path, "toy_feat.npy", field, 0xFFFFFF00)
-    with pytest.raises(ValueError, match=r"toy\.zip: member toy_feat\.npy declares "
-                                         r"4294967040 compressed bytes, past the end"):
-        read_adgc(path)
-
-
-@pytest.mark.parametrize("damage", ["encrypted", "bzip2"])
-def test_adgc_encrypted_or_bzip2_members_are_refused_naming_them(tmp_path, damage):
-    if damage == "encrypted":
-        path = _adgc(tmp_path)
-        patch_entry(path, "toy_feat.npy", FLAGS, 0x1, "<H")
-        message = "is encrypted"
-    else:  # bzip2 inflates far beyond deflate's ratio, which bounds the reads
-        path = _adgc(tmp_path, compression=zipfile.ZIP_BZIP2)
-        message = "is compressed with zip method 12"
-    with pytest.raises(ValueError, match=r"toy\.zip: member toy_feat\.npy " + message):
-        read_adgc(path)
 
 
 def test_adgc_archive_that_is_not_a_zip_names_the_file(tmp_path):
