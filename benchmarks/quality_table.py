@@ -225,7 +225,7 @@ def main(argv=None) -> None:
         "Times are wall seconds on a 2-core machine shared with other jobs (each fit on"
         " `graphclust bench`'s `--threads` default, as each results.csv's `n_jobs` records:"
         " both cores, -1, until 2026-12-06; one thread since 2026-12-07: the graph"
-        " transformer's runs but CS's, and the no-training baselines'); `speed.md` has timings"
+        " transformer's runs and the no-training baselines'); `speed.md` has timings"
         " on a quiet"
         " machine. Peak RSS: the largest over a"
         " row's runs of the process's resident memory while the run fit and predicted"
