@@ -87,6 +87,21 @@ def test_attention_stays_within_each_graph_of_a_batch(attention):
     torch.testing.assert_close(joint[5:], attention(b), atol=1e-5, rtol=1e-4)
 
 
+def test_performer_keeps_a_graph_of_far_smaller_keys_apart_in_a_batch():
+    # Keys of norm 60 have logits of -hundreds where the zero keys of the other graph have 0:
+    # one shift for the batch had floored the far graph's kernel at 1e-6 everywhere, so
+    # its attention became a plain mean.
+    torch.manual_seed(0)
+    attention = PerformerAttention(8, 2)
+    with torch.no_grad():  # queries, keys and values are the input itself
+        attention.projections.qkv.weight.copy_(torch.eye(8).repeat(3, 1))
+        attention.projections.qkv.bias.zero_()
+    near, far = torch.zeros(3, 8), 60 * torch.randn(5, 8) / 8 ** 0.5
+    batch = torch.tensor([0, 0, 0, 1, 1, 1, 1, 1])
+    joint = attention(torch.cat([near, far]), batch)
+    torch.testing.assert_close(joint[3:], attention(far), atol=1e-5, rtol=1e-4)
+
+
 @pytest.mark.parametrize("attention", [FullAttention(8, 2), PerformerAttention(8, 2)])
 @pytest.mark.parametrize("batch", [None, torch.zeros(0, dtype=torch.long)])
 def test_attention_over_no_nodes_gives_no_rows(attention, batch):

@@ -115,26 +115,38 @@ class PerformerAttention(nn.Module):
             blocks.append(block * norms)
         return torch.stack(blocks)
 
-    def _features(self, x: torch.Tensor, per_row_max: bool) -> torch.Tensor:
+    def _features(self, x: torch.Tensor, per_row_max: bool,
+                  batch: torch.Tensor | None = None, num_graphs: int = 1) -> torch.Tensor:
         """:math:`\\phi(x)` up to a factor that cancels in the attention ratio."""
         x = x * self.projections.head_dim ** -0.25  # so that q.k is scaled by 1/sqrt(d)
         logits = torch.einsum("nhd,hmd->nhm", x, self.omega) - x.pow(2).sum(-1, keepdim=True) / 2
         # Subtracting a maximum keeps exp() finite. For queries a per-row shift, for keys
-        # one shift per head: both cancel between the numerator and the denominator.
-        shift = logits.amax(-1, keepdim=True) if per_row_max else logits.amax((0, 2), keepdim=True)
+        # one shift per head and graph: both cancel between the numerator and the
+        # denominator. A shift shared by the graphs of a batch had let one graph's keys
+        # underflow to the 1e-6 floor below another's, its attention becoming uniform.
+        if per_row_max:
+            shift = logits.amax(-1, keepdim=True)
+        else:
+            per_node = logits.amax(-1)  # (N, heads)
+            index = torch.zeros_like(per_node, dtype=torch.long) if batch is None \
+                else batch[:, None].expand_as(per_node)
+            per_graph = per_node.new_full((num_graphs, per_node.shape[1]), -torch.inf)
+            per_graph = per_graph.scatter_reduce(0, index, per_node, "amax")
+            shift = per_graph[index[:, 0]][..., None]
         return torch.exp(logits - shift.detach()) + 1e-6
 
     def forward(self, h: torch.Tensor, batch: torch.Tensor | None = None) -> torch.Tensor:
         q, k, v = self.projections.split(h)
         if h.shape[0] == 0:  # no keys to take the shift from, and no rows to attend
             return self.projections.merge(v)
-        phi_q, phi_k = self._features(q, True), self._features(k, False)  # (N, heads, m)
+        num_graphs = 1 if batch is None else int(batch.max()) + 1
+        phi_q = self._features(q, True)  # (N, heads, m)
+        phi_k = self._features(k, False, batch, num_graphs)
         if batch is None:
             kv = torch.einsum("nhm,nhd->hmd", phi_k, v)[None]
             k_sum = phi_k.sum(0)[None]
             index = torch.zeros(h.shape[0], dtype=torch.long, device=h.device)
         else:
-            num_graphs = int(batch.max()) + 1
             outer = torch.einsum("nhm,nhd->nhmd", phi_k, v)
             kv = outer.new_zeros(num_graphs, *outer.shape[1:]).index_add_(0, batch, outer)
             k_sum = phi_k.new_zeros(num_graphs, *phi_k.shape[1:]).index_add_(0, batch, phi_k)
