@@ -328,7 +328,7 @@ def _check_graph_read(estimator, source: Source, args) -> None:
     at inference and was fitted on a kNN graph it built of the features: it would read the
     given graph in place of the one it builds again (``compare_with_baselines`` refuses
     the same mismatch)."""
-    if source.num_edges is not None and estimator._uses_graph() and estimator.knn_graph_:
+    if source.num_edges is not None and estimator._rebuilds_knn_graph():
         given = "leave out --edges" if args.edges is not None else \
             "give the data set's features with --features, without --edges"
         raise ValueError(f"{type(estimator).__name__} was fitted on a kNN graph it built of "

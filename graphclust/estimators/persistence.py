@@ -34,12 +34,16 @@ class PersistedFit:
     #: file would pair them with tensors fitted under others).
     _read_at_inference: tuple[str, ...] = ()
 
+    def _rebuilds_knn_graph(self) -> bool:
+        """Whether ``predict`` builds a kNN graph of its rows: inference reads edges, and
+        fit built such a graph (the counterpart of ``_needs_given_graph``)."""
+        return self._uses_graph() and bool(getattr(self, "knn_graph_", False))
+
     def _inference_params(self) -> dict:
         """The current values of :attr:`_read_at_inference`, and ``n_neighbors`` where
-        ``predict`` builds a kNN graph of its rows (the model reads edges and was fitted
-        on such a graph)."""
+        ``predict`` builds a kNN graph of its rows (:meth:`_rebuilds_knn_graph`)."""
         names = self._read_at_inference
-        if self._uses_graph() and getattr(self, "knn_graph_", False):
+        if self._rebuilds_knn_graph():
             names = (*names, "n_neighbors")
         return {name: getattr(self, name) for name in names}
 
