@@ -124,15 +124,12 @@ class PerformerAttention(nn.Module):
         # one shift per head and graph: both cancel between the numerator and the
         # denominator. A shift shared by the graphs of a batch had let one graph's keys
         # underflow to the 1e-6 floor below another's, its attention becoming uniform.
-        if per_row_max:
-            shift = logits.amax(-1, keepdim=True)
-        else:
-            per_node = logits.amax(-1)  # (N, heads)
-            index = torch.zeros_like(per_node, dtype=torch.long) if batch is None \
-                else batch[:, None].expand_as(per_node)
-            per_graph = per_node.new_full((num_graphs, per_node.shape[1]), -torch.inf)
-            per_graph = per_graph.scatter_reduce(0, index, per_node, "amax")
-            shift = per_graph[index[:, 0]][..., None]
+        shift = logits.amax(-1, keepdim=True)  # (N, heads, 1)
+        if not per_row_max and batch is None:
+            shift = shift.amax(0, keepdim=True)
+        elif not per_row_max:
+            per_graph = shift.new_full((num_graphs, *shift.shape[1:]), -torch.inf)
+            shift = per_graph.index_reduce_(0, batch, shift, "amax")[batch]
         return torch.exp(logits - shift.detach()) + 1e-6
 
     def forward(self, h: torch.Tensor, batch: torch.Tensor | None = None) -> torch.Tensor:
