@@ -174,6 +174,18 @@ def test_a_part_beside_the_parameters_it_replaces_is_refused(sbm, params, replac
         _fit(sbm, **params)
 
 
+@pytest.mark.parametrize("params", [
+    {"objective": ClusteringObjective(), "alpha": np.float64(0.03)},
+    {"sampler": RandomWalkSampler(64), "order": np.int64(2),
+     "exclude_isolated": np.bool_(True)},
+    {"start": NoStart(), "pretrain_epochs": np.int64(200)},
+])
+def test_a_part_beside_its_parameters_at_their_default_values_is_accepted(sbm, params):
+    """A NumPy scalar equal to the default (a grid's or a pandas table's value) leaves the
+    parameter at its default: it had been refused as a changed parameter."""
+    _fit(sbm, **params)
+
+
 def test_graph_encoder_parameters_beside_an_encoder_are_refused(sbm):
     from graphclust.nn import MPNNVNConfig
 

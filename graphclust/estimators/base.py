@@ -49,7 +49,7 @@ from graphclust.estimators.checks import (
     resolve_device,
     user_stacklevel,
 )
-from graphclust.estimators.params import Param, at_least, with_parameters
+from graphclust.estimators.params import Param, at_least, is_default, with_parameters
 from graphclust.estimators.persistence import PersistedFit
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import student_t_assignment
@@ -62,13 +62,6 @@ __all__ = ["BaseGraphClusterer", "resolve_device"]
 
 #: Inputs that carry their own graph (a HeteroData only to be refused by to_graph).
 _GRAPHS = (Data, HeteroData)
-
-
-def _is_default(value, default) -> bool:
-    """Whether a parameter still has its default (a list equals the same tuple)."""
-    if isinstance(value, (list, tuple)) and isinstance(default, (list, tuple)):
-        return tuple(value) == tuple(default)
-    return value is default or (type(value) is type(default) and value == default)
 
 
 def _is_fitted_name(name: str) -> bool:
@@ -130,7 +123,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         for part, names in self._replaced_parameters().items():
             if getattr(self, part) is None:
                 continue
-            changed = [name for name in names if not _is_default(
+            changed = [name for name in names if not is_default(
                 getattr(self, name), type(self)._parameters[name].default)]
             if changed:
                 raise ValueError(

@@ -26,8 +26,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from graphclust.data.propagation import MAX_PROPAGATION_STEPS
 
-__all__ = ["NumberInterval", "Param", "at_least", "between", "non_negative", "positive",
-           "propagation_depth", "with_parameters"]
+__all__ = ["NumberInterval", "Param", "at_least", "between", "is_default", "non_negative",
+           "positive", "propagation_depth", "with_parameters"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,17 @@ def non_negative() -> Interval:
 def between(low: float, high: float) -> Interval:
     """Reals strictly between ``low`` and ``high``."""
     return NumberInterval(Real, low, high, closed="neither")
+
+
+def is_default(value, default) -> bool:
+    """Whether a (validated) parameter still has its default value: equal as arrays, so
+    that a list equals the same tuple and a NumPy scalar (a value from a grid or a pandas
+    table) the same number, as it computes the same; comparing types too had refused
+    ``alpha=np.float64(0.03)`` beside ``objective=`` as a changed ``alpha``."""
+    try:
+        return value is default or bool(np.array_equal(value, default))
+    except ValueError:  # a ragged sequence, which no default is
+        return False
 
 
 def _annotation(constraints: list) -> str:
