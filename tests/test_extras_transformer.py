@@ -306,3 +306,25 @@ def test_scalar_settings_of_the_extras_are_checked_as_integers():
         DepthFusion([2, 3], (3, 4))
     with pytest.raises(ValueError, match="max_full_nodes must be an integer >= 1"):
         ConvolvedQKV("full", max_full_nodes=-5)
+
+
+def test_token_merging_caps_its_merges_at_the_pairs_and_takes_empty_inputs():
+    torch.manual_seed(4)
+    merging = TokenMergingAttention(C, HEADS, merge_ratio=0.5, kind="full")
+    h = torch.randn(4, C)
+    # floor(0.5 * 4) = 2 merges asked, but one-node graphs have no partner: none merge
+    # (this had raised about a num_merges the caller never gave).
+    singles = torch.arange(4)
+    out = merging(h, singles, None)
+    expected = torch.cat([merging.inner(h[i:i + 1]) for i in range(4)])
+    torch.testing.assert_close(out, expected)
+    # Zero nodes: arange(1, 0, 2) had raised a RuntimeError.
+    assert merging(torch.zeros(0, C), None, None).shape == (0, C)
+    assert merge_groups(torch.zeros(0, 3), 0).shape == (0,)
+    # A count given explicitly is still checked, not clipped.
+    with pytest.raises(ValueError, match="exceeds"):
+        merge_groups(h, 1, singles)
+    with pytest.raises(TypeError, match="num_merges must be an integer"):
+        merge_groups(h, 1.0)
+    with pytest.raises(ValueError, match="chunk_size"):
+        merge_groups(h, 1, chunk_size=0)

@@ -253,7 +253,7 @@ class MixtureOfDepthsAttention(nn.Module):
 
 
 def merge_groups(keys: torch.Tensor, num_merges: int, batch: torch.Tensor | None = None,
-                 chunk_size: int = 4096) -> torch.Tensor:
+                 chunk_size: int = 4096, *, clip: bool = False) -> torch.Tensor:
     """Merged-node index of every row after ``num_merges`` bipartite soft matches (ToMe).
 
     Rows alternate between a set :math:`A` (even rows) and :math:`B` (odd rows). Each
@@ -270,16 +270,20 @@ def merge_groups(keys: torch.Tensor, num_merges: int, batch: torch.Tensor | None
     batch : Tensor of shape (N,), optional
     chunk_size : int
         Rows of :math:`A` compared at once (memory ``chunk_size * N / 2``).
+    clip : bool
+        Merge at most the even rows with a partner instead of refusing a larger
+        ``num_merges`` (ToMe caps its ``r`` at the size of :math:`A` likewise).
 
     Returns
     -------
     Tensor of shape (N,), values in ``0 .. N - num_merges - 1``.
     """
-    check_integer("num_merges", num_merges, 0)
+    num_merges = check_integer("num_merges", num_merges, 0)
+    chunk_size = check_integer("chunk_size", chunk_size, 1)
     n = keys.shape[0]
     device = keys.device
-    a_rows = torch.arange(0, n, 2, device=device)
-    b_rows = torch.arange(1, n, 2, device=device)
+    rows = torch.arange(n, device=device)
+    a_rows, b_rows = rows[0::2], rows[1::2]  # arange(1, n, 2) had refused n = 0
     normed = nn.functional.normalize(keys.detach(), dim=-1)
     best_similarity = torch.full((a_rows.numel(),), -math.inf, device=device)
     best_partner = torch.zeros(a_rows.numel(), dtype=torch.long, device=device)
@@ -293,7 +297,9 @@ def merge_groups(keys: torch.Tensor, num_merges: int, batch: torch.Tensor | None
             best_similarity[start:start + chunk.numel()], best_partner[
                 start:start + chunk.numel()] = similarity.max(1)
     mergeable = int(torch.isfinite(best_similarity).sum())
-    if num_merges > mergeable:
+    if num_merges > mergeable and clip:
+        num_merges = mergeable
+    elif num_merges > mergeable:
         raise ValueError(f"num_merges={num_merges} exceeds the {mergeable} even rows with a "
                          "partner in their graph")
     merged_a = torch.topk(best_similarity, num_merges).indices
@@ -313,7 +319,8 @@ class TokenMergingAttention(nn.Module):
     channels, heads : int
     merge_ratio : float in [0, 0.5]
         ``r = floor(merge_ratio * N)`` merges per call (bipartite matching can merge at
-        most half the nodes).
+        most half the nodes), fewer where the matching has fewer pairs: in a batch, an
+        even row whose graph has no odd row (a graph of one node) has no partner.
     kind, num_features, max_full_nodes
         The inner attention (:func:`graphclust.nn.attention.make_attention`).
 
@@ -337,7 +344,10 @@ class TokenMergingAttention(nn.Module):
                 edge_index: torch.Tensor | None = None) -> torch.Tensor:
         with torch.no_grad():
             _, keys, _ = self.inner.projections.split(h)
-            groups = merge_groups(keys.flatten(1), int(self.merge_ratio * h.shape[0]), batch)
+            # Clipped: merge_ratio <= 0.5 bounds r by the pairs of one graph, not of a
+            # batch, whose one-node graphs have none; refusing would fail a valid setting.
+            groups = merge_groups(keys.flatten(1), int(self.merge_ratio * h.shape[0]), batch,
+                                  clip=True)
         num_merged = int(groups.max()) + 1 if groups.numel() else 0
         sizes = torch.zeros(num_merged, dtype=h.dtype, device=h.device).index_add_(
             0, groups, torch.ones_like(groups, dtype=h.dtype))
