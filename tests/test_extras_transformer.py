@@ -328,3 +328,12 @@ def test_token_merging_caps_its_merges_at_the_pairs_and_takes_empty_inputs():
         merge_groups(h, 1.0)
     with pytest.raises(ValueError, match="chunk_size"):
         merge_groups(h, 1, chunk_size=0)
+
+
+def test_token_merging_merges_floor_of_ratio_times_nodes_exactly():
+    torch.manual_seed(5)
+    merging = TokenMergingAttention(C, HEADS, merge_ratio=0.29, kind="full")
+    out = merging(torch.randn(100, C), None, None)
+    # Members of a merged node get its output: 100 - 29 distinct rows. 0.29 * 100 is
+    # 28.999999999999996 in floating point, which had merged 28.
+    assert out.unique(dim=0).shape[0] == 71

@@ -346,8 +346,9 @@ class TokenMergingAttention(nn.Module):
             _, keys, _ = self.inner.projections.split(h)
             # Clipped: merge_ratio <= 0.5 bounds r by the pairs of one graph, not of a
             # batch, whose one-node graphs have none; refusing would fail a valid setting.
-            groups = merge_groups(keys.flatten(1), int(self.merge_ratio * h.shape[0]), batch,
-                                  clip=True)
+            # Rounded first: 0.29 * 100 is 28.999999999999996, which int() cut to 28.
+            num_merges = math.floor(round(self.merge_ratio * h.shape[0], 9))
+            groups = merge_groups(keys.flatten(1), num_merges, batch, clip=True)
         num_merged = int(groups.max()) + 1 if groups.numel() else 0
         sizes = torch.zeros(num_merged, dtype=h.dtype, device=h.device).index_add_(
             0, groups, torch.ones_like(groups, dtype=h.dtype))
