@@ -337,3 +337,10 @@ def test_token_merging_merges_floor_of_ratio_times_nodes_exactly():
     # Members of a merged node get its output: 100 - 29 distinct rows. 0.29 * 100 is
     # 28.999999999999996 in floating point, which had merged 28.
     assert out.unique(dim=0).shape[0] == 71
+
+
+def test_slab_refuses_a_normaliser_floor_that_is_not_positive():
+    # eps=0 had let a query whose ReLU features miss every key compute 0 / 0 = NaN.
+    for eps in (0.0, -1.0):
+        with pytest.raises(ValueError, match="eps must be > 0"):
+            SimplifiedLinearAttention(C, HEADS, eps=eps)

@@ -53,7 +53,7 @@ import numbers
 import torch
 from torch import nn
 
-from graphclust._checks import check_edge_index, check_integer
+from graphclust._checks import check_edge_index, check_integer, check_positive_real
 from graphclust.nn.attention import _Projections, make_attention
 
 __all__ = [
@@ -123,7 +123,8 @@ class SimplifiedLinearAttention(nn.Module):
         super().__init__()
         self.projections = _Projections(channels, heads)
         self.value_mix = nn.Parameter(torch.ones(heads, channels // heads))
-        self.eps = eps
+        # A floor of 0 or below lets a query that misses every key divide 0 by 0.
+        self.eps = check_positive_real("eps", eps)
 
     def forward(self, h: torch.Tensor, batch: torch.Tensor | None = None,
                 edge_index: torch.Tensor | None = None) -> torch.Tensor:
