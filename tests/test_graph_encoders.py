@@ -109,6 +109,14 @@ def test_attention_over_no_nodes_gives_no_rows(attention, batch):
     assert attention(torch.zeros(0, 8), batch).shape == (0, 8)
 
 
+@pytest.mark.parametrize("batch", [None, torch.zeros(0, dtype=torch.long)])
+def test_encoders_over_no_nodes_give_no_rows(batch):
+    # MPNN + VN had taken batch.max() of an empty batch vector (a RuntimeError).
+    no_edges = torch.zeros(2, 0, dtype=torch.long)
+    for encoder in (MPNNVirtualNode(4, 8, 3), GraphTransformer(4, 8, 3, heads=2)):
+        assert encoder(torch.zeros(0, 4), no_edges, batch).shape == (0, 3)
+
+
 def test_performer_built_on_the_meta_device_draws_no_features():
     # A model file's check builds its modules for their shapes alone: 64 heads of 10**4
     # features had taken 640,000 QR factorisations (minutes) for nothing.
