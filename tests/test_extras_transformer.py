@@ -344,3 +344,11 @@ def test_slab_refuses_a_normaliser_floor_that_is_not_positive():
     for eps in (0.0, -1.0):
         with pytest.raises(ValueError, match="eps must be > 0"):
             SimplifiedLinearAttention(C, HEADS, eps=eps)
+
+
+def test_neighbour_mean_counts_many_in_neighbours_exactly_in_bfloat16():
+    x = torch.full((1001, 2), 5.5)
+    edges = torch.stack([torch.arange(1, 1001), torch.zeros(1000, dtype=torch.long)])
+    # The degree had been summed in bfloat16, where 256 + 1 is 256: 5504 / 256 = 21.5.
+    mean = neighbour_mean(x.bfloat16(), edges)[0].float()
+    torch.testing.assert_close(mean, torch.full((2,), 5.5), rtol=0.02, atol=0)

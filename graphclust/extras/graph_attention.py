@@ -76,9 +76,10 @@ def neighbour_mean(x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
     check_edge_index(edge_index, x.shape[0])  # a -1 had wrapped to the last row
     source, target = edge_index
     summed = torch.zeros_like(x).index_add_(0, target, x[source])
-    degree = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device).index_add_(
-        0, target, torch.ones_like(target, dtype=x.dtype))
-    return summed / degree.clamp_min(1).view(-1, *([1] * (x.dim() - 1)))
+    # Counted as integers: ones added in bfloat16 stop at 256 (256 + 1 rounds to 256), so
+    # a node of 1000 in-neighbours had its sum divided by 256.
+    degree = torch.bincount(target, minlength=x.shape[0]).clamp_min(1)
+    return summed / degree.to(x.dtype).view(-1, *([1] * (x.dim() - 1)))
 
 
 def _check_edges(edge_index: torch.Tensor | None, who: str) -> torch.Tensor:
