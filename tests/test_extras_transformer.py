@@ -306,3 +306,49 @@ def test_scalar_settings_of_the_extras_are_checked_as_integers():
         DepthFusion([2, 3], (3, 4))
     with pytest.raises(ValueError, match="max_full_nodes must be an integer >= 1"):
         ConvolvedQKV("full", max_full_nodes=-5)
+
+
+def test_token_merging_caps_its_merges_at_the_pairs_and_takes_empty_inputs():
+    torch.manual_seed(4)
+    merging = TokenMergingAttention(C, HEADS, merge_ratio=0.5, kind="full")
+    h = torch.randn(4, C)
+    # floor(0.5 * 4) = 2 merges asked, but one-node graphs have no partner: none merge
+    # (this had raised about a num_merges the caller never gave).
+    singles = torch.arange(4)
+    out = merging(h, singles, None)
+    expected = torch.cat([merging.inner(h[i:i + 1]) for i in range(4)])
+    torch.testing.assert_close(out, expected)
+    # Zero nodes: arange(1, 0, 2) had raised a RuntimeError.
+    assert merging(torch.zeros(0, C), None, None).shape == (0, C)
+    assert merge_groups(torch.zeros(0, 3), 0).shape == (0,)
+    # A count given explicitly is still checked, not clipped.
+    with pytest.raises(ValueError, match="exceeds"):
+        merge_groups(h, 1, singles)
+    with pytest.raises(TypeError, match="num_merges must be an integer"):
+        merge_groups(h, 1.0)
+    with pytest.raises(ValueError, match="chunk_size"):
+        merge_groups(h, 1, chunk_size=0)
+
+
+def test_token_merging_merges_floor_of_ratio_times_nodes_exactly():
+    torch.manual_seed(5)
+    merging = TokenMergingAttention(C, HEADS, merge_ratio=0.29, kind="full")
+    out = merging(torch.randn(100, C), None, None)
+    # Members of a merged node get its output: 100 - 29 distinct rows. 0.29 * 100 is
+    # 28.999999999999996 in floating point, which had merged 28.
+    assert out.unique(dim=0).shape[0] == 71
+
+
+def test_slab_refuses_a_normaliser_floor_that_is_not_positive():
+    # eps=0 had let a query whose ReLU features miss every key compute 0 / 0 = NaN.
+    for eps in (0.0, -1.0):
+        with pytest.raises(ValueError, match="eps must be > 0"):
+            SimplifiedLinearAttention(C, HEADS, eps=eps)
+
+
+def test_neighbour_mean_counts_many_in_neighbours_exactly_in_bfloat16():
+    x = torch.full((1001, 2), 5.5)
+    edges = torch.stack([torch.arange(1, 1001), torch.zeros(1000, dtype=torch.long)])
+    # The degree had been summed in bfloat16, where 256 + 1 is 256: 5504 / 256 = 21.5.
+    mean = neighbour_mean(x.bfloat16(), edges)[0].float()
+    torch.testing.assert_close(mean, torch.full((2,), 5.5), rtol=0.02, atol=0)

@@ -109,6 +109,14 @@ def test_attention_over_no_nodes_gives_no_rows(attention, batch):
     assert attention(torch.zeros(0, 8), batch).shape == (0, 8)
 
 
+@pytest.mark.parametrize("batch", [None, torch.zeros(0, dtype=torch.long)])
+def test_encoders_over_no_nodes_give_no_rows(batch):
+    # MPNN + VN had taken batch.max() of an empty batch vector (a RuntimeError).
+    no_edges = torch.zeros(2, 0, dtype=torch.long)
+    for encoder in (MPNNVirtualNode(4, 8, 3), GraphTransformer(4, 8, 3, heads=2)):
+        assert encoder(torch.zeros(0, 4), no_edges, batch).shape == (0, 3)
+
+
 def test_performer_built_on_the_meta_device_draws_no_features():
     # A model file's check builds its modules for their shapes alone: 64 heads of 10**4
     # features had taken 640,000 QR factorisations (minutes) for nothing.
@@ -306,3 +314,18 @@ def test_graph_transformer_grown_from_a_linear_map_points_the_same_way(norm, con
 def test_growth_from_a_linear_map_refuses_what_it_cannot_carry(config, message):
     with pytest.raises(ValueError, match=message):
         config.from_linear(torch.nn.Linear(5, 4))
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: FullAttention(8, 0), ValueError, "heads must be an integer >= 1"),
+    (lambda: FullAttention(8, -2), ValueError, "heads must be an integer >= 1"),
+    (lambda: PerformerAttention(0, 1), ValueError, "channels must be an integer >= 1"),
+    (lambda: PerformerAttention(8, 2.0), TypeError, "heads must be an integer"),
+    (lambda: PerformerAttention(8, 2, num_features=0), ValueError, "num_features"),
+    (lambda: FullAttention(8, 2, max_nodes=-1), ValueError, "max_nodes"),
+])
+def test_attention_constructors_refuse_bad_sizes(build, error, message):
+    # heads=0 had divided by zero, heads=-2 built heads of width -4 (which failed only in
+    # forward), num_features=0 failed inside torch.cat without a name.
+    with pytest.raises(error, match=message):
+        build()

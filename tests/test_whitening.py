@@ -67,6 +67,11 @@ def test_refusals():
     outputs = linear(x).detach()
     with pytest.raises(ValueError, match="shrinkage must be > 0"):
         whiten_linear_(linear, outputs, 0.0)
+    # An infinite shrinkage had scaled every direction by 0: a map that outputs zeros.
+    with pytest.raises(ValueError, match="shrinkage must be finite"):
+        whiten_linear_(linear, outputs, float("inf"))
+    with pytest.raises(TypeError, match="shrinkage must be a real number"):
+        whiten_linear_(linear, outputs, True)
     with pytest.raises(ValueError, match="outputs must have shape"):
         whiten_linear_(linear, outputs[:, :3], 0.3)
     with pytest.raises(ValueError, match="outputs must have shape"):

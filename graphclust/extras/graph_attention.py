@@ -53,7 +53,7 @@ import numbers
 import torch
 from torch import nn
 
-from graphclust._checks import check_edge_index, check_integer
+from graphclust._checks import check_edge_index, check_integer, check_positive_real
 from graphclust.nn.attention import _Projections, make_attention
 
 __all__ = [
@@ -76,9 +76,10 @@ def neighbour_mean(x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
     check_edge_index(edge_index, x.shape[0])  # a -1 had wrapped to the last row
     source, target = edge_index
     summed = torch.zeros_like(x).index_add_(0, target, x[source])
-    degree = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device).index_add_(
-        0, target, torch.ones_like(target, dtype=x.dtype))
-    return summed / degree.clamp_min(1).view(-1, *([1] * (x.dim() - 1)))
+    # Counted as integers: ones added in bfloat16 stop at 256 (256 + 1 rounds to 256), so
+    # a node of 1000 in-neighbours had its sum divided by 256.
+    degree = torch.bincount(target, minlength=x.shape[0]).clamp_min(1)
+    return summed / degree.to(x.dtype).view(-1, *([1] * (x.dim() - 1)))
 
 
 def _check_edges(edge_index: torch.Tensor | None, who: str) -> torch.Tensor:
@@ -123,7 +124,8 @@ class SimplifiedLinearAttention(nn.Module):
         super().__init__()
         self.projections = _Projections(channels, heads)
         self.value_mix = nn.Parameter(torch.ones(heads, channels // heads))
-        self.eps = eps
+        # A floor of 0 or below lets a query that misses every key divide 0 by 0.
+        self.eps = check_positive_real("eps", eps)
 
     def forward(self, h: torch.Tensor, batch: torch.Tensor | None = None,
                 edge_index: torch.Tensor | None = None) -> torch.Tensor:
@@ -253,7 +255,7 @@ class MixtureOfDepthsAttention(nn.Module):
 
 
 def merge_groups(keys: torch.Tensor, num_merges: int, batch: torch.Tensor | None = None,
-                 chunk_size: int = 4096) -> torch.Tensor:
+                 chunk_size: int = 4096, *, clip: bool = False) -> torch.Tensor:
     """Merged-node index of every row after ``num_merges`` bipartite soft matches (ToMe).
 
     Rows alternate between a set :math:`A` (even rows) and :math:`B` (odd rows). Each
@@ -270,16 +272,20 @@ def merge_groups(keys: torch.Tensor, num_merges: int, batch: torch.Tensor | None
     batch : Tensor of shape (N,), optional
     chunk_size : int
         Rows of :math:`A` compared at once (memory ``chunk_size * N / 2``).
+    clip : bool
+        Merge at most the even rows with a partner instead of refusing a larger
+        ``num_merges`` (ToMe caps its ``r`` at the size of :math:`A` likewise).
 
     Returns
     -------
     Tensor of shape (N,), values in ``0 .. N - num_merges - 1``.
     """
-    check_integer("num_merges", num_merges, 0)
+    num_merges = check_integer("num_merges", num_merges, 0)
+    chunk_size = check_integer("chunk_size", chunk_size, 1)
     n = keys.shape[0]
     device = keys.device
-    a_rows = torch.arange(0, n, 2, device=device)
-    b_rows = torch.arange(1, n, 2, device=device)
+    rows = torch.arange(n, device=device)
+    a_rows, b_rows = rows[0::2], rows[1::2]  # arange(1, n, 2) had refused n = 0
     normed = nn.functional.normalize(keys.detach(), dim=-1)
     best_similarity = torch.full((a_rows.numel(),), -math.inf, device=device)
     best_partner = torch.zeros(a_rows.numel(), dtype=torch.long, device=device)
@@ -293,7 +299,9 @@ def merge_groups(keys: torch.Tensor, num_merges: int, batch: torch.Tensor | None
             best_similarity[start:start + chunk.numel()], best_partner[
                 start:start + chunk.numel()] = similarity.max(1)
     mergeable = int(torch.isfinite(best_similarity).sum())
-    if num_merges > mergeable:
+    if num_merges > mergeable and clip:
+        num_merges = mergeable
+    elif num_merges > mergeable:
         raise ValueError(f"num_merges={num_merges} exceeds the {mergeable} even rows with a "
                          "partner in their graph")
     merged_a = torch.topk(best_similarity, num_merges).indices
@@ -313,7 +321,8 @@ class TokenMergingAttention(nn.Module):
     channels, heads : int
     merge_ratio : float in [0, 0.5]
         ``r = floor(merge_ratio * N)`` merges per call (bipartite matching can merge at
-        most half the nodes).
+        most half the nodes), fewer where the matching has fewer pairs: in a batch, an
+        even row whose graph has no odd row (a graph of one node) has no partner.
     kind, num_features, max_full_nodes
         The inner attention (:func:`graphclust.nn.attention.make_attention`).
 
@@ -337,7 +346,11 @@ class TokenMergingAttention(nn.Module):
                 edge_index: torch.Tensor | None = None) -> torch.Tensor:
         with torch.no_grad():
             _, keys, _ = self.inner.projections.split(h)
-            groups = merge_groups(keys.flatten(1), int(self.merge_ratio * h.shape[0]), batch)
+            # Clipped: merge_ratio <= 0.5 bounds r by the pairs of one graph, not of a
+            # batch, whose one-node graphs have none; refusing would fail a valid setting.
+            # Rounded first: 0.29 * 100 is 28.999999999999996, which int() cut to 28.
+            num_merges = math.floor(round(self.merge_ratio * h.shape[0], 9))
+            groups = merge_groups(keys.flatten(1), num_merges, batch, clip=True)
         num_merged = int(groups.max()) + 1 if groups.numel() else 0
         sizes = torch.zeros(num_merged, dtype=h.dtype, device=h.device).index_add_(
             0, groups, torch.ones_like(groups, dtype=h.dtype))

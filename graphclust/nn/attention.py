@@ -32,6 +32,8 @@ import math
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
+
 __all__ = ["ATTENTIONS", "FullAttention", "PerformerAttention", "make_attention"]
 
 ATTENTIONS = ("performer", "full")
@@ -42,6 +44,9 @@ class _Projections(nn.Module):
 
     def __init__(self, channels: int, heads: int):
         super().__init__()
+        # Else heads=0 divided by zero and heads=-2 built heads of width -4.
+        channels = check_integer("channels", channels, 1)
+        heads = check_integer("heads", heads, 1)
         if channels % heads:
             raise ValueError(f"channels ({channels}) must be divisible by heads ({heads})")
         self.heads = heads
@@ -63,7 +68,7 @@ class FullAttention(nn.Module):
     def __init__(self, channels: int, heads: int = 4, max_nodes: int = 5000):
         super().__init__()
         self.projections = _Projections(channels, heads)
-        self.max_nodes = max_nodes
+        self.max_nodes = check_integer("max_nodes", max_nodes, 0)
 
     def forward(self, h: torch.Tensor, batch: torch.Tensor | None = None) -> torch.Tensor:
         n = h.shape[0]
@@ -92,7 +97,8 @@ class PerformerAttention(nn.Module):
     def __init__(self, channels: int, heads: int = 4, num_features: int = 64):
         super().__init__()
         self.projections = _Projections(channels, heads)
-        self.num_features = num_features
+        # Else 0 or fewer features failed inside torch.cat with no name.
+        self.num_features = check_integer("num_features", num_features, 1)
         self.register_buffer("omega", self._orthogonal_features(heads, num_features,
                                                                 channels // heads))
 

@@ -86,7 +86,9 @@ class MPNNVirtualNode(nn.Module):
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor,
                 batch: torch.Tensor | None = None) -> torch.Tensor:
-        num_graphs = 1 if batch is None else int(batch.max()) + 1
+        num_graphs = 1
+        if batch is not None:  # max() of an empty batch raises: no rows, no graphs
+            num_graphs = int(batch.max()) + 1 if batch.numel() else 0
         h = self.input(x)
         virtual = h.new_zeros(num_graphs, h.shape[1])
         for layer, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):

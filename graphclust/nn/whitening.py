@@ -25,6 +25,7 @@ import warnings
 import torch
 from torch import nn
 
+from graphclust._checks import check_positive_real
 from graphclust._warnings import user_stacklevel
 
 __all__ = ["whiten_linear_"]
@@ -55,8 +56,8 @@ def whiten_linear_(linear: nn.Linear, outputs: torch.Tensor, shrinkage: float) -
         raise ValueError(
             f"outputs must have shape (N >= 2, {linear.out_features}), got "
             f"{tuple(outputs.shape)}")
-    if not shrinkage > 0:
-        raise ValueError(f"shrinkage must be > 0, got {shrinkage!r}")
+    # Finite too: an infinite shrinkage scales every direction by 0 and zeroes the map.
+    shrinkage = check_positive_real("shrinkage", shrinkage)
     if not bool(torch.isfinite(outputs).all()):
         raise ValueError("outputs must be finite (the map produced NaN or inf)")
     z = outputs.double()
