@@ -253,6 +253,15 @@ def test_console_entry_point_runs_as_a_process():
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_python_dash_m_graphclust_runs_the_command():
+    # `python -m graphclust` (a checkout on PYTHONPATH, no console script) had failed with
+    # "No module named graphclust.__main__".
+    result = subprocess.run([sys.executable, "-m", "graphclust", "fit", "--dataset", "nope"],
+                            capture_output=True, text=True, timeout=600)  # a hang only
+    assert result.returncode == 2
+    assert result.stderr.startswith("graphclust fit: error: unknown data set 'nope'")
+
+
 def test_help_does_not_import_torch():
     # Start-up: --help and the subcommands' help answer without torch (seconds to import).
     code = ("import sys\nfrom graphclust.cli import main\n"
