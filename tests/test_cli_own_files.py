@@ -271,6 +271,25 @@ def test_predict_refuses_edges_for_a_model_that_built_its_knn_graph(tmp_path, ca
     assert not (tmp_path / "runs").exists()
 
 
+def test_predict_of_features_of_another_width_says_what_to_give(tmp_path, capsys):
+    # It had ended on the estimator's "X has 33 features, but SCGCStar is expecting 34
+    # features as input", naming neither the model file nor what to pass instead.
+    import numpy as np
+
+    _own_files(tmp_path)
+    model = tmp_path / "m.gc"
+    assert _run(["fit", "--dataset", "karate", "--out", str(tmp_path / "fits"), "--save",
+                 str(model), "--quiet", "--no-baselines", *_TINY], capsys)[0] == 0
+    np.save(tmp_path / "narrow.npy", np.load(tmp_path / "club.npy")[:, :33])
+    code, _, err = _run(["predict", "--model", str(model), "--features",
+                         str(tmp_path / "narrow.npy"), "--out", str(tmp_path / "runs")],
+                        capsys)
+    assert code == 2, err
+    assert f"narrow has 33 features a node, but {model} was fitted on 34" in err
+    assert "give nodes with the feature columns the model was fitted on" in err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_edges_beyond_int64_are_refused(tmp_path):
     import numpy as np
 
