@@ -290,6 +290,20 @@ def test_predict_of_features_of_another_width_says_what_to_give(tmp_path, capsys
     assert not (tmp_path / "runs").exists()
 
 
+def test_the_commands_warnings_are_one_line_under_its_name(tmp_path, capsys):
+    # They had read "<frozen runpy>:88: GraphInputWarning: ..." under `python -m`, and the
+    # console script's "sys.exit(main())" beneath its own path under `graphclust`.
+    _own_files(tmp_path)  # edges.txt lists each edge once: to_graph symmetrises them
+    code, _, err = _run(["fit", "--features", str(tmp_path / "club.npy"), "--edges",
+                         str(tmp_path / "edges.txt"), "--set", "n_clusters=2", "--out",
+                         str(tmp_path / "runs"), "--quiet", *_TINY], capsys)
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if "GraphInputWarning" in line]
+    assert lines and lines[0].startswith(
+        "graphclust fit: GraphInputWarning: to_graph changed the input graph: symmetrised")
+    assert "sys.exit" not in err and "runpy" not in err
+
+
 def test_edges_beyond_int64_are_refused(tmp_path):
     import numpy as np
 
