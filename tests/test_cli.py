@@ -96,7 +96,7 @@ def test_a_failed_command_leaves_no_empty_run_folder(tmp_path, capsys):
     out = tmp_path / "labels"
     code, _, err = _run(["predict", "--model", str(model), "--dataset", "digits", "--out",
                          str(out)], capsys)
-    assert code == 2 and "X has 64 features, but SVDKMeans is expecting 34" in err
+    assert code == 2 and "digits has 64 features a node, but" in err and "fitted on 34" in err
     assert not out.exists()  # nor the --out folders the command made for it
     deeper = out / "a" / "b"
     code, _, err = _run(["fit", "--dataset", "karate", "--out", str(deeper), "--quiet",
@@ -251,6 +251,15 @@ def test_console_entry_point_runs_as_a_process():
     assert result.returncode == 2
     assert result.stderr.startswith("graphclust fit: error: unknown data set 'nope'")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_python_dash_m_graphclust_runs_the_command():
+    # `python -m graphclust` (a checkout on PYTHONPATH, no console script) had failed with
+    # "No module named graphclust.__main__".
+    result = subprocess.run([sys.executable, "-m", "graphclust", "fit", "--dataset", "nope"],
+                            capture_output=True, text=True, timeout=600)  # a hang only
+    assert result.returncode == 2
+    assert result.stderr.startswith("graphclust fit: error: unknown data set 'nope'")
 
 
 def test_help_does_not_import_torch():

@@ -271,6 +271,39 @@ def test_predict_refuses_edges_for_a_model_that_built_its_knn_graph(tmp_path, ca
     assert not (tmp_path / "runs").exists()
 
 
+def test_predict_of_features_of_another_width_says_what_to_give(tmp_path, capsys):
+    # It had ended on the estimator's "X has 33 features, but SCGCStar is expecting 34
+    # features as input", naming neither the model file nor what to pass instead.
+    import numpy as np
+
+    _own_files(tmp_path)
+    model = tmp_path / "m.gc"
+    assert _run(["fit", "--dataset", "karate", "--out", str(tmp_path / "fits"), "--save",
+                 str(model), "--quiet", "--no-baselines", *_TINY], capsys)[0] == 0
+    np.save(tmp_path / "narrow.npy", np.load(tmp_path / "club.npy")[:, :33])
+    code, _, err = _run(["predict", "--model", str(model), "--features",
+                         str(tmp_path / "narrow.npy"), "--out", str(tmp_path / "runs")],
+                        capsys)
+    assert code == 2, err
+    assert f"narrow has 33 features a node, but {model} was fitted on 34" in err
+    assert "give nodes with the feature columns the model was fitted on" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_the_commands_warnings_are_one_line_under_its_name(tmp_path, capsys):
+    # They had read "<frozen runpy>:88: GraphInputWarning: ..." under `python -m`, and the
+    # console script's "sys.exit(main())" beneath its own path under `graphclust`.
+    _own_files(tmp_path)  # edges.txt lists each edge once: to_graph symmetrises them
+    code, _, err = _run(["fit", "--features", str(tmp_path / "club.npy"), "--edges",
+                         str(tmp_path / "edges.txt"), "--set", "n_clusters=2", "--out",
+                         str(tmp_path / "runs"), "--quiet", *_TINY], capsys)
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if "GraphInputWarning" in line]
+    assert lines and lines[0].startswith(
+        "graphclust fit: GraphInputWarning: to_graph changed the input graph: symmetrised")
+    assert "sys.exit" not in err and "runpy" not in err
+
+
 def test_edges_beyond_int64_are_refused(tmp_path):
     import numpy as np
 

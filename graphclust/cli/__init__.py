@@ -59,6 +59,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 
 from graphclust.cli.assignments import parse_assignment, split_names
@@ -107,6 +108,18 @@ def _check_extras(args) -> None:
                               "or search exactly (--knn-method exact)")
 
 
+def _warning_line(command: str):
+    """``warnings.showwarning`` for the command: one line on stderr under the command's
+    name, as its errors are. Python's default names the frame that called ``fit``, here
+    the console script's ``sys.exit(main())`` or ``<frozen runpy>`` under ``python -m``,
+    and repeats that line of code beneath."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        print(f"graphclust {command}: {category.__name__}: {text}",
+              file=sys.stderr if file is None else file)
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``graphclust`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -119,7 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv
     try:
         _check_extras(args)
-        return args.handler(args)
+        with warnings.catch_warnings():  # restores the caller's showwarning afterwards
+            if not args.debug:
+                warnings.showwarning = _warning_line(args.command)
+            return args.handler(args)
     except KeyboardInterrupt:
         if args.debug:
             raise

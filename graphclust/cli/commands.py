@@ -310,6 +310,7 @@ def predict(args) -> int:
     with _removed_if_left_empty(created):
         source = read_source(args)
         _check_graph_read(estimator, source, args)
+        _check_feature_width(estimator, source, args)
         labels = estimator.predict(*source.predict_args)
     print(f"{source.name}: {source.description}; model {args.model} "
           f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")
@@ -334,6 +335,20 @@ def _check_graph_read(estimator, source: Source, args) -> None:
         raise ValueError(f"{type(estimator).__name__} was fitted on a kNN graph it built of "
                          f"the features, and builds it again at inference: {given} (the "
                          "given graph would be read in place of that one)")
+
+
+def _check_feature_width(estimator, source: Source, args) -> None:
+    """Refuse nodes whose features have another width than the model's, saying what to
+    give: the estimator's own message ("X has 3 features, but ... is expecting 5") named
+    neither the model file nor the remedy."""
+    nodes = source.predict_args[0]
+    width = (nodes.x if hasattr(nodes, "x") else nodes).shape[1]
+    expected = estimator.n_features_in_
+    if width != expected:
+        raise ValueError(f"{source.name} has {width} features a node, but {args.model} was "
+                         f"fitted on {expected}: give nodes with the feature columns the "
+                         "model was fitted on (the data set, or a --features file like "
+                         "the one given to fit)")
 
 
 def _sha256(path) -> str:
