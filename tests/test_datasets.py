@@ -135,6 +135,12 @@ def test_layout_and_k_that_do_not_apply_are_refused(tmp_path):
         load_dataset("dblp", root=tmp_path, k=3)
 
 
+def test_download_must_be_a_flag(tmp_path):
+    # Any string is truthy: download="False" had fetched the missing files.
+    with pytest.raises(TypeError, match="download must be True or False"):
+        load_dataset("cora", root=tmp_path, download="False")
+
+
 def test_sdcn_and_adgc_are_not_downloadable(tmp_path):
     missing_hint = r"Pass root= \(--root on the command line\) or set \$GRAPHCLUST_DATA"
     with pytest.raises(FileNotFoundError, match=missing_hint) as missing:
