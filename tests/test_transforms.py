@@ -261,3 +261,17 @@ def test_fit_takes_sparse_features_and_checks_their_stored_values():
         assert FeatureTransform("l2").fit(sparse).kind_ == "l2"
     with pytest.raises(ValueError, match="all values finite"):
         FeatureTransform("l2").fit(torch.tensor([[0.0, float("inf")]]).to_sparse_csr())
+
+
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+def test_sparse_features_where_the_transform_reads_values_are_refused(layout):
+    # They had failed inside torch (NotImplementedError, RuntimeError), "auto" (the
+    # default) among them; "none" passes them through.
+    dense = torch.tensor([[0.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
+    sparse = dense.to_sparse() if layout == "coo" else dense.to_sparse_csr()
+    for kind in ("auto", "tfidf", "standardize", "ordinal"):
+        with pytest.raises(TypeError, match="learns column statistics from dense"):
+            FeatureTransform(kind).fit(sparse)
+    with pytest.raises(TypeError, match="'l2' applies to dense features"):
+        FeatureTransform("l2").fit(sparse).transform(sparse)
+    assert FeatureTransform("none").fit(sparse).transform(sparse) is sparse

@@ -170,6 +170,8 @@ class FeatureTransform:
             # NaN had made a column's shift NaN, and so every later row's value.
             raise ValueError("FeatureTransform needs at least one row, all values finite")
         kind = self.kind
+        if kind not in ("l2", "none"):  # they learn nothing; the others read columns
+            _refuse_sparse(x, kind, "learns column statistics from")
         if kind == "auto":
             if degree is not None and is_degree_code(x, degree):
                 kind = "ordinal"
@@ -224,6 +226,7 @@ class FeatureTransform:
                              f"{x.shape[-1]}")
         if kind == "none":
             return x
+        _refuse_sparse(x, kind, "applies to")
         if kind == "tfidf":
             if bool((x < 0).any()):
                 raise ValueError("features were TF-IDF transformed at fit time; got negatives")
@@ -249,6 +252,14 @@ class FeatureTransform:
         transform.shift_ = state["shift"]
         transform.scale_ = state["scale"]
         return transform
+
+
+def _refuse_sparse(x: torch.Tensor, kind: str, action: str) -> None:
+    """A ``TypeError`` for a sparse ``x``: torch's comparisons, reductions and norms have no
+    sparse kernels, so it failed deep inside torch (NotImplementedError, RuntimeError)."""
+    if x.layout != torch.strided:
+        raise TypeError(f"features={kind!r} {action} dense features, got a {x.layout} "
+                        "tensor; pass x.to_dense()")
 
 
 def unit_rows(x: torch.Tensor) -> torch.Tensor:
