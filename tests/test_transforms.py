@@ -243,6 +243,15 @@ def test_a_fitted_transform_refuses_another_column_count(kind):
             fitted.transform(torch.rand(2, columns))
 
 
+@pytest.mark.parametrize("kind", ["tfidf", "l2", "standardize", "ordinal", "none"])
+def test_transform_refuses_a_tensor_that_is_not_2d(kind):
+    # A 1-D row had come back 1-D under "standardize" and "none" but failed with an
+    # IndexError under "tfidf" and "l2".
+    fitted = FeatureTransform(kind).fit(torch.rand(5, 3))
+    with pytest.raises(ValueError, match=r"2-D \(rows, features\) tensor, got shape \(3,\)"):
+        fitted.transform(torch.rand(3))
+
+
 @pytest.mark.parametrize("x, error, message", [
     (torch.tensor([[0.0, 1.0], [float("nan"), 2.0]]), ValueError, "all values finite"),
     (torch.zeros(0, 3), ValueError, "at least one row"),

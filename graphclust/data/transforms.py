@@ -220,6 +220,9 @@ class FeatureTransform:
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
         kind = self.kind_
+        if x.dim() != 2:  # a 1-D row had broadcast under some kinds, failed under others
+            raise ValueError(f"FeatureTransform.transform takes a 2-D (rows, features) "
+                             f"tensor, got shape {tuple(x.shape)}; pass one row as x[None]")
         if self.scale_ is not None and x.shape[-1] != self.scale_.shape[0]:
             # One column would broadcast to every fitted column without a word.
             raise ValueError(f"features were fitted with {self.scale_.shape[0]} columns, got "
