@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from graphclust._checks import check_flag
+from graphclust._checks import check_flag, check_integer
 from graphclust._warnings import user_stacklevel
 from graphclust.data.formats import read_adgc, read_npz, read_ogb, read_planetoid, read_sdcn
 from graphclust.data.formats.npz import npz_file
@@ -347,6 +347,8 @@ def load_dataset(
             )
         candidates = forced
     if k is not None:  # only the copies that take a k: dblp's SDCN copy, not its A-DGC one
+        # It names a file: 3.0 had looked for <name>3.0_graph.txt, "3" had read <name>3's.
+        k = check_integer("k", k, 1, accepts="None or an integer")
         taking_k = [spec for spec in candidates if spec.layout == "sdcn" or spec.name == "digits"]
         if not taking_k:
             raise ValueError(
