@@ -135,6 +135,20 @@ def test_layout_and_k_that_do_not_apply_are_refused(tmp_path):
         load_dataset("dblp", root=tmp_path, k=3)
 
 
+def test_download_must_be_a_flag(tmp_path):
+    # Any string is truthy: download="False" had fetched the missing files.
+    with pytest.raises(TypeError, match="download must be True or False"):
+        load_dataset("cora", root=tmp_path, download="False")
+
+
+@pytest.mark.parametrize("k", [3.0, True, "3"])
+def test_k_must_be_an_integer(tmp_path, k):
+    # It named a file: k=3.0 had looked for dblp3.0_graph.txt (and then suggested "k in
+    # [3]"), k="3" had read dblp3_graph.txt.
+    with pytest.raises(TypeError, match="k must be None or an integer"):
+        load_dataset("dblp", root=tmp_path, k=k)
+
+
 def test_sdcn_and_adgc_are_not_downloadable(tmp_path):
     missing_hint = r"Pass root= \(--root on the command line\) or set \$GRAPHCLUST_DATA"
     with pytest.raises(FileNotFoundError, match=missing_hint) as missing:

@@ -26,8 +26,19 @@ def test_stack_hops_is_the_features_beside_their_propagations():
     for hop in range(3):
         torch.testing.assert_close(stacked[:, 3 * hop:3 * hop + 3], propagate(x, edge_index, hop))
     assert stack_hops(x, edge_index, 0) is x
-    with pytest.raises(ValueError, match="hops must be >= 0"):
+    with pytest.raises(ValueError, match="hops must be an integer >= 0"):
         stack_hops(x, edge_index, -1)
+
+
+@pytest.mark.parametrize("count", [True, 2.0])
+def test_hops_and_steps_must_be_integers(count):
+    # True had been read as 1 hop; 2.0 had failed inside range() without naming the argument.
+    edge_index = torch.tensor([[0, 1], [1, 0]])
+    x = torch.ones(2, 3)
+    with pytest.raises(TypeError, match="hops must be an integer"):
+        stack_hops(x, edge_index, count)
+    with pytest.raises(TypeError, match="steps must be an integer"):
+        propagate(x, edge_index, count)
 
 
 def test_input_hops_reads_the_clusters_the_features_lack(weak_features):

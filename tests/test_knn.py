@@ -119,6 +119,14 @@ def test_directed_graph_has_k_edges_per_row():
     assert torch.equal(edge_index[1].view(40, 3), knn_indices(X, 3, "euclidean").sort(1).values)
 
 
+def test_symmetric_must_be_a_flag():
+    # A string is truthy: symmetric="False" had returned the symmetric graph.
+    X = torch.randn(8, 3, generator=torch.Generator().manual_seed(5))
+    with pytest.raises(TypeError, match="symmetric must be True or False"):
+        knn_graph(X, 2, symmetric="False")
+    assert knn_graph(X, 2, symmetric=np.bool_(False)).shape == (2, 16)
+
+
 def test_input_kinds_agree():
     X = np.random.default_rng(6).normal(size=(30, 4))
     from_numpy = knn_indices(X, 3)

@@ -243,6 +243,15 @@ def test_a_fitted_transform_refuses_another_column_count(kind):
             fitted.transform(torch.rand(2, columns))
 
 
+@pytest.mark.parametrize("kind", ["tfidf", "l2", "standardize", "ordinal", "none"])
+def test_transform_refuses_a_tensor_that_is_not_2d(kind):
+    # A 1-D row had come back 1-D under "standardize" and "none" but failed with an
+    # IndexError under "tfidf" and "l2".
+    fitted = FeatureTransform(kind).fit(torch.rand(5, 3))
+    with pytest.raises(ValueError, match=r"2-D \(rows, features\) tensor, got shape \(3,\)"):
+        fitted.transform(torch.rand(3))
+
+
 @pytest.mark.parametrize("x, error, message", [
     (torch.tensor([[0.0, 1.0], [float("nan"), 2.0]]), ValueError, "all values finite"),
     (torch.zeros(0, 3), ValueError, "at least one row"),
@@ -261,3 +270,17 @@ def test_fit_takes_sparse_features_and_checks_their_stored_values():
         assert FeatureTransform("l2").fit(sparse).kind_ == "l2"
     with pytest.raises(ValueError, match="all values finite"):
         FeatureTransform("l2").fit(torch.tensor([[0.0, float("inf")]]).to_sparse_csr())
+
+
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+def test_sparse_features_where_the_transform_reads_values_are_refused(layout):
+    # They had failed inside torch (NotImplementedError, RuntimeError), "auto" (the
+    # default) among them; "none" passes them through.
+    dense = torch.tensor([[0.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
+    sparse = dense.to_sparse() if layout == "coo" else dense.to_sparse_csr()
+    for kind in ("auto", "tfidf", "standardize", "ordinal"):
+        with pytest.raises(TypeError, match="learns column statistics from dense"):
+            FeatureTransform(kind).fit(sparse)
+    with pytest.raises(TypeError, match="'l2' applies to dense features"):
+        FeatureTransform("l2").fit(sparse).transform(sparse)
+    assert FeatureTransform("none").fit(sparse).transform(sparse) is sparse

@@ -34,14 +34,9 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from graphclust._checks import check_flag, check_integer
 from graphclust._warnings import user_stacklevel
-from graphclust.data.formats import (
-    read_adgc,
-    read_npz,
-    read_ogb,
-    read_planetoid,
-    read_sdcn,
-)
+from graphclust.data.formats import read_adgc, read_npz, read_ogb, read_planetoid, read_sdcn
 from graphclust.data.formats.npz import npz_file
 from graphclust.data.formats.ogb import ogb_folder, ogb_metadata, ogb_missing_files
 from graphclust.data.formats.planetoid import PLANETOID_NAMES, planetoid_raw_files
@@ -329,6 +324,8 @@ def load_dataset(
     if not isinstance(name, str):
         raise TypeError(f"name must be a data set name (str), got {type(name).__name__}; "
                         "graphclust.data.datasets() lists them")
+    # Any string is truthy: download="False" had fetched the missing files from the network.
+    download = check_flag("download", download)
     key = name.lower()
     root = data_root(root)
     registry = _registry(root)
@@ -350,6 +347,8 @@ def load_dataset(
             )
         candidates = forced
     if k is not None:  # only the copies that take a k: dblp's SDCN copy, not its A-DGC one
+        # It names a file: 3.0 had looked for <name>3.0_graph.txt, "3" had read <name>3's.
+        k = check_integer("k", k, 1, accepts="None or an integer")
         taking_k = [spec for spec in candidates if spec.layout == "sdcn" or spec.name == "digits"]
         if not taking_k:
             raise ValueError(

@@ -39,7 +39,7 @@ import warnings
 
 import torch
 
-from graphclust._checks import check_integer
+from graphclust._checks import check_flag, check_integer
 from graphclust._warnings import user_stacklevel
 from graphclust.data.knn_approximate import ANN_EXTRA_HINT, approximate_knn_indices, has_ann
 from graphclust.data.knn_inputs import check_k, feature_tensor
@@ -169,6 +169,8 @@ def knn_graph(
         Edges sorted by (source, target), without duplicates or self-loops. ``n_edges`` is
         ``n_samples * k`` when ``symmetric=False`` and between that and twice that otherwise.
     """
+    # Checked before the search: any string, "False" too, is truthy.
+    symmetric = check_flag("symmetric", symmetric)
     neighbours = knn_indices(X, k, metric, block_size=block_size, device=device, method=method)
     n_samples = neighbours.shape[0]
     sources = torch.arange(n_samples, device=neighbours.device).repeat_interleave(k)

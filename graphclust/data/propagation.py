@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from graphclust._checks import check_integer
 from graphclust.objectives.contrastive import normalized_adjacency
 
 __all__ = ["MAX_PROPAGATION_STEPS", "propagate", "propagation_powers", "stack_hops"]
@@ -47,11 +48,11 @@ def propagation_powers(x: torch.Tensor, edge_index: torch.Tensor, first: int,
 
 def propagate(x: torch.Tensor, edge_index: torch.Tensor, steps: int) -> torch.Tensor:
     r""":math:`S^t x` with :math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}`, sparse."""
+    steps = check_integer("steps", steps, 0)  # True is no count; 2.0 failed in range()
     return propagation_powers(x, edge_index, steps, steps)[0]
 
 
 def stack_hops(x: torch.Tensor, edge_index: torch.Tensor, hops: int) -> torch.Tensor:
     r""":math:`[x, Sx, \dots, S^h x]`, shape ``(n, (h + 1) d)``; ``hops=0`` returns ``x``."""
-    if hops < 0:
-        raise ValueError(f"hops must be >= 0, got {hops}")
+    hops = check_integer("hops", hops, 0)  # True is no count; 2.0 failed in range()
     return x if hops == 0 else torch.cat(propagation_powers(x, edge_index, 0, hops), dim=1)

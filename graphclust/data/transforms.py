@@ -170,6 +170,8 @@ class FeatureTransform:
             # NaN had made a column's shift NaN, and so every later row's value.
             raise ValueError("FeatureTransform needs at least one row, all values finite")
         kind = self.kind
+        if kind not in ("l2", "none"):  # they learn nothing; the others read columns
+            _refuse_sparse(x, kind, "learns column statistics from")
         if kind == "auto":
             if degree is not None and is_degree_code(x, degree):
                 kind = "ordinal"
@@ -218,12 +220,16 @@ class FeatureTransform:
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
         kind = self.kind_
+        if x.dim() != 2:  # a 1-D row had broadcast under some kinds, failed under others
+            raise ValueError(f"FeatureTransform.transform takes a 2-D (rows, features) "
+                             f"tensor, got shape {tuple(x.shape)}; pass one row as x[None]")
         if self.scale_ is not None and x.shape[-1] != self.scale_.shape[0]:
             # One column would broadcast to every fitted column without a word.
             raise ValueError(f"features were fitted with {self.scale_.shape[0]} columns, got "
                              f"{x.shape[-1]}")
         if kind == "none":
             return x
+        _refuse_sparse(x, kind, "applies to")
         if kind == "tfidf":
             if bool((x < 0).any()):
                 raise ValueError("features were TF-IDF transformed at fit time; got negatives")
@@ -249,6 +255,14 @@ class FeatureTransform:
         transform.shift_ = state["shift"]
         transform.scale_ = state["scale"]
         return transform
+
+
+def _refuse_sparse(x: torch.Tensor, kind: str, action: str) -> None:
+    """A ``TypeError`` for a sparse ``x``: torch's comparisons, reductions and norms have no
+    sparse kernels, so it failed deep inside torch (NotImplementedError, RuntimeError)."""
+    if x.layout != torch.strided:
+        raise TypeError(f"features={kind!r} {action} dense features, got a {x.layout} "
+                        "tensor; pass x.to_dense()")
 
 
 def unit_rows(x: torch.Tensor) -> torch.Tensor:
