@@ -239,7 +239,9 @@ class _SCGCBase(ContrastiveClusterer):
         stage (``pretrain="contrastive"``), and the fit warned.
     batch_size_ : int or None
         The batch size trained with: ``None`` for full batch, else seeds per batch (what
-        ``batch_size="auto"`` resolved to, or the int given).
+        ``batch_size="auto"`` resolved to, the int given, or a given ``sampler``'s
+        ``batch_size``). A batch holds at most every node once, so a size of N or more
+        trains on one batch of all N seeds.
     n_features_in_ : int
     fit_time_ : float
         Seconds spent in ``fit`` after input validation.
