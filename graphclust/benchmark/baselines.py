@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["BASELINES", "BASELINE_MODELS", "GridModel", "against_baselines",
-           "baseline_models", "loss_lines", "score_baselines"]
+           "baseline_models", "loss_lines", "paired_comparisons", "score_baselines"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,31 @@ def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],
                                 "metric": metric, "value": value, "baseline": label,
                                 "baseline_value": baseline_value,
                                 "margin": value - baseline_value})
+    return comparisons
+
+
+def paired_comparisons(rows: Sequence[Mapping], baselines: Sequence[str],
+                       metrics: Sequence[str] = ("acc", "nmi")) -> list[dict]:
+    """:func:`against_baselines` of the runs ``rows``, each trained model and the
+    baselines of its data set on the same seeds: those where the model and every baseline
+    that ran on the data set have a successful run. Means over all successful runs would
+    set a model that failed on some seeds (or a baseline that did) against the other side's
+    mean over other seeds, and a loss seed by seed could turn into a win."""
+    from graphclust.benchmark.summaries import summarize
+
+    ok = [row for row in rows if row["status"] == "ok"]
+    seeds: dict[tuple[str, str], set] = {}
+    for row in ok:
+        seeds.setdefault((row["dataset"], row["model"]), set()).add(row["seed"])
+    comparisons = []
+    for (dataset, model), own in seeds.items():
+        if model in baselines:
+            continue
+        ran = [label for label in baselines if (dataset, label) in seeds]
+        common = own.intersection(*(seeds[dataset, label] for label in ran))
+        paired = [row for row in ok if row["dataset"] == dataset and row["seed"] in common
+                  and row["model"] in (model, *ran)]
+        comparisons += against_baselines(summarize(paired, metrics), baselines, metrics)
     return comparisons
 
 

@@ -134,10 +134,11 @@ class BenchmarkResults:
     @property
     def comparisons(self) -> list[dict]:
         """Each trained model's mean ACC and NMI against the best no-training mean of its
-        data set (:func:`~graphclust.benchmark.baselines.against_baselines`)."""
-        from graphclust.benchmark.baselines import against_baselines
+        data set, both over the same seeds
+        (:func:`~graphclust.benchmark.baselines.paired_comparisons`)."""
+        from graphclust.benchmark.baselines import paired_comparisons
 
-        return against_baselines(self.summary, self.baselines)
+        return paired_comparisons(self.rows, self.baselines)
 
     @property
     def failures(self) -> list[dict]:

@@ -129,7 +129,8 @@ def _baseline_section(results: BenchmarkResults) -> list[str]:
                         "baseline both have scores (their runs failed, or the data set has "
                         "no labels).", ""]
     return lines + ["Final-model mean of each trained model minus the best final-model mean "
-                    "of the no-training rows that ran on its data set, metric by metric (the "
+                    "of the no-training rows that ran on its data set, metric by metric, both "
+                    "over the seeds where the model and every baseline ran (the "
                     "best of several baselines is picked with the labels, which flatters "
                     "them); **below** marks a loss to learning nothing.", "",
                     *comparison_table(comparisons), ""]
