@@ -167,6 +167,8 @@ def against_baselines_table(deep: dict, svd: dict, degree: dict) -> list[str]:
     labels = {f"svd-kmeans t={t}": (svd[t], "svd-kmeans") for t in range(4)}
     labels["degree-kmeans"] = (degree, "degree-kmeans")
     comparisons = []
+    trained = [(DISPLAY_NAMES[dataset], model) for dataset in DEVELOPMENT_SET
+               for model in DEEP_MODELS if deep.get((dataset, model))]
     for dataset in DEVELOPMENT_SET:
         runs = [(model, deep.get((dataset, model), [])) for model in DEEP_MODELS]
         runs += [(label, found.get((dataset, name), [])) for label, (found, name) in
@@ -175,7 +177,7 @@ def against_baselines_table(deep: dict, svd: dict, degree: dict) -> list[str]:
         rows = [{**run, "dataset": DISPLAY_NAMES[dataset], "model": label}
                 for label, found in runs for run in found]
         comparisons += paired_comparisons(rows, list(labels))
-    return comparison_table(comparisons)
+    return comparison_table(comparisons, trained)
 
 
 def main(argv=None) -> None:

@@ -75,3 +75,27 @@ def test_quality_table_meets_a_baseline_with_a_failed_seed_on_the_seeds_it_ran()
     table = against_baselines_table({("cora", "scgc"): [run(0, 0.60), run(1, 0.90)]}, svd, {})
     assert table[2] == ("| Cora | scgc | **below**, -0.1000 (svd-kmeans t=3: 0.7000) | "
                         "**below**, -0.1000 (svd-kmeans t=3: 0.7000) |")
+
+
+def test_a_model_with_no_baseline_on_its_seeds_keeps_a_row_that_says_so():
+    from graphclust.benchmark import BenchmarkResults, summarize
+    from graphclust.benchmark.writers import _baseline_section
+
+    # Every baseline failed on g2: scgc's row of g2 had left the section without a word.
+    rows = [{**_run("scgc", 0, 0.9), "dataset": "g1"},
+            {**_run("degree-kmeans", 0, 0.5), "dataset": "g1"},
+            {**_run("scgc", 0, 0.1), "dataset": "g2"},
+            {**_run("degree-kmeans", 0, float("nan"), "failed"), "dataset": "g2"}]
+    results = BenchmarkResults(rows, summarize(rows), baselines=["degree-kmeans"])
+    assert ("| g2 | scgc | not compared: no seed where it and the baselines all have a "
+            "score |  |") in _baseline_section(results)
+
+
+def test_quality_table_keeps_a_model_whose_data_set_has_no_baseline():
+    from benchmarks.quality_table import against_baselines_table
+
+    deep = {("cora", "scgc"): [{"seed": "0", "status": "ok", "acc": 0.6, "nmi": 0.4}]}
+    table = against_baselines_table(deep, {t: {} for t in range(4)}, {})
+    assert table[0].startswith("| data set | model | ACC against")
+    assert table[2] == ("| Cora | scgc | not compared: no seed where it and the baselines "
+                        "all have a score |  |")

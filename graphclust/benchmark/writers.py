@@ -133,14 +133,19 @@ def _baseline_section(results: BenchmarkResults) -> list[str]:
                     "over the seeds where the model and every baseline ran (the "
                     "best of several baselines is picked with the labels, which flatters "
                     "them); **below** marks a loss to learning nothing.", "",
-                    *comparison_table(comparisons), ""]
+                    *comparison_table(comparisons, [(entry["dataset"], entry["model"])
+                                                    for entry in results.trained_summary]),
+                    ""]
 
 
-def comparison_table(comparisons: Sequence[Mapping]) -> list[str]:
+def comparison_table(comparisons: Sequence[Mapping],
+                     trained: Sequence[tuple[str, str]] = ()) -> list[str]:
     """A markdown table of :func:`graphclust.benchmark.baselines.against_baselines`: one
     row a (data set, model), a cell a metric's margin and the best baseline, a loss in
-    bold."""
-    metrics = list(dict.fromkeys(item["metric"] for item in comparisons))
+    bold; each (data set, model) of ``trained`` without a comparison gets a row that says
+    so, rather than no row (a table must not drop a model it cannot compare)."""
+    # ACC and NMI where nothing was compared: the table still has its rows to say so.
+    metrics = list(dict.fromkeys(item["metric"] for item in comparisons)) or ["acc", "nmi"]
     lines = ["| data set | model | " + " | ".join(
                  f"{_METRIC_NAMES[m]} against the best baseline" for m in metrics) + " |",
              "|---|---|" + "---|" * len(metrics)]
@@ -150,9 +155,13 @@ def comparison_table(comparisons: Sequence[Mapping]) -> list[str]:
         if item["margin"] < 0:
             text = f"**below**, {text}"
         cells.setdefault((item["dataset"], item["model"]), {})[item["metric"]] = text
+    for key in trained:
+        cells.setdefault(key, {})
     for (dataset, model), by_metric in cells.items():
-        lines.append(f"| {_cell(dataset)} | {_cell(model)} | "
-                     + " | ".join(by_metric.get(m, "") for m in metrics) + " |")
+        texts = [by_metric.get(m, "") for m in metrics] if by_metric else [
+            "not compared: no seed where it and the baselines all have a score",
+            *[""] * (len(metrics) - 1)]
+        lines.append(f"| {_cell(dataset)} | {_cell(model)} | " + " | ".join(texts) + " |")
     return lines
 
 
