@@ -34,7 +34,7 @@ def main(argv=None) -> None:
     results = args.results
     # As quality_table reads them: a later group's runs of a data set replace an earlier's.
     runs = read_runs(results / "quality", results / "graph_models").deep
-    datasets = list(dict.fromkeys(name for name, _ in runs))
+    datasets = list(dict.fromkeys(name for (name, _), found in runs.items() if found))
     lines = [
         "# SCGC, SCGC*, MPNN + virtual node and graph transformer (issue 6)",
         "",

@@ -47,8 +47,12 @@ def read(folder: Path) -> dict[tuple[str, str], list[dict]]:
         return runs
     with open(folder / "results.csv") as handle:
         for row in csv.DictReader(handle):
+            # Every (data set, model) the folder ran is a key, its successful runs the
+            # value: a later group whose every run failed replaces an earlier group's rows
+            # with none, instead of leaving them to stand for the rerun.
+            ok = runs[row["dataset"], row["model"]]
             if row["status"] == "ok":
-                runs[row["dataset"], row["model"]].append(row)
+                ok.append(row)
     return runs
 
 
@@ -82,9 +86,9 @@ def read_runs(base: Path, graph_models: Path) -> Runs:
         runs = read(base / f"deep{suffix}")
         deep.update(runs)
         device = device_of(base / f"deep{suffix}")
-        for dataset, _ in runs:
+        for (dataset, _), found in runs.items():
             deep_device.pop(dataset, None)
-            if device != "cpu":
+            if device != "cpu" and found:
                 deep_device[dataset] = (device, f"deep{suffix}")
         for t in range(4):
             svd[t].update(read(base / f"svd_t{t}{suffix}"))

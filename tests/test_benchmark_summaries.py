@@ -99,3 +99,18 @@ def test_quality_table_keeps_a_model_whose_data_set_has_no_baseline():
     assert table[0].startswith("| data set | model | ACC against")
     assert table[2] == ("| Cora | scgc | not compared: no seed where it and the baselines "
                         "all have a score |  |")
+
+
+def test_quality_table_a_later_group_that_failed_replaces_the_earlier_rows(tmp_path):
+    import csv
+
+    from benchmarks.quality_table import read_runs
+
+    for folder, status in (("deep", "ok"), ("deep_cs", "failed")):
+        (tmp_path / folder).mkdir()
+        with open(tmp_path / folder / "results.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["dataset", "model", "seed", "status"])
+            writer.writeheader()
+            writer.writerow({"dataset": "cs", "model": "scgc", "seed": 0, "status": status})
+    # CS's group reran scgc and every run failed: the small group's row had stood for it.
+    assert not read_runs(tmp_path, tmp_path / "none").deep.get(("cs", "scgc"))
