@@ -1,5 +1,6 @@
 """Two CPU processes (gloo) train one model with DistributedDataParallel."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +197,56 @@ def test_a_process_short_of_memory_stops_every_process(tmp_path):
     mp.spawn(_short_of_memory_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
     assert [(tmp_path / f"outcome{rank}").read_text() for rank in (0, 1)] == \
         ["another process", "own"]
+
+
+def _auto_worker(rank: int, world_size: int, folder: str) -> None:
+    """A default fit (``batch_size="auto"``) of a graph that one process trains full batch."""
+    import json
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous",
+                            rank=rank, world_size=world_size)
+    try:
+        params = {k: v for k, v in PARAMS.items() if k != "batch_size"}
+        est = SCGCStar(**{**params, "max_epochs": 2, "pretrain_epochs": 5}).fit(_graph())
+        record = {"batch_size": est.batch_size_, "labels": est.labels_.tolist()}
+    finally:
+        dist.destroy_process_group()
+    (Path(folder) / f"record{rank}.json").write_text(json.dumps(record))
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_auto_trains_each_process_share_where_one_process_trains_full_batch(tmp_path):
+    """Full batch cannot be shared between processes: "auto" had chosen it for a small
+    graph, and the fit was refused ("set batch_size") though the user had left the
+    choice to it. Each process trains its share of the 600 nodes as one batch instead."""
+    import json
+
+    mp.spawn(_auto_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    records = [json.loads((tmp_path / f"record{rank}.json").read_text()) for rank in (0, 1)]
+    assert records[0] == records[1]
+    assert records[0]["batch_size"] == 300
+
+
+def test_auto_records_the_batch_each_process_trains(monkeypatch):
+    """With more processes than a batch of 1,024 fits in (4 shares of 750 nodes), the plan
+    cut every batch to the share (with a warning) while ``batch_size_`` recorded 1,024."""
+    import graphclust.estimators.contrastive as contrastive
+
+    class Planned(Exception):
+        """Raised where training would start, once the batches are planned."""
+
+    def planned(encoder, head, decoder, run, **kwargs):
+        raise Planned(run.sampler.batch_size, run.batches.plan.batch_size)
+
+    monkeypatch.setattr(contrastive, "distributed_context", lambda: (0, 4))
+    monkeypatch.setattr(contrastive, "train_clusterer", planned)
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(Planned) as stop:
+        warnings.simplefilter("always")
+        SCGCStar(n_clusters=3).fit(make_sbm(3000, 3, 16, avg_degree=8, random_state=1))
+    recorded, trained = stop.value.args  # batch_size_ builds the sampler
+    assert recorded == trained == 750
+    assert not [w for w in caught if "share" in str(w.message)]
 
 
 @pytest.mark.parametrize(("rank", "speaks"), [(0, True), (1, False)])
