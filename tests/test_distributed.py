@@ -199,6 +199,39 @@ def test_a_process_short_of_memory_stops_every_process(tmp_path):
         ["another process", "own"]
 
 
+def _start_labels_worker(rank: int, world_size: int, folder: str) -> None:
+    """A message-passing encoder's contrastive start draws each process's own sampled
+    neighbourhoods from the fit's generator, which k-means then draws its starts from."""
+    import datetime
+    import json
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank,
+                            world_size=world_size, timeout=datetime.timedelta(seconds=60))
+    graph = make_sbm(600, 10, 16, avg_degree=8, homophily=0.3, feature_signal=0.0,
+                     random_state=1)
+    params = {**MODELS["mpnn-vn"][1], "n_clusters": 10, "max_epochs": 30,
+              "pretrain_epochs": 20, "pretrain": "contrastive", "tol": 0.2}
+    try:
+        est = MPNNVNClusterer(**params).fit(graph)
+        record = {"n_iter": est.n_iter_, "changed": [entry["changed"] for entry in
+                                                     est.history_ if entry["phase"] == "train"]}
+    finally:
+        dist.destroy_process_group()
+    (Path(folder) / f"record{rank}.json").write_text(json.dumps(record))
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_every_process_compares_with_the_same_k_means_labels(tmp_path):
+    """The stopping rule compares the labels with the k-means labels at first: each
+    process's own had differed, and one process stopped while another trained on."""
+    import json
+
+    mp.spawn(_start_labels_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    records = [json.loads((tmp_path / f"record{rank}.json").read_text()) for rank in (0, 1)]
+    assert records[0] == records[1]
+
+
 def _auto_worker(rank: int, world_size: int, folder: str) -> None:
     """A default fit (``batch_size="auto"``) of a graph that one process trains full batch."""
     import json
