@@ -179,7 +179,7 @@ def _short_of_memory_worker(rank: int, world_size: int, folder: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank,
                             world_size=world_size, timeout=datetime.timedelta(seconds=60))
     if rank == 1:
-        contrastive.available_memory_bytes = lambda device: 1024
+        contrastive.memory_to_check = lambda device: 1024
     try:
         SCGCStar(**PARAMS).fit(_graph())
         outcome = "finished"

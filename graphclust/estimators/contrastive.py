@@ -68,13 +68,13 @@ from graphclust.objectives.composed import (
     Reconstruction,
     SelfTraining,
 )
-from graphclust.sampling import available_memory_bytes
 from graphclust.sampling.contrastive import (
     EPOCH_BATCHES,
     FullGraphSampler,
     RandomWalkSampler,
     Sampler,
 )
+from graphclust.sampling.csr import memory_to_check
 from graphclust.starts import (
     AutoencoderStart,
     ContrastiveStart,
@@ -305,10 +305,7 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
                      start_snapshots=start.held_out_snapshots() if held_out else 0,
                      linear_start=isinstance(start, LinearStart))
         n_features, device = self._input_width(), graph.x.device
-        try:
-            available = available_memory_bytes(device)
-        except ValueError:  # no probe for this device type: nothing to check against
-            available = math.inf
+        available = memory_to_check(device)
         auto = self.sampler is None and self.batch_size == "auto"
         requested = getattr(self.sampler, "batch_size", None) if self.sampler is not None \
             else self.batch_size
