@@ -261,9 +261,12 @@ def test_auto_trains_each_process_share_where_one_process_trains_full_batch(tmp_
     assert records[0]["batch_size"] == 300
 
 
-def test_auto_records_the_batch_each_process_trains(monkeypatch):
-    """With more processes than a batch of 1,024 fits in (4 shares of 750 nodes), the plan
-    cut every batch to the share (with a warning) while ``batch_size_`` recorded 1,024."""
+@pytest.mark.parametrize("batch_size", ["auto", 1000, 5000])
+def test_the_batch_each_process_trains_is_recorded(batch_size, monkeypatch):
+    """With more processes than a batch fits in (4 shares of 750 nodes), the plan cut
+    every batch to the share (with a warning) while ``batch_size_`` recorded the batch
+    ("auto": 1,024); an int as large as the graph was taken for full batch, which
+    processes cannot share, and the fit refused ("set batch_size")."""
     import graphclust.estimators.contrastive as contrastive
 
     class Planned(Exception):
@@ -276,10 +279,12 @@ def test_auto_records_the_batch_each_process_trains(monkeypatch):
     monkeypatch.setattr(contrastive, "train_clusterer", planned)
     with warnings.catch_warnings(record=True) as caught, pytest.raises(Planned) as stop:
         warnings.simplefilter("always")
-        SCGCStar(n_clusters=3).fit(make_sbm(3000, 3, 16, avg_degree=8, random_state=1))
+        SCGCStar(n_clusters=3, batch_size=batch_size).fit(
+            make_sbm(3000, 3, 16, avg_degree=8, random_state=1))
     recorded, trained = stop.value.args  # batch_size_ builds the sampler
     assert recorded == trained == 750
-    assert not [w for w in caught if "share" in str(w.message)]
+    cut = ("exceeds each process's share", "not smaller than the graph")
+    assert not [w for w in caught if any(words in str(w.message) for words in cut)]
 
 
 @pytest.mark.parametrize(("rank", "speaks"), [(0, True), (1, False)])

@@ -290,9 +290,9 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         device's available memory before any work (:mod:`graphclust.memory`). Sizes come
         from the graph's tensors only.
 
-        ``"auto"`` asks :func:`graphclust.memory.choose_batch_size` (at most a share of
-        ``world_size`` processes); an int (smaller than the graph), ``None`` or a ``sampler``
-        object's ``batch_size`` (none: full batch) is checked as given.
+        ``"auto"`` asks :func:`graphclust.memory.choose_batch_size`; an int (smaller than the
+        graph), ``None`` or a ``sampler`` object's ``batch_size`` (none: full batch) is checked
+        as given. ``"auto"`` and an int are at most one of ``world_size`` processes' share.
         """
         n_nodes, n_edges = graph.num_nodes, int(graph.edge_index.shape[1])
         order, start = getattr(self.sampler, "order", self.order), self._start_part()
@@ -309,8 +309,10 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         auto = self.sampler is None and self.batch_size == "auto"
         requested = getattr(self.sampler, "batch_size", None) if self.sampler is not None \
             else self.batch_size
-        # A given sampler is used as it is: its batch size is the one trained with.
-        whole = requested is None or auto or (self.sampler is None and requested >= n_nodes)
+        # A given sampler is used as it is: its batch size is the one trained with. An int
+        # as large as the graph is full batch in one process (several: capped below).
+        whole = requested is None or auto or (
+            self.sampler is None and requested >= n_nodes and world_size == 1)
         batch = None if whole else int(requested)
         # The exact positives' bound, O(order * edges): only full batch builds them.
         pairs = positive_pair_bound(graph.edge_index, n_nodes, order) \
@@ -325,9 +327,10 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
             # distributed job take the smallest, so every epoch has as many steps in each.
             agreed = agreed_minimum(n_nodes if batch is None else batch, device)
             batch = None if agreed >= n_nodes else agreed
-            if world_size > 1:  # they share each epoch's seeds (NodeBatchPlan): a batch is
-                # one process's share at most (the plan cuts it so), also for full batch
-                batch = min(batch or n_nodes, math.ceil(n_nodes / world_size))
+        if world_size > 1 and self.sampler is None and self.batch_size is not None:
+            # Processes share each epoch's seeds (NodeBatchPlan): a batch is one process's
+            # share at most (the plan cuts it so), also where one process trains full batch.
+            batch = min(batch or n_nodes, math.ceil(n_nodes / world_size))
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"
