@@ -35,7 +35,7 @@ def _memory(graph, batch_size=None) -> int:
 
 
 def _probe_returning(monkeypatch, available: int) -> None:
-    monkeypatch.setattr(contrastive_module, "available_memory_bytes", lambda device: available)
+    monkeypatch.setattr(contrastive_module, "memory_to_check", lambda device: available)
 
 
 def _forbid_training(monkeypatch) -> None:
@@ -123,12 +123,15 @@ def test_a_cpu_fit_leaves_every_gpu_generator_alone(sbm, monkeypatch):
     assert reseeded == []
 
 
-def test_a_device_without_a_memory_probe_is_not_checked(sbm, monkeypatch):
-    def no_probe(device):
-        raise ValueError("no memory probe")
+@pytest.mark.parametrize("batch_size", ["auto", 100])
+def test_a_device_without_a_memory_probe_is_not_checked(batch_size, sbm, monkeypatch):
+    def no_probe(device):  # as available_memory_bytes on mps or xpu
+        raise ValueError("Unsupported device type 'mps': no memory probe for it")
 
-    monkeypatch.setattr(contrastive_module, "available_memory_bytes", no_probe)
-    assert SCGCStar(3, **FAST).fit(sbm).batch_size_ is None
+    # Seed batches had been refused there: their CSR graph's build asked for the probe.
+    monkeypatch.setattr("graphclust.sampling.csr.available_memory_bytes", no_probe)
+    fitted = SCGCStar(3, **{**FAST, "batch_size": batch_size}).fit(sbm)
+    assert fitted.batch_size_ == (None if batch_size == "auto" else batch_size)
 
 
 def test_verbose_reports_the_choice(sbm, capsys):

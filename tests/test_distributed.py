@@ -1,5 +1,6 @@
 """Two CPU processes (gloo) train one model with DistributedDataParallel."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -178,7 +179,7 @@ def _short_of_memory_worker(rank: int, world_size: int, folder: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank,
                             world_size=world_size, timeout=datetime.timedelta(seconds=60))
     if rank == 1:
-        contrastive.available_memory_bytes = lambda device: 1024
+        contrastive.memory_to_check = lambda device: 1024
     try:
         SCGCStar(**PARAMS).fit(_graph())
         outcome = "finished"
@@ -196,6 +197,94 @@ def test_a_process_short_of_memory_stops_every_process(tmp_path):
     mp.spawn(_short_of_memory_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
     assert [(tmp_path / f"outcome{rank}").read_text() for rank in (0, 1)] == \
         ["another process", "own"]
+
+
+def _start_labels_worker(rank: int, world_size: int, folder: str) -> None:
+    """A message-passing encoder's contrastive start draws each process's own sampled
+    neighbourhoods from the fit's generator, which k-means then draws its starts from."""
+    import datetime
+    import json
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank,
+                            world_size=world_size, timeout=datetime.timedelta(seconds=60))
+    graph = make_sbm(600, 10, 16, avg_degree=8, homophily=0.3, feature_signal=0.0,
+                     random_state=1)
+    params = {**MODELS["mpnn-vn"][1], "n_clusters": 10, "max_epochs": 30,
+              "pretrain_epochs": 20, "pretrain": "contrastive", "tol": 0.2}
+    try:
+        est = MPNNVNClusterer(**params).fit(graph)
+        record = {"n_iter": est.n_iter_, "changed": [entry["changed"] for entry in
+                                                     est.history_ if entry["phase"] == "train"]}
+    finally:
+        dist.destroy_process_group()
+    (Path(folder) / f"record{rank}.json").write_text(json.dumps(record))
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_every_process_compares_with_the_same_k_means_labels(tmp_path):
+    """The stopping rule compares the labels with the k-means labels at first: each
+    process's own had differed, and one process stopped while another trained on."""
+    import json
+
+    mp.spawn(_start_labels_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    records = [json.loads((tmp_path / f"record{rank}.json").read_text()) for rank in (0, 1)]
+    assert records[0] == records[1]
+
+
+def _auto_worker(rank: int, world_size: int, folder: str) -> None:
+    """A default fit (``batch_size="auto"``) of a graph that one process trains full batch."""
+    import json
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous",
+                            rank=rank, world_size=world_size)
+    try:
+        params = {k: v for k, v in PARAMS.items() if k != "batch_size"}
+        est = SCGCStar(**{**params, "max_epochs": 2, "pretrain_epochs": 5}).fit(_graph())
+        record = {"batch_size": est.batch_size_, "labels": est.labels_.tolist()}
+    finally:
+        dist.destroy_process_group()
+    (Path(folder) / f"record{rank}.json").write_text(json.dumps(record))
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_auto_trains_each_process_share_where_one_process_trains_full_batch(tmp_path):
+    """Full batch cannot be shared between processes: "auto" had chosen it for a small
+    graph, and the fit was refused ("set batch_size") though the user had left the
+    choice to it. Each process trains its share of the 600 nodes as one batch instead."""
+    import json
+
+    mp.spawn(_auto_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
+    records = [json.loads((tmp_path / f"record{rank}.json").read_text()) for rank in (0, 1)]
+    assert records[0] == records[1]
+    assert records[0]["batch_size"] == 300
+
+
+@pytest.mark.parametrize("batch_size", ["auto", 1000, 5000])
+def test_the_batch_each_process_trains_is_recorded(batch_size, monkeypatch):
+    """With more processes than a batch fits in (4 shares of 750 nodes), the plan cut
+    every batch to the share (with a warning) while ``batch_size_`` recorded the batch
+    ("auto": 1,024); an int as large as the graph was taken for full batch, which
+    processes cannot share, and the fit refused ("set batch_size")."""
+    import graphclust.estimators.contrastive as contrastive
+
+    class Planned(Exception):
+        """Raised where training would start, once the batches are planned."""
+
+    def planned(encoder, head, decoder, run, **kwargs):
+        raise Planned(run.sampler.batch_size, run.batches.plan.batch_size)
+
+    monkeypatch.setattr(contrastive, "distributed_context", lambda: (0, 4))
+    monkeypatch.setattr(contrastive, "train_clusterer", planned)
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(Planned) as stop:
+        warnings.simplefilter("always")
+        SCGCStar(n_clusters=3, batch_size=batch_size).fit(
+            make_sbm(3000, 3, 16, avg_degree=8, random_state=1))
+    recorded, trained = stop.value.args  # batch_size_ builds the sampler
+    assert recorded == trained == 750
+    cut = ("exceeds each process's share", "not smaller than the graph")
+    assert not [w for w in caught if any(words in str(w.message) for words in cut)]
 
 
 @pytest.mark.parametrize(("rank", "speaks"), [(0, True), (1, False)])

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import psutil
 import pytest
 import torch
@@ -212,3 +215,46 @@ def test_sizes_the_estimate_cannot_read_are_refused():
     # Below the smallest batch the choice had trained a million nodes full batch.
     with pytest.raises(ValueError, match=f"mini_batch must be an integer >= {SMALLEST_BATCH}"):
         choose_batch_size(10**6, 10**7, 100, available_bytes=64 * GIB, mini_batch=32)
+
+
+# One process's peak resident memory growth while it computes the clustering term on N
+# embeddings as training does: a mini-batch epoch's whole-graph target (no gradient), or
+# a full-batch step's term with its backward pass.
+_CLUSTERING_PEAK = r'''
+import resource, sys, torch
+torch.set_num_threads(1)
+from graphclust.nn.heads import StudentTHead
+from graphclust.objectives.composed import SelfTraining
+n, k, full = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "full"
+z = torch.nn.functional.normalize(torch.randn(n, 32), dim=1).requires_grad_(full)
+head, term = StudentTHead(k, 32), SelfTraining("start")
+with torch.no_grad():
+    prior = term.prior(head(z[:100]))  # loads the kernels before the baseline
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if full:
+    q = head(z)
+    term(term.target(q, prior), q).backward()
+else:
+    with torch.no_grad():
+        q = head(z)
+    p = term.target(q, prior)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+'''
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss counts KiB on Linux")
+@pytest.mark.parametrize(("batch_size", "part"), [(None, "clustering"), (1024, "epoch target")])
+def test_the_clustering_term_is_counted_as_it_grows_with_the_clusters(batch_size, part):
+    """The Student-t assignments and their target hold three N x K tensors at once in a
+    mini-batch epoch's whole-graph pass, eight in a full-batch step with its gradients:
+    counted as two and four, a fit of many clusters went past its estimate."""
+    n, clusters = 40_000, (250, 1000)
+    peaks = [int(subprocess.run(
+        [sys.executable, "-c", _CLUSTERING_PEAK, str(n), str(k),
+         "full" if batch_size is None else "batch"],
+        capture_output=True, text=True, check=True).stdout) for k in clusters]
+    estimated = [estimate_peak_memory(n, 10 * n, 16, n_clusters=k, batch_size=batch_size)
+                 .parts[part] for k in clusters]
+    per_copy = n * (clusters[1] - clusters[0]) * 4  # one N x K float32 tensor more
+    measured = (peaks[1] - peaks[0]) / per_copy
+    assert measured <= (estimated[1] - estimated[0]) / per_copy + 0.5

@@ -68,13 +68,13 @@ from graphclust.objectives.composed import (
     Reconstruction,
     SelfTraining,
 )
-from graphclust.sampling import available_memory_bytes
 from graphclust.sampling.contrastive import (
     EPOCH_BATCHES,
     FullGraphSampler,
     RandomWalkSampler,
     Sampler,
 )
+from graphclust.sampling.csr import memory_to_check
 from graphclust.starts import (
     AutoencoderStart,
     ContrastiveStart,
@@ -285,13 +285,14 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
             return (int(config.hidden_channels),) * int(getattr(config, "num_layers", 1))
         return ()
 
-    def _planned_batch_size(self, graph) -> int | None:
+    def _planned_batch_size(self, graph, world_size: int) -> int | None:
         """The batch size this fit trains with (``None``: full batch), checked against the
-        device's available memory before any work (:mod:`graphclust.memory`).
+        device's available memory before any work (:mod:`graphclust.memory`). Sizes come
+        from the graph's tensors only.
 
-        ``"auto"`` asks :func:`graphclust.memory.choose_batch_size`; an int (smaller than
-        the graph), ``None`` or a ``sampler`` object's ``batch_size`` (none: full batch)
-        is checked as given. Sizes come from the graph's tensors only.
+        ``"auto"`` asks :func:`graphclust.memory.choose_batch_size`; an int (smaller than the
+        graph), ``None`` or a ``sampler`` object's ``batch_size`` (none: full batch) is checked
+        as given. ``"auto"`` and an int are at most one of ``world_size`` processes' share.
         """
         n_nodes, n_edges = graph.num_nodes, int(graph.edge_index.shape[1])
         order, start = getattr(self.sampler, "order", self.order), self._start_part()
@@ -304,15 +305,14 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
                      start_snapshots=start.held_out_snapshots() if held_out else 0,
                      linear_start=isinstance(start, LinearStart))
         n_features, device = self._input_width(), graph.x.device
-        try:
-            available = available_memory_bytes(device)
-        except ValueError:  # no probe for this device type: nothing to check against
-            available = math.inf
+        available = memory_to_check(device)
         auto = self.sampler is None and self.batch_size == "auto"
         requested = getattr(self.sampler, "batch_size", None) if self.sampler is not None \
             else self.batch_size
-        # A given sampler is used as it is: its batch size is the one trained with.
-        whole = requested is None or auto or (self.sampler is None and requested >= n_nodes)
+        # A given sampler is used as it is: its batch size is the one trained with. An int
+        # as large as the graph is full batch in one process (several: capped below).
+        whole = requested is None or auto or (
+            self.sampler is None and requested >= n_nodes and world_size == 1)
         batch = None if whole else int(requested)
         # The exact positives' bound, O(order * edges): only full batch builds them.
         pairs = positive_pair_bound(graph.edge_index, n_nodes, order) \
@@ -327,6 +327,10 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
             # distributed job take the smallest, so every epoch has as many steps in each.
             agreed = agreed_minimum(n_nodes if batch is None else batch, device)
             batch = None if agreed >= n_nodes else agreed
+        if world_size > 1 and self.sampler is None and self.batch_size is not None:
+            # Processes share each epoch's seeds (NodeBatchPlan): a batch is one process's
+            # share at most (the plan cuts it so), also where one process trains full batch.
+            batch = min(batch or n_nodes, math.ceil(n_nodes / world_size))
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"
@@ -342,12 +346,12 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
 
     # ------------------------------------------------------------------ training
     def _fit_graph(self, graph, seed, labels) -> None:
-        self.batch_size_ = self._planned_batch_size(graph)
+        rank, world_size = distributed_context()
+        self.batch_size_ = self._planned_batch_size(graph, world_size)
         device = graph.x.device
         generator = torch.Generator(device=device).manual_seed(seed)
         features = self._fit_transform_features(graph)
         warn_if_edges_disagree(features, graph.edge_index, reads_graph=self._uses_graph())
-        rank, world_size = distributed_context()
         sampler = self._sampler_part(graph.num_nodes, self.batch_size_)
         batches = sampler.batches(graph.edge_index, graph.num_nodes, seed, rank, world_size)
         objective = self._objective_part()
@@ -367,8 +371,7 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
                                features_over=encoder_rows if self._propagates_inputs() else None)
         run = TrainingRun(inputs, graph.edge_index, sampler, batches, seed,
                           int(self.embedding_dim), self.n_clusters, self.normalize_embedding,
-                          rank, world_size, progress=self._progress,
-                          name=type(self).__name__,
+                          rank, world_size, progress=self._progress, name=type(self).__name__,
                           report=lambda message: self._report(
                               f"{type(self).__name__}: {message}"))
         self.history_ = run.history

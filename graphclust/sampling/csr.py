@@ -13,12 +13,14 @@ pyg-lib is needed.
 
 from __future__ import annotations
 
+import math
+
 import psutil
 import torch
 
 from graphclust._checks import check_edge_index
 
-__all__ = ["CSRGraph", "available_memory_bytes"]
+__all__ = ["CSRGraph", "available_memory_bytes", "memory_to_check"]
 
 _INDEX_BYTES = torch.empty((), dtype=torch.int64).element_size()
 # Rows are sorted by the key i * N + j, which must fit in int64.
@@ -50,6 +52,15 @@ def available_memory_bytes(device: torch.device | str) -> int:
         return int(psutil.virtual_memory().available)
     raise ValueError(f"Unsupported device type {device.type!r}: no memory probe for it "
                      "(expected 'cpu' or 'cuda').")
+
+
+def memory_to_check(device: torch.device | str) -> float:
+    """:func:`available_memory_bytes`, or ``math.inf`` on a device type it has no probe for
+    (mps, xpu...): such a device trains unchecked rather than not at all."""
+    try:
+        return available_memory_bytes(device)
+    except ValueError:
+        return math.inf
 
 
 def _format_bytes(num_bytes: int) -> str:
@@ -136,8 +147,9 @@ class CSRGraph:
         MemoryError
             When the estimated peak memory of the build, about
             ``8 * (3 E + 2 (N + 1))`` bytes (sort keys, sorted keys and sort order,
-            row pointer and degrees), exceeds what ``device`` has available. The
-            message gives the size of the CSR itself, ``8 * (N + 1 + E)`` bytes.
+            row pointer and degrees), exceeds what ``device`` has available (unchecked
+            where :func:`memory_to_check` has no probe). The message gives the size of the
+            CSR itself, ``8 * (N + 1 + E)`` bytes.
         """
         check_edge_index(edge_index, num_nodes)
         num_nodes = int(num_nodes)
@@ -151,7 +163,7 @@ class CSRGraph:
 
         csr_bytes = _INDEX_BYTES * (num_nodes + 1 + num_edges)
         build_bytes = _INDEX_BYTES * (3 * num_edges + 2 * (num_nodes + 1))
-        available = available_memory_bytes(device)
+        available = memory_to_check(device)
         if build_bytes > available:
             raise MemoryError(
                 f"The CSR of a graph with {num_nodes:,} nodes and {num_edges:,} edge entries "

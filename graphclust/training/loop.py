@@ -97,6 +97,11 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
     # Gradients averaged over processes; DDP also broadcasts rank 0's parameters
     # (centres included) so every process starts from the same k-means solution.
     trained = data_parallel(networks, run.world_size)
+    if run.world_size > 1:
+        # And rank 0's k-means labels with them, which the stopping rule compares with: a
+        # process whose own k-means differed (its generator drew other neighbourhoods in
+        # the start) saw most nodes change and trained on after the others had stopped.
+        torch.distributed.broadcast(window[0], src=0)
     with torch.no_grad():
         # The target's pull on cluster sizes, from the shared centres, so every process
         # uses the same prior.
