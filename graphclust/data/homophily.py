@@ -52,9 +52,10 @@ __all__ = ["EDGE_BUDGET", "feature_homophily"]
 #: at most ``EDGE_BUDGET / d`` of them, else that many drawn (d: the feature width).
 EDGE_BUDGET = 2**26
 # Rows a chunk (of edges, or of nodes for the column counts), times the feature width:
-# 2**22 values (up to 32 MiB in float64): no step holds more than a few such buffers
-# beside x, whatever N.
-_CHUNK_ENTRIES = 2**22
+# 2**20 values (8 MiB in float64): no step holds more than a few such buffers beside x,
+# whatever N. At 2**22 the edge pass held about 190 MiB at once (two gathered rows in
+# float32 and float64, scaled, and their product), the largest peak of a Cora fit.
+_CHUNK_ENTRIES = 2**20
 
 
 @torch.no_grad()
@@ -122,7 +123,8 @@ def feature_homophily(x: torch.Tensor, edge_index: torch.Tensor) -> float:
         sources, targets = sources[drawn], targets[drawn]
     # Each edge's rows made unit vectors in float64 before their product: a float32
     # product of raw rows overflowed above about 1e19 (NaN) and underflowed below 1e-22.
-    linked = sum(float(((x[s].to(torch.float64) * inverse[s, None])
-                        * (x[t].to(torch.float64) * inverse[t, None])).sum())
+    # Scaled in place (x[s] is a gathered copy) and reduced without a product tensor.
+    linked = sum(float(torch.linalg.vecdot(x[s].to(torch.float64).mul_(inverse[s, None]),
+                                           x[t].to(torch.float64).mul_(inverse[t, None])).sum())
                  for s, t in zip(sources.split(step), targets.split(step), strict=True))
     return (linked / sources.numel() - pairs) / (1.0 - pairs)
