@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+import torch
 
+from graphclust.extras.diagnostics import probe_layers
 from graphclust.extras.normalization import PRepBN
 
 
@@ -15,3 +18,10 @@ def test_prepbn_refuses_an_eps_that_is_not_positive(eps, error):
     # A NaN or negative eps had been taken, and every output was NaN.
     with pytest.raises(error, match="eps"):
         PRepBN(4, eps=eps)
+
+
+def test_probe_layers_refuses_a_fractional_seed():
+    # int(1.7) had seeded k-means with 1 without a word.
+    representations = {"layer": torch.randn(12, 3)}
+    with pytest.raises(TypeError, match="random_state"):
+        probe_layers(representations, np.arange(12) % 2, random_state=1.7)
