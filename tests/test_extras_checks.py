@@ -10,6 +10,7 @@ import torch
 
 from graphclust.extras.diagnostics import probe_layers
 from graphclust.extras.normalization import PRepBN
+from graphclust.extras.weight_sharing import RecursiveMLPConfig
 
 
 @pytest.mark.parametrize("eps, error", [(math.nan, ValueError), (-1.0, ValueError),
@@ -25,3 +26,13 @@ def test_probe_layers_refuses_a_fractional_seed():
     representations = {"layer": torch.randn(12, 3)}
     with pytest.raises(TypeError, match="random_state"):
         probe_layers(representations, np.arange(12) % 2, random_state=1.7)
+
+
+@pytest.mark.parametrize("field, value, error", [
+    ("hidden_dim", 2.0, TypeError), ("hidden_dim", (4, 8), TypeError),
+    ("loops", 0, ValueError), ("blocks", [2], TypeError)])
+def test_recursive_mlp_config_names_a_bad_scalar(field, value, error):
+    # The sequence check had answered "'float' object is not iterable" or "too many
+    # values to unpack" without naming the field.
+    with pytest.raises(error, match=field):
+        RecursiveMLPConfig(**{field: value}).build(3, 2)
