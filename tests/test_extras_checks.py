@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from graphclust.extras.diagnostics import probe_layers
+from graphclust.extras.matryoshka import MatryoshkaMLP
 from graphclust.extras.normalization import PRepBN
 from graphclust.extras.weight_sharing import RecursiveMLPConfig
 
@@ -36,3 +37,12 @@ def test_recursive_mlp_config_names_a_bad_scalar(field, value, error):
     # values to unpack" without naming the field.
     with pytest.raises(error, match=field):
         RecursiveMLPConfig(**{field: value}).build(3, 2)
+
+
+@pytest.mark.parametrize("pair, error", [((1.5, 2), TypeError), ((2, 1.5), TypeError),
+                                         ((True, 2), TypeError), ((1, 2, 3), ValueError)])
+def test_matryoshka_refuses_a_pair_that_is_not_two_integers(pair, error):
+    # (2, 1.5) and (True, 2) had been taken; (1.5, 2) failed on "tuple indices".
+    with pytest.raises(error, match="pair"):
+        MatryoshkaMLP([3, 4, 4, 2], [pair])
+
