@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from graphclust.extras.diagnostics import probe_layers
+from graphclust.extras.local_learning import auxiliary_layer_indices
 from graphclust.extras.matryoshka import MatryoshkaMLP
 from graphclust.extras.normalization import PRepBN
 from graphclust.extras.weight_sharing import RecursiveMLPConfig
@@ -46,3 +47,10 @@ def test_matryoshka_refuses_a_pair_that_is_not_two_integers(pair, error):
     with pytest.raises(error, match="pair"):
         MatryoshkaMLP([3, 4, 4, 2], [pair])
 
+
+@pytest.mark.parametrize("args, error", [((0, 6, -1), ValueError), ((0.5, 6, 2), TypeError),
+                                         ((0, 6, 1.0), ValueError)])
+def test_auxiliary_layer_indices_refuses_bad_arguments(args, error):
+    # aux_depth=-1 had given [] (a linear head) and a fractional block real indices.
+    with pytest.raises(error):
+        auxiliary_layer_indices(*args)
