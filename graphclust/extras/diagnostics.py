@@ -187,10 +187,11 @@ def probe_layers(representations: dict[str, torch.Tensor], labels, n_clusters: i
     if n_clusters is None:
         n_clusters = len(np.unique(labels))
     n_clusters = check_integer("n_clusters", n_clusters, 1)
+    seed = check_integer("random_state", random_state)  # int() had read 1.7 as 1
     rows = []
     for name, t in representations.items():
         t = t.detach().float()
-        generator = torch.Generator(device=t.device).manual_seed(int(random_state))
+        generator = torch.Generator(device=t.device).manual_seed(seed)
         result = kmeans(F.normalize(t, dim=1), int(n_clusters), n_init=n_init,
                         generator=generator)
         rows.append({"layer": name, "width": int(t.shape[1]),

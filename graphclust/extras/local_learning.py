@@ -48,6 +48,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from graphclust._checks import check_integer
 from graphclust.nn.config import check_positive_ints
 from graphclust.nn.mlp import MLP
 
@@ -70,6 +71,9 @@ def auxiliary_layer_indices(block: int, num_blocks: int, aux_depth: int) -> list
     aux_depth : int
         Number of later layers to copy (0: the head is a linear projection).
     """
+    num_blocks = check_integer("num_blocks", num_blocks, 2)
+    block = check_integer("block", block, 0)
+    aux_depth = _check_aux_depth(aux_depth)  # -1 had given a linear head
     if not 0 <= block < num_blocks - 1:
         raise ValueError(f"block must be in [0, {num_blocks - 1}) (blocks with a later "
                          f"block), got {block}")

@@ -78,6 +78,11 @@ class MatryoshkaMLP(MLP):
         pairs = [tuple(pair) for pair in pairs]
         if not pairs:
             raise ValueError("pairs must list at least one (layers, dims) pair")
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError(f"every pair must be (layers, dims), got {pairs!r}")
+        # Integers before the ranges: (2, 1.5) and (True, 2) had been taken.
+        pairs = [tuple(check_integer(f"pair {pair!r}: layers and dims", value)
+                       for value in pair) for pair in pairs]
         for layers, width in pairs:
             if not 1 <= layers <= num_hidden:
                 raise ValueError(f"pair ({layers}, {width}): layers must be between 1 and "

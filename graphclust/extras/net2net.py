@@ -51,6 +51,14 @@ __all__ = ["deepen", "grow_estimator", "widen"]
 def _check_hidden_layer(mlp: MLP, layer, name: str) -> int:
     if not isinstance(mlp, MLP):
         raise TypeError(f"expected a graphclust.nn.MLP, got {type(mlp).__name__}")
+    # Growing rebuilds layers as plain nn.Linear and changes only ``dims``: a subclass with
+    # its own forward or submodules (auxiliary heads, matryoshka pairs) ties them to the
+    # old widths and breaks, and a replaced layer (TrAct) would silently lose its rule.
+    if type(mlp).forward is not MLP.forward or set(mlp._modules) != {"layers", "activation"} \
+            or any(type(linear) is not nn.Linear for linear in mlp.layers):
+        raise TypeError(f"Net2Net grows an MLP of plain nn.Linear layers with MLP's own "
+                        f"forward and no other submodules; {type(mlp).__name__} "
+                        f"({[type(linear).__name__ for linear in mlp.layers]}) has more")
     hidden = len(mlp.layers) - 1
     if hidden == 0:
         raise ValueError(f"{mlp!r} has no hidden layer to grow")

@@ -53,7 +53,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from graphclust._checks import check_integer
+from graphclust._checks import check_integer, check_positive_real
 from graphclust.nn.residual import PostNormResidual, PreNormResidual
 
 __all__ = [
@@ -147,6 +147,7 @@ class PRepBN(nn.Module):
         super().__init__()
         channels = check_integer("channels", channels, 1)
         self.decay_steps = check_integer("decay_steps", decay_steps, 0)
+        eps = check_positive_real("eps", eps)  # torch takes NaN or < 0, and outputs NaN
         self.layer_norm = nn.LayerNorm(channels, eps=eps)
         self.batch_norm = nn.BatchNorm1d(channels, eps=eps)
         self.eta = nn.Parameter(torch.ones(()))

@@ -90,6 +90,8 @@ def _effective_lam(inputs: torch.Tensor, lam: float, relative_lam: bool) -> torc
 def _cholesky_factor(inputs: torch.Tensor, lam: float, relative_lam: bool,
                      form: str) -> torch.Tensor:
     """Lower Cholesky factor of ``X^T X / b + lam I`` (primal) or ``X X^T / b + lam I``."""
+    if inputs.dtype in (torch.float16, torch.bfloat16):
+        inputs = inputs.float()  # torch has no half-precision Cholesky
     b = inputs.shape[0]
     gram = inputs.T @ inputs if form == "primal" else inputs @ inputs.T
     gram = gram / b
@@ -99,11 +101,14 @@ def _cholesky_factor(inputs: torch.Tensor, lam: float, relative_lam: bool,
 
 def _apply_factor(grad_output: torch.Tensor, inputs: torch.Tensor, factor: torch.Tensor,
                   form: str) -> torch.Tensor:
+    dtype = grad_output.dtype
+    # In the factor's dtype: float32 for half-precision inputs (_cholesky_factor).
+    grad_output, inputs = grad_output.to(factor.dtype), inputs.to(factor.dtype)
     if form == "primal":  # (G A^{-1})^T = A^{-1} G^T, A symmetric
         weight_grad = grad_output.T @ inputs
-        return torch.cholesky_solve(weight_grad.T, factor).T
+        return torch.cholesky_solve(weight_grad.T, factor).T.to(dtype)
     # grad_z^T K^{-1} X = (K^{-1} grad_z)^T X, K symmetric
-    return torch.cholesky_solve(grad_output, factor).T @ inputs
+    return (torch.cholesky_solve(grad_output, factor).T @ inputs).to(dtype)
 
 
 def _check_matrices(grad_output: torch.Tensor, inputs: torch.Tensor) -> None:

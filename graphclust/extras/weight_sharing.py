@@ -43,7 +43,6 @@ from torch import nn
 from torch.func import functional_call
 
 from graphclust._checks import check_integer
-from graphclust.nn.config import check_positive_ints
 from graphclust.nn.mlp import MLP
 from graphclust.nn.residual import residual_sublayer
 
@@ -302,9 +301,10 @@ class RecursiveMLPConfig:
     uses_graph: ClassVar[bool] = False
 
     def build(self, in_channels: int, out_channels: int) -> RecursiveMLP:
-        (hidden_dim,) = check_positive_ints("hidden_dim", self.hidden_dim)
-        (loops,) = check_positive_ints("loops", self.loops)
-        (blocks,) = check_positive_ints("blocks", self.blocks)
+        # Scalars: the sequence check had taken [2] and failed on 2.0 ("not iterable").
+        hidden_dim = check_integer("hidden_dim", self.hidden_dim, 1)
+        loops = check_integer("loops", self.loops, 1)
+        blocks = check_integer("blocks", self.blocks, 1)
         check_integer("lora_rank", self.lora_rank, 0)
         return RecursiveMLP(in_channels, hidden_dim, out_channels, loops, self.lora_rank,
                             self.mode, blocks, self.activation)
