@@ -64,11 +64,16 @@ def measure(path: str, batch_size: int | None) -> dict:
     estimator = SCGCStar(n_clusters, batch_size=batch_size, device="cpu", random_state=0,
                          **EPOCHS)
     n_nodes, n_features = graph.x.shape
+    # The start's held-out checks and snapshots, as the estimator's own check counts them.
+    start = estimator._start_part()
+    snapshots = start.held_out_snapshots()
     estimate = estimate_peak_memory(
         n_nodes, graph.edge_index.shape[1], n_features, estimator.hidden_dims,
         estimator.embedding_dim, n_clusters, batch_size=batch_size,
         n_positive_pairs=positive_pair_bound(graph.edge_index, n_nodes, estimator.order),
-        order=estimator.order, num_walks=estimator.num_walks)
+        order=estimator.order, num_walks=estimator.num_walks,
+        held_out=start.holdout if snapshots else 0.0,
+        start_snapshots=snapshots)
     del graph.y
     estimator.fit(graph)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -15,6 +15,9 @@ embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`
 * labels: the stopping rule keeps ``check_interval + 1`` label vectors, :math:`8N` each;
 * the start's held-out run: up to one copy a check of the map it trains and its two Adam
   moments, :math:`3(F + 1)Ds` each for the linear start, to resume from;
+  and each check's scores, the logits of :math:`A` held-out pairs against :math:`C'`
+  candidates and their exponentials, :math:`2AC's` (:math:`A \le 2048`,
+  :math:`C' \le \min(N, 8192 + A)`: ``objectives.held_out``'s samples);
 * full batch: the exact positives :math:`W` (:math:`P \le \mathbf 1^\top (A+I)^r \mathbf 1`
   pairs of two indices and a weight, built through one uncoalesced sparse product, so twice
   that at the peak); activations and their gradients,
@@ -57,6 +60,7 @@ from itertools import pairwise
 import torch
 
 from graphclust._checks import check_integer
+from graphclust.objectives.held_out import MAX_CANDIDATES, MAX_PAIRS
 
 __all__ = [
     "DEFAULT_MINI_BATCH",
@@ -151,6 +155,7 @@ def estimate_peak_memory(
     num_walks: int = 4,
     chunk_size: int = 512,
     check_interval: int = 10,
+    held_out: float = 0.0,
     held_out_input: bool = False,
     start_snapshots: int = 0,
     linear_start: bool = True,
@@ -161,7 +166,9 @@ def estimate_peak_memory(
     ``n_edges`` counts directed edge entries (both directions of each edge). Without
     ``n_positive_pairs`` the full-batch positives are bounded by ``n_nodes * (1 + n_edges /
     n_nodes) ** order`` (exact for regular graphs; :func:`positive_pair_bound` gives a tighter
-    bound from the edges). ``held_out_input``: the start's held-out run reads its own copy
+    bound from the edges). ``held_out``: the share of the undirected edges the start holds
+    out and scores at its checks (0: none).
+    ``held_out_input``: the start's held-out run reads its own copy
     of the encoder's input (features propagated over its training edges only).
     ``start_snapshots``: the copies of the start's map, with its two Adam moments, that
     its held-out run may keep to resume from (the initial one and one a check before the
@@ -175,6 +182,8 @@ def estimate_peak_memory(
         check_integer(name, value, least)
     if batch_size is not None:
         check_integer("batch_size", batch_size, 1)
+    if not 0 <= held_out < 1:  # NaN too
+        raise ValueError(f"held_out must be a share of the edges in [0, 1), got {held_out!r}")
     s = torch.empty((), dtype=dtype).element_size()
     widths = _widths(n_features, hidden_dims, embedding_dim)
     hidden = widths[1:-1]
@@ -189,6 +198,11 @@ def estimate_peak_memory(
         "start snapshots": 3 * start_snapshots * s * (
             (n_features + 1) * embedding_dim if linear_start else parameters),
     }
+    if held_out:
+        # A check's logits and the exponentials inside logsumexp, at once: up to 170 MB
+        # on any graph of more than 10,240 nodes (measured: the peak of a 50k-node fit).
+        pairs = min(MAX_PAIRS, round(held_out * n_edges / 2))
+        parts["held-out checks"] = 2 * pairs * min(n_nodes, MAX_CANDIDATES + pairs) * s
     if batch_size is None or batch_size >= n_nodes:
         if n_positive_pairs is None:
             n_positive_pairs = min(n_nodes**2, round(n_nodes * (1 + n_edges / n_nodes) ** order))
@@ -255,6 +269,7 @@ def choose_batch_size(
     mini_batch: int = DEFAULT_MINI_BATCH,
     max_batches: int | None = None,
     check_interval: int = 10,
+    held_out: float = 0.0,
     held_out_input: bool = False,
     start_snapshots: int = 0,
     linear_start: bool = True,
@@ -283,7 +298,7 @@ def choose_batch_size(
     """
     sizes = dict(hidden_dims=hidden_dims, embedding_dim=embedding_dim, order=order,
                  num_walks=num_walks)
-    memory = dict(n_clusters=n_clusters, check_interval=check_interval,
+    memory = dict(n_clusters=n_clusters, check_interval=check_interval, held_out=held_out,
                   held_out_input=held_out_input, start_snapshots=start_snapshots,
                   linear_start=linear_start, dtype=dtype, **sizes)
     # Below the smallest batch the halving below would never start: full batch at any N.

@@ -31,7 +31,8 @@ def _memory(graph, batch_size=None) -> int:
     n, e = graph.num_nodes, graph.edge_index.shape[1]
     pairs = positive_pair_bound(graph.edge_index, n, 2) if batch_size is None else None
     return estimate_peak_memory(n, e, graph.x.shape[1], (32,), 8, 3, batch_size=batch_size,
-                                n_positive_pairs=pairs, start_snapshots=1).total
+                                n_positive_pairs=pairs, held_out=0.1,
+                                start_snapshots=1).total
 
 
 def _probe_returning(monkeypatch, available: int) -> None:

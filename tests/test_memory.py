@@ -19,6 +19,7 @@ from graphclust.memory import (
     positive_pair_bound,
 )
 from graphclust.objectives import positive_weights
+from graphclust.objectives.held_out import MAX_CANDIDATES, MAX_PAIRS
 from graphclust.sampling import available_memory_bytes
 
 GIB = 2**30
@@ -258,3 +259,18 @@ def test_the_clustering_term_is_counted_as_it_grows_with_the_clusters(batch_size
     per_copy = n * (clusters[1] - clusters[0]) * 4  # one N x K float32 tensor more
     measured = (peaks[1] - peaks[0]) / per_copy
     assert measured <= (estimated[1] - estimated[0]) / per_copy + 0.5
+
+
+def test_the_start_s_held_out_checks_are_counted():
+    """A check scores at most MAX_PAIRS held-out pairs against MAX_CANDIDATES more nodes;
+    its logits and their exponentials (logsumexp) were the peak of a 50k-node fit, which
+    the estimate did not count."""
+    sizes = (50_000, 1_250_000, 64)
+    counted = estimate_peak_memory(*sizes, held_out=0.1).parts["held-out checks"]
+    assert counted == 2 * MAX_PAIRS * (MAX_CANDIDATES + MAX_PAIRS) * 4
+    assert "held-out checks" not in estimate_peak_memory(*sizes).parts
+    # A small graph is scored against all its nodes, on its share of the edges.
+    small = estimate_peak_memory(300, 6000, 16, held_out=0.1).parts["held-out checks"]
+    assert small == 2 * 300 * 300 * 4
+    with pytest.raises(ValueError, match="held_out"):
+        estimate_peak_memory(*sizes, held_out=1.5)

@@ -59,6 +59,13 @@ def cluster_code_fall(n_clusters: int, tau: float) -> float:
     return -math.log(1 / k + (1 - 1 / k) * math.exp(-float(tau) * k / (k - 1)))
 
 
+#: Held-out edges scored at most (a fixed sample), and the candidates they are scored
+#: against on graphs of more nodes: a check's logits are at most ``MAX_PAIRS`` rows of
+#: ``MAX_CANDIDATES + MAX_PAIRS`` (:func:`graphclust.memory.estimate_peak_memory`).
+MAX_PAIRS = 2048
+MAX_CANDIDATES = 8192
+
+
 class HeldOutEdges:
     """Split the edges once; score embeddings on the held-out ones.
 
@@ -88,8 +95,8 @@ class HeldOutEdges:
     """
 
     def __init__(self, edge_index: torch.Tensor, num_nodes: int, fraction: float, tau: float,
-                 generator: torch.Generator, max_pairs: int = 2048,
-                 max_candidates: int = 8192) -> None:
+                 generator: torch.Generator, max_pairs: int = MAX_PAIRS,
+                 max_candidates: int = MAX_CANDIDATES) -> None:
         device = edge_index.device
         row, col = edge_index
         upper = row < col
