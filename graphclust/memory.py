@@ -9,7 +9,7 @@ Memory model of one fit (bytes; :math:`s` the float size, indices int64; :math:`
 embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`c`):
 
 * inputs: the raw and the transformed features and one temporary of the transform,
-  :math:`3NFs`, and the edge list, :math:`16E`;
+  :math:`3NFs`, and the edge list, the caller's and the fit's canonical copy, :math:`32E`;
 * runtime: :data:`RUNTIME_BYTES` for what torch loads and caches on first use (kernels,
   allocator pools), calibrated on CPU fits in ``benchmarks/results/memory_estimate.md``;
 * labels: the stopping rule keeps ``check_interval + 1`` label vectors, :math:`8N` each;
@@ -192,7 +192,7 @@ def estimate_peak_memory(
     parts = {
         "features": (3 + held_out_input) * n_nodes * n_features * s,
         "runtime": RUNTIME_BYTES,
-        "edges": 16 * n_edges + 8 * n_nodes,
+        "edges": 32 * n_edges + 8 * n_nodes,  # the caller's list and the canonical copy
         "labels": 8 * n_nodes * (check_interval + 1),
         "parameters": 4 * parameters * s,  # weights, gradients, two Adam moments
         "start snapshots": 3 * start_snapshots * s * (
