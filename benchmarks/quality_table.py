@@ -86,10 +86,13 @@ def read_runs(base: Path, graph_models: Path) -> Runs:
         runs = read(base / f"deep{suffix}")
         deep.update(runs)
         device = device_of(base / f"deep{suffix}")
-        for (dataset, _), found in runs.items():
+        for dataset, _ in runs:
             deep_device.pop(dataset, None)
-            if device != "cpu" and found:
-                deep_device[dataset] = (device, f"deep{suffix}")
+        # After every pop: a model that failed throughout must not drop the note that the
+        # group's other models' rows of the data set have.
+        if device != "cpu":
+            deep_device.update({dataset: (device, f"deep{suffix}")
+                                for (dataset, _), found in runs.items() if found})
         for t in range(4):
             svd[t].update(read(base / f"svd_t{t}{suffix}"))
     deep.update(read_graph_models(graph_models))

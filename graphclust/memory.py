@@ -59,7 +59,7 @@ from itertools import pairwise
 
 import torch
 
-from graphclust._checks import check_integer
+from graphclust._checks import check_integer, check_real
 from graphclust.objectives.held_out import MAX_CANDIDATES, MAX_PAIRS
 
 __all__ = [
@@ -182,7 +182,8 @@ def estimate_peak_memory(
         check_integer(name, value, least)
     if batch_size is not None:
         check_integer("batch_size", batch_size, 1)
-    if not 0 <= held_out < 1:  # NaN too
+    # Checked as a real first: a str or None had failed inside the comparison, unnamed.
+    if not 0 <= check_real("held_out", held_out) < 1:
         raise ValueError(f"held_out must be a share of the edges in [0, 1), got {held_out!r}")
     s = torch.empty((), dtype=dtype).element_size()
     widths = _widths(n_features, hidden_dims, embedding_dim)

@@ -205,3 +205,28 @@ def test_the_estimate_counts_the_held_out_runs_input_and_snapshots(params, held_
     monkeypatch.setattr(contrastive_module, "estimate_peak_memory", recording)
     SCGCStar(3, **{**FAST, **params}).fit(sbm)
     assert seen == [(held_out_input, snapshots)]
+
+
+def test_the_batch_size_attribute_documents_the_int_as_large_as_the_graph():
+    # The docstring gave "the int given" for any int: batch_size=1000 on 300 nodes records
+    # None (test_a_batch_as_large_as_the_graph_is_full_batch), a distributed job its share.
+    words = " ".join(SCGCStar.__doc__.split())
+    assert "An int ``batch_size`` of N or more trains full batch and records ``None``" in words
+    assert "at most one process's share of the N nodes" in words
+
+
+@pytest.mark.parametrize(("pretrain_epochs", "counted"), [(3, True), (0, False)])
+def test_the_held_out_checks_are_counted_only_where_the_start_runs_them(
+        pretrain_epochs, counted, sbm, monkeypatch):
+    # A start of no steps returns the encoder untouched, with no held-out run: its checks
+    # (0.16 GiB on a 50k-node graph) had been counted all the same.
+    parts = []
+
+    def spy(*args, **kwargs):
+        estimate = estimate_peak_memory(*args, **kwargs)
+        parts.append(estimate.parts)
+        return estimate
+
+    monkeypatch.setattr(contrastive_module, "estimate_peak_memory", spy)
+    SCGCStar(3, **{**FAST, "pretrain_epochs": pretrain_epochs}).fit(sbm)
+    assert ("held-out checks" in parts[-1]) == counted

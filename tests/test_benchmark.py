@@ -371,7 +371,7 @@ def test_a_name_listed_twice_and_a_source_without_labels_are_refused(tmp_path):
     assert results.comparisons == []
     text = (tmp_path / "results.md").read_text()
     assert "`n_clusters` = 3 (given)" in text
-    assert "Nothing to compare: on no data set do a trained model and a baseline" in text
+    assert "Nothing to compare: on no data set is there a seed where a trained model" in text
 
 
 def test_a_bad_value_is_blamed_on_a_listed_model_and_a_repeated_name_is_named():

@@ -114,3 +114,32 @@ def test_quality_table_a_later_group_that_failed_replaces_the_earlier_rows(tmp_p
             writer.writerow({"dataset": "cs", "model": "scgc", "seed": 0, "status": status})
     # CS's group reran scgc and every run failed: the small group's row had stood for it.
     assert not read_runs(tmp_path, tmp_path / "none").deep.get(("cs", "scgc"))
+
+
+def test_quality_table_keeps_the_device_note_beside_a_model_that_failed(tmp_path):
+    import csv
+
+    from benchmarks.quality_table import read_runs
+
+    (tmp_path / "deep_cs").mkdir()
+    with open(tmp_path / "deep_cs" / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["dataset", "model", "seed", "status"])
+        writer.writeheader()
+        writer.writerow({"dataset": "cs", "model": "scgc-star", "seed": 0, "status": "ok"})
+        writer.writerow({"dataset": "cs", "model": "scgc", "seed": 0, "status": "failed"})
+    (tmp_path / "deep_cs" / "results.md").write_text("| key | value |\n|---|---|\n"
+                                                     "| device | cuda |\n")
+    # scgc-star's rows ran on cuda: scgc's failed runs, read after them, had dropped the note.
+    assert read_runs(tmp_path, tmp_path / "none").deep_device == {"cs": ("cuda", "deep_cs")}
+
+
+def test_nothing_to_compare_says_the_seeds_did_not_meet():
+    from graphclust.benchmark import BenchmarkResults, summarize
+    from graphclust.benchmark.writers import _baseline_section
+
+    # Both have a score, on different seeds: the section had said they had none.
+    rows = [_run("scgc", 0, 0.9), _run("scgc", 1, float("nan"), "failed"),
+            _run("degree-kmeans", 0, float("nan"), "failed"), _run("degree-kmeans", 1, 0.5)]
+    results = BenchmarkResults(rows, summarize(rows), baselines=["degree-kmeans"])
+    text = " ".join(_baseline_section(results))
+    assert "is there a seed where a trained model and every baseline that ran there" in text

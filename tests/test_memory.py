@@ -274,3 +274,11 @@ def test_the_start_s_held_out_checks_are_counted():
     assert small == 2 * 300 * 300 * 4
     with pytest.raises(ValueError, match="held_out"):
         estimate_peak_memory(*sizes, held_out=1.5)
+
+
+@pytest.mark.parametrize("held_out", ["0.1", None, True])
+def test_a_held_out_share_that_is_not_a_number_is_named(held_out):
+    # "0.1" and None had failed inside the range check: "'<=' not supported between
+    # instances of 'int' and 'str'", naming no argument.
+    with pytest.raises(TypeError, match="held_out must be a real number"):
+        estimate_peak_memory(300, 6000, 16, held_out=held_out)

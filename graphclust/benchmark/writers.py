@@ -125,9 +125,9 @@ def _baseline_section(results: BenchmarkResults) -> list[str]:
                         ""]
     comparisons = results.comparisons
     if not comparisons:
-        return lines + ["Nothing to compare: on no data set do a trained model and a "
-                        "baseline both have scores (their runs failed, or the data set has "
-                        "no labels).", ""]
+        return lines + ["Nothing to compare: on no data set is there a seed where a trained "
+                        "model and every baseline that ran there have scores (their runs "
+                        "failed, or the data set has no labels).", ""]
     return lines + ["Final-model mean of each trained model minus the best final-model mean "
                     "of the no-training rows that ran on its data set, metric by metric, both "
                     "over the seeds where the model and every baseline ran (the "

@@ -296,13 +296,13 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         """
         n_nodes, n_edges = graph.num_nodes, int(graph.edge_index.shape[1])
         order, start = getattr(self.sampler, "order", self.order), self._start_part()
-        held_out = start.holdout if isinstance(start, ContrastiveStart) else None
+        snapshots = start.held_out_snapshots() if isinstance(start, ContrastiveStart) else 0
         sizes = dict(hidden_dims=self._hidden_widths(), embedding_dim=int(self.embedding_dim),
                      n_clusters=self.n_clusters, order=order,
                      num_walks=getattr(self.sampler, "num_walks", self.num_walks),
-                     check_interval=self.check_interval, held_out=held_out or 0.0,
-                     held_out_input=self._propagates_inputs() and held_out is not None,
-                     start_snapshots=0 if held_out is None else start.held_out_snapshots(),
+                     check_interval=self.check_interval, start_snapshots=snapshots,
+                     held_out=start.holdout if snapshots else 0.0,  # a 0-step start: no check
+                     held_out_input=self._propagates_inputs() and snapshots > 0,
                      linear_start=isinstance(start, LinearStart))
         n_features, device = self._input_width(), graph.x.device
         available = memory_to_check(device)

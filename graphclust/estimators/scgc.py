@@ -240,8 +240,10 @@ class _SCGCBase(ContrastiveClusterer):
     batch_size_ : int or None
         The batch size trained with: ``None`` for full batch, else seeds per batch (what
         ``batch_size="auto"`` resolved to, the int given, or a given ``sampler``'s
-        ``batch_size``). A batch holds at most every node once, so a size of N or more
-        trains on one batch of all N seeds.
+        ``batch_size``). An int ``batch_size`` of N or more trains full batch and records
+        ``None``; in a ``torch.distributed`` job an int or ``"auto"`` records at most one
+        process's share of the N nodes. A given sampler's batch holds at most every node
+        once, so its size of N or more trains on one batch of all N seeds.
     n_features_in_ : int
     fit_time_ : float
         Seconds spent in ``fit`` after input validation.
