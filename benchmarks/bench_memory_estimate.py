@@ -30,10 +30,10 @@ from benchmarks._machine import (
     write_results,
 )
 
-# (data set, batch_size); "sbm-50k" and "sbm-300k" are make_sbm with the scale benchmarks'
-# setting, in mini-batches only: their full-batch epochs cost minutes each on 2 busy cores.
+# (data set, batch_size); "sbm-<N/1000>k" is make_sbm with the scale benchmarks' setting,
+# in mini-batches only: their full-batch epochs cost minutes each on 2 busy cores.
 CASES = (("digits", None), ("cora", None), ("dblp", None), ("dblp", 1024), ("sbm-50k", 1024),
-         ("sbm-300k", 1024))
+         ("sbm-300k", 1024), ("sbm-1000k", 1024))
 TINY_CASES = ((TINY_DATASET, None), (TINY_DATASET, 8))
 EPOCHS = {"pretrain_epochs": 2, "max_epochs": 2, "tol": 0.0}
 SBM = {"n_clusters": 10, "n_features": 64, "avg_degree": 25,

@@ -17,14 +17,17 @@ embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`
   moments, :math:`3(F + 1)Ds` each for the linear start, to resume from;
   and each check's scores, the logits of :math:`A` held-out pairs against :math:`C'`
   candidates and their exponentials, :math:`2AC's` (:math:`A \le 2048`,
-  :math:`C' \le \min(N, 8192 + A)`: ``objectives.held_out``'s samples);
+  :math:`C' \le \min(N, 8192 + A)`: ``objectives.held_out``'s samples); and the edges it
+  trains on, the other :math:`(1 - h)E` entries (:math:`h` the share held out),
+  :math:`16(1 - h)E`;
 * full batch: the exact positives :math:`W` (:math:`P \le \mathbf 1^\top (A+I)^r \mathbf 1`
   pairs of two indices and a weight, built through one uncoalesced sparse product, so twice
   that at the peak); activations and their gradients,
   :math:`2N(2\sum_l h_l + D)s`; the loss keeps five :math:`N \times D` tensors and one
   :math:`c \times N` block of logits; the clustering term (Student-t assignments, their
   target and the gradients) eight :math:`N \times K`, :math:`8NKs` (measured);
-* mini-batch (:math:`B` seeds): the CSR graph and the id buffers, :math:`8(3N + E)`; the
+* mini-batch (:math:`B` seeds): the CSR graph and the id buffers, :math:`8(3N + E)`, or
+  while the CSR is built its sort (keys, sorted keys, order), :math:`8(3E + 2N)`; the
   whole-graph pass of each epoch (embedding, the Student-t assignments and their target,
   three :math:`N \times K` at once while it is computed: :math:`N(D + 3K)s`); per batch at
   most :math:`C = \min(N, B(1 + wr))` candidates (:math:`w` walks of :math:`r` steps), their
@@ -204,6 +207,7 @@ def estimate_peak_memory(
         # on any graph of more than 10,240 nodes (measured: the peak of a 50k-node fit).
         pairs = min(MAX_PAIRS, round(held_out * n_edges / 2))
         parts["held-out checks"] = 2 * pairs * min(n_nodes, MAX_CANDIDATES + pairs) * s
+        parts["held-out edges"] = 16 * round((1 - held_out) * n_edges)
     if batch_size is None or batch_size >= n_nodes:
         if n_positive_pairs is None:
             n_positive_pairs = min(n_nodes**2, round(n_nodes * (1 + n_edges / n_nodes) ** order))
@@ -214,7 +218,8 @@ def estimate_peak_memory(
     else:
         candidates = _candidates(n_nodes, batch_size, order, num_walks)
         pairs = batch_size * (1 + num_walks * order)
-        parts["sampling"] = 8 * (3 * n_nodes + n_edges)
+        # The CSR build's sort was the peak of a 1M-node fit (CSRGraph.from_edge_index).
+        parts["sampling"] = 8 * max(3 * n_nodes + n_edges, 3 * n_edges + 2 * n_nodes)
         parts["epoch target"] = n_nodes * (embedding_dim + 3 * n_clusters) * s + min(
             n_nodes, _ENCODE_CHUNK) * sum(hidden) * s
         parts["positives"] = 2 * pairs * (16 + s)

@@ -274,6 +274,19 @@ def test_the_start_s_held_out_checks_are_counted():
     assert small == 2 * 300 * 300 * 4
     with pytest.raises(ValueError, match="held_out"):
         estimate_peak_memory(*sizes, held_out=1.5)
+    # The held-out run trains on a list of the other 90% of the edge entries.
+    edges = estimate_peak_memory(*sizes, held_out=0.1).parts["held-out edges"]
+    assert edges == 16 * round(0.9 * sizes[1])
+
+
+def test_a_mini_batch_fit_counts_the_csr_build():
+    """Building the CSR sorts three E-entry int64 arrays at once (CSRGraph.from_edge_index),
+    the peak of a 1M-node fit: more than the CSR and the id buffers it leaves."""
+    n, e = 1_000_000, 25_000_000
+    sampling = estimate_peak_memory(n, e, 64, batch_size=1024).parts["sampling"]
+    assert sampling == 8 * (3 * e + 2 * n)
+    sparse = estimate_peak_memory(n, n // 2, 64, batch_size=1024).parts["sampling"]
+    assert sparse == 8 * (3 * n + n // 2)
 
 
 @pytest.mark.parametrize("held_out", ["0.1", None, True])
