@@ -65,16 +65,11 @@ def measure(path: str, batch_size: int | None) -> dict:
     estimator = SCGCStar(n_clusters, batch_size=batch_size, device="cpu", random_state=0,
                          **EPOCHS)
     n_nodes, n_features = graph.x.shape
-    # The start's held-out checks and snapshots, as the estimator's own check counts them.
-    start = estimator._start_part()
-    snapshots = start.held_out_snapshots()
+    # The estimator's own arguments, as its fit's memory check passes them.
     estimate = estimate_peak_memory(
-        n_nodes, graph.edge_index.shape[1], n_features, estimator.hidden_dims,
-        estimator.embedding_dim, n_clusters, batch_size=batch_size,
+        n_nodes, graph.edge_index.shape[1], n_features, batch_size=batch_size,
         n_positive_pairs=positive_pair_bound(graph.edge_index, n_nodes, estimator.order),
-        order=estimator.order, num_walks=estimator.num_walks,
-        held_out=start.holdout if snapshots else 0.0,
-        start_snapshots=snapshots)
+        **estimator._memory_sizes())
     del graph.y
     estimator.fit(graph)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -275,15 +275,23 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         return RandomWalkSampler(batch_size, self.num_walks, self.order,
                                  self._positive_kind, self.exclude_isolated, self.fanout)
 
-    def _hidden_widths(self):
-        """Hidden widths the memory and cost model counts: an MLP's ``hidden_dims``, a
-        message-passing encoder's ``hidden_channels`` once per layer, else none."""
-        config = self._encoder_config()
+    def _memory_sizes(self) -> dict:
+        """This estimator's arguments of :func:`graphclust.memory.estimate_peak_memory`; hidden
+        widths: ``hidden_dims``, else ``hidden_channels`` once a layer, else none."""
+        config, start = self._encoder_config(), self._start_part()
+        hidden = ()
         if hasattr(config, "hidden_dims"):
-            return config.hidden_dims
-        if hasattr(config, "hidden_channels"):
-            return (int(config.hidden_channels),) * int(getattr(config, "num_layers", 1))
-        return ()
+            hidden = config.hidden_dims
+        elif hasattr(config, "hidden_channels"):
+            hidden = (int(config.hidden_channels),) * int(getattr(config, "num_layers", 1))
+        snapshots = start.held_out_snapshots() if isinstance(start, ContrastiveStart) else 0
+        return dict(hidden_dims=hidden, embedding_dim=int(self.embedding_dim),
+                    n_clusters=self.n_clusters, order=getattr(self.sampler, "order", self.order),
+                    num_walks=getattr(self.sampler, "num_walks", self.num_walks),
+                    check_interval=self.check_interval, start_snapshots=snapshots,
+                    held_out=start.holdout if snapshots else 0.0,  # a 0-step start: no check
+                    held_out_input=self._propagates_inputs() and snapshots > 0,
+                    linear_start=isinstance(start, LinearStart))
 
     def _planned_batch_size(self, graph, world_size: int) -> int | None:
         """The batch size this fit trains with (``None``: full batch), checked against the
@@ -295,15 +303,7 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         as given. ``"auto"`` and an int are at most one of ``world_size`` processes' share.
         """
         n_nodes, n_edges = graph.num_nodes, int(graph.edge_index.shape[1])
-        order, start = getattr(self.sampler, "order", self.order), self._start_part()
-        snapshots = start.held_out_snapshots() if isinstance(start, ContrastiveStart) else 0
-        sizes = dict(hidden_dims=self._hidden_widths(), embedding_dim=int(self.embedding_dim),
-                     n_clusters=self.n_clusters, order=order,
-                     num_walks=getattr(self.sampler, "num_walks", self.num_walks),
-                     check_interval=self.check_interval, start_snapshots=snapshots,
-                     held_out=start.holdout if snapshots else 0.0,  # a 0-step start: no check
-                     held_out_input=self._propagates_inputs() and snapshots > 0,
-                     linear_start=isinstance(start, LinearStart))
+        sizes = self._memory_sizes()
         n_features, device = self._input_width(), graph.x.device
         available = memory_to_check(device)
         auto = self.sampler is None and self.batch_size == "auto"
@@ -315,7 +315,7 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
             self.sampler is None and requested >= n_nodes and world_size == 1)
         batch = None if whole else int(requested)
         # The exact positives' bound, O(order * edges): only full batch builds them.
-        pairs = positive_pair_bound(graph.edge_index, n_nodes, order) \
+        pairs = positive_pair_bound(graph.edge_index, n_nodes, sizes["order"]) \
             if auto or batch is None else None
         if auto:
             batch = _memory_check_in_every_process(lambda: choose_batch_size(
