@@ -108,6 +108,8 @@ def test_bench_refuses_data_it_cannot_read(tmp_path, capsys, argv, message):
      "values beyond float32's range"),  # a float32 parse made it inf: "NaN or inf"
     (["--features", "{tmp}/club.npy", "--edges", "{tmp}/three.txt"],
      "two integer node rows a line, got shape (2, 3)"),
+    (["--features", "{tmp}/club.npy", "--edges", "{tmp}/floats.npy"],
+     "floats.npy: an edge list must hold integer node rows, got dtype float64"),
     (["--features", "{tmp}/club.npy", "--labels", "{tmp}/labels.txt", "--edges",
       "{tmp}/far.txt"], "far.txt: node row 99 is not a row of the features (34 rows, "
                         "counted from 0)"),
@@ -127,6 +129,7 @@ def test_a_users_files_that_cannot_be_read_are_refused_naming_them(tmp_path, cap
     (tmp_path / "header.csv").write_text("a,b\n1,2\n")
     (tmp_path / "huge.csv").write_text("1e39,2\n1,2\n3,1\n")
     (tmp_path / "three.txt").write_text("0 1 2\n3 4 5\n")
+    np.save(tmp_path / "floats.npy", np.array([[0.0, 1.0], [1.0, 2.0]]))
     (tmp_path / "far.txt").write_text("0 1\n2 99\n")
     (tmp_path / "one_based.txt").write_text("1 2\n34 1\n")
     code, _, err = _run(["fit", *[part.format(tmp=tmp_path) for part in argv], "--out",
@@ -349,3 +352,17 @@ def test_predict_searches_the_knn_graph_with_the_knn_method_given(tmp_path, caps
     assert _run([*predict, "--knn-method", "exact"], capsys)[0] == 0
     assert _run(predict, capsys)[0] == 0  # the model's own: auto, as fitted
     assert searches == ["exact", "auto"]
+
+
+def test_an_edge_file_of_floats_is_a_type_error_as_in_to_graph(tmp_path):
+    """The reader had raised ValueError where to_graph raises TypeError for the same
+    float edge list (a wrong dtype is a TypeError everywhere)."""
+    import numpy as np
+
+    from graphclust.data.formats.plain import read_plain_files
+
+    np.save(tmp_path / "x.npy", np.eye(3))
+    np.save(tmp_path / "floats.npy", np.array([[0.0, 1.0], [1.0, 2.0]]))
+    with pytest.raises(TypeError, match="floats.npy: an edge list must hold integer node "
+                                        "rows, got dtype float64"):
+        read_plain_files(tmp_path / "x.npy", tmp_path / "floats.npy")

@@ -229,9 +229,25 @@ def test_edges_outside_the_node_range_are_refused(edges, match):
         to_graph(_features(), edges)
 
 
-def test_float_edge_index_is_refused():
-    with pytest.raises(ValueError, match="must hold integer node indices, got dtype torch.float64"):
-        to_graph(_features(), np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]]))
+FLOAT_EDGES = np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]])
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: to_graph(_features(), FLOAT_EDGES), "adjacency is read as an edge_index of "
+     r"shape \(2, E\), which must hold integer node ids, got dtype float64;"),
+    (lambda: to_graph(_features(), torch.tensor(FLOAT_EDGES)), "adjacency .* got dtype "
+     "torch.float64"),
+    (lambda: to_graph(_features(), torch.tensor(FLOAT_EDGES) > 0), "got dtype torch.bool"),
+    (lambda: to_graph(Data(x=torch.ones(4, 2), edge_index=torch.tensor(FLOAT_EDGES))),
+     "data.edge_index .* got dtype torch.float64; cast whole-number ids to integers"),
+    (lambda: SVDKMeans(n_clusters=2).fit(_features(), adjacency=FLOAT_EDGES),
+     "adjacency .* got dtype float64"),
+])
+def test_a_float_edge_index_is_a_type_error_everywhere(call, message):
+    """A wrong dtype is a TypeError, as in check_edge_index (the metrics', the sampler's):
+    to_graph had raised ValueError for the same float edge list."""
+    with pytest.raises(TypeError, match=message):
+        call()
 
 
 def test_edge_index_of_the_wrong_shape_is_refused():

@@ -45,20 +45,29 @@ def _edges_from_matrix(
     return torch.stack([rows[nonzero], cols[nonzero]]).to(torch.int64), weighted
 
 
-def edge_index_array(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
-    """Validate an explicit ``(2, E)`` edge list."""
+def edge_index_array(edge_index: torch.Tensor, num_nodes: int, name: str = "edge_index",
+                     received=None) -> torch.Tensor:
+    """Validate an explicit ``(2, E)`` edge list; ``name`` is the argument it came in
+    (``adjacency``, ``data.edge_index``), ``received`` its dtype as given (a numpy array's,
+    before its conversion to a tensor) for the messages.
+
+    A dtype that cannot hold node ids is a ``TypeError``, as in
+    :func:`graphclust._checks.check_edge_index` (wrong type: ``TypeError``; wrong shape or
+    ids: ``ValueError``, as numpy and scikit-learn do).
+    """
+    # Only an adjacency could have been meant as a matrix; a Data's edge_index could not.
+    square = "; a dense adjacency matrix must be square (N x N)" if name != "data.edge_index" \
+        else ""
     if edge_index.dim() != 2 or edge_index.shape[0] != 2:
-        raise ValueError(
-            f"edge_index must have shape (2, E), got {tuple(edge_index.shape)}; "
-            "a dense adjacency matrix must be square (N x N)"
-        )
+        raise ValueError(f"{name} must have shape (2, E), got {tuple(edge_index.shape)}{square}")
     if edge_index.is_floating_point() or edge_index.is_complex() or (
         edge_index.dtype == torch.bool
     ):
-        raise ValueError(
-            f"edge_index must hold integer node indices, got dtype {edge_index.dtype} "
-            "(a dense adjacency matrix must be square N x N)"
-        )
+        # np.loadtxt reads ids as floats: say how to cast rather than only refuse.
+        raise TypeError(
+            f"{name} is read as an edge_index of shape (2, E), which must hold integer node "
+            f"ids, got dtype {edge_index.dtype if received is None else received}; cast "
+            f"whole-number ids to integers (.astype(np.int64), .long()){square}")
     edge_index = edge_index.to(torch.int64)
     if edge_index.numel():
         low, high = int(edge_index.min()), int(edge_index.max())
@@ -207,7 +216,9 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
         return _edges_from_matrix(coo.row, coo.col, coo.data)
     if hasattr(adjacency, "columns") and hasattr(adjacency, "to_numpy"):
         return _table_edges(adjacency, num_nodes), False
+    received = None
     if isinstance(adjacency, np.ndarray):
+        received = adjacency.dtype  # named as given, not as the tensor it becomes
         if adjacency.dtype.kind not in "biuf":
             raise TypeError(
                 f"adjacency has unsupported dtype {adjacency.dtype}; use numbers or bool"
@@ -236,7 +247,7 @@ def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]
         rows, cols = torch.nonzero(adjacency != 0, as_tuple=True)
         return _edges_from_matrix(rows, cols, adjacency[rows, cols])
     if adjacency.dim() == 2 and adjacency.shape[0] == 2:
-        return edge_index_array(adjacency, num_nodes), False
+        return edge_index_array(adjacency, num_nodes, "adjacency", received), False
     if adjacency.dim() == 2 and adjacency.shape[0] == adjacency.shape[1]:
         _check_node_count(num_nodes, adjacency.shape[0], "the adjacency matrix")
     raise ValueError(

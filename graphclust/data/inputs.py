@@ -265,9 +265,10 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
     ValueError
         Non-finite features, empty graphs (no nodes or no features), mismatched sizes of
         ``X``, ``adjacency`` and ``y``, non-square matrices, ``edge_index`` not of shape
-        ``(2, E)`` or holding floats or indices outside ``[0, N)``, NaN labels.
+        ``(2, E)`` or holding indices outside ``[0, N)``, NaN labels.
     TypeError
-        Unsupported input types or dtypes (object, string, complex).
+        Unsupported input types or dtypes (object, string, complex), an ``edge_index``
+        of floats or bools.
 
     Warns
     -----
@@ -324,7 +325,7 @@ def to_graph(X: Any, adjacency: Any = None, y: Any = None) -> Data:
         elif data.edge_index is None:
             edge_index = torch.empty((2, 0), dtype=torch.int64)
         elif isinstance(data.edge_index, torch.Tensor):
-            edge_index = edge_index_array(data.edge_index, num_nodes)
+            edge_index = edge_index_array(data.edge_index, num_nodes, "data.edge_index")
         else:
             raise TypeError(
                 f"data.edge_index must be a torch tensor, got {type(data.edge_index)}"

@@ -164,6 +164,8 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
         A file is missing.
     ValueError
         A file is not a readable array of the expected shape (the message names it).
+    TypeError
+        An edge ``.npy`` file holds other than integers (floats, bool).
     """
     x = _read(features, np.float64, 2)
     if x.ndim != 2:
@@ -174,9 +176,12 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
     if edges is not None:
         pairs = _read(edges, np.int64, 2, empty=np.empty((0, 2), dtype=np.int64),
                       comments=True)
-        if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
+        if pairs.ndim != 2 or pairs.shape[1] != 2:
             raise ValueError(f"{edges}: an edge list needs two integer node rows a line, "
                              f"got shape {pairs.shape} of {pairs.dtype}")
+        if pairs.dtype.kind not in "iu":  # a .npy file's own dtype (text is read as int64)
+            raise TypeError(f"{edges}: an edge list must hold integer node rows, got dtype "
+                            f"{pairs.dtype}; save it with .astype(np.int64)")
         if pairs.size and pairs.max() >= len(x):
             one_based = pairs.min() == 1 and pairs.max() == len(x)
             raise ValueError(
