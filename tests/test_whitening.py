@@ -82,6 +82,35 @@ def test_refusals():
         whiten_linear_(linear, torch.full((10, 4), float("nan"), dtype=torch.float64), 0.3)
 
 
+@pytest.mark.parametrize("shrinkage", [torch.tensor(0.3), torch.tensor(0.3, dtype=torch.float64),
+                                       np.float64(0.3), np.float32(0.3)])
+def test_a_torch_or_numpy_scalar_shrinkage_whitens_as_its_float(shrinkage):
+    """A 0-d tensor had been refused as "not a real number"."""
+    plain, x = _map_and_data(seed=5)
+    given, _ = _map_and_data(seed=5)
+    expected = whiten_linear_(plain, plain(x).detach(), float(shrinkage))
+    torch.testing.assert_close(whiten_linear_(given, given(x).detach(), shrinkage), expected)
+    torch.testing.assert_close(given.weight, plain.weight)
+
+
+@pytest.mark.parametrize(("shrinkage", "error", "message"), [
+    (torch.tensor(True), TypeError, "shrinkage must be a real number, got bool"),
+    (np.bool_(True), TypeError, "shrinkage must be a real number, got bool"),
+    (torch.tensor(1j), TypeError, "shrinkage must be a real number, got complex"),
+    (torch.tensor([0.3]), TypeError, r"a 0-d tensor, got a tensor of shape \(1,\)"),
+    (torch.tensor(float("nan")), ValueError, "shrinkage must be finite, got nan"),
+    (torch.tensor(float("inf")), ValueError, "shrinkage must be finite"),
+    (torch.tensor(-1.0), ValueError, "shrinkage must be > 0, got -1.0"),
+    (torch.tensor(0), ValueError, "shrinkage must be > 0, got 0"),
+])
+def test_a_scalar_shrinkage_out_of_its_range_is_refused(shrinkage, error, message):
+    linear, x = _map_and_data()
+    before = linear.weight.detach().clone()
+    with pytest.raises(error, match=message):
+        whiten_linear_(linear, linear(x).detach(), shrinkage)
+    assert torch.equal(linear.weight, before)  # refused before anything is changed
+
+
 def test_outputs_that_do_not_vary_leave_the_map_unchanged_with_a_warning():
     linear, _ = _map_and_data()
     before = {k: v.clone() for k, v in linear.state_dict().items()}

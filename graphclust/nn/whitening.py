@@ -42,7 +42,8 @@ def whiten_linear_(linear: nn.Linear, outputs: torch.Tensor, shrinkage: float) -
     outputs : torch.Tensor
         ``(N, out_features)``: ``linear`` applied to the data, ``N >= 2``.
     shrinkage : float
-        :math:`\\varepsilon > 0`, relative to the largest variance.
+        :math:`\\varepsilon > 0`, relative to the largest variance, finite: a Python or
+        NumPy real number or a 0-d real torch tensor (not a bool).
 
     Returns
     -------
@@ -56,6 +57,13 @@ def whiten_linear_(linear: nn.Linear, outputs: torch.Tensor, shrinkage: float) -
         raise ValueError(
             f"outputs must have shape (N >= 2, {linear.out_features}), got "
             f"{tuple(outputs.shape)}")
+    if isinstance(shrinkage, torch.Tensor):
+        # A torch scalar (a value computed or tuned in torch) is a number: its item() is a
+        # Python float, int or bool, checked below like any other (a bool stays refused).
+        if shrinkage.ndim != 0:
+            raise TypeError("shrinkage must be a real number or a 0-d tensor, got a tensor "
+                            f"of shape {tuple(shrinkage.shape)}")
+        shrinkage = shrinkage.item()
     # Finite too: an infinite shrinkage scales every direction by 0 and zeroes the map.
     shrinkage = check_positive_real("shrinkage", shrinkage)
     if not bool(torch.isfinite(outputs).all()):
