@@ -234,13 +234,50 @@ def test_a_row_holding_inf_is_left_as_normalize_leaves_it():
                        torch.nn.functional.normalize(x, dim=1).nan_to_num(-7.0))
 
 
-@pytest.mark.parametrize("kind", ["tfidf", "standardize", "ordinal"])
+@pytest.mark.parametrize("kind", ["auto", "tfidf", "l2", "standardize", "ordinal", "none"])
 def test_a_fitted_transform_refuses_another_column_count(kind):
     fitted = FeatureTransform(kind).fit(torch.rand(5, 3))
-    # One column had broadcast to the three fitted ones without a word.
+    assert fitted.n_features_in_ == 3
+    # One column had broadcast to the three fitted ones without a word; under "l2" and
+    # "none" (no column statistics) a matrix of any width had come back transformed.
     for columns in (1, 4):
         with pytest.raises(ValueError, match=f"fitted with 3 columns, got {columns}"):
             fitted.transform(torch.rand(2, columns))
+
+
+@pytest.mark.parametrize(("kind", "known"), [("l2", None), ("none", None), ("tfidf", 3),
+                                             ("standardize", 3)])
+def test_a_transforms_state_keeps_its_width(kind, known):
+    """state_dict carries the width; a state of a transform fitted before the width was
+    recorded gives its column scale's width where it has one, else no width check."""
+    state = FeatureTransform(kind).fit(torch.rand(5, 3)).state_dict()
+    with pytest.raises(ValueError, match="fitted with 3 columns, got 4"):
+        FeatureTransform.from_state_dict(state).transform(torch.rand(2, 4))
+    older = FeatureTransform.from_state_dict({k: v for k, v in state.items()
+                                              if k != "n_features_in"})
+    assert older.n_features_in_ == known
+    unpickled = FeatureTransform(kind).fit(torch.rand(5, 3))
+    del unpickled.n_features_in_  # as unpickled from before the width was recorded
+    if known is None:
+        assert unpickled.transform(torch.rand(2, 4)).shape == (2, 4)
+    else:
+        with pytest.raises(ValueError, match="fitted with 3 columns, got 4"):
+            unpickled.transform(torch.rand(2, 4))
+
+
+@pytest.mark.parametrize("features", ["l2", "none"])
+def test_a_loaded_estimators_transform_knows_its_width(tmp_path, features):
+    """The width comes from the file's n_features_in_ (every file holds it), so files
+    saved before the transform recorded one load with it too."""
+    x = torch.rand(12, 3)
+    model = SVDKMeans(n_clusters=2, random_state=0, features=features).fit(x)
+    assert model.transform_.n_features_in_ == 3
+    model.save(tmp_path / "model.graphclust")
+    loaded = load(tmp_path / "model.graphclust")
+    assert loaded.transform_.n_features_in_ == 3
+    assert (loaded.predict(x) == model.predict(x)).all()
+    with pytest.raises(ValueError, match="fitted with 3 columns, got 5"):
+        loaded.transform_.transform(torch.rand(2, 5))
 
 
 @pytest.mark.parametrize("kind", ["tfidf", "l2", "standardize", "ordinal", "none"])

@@ -139,6 +139,10 @@ class FeatureTransform:
     ----------
     kind_ : str
         The resolved kind (``"auto"`` resolved on the training features).
+    n_features_in_ : int
+        Columns of the training features, recorded by every kind: :meth:`transform`
+        refuses a matrix of another width (under ``"l2"`` and ``"none"`` too, which
+        learn nothing else from the columns).
     scale_, shift_ : torch.Tensor or None
         Column scale (idf or 1/std) and shift (mean) learnt in :meth:`fit`.
 
@@ -147,7 +151,8 @@ class FeatureTransform:
     ValueError
         From :meth:`fit`, on rows that are not finite, negatives under ``"tfidf"`` or
         ``"ordinal"``, and a varying column whose standard deviation has no float32
-        inverse (under 3e-39: multiply the features by a constant first).
+        inverse (under 3e-39: multiply the features by a constant first); from
+        :meth:`transform`, on a matrix whose width is not ``n_features_in_``.
     """
 
     def __init__(self, kind: str = "auto") -> None:
@@ -186,6 +191,7 @@ class FeatureTransform:
                 "one-hot code); use 'standardize' or 'l2' for signed features"
             )
         self.kind_ = kind
+        self.n_features_in_ = int(x.shape[1])
         self.shift_ = None
         self.scale_ = None
         if kind == "tfidf":
@@ -223,10 +229,11 @@ class FeatureTransform:
         if x.dim() != 2:  # a 1-D row had broadcast under some kinds, failed under others
             raise ValueError(f"FeatureTransform.transform takes a 2-D (rows, features) "
                              f"tensor, got shape {tuple(x.shape)}; pass one row as x[None]")
-        if self.scale_ is not None and x.shape[-1] != self.scale_.shape[0]:
-            # One column would broadcast to every fitted column without a word.
-            raise ValueError(f"features were fitted with {self.scale_.shape[0]} columns, got "
-                             f"{x.shape[-1]}")
+        width = self._fitted_width()
+        if width is not None and x.shape[-1] != width:
+            # One column would broadcast to every fitted column without a word; under "l2"
+            # and "none" a matrix of any width came back transformed as if it were right.
+            raise ValueError(f"features were fitted with {width} columns, got {x.shape[-1]}")
         if kind == "none":
             return x
         _refuse_sparse(x, kind, "applies to")
@@ -244,16 +251,31 @@ class FeatureTransform:
             return (x - self.shift_.to(x.device)) * self.scale_.to(x.device)
         return unit_rows(x)
 
+    def _fitted_width(self) -> int | None:
+        """``n_features_in_``; for a transform fitted (and pickled) before it was recorded,
+        the width of its column scale where it has one, else ``None`` (not known)."""
+        width = getattr(self, "n_features_in_", None)
+        if width is None and self.scale_ is not None:
+            width = int(self.scale_.shape[0])
+        return width
+
     def state_dict(self) -> dict:
-        """Tensors and the resolved kind, for saving with the estimator."""
-        return {"kind": self.kind_, "shift": self.shift_, "scale": self.scale_}
+        """Tensors, the resolved kind and the fitted width, for saving with the estimator
+        (which saves the tensors and the kind; the width is its own ``n_features_in_``)."""
+        return {"kind": self.kind_, "shift": self.shift_, "scale": self.scale_,
+                "n_features_in": self._fitted_width()}
 
     @classmethod
     def from_state_dict(cls, state: dict) -> FeatureTransform:
+        """The transform of :meth:`state_dict`; without ``n_features_in`` (a state of a
+        transform fitted before it was recorded), the width of its column scale where it
+        has one, else not known (``None``: no width check)."""
         transform = cls(state["kind"])
         transform.kind_ = state["kind"]
         transform.shift_ = state["shift"]
         transform.scale_ = state["scale"]
+        transform.n_features_in_ = state.get("n_features_in")
+        transform.n_features_in_ = transform._fitted_width()
         return transform
 
 

@@ -133,9 +133,12 @@ class PersistedFit:
         if metadata.get("feature_names_in_") is not None:
             self.feature_names_in_ = np.asarray(metadata["feature_names_in_"], dtype=object)
         self.device_ = torch.device("cpu")
+        # The transform was fitted on the fit's features: its width is n_features_in_,
+        # a field every file holds (checked above), so no file needs one of its own.
         self.transform_ = FeatureTransform.from_state_dict(
             {"kind": metadata["transform_kind"], "shift": tensors.get("transform.shift"),
-             "scale": tensors.get("transform.scale")}
+             "scale": tensors.get("transform.scale"),
+             "n_features_in": self.n_features_in_}
         )
         self.labels_ = tensors["labels_"].numpy()
         self.embedding_ = tensors["embedding_"].numpy()
