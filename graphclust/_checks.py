@@ -13,8 +13,18 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_edge_index", "check_flag", "check_integer", "check_positive_real",
-           "check_label_values", "check_real", "check_whole_labels"]
+__all__ = ["FeatureWidthError", "check_edge_index", "check_flag", "check_integer",
+           "check_positive_real", "check_label_values", "check_real", "check_whole_labels"]
+
+
+class FeatureWidthError(ValueError):
+    """Features of another width than a fitted model's or transform's: a ``ValueError``
+    whose ``width`` (given) and ``expected`` (fitted) let a caller such as the command line
+    say it in its own terms without measuring the input again."""
+
+    def __init__(self, message: str, width: int, expected: int) -> None:
+        super().__init__(message)
+        self.width, self.expected = width, expected
 
 
 def check_integer(name: str, value, minimum: int | None = None,

@@ -321,3 +321,23 @@ def test_sparse_features_where_the_transform_reads_values_are_refused(layout):
     with pytest.raises(TypeError, match="'l2' applies to dense features"):
         FeatureTransform("l2").fit(sparse).transform(sparse)
     assert FeatureTransform("none").fit(sparse).transform(sparse) is sparse
+
+
+def test_every_width_check_is_one_error_carrying_both_widths():
+    """predict, transform, the graph a comparison reads and the fitted transform refuse
+    another width with one ValueError subclass, whose widths the command line words in its
+    own terms (it had measured the input and compared the widths a second time)."""
+    from graphclust._checks import FeatureWidthError
+
+    model = SVDKMeans(n_clusters=2, random_state=0).fit(torch.rand(12, 3))
+    wide = torch.rand(12, 5)
+    for call in (lambda: model.predict(wide), lambda: model.transform(wide),
+                 lambda: model._graph(wide, fitted=True),
+                 lambda: model.transform_.transform(wide)):
+        with pytest.raises(FeatureWidthError) as caught:
+            call()
+        assert (caught.value.width, caught.value.expected) == (5, 3)
+        assert isinstance(caught.value, ValueError)
+    with pytest.raises(ValueError, match="X has 5 features, but SVDKMeans is expecting 3 "
+                                         "features as input"):
+        model.predict(wide)

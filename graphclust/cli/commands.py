@@ -310,8 +310,7 @@ def predict(args) -> int:
     with _removed_if_left_empty(created):
         source = read_source(args)
         _check_graph_read(estimator, source, args)
-        _check_feature_width(estimator, source, args)
-        labels = estimator.predict(*source.predict_args)
+        labels = _predicted(estimator, source, args)
     print(f"{source.name}: {source.description}; model {args.model} "
           f"({type(estimator).__name__}, {estimator.n_clusters} clusters)")
     scores = evaluate(source.y, labels) if source.y is not None else None
@@ -337,18 +336,19 @@ def _check_graph_read(estimator, source: Source, args) -> None:
                          "given graph would be read in place of that one)")
 
 
-def _check_feature_width(estimator, source: Source, args) -> None:
-    """Refuse nodes whose features have another width than the model's, saying what to
-    give: the estimator's own message ("X has 3 features, but ... is expecting 5") named
-    neither the model file nor the remedy."""
-    nodes = source.predict_args[0]
-    width = (nodes.x if hasattr(nodes, "x") else nodes).shape[1]
-    expected = estimator.n_features_in_
-    if width != expected:
-        raise ValueError(f"{source.name} has {width} features a node, but {args.model} was "
-                         f"fitted on {expected}: give nodes with the feature columns the "
-                         "model was fitted on (the data set, or a --features file like "
-                         "the one given to fit)")
+def _predicted(estimator, source: Source, args):
+    """``estimator.predict`` on the source, whose width check (the estimator's own, before
+    any kNN search or encoding) is said in the command's terms: its message ("X has 3
+    features, but ... is expecting 5") names neither the model file nor the remedy."""
+    from graphclust._checks import FeatureWidthError
+
+    try:
+        return estimator.predict(*source.predict_args)
+    except FeatureWidthError as error:
+        raise ValueError(
+            f"{source.name} has {error.width} features a node, but {args.model} was fitted "
+            f"on {error.expected}: give nodes with the feature columns the model was fitted "
+            "on (the data set, or a --features file like the one given to fit)") from error
 
 
 def _sha256(path) -> str:

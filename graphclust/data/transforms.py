@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import torch
 
+from graphclust._checks import FeatureWidthError
+
 __all__ = ["FeatureTransform", "DENSE_COLUMN", "FEATURE_TRANSFORMS", "SCALED_KINDS",
            "SAFE_ROW_PEAK", "SHIFTED_KINDS", "UNIT_SPREAD", "in_different_units",
            "unit_rows", "unit_spread", "is_degree_code"]
@@ -233,7 +235,8 @@ class FeatureTransform:
         if width is not None and x.shape[-1] != width:
             # One column would broadcast to every fitted column without a word; under "l2"
             # and "none" a matrix of any width came back transformed as if it were right.
-            raise ValueError(f"features were fitted with {width} columns, got {x.shape[-1]}")
+            raise FeatureWidthError(f"features were fitted with {width} columns, got "
+                                    f"{x.shape[-1]}", x.shape[-1], width)
         if kind == "none":
             return x
         _refuse_sparse(x, kind, "applies to")

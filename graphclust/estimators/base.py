@@ -35,6 +35,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data, HeteroData
 
+from graphclust._checks import FeatureWidthError
 from graphclust._progress import progress_bar
 from graphclust.data.edge_inputs import adjacency_edges
 from graphclust.data.inputs import GraphInputWarning, to_graph
@@ -146,9 +147,8 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
             warnings.warn(warning.message, warning.category, stacklevel=user_stacklevel())
         if graph.num_nodes < 2:
             raise ValueError(f"need at least 2 nodes to cluster, got n_samples={graph.num_nodes}")
-        if fitted and graph.x.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {graph.x.shape[1]} features, but {type(self).__name__} "
-                             f"is expecting {self.n_features_in_} features as input")
+        if fitted:
+            self._check_feature_width(graph.x.shape[1])
         # Given edges, or a model that reads none at fit (a kNN graph nothing reads: no search)
         if isinstance(X, _GRAPHS) or adjacency is not None or not self._reads_edges_at_fit():
             return graph
@@ -178,6 +178,15 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         graph.edge_index = knn_graph(rows, k=k, metric="cosine", method=self.knn_method)
         graph.knn_graph = True
         return graph
+
+    def _check_feature_width(self, width: int) -> None:
+        """The one check of a fitted model's input width, which ``predict``, ``transform``,
+        the graph a baseline comparison reads and the command line (through ``predict``)
+        rely on: a :class:`~graphclust._checks.FeatureWidthError` in scikit-learn's words."""
+        if width != self.n_features_in_:
+            raise FeatureWidthError(
+                f"X has {width} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input", width, self.n_features_in_)
 
     def _uses_graph(self) -> bool:
         """Whether inference reads the edges (message passing or propagated features:
@@ -220,11 +229,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
                 adjacency_edges(adjacency, matrix.shape[0])
             graph = to_graph(matrix, adjacency if uses_graph else None)
         check_feature_names(self, X)
-        if graph.x.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {graph.x.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input"
-            )
+        self._check_feature_width(graph.x.shape[1])
         if not uses_graph:
             return graph.x, None
         if not isinstance(X, _GRAPHS) and adjacency is None:
