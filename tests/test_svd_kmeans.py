@@ -84,3 +84,29 @@ def test_no_propagation_builds_no_knn_graph_for_a_plain_matrix(monkeypatch):
     np.testing.assert_array_equal(model.predict(x), model.labels_)
     with pytest.raises(AssertionError, match="a kNN graph was built"):
         SVDKMeans(3, propagation_steps=1, random_state=0).fit(x)
+
+
+def test_a_model_that_built_its_knn_graph_refuses_a_given_graph_at_predict():
+    """Fitted on a plain matrix, a model that reads the graph at inference builds the kNN
+    graph of the rows again; a Data's edges (or none, for a Data without edges) and
+    adjacency= had been read in its place without a word, as the command line and the
+    baseline comparison already refused."""
+    from torch_geometric.data import Data
+
+    x, _ = make_blobs(60, 5, centers=3, random_state=0)
+    model = SVDKMeans(n_clusters=3, propagation_steps=2, random_state=0).fit(x)
+    assert model.knn_graph_
+    np.testing.assert_array_equal(model.predict(x), model.labels_)
+    edges = torch.randint(0, 60, (2, 100), generator=torch.Generator().manual_seed(0))
+    features = torch.tensor(x, dtype=torch.float32)
+    for args, passed in [((Data(x=features, edge_index=edges),), r"\(data.x\), not a Data"),
+                         ((Data(x=features),), r"\(data.x\), not a Data"),
+                         ((x, edges), "without adjacency"), ((x, edges[:, :0]), "adjacency")]:
+        for method in (model.predict, model.predict_proba, model.transform):
+            with pytest.raises(ValueError, match="fitted on a kNN graph it built of the "
+                                                 f"features .*{passed}"):
+                method(*args)
+    # A model that reads no graph at inference reads the Data's features alone, as before.
+    unsmoothed = SVDKMeans(n_clusters=3, random_state=0).fit(x)
+    np.testing.assert_array_equal(unsmoothed.predict(Data(x=features, edge_index=edges)),
+                                  unsmoothed.labels_)

@@ -33,11 +33,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch_geometric.data import Data, HeteroData
+from torch_geometric.data import Data
 
-from graphclust._checks import FeatureWidthError
 from graphclust._progress import progress_bar
-from graphclust.data.edge_inputs import adjacency_edges
 from graphclust.data.inputs import GraphInputWarning, to_graph
 from graphclust.data.knn import METHODS as KNN_METHODS
 from graphclust.data.knn import knn_graph
@@ -45,11 +43,11 @@ from graphclust.data.knn_inputs import warn_of_zero_rows
 from graphclust.data.transforms import FeatureTransform
 from graphclust.estimators.checks import (
     as_matrix,
-    check_feature_names,
     feature_names,
     resolve_device,
     user_stacklevel,
 )
+from graphclust.estimators.inference import GRAPHS, InferenceInputs
 from graphclust.estimators.params import Param, at_least, is_default, with_parameters
 from graphclust.estimators.persistence import PersistedFit
 from graphclust.metrics import evaluate
@@ -61,10 +59,6 @@ from graphclust.training.parts import agreed_minimum, distributed_context
 __all__ = ["BaseGraphClusterer", "resolve_device"]
 
 
-#: Inputs that carry their own graph (a HeteroData only to be refused by to_graph).
-_GRAPHS = (Data, HeteroData)
-
-
 def _is_fitted_name(name: str) -> bool:
     """scikit-learn's convention (as in ``check_is_fitted``): fitted attributes end in _."""
     return name.endswith("_") and not name.startswith("__")
@@ -74,8 +68,8 @@ def _without_fitted(attributes: dict) -> dict:
     return {key: value for key, value in attributes.items() if not _is_fitted_name(key)}
 
 
-class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutMixin,
-                         TransformerMixin, BaseEstimator):
+class BaseGraphClusterer(PersistedFit, InferenceInputs, ClusterMixin,
+                         ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class: graph input, validation, seeding, the stopping rule and inference.
 
     Subclasses implement :meth:`_fit_graph` (train on a validated graph, return the fitted
@@ -137,11 +131,11 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         """A validated graph; a plain feature matrix gets a kNN graph where fit reads one.
         ``fitted``: the graph this fitted model read from the same input (its kNN graph
         built again through ``transform_``); the input's warnings are not repeated."""
-        if isinstance(X, _GRAPHS) and (adjacency is not None or y is not None):
+        if isinstance(X, GRAPHS) and (adjacency is not None or y is not None):
             raise ValueError("pass y and adjacency inside the Data object, not beside it")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            graph = to_graph(X) if isinstance(X, _GRAPHS) \
+            graph = to_graph(X) if isinstance(X, GRAPHS) \
                 else to_graph(as_matrix(X), adjacency, y)
         for warning in [] if fitted else caught:  # at the user's fit(...) call, not here
             warnings.warn(warning.message, warning.category, stacklevel=user_stacklevel())
@@ -150,7 +144,7 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         if fitted:
             self._check_feature_width(graph.x.shape[1])
         # Given edges, or a model that reads none at fit (a kNN graph nothing reads: no search)
-        if isinstance(X, _GRAPHS) or adjacency is not None or not self._reads_edges_at_fit():
+        if isinstance(X, GRAPHS) or adjacency is not None or not self._reads_edges_at_fit():
             return graph
         if fitted:
             return self._with_knn_graph(graph, fitted=True)
@@ -179,15 +173,6 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         graph.knn_graph = True
         return graph
 
-    def _check_feature_width(self, width: int) -> None:
-        """The one check of a fitted model's input width, which ``predict``, ``transform``,
-        the graph a baseline comparison reads and the command line (through ``predict``)
-        rely on: a :class:`~graphclust._checks.FeatureWidthError` in scikit-learn's words."""
-        if width != self.n_features_in_:
-            raise FeatureWidthError(
-                f"X has {width} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input", width, self.n_features_in_)
-
     def _uses_graph(self) -> bool:
         """Whether inference reads the edges (message passing or propagated features:
         transductive)."""
@@ -197,51 +182,8 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
         """Whether ``fit`` reads edges; where not, a plain matrix gets no kNN graph."""
         return True
 
-    def _needs_given_graph(self) -> bool:
-        """Whether predicting needs the caller's edges: inference reads the graph, and fit
-        was given one (it did not build a kNN graph of the rows it could build again)."""
-        return self._uses_graph() and not self.knn_graph_
-
     #: Whether ``fit`` trains one model across the processes of a torch.distributed job.
     _trains_across_processes = False
-
-    #: What inference reads the edges for, where :meth:`_uses_graph` says it does.
-    _graph_at_inference = ("message passing, or features propagated over the edges: "
-                           "input_hops, propagation_steps")
-
-    def _inference_graph(self, X, adjacency=None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Features (and edges, for a model that reads them) for ``predict``/``transform``.
-
-        A model whose encoder passes messages needs the graph: a ``Data``, a matrix with
-        ``adjacency``, or, when ``fit`` itself built a kNN graph from a plain matrix, a
-        plain matrix (the same kind of kNN graph is built for it).
-        """
-        if isinstance(X, _GRAPHS) and adjacency is not None:
-            raise ValueError("pass the edges inside the Data object, not as adjacency")
-        uses_graph = self._uses_graph()
-        if isinstance(X, _GRAPHS):
-            graph = to_graph(X)
-        else:
-            # A kNN graph needs two rows; given edges, one row is a graph, as in a Data.
-            matrix = as_matrix(X, min_samples=2 if uses_graph and adjacency is None else 1)
-            if not uses_graph and adjacency is not None:
-                # Not read, but checked: edges of another graph say the rows are wrong.
-                adjacency_edges(adjacency, matrix.shape[0])
-            graph = to_graph(matrix, adjacency if uses_graph else None)
-        check_feature_names(self, X)
-        self._check_feature_width(graph.x.shape[1])
-        if not uses_graph:
-            return graph.x, None
-        if not isinstance(X, _GRAPHS) and adjacency is None:
-            if self._needs_given_graph():
-                raise ValueError(
-                    f"{type(self).__name__} reads the graph at inference "
-                    f"({self._graph_at_inference}), so predict and transform need it: pass "
-                    "a torch_geometric Data or X with adjacency= (it was fitted on a given "
-                    "graph, not on a kNN graph of X)"
-                )
-            graph = self._with_knn_graph(graph, fitted=True)
-        return graph.x, graph.edge_index
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, adjacency=None):
@@ -371,8 +313,12 @@ class BaseGraphClusterer(PersistedFit, ClusterMixin, ClassNamePrefixFeaturesOutM
     def predict(self, X, adjacency=None) -> np.ndarray:
         """Cluster index of each node (argmax of the Student-t assignment).
 
-        ``X`` as in :meth:`fit`; ``adjacency`` is read only by models whose encoder
-        passes messages (they need the graph, see :meth:`_inference_graph`).
+        ``X`` as in :meth:`fit`; ``adjacency`` is read only by models that read the graph
+        at inference (message passing, propagated features, degrees). Such a model fitted
+        on a given graph needs the nodes' graph (a ``Data`` or ``adjacency``); one fitted
+        on a kNN graph it built of a plain matrix (``knn_graph_``) builds it again of
+        ``X``'s rows and refuses a given graph, whose edges would be read in its place
+        (:mod:`graphclust.estimators.inference`).
         """
         return self._soft_assignments(X, adjacency)[1].argmax(1).cpu().numpy()
 

@@ -74,7 +74,7 @@ n_features_in_, fit_time_
         neighbourhoods sampled around mini-batches are not counted.
     knn_graph_ : bool
         Whether ``fit`` built a kNN graph from a plain matrix (then ``predict`` builds one
-        too for a plain matrix).
+        of the rows given too, and refuses a given graph: a ``Data`` or ``adjacency``).
 """
 
 
