@@ -17,9 +17,10 @@ Parameters are plain JSON; encoder configurations are stored by name and fields 
 back only from an explicit list of graphclust's configuration classes
 (:mod:`graphclust.io_params`), so loading a file never imports or runs code it names.
 Nothing in a file sizes memory unchecked: every member's declared and inflated size is
-limited by ``max_bytes`` (:mod:`graphclust.io_checks`), and every tensor is compared with
-the dtype and shape the saved parameters imply and must be finite, or loading fails with
-a :class:`ValueError` naming the file, the member and the tensor.
+limited by ``max_bytes`` (:mod:`graphclust.io_checks`), the JSON header's by a sixteenth of
+it (:data:`HEADER_SHARE`), and every tensor is compared with the dtype and shape the saved
+parameters imply and must be finite, or loading fails with a :class:`ValueError` naming
+the file, the member and the tensor.
 
 Files of format version 1 (graphclust 0.1.0 before this format; tensors written by
 ``torch.save``) are refused with a message saying to refit: reading them needs torch's
@@ -49,7 +50,7 @@ from graphclust.io_checks import check_tensors, read_member
 from graphclust.io_params import decode_param, encode_param
 from graphclust.threads import effective_n_jobs
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_BYTES", "load", "save"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "HEADER_SHARE", "MAX_BYTES", "load", "save"]
 
 #: Value of the ``format`` field that marks a graphclust model file.
 FORMAT = "graphclust-model"
@@ -58,6 +59,14 @@ FORMAT_VERSION = 2
 #: Default limit on any one member's size when loading (1 GiB); pass ``max_bytes`` to
 #: :func:`load` for a larger model (e.g. the embedding of millions of nodes).
 MAX_BYTES = 1 << 30
+
+#: The header member may take ``max_bytes // HEADER_SHARE`` bytes (64 MiB by default; at
+#: least 1 MiB, at most ``max_bytes``). Parsed, JSON takes up to 25 times its size (each
+#: ``{},`` of ``[{}, {}, ...]`` is a 72-byte dict): a 93 kB file whose header inflated to
+#: 30 MB of them had taken 770 MB to read, and a 1 GiB header would take 26 GiB. A real
+#: header holds the parameters, the training history and the feature names (about 20
+#: bytes a name: 64 MiB is three million of them).
+HEADER_SHARE = 16
 
 _HEADER = "graphclust.json"
 _TENSORS = "tensors.safetensors"
@@ -164,7 +173,9 @@ def save(estimator, path: str | os.PathLike) -> None:
 def _read_header(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict:
     if _HEADER not in archive.namelist():
         raise ValueError(f"{path} is not a graphclust model file (no {_HEADER} inside)")
-    raw = read_member(archive, _HEADER, str(path), max_bytes)
+    limit = min(max_bytes, max(max_bytes // HEADER_SHARE, 1 << 20))
+    raw = read_member(archive, _HEADER, str(path), limit,
+                      note=f" (a header's: 1/{HEADER_SHARE} of max_bytes, at least 1 MiB)")
     try:
         header = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as error:  # ValueError: bad UTF-8 or JSON, or an
@@ -203,14 +214,16 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES):
 
     The loaded estimator lives on the CPU and predicts exactly as the saved one did.
     Loading runs no code named by the file and allocates at most about twice
-    ``max_bytes`` per member (see the module docstring).
+    ``max_bytes`` per member (see the module docstring): the JSON header, which Python
+    holds in up to 25 times its bytes, may take a sixteenth of ``max_bytes``.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`save`.
     max_bytes : int, default=MAX_BYTES (1 GiB)
-        Largest size of one archive member, declared or inflated.
+        Largest size of one archive member, declared or inflated; the header member's
+        is a sixteenth of it (at least 1 MiB).
 
     Returns
     -------

@@ -28,8 +28,10 @@ __all__ = ["TensorSpec", "check_tensors", "read_member", "tensors_at_most"]
 TensorSpec = dict[str, tuple[tuple, torch.dtype]]
 
 
-def read_member(archive: zipfile.ZipFile, name: str, where: str, max_bytes: int) -> bytes:
-    """The bytes of member ``name``, refusing one larger than ``max_bytes``.
+def read_member(archive: zipfile.ZipFile, name: str, where: str, max_bytes: int,
+                note: str = "") -> bytes:
+    """The bytes of member ``name``, refusing one larger than ``max_bytes`` (``note``
+    follows the limit in the message: where it comes from).
 
     Raises
     ------
@@ -46,7 +48,7 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str, max_bytes: int)
     if info.file_size > max_bytes:
         raise ValueError(
             f"{where}: member {name} declares {info.file_size} bytes, more than the limit "
-            f"of {max_bytes} (pass a larger max_bytes to load a model this large)"
+            f"of {max_bytes}{note} (pass a larger max_bytes to load a model this large)"
         )
     try:
         with archive.open(info) as stream:
@@ -55,7 +57,8 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str, max_bytes: int)
         raise ValueError(f"{where} is corrupted: member {name} cannot be read "
                          f"({type(error).__name__}: {error})") from None
     if len(data) > max_bytes:
-        raise ValueError(f"{where}: member {name} inflates to more than {max_bytes} bytes")
+        raise ValueError(f"{where}: member {name} inflates to more than {max_bytes} bytes"
+                         f"{note}")
     return data
 
 

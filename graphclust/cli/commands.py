@@ -93,7 +93,7 @@ def _run_record(run_dir: Path) -> dict | None:
     then says whose results the folder holds)."""
     try:
         record = json.loads((run_dir / "run.json").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     return record if isinstance(record, dict) else None
 

@@ -50,6 +50,9 @@ def read_npy_member(archive: zipfile.ZipFile, member: str, path: Path) -> np.nda
         if dtype.kind not in "biuf" or dtype.fields is not None:
             raise ValueError(f"{where} is not a numpy array readable without pickle "
                              f"(dtype {dtype}; only plain numbers are read)")
+        if any(dim < 0 for dim in shape):  # numpy's header reader lets them through
+            raise ValueError(f"{where} declares shape {shape}, a negative dimension: it is "
+                             "damaged; replace the archive with the original")
         needed = math.prod(shape) * dtype.itemsize
         if needed > info.file_size:
             raise ValueError(f"{where} declares shape {shape} ({needed} bytes), more than "

@@ -131,7 +131,9 @@ def _labels(path: str | Path) -> np.ndarray:
     try:
         return np.array(lines, dtype=np.float64)
     except ValueError:
-        return np.array(lines, dtype=str)
+        # Python strings, not numpy's: a str array gives every label the longest one's
+        # width, and 60 kB of one-letter names beside one 20,000-letter name took 1.6 GB.
+        return np.array(lines, dtype=object)
 
 
 def _is_number(text: str) -> bool:
@@ -154,9 +156,9 @@ def read_plain_files(features: str | Path, edges: str | Path | None = None,
         float32's range, which a float32 parse would have made inf), a ``.npy`` file's
         own numbers otherwise; ``edge_index`` int64 ``(2, E)``
         (an empty text file: no edges) or ``None`` without an edge file; ``y`` numbers
-        (text where every line is one) or class names, or ``None``. Sizes, node indices
-        and labels (NaN, length) are checked by :func:`graphclust.data.to_graph` and
-        :func:`graphclust.data.inputs.label_codes`.
+        (text where every line is one) or class names (an object array of ``str``), or
+        ``None``. Sizes, node indices and labels (NaN, length) are checked by
+        :func:`graphclust.data.to_graph` and :func:`graphclust.data.inputs.label_codes`.
 
     Raises
     ------

@@ -96,8 +96,12 @@ def _assemble(files: dict[str, Path], name: str) -> tuple[np.ndarray, np.ndarray
     ordered = np.sort(test_index)
     if name == "citeseer":
         # Isolated test nodes have no rows in tx/ty: zero rows keep the indices aligned.
-        low, span = int(ordered[0]), int(ordered[-1] - ordered[0]) + 1
-        if span * tx.shape[1] * 4 > MAX_FEATURE_BYTES or len(ordered) != len(tx):
+        # Python ints: int64 had wrapped the span of -2**63 and 2**63 - 1 to 0. Both the
+        # feature and the label rows are capped: zero-wide features had let 10**7 test
+        # rows of 1,000 labels ask for 37 GiB.
+        low, span = int(ordered[0]), int(ordered[-1]) - int(ordered[0]) + 1
+        if low < 0 or span * max(tx.shape[1] + ty.shape[1], 1) * 4 > MAX_FEATURE_BYTES \
+                or len(ordered) != len(tx):
             raise ValueError(f"Planetoid {name}: test indices {low}..{low + span - 1} do not "
                              f"fit {len(tx)} test rows")
         tx_full, ty_full = np.zeros((span, tx.shape[1]), np.float32), \
