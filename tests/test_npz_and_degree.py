@@ -166,3 +166,24 @@ def test_degree_baseline_ignores_the_features_and_is_seeded():
     graph.x = torch.randn_like(graph.x)
     np.testing.assert_array_equal(DegreeKMeans(n_clusters=3, random_state=4)
                                   .fit_predict(graph), first)
+
+
+def test_npz_float64_attributes_are_densified_as_float32(tmp_path):
+    # Densified at the file's float64 first, the reader had held three float32 matrices'
+    # worth at once (numpy's allocations are traced by tracemalloc; torch's are not); two
+    # now: the dense float32 matrix and to_graph's own copy.
+    import tracemalloc
+
+    n, width = 512, 4096  # 8 MiB dense in float32
+    attributes = sp.random(n, width, density=0.001, format="csr", random_state=0, dtype=np.float64)
+    path = npz_file(tmp_path, "photo")
+    _write_npz(path, sp.eye(n, k=1) + sp.eye(n, k=-1), attributes, np.arange(n) % 2)
+    tracemalloc.start()
+    try:
+        graph = read_npz(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert graph.x.dtype == torch.float32
+    np.testing.assert_allclose(graph.x.numpy(), attributes.toarray(), rtol=1e-6)
+    assert peak < 2.5 * n * width * 4

@@ -122,5 +122,6 @@ def read_npz(path: str | Path) -> Data:
     with warnings.catch_warnings():
         # Self-loops and one-way edges are this layout's convention, normalised silently.
         warnings.simplefilter("ignore", GraphInputWarning)
-        return to_graph(attributes.toarray().astype(np.float32),
+        # float32 before densifying: a float64 file had briefly held twice the cap dense.
+        return to_graph(attributes.astype(np.float32).toarray(),
                         np.vstack([adjacency.row, adjacency.col]), labels)

@@ -43,7 +43,8 @@ def _matrix(path: Path, sparse: bool) -> np.ndarray:
         if value.shape[0] * value.shape[1] * 4 > MAX_FEATURE_BYTES:
             raise ValueError(f"{path}: a {value.shape[0]} x {value.shape[1]} feature matrix "
                              f"is larger than {MAX_FEATURE_BYTES} bytes dense")
-        value = value.toarray()
+        # float32 before densifying: a float64 file had briefly held twice the cap dense.
+        value = value.astype(np.float32).toarray()
     if not isinstance(value, np.ndarray) or value.ndim != 2:
         kind = "a CSR or dense matrix" if sparse else "a 2-D array"
         raise ValueError(f"{path} does not hold {kind} (found {type(value).__name__}); "
