@@ -27,7 +27,8 @@ embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`
   :math:`c \times N` block of logits; the clustering term (Student-t assignments, their
   target and the gradients) eight :math:`N \times K`, :math:`8NKs` (measured);
 * mini-batch (:math:`B` seeds): the CSR graph and the id buffers, :math:`8(3N + E)`, or
-  while the CSR is built its sort (keys, sorted keys, order), :math:`8(3E + 2N)`; the
+  while the CSR is built its sort (keys, sorted keys, order) and row pointers,
+  :math:`8(3E + 2N + 2)` (:func:`graphclust.sampling.csr.csr_build_bytes`); the
   whole-graph pass of each epoch (embedding, the Student-t assignments and their target,
   three :math:`N \times K` at once while it is computed: :math:`N(D + 3K)s`); per batch at
   most :math:`C = \min(N, B(1 + wr))` candidates (:math:`w` walks of :math:`r` steps), their
@@ -64,6 +65,7 @@ import torch
 
 from graphclust._checks import check_integer, check_real
 from graphclust.objectives.held_out import MAX_CANDIDATES, MAX_PAIRS
+from graphclust.sampling.csr import csr_build_bytes
 
 __all__ = [
     "DEFAULT_MINI_BATCH",
@@ -218,8 +220,9 @@ def estimate_peak_memory(
     else:
         candidates = _candidates(n_nodes, batch_size, order, num_walks)
         pairs = batch_size * (1 + num_walks * order)
-        # The CSR build's sort was the peak of a 1M-node fit (CSRGraph.from_edge_index).
-        parts["sampling"] = 8 * max(3 * n_nodes + n_edges, 3 * n_edges + 2 * n_nodes)
+        # The CSR and the id buffers the sampler keeps, or its build, whose sort was the
+        # peak of a 1M-node fit: the build's own figure, so the two checks agree.
+        parts["sampling"] = max(8 * (3 * n_nodes + n_edges), csr_build_bytes(n_nodes, n_edges))
         parts["epoch target"] = n_nodes * (embedding_dim + 3 * n_clusters) * s + min(
             n_nodes, _ENCODE_CHUNK) * sum(hidden) * s
         parts["positives"] = 2 * pairs * (16 + s)

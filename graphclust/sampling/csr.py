@@ -22,7 +22,8 @@ import torch
 
 from graphclust._checks import check_edge_index
 
-__all__ = ["CGROUP_ROOT", "CSRGraph", "available_memory_bytes", "memory_to_check"]
+__all__ = ["CGROUP_ROOT", "CSRGraph", "available_memory_bytes", "csr_build_bytes",
+           "memory_to_check"]
 
 _INDEX_BYTES = torch.empty((), dtype=torch.int64).element_size()
 # Rows are sorted by the key i * N + j, which must fit in int64.
@@ -131,6 +132,17 @@ def memory_to_check(device: torch.device | str) -> float:
         return math.inf
 
 
+def csr_build_bytes(num_nodes: int, num_edges: int) -> int:
+    """Peak bytes :meth:`CSRGraph.from_edge_index` plans for: ``8 * (3 E + 2 (N + 1))``.
+
+    The three ``E``-entry ``int64`` arrays of its sort (keys, sorted keys, order) and the
+    row pointer and degrees, counted together though the build frees the sort order before
+    the latter exist: a bound, not the exact peak. The build's own check and
+    :func:`graphclust.memory.estimate_peak_memory` both read it, so they cannot drift.
+    """
+    return _INDEX_BYTES * (3 * int(num_edges) + 2 * (int(num_nodes) + 1))
+
+
 def _format_bytes(num_bytes: int) -> str:
     return f"{num_bytes / 2**30:.2f} GiB ({num_bytes:,} bytes)"
 
@@ -213,10 +225,10 @@ class CSRGraph:
         Raises
         ------
         MemoryError
-            When the estimated peak memory of the build, about
-            ``8 * (3 E + 2 (N + 1))`` bytes (sort keys, sorted keys and sort order,
-            row pointer and degrees), exceeds what ``device`` has available (unchecked
-            where :func:`memory_to_check` has no probe). The message gives the size of the
+            When the estimated peak memory of the build, :func:`csr_build_bytes`
+            (sort keys, sorted keys and sort order, row pointer and degrees), exceeds
+            what ``device`` has available (unchecked where :func:`memory_to_check` has
+            no probe). The message gives the size of the
             CSR itself, ``8 * (N + 1 + E)`` bytes.
         """
         check_edge_index(edge_index, num_nodes)
@@ -230,7 +242,7 @@ class CSRGraph:
         device = edge_index.device if device is None else torch.device(device)
 
         csr_bytes = _INDEX_BYTES * (num_nodes + 1 + num_edges)
-        build_bytes = _INDEX_BYTES * (3 * num_edges + 2 * (num_nodes + 1))
+        build_bytes = csr_build_bytes(num_nodes, num_edges)
         available = memory_to_check(device)
         if build_bytes > available:
             raise MemoryError(
