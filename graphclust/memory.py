@@ -64,6 +64,7 @@ from itertools import pairwise
 import torch
 
 from graphclust._checks import check_integer, check_real
+from graphclust.memory_messages import MessagePassing, message_passing_parts
 from graphclust.objectives.held_out import MAX_CANDIDATES, MAX_PAIRS
 from graphclust.sampling.csr import csr_build_bytes
 
@@ -164,9 +165,12 @@ def estimate_peak_memory(
     held_out_input: bool = False,
     start_snapshots: int = 0,
     linear_start: bool = True,
+    message_passing: MessagePassing | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> MemoryEstimate:
-    """Peak memory of fitting a contrastive clusterer (SCGC, SCGC*) with an MLP encoder.
+    """Peak memory of fitting a contrastive clusterer (SCGC, SCGC*) with an MLP encoder, or
+    with a message-passing one (``message_passing``: its sizes; the MLP of its widths plus
+    the parts :mod:`graphclust.memory_messages` counts).
 
     ``n_edges`` counts directed edge entries (both directions of each edge). Without
     ``n_positive_pairs`` the full-batch positives are bounded by ``n_nodes * (1 + n_edges /
@@ -230,6 +234,12 @@ def estimate_peak_memory(
         parts["loss"] = (5 * candidates * embedding_dim + min(chunk_size, batch_size)
                          * candidates) * s
         parts["clustering"] = _CLUSTERING_COPIES * batch_size * n_clusters * s
+    if message_passing is not None:
+        mini = batch_size is not None and batch_size < n_nodes
+        parts.update(message_passing_parts(
+            message_passing, n_nodes, n_edges, max(hidden, default=embedding_dim),
+            per_row_activations + n_features * s,
+            _candidates(n_nodes, batch_size, order, num_walks) if mini else None, s))
     return MemoryEstimate(sum(parts.values()), parts)
 
 
@@ -282,6 +292,7 @@ def choose_batch_size(
     held_out_input: bool = False,
     start_snapshots: int = 0,
     linear_start: bool = True,
+    message_passing: MessagePassing | None = None,
     device_name: str = "the device",
     dtype: torch.dtype = torch.float32,
 ) -> int | None:
@@ -309,7 +320,8 @@ def choose_batch_size(
                  num_walks=num_walks)
     memory = dict(n_clusters=n_clusters, check_interval=check_interval, held_out=held_out,
                   held_out_input=held_out_input, start_snapshots=start_snapshots,
-                  linear_start=linear_start, dtype=dtype, **sizes)
+                  linear_start=linear_start, message_passing=message_passing, dtype=dtype,
+                  **sizes)
     # Below the smallest batch the halving below would never start: full batch at any N.
     check_integer("mini_batch", mini_batch, SMALLEST_BATCH)
     budget = MEMORY_HEADROOM * available_bytes
