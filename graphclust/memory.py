@@ -27,7 +27,8 @@ embedding :math:`D`, :math:`K` clusters, :math:`P` positive pairs, chunk :math:`
   :math:`c \times N` block of logits; the clustering term (Student-t assignments, their
   target and the gradients) eight :math:`N \times K`, :math:`8NKs` (measured);
 * mini-batch (:math:`B` seeds): the CSR graph and the id buffers, :math:`8(3N + E)`, or
-  while the CSR is built its sort (keys, sorted keys, order), :math:`8(3E + 2N)`; the
+  while the CSR is built its sort (keys, sorted keys, order) and row pointers,
+  :math:`8(3E + 2N + 2)` (:func:`graphclust.sampling.csr.csr_build_bytes`); the
   whole-graph pass of each epoch (embedding, the Student-t assignments and their target,
   three :math:`N \times K` at once while it is computed: :math:`N(D + 3K)s`); per batch at
   most :math:`C = \min(N, B(1 + wr))` candidates (:math:`w` walks of :math:`r` steps), their
@@ -63,7 +64,9 @@ from itertools import pairwise
 import torch
 
 from graphclust._checks import check_integer, check_real
+from graphclust.memory_messages import MessagePassing, message_passing_parts
 from graphclust.objectives.held_out import MAX_CANDIDATES, MAX_PAIRS
+from graphclust.sampling.csr import csr_build_bytes
 
 __all__ = [
     "DEFAULT_MINI_BATCH",
@@ -162,9 +165,12 @@ def estimate_peak_memory(
     held_out_input: bool = False,
     start_snapshots: int = 0,
     linear_start: bool = True,
+    message_passing: MessagePassing | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> MemoryEstimate:
-    """Peak memory of fitting a contrastive clusterer (SCGC, SCGC*) with an MLP encoder.
+    """Peak memory of fitting a contrastive clusterer (SCGC, SCGC*) with an MLP encoder, or
+    with a message-passing one (``message_passing``: its sizes; the MLP of its widths plus
+    the parts :mod:`graphclust.memory_messages` counts).
 
     ``n_edges`` counts directed edge entries (both directions of each edge). Without
     ``n_positive_pairs`` the full-batch positives are bounded by ``n_nodes * (1 + n_edges /
@@ -218,8 +224,9 @@ def estimate_peak_memory(
     else:
         candidates = _candidates(n_nodes, batch_size, order, num_walks)
         pairs = batch_size * (1 + num_walks * order)
-        # The CSR build's sort was the peak of a 1M-node fit (CSRGraph.from_edge_index).
-        parts["sampling"] = 8 * max(3 * n_nodes + n_edges, 3 * n_edges + 2 * n_nodes)
+        # The CSR and the id buffers the sampler keeps, or its build, whose sort was the
+        # peak of a 1M-node fit: the build's own figure, so the two checks agree.
+        parts["sampling"] = max(8 * (3 * n_nodes + n_edges), csr_build_bytes(n_nodes, n_edges))
         parts["epoch target"] = n_nodes * (embedding_dim + 3 * n_clusters) * s + min(
             n_nodes, _ENCODE_CHUNK) * sum(hidden) * s
         parts["positives"] = 2 * pairs * (16 + s)
@@ -227,6 +234,12 @@ def estimate_peak_memory(
         parts["loss"] = (5 * candidates * embedding_dim + min(chunk_size, batch_size)
                          * candidates) * s
         parts["clustering"] = _CLUSTERING_COPIES * batch_size * n_clusters * s
+    if message_passing is not None:
+        mini = batch_size is not None and batch_size < n_nodes
+        parts.update(message_passing_parts(
+            message_passing, n_nodes, n_edges, max(hidden, default=embedding_dim),
+            per_row_activations + n_features * s,
+            _candidates(n_nodes, batch_size, order, num_walks) if mini else None, s))
     return MemoryEstimate(sum(parts.values()), parts)
 
 
@@ -279,6 +292,7 @@ def choose_batch_size(
     held_out_input: bool = False,
     start_snapshots: int = 0,
     linear_start: bool = True,
+    message_passing: MessagePassing | None = None,
     device_name: str = "the device",
     dtype: torch.dtype = torch.float32,
 ) -> int | None:
@@ -306,7 +320,8 @@ def choose_batch_size(
                  num_walks=num_walks)
     memory = dict(n_clusters=n_clusters, check_interval=check_interval, held_out=held_out,
                   held_out_input=held_out_input, start_snapshots=start_snapshots,
-                  linear_start=linear_start, dtype=dtype, **sizes)
+                  linear_start=linear_start, message_passing=message_passing, dtype=dtype,
+                  **sizes)
     # Below the smallest batch the halving below would never start: full batch at any N.
     check_integer("mini_batch", mini_batch, SMALLEST_BATCH)
     budget = MEMORY_HEADROOM * available_bytes

@@ -20,7 +20,9 @@ from graphclust.memory import (
 )
 from graphclust.objectives import positive_weights
 from graphclust.objectives.held_out import MAX_CANDIDATES, MAX_PAIRS
-from graphclust.sampling import available_memory_bytes
+from graphclust.sampling import CSRGraph, available_memory_bytes
+from graphclust.sampling import csr as csr_module
+from graphclust.sampling.csr import csr_build_bytes
 
 GIB = 2**30
 
@@ -284,9 +286,24 @@ def test_a_mini_batch_fit_counts_the_csr_build():
     the peak of a 1M-node fit: more than the CSR and the id buffers it leaves."""
     n, e = 1_000_000, 25_000_000
     sampling = estimate_peak_memory(n, e, 64, batch_size=1024).parts["sampling"]
-    assert sampling == 8 * (3 * e + 2 * n)
-    sparse = estimate_peak_memory(n, n // 2, 64, batch_size=1024).parts["sampling"]
-    assert sparse == 8 * (3 * n + n // 2)
+    assert sampling == 8 * (3 * e + 2 * (n + 1))
+    # With fewer than 2N/3 entries the CSR and the id buffers it leaves outweigh the build.
+    sparse = estimate_peak_memory(n, n // 4, 64, batch_size=1024).parts["sampling"]
+    assert sparse == 8 * (3 * n + n // 4)
+
+
+def test_the_estimate_and_the_csr_build_count_the_build_alike(monkeypatch):
+    """The fit's estimate and the build's own check read one figure: a graph whose build
+    the estimate counts at X bytes is built with X available and refused with one less."""
+    n, e = 50, 400
+    edges = torch.randint(0, n, (2, e), generator=torch.Generator().manual_seed(0))
+    counted = estimate_peak_memory(n, e, 8, batch_size=8).parts["sampling"]
+    assert counted == csr_build_bytes(n, e) == 8 * (3 * e + 2 * (n + 1))
+    monkeypatch.setattr(csr_module, "available_memory_bytes", lambda device: counted)
+    assert CSRGraph.from_edge_index(edges, n).num_edges == e
+    monkeypatch.setattr(csr_module, "available_memory_bytes", lambda device: counted - 1)
+    with pytest.raises(MemoryError, match=f"{counted:,} bytes"):
+        CSRGraph.from_edge_index(edges, n)
 
 
 @pytest.mark.parametrize("held_out", ["0.1", None, True])

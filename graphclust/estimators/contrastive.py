@@ -18,8 +18,8 @@ matrix's kNN graph is searched before, as the estimate needs its edges), every f
 the estimated peak memory of its batch setting
 (:func:`graphclust.memory.estimate_peak_memory`) with what the device has available and
 raises :class:`graphclust.memory.TrainingMemoryError` instead of running out of memory.
-The model is the MLP encoder's; a message-passing encoder is counted as an MLP of its
-layer widths (its sampled neighbourhoods in mini-batches are not counted).
+A message-passing encoder counts as an MLP of its widths plus its messages, attention and
+sampled neighbourhoods (:mod:`graphclust.memory_messages`).
 
 Subclasses only choose the positives (``_positive_kind``), whether the default objective
 reconstructs (``_reconstruction``), their parameters and their default encoder
@@ -56,6 +56,7 @@ from graphclust.memory import (
     estimate_peak_memory,
     positive_pair_bound,
 )
+from graphclust.memory_messages import message_passing_sizes
 from graphclust.nn.config import EncoderConfig, check_positive_ints
 from graphclust.nn.heads import StudentTHead
 from graphclust.nn.mlp import MLP
@@ -279,19 +280,18 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         """This estimator's arguments of :func:`graphclust.memory.estimate_peak_memory`; hidden
         widths: ``hidden_dims``, else ``hidden_channels`` once a layer, else none."""
         config, start = self._encoder_config(), self._start_part()
-        hidden = ()
-        if hasattr(config, "hidden_dims"):
-            hidden = config.hidden_dims
-        elif hasattr(config, "hidden_channels"):
-            hidden = (int(config.hidden_channels),) * int(getattr(config, "num_layers", 1))
+        hidden = config.hidden_dims if hasattr(config, "hidden_dims") else (
+            (int(config.hidden_channels),) * int(getattr(config, "num_layers", 1))
+            if hasattr(config, "hidden_channels") else ())
         snapshots = start.held_out_snapshots() if isinstance(start, ContrastiveStart) else 0
+        passing = message_passing_sizes(config, getattr(self.sampler, "fanout", self.fanout))
         return dict(hidden_dims=hidden, embedding_dim=int(self.embedding_dim),
                     n_clusters=self.n_clusters, order=getattr(self.sampler, "order", self.order),
                     num_walks=getattr(self.sampler, "num_walks", self.num_walks),
                     check_interval=self.check_interval, start_snapshots=snapshots,
                     held_out=start.holdout if snapshots else 0.0,  # a 0-step start: no check
                     held_out_input=self._propagates_inputs() and snapshots > 0,
-                    linear_start=isinstance(start, LinearStart))
+                    linear_start=isinstance(start, LinearStart), message_passing=passing)
 
     def _planned_batch_size(self, graph, world_size: int) -> int | None:
         """The batch size this fit trains with (``None``: full batch), checked against the

@@ -70,8 +70,10 @@ _ATTRIBUTES_DOC = """
     labels_, cluster_centers_, embedding_, history_, n_iter_, start_length_, batch_size_, \
 n_features_in_, fit_time_
         As in :class:`graphclust.SCGCStar`. The memory check and ``batch_size="auto"``
-        count the encoder as an MLP of ``num_layers`` layers of ``hidden_channels``; the
-        neighbourhoods sampled around mini-batches are not counted.
+        count the encoder as an MLP of ``num_layers`` layers of ``hidden_channels`` plus
+        its per-edge messages, the Performer attention's per-row copies and the
+        neighbourhoods sampled around mini-batches (:mod:`graphclust.memory_messages`;
+        exact attention is not counted).
     knn_graph_ : bool
         Whether ``fit`` built a kNN graph from a plain matrix (then ``predict`` builds one
         of the rows given too, and refuses a given graph: a ``Data`` or ``adjacency``).

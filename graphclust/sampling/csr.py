@@ -14,17 +14,33 @@ pyg-lib is needed.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import psutil
 import torch
 
 from graphclust._checks import check_edge_index
 
-__all__ = ["CSRGraph", "available_memory_bytes", "memory_to_check"]
+__all__ = ["CGROUP_ROOT", "CSRGraph", "available_memory_bytes", "csr_build_bytes",
+           "memory_to_check"]
 
 _INDEX_BYTES = torch.empty((), dtype=torch.int64).element_size()
 # Rows are sorted by the key i * N + j, which must fit in int64.
 _MAX_NUM_NODES = 3_037_000_499
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+"""Where :func:`available_memory_bytes` reads the process's cgroup memory limit: a
+container's own cgroup is mounted there."""
+
+# (limit file, usage file, memory.stat key of the reclaimable inactive page cache) of
+# cgroup v2, then v1. A hybrid host may have both: the smaller room counts.
+_CGROUP_FILES = (("memory.max", "memory.current", "inactive_file"),
+                 ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes",
+                  "total_inactive_file"))
+# A cgroup figure is a decimal count of bytes: anything else (v2's "max", an empty or
+# garbled file) is no figure. 20 digits hold any 64-bit value.
+_CGROUP_NUMBER = re.compile(r"[0-9]{1,20}")
 
 
 def available_memory_bytes(device: torch.device | str) -> int:
@@ -39,9 +55,19 @@ def available_memory_bytes(device: torch.device | str) -> int:
     -------
     int
         On CPU, the operating system's available memory
-        (``psutil.virtual_memory().available``). On CUDA, the driver's free memory
-        plus the memory PyTorch's caching allocator holds but does not use, since
-        the allocator hands that out first.
+        (``psutil.virtual_memory().available``), or less inside a container whose cgroup
+        caps the memory: the room left under the cgroup's limit, its limit less its
+        usage (v2: ``memory.max`` and ``memory.current``; v1:
+        ``memory/memory.limit_in_bytes`` and ``memory/memory.usage_in_bytes``, under
+        :data:`CGROUP_ROOT`), where the usage leaves out the inactive page cache the
+        kernel reclaims before it kills (``inactive_file`` of ``memory.stat``, as
+        ``docker stats`` and the kubelet count it). The operating system's figure
+        ignores that limit, and a fit over it is killed by the kernel instead of being
+        refused with a clear message. A limit of ``max`` and a missing, unreadable or
+        garbled file mean no limit; limits set on the cgroups above the process's own
+        are not read. On CUDA, the driver's free memory plus the memory PyTorch's
+        caching allocator holds but does not use, since the allocator hands that out
+        first.
     """
     device = torch.device(device)
     if device.type == "cuda":
@@ -49,9 +75,52 @@ def available_memory_bytes(device: torch.device | str) -> int:
         cached_unused = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
         return int(free + cached_unused)
     if device.type == "cpu":
-        return int(psutil.virtual_memory().available)
+        available = int(psutil.virtual_memory().available)
+        room = _cgroup_room(CGROUP_ROOT)
+        return available if room is None else min(available, room)
     raise ValueError(f"Unsupported device type {device.type!r}: no memory probe for it "
                      "(expected 'cpu' or 'cuda').")
+
+
+def _cgroup_room(root: Path) -> int | None:
+    """Bytes left under the cgroup memory limit read under ``root`` (v2 or v1, the
+    smaller where both are), or ``None`` where no finite limit and usage are readable."""
+    rooms = []
+    for limit_file, usage_file, cache_key in _CGROUP_FILES:
+        limit, usage = _cgroup_number(root / limit_file), _cgroup_number(root / usage_file)
+        if limit is None or usage is None:
+            continue
+        cache = _cgroup_stat(root / Path(usage_file).parent / "memory.stat", cache_key)
+        # A usage at the limit leaves no room: 0, which the memory check then refuses.
+        rooms.append(max(0, limit - max(0, usage - cache)))
+    return min(rooms, default=None)
+
+
+def _cgroup_number(path: Path) -> int | None:
+    """The byte count a cgroup file holds, or ``None`` (missing, unreadable, ``max``,
+    anything but digits). A system file, but only ever parsed as one integer."""
+    try:
+        with open(path, encoding="ascii") as file:
+            text = file.read(64).strip()
+    except (OSError, ValueError):  # ValueError: UnicodeDecodeError of a garbled file
+        return None
+    return int(text) if _CGROUP_NUMBER.fullmatch(text) else None
+
+
+def _cgroup_stat(path: Path, key: str) -> int:
+    """``key``'s byte count in a cgroup ``memory.stat`` file, 0 where it cannot be read
+    (the usage is then taken whole: a smaller room, never a larger one)."""
+    try:
+        with open(path, encoding="ascii") as file:
+            lines = file.read(1 << 16).splitlines()
+    except (OSError, ValueError):
+        return 0
+    for line in lines:
+        name, _, value = line.partition(" ")
+        if name == key:
+            value = value.strip()
+            return int(value) if _CGROUP_NUMBER.fullmatch(value) else 0
+    return 0
 
 
 def memory_to_check(device: torch.device | str) -> float:
@@ -61,6 +130,17 @@ def memory_to_check(device: torch.device | str) -> float:
         return available_memory_bytes(device)
     except ValueError:
         return math.inf
+
+
+def csr_build_bytes(num_nodes: int, num_edges: int) -> int:
+    """Peak bytes :meth:`CSRGraph.from_edge_index` plans for: ``8 * (3 E + 2 (N + 1))``.
+
+    The three ``E``-entry ``int64`` arrays of its sort (keys, sorted keys, order) and the
+    row pointer and degrees, counted together though the build frees the sort order before
+    the latter exist: a bound, not the exact peak. The build's own check and
+    :func:`graphclust.memory.estimate_peak_memory` both read it, so they cannot drift.
+    """
+    return _INDEX_BYTES * (3 * int(num_edges) + 2 * (int(num_nodes) + 1))
 
 
 def _format_bytes(num_bytes: int) -> str:
@@ -145,10 +225,10 @@ class CSRGraph:
         Raises
         ------
         MemoryError
-            When the estimated peak memory of the build, about
-            ``8 * (3 E + 2 (N + 1))`` bytes (sort keys, sorted keys and sort order,
-            row pointer and degrees), exceeds what ``device`` has available (unchecked
-            where :func:`memory_to_check` has no probe). The message gives the size of the
+            When the estimated peak memory of the build, :func:`csr_build_bytes`
+            (sort keys, sorted keys and sort order, row pointer and degrees), exceeds
+            what ``device`` has available (unchecked where :func:`memory_to_check` has
+            no probe). The message gives the size of the
             CSR itself, ``8 * (N + 1 + E)`` bytes.
         """
         check_edge_index(edge_index, num_nodes)
@@ -162,7 +242,7 @@ class CSRGraph:
         device = edge_index.device if device is None else torch.device(device)
 
         csr_bytes = _INDEX_BYTES * (num_nodes + 1 + num_edges)
-        build_bytes = _INDEX_BYTES * (3 * num_edges + 2 * (num_nodes + 1))
+        build_bytes = csr_build_bytes(num_nodes, num_edges)
         available = memory_to_check(device)
         if build_bytes > available:
             raise MemoryError(
