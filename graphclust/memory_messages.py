@@ -14,12 +14,14 @@ runs on):
   layer. Measured on a 20,000-node graph of 500,000 entries, :math:`H = 128`: 1,036 bytes
   an entry (:math:`2Hs` is 1,024) in the whole-graph pass;
 * **attention** (Performer, :class:`graphclust.nn.attention.PerformerAttention`, with
-  :math:`h` heads of :math:`m` random features): each row gets its own copy of its graph's
-  key-value summary (``kv[index]``, :math:`Hm` floats: 16 KiB at the defaults), which the
-  einsum keeps for the backward pass in every layer and whose gradient is one more copy;
-  besides it the queries' and keys' random-feature logits and exponentials and the
-  gathered key sums (about :math:`9hm` floats) and the GPS layer's own tensors (Q, K, V,
+  :math:`h` heads of :math:`m` random features, on one graph: the clusterers' case, where
+  every row reads one key-value summary): the queries' and keys' random-feature logits and
+  exponentials (:math:`4hm` floats a row: the features kept for the backward pass and
+  their gradients; measured, 16 KB a row at the defaults' two layers, 4 heads of 64
+  features and :math:`H = 64`) and the GPS layer's own tensors (Q, K, V,
   the feed-forward's hidden layer, the norms' inputs: about :math:`14H` beyond the MLP's).
+  A batch of several graphs (``batch`` given) also holds a summary a row, :math:`Hm`
+  floats, which is not counted.
 
 Full batch runs the encoder with gradients on the whole graph. A mini-batch runs it on the
 sampled neighbourhood of its :math:`C` candidates, at most
@@ -40,10 +42,9 @@ __all__ = ["MessagePassing", "message_passing_parts", "message_passing_sizes"]
 # Bytes a local layer keeps per edge entry besides its messages: GCN's edge list with
 # self-loops (two int64) for its backward pass; the edge weights are counted in floats.
 _EDGE_LIST_BYTES = 16
-# Attention tensors per row and layer besides kv[index], in floats per head and feature:
-# the queries' and keys' random-feature logits, shifted logits and exponentials, the
-# features (8) and the gathered key sums (1).
-_FEATURE_COPIES = 9
+# Attention tensors per row and layer, in floats per head and feature: the queries' and
+# keys' random features, kept for the backward pass, and their gradients.
+_FEATURE_COPIES = 4
 # Per row and GPS layer, in widths: Q, K, V and their scaled copies, the numerator and
 # the merged heads, the two branches' sum, the feed-forward's hidden layer (2H, before and
 # after its ReLU) and the norms' and residuals' inputs, beyond the MLP's two a layer.
@@ -112,11 +113,8 @@ def message_passing_parts(passing: MessagePassing, n_nodes: int, n_edges: int, w
         # The MLP count covers the candidates; the neighbourhood's other rows run too.
         parts["neighbourhood activations"] = (rows - candidates) * per_row_activations
     if passing.features:
-        summary = width * passing.features  # kv[index]: one key-value summary a row
-        per_layer = summary + _FEATURE_COPIES * passing.heads * passing.features \
-            + _LAYER_WIDTHS * width
-        # Every layer's tensors kept for the backward pass, and kv[index]'s gradient.
-        trained = rows * (layers * per_layer + summary) * s
+        per_layer = _FEATURE_COPIES * passing.heads * passing.features + _LAYER_WIDTHS * width
+        trained = rows * layers * per_layer * s  # every layer's, kept for the backward pass
         whole = n_nodes * per_layer * s  # one layer at a time, nothing kept
         parts["attention"] = max(trained, whole)
     return parts

@@ -74,7 +74,7 @@ def test_a_mini_batch_counts_its_neighbourhood_and_the_whole_graph_pass():
     assert large.parts["neighbourhood activations"] > 0
     # On a million nodes the neighbourhood is 63,936 rows, the whole graph's pass larger.
     huge = estimate_peak_memory(10**6, 10**7, 16, **sizes).parts
-    assert huge["attention"] == 10**6 * (64 * 64 + 9 * 4 * 64 + 14 * 64) * 4
+    assert huge["attention"] == 10**6 * (4 * 4 * 64 + 14 * 64) * 4
     assert huge["messages"] == (10**7 + 10**6) * (2 * 64 * 4 + 16 + 4)
 
 
@@ -104,8 +104,9 @@ def _peak(kind: str, n: int, e: int) -> int:
 @pytest.mark.parametrize("kind, passing, sizes", [
     # More edges on as many nodes: the messages alone grow.
     ("mpnn", GCN, ((4000, 100_000), (4000, 600_000))),
-    # More nodes on as many edges: the attention's rows (kv[index] the largest) grow.
-    ("gt", PERFORMER, ((2000, 20_000), (6000, 20_000)))])
+    # More nodes on as many edges: the attention's rows grow (from 6,000 nodes on the
+    # peak grows by 16 KB a row; below, the allocator's caching blurs it).
+    ("gt", PERFORMER, ((6000, 20_000), (20_000, 20_000)))])
 def test_the_counted_parts_cover_a_measured_full_batch_step(kind, passing, sizes):
     """An encoder's forward and backward over the whole graph, measured in a fresh process
     at two sizes: what the estimate's message-passing parts add between them is within

@@ -146,16 +146,17 @@ class PerformerAttention(nn.Module):
         phi_q = self._features(q, True)  # (N, heads, m)
         phi_k = self._features(k, False, batch, num_graphs)
         if batch is None:
-            kv = torch.einsum("nhm,nhd->hmd", phi_k, v)[None]
-            k_sum = phi_k.sum(0)[None]
-            index = torch.zeros(h.shape[0], dtype=torch.long, device=h.device)
+            # One summary read by every row: gathering it per row (kv[index]) had held a
+            # copy of it a row, (channels x num_features) floats, most of a fit's peak.
+            kv = torch.einsum("nhm,nhd->hmd", phi_k, v)
+            numerator = torch.einsum("nhm,hmd->nhd", phi_q, kv)
+            denominator = torch.einsum("nhm,hm->nh", phi_q, phi_k.sum(0))[..., None]
         else:
             outer = torch.einsum("nhm,nhd->nhmd", phi_k, v)
             kv = outer.new_zeros(num_graphs, *outer.shape[1:]).index_add_(0, batch, outer)
             k_sum = phi_k.new_zeros(num_graphs, *phi_k.shape[1:]).index_add_(0, batch, phi_k)
-            index = batch
-        numerator = torch.einsum("nhm,nhmd->nhd", phi_q, kv[index])
-        denominator = torch.einsum("nhm,nhm->nh", phi_q, k_sum[index])[..., None]
+            numerator = torch.einsum("nhm,nhmd->nhd", phi_q, kv[batch])
+            denominator = torch.einsum("nhm,nhm->nh", phi_q, k_sum[batch])[..., None]
         return self.projections.merge(numerator / denominator)
 
 
