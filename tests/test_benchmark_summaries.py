@@ -143,3 +143,35 @@ def test_nothing_to_compare_says_the_seeds_did_not_meet():
     results = BenchmarkResults(rows, summarize(rows), baselines=["degree-kmeans"])
     text = " ".join(_baseline_section(results))
     assert "is there a seed where a trained model and every baseline that ran there" in text
+
+
+def test_equal_means_in_another_seed_order_are_a_tie_not_a_loss():
+    from graphclust.benchmark import BenchmarkResults, summarize
+    from graphclust.benchmark.baselines import loss_lines
+    from graphclust.benchmark.writers import comparison_table
+
+    # The same three scores on other seeds: 0.3 + 0.2 + 0.1 and 0.1 + 0.2 + 0.3 differ in
+    # their last bit, and the model had been marked **below** by -0.0000.
+    rows = [_run("scgc", seed, acc) for seed, acc in enumerate((0.3, 0.2, 0.1))]
+    rows += [_run("svd-kmeans t=0", seed, acc) for seed, acc in enumerate((0.1, 0.2, 0.3))]
+    results = BenchmarkResults(rows, summarize(rows), baselines=["svd-kmeans t=0"])
+    assert [item["margin"] for item in results.comparisons] == [0.0, 0.0]
+    assert loss_lines(results.comparisons) == []
+    assert "below" not in comparison_table(results.comparisons)[2]
+
+
+def test_a_loss_below_the_fourth_decimal_shows_its_size():
+    from graphclust.benchmark import BenchmarkResults, summarize
+    from graphclust.benchmark.baselines import loss_lines
+    from graphclust.benchmark.writers import comparison_table
+
+    rows = [_run("scgc", 0, 0.69996), _run("svd-kmeans t=0", 0, 0.7)]
+    results = BenchmarkResults(rows, summarize(rows), baselines=["svd-kmeans t=0"])
+    # It had read "**below**, -0.0000" and "ACC 0.7000 against ...'s 0.7000".
+    assert comparison_table(results.comparisons)[2].startswith(
+        "| g | scgc | **below**, -4.0e-05 (svd-kmeans t=0: 0.7000) |")
+    assert loss_lines(results.comparisons)[0] == (
+        "below no training: scgc on g, ACC 0.7000 against svd-kmeans t=0's 0.7000 (-4.0e-05)")
+    rows = [_run("scgc", 0, 0.6), _run("svd-kmeans t=0", 0, 0.7)]
+    results = BenchmarkResults(rows, summarize(rows), baselines=["svd-kmeans t=0"])
+    assert loss_lines(results.comparisons)[0].endswith("0.6000 against svd-kmeans t=0's 0.7000")
