@@ -94,10 +94,20 @@ def check_positive_real(name: str, value, *, allow_zero: bool = False) -> float:
     return value
 
 
-def check_label_values(name: str, values: np.ndarray) -> None:
+def check_label_values(name: str, values: np.ndarray, given=None) -> None:
     """Refuse NaN or infinite labels, floats or objects (``np.unique`` keeps every NaN of
     an object array apart, so each would become a class of its own), then float labels
-    that are not whole numbers (:func:`check_whole_labels`)."""
+    that are not whole numbers (:func:`check_whole_labels`). With ``given``, the sequence
+    ``values`` was made of, also one that mixes strings with numbers: NumPy writes the
+    numbers as strings (``[0, 1, "1"]`` becomes ``["0", "1", "1"]``), two classes as one."""
+    if values.dtype.kind == "U" and given is not None and not isinstance(given, np.ndarray):
+        others = sorted({type(value).__name__ for value in np.asarray(given, dtype=object).ravel()
+                         if not isinstance(value, str)})
+        if others:
+            raise TypeError(
+                f"{name} mixes strings with {', '.join(others)} values, which would be "
+                "read as their text (1 and '1' one class): give every label as a string, "
+                "or every one as a number")
     if values.dtype.kind == "f":
         missing = int((~np.isfinite(values)).sum())
     elif values.dtype.kind == "O":

@@ -220,7 +220,7 @@ def _as_label_array(name: str, labels) -> np.ndarray:
         raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must be non-empty")
-    check_label_values(name, array)
+    check_label_values(name, array, given=labels)
     if array.dtype.kind in "USO":
         try:
             return np.unique(array, return_inverse=True)[1].reshape(-1)

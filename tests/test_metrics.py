@@ -279,3 +279,15 @@ def test_float_label_tensors_of_any_precision_are_class_ids(dtype):
     # bfloat16 has no NumPy dtype: it had raised torch's "unsupported ScalarType".
     truth = torch.tensor([0, 0, 1, 1, 2, 2], dtype=dtype)
     assert evaluate(truth, [1, 1, 0, 0, 2, 2])["acc"] == 1.0
+
+
+def test_a_list_mixing_class_names_and_numbers_is_refused():
+    from graphclust.data import to_graph
+
+    # NumPy had written the numbers as text: 1 and "1" one class, accuracy 3/4 for 1.
+    y = [0, 1, "1", "a"]
+    with pytest.raises(TypeError, match="y mixes strings with int values"):
+        to_graph(np.zeros((4, 3)), y=y)
+    with pytest.raises(TypeError, match="y_true mixes strings with int values"):
+        accuracy(y, [0, 1, 2, 3])
+    assert accuracy(["0", "1", "1", "a"], [0, 1, 1, 3]) == 1.0  # names alone still are

@@ -17,7 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["BASELINES", "BASELINE_MODELS", "GridModel", "against_baselines",
-           "baseline_models", "loss_lines", "paired_comparisons", "score_baselines"]
+           "baseline_models", "loss_lines", "margin_text", "paired_comparisons",
+           "score_baselines"]
+
+#: Means closer than this are a tie (margin 0): the same scores averaged in another seed
+#: order, or other scores of the same exact total, differ in the last bits of their float
+#: means (0.1 + 0.2 + 0.3 against 0.3 + 0.2 + 0.1), which had read as a loss. Far below
+#: any real difference of scores in [-1/2, 1]: one node of ACC over 10**9 node-seeds.
+TIE_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,9 @@ def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],
     list of dict
         One per (data set, trained model, metric) where both sides have a score:
         ``dataset``, ``model``, ``metric``, ``value``, ``baseline`` (the best baseline's
-        label), ``baseline_value`` and ``margin`` (``value - baseline_value``; negative:
-        the model loses to no training).
+        label), ``baseline_value`` and ``margin`` (``value - baseline_value``, 0 where
+        the two are within :data:`TIE_TOLERANCE`; negative: the model loses to no
+        training).
     """
     best: dict[tuple[str, str], tuple[float, str]] = {}
     for entry in summary:
@@ -98,10 +106,12 @@ def against_baselines(summary: Sequence[Mapping], baselines: Sequence[str],
             if (entry["dataset"], metric) not in best or math.isnan(value):
                 continue
             baseline_value, label = best[(entry["dataset"], metric)]
+            margin = value - baseline_value
             comparisons.append({"dataset": entry["dataset"], "model": entry["model"],
                                 "metric": metric, "value": value, "baseline": label,
                                 "baseline_value": baseline_value,
-                                "margin": value - baseline_value})
+                                "margin": 0.0 if abs(margin) <= TIE_TOLERANCE
+                                else margin})
     return comparisons
 
 
@@ -130,13 +140,27 @@ def paired_comparisons(rows: Sequence[Mapping], baselines: Sequence[str],
     return comparisons
 
 
+def margin_text(margin: float) -> str:
+    """A margin signed to 4 decimals, or in scientific notation where 4 decimals would
+    show a loss as ``-0.0000`` (or a win as ``+0.0000``)."""
+    text = f"{margin:+.4f}"
+    return f"{margin:+.1e}" if margin != 0 and float(text) == 0 else text
+
+
 def loss_lines(comparisons: Sequence[Mapping]) -> list[str]:
     """One ``below no training: ...`` line for each of :func:`against_baselines`'
-    comparisons that a model loses."""
-    return [f"below no training: {item['model']} on {item['dataset']}, "
-            f"{item['metric'].upper()} {item['value']:.4f} against "
-            f"{item['baseline']}'s {item['baseline_value']:.4f}"
-            for item in comparisons if item["margin"] < 0]
+    comparisons that a model loses; where both means print alike to 4 decimals, the
+    margin follows, so that the line still shows a loss."""
+    lines = []
+    for item in comparisons:
+        if item["margin"] >= 0:
+            continue
+        value, baseline_value = f"{item['value']:.4f}", f"{item['baseline_value']:.4f}"
+        margin = f" ({margin_text(item['margin'])})" if value == baseline_value else ""
+        lines.append(f"below no training: {item['model']} on {item['dataset']}, "
+                     f"{item['metric'].upper()} {value} against "
+                     f"{item['baseline']}'s {baseline_value}{margin}")
+    return lines
 
 
 def score_baselines(source, model: str, params: Mapping) -> dict[str, dict]:

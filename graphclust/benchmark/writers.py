@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from graphclust.benchmark.baselines import margin_text
 from graphclust.benchmark.protocols import METRICS
 from graphclust.benchmark.summaries import BenchmarkResults
 
@@ -151,7 +152,7 @@ def comparison_table(comparisons: Sequence[Mapping],
              "|---|---|" + "---|" * len(metrics)]
     cells: dict[tuple[str, str], dict[str, str]] = {}
     for item in comparisons:
-        text = (f"{item['margin']:+.4f} ({item['baseline']}: {item['baseline_value']:.4f})")
+        text = f"{margin_text(item['margin'])} ({item['baseline']}: {item['baseline_value']:.4f})"
         if item["margin"] < 0:
             text = f"**below**, {text}"
         cells.setdefault((item["dataset"], item["model"]), {})[item["metric"]] = text

@@ -206,7 +206,7 @@ def label_codes(y: Any, num_nodes: int) -> torch.Tensor:
         )
     if values.dtype.kind == "c":
         raise TypeError(f"y has unsupported complex dtype {values.dtype}")
-    check_label_values("y", values)
+    check_label_values("y", values, given=y)
     if values.dtype.kind in "iuf" and values.size and values.min() == -1 and (values == 0).any():
         warnings.warn(
             f"y has -1 in {int((values == -1).sum())} of {num_nodes} entries beside classes "
