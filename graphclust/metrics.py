@@ -43,6 +43,12 @@ def accuracy(y_true, y_pred) -> float:
     -------
     float
         In ``[0, 1]``; 1 exactly when the two partitions are equal up to renaming.
+
+    Raises
+    ------
+    ValueError
+        When classes times clusters exceeds ``MAX_MATCHING_CELLS`` (4,096 x 4,096), before
+        the table is made (as for :func:`f1`).
     """
     contingency = _contingency(y_true, y_pred)
     classes, clusters = _hungarian(contingency)
@@ -253,11 +259,22 @@ def _label_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return true_labels, pred_labels
 
 
+# Cells of the dense (classes x clusters) tables that ACC and F1 match on (three tables of
+# 8 bytes a cell, and a Hungarian solve cubic in their side): 4,096 x 4,096.
+MAX_MATCHING_CELLS = 2**24
+
+
 def _contingency(y_true, y_pred) -> np.ndarray:
     """(n_classes, n_clusters) table of co-occurrence counts."""
     true_labels, pred_labels = _label_pair(y_true, y_pred)
     true_codes, n_classes = _codes(true_labels)
     pred_codes, n_clusters = _codes(pred_labels)
+    if n_classes * n_clusters > MAX_MATCHING_CELLS:
+        # Else node ids given as labels by mistake had asked for a table of GiBs.
+        raise ValueError(
+            f"accuracy and f1 match classes to clusters on a dense table: {n_classes} "
+            f"classes x {n_clusters} clusters is over {MAX_MATCHING_CELLS:,} cells (were "
+            "ids given as labels?); nmi and ari take any number")
     flat = np.bincount(true_codes * n_clusters + pred_codes, minlength=n_classes * n_clusters)
     return flat.reshape(n_classes, n_clusters)
 

@@ -9,7 +9,16 @@ from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score, f1_score, normalized_mutual_info_score
 from torch_geometric.data import Data
 
-from graphclust.metrics import accuracy, ari, conductance, evaluate, f1, modularity, nmi
+from graphclust.metrics import (
+    MAX_MATCHING_CELLS,
+    accuracy,
+    ari,
+    conductance,
+    evaluate,
+    f1,
+    modularity,
+    nmi,
+)
 
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True)
 EXTERNAL = {"acc": accuracy, "nmi": nmi, "ari": ari, "f1": f1}
@@ -291,3 +300,12 @@ def test_a_list_mixing_class_names_and_numbers_is_refused():
     with pytest.raises(TypeError, match="y_true mixes strings with int values"):
         accuracy(y, [0, 1, 2, 3])
     assert accuracy(["0", "1", "1", "a"], [0, 1, 1, 3]) == 1.0  # names alone still are
+
+
+def test_matching_tables_too_large_are_refused_before_allocation():
+    ids = np.arange(4097)  # 4,097 x 4,097 cells: just over the bound
+    assert ids.size**2 > MAX_MATCHING_CELLS
+    for score in (accuracy, f1):
+        with pytest.raises(ValueError, match="4097 classes x 4097 clusters is over"):
+            score(ids, ids[::-1])
+    assert nmi(ids, ids[::-1]) == pytest.approx(1.0)
