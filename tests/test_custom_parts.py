@@ -1,0 +1,80 @@
+"""Parts written by a user from the docstrings alone: what the estimator does with the
+ones that break a rule (review h50e)."""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+
+import pytest
+
+from graphclust import SCGCStar
+from graphclust.data import make_sbm
+from graphclust.sampling.contrastive import FullGraphBatches
+from graphclust.starts import NoStart
+
+FAST = {"max_epochs": 3, "hidden_dims": (8,), "embedding_dim": 4, "random_state": 0,
+        "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def sbm():
+    return make_sbm(120, 2, 8, avg_degree=6, random_state=0)
+
+
+@dataclass(frozen=True)
+class OneShotSampler:
+    """batches() gives a generator: one pass, then nothing (and no length)."""
+
+    def batches(self, edge_index, num_nodes, seed, rank=0, world_size=1):
+        return (batch for batch in FullGraphBatches(edge_index, num_nodes, 2, "influence"))
+
+    def fanouts(self, num_layers):
+        return []
+
+
+class _NoBatches:
+    def __len__(self):
+        return 1
+
+    def __iter__(self):
+        return iter(())
+
+
+@dataclass(frozen=True)
+class EmptySampler:
+    """A length of one, but no batch when iterated."""
+
+    def batches(self, edge_index, num_nodes, seed, rank=0, world_size=1):
+        return _NoBatches()
+
+    def fanouts(self, num_layers):
+        return []
+
+
+@pytest.fixture()
+def deadline():
+    """Fail a fit that loops instead of raising (no pytest-timeout here)."""
+    def expire(signum, frame):
+        raise TimeoutError("the fit looped on the batches")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(30)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("sampler, error, match", [
+    (OneShotSampler(), TypeError, "OneShotSampler.*iterator"),
+    (EmptySampler(), ValueError, "EmptySampler.*no batch"),
+])
+@pytest.mark.parametrize("start", [None, NoStart()], ids=["linear start", "no start"])
+def test_batches_that_cannot_be_cycled_are_refused_not_looped_on(sbm, sampler, error, match,
+                                                                  start, deadline):
+    # The start cycles over the batches: a generator had looped forever after its pass.
+    model = SCGCStar(2, sampler=sampler, start=start, **FAST,
+                     **({} if start else {"pretrain_epochs": 5}))
+    with pytest.raises(error, match=match):
+        model.fit(sbm)
+    assert not hasattr(model, "labels_")
