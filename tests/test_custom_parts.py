@@ -7,6 +7,7 @@ import signal
 from dataclasses import dataclass
 
 import pytest
+from torch import nn
 
 from graphclust import SCGCStar
 from graphclust.data import make_sbm
@@ -78,3 +79,19 @@ def test_batches_that_cannot_be_cycled_are_refused_not_looped_on(sbm, sampler, e
     with pytest.raises(error, match=match):
         model.fit(sbm)
     assert not hasattr(model, "labels_")
+
+
+@dataclass(frozen=True)
+class WiderEncoder:
+    """Ignores ``out_channels``: three columns too many."""
+
+    uses_graph = False
+
+    def build(self, in_channels, out_channels):
+        return nn.Linear(in_channels, out_channels + 3)
+
+
+def test_an_encoder_of_the_wrong_width_is_named(sbm):
+    with pytest.raises(ValueError, match=r"WiderEncoder.*7 columns.*embedding_dim=4"):
+        SCGCStar(2, encoder=WiderEncoder(), start=NoStart(),
+                 **{**FAST, "hidden_dims": (256,)}).fit(sbm)

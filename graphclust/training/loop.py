@@ -94,6 +94,11 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
         return run.head_input(encode_all(encoder, inputs.x, full_edges))
 
     embedding = head_inputs()
+    if embedding.shape[1] != head.centers.shape[1]:  # else k-means' centres were refused
+        raise ValueError(
+            f"the encoder of {type(config).__name__} gives {embedding.shape[1]} columns a "
+            f"node where the head takes embedding_dim={head.centers.shape[1]}: its "
+            "build(in_channels, out_channels) must give out_channels columns")
     window = [head.start_from(embedding, run.generator)]  # labels of the last epochs
     networks = Networks(encoder, head, decoder, run.head_input)
     # Gradients averaged over processes; DDP also broadcasts rank 0's parameters
