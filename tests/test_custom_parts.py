@@ -11,8 +11,9 @@ from torch import nn
 
 from graphclust import SCGCStar
 from graphclust.data import make_sbm
+from graphclust.objectives import ClusteringObjective, NeighborContrast
 from graphclust.sampling.contrastive import FullGraphBatches
-from graphclust.starts import NoStart
+from graphclust.starts import ContrastiveStart, NoStart
 
 FAST = {"max_epochs": 3, "hidden_dims": (8,), "embedding_dim": 4, "random_state": 0,
         "device": "cpu"}
@@ -95,3 +96,20 @@ def test_an_encoder_of_the_wrong_width_is_named(sbm):
     with pytest.raises(ValueError, match=r"WiderEncoder.*7 columns.*embedding_dim=4"):
         SCGCStar(2, encoder=WiderEncoder(), start=NoStart(),
                  **{**FAST, "hidden_dims": (256,)}).fit(sbm)
+
+
+def _contrast(views, batch):
+    return NeighborContrast(1.0)(views, batch)
+
+
+@pytest.mark.parametrize("start", [None, ContrastiveStart(steps=20)],
+                         ids=["flat", "object"])
+def test_a_contrastive_term_without_tau_is_named_before_the_start(sbm, start):
+    objective = ClusteringObjective(contrastive=_contrast)
+    model = SCGCStar(2, objective=objective, start=start, **FAST,
+                     **({} if start else {"pretrain_epochs": 20}))
+    with pytest.raises(TypeError, match="function.*tau.*holdout"):
+        model.fit(sbm)
+    # Without a held-out run the term needs no tau.
+    unheld = ContrastiveStart(steps=20, holdout=None)
+    SCGCStar(2, objective=objective, start=unheld, **FAST).fit(sbm)

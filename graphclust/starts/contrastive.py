@@ -176,6 +176,12 @@ class ContrastiveStart:
         too few edges to score)."""
         if self.holdout is None:
             return None
+        if not hasattr(contrastive, "tau"):  # a custom term may not have one
+            raise TypeError(
+                f"the start's held-out edges are scored at the contrastive term's tau, which "
+                f"{type(contrastive).__name__} lacks: give it a tau (its inverse "
+                "temperature) or start without them (start_holdout=None, or holdout=None "
+                "in the start object)")
         held_out = HeldOutEdges(run.edge_index, run.inputs.x.shape[0], float(self.holdout),
                                 contrastive.tau, run.generator)
         return held_out if len(held_out) >= _MIN_HELD_OUT_PAIRS else None
