@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from torch import nn
 
-from graphclust import SCGCStar
+from graphclust import MPNNVNClusterer, SCGCStar
 from graphclust.data import make_sbm
 from graphclust.objectives import ClusteringObjective, NeighborContrast
 from graphclust.sampling.contrastive import FullGraphBatches
@@ -113,3 +113,30 @@ def test_a_contrastive_term_without_tau_is_named_before_the_start(sbm, start):
     # Without a held-out run the term needs no tau.
     unheld = ContrastiveStart(steps=20, holdout=None)
     SCGCStar(2, objective=objective, start=unheld, **FAST).fit(sbm)
+
+
+@dataclass(frozen=True)
+class DecoderStart:
+    """Trains nothing, but asks for the decoder as the Start docstring offers."""
+
+    needs_decoder = True
+
+    def check(self, config, embedding_dim):
+        pass
+
+    def __call__(self, encoder, run, *, config, contrastive, decoder):
+        decoder()
+        return encoder
+
+
+@dataclass(frozen=True)
+class UndeclaredDecoderStart(DecoderStart):
+    needs_decoder = False
+
+
+@pytest.mark.parametrize("start", [DecoderStart(), UndeclaredDecoderStart()],
+                         ids=["declared", "undeclared"])
+def test_a_start_asking_for_a_decoder_where_none_is_defined_is_told_why(sbm, start):
+    model = MPNNVNClusterer(2, start=start, max_epochs=2, random_state=0, device="cpu")
+    with pytest.raises(ValueError, match="hidden_dims, which MPNNVNClusterer does not have"):
+        model.fit(sbm)
