@@ -140,3 +140,32 @@ def test_a_start_asking_for_a_decoder_where_none_is_defined_is_told_why(sbm, sta
     model = MPNNVNClusterer(2, start=start, max_epochs=2, random_state=0, device="cpu")
     with pytest.raises(ValueError, match="hidden_dims, which MPNNVNClusterer does not have"):
         model.fit(sbm)
+
+
+class PlainStart:
+    def check(self, config, embedding_dim):
+        pass
+
+    def __call__(self, encoder, run, *, config, contrastive, decoder):
+        return encoder
+
+
+@dataclass(frozen=True)
+class DataclassTerm:
+    tau: float = 1.0
+
+    def __call__(self, views, batch):
+        return NeighborContrast(self.tau)(views, batch)
+
+
+@pytest.mark.parametrize("params, name", [
+    ({"start": PlainStart()}, "start: PlainStart"),
+    ({"objective": ClusteringObjective(contrastive=DataclassTerm())},
+     "objective.contrastive: DataclassTerm"),
+])
+def test_saving_a_custom_part_says_why_it_cannot(sbm, tmp_path, params, name):
+    model = SCGCStar(2, **{**FAST, "max_epochs": 1}, **params).fit(sbm)
+    with pytest.raises(TypeError, match=f"parameter {name} is not one of graphclust's own"
+                                        r"(.|\n)*never names code"):
+        model.save(tmp_path / "model.gc")
+    assert not (tmp_path / "model.gc").exists()
