@@ -81,6 +81,13 @@ def _config_class(name: str) -> type:
     return getattr(importlib.import_module(module_name), qualname)
 
 
+def _not_saveable(name: str, cls: type) -> str:
+    return (f"parameter {name}: {cls.__name__} is not one of graphclust's own encoder "
+            "configurations or part objects (graphclust.io_params.CONFIG_CLASSES), so it "
+            "cannot be saved: a model file never names code to run. Refit the model where "
+            "your class is defined")
+
+
 def encode_param(name: str, value):
     """JSON-able form of one parameter value (see the module docstring)."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -92,8 +99,7 @@ def encode_param(name: str, value):
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
         if _config_name(cls) not in CONFIG_CLASSES:
-            raise TypeError(f"parameter {name}: {cls.__name__} is not one of graphclust's "
-                            "encoder configurations, so it cannot be saved")
+            raise TypeError(_not_saveable(name, cls))
         return {"__config__": _config_name(cls),
                 "fields": {f.name: encode_param(f"{name}.{f.name}", getattr(value, f.name))
                            for f in dataclasses.fields(value)}}
@@ -103,6 +109,8 @@ def encode_param(name: str, value):
         return {"__tuple__": [encode_param(name, item) for item in value]}
     if isinstance(value, list):
         return [encode_param(name, item) for item in value]
+    if callable(value) or hasattr(value, "batches") or hasattr(value, "build"):
+        raise TypeError(_not_saveable(name, type(value)))  # a part or encoder of your own
     raise TypeError(
         f"parameter {name}={value!r} cannot be saved as JSON; use None, a number, a string "
         "or a tuple/list of them (for random_state: an int or None)"

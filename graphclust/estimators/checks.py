@@ -16,9 +16,12 @@ from graphclust.data.edge_inputs import is_networkx_graph
 from graphclust.data.homophily import feature_homophily
 from graphclust.data.transforms import FEATURE_TRANSFORMS
 from graphclust.estimators.params import at_least, non_negative
+from graphclust.memory import TrainingMemoryError
+from graphclust.training.parts import agreed_minimum
 
 __all__ = ["LOW_FEATURE_HOMOPHILY", "as_matrix", "check_feature_names",
-           "check_fitted_metadata", "feature_names", "resolve_device", "user_stacklevel",
+           "check_fitted_metadata", "feature_names", "memory_check_in_every_process",
+           "resolve_device", "user_stacklevel",
            "warn_if_edges_disagree"]
 
 #: Feature homophily (:func:`graphclust.data.feature_homophily`) below which a fit warns
@@ -187,3 +190,19 @@ def check_fitted_metadata(metadata) -> None:
     if names is not None and (len(names) != metadata["n_features_in_"] or
                               not all(isinstance(name, str) for name in names)):
         raise ValueError("feature_names_in_ must be n_features_in_ strings")
+
+
+def memory_check_in_every_process(check, device):
+    """``check()``'s result, where a :class:`TrainingMemoryError` it raises is raised
+    in every process of a distributed job (in the others, one that points to it): a
+    process that stopped alone would leave the others waiting in their first collective
+    call until the job's timeout."""
+    try:
+        result, failure = check(), None
+    except TrainingMemoryError as error:
+        result, failure = None, error
+    if agreed_minimum(0 if failure is not None else 1, device) == 0:
+        raise failure if failure is not None else TrainingMemoryError(
+            "another process of this distributed job cannot fit its training in its "
+            "memory; its own error says what to change")
+    return result

@@ -39,7 +39,7 @@ from graphclust._warnings import user_stacklevel
 from graphclust.data.propagation import propagation_powers
 from graphclust.data.transforms import FEATURE_TRANSFORMS, SHIFTED_KINDS
 from graphclust.estimators.base import BaseGraphClusterer
-from graphclust.estimators.checks import warn_if_edges_disagree
+from graphclust.estimators.checks import memory_check_in_every_process, warn_if_edges_disagree
 from graphclust.estimators.params import (
     Param,
     at_least,
@@ -50,7 +50,6 @@ from graphclust.estimators.params import (
 )
 from graphclust.estimators.persistence import PersistedNetworks
 from graphclust.memory import (
-    TrainingMemoryError,
     check_fits,
     choose_batch_size,
     estimate_peak_memory,
@@ -96,22 +95,6 @@ from graphclust.training.parts import (
 __all__ = ["ContrastiveClusterer", "PRETRAIN_MODES", "SIZE_PRIORS", "distributed_context"]
 
 PRETRAIN_MODES = ("linear", "contrastive", "autoencoder", "none")
-
-
-def _memory_check_in_every_process(check, device):
-    """``check()``'s result, where a :class:`TrainingMemoryError` it raises is raised
-    in every process of a distributed job (in the others, one that points to it): a
-    process that stopped alone would leave the others waiting in their first collective
-    call until the job's timeout."""
-    try:
-        result, failure = check(), None
-    except TrainingMemoryError as error:
-        result, failure = None, error
-    if agreed_minimum(0 if failure is not None else 1, device) == 0:
-        raise failure if failure is not None else TrainingMemoryError(
-            "another process of this distributed job cannot fit its training in its "
-            "memory; its own error says what to change")
-    return result
 
 
 class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
@@ -179,11 +162,7 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         start = self._start_part()
         start.check(self._encoder_config(), int(self.embedding_dim))
         if self._needs_decoder():
-            if "hidden_dims" not in self._parameters:
-                raise ValueError(
-                    f"a decoder (an objective with reconstruction, or an autoencoder start) "
-                    f"mirrors hidden_dims, which {type(self).__name__} does not have")
-            check_positive_ints("hidden_dims", self.hidden_dims)  # the decoder mirrors them
+            self._decoder_widths()
 
     def _needs_decoder(self) -> bool:
         """Whether ``hidden_dims`` shapes a decoder (the objective's or the start's)."""
@@ -224,9 +203,18 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         blocks = propagation_powers(features, edge_index, steps, steps + self.input_hops)
         return blocks[0] if len(blocks) == 1 else torch.cat(blocks, dim=1)
 
+    def _decoder_widths(self) -> tuple[int, ...]:
+        """``hidden_dims``, which a decoder mirrors; a clear error where there are none
+        (also for a start that calls ``decoder()`` without ``needs_decoder``)."""
+        if "hidden_dims" not in self._parameters:
+            raise ValueError(
+                f"a decoder (an objective with reconstruction, or a start that trains one) "
+                f"mirrors hidden_dims, which {type(self).__name__} does not have")
+        return check_positive_ints("hidden_dims", self.hidden_dims)
+
     def _decoder(self) -> MLP:
         """SDCN's mirror-image decoder ``embedding - reversed(hidden_dims) - inputs``."""
-        hidden = check_positive_ints("hidden_dims", self.hidden_dims)
+        hidden = self._decoder_widths()
         return MLP([int(self.embedding_dim), *hidden[::-1], self._input_width()])
 
     # ------------------------------------------------------------------ parts
@@ -318,7 +306,7 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         pairs = positive_pair_bound(graph.edge_index, n_nodes, sizes["order"]) \
             if auto or batch is None else None
         if auto:
-            batch = _memory_check_in_every_process(lambda: choose_batch_size(
+            batch = memory_check_in_every_process(lambda: choose_batch_size(
                 n_nodes, n_edges, n_features, available_bytes=available,
                 n_positive_pairs=pairs, device_name=str(device),
                 passes_messages=self._passes_messages(), max_batches=EPOCH_BATCHES,
@@ -334,7 +322,7 @@ class ContrastiveClusterer(PersistedNetworks, BaseGraphClusterer):
         estimate = estimate_peak_memory(n_nodes, n_edges, n_features, batch_size=batch,
                                         n_positive_pairs=pairs, **sizes)
         setting = "full batch" if batch is None else f"batch_size={batch}"
-        _memory_check_in_every_process(
+        memory_check_in_every_process(
             lambda: check_fits(estimate, available, str(device), setting), device)
         asked = f"batch_size={self.batch_size!r}" if self.sampler is None \
             else f"{type(self.sampler).__name__}'s batch size"

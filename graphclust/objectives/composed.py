@@ -107,7 +107,8 @@ class ClusteringObjective:
     Parameters
     ----------
     contrastive : NeighborContrast
-        The contrastive term, called as ``contrastive(views, batch)``.
+        The contrastive term, called as ``contrastive(views, batch)``; a start that holds
+        out edges also reads its ``tau``.
     clustering : SelfTraining
         The clustering term, with ``prior(q)``, ``target(q, prior)`` and ``(p, q)``.
     reconstruction : Reconstruction or None

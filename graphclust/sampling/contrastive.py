@@ -1,7 +1,8 @@
 r"""The sampler part: which pairs and which batches the contrastive objective sees.
 
 A sampler is a small frozen dataclass with ``batches(edge_index, num_nodes, seed, rank,
-world_size)`` (an iterable of :class:`ContrastiveBatch` with a length) and
+world_size)`` (an iterable of :class:`ContrastiveBatch` with a length of at least one,
+iterated anew every epoch: not a one-shot iterator such as a generator) and
 ``fanouts(num_layers)`` (neighbours per hop around a mini-batch for an encoder that
 passes messages). Two are provided:
 
@@ -47,7 +48,8 @@ from graphclust.sampling.csr import CSRGraph
 from graphclust.sampling.walks import sample_positives
 
 __all__ = ["EPOCH_BATCHES", "ContrastiveBatch", "FullGraphBatches", "FullGraphSampler",
-           "RandomWalkSampler", "SampledBatches", "Sampler"]
+           "RandomWalkSampler", "SampledBatches", "Sampler", "checked_batches",
+           "one_pass"]
 
 #: Batches an epoch of :class:`RandomWalkSampler` at most. 32 batches of the default 1,024
 #: seeds cover every graph of the development set, the largest of which (Coauthor CS,
@@ -258,3 +260,33 @@ class Sampler(Protocol):
                 world_size: int = 1): ...
 
     def fanouts(self, num_layers: int) -> list[int]: ...
+
+
+def checked_batches(batches, sampler):
+    """``batches``, which ``sampler.batches(...)`` gave, if the training can go over them
+    again and again: an iterable with a length of at least one, not a one-shot iterator (a
+    generator had made a start that cycles over its batches loop forever after the
+    first pass)."""
+    name = type(sampler).__name__
+    if iter(batches) is batches:
+        raise TypeError(f"{name}.batches() gave an iterator ({type(batches).__name__}), "
+                        "which runs out after one pass: give an iterable that yields "
+                        "every epoch's batches anew (an object with __iter__ and __len__)")
+    if not hasattr(batches, "__len__"):
+        raise TypeError(f"{name}.batches() gave {type(batches).__name__}, which has no "
+                        "length: the training takes lr / len(batches) a step")
+    if len(batches) < 1:
+        raise ValueError(f"{name}.batches() gave no batch (a length of {len(batches)})")
+    return batches
+
+
+def one_pass(batches, sampler) -> Iterator[ContrastiveBatch]:
+    """The batches of one pass over ``batches``; a pass without any is an error, where
+    it had left the start's cycle looping forever and an epoch with no labels."""
+    empty = True
+    for batch in batches:
+        empty = False
+        yield batch
+    if empty:
+        raise ValueError(f"{type(sampler).__name__}.batches() gave no batch when iterated "
+                         f"(its length says {len(batches)})")

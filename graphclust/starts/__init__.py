@@ -7,7 +7,9 @@ A start is a small frozen dataclass with two methods:
 * ``__call__(encoder, run, *, config, contrastive, decoder) -> nn.Module``: the started
   encoder. ``run`` is the fit's :class:`graphclust.training.TrainingRun` (inputs, the
   sampler's batches, seed, generator, ``history``), ``contrastive`` the objective's
-  contrastive term, ``decoder()`` gives the decoder an autoencoder start trains.
+  contrastive term (a held-out run reads its ``tau``), ``decoder()`` gives the decoder an
+  autoencoder start trains: a start that calls it declares ``needs_decoder = True`` (a
+  class attribute), so that fit checks the decoder's ``hidden_dims`` before any work.
   ``run.inputs.x`` is sparse CSR when the encoder takes it (:mod:`graphclust.nn.sparse_rows`,
   whose ``select_rows`` and ``dense_rows`` read rows of either layout).
 

@@ -43,6 +43,7 @@ from graphclust.nn.mlp import MLP
 from graphclust.nn.sparse_rows import select_rows
 from graphclust.nn.whitening import whiten_linear_
 from graphclust.objectives.held_out import HeldOutEdges
+from graphclust.sampling.contrastive import checked_batches, one_pass
 from graphclust.starts.held_out_rule import (
     HeldOutReading,
     held_out_summary,
@@ -175,6 +176,12 @@ class ContrastiveStart:
         too few edges to score)."""
         if self.holdout is None:
             return None
+        if not hasattr(contrastive, "tau"):  # a custom term may not have one
+            raise TypeError(
+                f"the start's held-out edges are scored at the contrastive term's tau, which "
+                f"{type(contrastive).__name__} lacks: give it a tau (its inverse "
+                "temperature) or start without them (start_holdout=None, or holdout=None "
+                "in the start object)")
         held_out = HeldOutEdges(run.edge_index, run.inputs.x.shape[0], float(self.holdout),
                                 contrastive.tau, run.generator)
         return held_out if len(held_out) >= _MIN_HELD_OUT_PAIRS else None
@@ -184,7 +191,7 @@ class ContrastiveStart:
         """``steps`` steps of ``optimizer`` on the contrastive term of ``encoder`` (one a
         batch, cycling), yielding each step's number and loss; ``stage`` names the bar."""
         module = data_parallel(Rows(encoder), run.world_size)
-        stream = (batch for _ in iter(int, 1) for batch in batches)
+        stream = (batch for _ in iter(int, 1) for batch in one_pass(batches, run.sampler))
         with run.progress(steps, stage) as bar:
             for step in range(1, steps + 1):
                 batch = next(stream)
@@ -216,7 +223,8 @@ class ContrastiveStart:
         """
         num_nodes = inputs.x.shape[0]
         train = held_out.train_edge_index
-        batches = run.sampler.batches(train, num_nodes, run.seed, run.rank, run.world_size)
+        batches = checked_batches(run.sampler.batches(train, num_nodes, run.seed, run.rank,
+                                                      run.world_size), run.sampler)
         if inputs.edge_index is not None:  # a graph encoder sees no held-out edge
             inputs = replace(inputs, edge_index=train, csr=None)
         if inputs.features_over is not None:  # nor do propagated inputs

@@ -25,6 +25,7 @@ from graphclust._checks import check_integer, check_positive_real
 from graphclust.metrics import evaluate
 from graphclust.nn.heads import StudentTHead
 from graphclust.nn.sparse_rows import dense_rows
+from graphclust.sampling.contrastive import checked_batches, one_pass
 from graphclust.training.parts import (
     Networks,
     TrainingRun,
@@ -84,6 +85,7 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
     only score the epochs in ``run.history``.
     """
     inputs = run.inputs
+    checked_batches(run.batches, run.sampler)
     encoder = start(encoder, run, config=config, contrastive=objective.contrastive,
                     decoder=make_decoder)
     full_edges = inputs.edge_index  # None for a feature-only encoder
@@ -92,6 +94,11 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
         return run.head_input(encode_all(encoder, inputs.x, full_edges))
 
     embedding = head_inputs()
+    if embedding.shape[1] != head.centers.shape[1]:  # else k-means' centres were refused
+        raise ValueError(
+            f"the encoder of {type(config).__name__} gives {embedding.shape[1]} columns a "
+            f"node where the head takes embedding_dim={head.centers.shape[1]}: its "
+            "build(in_channels, out_channels) must give out_channels columns")
     window = [head.start_from(embedding, run.generator)]  # labels of the last epochs
     networks = Networks(encoder, head, decoder, run.head_input)
     # Gradients averaged over processes; DDP also broadcasts rank 0's parameters
@@ -118,7 +125,7 @@ def train_clusterer(encoder: nn.Module, head: StudentTHead, decoder: nn.Module |
         for epoch in range(1, max_epochs + 1):
             target = None
             sums: dict[str, float] = {}
-            for batch in run.batches:
+            for batch in one_pass(run.batches, run.sampler):
                 if not batch.is_full_graph and target is None:
                     # Mini-batches: P from the whole graph at the start of the epoch (DEC).
                     with torch.no_grad():
