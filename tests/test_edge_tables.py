@@ -34,7 +34,7 @@ def test_an_edge_table_reads_one_edge_a_row():
         to_graph(_features(), table.assign(weight=1.0))
     with pytest.raises(TypeError, match="must hold node rows as integers, got dtype float64"):
         to_graph(_features(), table.astype(float))
-    with pytest.raises(ValueError, match="edge_index has node indices outside"):
+    with pytest.raises(ValueError, match="an edge table has node indices outside"):
         to_graph(_features(), table + 10)
 
 

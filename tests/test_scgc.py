@@ -81,7 +81,7 @@ def test_predict_checks_edges_it_does_not_read(sbm):
     """A feature-only model ignores ``adjacency`` at predict, but edges of another graph
     say the rows are not the graph's: refused as a graph-reading model refuses them."""
     est = SCGCStar(n_clusters=3, random_state=0, **FAST).fit(sbm)
-    with pytest.raises(ValueError, match="edge_index has node indices outside"):
+    with pytest.raises(ValueError, match="adjacency has node indices outside"):
         est.predict(sbm.x[:50].numpy(), adjacency=sbm.edge_index)
     np.testing.assert_array_equal(est.predict(sbm.x.numpy(), adjacency=sbm.edge_index),
                                   est.labels_)

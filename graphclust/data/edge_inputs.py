@@ -76,7 +76,7 @@ def edge_index_array(edge_index: torch.Tensor, num_nodes: int, name: str = "edge
             counted_from_one = " (numbered from 1? subtract 1: row v of X is node v)" \
                 if low == 1 and high == num_nodes else ""
             raise ValueError(
-                f"edge_index has node indices outside [0, {num_nodes}): min {low}, "
+                f"{name} has node indices outside [0, {num_nodes}): min {low}, "
                 f"max {high}, with N={num_nodes} nodes (rows of X){counted_from_one}"
             )
     return edge_index
@@ -189,7 +189,8 @@ def _table_edges(table, num_nodes: int) -> torch.Tensor:
             f"an edge table's columns must hold node rows as integers, got dtype "
             f"{values.dtype}")
     # A copy: pandas may hand out a read-only view, which torch warns about.
-    return edge_index_array(torch.from_numpy(np.array(values.T, order="C")), num_nodes)
+    return edge_index_array(torch.from_numpy(np.array(values.T, order="C")), num_nodes,
+                            "an edge table")
 
 
 def adjacency_edges(adjacency: Any, num_nodes: int) -> tuple[torch.Tensor, bool]:
