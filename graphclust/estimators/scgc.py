@@ -240,7 +240,8 @@ class _SCGCBase(ContrastiveClusterer):
     batch_size_ : int or None
         The batch size trained with: ``None`` for full batch, else seeds per batch (what
         ``batch_size="auto"`` resolved to, the int given, or a given ``sampler``'s
-        ``batch_size``). An int ``batch_size`` of N or more trains full batch and records
+        ``batch_size``; ``None`` for a sampler without one, whose memory is then estimated
+        as full batch's). An int ``batch_size`` of N or more trains full batch and records
         ``None``; in a ``torch.distributed`` job an int or ``"auto"`` records at most one
         process's share of the N nodes. A given sampler's batch holds at most every node
         once, so its size of N or more trains on one batch of all N seeds.
