@@ -174,8 +174,10 @@ def _read_header(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict:
     if _HEADER not in archive.namelist():
         raise ValueError(f"{path} is not a graphclust model file (no {_HEADER} inside)")
     limit = min(max_bytes, max(max_bytes // HEADER_SHARE, 1 << 20))
-    raw = read_member(archive, _HEADER, str(path), limit,
-                      note=f" (a header's: 1/{HEADER_SHARE} of max_bytes, at least 1 MiB)")
+    # Named only where the header has a limit of its own: under 1 MiB it is max_bytes.
+    note = f" (a header's: 1/{HEADER_SHARE} of max_bytes, at least 1 MiB)" \
+        if limit < max_bytes else ""
+    raw = read_member(archive, _HEADER, str(path), limit, note=note)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as error:  # ValueError: bad UTF-8 or JSON, or an

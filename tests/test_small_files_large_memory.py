@@ -65,6 +65,16 @@ def test_a_header_under_the_default_limit_is_at_most_64_mib(model_bytes, tmp_pat
         load(path)
 
 
+def test_a_header_limit_of_max_bytes_itself_is_not_called_a_sixteenth(model_bytes, tmp_path):
+    # Under 1 MiB the header's limit is max_bytes itself: the message had called 500 bytes
+    # "1/16 of max_bytes, at least 1 MiB".
+    path = tmp_path / "small.gc"
+    _model_with_padding(path, model_bytes, 1)
+    with pytest.raises(ValueError, match=r"more than the limit of 500 \(pass a larger") as error:
+        load(path, max_bytes=500)
+    assert "at least 1 MiB" not in str(error.value)
+
+
 def test_class_name_labels_take_memory_by_the_file_not_its_longest_line(tmp_path):
     # numpy's str arrays give every label the longest one's width: these 11 kB had made a
     # 16 MB array (a 60 kB file of 20,000 lines, 1.6 GB).
