@@ -71,9 +71,9 @@ _ATTRIBUTES_DOC = """
 n_features_in_, fit_time_
         As in :class:`graphclust.SCGCStar`. The memory check and ``batch_size="auto"``
         count the encoder as an MLP of ``num_layers`` layers of ``hidden_channels`` plus
-        its per-edge messages, the Performer attention's per-row copies and the
-        neighbourhoods sampled around mini-batches (:mod:`graphclust.memory_messages`;
-        exact attention is not counted).
+        its per-edge messages, the Performer attention's per-row random features and
+        layer tensors and the neighbourhoods sampled around mini-batches
+        (:mod:`graphclust.memory_messages`; exact attention is not counted).
     knn_graph_ : bool
         Whether ``fit`` built a kNN graph from a plain matrix (then ``predict`` builds one
         of the rows given too, and refuses a given graph: a ``Data`` or ``adjacency``).
