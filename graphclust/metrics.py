@@ -264,17 +264,22 @@ def _label_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
 MAX_MATCHING_CELLS = 2**24
 
 
+def check_matching_size(n_classes: int, n_clusters: int) -> None:
+    """Refuse classes x clusters over :data:`MAX_MATCHING_CELLS` before any table is made:
+    node ids given as labels by mistake had asked for tables of GiBs."""
+    if n_classes * n_clusters > MAX_MATCHING_CELLS:
+        raise ValueError(
+            f"accuracy and f1 match classes to clusters on a dense table: {n_classes} "
+            f"classes x {n_clusters} clusters is over {MAX_MATCHING_CELLS:,} cells (were "
+            "ids given as labels?); nmi and ari take any number")
+
+
 def _contingency(y_true, y_pred) -> np.ndarray:
     """(n_classes, n_clusters) table of co-occurrence counts."""
     true_labels, pred_labels = _label_pair(y_true, y_pred)
     true_codes, n_classes = _codes(true_labels)
     pred_codes, n_clusters = _codes(pred_labels)
-    if n_classes * n_clusters > MAX_MATCHING_CELLS:
-        # Else node ids given as labels by mistake had asked for a table of GiBs.
-        raise ValueError(
-            f"accuracy and f1 match classes to clusters on a dense table: {n_classes} "
-            f"classes x {n_clusters} clusters is over {MAX_MATCHING_CELLS:,} cells (were "
-            "ids given as labels?); nmi and ari take any number")
+    check_matching_size(n_classes, n_clusters)
     flat = np.bincount(true_codes * n_clusters + pred_codes, minlength=n_classes * n_clusters)
     return flat.reshape(n_classes, n_clusters)
 

@@ -268,3 +268,20 @@ def test_grow_estimator_refuses_a_model_whose_parameters_changed_since_the_fit(k
     # The copy had answered for parameters nobody fitted, and saved them.
     with pytest.raises(ValueError, match="has normalize_embedding=False"):
         grow_estimator(model, (32,))
+
+
+def test_labels_too_many_to_score_are_refused_before_training():
+    """graph.y scores history_'s epochs with ACC and F1, whose table is classes x clusters:
+    node ids as y are refused before any training, not at the first epoch's scores."""
+    import torch
+    from torch_geometric.data import Data
+
+    n = 4100
+    ring = torch.stack([torch.arange(n), (torch.arange(n) + 1) % n])
+    graph = Data(x=torch.randn(n, 4), edge_index=torch.cat([ring, ring.flip(0)], 1),
+                 y=torch.arange(n))
+    estimator = SCGCStar(n_clusters=4097, **_TINY)
+    with pytest.raises(ValueError, match="graph.y scores history_'s epochs, and accuracy"):
+        estimator.fit(graph)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(estimator)

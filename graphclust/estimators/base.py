@@ -50,7 +50,7 @@ from graphclust.estimators.checks import (
 from graphclust.estimators.inference import GRAPHS, InferenceInputs
 from graphclust.estimators.params import Param, at_least, is_default, with_parameters
 from graphclust.estimators.persistence import PersistedFit
-from graphclust.metrics import evaluate
+from graphclust.metrics import check_matching_size, evaluate
 from graphclust.nn.heads import student_t_assignment
 from graphclust.threads import limit_threads
 from graphclust.training.parts import agreed_minimum, distributed_context
@@ -237,6 +237,12 @@ class BaseGraphClusterer(PersistedFit, InferenceInputs, ClusterMixin,
             seed = agreed_minimum(seed, self.device_)
         # Labels only score the epochs in history_; converted once, not every epoch.
         labels = graph.y.cpu().numpy() if getattr(graph, "y", None) is not None else None
+        if labels is not None:
+            try:  # before training: the first epoch's scores had raised it
+                check_matching_size(np.unique(labels).size, self.n_clusters)
+            except ValueError as error:
+                raise ValueError(f"graph.y scores history_'s epochs, and {error}; leave y "
+                                 "out of the graph to train without the scores") from None
         devices = [self.device_] if self.device_.type == "cuda" else []
         start = time.perf_counter()
         with torch.random.fork_rng(devices=devices):
