@@ -1,4 +1,4 @@
-"""The CPU memory probe reads a container's cgroup limit (graphclust.sampling.csr)."""
+"""The CPU memory probe reads the cgroup limits over the process (graphclust._cgroup)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from graphclust import _cgroup as cgroup_module
 from graphclust.sampling import available_memory_bytes
 from graphclust.sampling import csr as csr_module
 
@@ -15,7 +16,9 @@ HOST_AVAILABLE = 64 * 2**30  # what psutil reports in these tests: far above any
 @pytest.fixture
 def cgroup(tmp_path, monkeypatch):
     """A cgroup folder the probe reads instead of /sys/fs/cgroup, with a fixed host figure."""
-    monkeypatch.setattr(csr_module, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(cgroup_module, "CGROUP_ROOT", tmp_path)
+    # No membership file: the process's cgroup is the root's (a container's own view).
+    monkeypatch.setattr(cgroup_module, "MEMBERSHIP", tmp_path / "no-such-file")
     monkeypatch.setattr(csr_module.psutil, "virtual_memory",
                         lambda: SimpleNamespace(available=HOST_AVAILABLE))
 
@@ -115,3 +118,41 @@ def test_a_cgroup_limit_refuses_a_csr_build_that_would_not_fit(cgroup):
     edges = torch.tensor([[0, 1], [1, 0]])
     with pytest.raises(MemoryError, match="1,000 bytes"):
         csr_module.CSRGraph.from_edge_index(edges.repeat(1, 50), 2)
+
+
+def test_a_batch_job_limit_below_the_root_is_read(cgroup, tmp_path, monkeypatch):
+    # A SLURM or systemd job: /sys/fs/cgroup is the host's, the job's limit sits on the
+    # cgroup /proc/self/cgroup names or on one above it; the tightest room counts.
+    membership = tmp_path / "self-cgroup"
+    membership.write_text("0::/slurm/job_7/step_0\n")
+    monkeypatch.setattr(cgroup_module, "MEMBERSHIP", membership)
+    cgroup("slurm/job_7/memory.max", "6000000")
+    cgroup("slurm/job_7/memory.current", "1000000")
+    cgroup("slurm/memory.max", "9000000")
+    cgroup("slurm/memory.current", "2000000")
+    assert available_memory_bytes("cpu") == 5_000_000
+    cgroup("slurm/job_7/step_0/memory.max", "max")
+    cgroup("slurm/job_7/step_0/memory.current", "500000")
+    assert available_memory_bytes("cpu") == 5_000_000
+    cgroup("slurm/memory.current", "8500000")  # the parent's own room is the smallest
+    assert available_memory_bytes("cpu") == 500_000
+
+
+def test_a_v1_memory_cgroup_is_read_from_its_controller_line(cgroup, tmp_path, monkeypatch):
+    membership = tmp_path / "self-cgroup"
+    membership.write_text("5:cpu,cpuacct:/other\n4:memory:/jobs/42\n0::/\n")
+    monkeypatch.setattr(cgroup_module, "MEMBERSHIP", membership)
+    cgroup("memory/jobs/42/memory.limit_in_bytes", "3000000")
+    cgroup("memory/jobs/42/memory.usage_in_bytes", "1000000")
+    assert available_memory_bytes("cpu") == 2_000_000
+
+
+@pytest.mark.parametrize("line", ["0::/../../etc", "0::relative/path", "garbage", "0::"])
+def test_a_membership_path_never_leads_outside_the_root(cgroup, tmp_path, monkeypatch,
+                                                        line):
+    membership = tmp_path / "self-cgroup"
+    membership.write_text(line + "\n")
+    monkeypatch.setattr(cgroup_module, "MEMBERSHIP", membership)
+    cgroup("memory.max", "7000000")
+    cgroup("memory.current", "0")
+    assert available_memory_bytes("cpu") == 7_000_000  # the root's limit, read as before

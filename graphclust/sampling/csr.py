@@ -14,33 +14,18 @@ pyg-lib is needed.
 from __future__ import annotations
 
 import math
-import re
-from pathlib import Path
 
 import psutil
 import torch
 
+from graphclust._cgroup import cgroup_room
 from graphclust._checks import check_edge_index
 
-__all__ = ["CGROUP_ROOT", "CSRGraph", "available_memory_bytes", "csr_build_bytes",
-           "memory_to_check"]
+__all__ = ["CSRGraph", "available_memory_bytes", "csr_build_bytes", "memory_to_check"]
 
 _INDEX_BYTES = torch.empty((), dtype=torch.int64).element_size()
 # Rows are sorted by the key i * N + j, which must fit in int64.
 _MAX_NUM_NODES = 3_037_000_499
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-"""Where :func:`available_memory_bytes` reads the process's cgroup memory limit: a
-container's own cgroup is mounted there."""
-
-# (limit file, usage file, memory.stat key of the reclaimable inactive page cache) of
-# cgroup v2, then v1. A hybrid host may have both: the smaller room counts.
-_CGROUP_FILES = (("memory.max", "memory.current", "inactive_file"),
-                 ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes",
-                  "total_inactive_file"))
-# A cgroup figure is a decimal count of bytes: anything else (v2's "max", an empty or
-# garbled file) is no figure. 20 digits hold any 64-bit value.
-_CGROUP_NUMBER = re.compile(r"[0-9]{1,20}")
 
 
 def available_memory_bytes(device: torch.device | str) -> int:
@@ -55,19 +40,11 @@ def available_memory_bytes(device: torch.device | str) -> int:
     -------
     int
         On CPU, the operating system's available memory
-        (``psutil.virtual_memory().available``), or less inside a container whose cgroup
-        caps the memory: the room left under the cgroup's limit, its limit less its
-        usage (v2: ``memory.max`` and ``memory.current``; v1:
-        ``memory/memory.limit_in_bytes`` and ``memory/memory.usage_in_bytes``, under
-        :data:`CGROUP_ROOT`), where the usage leaves out the inactive page cache the
-        kernel reclaims before it kills (``inactive_file`` of ``memory.stat``, as
-        ``docker stats`` and the kubelet count it). The operating system's figure
-        ignores that limit, and a fit over it is killed by the kernel instead of being
-        refused with a clear message. A limit of ``max`` and a missing, unreadable or
-        garbled file mean no limit; limits set on the cgroups above the process's own
-        are not read. On CUDA, the driver's free memory plus the memory PyTorch's
-        caching allocator holds but does not use, since the allocator hands that out
-        first.
+        (``psutil.virtual_memory().available``), or less under a cgroup memory limit (a
+        container's, a batch job's): the room left under the tightest one over the
+        process (:func:`graphclust._cgroup.cgroup_room`). On CUDA, the driver's free
+        memory plus the memory PyTorch's caching allocator holds but does not use, since
+        the allocator hands that out first.
     """
     device = torch.device(device)
     if device.type == "cuda":
@@ -76,51 +53,10 @@ def available_memory_bytes(device: torch.device | str) -> int:
         return int(free + cached_unused)
     if device.type == "cpu":
         available = int(psutil.virtual_memory().available)
-        room = _cgroup_room(CGROUP_ROOT)
+        room = cgroup_room()
         return available if room is None else min(available, room)
     raise ValueError(f"Unsupported device type {device.type!r}: no memory probe for it "
                      "(expected 'cpu' or 'cuda').")
-
-
-def _cgroup_room(root: Path) -> int | None:
-    """Bytes left under the cgroup memory limit read under ``root`` (v2 or v1, the
-    smaller where both are), or ``None`` where no finite limit and usage are readable."""
-    rooms = []
-    for limit_file, usage_file, cache_key in _CGROUP_FILES:
-        limit, usage = _cgroup_number(root / limit_file), _cgroup_number(root / usage_file)
-        if limit is None or usage is None:
-            continue
-        cache = _cgroup_stat(root / Path(usage_file).parent / "memory.stat", cache_key)
-        # A usage at the limit leaves no room: 0, which the memory check then refuses.
-        rooms.append(max(0, limit - max(0, usage - cache)))
-    return min(rooms, default=None)
-
-
-def _cgroup_number(path: Path) -> int | None:
-    """The byte count a cgroup file holds, or ``None`` (missing, unreadable, ``max``,
-    anything but digits). A system file, but only ever parsed as one integer."""
-    try:
-        with open(path, encoding="ascii") as file:
-            text = file.read(64).strip()
-    except (OSError, ValueError):  # ValueError: UnicodeDecodeError of a garbled file
-        return None
-    return int(text) if _CGROUP_NUMBER.fullmatch(text) else None
-
-
-def _cgroup_stat(path: Path, key: str) -> int:
-    """``key``'s byte count in a cgroup ``memory.stat`` file, 0 where it cannot be read
-    (the usage is then taken whole: a smaller room, never a larger one)."""
-    try:
-        with open(path, encoding="ascii") as file:
-            lines = file.read(1 << 16).splitlines()
-    except (OSError, ValueError):
-        return 0
-    for line in lines:
-        name, _, value = line.partition(" ")
-        if name == key:
-            value = value.strip()
-            return int(value) if _CGROUP_NUMBER.fullmatch(value) else 0
-    return 0
 
 
 def memory_to_check(device: torch.device | str) -> float:
