@@ -84,8 +84,9 @@ def _config_class(name: str) -> type:
 def _not_saveable(name: str, cls: type) -> str:
     return (f"parameter {name}: {cls.__name__} is not one of graphclust's own encoder "
             "configurations or part objects (graphclust.io_params.CONFIG_CLASSES), so it "
-            "cannot be saved: a model file never names code to run. Refit the model where "
-            "your class is defined")
+            "cannot be saved: a model file never names code to run. Save a model built of "
+            "graphclust's own parts, or keep the code that defines the class and fit again "
+            "where the model is needed")
 
 
 def encode_param(name: str, value):
