@@ -20,7 +20,6 @@ import contextlib
 import importlib
 import io
 import os
-import resource
 import shlex
 import subprocess
 import sys
@@ -50,8 +49,11 @@ DATA_ROOT = "../shared/data"
 
 
 def peak_rss_gib() -> float:
-    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    """Peak resident memory of this process so far (its own: not its parent's, which
+    ``ru_maxrss`` also holds)."""
+    from graphclust.benchmark.measure import peak_resident_bytes
+
+    return peak_resident_bytes() / 2**30
 
 
 def library_state() -> str:

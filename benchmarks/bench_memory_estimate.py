@@ -4,7 +4,8 @@ For each case a subprocess imports torch and graphclust, notes its resident memo
 the graph (saved beforehand by this script, so loading makes no temporaries), fits SCGC* (or
 a message-passing model: MPNN + VN, the graph transformer) for a few epochs (the peak of an
 epoch repeats every epoch) and reports its peak resident
-memory (``ru_maxrss``). *measured* is that peak minus the resident memory after the imports:
+memory (``VmHWM``: its own peak, where ``ru_maxrss`` also holds the peak of this script,
+which builds the graphs). *measured* is that peak minus the resident memory after the imports:
 what the graph and the fit added, which is what
 :func:`graphclust.memory.estimate_peak_memory` estimates (with the positive pairs bounded by
 :func:`graphclust.memory.positive_pair_bound`).
@@ -19,7 +20,6 @@ mean nothing).
 from __future__ import annotations
 
 import json
-import resource
 import tempfile
 from pathlib import Path
 
@@ -67,6 +67,7 @@ def measure(path: str, batch_size: int | str | None, model: str = "scgc-star") -
     import psutil
     import torch
 
+    from graphclust.benchmark.measure import peak_resident_bytes
     from graphclust.memory import estimate_peak_memory, positive_pair_bound
     from graphclust.registry import check_model
 
@@ -79,7 +80,7 @@ def measure(path: str, batch_size: int | str | None, model: str = "scgc-star") -
     n_nodes, n_features = graph.x.shape
     del graph.y
     estimator.fit(graph)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_resident_bytes()
     # Computed after the fit (it allocates nothing) for "auto"'s choice, batch_size_, with
     # the estimator's own arguments, as its fit's memory check passes them.
     batch = estimator.batch_size_

@@ -224,8 +224,9 @@ def test_sizes_the_estimate_cannot_read_are_refused():
 # embeddings as training does: a mini-batch epoch's whole-graph target (no gradient), or
 # a full-batch step's term with its backward pass.
 _CLUSTERING_PEAK = r'''
-import resource, sys, torch
+import sys, psutil, torch
 torch.set_num_threads(1)
+from graphclust.benchmark.measure import peak_resident_bytes, reset_peak_resident
 from graphclust.nn.heads import StudentTHead
 from graphclust.objectives.composed import SelfTraining
 n, k, full = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "full"
@@ -233,7 +234,8 @@ z = torch.nn.functional.normalize(torch.randn(n, 32), dim=1).requires_grad_(full
 head, term = StudentTHead(k, 32), SelfTraining("start")
 with torch.no_grad():
     prior = term.prior(head(z[:100]))  # loads the kernels before the baseline
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+reset_peak_resident()  # ru_maxrss would hold pytest's own peak, carried across exec
+before = psutil.Process().memory_info().rss
 if full:
     q = head(z)
     term(term.target(q, prior), q).backward()
@@ -241,11 +243,11 @@ else:
     with torch.no_grad():
         q = head(z)
     p = term.target(q, prior)
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+print(peak_resident_bytes() - before)
 '''
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss counts KiB on Linux")
+@pytest.mark.skipif(sys.platform != "linux", reason="peak memory read from /proc (Linux)")
 @pytest.mark.parametrize(("batch_size", "part"), [(None, "clustering"), (1024, "epoch target")])
 def test_the_clustering_term_is_counted_as_it_grows_with_the_clusters(batch_size, part):
     """The Student-t assignments and their target hold three N x K tensors at once in a
