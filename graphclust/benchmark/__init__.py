@@ -31,6 +31,8 @@ _LAZY = {
     "build_estimator": "graphclust.registry",
     "compare_with_baselines": "graphclust.benchmark.comparison",
     "count_parameters": "graphclust.benchmark.measure",
+    "peak_resident_bytes": "graphclust.benchmark.measure",
+    "reset_peak_resident": "graphclust.benchmark.measure",
     "fit_threads": "graphclust.benchmark.summaries",
     "machine_info": "graphclust.benchmark.summaries",
     "model_params": "graphclust.benchmark.grid",
