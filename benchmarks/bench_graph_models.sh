@@ -14,8 +14,8 @@ GC=${GRAPHCLUST:-graphclust}
 export OMP_NUM_THREADS=1
 # The two models run side by side, one process (and one core) each; the air-traffic graphs
 # and Photo (5 seeds, as in bench_quality.sh) in folders of their own (quality_air,
-# quality_large), so that they can be rerun alone. Coauthor CS: 2 seeds each, after both
-# (10-20 minutes a fit).
+# quality_large), so that they can be rerun alone. Coauthor CS: 5 seeds each, after both
+# (10-20 minutes a fit; on 2026-12-08 the two models ran side by side, one core each).
 pids=()
 for model in mpnn-vn graph-transformer; do
   {
@@ -32,7 +32,7 @@ status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done  # both finish before we fail
 [ "$status" -eq 0 ]
 for model in mpnn-vn graph-transformer; do
-  "$GC" bench --datasets cs --models "$model" --seeds 2 --root "$ROOT" \
+  "$GC" bench --datasets cs --models "$model" --seeds 5 --root "$ROOT" \
     --out "benchmarks/results/graph_models/quality_cs/$model" --quiet --no-baselines
 done
 python -m benchmarks.bench_graph_models_scaling
