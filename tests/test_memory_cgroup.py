@@ -120,12 +120,17 @@ def test_a_cgroup_limit_refuses_a_csr_build_that_would_not_fit(cgroup):
         csr_module.CSRGraph.from_edge_index(edges.repeat(1, 50), 2)
 
 
+def _belong_to(tmp_path, monkeypatch, lines: str) -> None:
+    """Make the probe read ``lines`` as the process's /proc/self/cgroup."""
+    membership = tmp_path / "self-cgroup"
+    membership.write_text(lines + "\n")
+    monkeypatch.setattr(cgroup_module, "MEMBERSHIP", membership)
+
+
 def test_a_batch_job_limit_below_the_root_is_read(cgroup, tmp_path, monkeypatch):
     # A SLURM or systemd job: /sys/fs/cgroup is the host's, the job's limit sits on the
     # cgroup /proc/self/cgroup names or on one above it; the tightest room counts.
-    membership = tmp_path / "self-cgroup"
-    membership.write_text("0::/slurm/job_7/step_0\n")
-    monkeypatch.setattr(cgroup_module, "MEMBERSHIP", membership)
+    _belong_to(tmp_path, monkeypatch, "0::/slurm/job_7/step_0")
     cgroup("slurm/job_7/memory.max", "6000000")
     cgroup("slurm/job_7/memory.current", "1000000")
     cgroup("slurm/memory.max", "9000000")
@@ -139,9 +144,7 @@ def test_a_batch_job_limit_below_the_root_is_read(cgroup, tmp_path, monkeypatch)
 
 
 def test_a_v1_memory_cgroup_is_read_from_its_controller_line(cgroup, tmp_path, monkeypatch):
-    membership = tmp_path / "self-cgroup"
-    membership.write_text("5:cpu,cpuacct:/other\n4:memory:/jobs/42\n0::/\n")
-    monkeypatch.setattr(cgroup_module, "MEMBERSHIP", membership)
+    _belong_to(tmp_path, monkeypatch, "5:cpu,cpuacct:/other\n4:memory:/jobs/42\n0::/")
     cgroup("memory/jobs/42/memory.limit_in_bytes", "3000000")
     cgroup("memory/jobs/42/memory.usage_in_bytes", "1000000")
     assert available_memory_bytes("cpu") == 2_000_000
@@ -150,9 +153,7 @@ def test_a_v1_memory_cgroup_is_read_from_its_controller_line(cgroup, tmp_path, m
 @pytest.mark.parametrize("line", ["0::/../../etc", "0::relative/path", "garbage", "0::"])
 def test_a_membership_path_never_leads_outside_the_root(cgroup, tmp_path, monkeypatch,
                                                         line):
-    membership = tmp_path / "self-cgroup"
-    membership.write_text(line + "\n")
-    monkeypatch.setattr(cgroup_module, "MEMBERSHIP", membership)
+    _belong_to(tmp_path, monkeypatch, line)
     cgroup("memory.max", "7000000")
     cgroup("memory.current", "0")
     assert available_memory_bytes("cpu") == 7_000_000  # the root's limit, read as before
