@@ -215,6 +215,7 @@ def estimate_peak_memory(
         parts["held-out checks"] = 2 * pairs * min(n_nodes, MAX_CANDIDATES + pairs) * s
         parts["held-out edges"] = 16 * round((1 - held_out) * n_edges)
     if batch_size is None or batch_size >= n_nodes:
+        candidates = None  # full batch: every node, no sampled candidates
         if n_positive_pairs is None:
             n_positive_pairs = min(n_nodes**2, round(n_nodes * (1 + n_edges / n_nodes) ** order))
         parts["positives"] = 2 * n_positive_pairs * (16 + s)
@@ -235,11 +236,9 @@ def estimate_peak_memory(
                          * candidates) * s
         parts["clustering"] = _CLUSTERING_COPIES * batch_size * n_clusters * s
     if message_passing is not None:
-        mini = batch_size is not None and batch_size < n_nodes
         parts.update(message_passing_parts(
             message_passing, n_nodes, n_edges, max(hidden, default=embedding_dim),
-            per_row_activations + n_features * s,
-            _candidates(n_nodes, batch_size, order, num_walks) if mini else None, s))
+            per_row_activations + n_features * s, candidates, s))
     return MemoryEstimate(sum(parts.values()), parts)
 
 
